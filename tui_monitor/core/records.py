@@ -1,0 +1,156 @@
+"""The items the parser produces: metric records, progress, run facts, events, rewinds.
+
+Everything downstream (store, analysis, report, app) consumes these and nothing else, so
+they are small, typed and free of any parsing detail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+RecordKind = Literal["train", "eval", "summary"]
+"""``train``: a logging-step record (``loss``, ``grad_norm``, ``learning_rate``, ...);
+``eval``: any record with an ``eval_*`` key; ``summary``: the train-end record with
+``train_runtime`` (see ``Trainer.train`` in transformers/trainer.py)."""
+
+
+@dataclass(slots=True)
+class Record:
+    """One metric record, as the Trainer logged it (one entry of ``state.log_history``).
+
+    Attributes:
+        kind: ``"train"``, ``"eval"`` or ``"summary"``.
+        metrics: numeric values by the log's own key (``loss``, ``learning_rate``,
+            ``rewards/margins``...), as Python floats; non-finite values are kept as
+            ``nan``/``inf``. ``epoch`` and ``step`` are *not* in here. The LLaMA-Factory
+            alias ``lr`` is stored as ``learning_rate``.
+        step: the global (optimizer) step when the log states it (``step`` in
+            trainer_state.json or a logging handler's dict, ``current_steps`` in JSON lines,
+            ``global_step/max_steps``); ``None`` when the log does not say. Never guessed.
+        epoch: the ``epoch`` value (float, passes over the data), or ``None``.
+        offset: byte offset of the record's first byte in the stream fed to the parser.
+        rank: the writer's rank label when a prefix names it (``"0"`` for ``0: {...}``,
+            ``[rank1]:``, ``[Rank:1]``), else ``None``.
+        text: non-numeric string values (``elapsed_time: '3m 53s'``), by key.
+        arrival: wall-clock time (seconds since the epoch) when the record was read;
+            set by the monitor, 0.0 when unknown.
+    """
+
+    kind: RecordKind
+    metrics: dict[str, float]
+    step: int | None = None
+    epoch: float | None = None
+    offset: int = 0
+    rank: str | None = None
+    text: dict[str, str] = field(default_factory=dict)
+    arrival: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where training is, from a progress indicator rather than a metric record.
+
+    Sources: the Trainer's train tqdm bar (``50/300 [00:09<00:44,  5.68it/s]``), the
+    ``global_step/max_steps: '50/60'`` field some frameworks print, or JSON lines
+    (``current_steps``/``total_steps``).
+
+    Attributes:
+        step: global step shown (int, steps).
+        total: total optimization steps, or ``None``.
+        elapsed_s: elapsed time in seconds as the bar prints it, or ``None``.
+        rate: steps per second (a bar's ``s/it`` is inverted), or ``None``.
+        offset: byte offset of the segment that carried it.
+        source: ``"bar"``, ``"global_step"`` or ``"json"``.
+    """
+
+    step: int
+    total: int | None
+    elapsed_s: float | None = None
+    rate: float | None = None
+    offset: int = 0
+    source: str = "bar"
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """Facts from the Trainer's ``***** Running training *****`` banner.
+
+    One item per banner line read; only the field that line states is set.
+
+    Attributes:
+        total_steps: ``Total optimization steps = 300``.
+        num_epochs: ``Num Epochs = 3``.
+        grad_accum: ``Gradient Accumulation steps = 4``.
+        num_examples: ``Num examples = 100,000``.
+        batch_size: ``Total train batch size (w. parallel, distributed & accumulation) = 1,024``.
+        offset: byte offset of the line.
+    """
+
+    total_steps: int | None = None
+    num_epochs: int | None = None
+    grad_accum: int | None = None
+    num_examples: int | None = None
+    batch_size: int | None = None
+    offset: int = 0
+
+
+EventKind = Literal[
+    "traceback",
+    "oom",
+    "killed",
+    "nccl_timeout",
+    "error",
+    "truncated",
+    "rotated",
+    "deleted",
+    "recreated",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened to the run or to the file, with the line that says so.
+
+    Attributes:
+        kind: ``traceback`` (``Traceback (most recent call last):``), ``oom`` (CUDA out of
+            memory / ``OutOfMemoryError``), ``killed`` (a ``Killed`` line from the OOM
+            killer or the shell), ``nccl_timeout``, ``error`` (the exception line that
+            closes a traceback, e.g. ``KeyboardInterrupt``); from the tailer:
+            ``truncated``, ``rotated``, ``deleted``, ``recreated``.
+        line: the log line (decoded with replacement, control characters removed, at most
+            500 characters). It is data: never render it as markup.
+        offset: byte offset of the line, or -1 for tailer events.
+        arrival: wall-clock seconds when read; set by the monitor.
+    """
+
+    kind: EventKind
+    line: str
+    offset: int = -1
+    arrival: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Rewind:
+    """A resumed run starts printing again from an earlier point in the same log.
+
+    Evidence: the epoch (or step) of a train record went backwards for the same rank,
+    as when a run is resumed from ``checkpoint-N`` and appended with ``>>``. The Trainer
+    restores ``log_history`` up to the checkpoint and logs the later steps again, so
+    every earlier record of this rank at or after this point is superseded.
+
+    Attributes:
+        epoch: records of ``rank`` with ``epoch >= epoch`` (train, eval) are superseded.
+        step: when known, records with ``step >= step`` are superseded (preferred).
+        rank: the rank the rewind applies to (``None`` = unlabelled writer).
+        offset: byte offset of the first re-done record.
+    """
+
+    epoch: float | None
+    step: int | None
+    rank: str | None = None
+    offset: int = 0
+
+
+Item = Union[Record, Progress, RunInfo, Event, Rewind]
+"""What ``LogParser.feed`` returns, in file order."""
