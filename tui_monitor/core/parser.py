@@ -1,0 +1,678 @@
+"""Incremental parser: bytes of a training log in, `Record`/`Progress`/`RunInfo`/`Event`/`Rewind` out.
+
+Three formats, sniffed from the content (never from the file name):
+
+* ``console``: what the Trainer prints (``{'loss': 2.51, ...}`` dicts anywhere on a line,
+  tqdm ``\\r`` bar updates, ANSI escapes, logging / SLURM / rank / Rich prefixes, the
+  training banner, tracebacks);
+* ``jsonl``: one JSON object per line (LLaMA-Factory ``trainer_log.jsonl``, generic
+  metric logs);
+* ``trainer_state``: the Trainer's ``trainer_state.json`` (``log_history``), rewritten
+  in place at each checkpoint.
+
+The console path follows the measured decision in DESIGN.md: compiled regular
+expressions over ``bytes`` for the whole chunk (C speed), Python work only per dict,
+never per tqdm segment. ``\\r`` and ``\\n`` both end a segment; the partial last segment
+is carried to the next ``feed`` (capped at :data:`MAX_CARRY` bytes).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+
+from tui_monitor.core.records import Event, Item, Progress, Record, Rewind, RunInfo
+
+MAX_CARRY = 1 << 20
+"""Largest partial segment (bytes) held between feeds. tqdm can write ``\\r`` updates
+for minutes with no ``\\n``; past this only the last :data:`KEEP_TAIL` bytes are kept."""
+KEEP_TAIL = 64 << 10
+"""Bytes of an over-long partial segment kept (a metric dict is far shorter)."""
+MAX_DOC = 256 << 20
+"""Largest trainer_state.json document (bytes) the parser will buffer."""
+
+# --- console: dicts -------------------------------------------------------------------
+
+_DICT_RE = re.compile(rb"\{['\"][^{}\r\n]*\}")
+_STR = rb"'(?:[^'\\\r\n]|\\.)*'|\"(?:[^\"\\\r\n]|\\.)*\""
+_NUM = rb"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)|[-+]?(?:nan|NaN|inf|Infinity)"
+_PAIR_RE = re.compile(
+    rb"\s*(" + _STR + rb")\s*:\s*(?:"
+    rb"(" + _STR + rb")"  # 2: quoted string (5.x prints every value like this)
+    rb"|(" + _NUM + rb")"  # 3: bare number, nan, inf
+    rb"|np\.float(?:16|32|64)\(\s*(" + _NUM + rb")\s*\)"  # 4
+    rb"|tensor\(\s*(" + _NUM + rb")\s*(?:,[^()]*)?\)"  # 5: tensor(0.75, device='cuda:0')
+    rb"|(True|False|None|null|true|false)"  # 6
+    rb")\s*(,|\})"
+)
+_FLOAT_STR_RE = re.compile(r"\s*[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|infinity)\s*", re.I)
+_SLASH_RE = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
+
+_MARKER_KEYS = frozenset(
+    {
+        "loss",
+        "learning_rate",
+        "lr",
+        "grad_norm",
+        "epoch",
+        "reward",
+        "kl",
+        "train_runtime",
+        "train_loss",
+        "global_step/max_steps",
+    }
+)
+"""A dict is a metric record only if it has one of these keys (or a key ending in
+``loss``, or an ``eval_`` / ``rewards/`` key); a tokenizer config or a dataset sample
+printed to the console is not."""
+
+_NON_METRIC_NUMERIC = frozenset({"epoch", "step", "current_steps", "total_steps", "percentage"})
+
+# --- console: prefixes, bars, banner, crashes -------------------------------------------
+
+_RANK_RES = (
+    re.compile(rb"^\s*(\d{1,4}): "),  # srun -l
+    re.compile(rb"\[rank(\d+)\]:", re.I),  # torchrun --tee / [rank0]:
+    re.compile(rb"\[Rank:(\d+)\]"),  # FATE / Rich handler
+)
+_BAR_RE = re.compile(
+    rb"(?:^|[\r\n])([^\r\n|]{0,80}?)\s*\d{1,3}%\|[^|\r\n]*\|\s*(\d+)/(\d+)\s*\[([\d:]+)<[^,\]]*,\s*(?:([\d.]+)(it/s|s/it)|\?it/s)"
+)
+_ANSI_RE = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+_BANNER_RE = re.compile(
+    rb"(Total optimization steps|Num Epochs|Gradient Accumulation steps|Num examples"
+    rb"|Total train batch size \(w\. parallel, distributed & accumulation\)) = ([\d,]+)"
+)
+_BANNER_FIELD = {
+    b"Total optimization steps": "total_steps",
+    b"Num Epochs": "num_epochs",
+    b"Gradient Accumulation steps": "grad_accum",
+    b"Num examples": "num_examples",
+    b"Total train batch size (w. parallel, distributed & accumulation)": "batch_size",
+}
+_CRASH_RE = re.compile(
+    rb"Traceback \(most recent call last\):"
+    rb"|CUDA out of memory|OutOfMemoryError"
+    rb"|(?:^|[\r\n]|\s)Killed(?:\s|$)"
+    rb"|Watchdog caught collective operation timeout|NCCL[^\r\n]{0,200}?[Tt]imed? ?out"
+)
+_EXC_LINE_RE = re.compile(
+    rb"(?m)^(?:\[rank\d+\]: |\d{1,4}: )?((?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Interrupt|Exit)\b[^\r\n]*)"
+)
+_CTRL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_line(raw: bytes, limit: int = 500) -> str:
+    """Decode a log line for display: UTF-8 with replacement, ANSI escapes and control
+    characters removed, at most ``limit`` characters. The result is still *data*."""
+    text = _ANSI_RE.sub(b"", raw).decode("utf-8", "replace")
+    text = _CTRL_RE.sub("", text).strip()
+    return text[:limit]
+
+
+def _to_float(text: str) -> float | None:
+    """``float()`` of a quoted value when it is a number (``'2.511'``, ``'nan'``, ``'1e-05'``)."""
+    if _FLOAT_STR_RE.fullmatch(text):
+        return float(text)
+    return None
+
+
+def _unquote(raw: bytes) -> str:
+    body = raw[1:-1]
+    if b"\\" in body:
+        try:
+            return body.decode("unicode_escape", "replace")
+        except Exception:  # pragma: no cover - decode with replace does not raise in practice
+            pass
+    return body.decode("utf-8", "replace")
+
+
+def _parse_pairs(body: bytes) -> dict[str, object] | None:
+    """Parse a flat dict literal ``{'k': v, ...}`` into ``{key: float|str|bool|None}``.
+
+    Returns ``None`` when the text is not a flat dict of scalar values (a nested dict, a
+    list, a call we do not know): such dicts are not metric records.
+    """
+    out: dict[str, object] = {}
+    pos = 1
+    end = len(body)
+    match = _PAIR_RE.match
+    while pos < end:
+        m = match(body, pos)
+        if m is None:
+            return None
+        key = _unquote(m.group(1))
+        if m.group(2) is not None:
+            s = _unquote(m.group(2))
+            f = _to_float(s)
+            out[key] = f if f is not None else s
+        elif m.group(3) is not None:
+            out[key] = float(m.group(3))
+        elif m.group(4) is not None:
+            out[key] = float(m.group(4))
+        elif m.group(5) is not None:
+            out[key] = float(m.group(5))
+        else:
+            word = m.group(6)
+            out[key] = True if word in (b"True", b"true") else False if word in (b"False", b"false") else None
+        pos = m.end()
+        if m.group(7) == b"}":
+            return out if pos == end else None
+    return None
+
+
+def _is_metric_dict(d: dict[str, object]) -> bool:
+    for k in d:
+        if k in _MARKER_KEYS or k.endswith("loss") or k.startswith(("eval_", "rewards/")):
+            return True
+    return False
+
+
+def _parse_elapsed(text: bytes | str) -> float | None:
+    """``"01:02"`` / ``"1:02:03"`` / ``"4 days, 5:06:09"`` -> seconds."""
+    if isinstance(text, bytes):
+        text = text.decode("ascii", "replace")
+    days = 0
+    if "day" in text:
+        head, _, text = text.partition(",")
+        try:
+            days = int(head.split()[0])
+        except ValueError:
+            return None
+    parts = text.strip().split(":")
+    try:
+        secs = 0.0
+        for p in parts:
+            secs = secs * 60 + float(p)
+    except ValueError:
+        return None
+    return days * 86400 + secs
+
+
+def build_record(
+    values: dict[str, object], *, offset: int = 0, rank: str | None = None
+) -> tuple[Record | None, Progress | None]:
+    """Turn one parsed dict (console, JSON line or ``log_history`` entry) into a `Record`.
+
+    Args:
+        values: key -> float | str | bool | None, as parsed.
+        offset: byte offset of the dict in the stream.
+        rank: rank label from the line's prefix, if any.
+
+    Returns:
+        ``(record, progress)``. ``record`` is ``None`` for a dict with no metric (e.g.
+        LLaMA-Factory's final line, which has only progress fields). ``progress`` is set
+        when the dict states its position (``global_step/max_steps``, ``current_steps`` /
+        ``total_steps``).
+
+    Classification (as transformers' Trainer logs them): ``summary`` if ``train_runtime``
+    is present; ``eval`` if any ``eval_*`` key has a value; else ``train``.
+    """
+    metrics: dict[str, float] = {}
+    text: dict[str, str] = {}
+    step: int | None = None
+    epoch: float | None = None
+    progress: Progress | None = None
+    for key, v in values.items():
+        if v is None or isinstance(v, bool):
+            continue
+        if isinstance(v, str):
+            if key == "global_step/max_steps":
+                m = _SLASH_RE.fullmatch(v)
+                if m:
+                    step = int(m.group(1))
+                    progress = Progress(step, int(m.group(2)), offset=offset, source="global_step")
+                continue
+            text[key] = v
+            continue
+        fv = float(v)  # type: ignore[arg-type]
+        if key == "epoch":
+            epoch = fv
+        elif key in ("step", "current_steps", "global_step"):
+            if math.isfinite(fv):
+                step = int(fv)
+        elif key in _NON_METRIC_NUMERIC:
+            continue
+        elif key == "lr":
+            metrics["learning_rate"] = fv
+        else:
+            metrics[key] = fv
+    if "current_steps" in values and isinstance(values.get("total_steps"), (int, float)) and step is not None:
+        elapsed = values.get("elapsed_time")
+        progress = Progress(
+            step,
+            int(values["total_steps"]),  # type: ignore[arg-type]
+            elapsed_s=_parse_elapsed(elapsed) if isinstance(elapsed, str) else None,
+            offset=offset,
+            source="json",
+        )
+    if not metrics or not _is_metric_dict(metrics):
+        # e.g. LLaMA-Factory's last line: only throughput/progress, no metric.
+        return None, progress
+    if "train_runtime" in metrics:
+        kind = "summary"
+    elif any(k.startswith("eval_") for k in metrics):
+        kind = "eval"
+    else:
+        kind = "train"
+    return Record(kind, metrics, step, epoch, offset, rank, text), progress
+
+
+class LogParser:
+    """Incremental parser of a training log's bytes.
+
+    ``feed(data)`` returns the items that became complete, in file order; a partial
+    last segment (after the last ``\\r``/``\\n``) is held until the rest arrives, so
+    feeding a file in chunks of any size gives exactly the items of feeding it whole
+    (``flush()`` at the end parses what is still held).
+
+    Attributes:
+        format: ``"console"``, ``"jsonl"``, ``"trainer_state"`` or ``None`` until sniffed.
+        skipped: count of malformed metric-looking inputs that were skipped (a dict
+            with a ``loss`` key whose values do not parse, a JSON line that is not JSON).
+        offset: bytes consumed so far in the current stream.
+
+    Duplicate and resume handling (decided on evidence only):
+
+    * a bare dict followed at once by the same values logged again with a ``step`` or a
+      rank prefix (a second logging handler, e.g. FATE's Rich handler) counts once;
+    * a train record whose epoch (or step) is lower than the previous one of the same
+      rank means the run was resumed/restarted into the same log: a `Rewind` is emitted
+      before it. Equal consecutive records are *not* duplicates by themselves.
+    """
+
+    def __init__(self) -> None:
+        self.format: str | None = None
+        self.skipped = 0
+        self.offset = 0
+        self._carry = b""
+        self._carry_offset = 0
+        self._train_total: int | None = None
+        self._banner_total: int | None = None
+        self._last_epoch: dict[str | None, float] = {}
+        self._last_step: dict[str | None, int] = {}
+        self._prev: Record | None = None
+        self._pending: Record | None = None
+        self._echo_mode = False
+        self._in_traceback = False
+        self._seen_state: set[tuple[str, int | None, float | None]] = set()
+
+    # -- public -------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Start a new byte stream (the file was truncated, rotated or re-created).
+
+        Framing state is cleared; what the parser learnt about the run (last epoch per
+        rank, the train bar's total, trainer_state records already emitted) is kept, so
+        a restarted run shows up as a `Rewind` and a rewritten trainer_state.json does
+        not duplicate records.
+        """
+        self._carry = b""
+        self._carry_offset = 0
+        self.offset = 0
+        self._in_traceback = False
+        if self.format == "trainer_state":
+            self.format = None
+
+    def feed(self, data: bytes) -> list[Item]:
+        """Parse the next bytes of the stream.
+
+        Args:
+            data: any number of bytes (may split a line, a dict or a UTF-8 sequence).
+
+        Returns:
+            Items completed by these bytes, in file order.
+
+        Never raises on malformed input: bad pieces are skipped (and counted in
+        ``skipped`` when they looked like metrics).
+        """
+        if not data:
+            return []
+        buf = self._carry + data if self._carry else data
+        base = self._carry_offset
+        self.offset += len(data)
+        if self.format is None:
+            fmt = self._sniff(buf)
+            if fmt is None:
+                self._carry, self._carry_offset = buf, base
+                return []
+            self.format = fmt
+        if self.format == "trainer_state":
+            return self._feed_state(buf, base)
+        cut = max(buf.rfind(b"\n"), buf.rfind(b"\r")) + 1
+        if cut == 0:
+            self._hold(buf, base)
+            return []
+        complete = buf[:cut]
+        self._hold(buf[cut:], base + cut)
+        if self.format == "jsonl":
+            return self._parse_jsonl(complete, base)
+        return self._parse_console(complete, base)
+
+    def flush(self) -> list[Item]:
+        """Parse whatever partial segment is still held (call at end of file).
+
+        A dict cut off mid-way (a line still being written) yields nothing.
+        """
+        buf, base = self._carry, self._carry_offset
+        self._carry = b""
+        out: list[Item] = []
+        if buf:
+            if self.format is None:
+                self.format = self._sniff(buf, final=True)
+            if self.format == "jsonl":
+                out = self._parse_jsonl(buf + b"\n", base)
+            elif self.format == "console":
+                out = self._parse_console(buf + b"\n", base)
+            self._carry_offset = base + len(buf)
+        if self._pending is not None:
+            out.append(self._pending)
+            self._pending = None
+        return out
+
+    # -- sniffing -------------------------------------------------------------------------
+
+    def _sniff(self, buf: bytes, final: bool = False) -> str | None:
+        head = buf.lstrip()
+        if not head:
+            return "console" if final else None
+        if head[:1] != b"{":
+            return "console"
+        nl = head.find(b"\n")
+        if nl < 0 and not final and len(head) < 4096:
+            return None
+        first = head[: nl if nl >= 0 else len(head)].strip()
+        if first == b"{":
+            return "trainer_state"
+        if first.startswith(b'{"'):
+            return "jsonl"
+        return "console"
+
+    def _hold(self, rest: bytes, offset: int) -> None:
+        if len(rest) > MAX_CARRY:
+            # An endless \r-less line: nothing before its last KEEP_TAIL bytes can still
+            # complete a dict that starts in the kept part.
+            drop = len(rest) - KEEP_TAIL
+            rest = rest[drop:]
+            offset += drop
+        self._carry, self._carry_offset = rest, offset
+
+    # -- console --------------------------------------------------------------------------
+
+    def _rank_of(self, buf: bytes, pos: int) -> str | None:
+        start = max(buf.rfind(b"\n", 0, pos), buf.rfind(b"\r", 0, pos)) + 1
+        if start == pos:
+            return None
+        prefix = buf[start:pos]
+        for rx in _RANK_RES:
+            m = rx.search(prefix)
+            if m:
+                return m.group(1).decode()
+        return None
+
+    def _parse_console(self, buf: bytes, base: int) -> list[Item]:
+        found: list[tuple[int, int, Item]] = []  # (offset, order, item)
+        order = 0
+        if b"{" in buf:
+            for m in _DICT_RE.finditer(buf):
+                s = m.start()
+                body = m.group()
+                # A dict nested in another literal ({'a': {'b': 1}}) is not a record.
+                seg = max(buf.rfind(b"\n", 0, s), buf.rfind(b"\r", 0, s)) + 1
+                if buf.rfind(b"{", seg, s) > buf.rfind(b"}", seg, s):
+                    continue
+                values = _parse_pairs(body)
+                if values is None:
+                    if b"loss" in body or b"learning_rate" in body:
+                        self.skipped += 1
+                    continue
+                if not _is_metric_dict(values):
+                    continue
+                rank = self._rank_of(buf, s)
+                rec, prog = build_record(values, offset=base + s, rank=rank)
+                if prog is not None:
+                    found.append((base + s, order, prog))
+                    order += 1
+                if rec is not None:
+                    found.append((base + s, order, rec))
+                    order += 1
+        if b"|" in buf and b"/" in buf:
+            prog = self._last_train_bar(buf, base)
+            if prog is not None:
+                found.append((prog.offset, order, prog))
+                order += 1
+        if b" = " in buf:
+            for m in _BANNER_RE.finditer(buf):
+                field = _BANNER_FIELD[m.group(1)]
+                value = int(m.group(2).replace(b",", b""))
+                if field == "total_steps":
+                    self._banner_total = value
+                found.append((base + m.start(), order, RunInfo(**{field: value, "offset": base + m.start()})))
+                order += 1
+        found.extend(self._crash_events(buf, base, order))
+        found.sort(key=lambda t: (t[0], t[1]))
+        out: list[Item] = []
+        for _, _, item in found:
+            if isinstance(item, Record):
+                self._emit_record(item, out)
+            else:
+                out.append(item)
+        return out
+
+    def _crash_events(self, buf: bytes, base: int, order: int) -> list[tuple[int, int, Item]]:
+        found: list[tuple[int, int, Item]] = []
+        if not (
+            b"Traceback" in buf
+            or b"memory" in buf
+            or b"OutOfMemory" in buf
+            or b"Killed" in buf
+            or b"NCCL" in buf
+            or b"Watchdog" in buf
+            or self._in_traceback
+        ):
+            return found
+        for m in _CRASH_RE.finditer(buf):
+            tok = m.group().strip()
+            if tok.startswith(b"Traceback"):
+                kind = "traceback"
+                self._in_traceback = True
+            elif tok in (b"CUDA out of memory", b"OutOfMemoryError"):
+                kind = "oom"
+            elif tok == b"Killed":
+                kind = "killed"
+            else:
+                kind = "nccl_timeout"
+            ls = max(buf.rfind(b"\n", 0, m.start() + 1), buf.rfind(b"\r", 0, m.start() + 1)) + 1
+            if buf[m.start() : m.start() + 1] in (b"\n", b"\r"):
+                ls = m.start() + 1
+            le = len(buf)
+            for sep in (b"\n", b"\r"):
+                i = buf.find(sep, m.end())
+                if 0 <= i < le:
+                    le = i
+            if kind == "oom" and found and found[-1][2].kind == "oom" and found[-1][0] == base + ls:  # type: ignore[union-attr]
+                continue
+            found.append((base + ls, order, Event(kind, clean_line(buf[ls:le]), base + ls)))  # type: ignore[arg-type]
+            order += 1
+        if self._in_traceback:
+            for m in _EXC_LINE_RE.finditer(buf):
+                tb = [f for f in found if f[2].kind == "traceback"]  # type: ignore[union-attr]
+                if tb and base + m.start() < tb[0][0]:
+                    continue
+                found.append((base + m.start(), order, Event("error", clean_line(m.group(1)), base + m.start())))
+                order += 1
+                self._in_traceback = False
+                break
+        return found
+
+    def _last_train_bar(self, buf: bytes, base: int) -> Progress | None:
+        """The last train-bar position in ``buf``.
+
+        The train bar is the unlabelled (or ``Train``-labelled) tqdm bar whose total is
+        the banner's total steps, or the largest total seen: eval bars (``/8``) are
+        shorter, labelled bars (``Tokenizing``, ``Writing model shards``) are not ours.
+        """
+        best: Progress | None = None
+        for m in _BAR_RE.finditer(buf):
+            desc = m.group(1).strip().rstrip(b":").lower()
+            desc = _ANSI_RE.sub(b"", desc).strip()
+            if desc and desc not in (b"train", b"training"):
+                continue
+            n, total = int(m.group(2)), int(m.group(3))
+            ref = self._banner_total or self._train_total
+            if ref is None or total > ref and self._banner_total is None:
+                self._train_total = ref = total
+            if total != ref:
+                continue
+            rate = None
+            if m.group(5):
+                r = float(m.group(5))
+                rate = r if m.group(6) == b"it/s" else (1.0 / r if r > 0 else None)
+            best = Progress(n, total, _parse_elapsed(m.group(4)), rate, base + m.start(2), "bar")
+        return best
+
+    def _emit_record(self, rec: Record, out: list[Item]) -> None:
+        """Apply echo-dedup and rewind detection, then append ``rec`` to ``out``."""
+        prev = self._pending or self._prev
+        if prev is not None and self._is_echo(prev, rec):
+            # The same record logged a second time by another handler, with its step
+            # and rank: keep one. In echo mode the bare copy was held back, so the
+            # logged copy (which knows its rank) is the one kept.
+            self._echo_mode = True
+            if self._pending is not None:
+                self._pending = None
+                self._accept(rec, out)
+            else:
+                self._prev = rec
+            return
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._accept(pending, out)
+        if self._echo_mode and rec.step is None and rec.rank is None:
+            self._pending = rec
+            return
+        self._accept(rec, out)
+
+    @staticmethod
+    def _is_echo(prev: Record, rec: Record) -> bool:
+        if prev.kind != rec.kind or prev.step is not None or prev.rank is not None:
+            return False
+        if rec.step is None and rec.rank is None:
+            return False
+        if prev.epoch != rec.epoch:
+            return False
+        pm, rm = prev.metrics, rec.metrics
+        if len(rm) < len(pm):
+            return False
+        for k, v in pm.items():
+            w = rm.get(k)
+            if w is None or not (w == v or (math.isnan(v) and math.isnan(w))):
+                return False
+        return all(k in pm or k == "total_flos" for k in rm)
+
+    def _accept(self, rec: Record, out: list[Item]) -> None:
+        if rec.kind == "train":
+            rank = rec.rank
+            last_step = self._last_step.get(rank)
+            last_epoch = self._last_epoch.get(rank)
+            went_back = (rec.step is not None and last_step is not None and rec.step < last_step) or (
+                rec.step is None
+                and rec.epoch is not None
+                and last_epoch is not None
+                and rec.epoch < last_epoch
+            )
+            if went_back:
+                out.append(Rewind(rec.epoch, rec.step, rank, rec.offset))
+            if rec.step is not None:
+                self._last_step[rank] = rec.step
+            if rec.epoch is not None:
+                self._last_epoch[rank] = rec.epoch
+        self._prev = rec
+        out.append(rec)
+
+    # -- JSON lines -----------------------------------------------------------------------
+
+    def _parse_jsonl(self, buf: bytes, base: int) -> list[Item]:
+        out: list[Item] = []
+        pos = 0
+        for line in buf.splitlines(keepends=True):
+            start = pos
+            pos += len(line)
+            text = line.strip()
+            if not text:
+                continue
+            if not text.startswith(b"{"):
+                # A console line in a JSON-lines file: still look for crash evidence.
+                out.extend(item for _, _, item in self._crash_events(line, base + start, 0))
+                continue
+            try:
+                obj = json.loads(text)
+            except ValueError:
+                self.skipped += 1
+                continue
+            if not isinstance(obj, dict):
+                self.skipped += 1
+                continue
+            flat = {k: v for k, v in obj.items() if isinstance(v, (int, float, str, type(None)))}
+            for k, v in list(flat.items()):
+                if isinstance(v, str) and k not in ("global_step/max_steps",):
+                    f = _to_float(v)
+                    if f is not None:
+                        flat[k] = f
+            rec, prog = build_record(flat, offset=base + start)
+            if prog is not None:
+                out.append(prog)
+            if rec is not None:
+                self._emit_record(rec, out)
+        return out
+
+    # -- trainer_state.json ---------------------------------------------------------------
+
+    def _feed_state(self, buf: bytes, base: int) -> list[Item]:
+        if len(buf) > MAX_DOC:
+            self.skipped += 1
+            self._carry = b""
+            return []
+        tail = buf.rstrip()
+        if not tail.endswith(b"}") or buf.count(b"{") != buf.count(b"}"):
+            self._carry, self._carry_offset = buf, base
+            return []
+        try:
+            doc = json.loads(buf)  # json accepts the bare NaN / Infinity the Trainer writes
+        except ValueError:
+            self._carry, self._carry_offset = buf, base
+            return []
+        self._carry = b""
+        self._carry_offset = base + len(buf)
+        return list(self._state_items(doc, base))
+
+    def _state_items(self, doc: object, base: int) -> Iterable[Item]:
+        if not isinstance(doc, dict) or not isinstance(doc.get("log_history"), list):
+            self.skipped += 1
+            return
+        max_steps = doc.get("max_steps")
+        if isinstance(max_steps, int) and max_steps > 0:
+            yield RunInfo(total_steps=max_steps, offset=base)
+        n_epochs = doc.get("num_train_epochs")
+        if isinstance(n_epochs, int) and n_epochs > 0:
+            yield RunInfo(num_epochs=n_epochs, offset=base)
+        out: list[Item] = []
+        for entry in doc["log_history"]:
+            if not isinstance(entry, dict):
+                self.skipped += 1
+                continue
+            flat = {k: v for k, v in entry.items() if isinstance(v, (int, float, str, type(None)))}
+            rec, _ = build_record(flat, offset=base)
+            if rec is None:
+                continue
+            key = (rec.kind, rec.step, rec.epoch)
+            if key in self._seen_state:
+                continue
+            self._seen_state.add(key)
+            self._emit_record(rec, out)
+        yield from out
+        gs = doc.get("global_step")
+        if isinstance(gs, int):
+            yield Progress(gs, max_steps if isinstance(max_steps, int) and max_steps > 0 else None, offset=base, source="json")
