@@ -1,0 +1,63 @@
+"""`trainmon report` as a user runs it: the real console script in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tui_monitor", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_report_json_is_strict_and_has_stable_keys() -> None:
+    # GIVEN a log whose last grad_norm is nan WHEN reported as JSON
+    out = run("report", "--json", str(FIX / "public" / "glm4_gradnorm_nan_trailing_ws.log"))
+    assert out.returncode == 0
+    d = json.loads(out.stdout, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+    # THEN non-finite values are strings and the documented keys are there
+    assert d["format"] == "console"
+    assert d["records"] == {"train": 6, "eval": 0, "summary": 0}
+    assert d["metrics"]["grad_norm"]["last"] == "nan"
+    assert d["metrics"]["grad_norm"]["nonfinite"] == 1
+    assert d["metrics"]["grad_norm"]["max"] == 5.625
+    assert d["progress"] == {"global_step": None, "total_steps": None, "epoch": 5.38}
+    assert d["skipped"] == 0
+
+
+def test_report_text_is_readable() -> None:
+    out = run("report", str(FIX / "real" / "hf5_linear_warmup.log"))
+    assert out.returncode == 0
+    assert "60 train, 6 eval, 1 summary records" in out.stdout
+    assert "step 300/300" in out.stdout
+    loss_line = next(line for line in out.stdout.splitlines() if line.startswith("loss "))
+    assert loss_line.split()[1:4] == ["60", "6.191", "4.273"]
+
+
+def test_missing_file_one_line_exit_1(tmp_path: Path) -> None:
+    out = run("report", str(tmp_path / "nope.log"))
+    assert out.returncode == 1
+    assert out.stderr.strip() == f"trainmon: {tmp_path / 'nope.log'}: no such file"
+    assert "Traceback" not in out.stderr
+
+
+def test_directory_one_line_exit_1(tmp_path: Path) -> None:
+    out = run("report", str(tmp_path))
+    assert out.returncode == 1
+    assert out.stderr.count("\n") == 1 and "is a directory" in out.stderr
+
+
+def test_read_only_file_is_read(tmp_path: Path) -> None:
+    # trainmon opens logs O_RDONLY: a file nobody may write to is read fine and unchanged
+    log = tmp_path / "ro.log"
+    log.write_bytes(b"{'loss': 1.5, 'epoch': 0.1}\n")
+    log.chmod(0o444)
+    before = log.stat()
+    out = run("report", "--json", str(log))
+    assert json.loads(out.stdout)["records"]["train"] == 1
+    after = log.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)

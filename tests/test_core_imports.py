@@ -1,0 +1,32 @@
+"""The core never imports textual or rich: each module is imported in a fresh interpreter."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import pytest
+
+import tui_monitor.core as core
+
+MODULES = sorted(
+    m.name for m in pkgutil.walk_packages(core.__path__, prefix="tui_monitor.core.")
+)
+
+
+def test_there_are_core_modules() -> None:
+    assert "tui_monitor.core.parser" in MODULES
+    assert "tui_monitor.core.records" in MODULES
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_core_module_does_not_import_textual_or_rich(module: str) -> None:
+    # GIVEN a fresh interpreter WHEN the module is imported THEN no UI library is loaded
+    code = (
+        f"import sys, {module}\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

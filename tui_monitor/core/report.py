@@ -1,0 +1,104 @@
+"""``trainmon report``: the whole file read once, as strict JSON or as readable text."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from tui_monitor.core.monitor import Pipeline
+
+
+def jsonable(v: Any) -> Any:
+    """Non-finite floats as the strings ``"nan"``, ``"inf"``, ``"-inf"`` (strict JSON);
+    containers converted recursively; other values unchanged."""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return v
+    if isinstance(v, dict):
+        return {k: jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [jsonable(x) for x in v]
+    return v
+
+
+def report_dict(pipe: Pipeline) -> dict[str, Any]:
+    """The ``report --json`` object for a pipeline that has read a file.
+
+    Keys (stable): ``format``, ``records`` (distinct counts by kind), ``metrics`` (per
+    series: count, first, last, min, max over finite values, nonfinite), ``progress``
+    (global_step, total_steps, epoch), ``skipped``; plus ``events`` (crash evidence).
+    Non-finite numbers are strings (see `jsonable`).
+    """
+    t = pipe.tally
+    metrics = {
+        k: {"count": s.count, "first": s.first, "last": s.last, "min": s.min, "max": s.max, "nonfinite": s.nonfinite}
+        for k, s in t.metrics.items()
+    }
+    out: dict[str, Any] = {
+        "format": pipe.parser.format or "console",
+        "records": dict(t.records),
+        "metrics": metrics,
+        "progress": {"global_step": t.global_step, "total_steps": t.total_steps, "epoch": t.epoch},
+        "skipped": pipe.parser.skipped,
+        "events": [{"kind": e.kind, "line": e.line, "offset": e.offset} for e in t.events],
+    }
+    return jsonable(out)
+
+
+def fmt_num(v: float | None) -> str:
+    """Short human form of a metric value: ``4.273``, ``1.97e-04``, ``nan``, ``-``."""
+    if v is None:
+        return "-"
+    if not math.isfinite(v):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    if v == 0:
+        return "0"
+    a = abs(v)
+    if a >= 1e5 or a < 1e-3:
+        return f"{v:.2e}"
+    if a >= 100:
+        return f"{v:.1f}"
+    return f"{v:.4g}"
+
+
+def report_text(pipe: Pipeline, path: str) -> str:
+    """A readable multi-line summary of what was found (plain text, no markup)."""
+    d = report_dict(pipe)
+    t = pipe.tally
+    lines = [f"trainmon report: {path}"]
+    lines.append(
+        f"format {d['format']}: {t.records['train']} train, {t.records['eval']} eval, "
+        f"{t.records['summary']} summary records"
+        + (f", {d['skipped']} skipped" if d["skipped"] else "")
+        + (f", resumed {t.rewinds}x" if t.rewinds else "")
+    )
+    prog = []
+    if t.global_step is not None:
+        prog.append(f"step {t.global_step}" + (f"/{t.total_steps}" if t.total_steps else ""))
+    if t.epoch is not None:
+        prog.append(f"epoch {t.epoch:g}")
+    if prog:
+        lines.append("progress: " + ", ".join(prog))
+    lines.append("")
+    width = max([len(k) for k in t.metrics] + [6])
+    lines.append(f"{'metric':<{width}}  {'count':>6}  {'first':>10}  {'last':>10}  {'min':>10}  {'max':>10}  nonfinite")
+    for k, s in t.metrics.items():
+        lines.append(
+            f"{k:<{width}}  {s.count:>6}  {fmt_num(s.first):>10}  {fmt_num(s.last):>10}  "
+            f"{fmt_num(s.min):>10}  {fmt_num(s.max):>10}  {s.nonfinite or ''}"
+        )
+    if t.events:
+        lines.append("")
+        lines.append("events:")
+        for e in t.events:
+            lines.append(f"  {e.kind:<12} {e.line}")
+    return "\n".join(lines)
+
+
+def dumps(d: dict[str, Any]) -> str:
+    """Strict JSON text (``allow_nan=False``: non-finite values were made strings)."""
+    return json.dumps(d, allow_nan=False, ensure_ascii=False)

@@ -1,0 +1,195 @@
+"""Exact whole-run counts and per-metric statistics, in bounded memory.
+
+`RunTally` consumes the parser's items in order and keeps what ``trainmon report``
+prints under ``records``, ``metrics``, ``progress`` and ``skipped``: distinct record
+counts, and for every metric its count, first, last, min, max (over finite values) and
+non-finite count. It keeps only running statistics plus a bounded window of recent
+records, so a log of any size costs the same memory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+from tui_monitor.core.records import Event, Item, Progress, Record, Rewind, RunInfo
+
+MAIN_RANKS = (None, "0")
+"""Records from these writers form the main series; other ranks get ``@rank<N>`` keys."""
+
+REWIND_WINDOW = 8192
+"""Recent records kept to undo a resume's superseded records (a resume re-does at most
+the steps since its checkpoint; 8192 logging steps is far more than ``save_steps``
+usually covers)."""
+
+
+def series_key(key: str, rank: str | None) -> str:
+    """Name of a metric's series: ``loss`` for the main writer, ``loss@rank1`` otherwise."""
+    return key if rank in MAIN_RANKS else f"{key}@rank{rank}"
+
+
+@dataclass
+class MetricStats:
+    """Running statistics of one metric series.
+
+    Attributes:
+        count: values seen (finite and not).
+        first / last: the first and latest value (may be non-finite).
+        min / max: over finite values only; ``None`` when there were none.
+        nonfinite: NaN and ±inf values seen.
+        last_step: step of the latest value when the log states it.
+    """
+
+    count: int = 0
+    first: float | None = None
+    last: float | None = None
+    min: float | None = None
+    max: float | None = None
+    nonfinite: int = 0
+    last_step: int | None = None
+
+    def add(self, v: float, step: int | None) -> None:
+        """Account one value ``v`` (any float) logged at ``step``."""
+        self.count += 1
+        if self.first is None:
+            self.first = v
+        self.last = v
+        self.last_step = step
+        if math.isfinite(v):
+            if self.min is None or v < self.min:
+                self.min = v
+            if self.max is None or v > self.max:
+                self.max = v
+        else:
+            self.nonfinite += 1
+
+
+@dataclass
+class RunTally:
+    """Whole-run counts from a stream of parser items (see module docstring).
+
+    Attributes:
+        records: distinct records by kind (``train``/``eval``/``summary``); records
+            superseded by a resume (`Rewind`) are subtracted.
+        metrics: `MetricStats` by series key (see `series_key`).
+        global_step / total_steps / epoch: the latest known position.
+        rate: steps per second from the latest progress bar, or ``None``.
+        elapsed_s: elapsed seconds as the bar or JSON line prints it.
+        run_info: merged banner facts.
+        events: crash evidence and file events, in order (the last 200 kept).
+        rewinds: how many resumes/restarts were seen.
+        last_record_offset: byte offset of the latest record, -1 before any.
+        finished_by_progress: a JSON line said 100 % / step == total.
+    """
+
+    records: dict[str, int] = field(default_factory=lambda: {"train": 0, "eval": 0, "summary": 0})
+    metrics: dict[str, MetricStats] = field(default_factory=dict)
+    global_step: int | None = None
+    total_steps: int | None = None
+    epoch: float | None = None
+    rate: float | None = None
+    elapsed_s: float | None = None
+    run_info: dict[str, int] = field(default_factory=dict)
+    events: deque[Event] = field(default_factory=lambda: deque(maxlen=200))
+    rewinds: int = 0
+    last_record_offset: int = -1
+    progress_total_from_bar: int | None = None
+    _recent: deque[Record] = field(default_factory=lambda: deque(maxlen=REWIND_WINDOW))
+
+    def add(self, item: Item) -> None:
+        """Account one parser item."""
+        if isinstance(item, Record):
+            self._add_record(item)
+        elif isinstance(item, Progress):
+            self.global_step = item.step
+            if item.total:
+                self.total_steps = item.total
+                if item.source == "bar":
+                    self.progress_total_from_bar = item.total
+            if item.rate is not None:
+                self.rate = item.rate
+            if item.elapsed_s is not None:
+                self.elapsed_s = item.elapsed_s
+        elif isinstance(item, RunInfo):
+            for name in ("total_steps", "num_epochs", "grad_accum", "num_examples", "batch_size"):
+                v = getattr(item, name)
+                if v is not None:
+                    self.run_info[name] = v
+            if item.total_steps and self.total_steps is None:
+                self.total_steps = item.total_steps
+        elif isinstance(item, Event):
+            self.events.append(item)
+        elif isinstance(item, Rewind):
+            self._rewind(item)
+
+    def add_many(self, items: list[Item]) -> None:
+        """Account items in order."""
+        for it in items:
+            self.add(it)
+
+    def _add_record(self, rec: Record) -> None:
+        self.records[rec.kind] += 1
+        self.last_record_offset = rec.offset
+        if rec.rank in MAIN_RANKS:
+            if rec.epoch is not None:
+                self.epoch = rec.epoch
+            if rec.step is not None and (self.global_step is None or rec.step >= self.global_step or rec.kind == "train"):
+                self.global_step = rec.step
+        for k, v in rec.metrics.items():
+            key = series_key(k, rec.rank)
+            st = self.metrics.get(key)
+            if st is None:
+                st = self.metrics[key] = MetricStats()
+            st.add(v, rec.step)
+        if rec.kind != "summary":
+            self._recent.append(rec)
+
+    def _rewind(self, rw: Rewind) -> None:
+        """Drop the superseded records of ``rw.rank`` (those at or after the rewind point)."""
+        self.rewinds += 1
+        main = rw.rank in MAIN_RANKS
+        kept: list[Record] = []
+        dropped: list[Record] = []
+        for rec in reversed(self._recent):
+            same = (rec.rank in MAIN_RANKS) if main else rec.rank == rw.rank
+            if same and _at_or_after(rec, rw):
+                dropped.append(rec)
+            else:
+                kept.append(rec)
+        if not dropped:
+            return
+        self._recent = deque(reversed(kept), maxlen=REWIND_WINDOW)
+        for rec in dropped:
+            self.records[rec.kind] -= 1
+            for k, v in rec.metrics.items():
+                st = self.metrics.get(series_key(k, rec.rank))
+                if st is None:
+                    continue
+                st.count -= 1
+                if not math.isfinite(v):
+                    st.nonfinite -= 1
+        # `last` of each touched series is the latest surviving value; min/max keep the
+        # superseded values (a deterministic resume re-prints the same numbers).
+        touched = {series_key(k, r.rank) for r in dropped for k in r.metrics}
+        for key in touched:
+            st = self.metrics[key]
+            st.last = None
+            st.last_step = None
+        for rec in self._recent:
+            for k, v in rec.metrics.items():
+                key = series_key(k, rec.rank)
+                if key in touched:
+                    self.metrics[key].last = v
+                    self.metrics[key].last_step = rec.step
+        for key in touched:
+            if self.metrics[key].count <= 0:
+                del self.metrics[key]
+
+
+def _at_or_after(rec: Record, rw: Rewind) -> bool:
+    if rw.step is not None and rec.step is not None:
+        return rec.step >= rw.step
+    if rw.epoch is not None and rec.epoch is not None:
+        return rec.epoch >= rw.epoch
+    return False
