@@ -363,8 +363,8 @@ class Tailer:
         new_fd, new_st = opened
         old_fst = os.fstat(self._fd)
         # Drain the old file to its end first: the writer may have written its last records
-        # there just before it moved on to the new file.
-        done = self._drain(out, budget, old_fst)
+        # there just before it moved on to the new file (and may even have rewritten it).
+        done = self._read_current(out, budget, old_fst)
         if not done:
             os.close(new_fd)  # out of budget; the caller polls again at once (behind)
             return
@@ -381,15 +381,19 @@ class Tailer:
 
     def _read_current(
         self, out: list[TailItem], budget: list[int], fst: os.stat_result
-    ) -> None:
-        """Check the current handle for truncation, then read what it has."""
+    ) -> bool:
+        """Check the current handle for truncation, then read what it has.
+
+        Returns:
+            True when the end was reached, False when the poll's byte budget ran out first.
+        """
         assert self._fd is not None
         if self._was_truncated(fst):
             self._offset = 0
             self._head = b""
             self._tail = b""
             out.append(Reset("truncated"))
-        self._drain(out, budget, fst)
+        return self._drain(out, budget, fst)
 
     def _was_truncated(self, fst: os.stat_result) -> bool:
         assert self._fd is not None

@@ -1,0 +1,218 @@
+"""Helpers for the tailer and watch tests: record lines, real writers, a parsing collector."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tui_monitor.core.parser import LogParser
+from tui_monitor.core.records import Record
+from tui_monitor.core.tailer import Data, Reset, Tailer, TailItem
+
+DEADLINE_S = 8.0
+"""Upper bound for every wait loop; a passing run needs a small fraction of it."""
+
+
+def record_line(i: int) -> bytes:
+    """The i-th Trainer-style record line; loss and epoch are distinct for every i."""
+    return (
+        f"{{'loss': {record_loss(i):.5f}, 'learning_rate': 0.0001, 'epoch': {record_epoch(i):.4f}}}\n"
+    ).encode()
+
+
+def record_loss(i: int) -> float:
+    """The loss value written by :func:`record_line` (as the parser reads it back)."""
+    return float(f"{5.0 - i * 1e-4:.5f}")
+
+
+def record_epoch(i: int) -> float:
+    """The epoch value written by :func:`record_line`."""
+    return float(f"{i / 1000:.4f}")
+
+
+def records_bytes(start: int, stop: int) -> bytes:
+    """Lines for records ``start..stop-1``."""
+    return b"".join(record_line(i) for i in range(start, stop))
+
+
+def expected(start: int, stop: int) -> list[tuple[float, float]]:
+    """(loss, epoch) pairs the parser must produce for records ``start..stop-1``."""
+    return [(record_loss(i), record_epoch(i)) for i in range(start, stop)]
+
+
+@dataclass
+class Collector:
+    """Drive a real Tailer and feed its bytes to the real LogParser, as the monitor does.
+
+    A new parser is started at every Reset whose ``new_stream`` is true.
+    """
+
+    tailer: Tailer
+    parser: LogParser = field(default_factory=LogParser)
+    records: list[Record] = field(default_factory=list)
+    resets: list[str] = field(default_factory=list)
+    items: list[TailItem] = field(default_factory=list)
+    polls_with_data: int = 0
+    max_data: int = 0
+    max_poll_bytes: int = 0
+
+    def feed(self, items: list[TailItem]) -> None:
+        """Consume one poll's items."""
+        self.items.extend(items)
+        got = 0
+        for item in items:
+            if isinstance(item, Reset):
+                self.resets.append(item.reason)
+                if item.new_stream:
+                    self.parser = LogParser()
+            else:
+                assert isinstance(item, Data)
+                assert item.data, "empty Data must not be emitted"
+                self.max_data = max(self.max_data, len(item.data))
+                got += len(item.data)
+                self.records.extend(r for r in self.parser.feed(item.data) if isinstance(r, Record))
+        if got:
+            self.polls_with_data += 1
+            self.max_poll_bytes = max(self.max_poll_bytes, got)
+
+    def pump(self) -> list[TailItem]:
+        """Poll once and consume the result."""
+        items = self.tailer.poll()
+        self.feed(items)
+        return items
+
+    def pump_until(self, cond: Callable[[], bool], deadline_s: float = DEADLINE_S) -> None:
+        """Poll until ``cond()`` holds; fail after ``deadline_s`` seconds."""
+        end = time.monotonic() + deadline_s
+        while True:
+            self.pump()
+            if cond():
+                return
+            if time.monotonic() > end:
+                raise AssertionError(
+                    f"condition not met in {deadline_s}s: {len(self.records)} records, resets {self.resets}, "
+                    f"state {self.tailer.state}"
+                )
+            time.sleep(0.005)
+
+    def pump_records(self, n: int, deadline_s: float = DEADLINE_S) -> None:
+        """Poll until at least ``n`` records were parsed."""
+        self.pump_until(lambda: len(self.records) >= n, deadline_s)
+
+    def seen(self) -> list[tuple[float, float | None]]:
+        """(loss, epoch) of the records parsed so far."""
+        return [(r.metrics["loss"], r.epoch) for r in self.records]
+
+
+def append(path: Path, data: bytes) -> None:
+    """Append ``data`` with O_APPEND, as a logging handler or ``tee -a`` does."""
+    with open(path, "ab") as f:
+        f.write(data)
+
+
+def wait_for(cond: Callable[[], bool], deadline_s: float = DEADLINE_S) -> None:
+    """Sleep in small steps until ``cond()`` holds; fail after ``deadline_s`` seconds."""
+    end = time.monotonic() + deadline_s
+    while not cond():
+        if time.monotonic() > end:
+            raise AssertionError(f"condition not met in {deadline_s}s")
+        time.sleep(0.005)
+
+
+WRITER_SCRIPT = r"""
+import sys, time
+path, start, stop, interval, mode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+with open(path, mode, buffering=1) as f:
+    for i in range(start, stop):
+        f.write("{'loss': %.5f, 'learning_rate': 0.0001, 'epoch': %.4f}\n" % (5.0 - i * 1e-4, i / 1000))
+        f.flush()
+        time.sleep(interval)
+"""
+
+
+def start_writer_process(
+    path: Path, start: int, stop: int, interval: float, mode: str = "a"
+) -> subprocess.Popen[bytes]:
+    """A separate Python process writing records ``start..stop-1``, ``interval`` seconds apart,
+    opening ``path`` with ``mode`` (``"a"``: append, ``"w"``: truncate like ``> train.log``)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER_SCRIPT, str(path), str(start), str(stop), str(interval), mode]
+    )
+
+
+class ThreadWriter:
+    """A writer thread holding one open handle, writing when told; keeps the handle across
+    renames and deletions like a training process does."""
+
+    def __init__(self, path: Path, *, append_mode: bool = True) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append_mode else 0)
+        self.fd = os.open(path, flags, 0o644)
+
+    def write(self, data: bytes) -> None:
+        """Write all of ``data`` through the open handle."""
+        view = memoryview(data)
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
+
+    def write_records_slowly(self, start: int, stop: int, interval: float) -> threading.Thread:
+        """Write records in a background thread, ``interval`` seconds apart."""
+
+        def run() -> None:
+            for i in range(start, stop):
+                self.write(record_line(i))
+                time.sleep(interval)
+
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        return t
+
+    def close(self) -> None:
+        """Close the handle."""
+        os.close(self.fd)
+
+
+def run_unprivileged(fn: Callable[[], Any]) -> Any:
+    """Run ``fn`` as an unprivileged user and return its (picklable) result.
+
+    As root, permission bits do not stop reads, so a forked child drops to uid/gid 65534
+    (``nobody``) first. As any other user ``fn`` runs in-process.
+    """
+    if os.geteuid() != 0:
+        return fn()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 0
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            try:
+                payload = pickle.dumps(("ok", fn()))
+            except BaseException as e:  # hand the failure to the parent
+                payload = pickle.dumps(("error", repr(e)))
+            with os.fdopen(w, "wb") as f:
+                f.write(payload)
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        payload = f.read()
+    _, status = os.waitpid(pid, 0)
+    assert status == 0 and payload, f"unprivileged child failed (status {status})"
+    kind, value = pickle.loads(payload)
+    if kind == "error":
+        raise AssertionError(f"unprivileged child raised {value}")
+    return value
