@@ -277,6 +277,8 @@ class InotifyWaker:
         self._closed = threading.Event()
         self._external_stop = stop_event
         self._stop = _EitherEvent(self._closed, stop_event)
+        self.watched_dir: Path | None = None
+        """The directory the watch thread currently watches (None before it starts)."""
         self.error: BaseException | None = None
         """The exception that ended the watch thread early (then only the safety timer wakes)."""
         self._thread = threading.Thread(target=self._run, name=f"trainmon-watch:{self.path.name}", daemon=True)
@@ -334,6 +336,7 @@ class InotifyWaker:
             return base == name or base.startswith(prefix)
 
         waiting_on_ancestor = directory != self.path.parent
+        self.watched_dir = directory
         for changes in watchfiles.watch(
             directory,
             watch_filter=concerns_us,
