@@ -1,0 +1,471 @@
+"""MetricStore: per-metric numpy ring buffers plus a decimated whole-run history, thread-safe.
+
+Layout (one direction, see DESIGN.md): the parser's :class:`~tui_monitor.core.records.Record`
+items go in through :meth:`MetricStore.add`; the UI timer, the headless printer and the
+report read frozen copies through :meth:`MetricStore.snapshot`.
+
+Series naming and ranks
+    A metric is stored under its own key (``loss``, ``grad_norm``, ``eval_loss``,
+    ``rewards/margins``...). Records of rank ``None`` or ``"0"`` form the main series; records of
+    any other rank ``r`` go to ``"<metric>@rank<r>"`` (``loss@rank1``), so a host rank that
+    always logs ``loss 0.0`` never mixes with the guest's curve. Summary records (``train_runtime``)
+    are not series: the last summary of each rank is kept as a dict.
+
+x values
+    ``x`` is the global step when the record states it (``Record.step``), else the record's
+    ordinal (0-based) among the records of the same kind and rank. ``SeriesSnapshot.x_is_step``
+    says which: it is ``True`` only if every point of the series had a stated step.
+
+Cost
+    ``add`` appends one tuple per metric to a Python list; the list is turned into numpy rows in
+    blocks (``_FLUSH`` points) or when a snapshot/rewind needs it, so the per-point cost is a
+    list append rather than four numpy scalar stores.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+from tui_monitor.core.records import Record, Rewind
+
+__all__ = ["MetricStore", "SeriesSnapshot", "StoreSnapshot", "series_name"]
+
+_FLUSH = 512
+"""Pending points per series before they are written into the numpy ring."""
+
+_ARRIVALS = 512
+"""Arrival times kept for the main rank's train/eval records (stall detection)."""
+
+_X, _Y, _E, _T = 0, 1, 2, 3
+_NAN = math.nan
+
+
+def series_name(metric: str, rank: str | None) -> str:
+    """Return the store key of ``metric`` written by ``rank``.
+
+    Rank ``None`` and ``"0"`` are the main writer and keep the bare name; any other rank
+    ``r`` gives ``"<metric>@rank<r>"``.
+    """
+    if rank is None or rank == "0":
+        return metric
+    return f"{metric}@rank{rank}"
+
+
+def _rank_suffix(rank: str | None) -> str:
+    return "" if rank is None or rank == "0" else f"@rank{rank}"
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesSnapshot:
+    """A frozen copy of one metric series.
+
+    Attributes:
+        name: store key (``loss``, ``eval_loss``, ``loss@rank1``).
+        metric: the log's key without the rank suffix.
+        rank: ``None`` for the main writer, else the rank label.
+        kind: ``"train"`` or ``"eval"`` (kind of the record that created the series).
+        x: ``(n,) float64`` global step, or record ordinal when ``x_is_step`` is False.
+        y: ``(n,) float64`` values as logged, NaN/inf kept.
+        epoch: ``(n,) float64`` epoch of each point, NaN when the record had none.
+        t: ``(n,) float64`` arrival time of each point (seconds since the epoch, 0 if unknown).
+        x_is_step: whether ``x`` holds global steps (every point had ``Record.step``).
+        count: points stored over the whole run (after rewinds), >= ``len(y)``.
+        hist_x: ``(m,) float64`` x of the decimated whole-run history (every ``hist_stride``-th point).
+        hist_y: ``(m,) float64`` values of that history.
+        hist_stride: decimation factor of the history (a power of two).
+    """
+
+    name: str
+    metric: str
+    rank: str | None
+    kind: str
+    x: np.ndarray
+    y: np.ndarray
+    epoch: np.ndarray
+    t: np.ndarray
+    x_is_step: bool
+    count: int
+    hist_x: np.ndarray
+    hist_y: np.ndarray
+    hist_stride: int
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSnapshot:
+    """A frozen view of the whole store, safe to read from any thread (all arrays are copies).
+
+    Attributes:
+        version: the store's change counter when the snapshot was taken.
+        series: series by store key (see :func:`series_name`).
+        summaries: last summary record's metrics per rank (``None`` = main writer; ``"0"`` is
+            folded into ``None``).
+        summary_offset: byte offset of the last summary record of any rank, or ``None``.
+        record_counts: records per ``kind`` + rank suffix (``"train"``, ``"eval"``,
+            ``"summary"``, ``"train@rank1"``...), after rewinds.
+        last_record_offset: byte offset of the last train/eval/summary record (any rank), -1 if none.
+        last_arrival: arrival time of the last record (seconds), 0.0 if unknown.
+        arrivals: ``(k,) float64`` arrival times of the main rank's last <= 512 train/eval records.
+        last_step: last stated global step of the main rank's train records, or ``None``.
+        last_epoch: last epoch of the main rank's train/eval records, or ``None``.
+        dropped_metrics: points refused because ``max_metrics`` series already existed.
+        rewinds: number of rewinds applied.
+    """
+
+    version: int = 0
+    series: Mapping[str, SeriesSnapshot] = field(default_factory=dict)
+    summaries: Mapping[str | None, Mapping[str, float]] = field(default_factory=dict)
+    summary_offset: int | None = None
+    record_counts: Mapping[str, int] = field(default_factory=dict)
+    last_record_offset: int = -1
+    last_arrival: float = 0.0
+    arrivals: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    last_step: int | None = None
+    last_epoch: float | None = None
+    dropped_metrics: int = 0
+    rewinds: int = 0
+
+    def get(self, name: str) -> SeriesSnapshot | None:
+        """Return the series stored under ``name``, or ``None``."""
+        return self.series.get(name)
+
+    def metric_names(self, rank: str | None = None) -> list[str]:
+        """Return the metric keys (without suffix) of ``rank``'s series, in creation order."""
+        suffix = _rank_suffix(rank)
+        return [s.metric for s in self.series.values() if s.name == s.metric + suffix]
+
+
+class _Series:
+    """One metric: a ring of the last ``capacity`` points plus a decimated history."""
+
+    __slots__ = (
+        "name", "metric", "rank", "kind", "cap", "buf", "start", "end", "pending",
+        "x_is_step", "count", "hist", "hist_n", "hist_cap", "stride", "ver",
+    )
+
+    def __init__(self, name: str, metric: str, rank: str | None, kind: str,
+                 capacity: int, history: int) -> None:
+        self.name = name
+        self.metric = metric
+        self.rank = rank
+        self.kind = kind
+        self.cap = capacity
+        # Twice the capacity: appends slide forward and the live window is compacted to the
+        # front only when the end is reached, so each point is copied O(1) times on average.
+        self.buf = np.empty((min(64, 2 * capacity), 4), dtype=np.float64)
+        self.start = 0
+        self.end = 0
+        self.pending: list[tuple[float, float, float, float]] = []
+        self.x_is_step = True
+        self.count = 0
+        self.hist_cap = history
+        self.hist = np.empty((min(64, history), 3), dtype=np.float64)
+        self.hist_n = 0
+        self.stride = 1
+        self.ver = 0
+
+    # -- writing ------------------------------------------------------------------------------
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        block = np.array(self.pending, dtype=np.float64).reshape(-1, 4)
+        self.pending.clear()
+        self._push_hist(block)
+        self._push_ring(block)
+        self.ver += 1
+
+    def _push_ring(self, block: np.ndarray) -> None:
+        cap = self.cap
+        if block.shape[0] > cap:
+            block = block[-cap:]
+        m = block.shape[0]
+        if self.end + m > self.buf.shape[0]:
+            if self.buf.shape[0] < 2 * cap:
+                live = self.end - self.start
+                new_rows = min(2 * cap, max(2 * self.buf.shape[0], live + m))
+                nb = np.empty((new_rows, 4), dtype=np.float64)
+                nb[:live] = self.buf[self.start:self.end]
+                self.buf, self.start, self.end = nb, 0, live
+            if self.end + m > self.buf.shape[0]:
+                keep = min(self.end - self.start, cap - m)
+                self.buf[:keep] = self.buf[self.end - keep:self.end]
+                self.start, self.end = 0, keep
+        self.buf[self.end:self.end + m] = block
+        self.end += m
+        if self.end - self.start > cap:
+            self.start = self.end - cap
+
+    def _push_hist(self, block: np.ndarray) -> None:
+        m = block.shape[0]
+        idx = np.arange(self.count, self.count + m)
+        self.count += m
+        sel = block[idx % self.stride == 0][:, :3]
+        if sel.shape[0] == 0:
+            return
+        rows = self.hist_n + sel.shape[0]
+        if rows > self.hist.shape[0] and self.hist.shape[0] < self.hist_cap:
+            nh = np.empty((min(self.hist_cap, max(2 * self.hist.shape[0], rows)), 3))
+            nh[:self.hist_n] = self.hist[:self.hist_n]
+            self.hist = nh
+        if rows <= self.hist.shape[0]:
+            self.hist[self.hist_n:rows] = sel
+            self.hist_n = rows
+            return
+        # Full: keep every other point and double the stride until the new points fit.
+        # Entry j of the history is point j*stride, so keeping even entries keeps the
+        # multiples of 2*stride: the rule "every stride-th point" still holds afterwards.
+        allp = np.concatenate([self.hist[:self.hist_n], sel])
+        while allp.shape[0] > self.hist_cap:
+            allp = allp[::2]
+            self.stride *= 2
+        self.hist[:allp.shape[0]] = allp
+        self.hist_n = allp.shape[0]
+
+    # -- rewinding ----------------------------------------------------------------------------
+    def rewind(self, epoch: float | None, step: int | None) -> tuple[int, float]:
+        """Drop points at or after (step | epoch); return (points dropped, min dropped x)."""
+        self.flush()
+        live = self.buf[self.start:self.end]
+        mask = self._mask(live, epoch, step)
+        if mask is None or not mask.any():
+            return 0, math.inf
+        dropped = int(mask.sum())
+        min_x = float(live[mask, _X].min())
+        kept = live[~mask]
+        n = kept.shape[0]
+        self.buf[:n] = kept
+        self.start, self.end = 0, n
+        hist = self.hist[:self.hist_n]
+        hmask = self._mask(hist, epoch, step)
+        self.count -= dropped
+        if hmask is not None and hmask.any():
+            first = int(np.argmax(hmask))
+            self.hist_n = first
+            if n == 0:
+                # The ring held none of the surviving points: the history knows better,
+                # entry j being point j*stride.
+                self.count = min(self.count, first * self.stride)
+        self.count = max(self.count, n)
+        self.ver += 1
+        return dropped, min_x
+
+    def _mask(self, rows: np.ndarray, epoch: float | None, step: int | None) -> np.ndarray | None:
+        if step is not None and self.x_is_step:
+            return rows[:, _X] >= step
+        if epoch is not None:
+            with np.errstate(invalid="ignore"):
+                return rows[:, _E] >= epoch
+        return None
+
+    def snapshot(self) -> SeriesSnapshot:
+        self.flush()
+        live = self.buf[self.start:self.end]
+        hist = self.hist[:self.hist_n]
+        return SeriesSnapshot(
+            name=self.name, metric=self.metric, rank=self.rank, kind=self.kind,
+            x=live[:, _X].copy(), y=live[:, _Y].copy(), epoch=live[:, _E].copy(),
+            t=live[:, _T].copy(), x_is_step=self.x_is_step, count=self.count,
+            hist_x=hist[:, 0].copy(), hist_y=hist[:, 1].copy(), hist_stride=self.stride,
+        )
+
+
+class MetricStore:
+    """Per-metric ring buffers of the last points, a decimated whole-run history, and summaries.
+
+    Args:
+        capacity: points kept per series in the ring (the detectors' window), >= 2.
+        history: points kept per series in the decimated whole-run history, >= 2 (even).
+        max_metrics: series created at most; points of further metrics are counted in
+            ``dropped_metrics`` and discarded.
+
+    Raises:
+        ValueError: a size below 2.
+
+    Thread-safety: every public method takes ``self.lock``; ``snapshot()`` returns copies.
+    ``version`` grows by one on every change (add, rewind, clear).
+    """
+
+    def __init__(self, capacity: int = 4096, history: int = 2048, max_metrics: int = 256) -> None:
+        if capacity < 2 or history < 2 or max_metrics < 1:
+            raise ValueError("capacity and history must be >= 2, max_metrics >= 1")
+        self.capacity = capacity
+        self.history = history - (history % 2)
+        self.max_metrics = max_metrics
+        self.lock = threading.Lock()
+        self.version = 0
+        self._reset()
+        self._cache: dict[str, tuple[int, SeriesSnapshot]] = {}
+        self._snap: StoreSnapshot | None = None
+
+    def _reset(self) -> None:
+        self._series: dict[str, _Series] = {}
+        self._counts: dict[str, int] = {}
+        self._summaries: dict[str | None, dict[str, float]] = {}
+        self._summary_offset: int | None = None
+        self._last_offset = -1
+        self._last_arrival = 0.0
+        self._arrivals: deque[float] = deque(maxlen=_ARRIVALS)
+        self._last_step: int | None = None
+        self._last_epoch: float | None = None
+        self._dropped = 0
+        self._rewinds = 0
+
+    # -- writing ------------------------------------------------------------------------------
+    def add(self, record: Record) -> None:
+        """Store one record (train/eval metrics as series points, a summary as the rank's summary)."""
+        with self.lock:
+            self._add(record)
+            self.version += 1
+
+    def add_many(self, records: Iterable[Record]) -> None:
+        """Store several records under one lock acquisition; ``version`` grows once if any."""
+        with self.lock:
+            n = 0
+            for r in records:
+                self._add(r)
+                n += 1
+            if n:
+                self.version += 1
+
+    def _add(self, record: Record) -> None:
+        rank = record.rank
+        main = rank is None or rank == "0"
+        suffix = "" if main else f"@rank{rank}"
+        kind = record.kind
+        ckey = kind + suffix
+        ordinal = self._counts.get(ckey, 0)
+        self._counts[ckey] = ordinal + 1
+        if record.offset > self._last_offset:
+            self._last_offset = record.offset
+        if record.arrival:
+            self._last_arrival = record.arrival
+        if kind == "summary":
+            self._summaries[None if main else rank] = dict(record.metrics)
+            if self._summary_offset is None or record.offset >= self._summary_offset:
+                self._summary_offset = record.offset
+            return
+        step = record.step
+        x = float(step) if step is not None else float(ordinal)
+        ep = record.epoch if record.epoch is not None else _NAN
+        t = record.arrival
+        if main:
+            self._arrivals.append(t)
+            if step is not None and kind == "train":
+                self._last_step = step
+            if record.epoch is not None:
+                self._last_epoch = record.epoch
+        series = self._series
+        for name, v in record.metrics.items():
+            key = name + suffix if suffix else name
+            s = series.get(key)
+            if s is None:
+                if len(series) >= self.max_metrics:
+                    self._dropped += 1
+                    continue
+                s = _Series(key, name, None if main else rank, kind, self.capacity, self.history)
+                series[key] = s
+            if step is None:
+                s.x_is_step = False
+            s.pending.append((x, v, ep, t))
+            if len(s.pending) >= _FLUSH:
+                s.flush()
+
+    def rewind(self, epoch: float | None, step: int | None, rank: str | None = None) -> None:
+        """Drop ``rank``'s train/eval points at or after ``step`` (else ``epoch``).
+
+        A series whose x are steps is cut by ``step`` when given; otherwise by ``epoch``
+        (points without an epoch are kept). Record counts of the rank fall by the most points
+        any one series of that kind lost; ordinal x of later records continue from the first
+        dropped ordinal, so re-printed records take the places of the ones they supersede.
+        """
+        with self.lock:
+            self._rewind(epoch, step, rank)
+            self._rewinds += 1
+            self.version += 1
+
+    def _rewind(self, epoch: float | None, step: int | None, rank: str | None) -> None:
+        main = rank is None or rank == "0"
+        want = None if main else rank
+        lost: dict[str, int] = {}
+        min_ord: dict[str, float] = {}
+        for s in self._series.values():
+            if s.rank != want:
+                continue
+            dropped, min_x = s.rewind(epoch, step)
+            if dropped:
+                lost[s.kind] = max(lost.get(s.kind, 0), dropped)
+                if not s.x_is_step:
+                    min_ord[s.kind] = min(min_ord.get(s.kind, math.inf), min_x)
+        suffix = _rank_suffix(rank)
+        for kind, n in lost.items():
+            ckey = kind + suffix
+            cur = self._counts.get(ckey, 0)
+            new = cur - n
+            if kind in min_ord:
+                new = int(min_ord[kind])
+            self._counts[ckey] = max(0, new)
+        if main and step is not None and self._last_step is not None and self._last_step >= step:
+            self._last_step = None
+
+    def apply(self, item: Record | Rewind) -> None:
+        """Store a ``Record`` or apply a ``Rewind`` (other parser items are ignored)."""
+        if isinstance(item, Record):
+            self.add(item)
+        elif isinstance(item, Rewind):
+            self.rewind(item.epoch, item.step, item.rank)
+
+    def clear(self) -> None:
+        """Forget everything (e.g. the log was truncated); ``version`` still grows."""
+        with self.lock:
+            self._reset()
+            self._cache.clear()
+            self._snap = None
+            self.version += 1
+
+    # -- reading ------------------------------------------------------------------------------
+    @property
+    def dropped_metrics(self) -> int:
+        """Points refused because ``max_metrics`` series existed."""
+        return self._dropped
+
+    def snapshot(self) -> StoreSnapshot:
+        """Return a frozen copy of the store; unchanged series reuse their previous copy."""
+        with self.lock:
+            if self._snap is not None and self._snap.version == self.version:
+                return self._snap
+            out: dict[str, SeriesSnapshot] = {}
+            for key, s in self._series.items():
+                s.flush()
+                cached = self._cache.get(key)
+                if cached is not None and cached[0] == s.ver and cached[1].x_is_step == s.x_is_step:
+                    out[key] = cached[1]
+                    continue
+                snap = s.snapshot()
+                self._cache[key] = (s.ver, snap)
+                out[key] = snap
+            for key in [k for k in self._cache if k not in self._series]:
+                del self._cache[key]
+            self._snap = StoreSnapshot(
+                version=self.version,
+                series=MappingProxyType(out),
+                summaries=MappingProxyType({k: dict(v) for k, v in self._summaries.items()}),
+                summary_offset=self._summary_offset,
+                record_counts=MappingProxyType(dict(self._counts)),
+                last_record_offset=self._last_offset,
+                last_arrival=self._last_arrival,
+                arrivals=np.fromiter(self._arrivals, dtype=np.float64, count=len(self._arrivals)),
+                last_step=self._last_step,
+                last_epoch=self._last_epoch,
+                dropped_metrics=self._dropped,
+                rewinds=self._rewinds,
+            )
+            return self._snap
