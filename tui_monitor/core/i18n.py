@@ -1,0 +1,139 @@
+"""UI words in English and Russian: status words, labels, key descriptions.
+
+Data only (no textual, no rich). Every status the screen shows is a word (plus a symbol),
+never a colour alone, so ``NO_COLOR`` and 16-colour terminals stay readable; this module
+holds those words. Analysis reasons carry their own ``text_en``/``text_ru``.
+"""
+
+from __future__ import annotations
+
+LANGS = ("en", "ru")
+"""Supported UI languages."""
+
+WORDS: dict[str, tuple[str, str]] = {
+    # verdicts
+    "healthy": ("healthy", "норма"),
+    "warning": ("warning", "внимание"),
+    "critical": ("critical", "критично"),
+    "unknown": ("no data", "нет данных"),
+    # run / file states
+    "following": ("following", "слежу"),
+    "polling": ("polling", "опрос"),
+    "waiting": ("waiting for file", "жду файл"),
+    "deleted": ("file deleted", "файл удалён"),
+    "unreadable": ("unreadable", "нет доступа"),
+    "running": ("running", "идёт"),
+    "stalled": ("stalled", "застрял"),
+    "finished": ("finished", "завершён"),
+    "crashed": ("crashed", "упал"),
+    "paused": ("paused", "пауза"),
+    "catching_up": ("catching up", "догоняю"),
+    # loss trend
+    "decreasing": ("decreasing", "падает"),
+    "plateau": ("plateau", "плато"),
+    "rising": ("rising", "растёт"),
+    "diverging": ("diverging", "расходится"),
+    # LR phase
+    "warmup": ("warmup", "прогрев"),
+    "hold": ("hold", "держится"),
+    "constant": ("constant", "постоянный"),
+    "decay": ("decay", "затухание"),
+    "done": ("finished", "закончен"),
+    # grad status
+    "exploding": ("exploding", "взрыв"),
+    "vanishing": ("vanishing", "затухает"),
+    "zero": ("zero", "ноль"),
+    "nonfinite": ("non-finite", "NaN/inf"),
+    "absent": ("absent", "нет"),
+    # eval
+    "best": ("best", "лучший"),
+    "improving": ("improving", "улучшается"),
+    "worse": ("worse", "хуже"),
+    "overfitting": ("overfitting", "переобучение"),
+    # generic trends for other metrics
+    "falling": ("falling", "падает"),
+    "flat": ("flat", "ровно"),
+    "up": ("rising", "растёт"),
+    "new": ("new", "новая"),
+    "spike": ("spike", "спайк"),
+    "nan": ("NaN", "NaN"),
+}
+"""Status words by key: ``(english, russian)``."""
+
+LABELS: dict[str, tuple[str, str]] = {
+    "step": ("step", "шаг"),
+    "epoch": ("epoch", "эпоха"),
+    "of": ("of", "из"),
+    "eta": ("ETA", "осталось"),
+    "elapsed": ("elapsed", "прошло"),
+    "min": ("min", "мин"),
+    "max": ("max", "макс"),
+    "best": ("best", "лучший"),
+    "at": ("at", "на"),
+    "peak": ("peak", "пик"),
+    "median": ("median", "медиана"),
+    "last": ("last", "посл."),
+    "smoothed": ("smoothed", "сглаж."),
+    "raw": ("raw", "сырые"),
+    "linear_y": ("linear y", "линейная ось"),
+    "log_y": ("log y", "лог. ось"),
+    "whole": ("whole run", "весь запуск"),
+    "recent": ("recent", "последние"),
+    "steps": ("steps", "шаги"),
+    "records": ("records", "записи"),
+    "verdict": ("verdict", "вердикт"),
+    "events": ("events", "события"),
+    "glossary": ("glossary", "глоссарий"),
+    "metrics": ("metrics", "метрики"),
+    "no_events": ("no events yet", "событий пока нет"),
+    "no_reasons": ("nothing to report yet", "пока нечего сказать"),
+    "no_metrics": ("waiting for the first metric record…", "жду первую запись метрик…"),
+    "nonfinite": ("non-finite", "не числа"),
+    "too_small": (
+        "Terminal too small: {w}×{h}. trainmon needs at least {mw}×{mh}.\nEnlarge the window, or press q to quit.",
+        "Терминал слишком мал: {w}×{h}. Нужно хотя бы {mw}×{mh}.\nУвеличьте окно или нажмите q для выхода.",
+    ),
+    "help_title": ("trainmon — keys", "trainmon — клавиши"),
+    "smoothing_off": ("smoothing off", "без сглаживания"),
+    "it_s": ("it/s", "ит/с"),
+    "read": ("read", "прочитано"),
+}
+"""Labels by key: ``(english, russian)``."""
+
+KEYS: dict[str, tuple[str, str]] = {
+    "quit": ("quit", "выход"),
+    "help": ("help", "справка"),
+    "glossary": ("glossary", "глоссарий"),
+    "metric": ("metric", "метрика"),
+    "log": ("log-y", "лог. ось"),
+    "smooth": ("smoothing", "сглаживание"),
+    "window": ("whole/recent", "весь/последние"),
+    "pause": ("pause", "пауза"),
+    "next_metric": ("next metric", "следующая метрика"),
+    "prev_metric": ("previous metric", "предыдущая метрика"),
+}
+"""Key descriptions for the footer and the help screen: ``(english, russian)``."""
+
+
+def word(key: str, lang: str = "en") -> str:
+    """Return the status word for ``key`` in ``lang``; an unknown key is returned as is."""
+    pair = WORDS.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "ru" else pair[0]
+
+
+def label(key: str, lang: str = "en") -> str:
+    """Return the label for ``key`` in ``lang``; an unknown key is returned as is."""
+    pair = LABELS.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "ru" else pair[0]
+
+
+def key_text(key: str, lang: str = "en") -> str:
+    """Return the description of an app key binding in ``lang``."""
+    pair = KEYS.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "ru" else pair[0]

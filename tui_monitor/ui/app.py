@@ -1,0 +1,266 @@
+"""The Textual app: ``TrainmonApp`` and the ``make_app`` / ``run_app`` / ``run_demo`` entry points.
+
+One :class:`~tui_monitor.ui.run_view.RunView` per log file (tabs when there are several),
+a key bar, the help screen and a "too small" notice. The CLI, the tests and the
+screenshot script all build the app through :func:`make_app`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.events import Resize
+from textual.widgets import Static, TabbedContent, TabPane
+
+from tui_monitor.core.i18n import label
+from tui_monitor.ui.run_view import RunView
+from tui_monitor.ui.widgets.help_screen import HelpScreen
+from tui_monitor.ui.widgets.key_bar import KeyBar
+
+MIN_WIDTH = 60
+"""Below this many columns the app shows the "too small" notice."""
+MIN_HEIGHT = 16
+"""Below this many lines the app shows the "too small" notice."""
+
+
+class TrainmonApp(App[int]):
+    """Live dashboard of one or more Trainer logs.
+
+    Args:
+        paths: log files to follow (one tab each when more than one).
+        lang: ``"en"`` or ``"ru"``: status words, verdict, glossary, keys.
+        follow: follow the files live (``False``: read once, a fixed state).
+        poll: poll interval in seconds (forces polling), or ``None``.
+        from_end: start at the end of each file.
+        bell: ring the terminal bell when a verdict turns critical.
+        clock: wall-clock source (tests pass a fixed one).
+        on_exit: called once when the app shuts down (e.g. to stop a demo writer).
+    """
+
+    CSS_PATH = "trainmon.tcss"
+    TITLE = "trainmon"
+    ENABLE_COMMAND_PALETTE = False
+
+    BINDINGS = [
+        Binding("q", "quit", "quit", priority=True),
+        Binding("question_mark", "help", "help"),
+        Binding("g", "glossary", "glossary"),
+        Binding("up", "move(-1)", "previous metric", show=False, priority=True),
+        Binding("down", "move(1)", "next metric", show=False, priority=True),
+        Binding("l", "log_scale", "log-y"),
+        Binding("s", "smoothing", "smoothing"),
+        Binding("w", "window", "whole/recent"),
+        Binding("p", "pause", "pause"),
+    ]
+
+    def __init__(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        lang: str = "en",
+        follow: bool = True,
+        poll: float | None = None,
+        from_end: bool = False,
+        bell: bool = True,
+        clock: Callable[[], float] = time.time,
+        on_exit: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__()
+        if not paths:
+            raise ValueError("at least one path is needed")
+        self.paths = [str(p) for p in paths]
+        self.lang = "ru" if lang == "ru" else "en"
+        self.follow = follow
+        self.poll = poll
+        self.from_end = from_end
+        self.bell_on = bell
+        self.clock = clock
+        self._on_exit = on_exit
+
+    def _run_view(self, path: str, i: int) -> RunView:
+        return RunView(
+            path, lang=self.lang, follow=self.follow, poll=self.poll, from_end=self.from_end,
+            clock=self.clock, bell=self.bell_on, id=f"run-{i}",
+        )
+
+    def compose(self) -> ComposeResult:
+        """One run view (or one tab per file), the key bar and the hidden size notice."""
+        if len(self.paths) == 1:
+            yield self._run_view(self.paths[0], 0)
+        else:
+            with TabbedContent(id="tabs"):
+                for i, p in enumerate(self.paths):
+                    with TabPane(Content(Path(p).name), id=f"tab-{i}"):
+                        yield self._run_view(p, i)
+        yield KeyBar(self.lang, id="keys")
+        yield Static(id="too-small")
+
+    def on_mount(self) -> None:
+        """Apply the size classes for the starting terminal size."""
+        self._apply_size(self.size.width, self.size.height)
+
+    def on_resize(self, event: Resize) -> None:
+        """Re-apply the size classes."""
+        self._apply_size(event.size.width, event.size.height)
+
+    def _apply_size(self, width: int, height: int) -> None:
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.screen.set_class(small, "-too-small")
+        if small:
+            text = label("too_small", self.lang).format(w=width, h=height, mw=MIN_WIDTH, mh=MIN_HEIGHT)
+            self.query_one("#too-small", Static).update(Content(text))
+        for rv in self.query(RunView):
+            rv.set_layout_classes(width, height)
+
+    def on_unmount(self) -> None:
+        """Run the exit hook once (the monitors stop with their workers)."""
+        if self._on_exit is not None:
+            hook, self._on_exit = self._on_exit, None
+            hook()
+
+    # -- actions ------------------------------------------------------------------------------
+    @property
+    def run_view(self) -> RunView:
+        """The run view on screen (the active tab's when there are several)."""
+        if len(self.paths) == 1:
+            return self.query_one(RunView)
+        tabs = self.query_one(TabbedContent)
+        pane = tabs.active_pane
+        assert pane is not None
+        return pane.query_one(RunView)
+
+    def action_help(self) -> None:
+        """Show every key."""
+        self.push_screen(HelpScreen(self.lang))
+
+    def action_glossary(self) -> None:
+        """Open or close the glossary of the focused metric."""
+        rv = self.run_view
+        rv.glossary_open = not rv.glossary_open
+
+    def action_move(self, delta: int) -> None:
+        """Focus the previous or next metric."""
+        self.run_view.move_focus(delta)
+
+    def action_log_scale(self) -> None:
+        """Toggle the big chart's log y-axis."""
+        rv = self.run_view
+        rv.log_scale = not rv.log_scale
+
+    def action_smoothing(self) -> None:
+        """Cycle the smoothing: off, 0.6, 0.9, 0.99."""
+        self.run_view.cycle_smoothing()
+
+    def action_window(self) -> None:
+        """Toggle whole run / recent window."""
+        rv = self.run_view
+        rv.whole = not rv.whole
+
+    def action_pause(self) -> None:
+        """Freeze or resume the display (reading continues)."""
+        rv = self.run_view
+        rv.paused = not rv.paused
+
+
+def make_app(
+    paths: Sequence[str | Path],
+    *,
+    lang: str = "en",
+    follow: bool = True,
+    poll: float | None = None,
+    from_end: bool = False,
+    bell: bool = True,
+    clock: Callable[[], float] = time.time,
+    on_exit: Callable[[], None] | None = None,
+) -> TrainmonApp:
+    """Build the app (the CLI, the tests and the screenshot script all call this).
+
+    Args:
+        paths: one or more log files (they need not exist yet: they are waited for).
+        lang: ``"en"`` or ``"ru"``.
+        follow: follow live (``False`` = read once, a fixed state for tests/screenshots).
+        poll: poll interval in seconds (forces polling), or ``None`` for inotify.
+        from_end: skip the existing content.
+        bell: bell when a verdict turns critical.
+        clock: wall-clock source.
+        on_exit: hook run when the app shuts down.
+
+    Returns:
+        A :class:`TrainmonApp`, not yet running.
+    """
+    return TrainmonApp(
+        paths, lang=lang, follow=follow, poll=poll, from_end=from_end, bell=bell, clock=clock, on_exit=on_exit
+    )
+
+
+def run_app(
+    paths: Sequence[str | Path],
+    *,
+    lang: str = "en",
+    mouse: bool = True,
+    bell: bool = True,
+    poll: float | None = None,
+    from_end: bool = False,
+    inline: bool = False,
+    on_exit: Callable[[], None] | None = None,
+) -> int:
+    """Run the app in the terminal until the user quits; return the exit status (0).
+
+    Ctrl-C and SIGHUP end Textual's loop and restore the terminal; the monitor threads
+    stop with their workers.
+
+    Args:
+        paths: log files to follow.
+        lang: ``"en"`` or ``"ru"``.
+        mouse: ``False`` turns mouse reporting off (``--no-mouse``).
+        bell: ``False`` silences the critical bell (``--no-bell``).
+        poll: poll interval (``--poll``) or ``None``.
+        from_end: ``--from-end``.
+        inline: run inline under the prompt (``--inline``) instead of the alternate screen.
+        on_exit: hook run when the app shuts down.
+    """
+    app = make_app(paths, lang=lang, bell=bell, poll=poll, from_end=from_end, on_exit=on_exit)
+    result = app.run(mouse=mouse, inline=inline)
+    return int(result or 0)
+
+
+def run_demo(
+    name: str = "healthy",
+    *,
+    speed: float = 1.0,
+    lang: str = "en",
+    mouse: bool = True,
+    bell: bool = True,
+    inline: bool = False,
+) -> int:
+    """``trainmon demo``: replay a bundled log into a temporary file and tail it.
+
+    Args:
+        name: ``"healthy"`` (a real transformers 5.x run) or ``"exploding"`` (gradients
+            explode into NaN); see :data:`tui_monitor.core.demo.DEMOS`.
+        speed: pace factor (``2`` = twice as fast).
+        lang / mouse / bell / inline: as for :func:`run_app`.
+
+    Returns:
+        The exit status (0). The temporary directory is removed on exit.
+    """
+    import shutil
+
+    from tui_monitor.core.demo import start_demo
+
+    path, writer = start_demo(name, speed=speed)
+
+    def stop() -> None:
+        writer.stop()
+        writer.join(2)
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+    try:
+        return run_app([path], lang=lang, mouse=mouse, bell=bell, inline=inline, on_exit=stop)
+    finally:
+        stop()

@@ -1,0 +1,298 @@
+"""One followed log on screen: its monitor thread, the pulled refresh, and its panes.
+
+A :class:`RunView` owns one :class:`~tui_monitor.core.monitor.Monitor`. The monitor runs
+in a thread worker (``monitor.run(worker.cancelled_event)``: wake-ups → tail → parse →
+store); a UI timer at :data:`REFRESH_S` reads ``monitor.version`` and, only when it
+changed (or every :data:`CLOCK_REFRESH_S` for time-based states such as *stalled*),
+takes a snapshot, builds a :class:`~tui_monitor.ui.view.DashboardView` and applies it
+inside ``app.batch_update()``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.events import DescendantFocus
+from textual.reactive import reactive
+from textual.worker import get_current_worker
+
+from tui_monitor.core.i18n import label, word
+from tui_monitor.core.monitor import Monitor, MonitorSnapshot
+from tui_monitor.ui.view import DashboardView, MetricRow
+from tui_monitor.ui.view_builder import SMOOTHING_WEIGHTS, ViewOptions, build_view
+from tui_monitor.ui.widgets.big_chart import BigChart
+from tui_monitor.ui.widgets.glossary_pane import GlossaryPane
+from tui_monitor.ui.widgets.lines_pane import EventsPane, VerdictPane
+from tui_monitor.ui.widgets.metric_row import MetricRowWidget
+from tui_monitor.ui.widgets.status_bar import StatusBar
+
+REFRESH_S = 0.5
+"""UI pull period in seconds (≤ 2 Hz, DESIGN.md "UI refresh is pulled")."""
+
+CLOCK_REFRESH_S = 5.0
+"""Re-snapshot at least this often even without new data, so *stalled* and ETA move."""
+
+
+class MetricList(VerticalScroll, can_focus=False):
+    """The scrolling column of metric rows (the rows take the focus, not the list)."""
+
+
+class RunView(Vertical):
+    """The dashboard of one log file.
+
+    Args:
+        path: the log to follow.
+        lang: ``"en"`` or ``"ru"``.
+        follow: run the monitor in a thread and refresh live; ``False`` reads the file
+            once (tests, screenshots: a fixed state, no clock).
+        poll: poll interval (forces polling) or ``None``.
+        from_end: skip what the file already holds.
+        clock: wall-clock source for stall detection and event times (``time.time``).
+        bell: ring the terminal bell when the verdict turns critical.
+    """
+
+    paused: reactive[bool] = reactive(False)
+    """Freeze the display; the monitor keeps reading."""
+    log_scale: reactive[bool] = reactive(False)
+    """Log-scale y-axis in the big chart."""
+    smoothing: reactive[float] = reactive(0.6)
+    """EMA weight of the smoothed overlay (0 = off)."""
+    whole: reactive[bool] = reactive(True)
+    """Draw the whole run (decimated) rather than the recent window."""
+    glossary_open: reactive[bool] = reactive(False)
+    """The glossary pane is shown."""
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        lang: str = "en",
+        follow: bool = True,
+        poll: float | None = None,
+        from_end: bool = False,
+        clock: Callable[[], float] = time.time,
+        bell: bool = True,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.path = path
+        self.lang = lang
+        self.follow = follow
+        self.clock = clock
+        self.bell_on = bell
+        self.monitor = Monitor(path, poll=poll, from_end=from_end)
+        self.view: DashboardView | None = None
+        self.snap: MonitorSnapshot | None = None
+        self.focused_key: str | None = None
+        self._rows: dict[str, MetricRowWidget] = {}
+        self._seen_version = -1
+        self._last_snap_time = 0.0
+        self._last_verdict = "unknown"
+
+    # -- layout -------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        """Status line, metric rows beside verdict/glossary/events, the big chart below."""
+        yield StatusBar(id="status")
+        with Horizontal(id="body"):
+            yield MetricList(id="metrics")
+            with Vertical(id="side"):
+                yield VerdictPane(id="verdict")
+                yield GlossaryPane(id="glossary")
+                yield EventsPane(id="events")
+        yield BigChart(id="chart")
+
+    def on_mount(self) -> None:
+        """Label the panes, start the monitor (or read once) and the pull timer."""
+        self.query_one("#verdict").border_title = Content(label("verdict", self.lang))
+        self.query_one("#events").border_title = Content(label("events", self.lang))
+        self.query_one("#metrics").border_title = Content(label("metrics", self.lang))
+        if self.follow:
+            self._follow()
+            self.set_interval(REFRESH_S, self.pull, name="trainmon-pull")
+        else:
+            self.monitor.feed_file_once()
+        self.pull(force=True)
+
+    @work(thread=True, exclusive=True, group="monitor", exit_on_error=False)
+    def _follow(self) -> None:
+        """Thread worker: the monitor's blocking loop, stopped by the worker's cancel event."""
+        self.monitor.run(get_current_worker().cancelled_event)
+
+    def on_unmount(self) -> None:
+        """Stop the monitor thread (watchfiles returns when the event is set)."""
+        self.workers.cancel_group(self, "monitor")
+
+    # -- refresh ------------------------------------------------------------------------------
+    def options(self) -> ViewOptions:
+        """The current view options."""
+        return ViewOptions(self.lang, self.smoothing, self.whole, self.paused)
+
+    def pull(self, force: bool = False) -> None:
+        """Timer tick: snapshot and redraw only when the monitor changed (or the clock matters)."""
+        if self.paused and not force:
+            return
+        now = self.clock()
+        version = self.monitor.version
+        if not force and version == self._seen_version and time.monotonic() - self._last_snap_time < CLOCK_REFRESH_S:
+            return
+        self._seen_version = version
+        self._last_snap_time = time.monotonic()
+        self.snap = self.monitor.snapshot(now=now)
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Rebuild the view from the last snapshot with the current options and apply it."""
+        if self.snap is None:
+            return
+        view = build_view(self.snap, self.options(), now=self.clock())
+        with self.app.batch_update():
+            self.apply(view)
+        if view.status.verdict == "critical" and self._last_verdict != "critical" and self.bell_on:
+            self.app.bell()
+        self._last_verdict = view.status.verdict
+
+    def apply(self, view: DashboardView) -> None:
+        """Draw ``view`` into the panes (call inside ``batch_update``)."""
+        self.view = view
+        narrow = self.has_class("narrow")
+        self.query_one(StatusBar).show(view.status, self.lang, narrow=narrow)
+        self._sync_rows(view.rows)
+        self.query_one(VerdictPane).show(view.reasons, empty=label("no_reasons", self.lang))
+        self.query_one(EventsPane).show(view.events, empty=label("no_events", self.lang), newest_last=False)
+        self._draw_focus()
+
+    def _sync_rows(self, rows: tuple[MetricRow, ...]) -> None:
+        """Create, update, reorder or remove row widgets to match ``rows``."""
+        box = self.query_one(MetricList)
+        keys = [r.key for r in rows]
+        for key in list(self._rows):
+            if key not in keys:
+                self._rows.pop(key).remove()
+        compact = self.has_class("compact")
+        order = [w for w in box.children if isinstance(w, MetricRowWidget)]
+        for i, row in enumerate(rows):
+            w = self._rows.get(row.key)
+            if w is None:
+                w = MetricRowWidget(row, self.lang)
+                w.compact = compact
+                self._rows[row.key] = w
+                before = order[i] if i < len(order) else None
+                if before is not None:
+                    box.mount(w, before=before)
+                    order.insert(i, w)
+                else:
+                    box.mount(w)
+                    order.append(w)
+            else:
+                w.set_row(row)
+        if self.focused_key is None and rows:
+            self.focused_key = rows[0].key
+            if self.app.focused is None or not isinstance(self.app.focused, MetricRowWidget):
+                self.call_after_refresh(self.focus_key, rows[0].key)
+
+    def focus_key(self, key: str) -> None:
+        """Give the focus to the row of ``key`` (if it exists)."""
+        w = self._rows.get(key)
+        if w is not None and w.is_attached:
+            w.focus()
+
+    def move_focus(self, delta: int) -> None:
+        """Focus the previous (``-1``) or next (``+1``) metric row."""
+        if self.view is None or not self.view.rows:
+            return
+        keys = [r.key for r in self.view.rows]
+        i = keys.index(self.focused_key) if self.focused_key in keys else 0
+        self.focus_key(keys[(i + delta) % len(keys)])
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        """A row got the focus: the chart and the glossary follow it."""
+        for key, w in self._rows.items():
+            if w is event.widget:
+                self.focused_key = key
+                self._draw_focus()
+                break
+
+    def _draw_focus(self) -> None:
+        """Redraw the big chart and the glossary for the focused metric."""
+        view = self.view
+        row = view.row(self.focused_key) if view is not None and self.focused_key else None
+        lang = self.lang
+        if row is not None and row.progress is not None:  # epoch: chart its values per record
+            pass
+        opts: list[str] = []
+        if row is not None:
+            if row.smoothed is not None:
+                opts.append(f"{label('raw', lang)} + {label('smoothed', lang)} {self.smoothing:g}")
+            elif self.smoothing == 0:
+                opts.append(label("smoothing_off", lang))
+            opts.append(label("log_y" if self.log_scale else "linear_y", lang))
+            opts.append(label("whole" if self.whole else "recent", lang))
+            opts.append(label("steps" if row.x_is_step else "records", lang))
+        title = Content.assemble((row.key if row is not None else "", "bold"), ("  " + " · ".join(opts), "$text-muted"))
+        sub = Content("")
+        if row is not None and row.nonfinite:
+            sub = Content.assemble((f"× {row.nonfinite} NaN/inf", "bold $text-error"))
+        self.query_one(BigChart).show(
+            row, log=self.log_scale, title=title, subtitle=sub, message=label("no_metrics", lang)
+        )
+        if self.glossary_open:
+            self.query_one(GlossaryPane).explain(self.focused_key or "loss", lang, label("glossary", lang))
+
+    # -- options ------------------------------------------------------------------------------
+    def watch_glossary_open(self, open_: bool) -> None:
+        """Show or hide the glossary pane."""
+        self.set_class(open_, "-glossary")
+        if open_:
+            self.query_one(GlossaryPane).explain(self.focused_key or "loss", self.lang, label("glossary", self.lang))
+
+    def _options_changed(self) -> None:
+        if self.is_mounted:
+            self.redraw()
+
+    def watch_log_scale(self) -> None:
+        """Redraw with the new y scale."""
+        self._options_changed()
+
+    def watch_smoothing(self) -> None:
+        """Redraw with the new smoothing."""
+        self._options_changed()
+
+    def watch_whole(self) -> None:
+        """Redraw with the new window."""
+        self._options_changed()
+
+    def watch_paused(self, paused: bool) -> None:
+        """Redraw the status line (paused shows there); resume pulls at once."""
+        if not self.is_mounted:
+            return
+        if paused:
+            self.redraw()
+        else:
+            self.pull(force=True)
+
+    def cycle_smoothing(self) -> None:
+        """Next smoothing weight: off → 0.6 → 0.9 → 0.99 → off."""
+        ws = SMOOTHING_WEIGHTS
+        i = ws.index(self.smoothing) if self.smoothing in ws else 0
+        self.smoothing = ws[(i + 1) % len(ws)]
+
+    def set_layout_classes(self, width: int, height: int) -> None:
+        """``narrow`` below 110 columns, ``compact`` rows when narrow or under 32 lines."""
+        narrow = width < 110
+        compact = narrow or height < 32
+        changed = narrow != self.has_class("narrow") or compact != self.has_class("compact")
+        self.set_class(narrow, "narrow")
+        self.set_class(compact, "compact")
+        if changed:
+            for w in self._rows.values():
+                w.compact = compact
+            if self.view is not None:
+                self.redraw()
+
+
+__all__ = ["RunView", "MetricList", "word"]

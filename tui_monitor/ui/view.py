@@ -1,0 +1,151 @@
+"""What the screen shows, as plain frozen data: the status line, metric rows, reasons, events.
+
+The app's timer turns a monitor snapshot into a :class:`DashboardView` (see
+:mod:`tui_monitor.ui.view_builder`) and hands it to the widgets, which only draw it. Tests
+and the screenshot script can build these directly. No textual or rich here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+Severity = Literal["ok", "info", "warning", "critical"]
+"""How a word or a line is coloured (and which symbol it carries)."""
+
+SYMBOLS: dict[str, str] = {"ok": "✓", "info": "·", "warning": "!", "critical": "✗"}
+"""The symbol that goes with each severity, so no status depends on colour alone."""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricRow:
+    """One metric's row.
+
+    Attributes:
+        key: the store key (``loss``, ``eval_loss``, ``loss@rank1``); log text, never markup.
+        x: ``(n,) float64`` steps (or record ordinals when ``x_is_step`` is False).
+        y: ``(n,) float64`` values as logged (NaN/inf kept).
+        smoothed: ``(n,)`` the smoothed series at the current weight, or ``None``.
+        x_is_step: whether ``x`` holds global steps.
+        last: latest value (may be non-finite), ``None`` if no points.
+        word: the status word, already in the UI language (``decreasing``, ``DECAY``...).
+        symbol: a one-character symbol in front of the word (``▼``, ``★``, ``✗``).
+        severity: colour class of the word.
+        detail: short extra facts (``min 4.79``, ``peak 1.97e-04 at 25``), may be empty.
+        nonfinite: NaN/inf points in ``y``.
+        progress: ``0..1`` for rows drawn as a progress bar (epoch), else ``None``.
+        spark_agg: ``"mean"`` or ``"max"`` per sparkline bucket (``max`` keeps spikes).
+    """
+
+    key: str
+    x: np.ndarray
+    y: np.ndarray
+    smoothed: np.ndarray | None = None
+    x_is_step: bool = True
+    last: float | None = None
+    word: str = ""
+    symbol: str = ""
+    severity: Severity = "info"
+    detail: str = ""
+    nonfinite: int = 0
+    progress: float | None = None
+    spark_agg: str = "mean"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A reason or an event line: severity, a symbol, and text (log text is data).
+
+    Attributes:
+        severity: colour class.
+        symbol: ``✓``, ``!``, ``✗``, ``★``...
+        text: the sentence, already in the UI language.
+        where: ``"step 150"`` / ``"12:03:11"`` prefix, or ``""``.
+    """
+
+    severity: Severity
+    symbol: str
+    text: str
+    where: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """The status line.
+
+    Attributes:
+        file: the log's file name (data, not markup).
+        state: run/file state key (``following``, ``waiting``, ``stalled``, ``finished``,
+            ``crashed``, ``polling``, ``deleted``, ``unreadable``).
+        state_text: the state in the UI language, with any detail (``stalled 4 min``).
+        state_severity: colour class of the state.
+        step: global step or ``None``.
+        total: total steps or ``None``.
+        epoch: latest epoch or ``None``.
+        total_epochs: planned epochs (for ``1.41/2.34``) or ``None``.
+        rate: steps per second or ``None``.
+        elapsed_s: seconds since the run started, or ``None``.
+        eta_s: seconds to the end, or ``None``.
+        verdict: ``healthy`` / ``warning`` / ``critical`` / ``unknown``.
+        verdict_text: the verdict word in the UI language, upper case.
+        catching_up: ``0..1`` while the first read of a large file is under way, else ``None``.
+        paused: the display is paused (reading continues).
+    """
+
+    file: str
+    state: str = "waiting"
+    state_text: str = ""
+    state_severity: Severity = "info"
+    step: int | None = None
+    total: int | None = None
+    epoch: float | None = None
+    total_epochs: float | None = None
+    rate: float | None = None
+    elapsed_s: float | None = None
+    eta_s: float | None = None
+    verdict: str = "unknown"
+    verdict_text: str = ""
+    catching_up: float | None = None
+    paused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardView:
+    """Everything one run's screen shows, frozen.
+
+    Attributes:
+        version: the monitor version this view was built from.
+        status: the status line.
+        rows: metric rows in display order (loss, learning_rate, grad_norm, eval_*, epoch,
+            then the rest in order of appearance).
+        reasons: the verdict's reasons, most severe first.
+        events: events, oldest first.
+        lang: ``"en"`` or ``"ru"``.
+    """
+
+    version: int
+    status: Status
+    rows: tuple[MetricRow, ...] = ()
+    reasons: tuple[Line, ...] = ()
+    events: tuple[Line, ...] = ()
+    lang: str = "en"
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def row(self, key: str) -> MetricRow | None:
+        """Return the row of ``key``, or ``None``."""
+        for r in self.rows:
+            if r.key == key:
+                return r
+        return None
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """Format seconds as ``0:23``, ``4:05``, ``1:02:03``; ``None``/negative/NaN → ``–``."""
+    if seconds is None or not seconds == seconds or seconds < 0 or seconds == float("inf"):
+        return "–"
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"

@@ -1,0 +1,326 @@
+"""Turn a monitor snapshot into a :class:`~tui_monitor.ui.view.DashboardView`.
+
+The monitor's analysis (``snapshot.health``) decides every verdict; this module only
+chooses which series to draw (whole run or recent window, smoothed or not), orders the
+rows and puts the analysis' findings into words of the UI language. No textual here.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from tui_monitor.core.analysis.smoothing import ema_debiased_by_distance
+from tui_monitor.core.i18n import label, word
+from tui_monitor.ui.chart_model import fmt_num
+from tui_monitor.ui.view import SYMBOLS, DashboardView, Line, MetricRow, Severity, Status, fmt_duration
+
+RECENT_POINTS = 120
+"""Points shown by the "recent" window (``w``)."""
+
+SMOOTHING_WEIGHTS: tuple[float, ...] = (0.0, 0.6, 0.9, 0.99)
+"""The weights ``s`` cycles through (0 = off); TensorBoard's debiased EMA."""
+
+FIRST_ROWS = ("loss", "learning_rate", "grad_norm")
+"""Rows always on top, in this order; eval rows and epoch follow, then the rest."""
+
+_TREND_SYMBOL = {"decreasing": "▼", "plateau": "▬", "rising": "▲", "diverging": "✗", "unknown": "·"}
+_TREND_SEV: dict[str, Severity] = {"decreasing": "ok", "plateau": "info", "rising": "warning", "diverging": "critical"}
+_GRAD_SYMBOL = {"healthy": "✓", "exploding": "✗", "vanishing": "!", "zero": "✗", "nonfinite": "✗", "absent": "·"}
+_STATE_SEV: dict[str, Severity] = {
+    "running": "ok", "following": "ok", "stalled": "warning", "finished": "ok", "crashed": "critical",
+    "waiting": "warning", "deleted": "warning", "unreadable": "critical", "error": "critical", "empty": "info",
+}
+_EVENT_SEV: dict[str, Severity] = {
+    "traceback": "critical", "oom": "critical", "killed": "critical", "nccl_timeout": "critical",
+    "error": "critical", "truncated": "warning", "rotated": "info", "deleted": "warning", "recreated": "info",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ViewOptions:
+    """How the user wants to see the run.
+
+    Attributes:
+        lang: ``"en"`` or ``"ru"``.
+        smoothing: EMA weight (0 = off).
+        whole: whole run (decimated history) instead of the recent window.
+        paused: the display is frozen (shown in the status line).
+    """
+
+    lang: str = "en"
+    smoothing: float = 0.6
+    whole: bool = True
+    paused: bool = False
+
+
+def _sev(value: str | None) -> Severity:
+    if value in ("ok", "info", "warning", "critical"):
+        return value  # type: ignore[return-value]
+    return "info"
+
+
+def _series_xy(s: Any, whole: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The points to draw: the decimated whole-run history when the ring lost points."""
+    x, y = s.x, s.y
+    if whole and s.count > len(s.y) and len(s.hist_y):
+        # history up to where the ring starts, then the ring at full resolution
+        cut = x[0] if len(x) else math.inf
+        keep = s.hist_x < cut
+        x = np.concatenate([s.hist_x[keep], x])
+        y = np.concatenate([s.hist_y[keep], y])
+    elif not whole and len(y) > RECENT_POINTS:
+        x, y = x[-RECENT_POINTS:], y[-RECENT_POINTS:]
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+
+def _at(x: float | None, lang: str, x_is_step: bool = True) -> str:
+    if x is None or not math.isfinite(x):
+        return ""
+    return f"{label('at', lang)} {label('step', lang) + ' ' if x_is_step else '#'}{int(x)}"
+
+
+def _health_part(health: Any, name: str) -> Any:
+    return getattr(health, name, None) if health is not None else None
+
+
+def build_view(snap: Any, opts: ViewOptions, *, now: float | None = None) -> DashboardView:
+    """Build the dashboard for one run.
+
+    Args:
+        snap: a ``MonitorSnapshot`` (``store``, ``health``, ``events``, progress fields).
+        opts: the user's view options.
+        now: wall-clock seconds for "time since" texts (default ``time.time()``).
+
+    Returns:
+        The frozen :class:`DashboardView`.
+    """
+    lang = opts.lang
+    now = time.time() if now is None else now
+    store = snap.store
+    health = snap.health
+    rows = _rows(snap, opts)
+    status = _status(snap, opts, now)
+    reasons = _reasons(health, lang)
+    events = _events(snap, health, lang)
+    return DashboardView(snap.version, status, tuple(rows), reasons, events, lang)
+
+
+# --- rows --------------------------------------------------------------------------------
+
+
+def _rows(snap: Any, opts: ViewOptions) -> list[MetricRow]:
+    store = snap.store
+    health = snap.health
+    lang = opts.lang
+    names = list(store.series.keys())
+    ordered: list[str] = [n for n in FIRST_ROWS if n in store.series]
+    evals = [n for n in names if n.startswith("eval_") and n not in ordered and "@rank" not in n]
+    judged = getattr(_health_part(health, "eval"), "metric", None)
+    quality = [n for n in evals if not any(t in n for t in ("runtime", "per_second"))]
+    quality.sort(key=lambda n: (n != judged, n != "eval_loss"))
+    ordered += quality
+    rest = [n for n in names if n not in ordered and n not in evals]
+    rows: list[MetricRow] = []
+    for name in ordered:
+        rows.append(_row(name, store.series[name], snap, opts))
+    ep = _epoch_row(snap, lang)
+    if ep is not None:
+        rows.append(ep)
+    for name in rest + [n for n in evals if n not in quality]:
+        rows.append(_row(name, store.series[name], snap, opts))
+    return rows
+
+
+def _row(name: str, s: Any, snap: Any, opts: ViewOptions) -> MetricRow:
+    lang = opts.lang
+    health = snap.health
+    x, y = _series_xy(s, opts.whole)
+    fin = y[np.isfinite(y)]
+    last = float(y[-1]) if len(y) else None
+    nonfinite = int((~np.isfinite(s.y)).sum())
+    stats = snap.metrics.get(name) if getattr(snap, "metrics", None) else None
+    if stats is not None:
+        nonfinite = max(nonfinite, int(getattr(stats, "nonfinite", 0)))
+    smoothed = None
+    if opts.smoothing > 0 and fin.size >= 3 and name != "learning_rate" and not name.startswith("eval_"):
+        smoothed = ema_debiased_by_distance(x, y, opts.smoothing)
+    lo = float(fin.min()) if fin.size else None
+    hi = float(fin.max()) if fin.size else None
+    word_, symbol, sev, detail, agg = "", "", "info", "", "mean"
+    metric = s.metric
+    if metric == "loss" and s.rank is None:
+        t = _health_part(health, "loss")
+        if t is not None and t.word != "unknown":
+            word_, symbol, sev = word(t.word, lang), _TREND_SYMBOL.get(t.word, ""), _TREND_SEV.get(t.word, "info")
+        detail = f"{label('min', lang)} {fmt_num(lo)}"
+        if smoothed is not None and np.isfinite(smoothed[-1]):
+            detail += f"   {label('smoothed', lang)} {fmt_num(float(smoothed[-1]))}"
+    elif metric == "learning_rate" and s.rank is None:
+        lr = _health_part(health, "lr")
+        if lr is not None and lr.phase != "unknown":
+            phase = "done" if lr.phase == "finished" else lr.phase
+            word_ = word(phase, lang).upper()
+            if lr.schedule and lr.schedule not in ("unknown", "constant") and lr.phase not in ("warmup",):
+                word_ += f" ({lr.schedule})"
+            symbol = {"warmup": "↗", "hold": "→", "decay": "↘", "finished": "■", "constant": "→"}.get(lr.phase, "")
+            sev = "critical" if lr.stuck_zero_x is not None else "ok"
+            if math.isfinite(lr.peak):
+                detail = f"{label('peak', lang)} {fmt_num(lr.peak)} {_at(lr.peak_x, lang, s.x_is_step)}"
+        elif hi is not None:
+            detail = f"{label('peak', lang)} {fmt_num(hi)}"
+    elif metric == "grad_norm" and s.rank is None:
+        g = _health_part(health, "grad")
+        agg = "max"
+        if g is not None and g.word != "absent":
+            word_ = word(g.word, lang)
+            symbol = _GRAD_SYMBOL.get(g.word, "")
+            sev = _sev(g.severity if g.severity != "ok" else "ok")
+        med = float(np.median(fin)) if fin.size else None
+        detail = f"{label('median', lang)} {fmt_num(med)}   {label('max', lang)} {fmt_num(hi)}"
+    elif metric.startswith("eval_"):
+        ev = _health_part(health, "eval")
+        if ev is not None and ev.metric == name and ev.n:
+            best_txt = f"{label('best', lang)} {fmt_num(ev.best)} {_at(ev.best_x, lang, s.x_is_step)}"
+            is_best = last is not None and math.isfinite(last) and last == ev.best
+            ew = {"improving": "improving", "flat": "flat", "worsening": "worse", "overfitting": "overfitting",
+                  "single": "best"}.get(ev.word, ev.word)
+            word_ = word("best", lang) if is_best else word(ew, lang)
+            symbol = "★" if is_best else {"overfitting": "✗", "worsening": "▲", "improving": "▼"}.get(ev.word, "·")
+            sev = "warning" if ev.word == "overfitting" else "ok" if is_best or ev.word == "improving" else "info"
+            detail = best_txt
+        elif lo is not None:
+            detail = f"{label('min', lang)} {fmt_num(lo)}   {label('max', lang)} {fmt_num(hi)}"
+    else:
+        if lo is not None:
+            detail = f"{label('min', lang)} {fmt_num(lo)}   {label('max', lang)} {fmt_num(hi)}"
+        if fin.size >= 2:
+            d = fin[-1] - fin[0]
+            span = (hi - lo) if hi is not None and lo is not None else 0.0
+            if span == 0 or abs(d) < 0.05 * span:
+                word_, symbol = word("flat", lang), "▬"
+            elif d < 0:
+                word_, symbol = word("falling", lang), "▼"
+            else:
+                word_, symbol = word("up", lang), "▲"
+    if nonfinite and last is not None and not math.isfinite(last):
+        sev = "critical"
+        if not word_:
+            word_, symbol = word("nan", lang), "✗"
+    return MetricRow(
+        key=name, x=x, y=y, smoothed=smoothed, x_is_step=s.x_is_step, last=last, word=word_, symbol=symbol,
+        severity=sev, detail=detail, nonfinite=nonfinite, spark_agg=agg,
+    )
+
+
+def _total_epochs(snap: Any) -> float | None:
+    ep = snap.store.last_epoch
+    prog = _health_part(snap.health, "progress")
+    step = getattr(prog, "step", None) or snap.global_step
+    total = getattr(prog, "total", None) or snap.total_steps
+    if ep and step and total:
+        return ep * total / step
+    n = snap.run_info.get("num_epochs") if snap.run_info else None
+    return float(n) if n else None
+
+
+def _epoch_row(snap: Any, lang: str) -> MetricRow | None:
+    loss = snap.store.series.get("loss")
+    ep = snap.store.last_epoch
+    if ep is None:
+        return None
+    total_ep = _total_epochs(snap)
+    if total_ep:
+        frac = min(ep / total_ep, 1.0)
+        detail = f"{fmt_num(ep, 3)} {label('of', lang)} {fmt_num(total_ep, 3)}"
+    else:
+        frac = ep - math.floor(ep)
+        detail = ""
+    x = loss.x if loss is not None else np.zeros(0)
+    y = loss.epoch if loss is not None else np.zeros(0)
+    return MetricRow(
+        key="epoch", x=np.asarray(x, dtype=np.float64), y=np.asarray(y, dtype=np.float64), last=ep,
+        word=f"{(ep - math.floor(ep)) * 100:.0f}% {label('of', lang)} #{math.floor(ep) + 1}",
+        symbol="◔", severity="info", detail=detail, progress=frac,
+    )
+
+
+# --- status ------------------------------------------------------------------------------
+
+
+def _status(snap: Any, opts: ViewOptions, now: float) -> Status:
+    lang = opts.lang
+    health = snap.health
+    prog = _health_part(health, "progress")
+    state = _health_part(health, "state")
+    file_state = snap.file_state
+    key = file_state
+    text = word(file_state, lang)
+    if file_state == "following":
+        key = "following"
+        text = word("polling" if snap.mode == "poll" else "following", lang)
+        if state is not None and state.word in ("stalled", "finished", "crashed"):
+            key = state.word
+            text = word(state.word, lang)
+            if state.word == "stalled" and state.silence_s:
+                text += f" {fmt_duration(state.silence_s)}"
+    elif file_state == "error":
+        text = snap.error or word("unreadable", lang)
+    verdict = getattr(health, "status", None) or ("unknown" if health is None else "healthy")
+    step = getattr(prog, "step", None) if prog is not None else snap.global_step
+    total = getattr(prog, "total", None) if prog is not None else snap.total_steps
+    rate = getattr(prog, "steps_per_s", None) if prog is not None else snap.rate
+    eta = getattr(prog, "eta_s", None) if prog is not None else None
+    catching = None
+    if snap.file_size and snap.file_size - snap.bytes_read > (1 << 20):
+        catching = snap.bytes_read / snap.file_size
+    return Status(
+        file=snap.path.rsplit("/", 1)[-1],
+        state=key,
+        state_text=text,
+        state_severity=_STATE_SEV.get(key, "info"),
+        step=step if step is not None else snap.global_step,
+        total=total if total is not None else snap.total_steps,
+        epoch=snap.store.last_epoch if snap.store.last_epoch is not None else snap.epoch,
+        total_epochs=_total_epochs(snap),
+        rate=rate if rate is not None else snap.rate,
+        elapsed_s=snap.elapsed_s,
+        eta_s=eta,
+        verdict=verdict,
+        verdict_text=word(verdict, lang).upper(),
+        catching_up=catching,
+        paused=opts.paused,
+    )
+
+
+# --- reasons and events ------------------------------------------------------------------
+
+
+def _reasons(health: Any, lang: str) -> tuple[Line, ...]:
+    out: list[Line] = []
+    for r in getattr(health, "reasons", ()) or ():
+        sev = _sev(getattr(r, "severity", "info"))
+        text = getattr(r, "text_ru" if lang == "ru" else "text_en", "") or getattr(r, "text_en", "")
+        out.append(Line(sev, SYMBOLS[sev], text))
+    order = {"critical": 0, "warning": 1, "info": 2, "ok": 3}
+    out.sort(key=lambda line: order[line.severity])
+    return tuple(out)
+
+
+def _events(snap: Any, health: Any, lang: str) -> tuple[Line, ...]:
+    out: list[Line] = []
+    for e in getattr(health, "events", ()) or ():  # analysis findings with a step
+        sev = _sev(getattr(e, "severity", "info"))
+        text = getattr(e, "text_ru" if lang == "ru" else "text_en", "")
+        step = getattr(e, "step", None)
+        where = f"{label('step', lang)} {int(step)}" if step is not None else ""
+        out.append(Line(sev, getattr(e, "symbol", "") or SYMBOLS[sev], text, where))
+    for ev in snap.events:
+        sev = _EVENT_SEV.get(ev.kind, "info")
+        when = time.strftime("%H:%M:%S", time.localtime(ev.arrival)) if ev.arrival else ""
+        out.append(Line(sev, SYMBOLS[sev], ev.line, when))
+    return tuple(out)

@@ -1,0 +1,92 @@
+"""The focused metric drawn large: a braille line chart with y labels and steps below."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widget import Widget
+
+from tui_monitor.ui.chart_model import NONFINITE_MARK, braille_chart
+from tui_monitor.ui.view import MetricRow
+from tui_monitor.ui.widgets._style import MUTED, NAN_STYLE
+
+RAW_STYLE = "$text-muted"
+"""The raw series when a smoothed line is drawn over it."""
+LINE_STYLE = "$text-accent"
+"""The raw series alone, or the smoothed overlay."""
+
+
+def chart_lines(row: MetricRow | None, width: int, height: int, *, log: bool, message: str) -> list[Content]:
+    """Draw ``row`` as ``height`` lines of braille (one of them the x-axis) at ``width``.
+
+    Cells holding smoothed dots take the accent style and raw-only cells a muted one, so
+    the overlay reads apart from the raw series even where they share a cell.
+
+    Args:
+        row: the metric, or ``None`` before the first record.
+        width: columns.
+        height: lines in all (plot lines + 1 axis line).
+        log: log-scale y-axis.
+        message: what to show without a row.
+
+    Returns:
+        ``height`` Content lines.
+    """
+    if row is None or height < 3 or width < 10:
+        lines = [Content("")] * max(height, 1)
+        lines[len(lines) // 2] = Content.assemble((message.center(width), MUTED))
+        return lines
+    chart = braille_chart(row.y, width, height - 1, steps=row.x, smoothed=row.smoothed, log=log)
+    out: list[Content] = []
+    has_smooth = row.smoothed is not None
+    for r, text in enumerate(chart.lines):
+        if r >= len(chart.raw):
+            out.append(Content.assemble((text, MUTED)))
+            continue
+        parts: list[str | tuple[str, str]] = [(text[: chart.gutter], MUTED)]
+        run, run_style = "", ""
+        for c, ch in enumerate(text[chart.gutter :]):
+            if ch == NONFINITE_MARK:
+                style = NAN_STYLE
+            elif has_smooth and chart.smooth[r][c]:
+                style = LINE_STYLE
+            else:
+                style = RAW_STYLE if has_smooth else LINE_STYLE
+            if style != run_style and run:
+                parts.append((run, run_style))
+                run = ""
+            run_style = style
+            run += ch
+        if run:
+            parts.append((run, run_style))
+        out.append(Content.assemble(*parts))
+    return out
+
+
+class BigChart(Widget):
+    """A large chart of the focused metric; titles carry the metric and the view options."""
+
+    DEFAULT_CSS = """
+    BigChart { height: 1fr; }
+    """
+    """Fills what the layout leaves; the app stylesheet sets borders and minimums."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.row: MetricRow | None = None
+        self.log_scale = False
+        self.message = ""
+
+    def show(self, row: MetricRow | None, *, log: bool, title: Content, subtitle: Content, message: str) -> None:
+        """Set what to draw and repaint."""
+        self.row = row
+        self.log_scale = log
+        self.message = message
+        self.border_title = title
+        self.border_subtitle = subtitle
+        self.refresh()
+
+    def render(self) -> Content:
+        """Draw the chart at the current content size."""
+        size = self.content_size
+        lines = chart_lines(self.row, size.width, size.height, log=self.log_scale, message=self.message)
+        return Content("\n").join(lines)
