@@ -127,7 +127,12 @@ def lr_status(x: np.ndarray, lr: np.ndarray, total_steps: int | None = None) -> 
     within 2 % of the peak names the schedule. An LR that jumps back up by > 10 % of the peak
     after decaying is ``cosine_with_restarts``; a hold of >= 3 points covering >= 10 % of the
     post-peak span before a decay is ``warmup_stable_decay``; a hold to the end is
-    ``constant_with_warmup`` (``constant`` without a warmup).
+    ``constant_with_warmup`` (``constant`` without a warmup). If no shape fits, the fit is
+    retried without the peak point (sparse logging: the logged "peak" may be warmup's last point).
+
+    The phase is ``finished`` once the LR is <= 1e-3 of the peak, or below 5 % of it and within
+    one more logging interval of 0 at the current rate of decrease (a linear schedule's last
+    logged LR is one interval above 0), or when x reached ``total_steps``.
 
     Zeros: an LR of 0 at the first logged step (warmup from 0) and after a gradual decay (the
     schedule's end) is normal. ``stuck_zero_x`` is set for a run of >= 2 zeros between non-zero
@@ -190,11 +195,20 @@ def lr_status(x: np.ndarray, lr: np.ndarray, total_steps: int | None = None) -> 
     nz = np.flatnonzero(vd > 0)
     cut = min(int(nz[-1]) + 2, vd.shape[0]) if nz.size else vd.shape[0]
     sched, resid = _decay_shape(xd[:cut], r[:cut])
+    if sched == "unknown" and cut >= 4:
+        # With sparse logging the "peak" may be the last warmup point, not the top of the
+        # decay (the configured peak is never logged): judge the shape without it.
+        sched2, resid2 = _decay_shape(xd[1:cut], r[1:cut])
+        if sched2 in ("linear", "inverse_sqrt"):
+            sched, resid = sched2, resid2
     span_after = float(xv[-1] - peak_x)
     hold_span = float(xv[i_hold_end] - peak_x)
     if hold_len >= 3 and span_after > 0 and hold_span >= 0.10 * span_after:
         sched = "warmup_stable_decay"
-    if r[-1] <= FINISHED_FRAC or (total_steps is not None and xv[-1] >= total_steps and r[-1] < 0.5):
+    last_drop = float(r[-2] - r[-1]) if r.shape[0] >= 2 else 0.0
+    if (r[-1] <= FINISHED_FRAC
+            or (r[-1] < 0.05 and 0 < r[-1] <= last_drop)
+            or (total_steps is not None and xv[-1] >= total_steps and r[-1] < 0.5)):
         phase = "finished"
     else:
         phase = "decay"

@@ -25,6 +25,9 @@ REL_CHANGE = 0.02
 DIVERGE_FACTOR = 2.0
 """Rising by this factor (fitted, or last vs. minimum level) over the window is divergence."""
 
+MIN_PLATEAU_N = 10
+"""Below this many points, a non-significant but large swing is ``unknown``, not ``plateau``."""
+
 P_SIGNIFICANT = 0.05
 """Two-sided Mann–Kendall p-value below which a trend is significant."""
 
@@ -60,7 +63,8 @@ class Trend:
     """Trend of a series over a window.
 
     Attributes:
-        word: ``decreasing`` / ``plateau`` / ``rising`` / ``diverging`` / ``unknown`` (< 3 points).
+        word: ``decreasing`` / ``plateau`` / ``rising`` / ``diverging`` / ``unknown`` (< 3 points, or
+            < 10 noisy points without a significant trend).
         slope: Sen's slope of the analysed values per x unit (log-values when ``log``), 0.0 if unknown.
         rel_change: fitted relative change over the window: ``exp(slope*span) - 1`` in log space,
             ``slope*span/|level|`` otherwise.
@@ -181,7 +185,8 @@ def classify_trend(x: np.ndarray, y: np.ndarray, *, rel_change: float = REL_CHAN
     multiplicatively). Mann–Kendall gives the significance (p < 0.05, or |tau| >= 0.6 below
     10 points), Sen's slope the size. Thresholds:
 
-    - ``plateau``: not significant, or the fitted relative change is below ``rel_change`` (2 %);
+    - ``plateau``: the fitted relative change is below ``rel_change`` (2 %), or not significant
+      with >= 10 points (fewer noisy points without a trend give ``unknown``);
     - ``decreasing`` / ``rising``: significant and |fitted relative change| >= 2 %;
     - ``diverging``: rising and (the fitted level grew by >= ``diverge_factor`` (×2), or the last
       level is >= ×2 the window's minimum smoothed level after having been lower).
@@ -216,8 +221,11 @@ def classify_trend(x: np.ndarray, y: np.ndarray, *, rel_change: float = REL_CHAN
         rel = slope * span / level if level > 0 else (0.0 if slope == 0 else math.copysign(math.inf, slope))
     significant = mk.p < P_SIGNIFICANT or (n < 10 and abs(mk.tau) >= SMALL_N_TAU)
     word: TrendWord
-    if not significant or abs(rel) < rel_change:
+    if abs(rel) < rel_change:
         word = "plateau"
+    elif not significant:
+        # Few noisy points without a trend are not yet evidence of a plateau.
+        word = "plateau" if n >= MIN_PLATEAU_N else "unknown"
     elif rel < 0:
         word = "decreasing"
     else:
@@ -230,15 +238,25 @@ def classify_trend(x: np.ndarray, y: np.ndarray, *, rel_change: float = REL_CHAN
 
 
 def _running_median(y: np.ndarray, half: int) -> np.ndarray:
-    """Median of the ``2*half`` neighbours of each point, the point itself excluded."""
+    """Median of the ``2*half`` neighbours of each point, the point itself excluded.
+
+    At the left edge the window shrinks symmetrically (point ``i < half`` uses ``i`` neighbours
+    on each side; point 0 gets NaN): a loss falling steeply at the start would otherwise make
+    its first points look high against later, lower ones. At the right edge the missing right
+    neighbours are simply absent, so the newest point is judged against its predecessors.
+    """
     n = y.shape[0]
     pad = np.concatenate([np.full(half, np.nan), y, np.full(half, np.nan)])
     win = np.lib.stride_tricks.sliding_window_view(pad, 2 * half + 1)
     win = np.delete(win, half, axis=1)
     with warnings.catch_warnings():  # all-NaN windows at the edges of tiny inputs
         warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(win, axis=1)
-    return med[:n]
+        med = np.nanmedian(win, axis=1)[:n]
+    med[0] = np.nan
+    for i in range(1, min(half, n)):
+        if i + i < n:
+            med[i] = np.median(np.concatenate([y[:i], y[i + 1:i + 1 + i]]))
+    return med
 
 
 def detect_spikes(x: np.ndarray, y: np.ndarray, *, z_threshold: float = 5.0,

@@ -122,7 +122,9 @@ def _n(v: float) -> str:
     a = abs(v)
     if a == 0:
         return "0"
-    if 0.001 <= a < 10000:
+    if 0.001 <= a < 1:
+        return f"{v:.3g}"
+    if 1 <= a < 10000:
         digits = max(0, 2 - int(math.floor(math.log10(a))))
         return f"{v:.{digits}f}"
     return f"{v:.2e}"
@@ -228,6 +230,13 @@ def analyse(snap: StoreSnapshot, progress: ProgressInfo | None = None,
     task = "dpo" if dpo else ("grpo" if grpo else "lm")
     is_step = bool(loss.x_is_step) if loss is not None else True
 
+    # -- learning rate ---------------------------------------------------------------------------
+    lrs = snap.get("learning_rate")
+    lr: LrStatus | None = None
+    if lrs is not None and len(lrs):
+        lr = lr_status(lrs.x, lrs.y, info.total)
+        _lr_reasons(add, lr, lrs.x_is_step)
+
     # -- loss ------------------------------------------------------------------------------------
     trend = recent = None
     spikes: Spikes | None = None
@@ -275,7 +284,7 @@ def analyse(snap: StoreSnapshot, progress: ProgressInfo | None = None,
             nr = len(loss)
             w = min(nr, max(10, min(200, nr // 4)))
             recent = classify_trend(x[-w:], y[-w:]) if nr > w else trend
-            _loss_reasons(add, trend, recent, is_step, dpo)
+            _loss_reasons(add, trend, recent, dpo, lr is not None and lr.phase == "warmup")
             if fin.sum() >= 5:
                 spikes = detect_spikes(x[-SPIKE_WINDOW:], y[-SPIKE_WINDOW:])
                 off = max(0, len(loss) - SPIKE_WINDOW)
@@ -315,12 +324,6 @@ def analyse(snap: StoreSnapshot, progress: ProgressInfo | None = None,
         grad = grad_status(gs.x, gs.y, gl)
         _grad_reasons(add, grad, gs)
 
-    # -- learning rate ---------------------------------------------------------------------------
-    lrs = snap.get("learning_rate")
-    lr: LrStatus | None = None
-    if lrs is not None and len(lrs):
-        lr = lr_status(lrs.x, lrs.y, info.total)
-        _lr_reasons(add, lr, lrs.x_is_step)
 
     # -- eval ------------------------------------------------------------------------------------
     eval_names = [s.name for s in snap.series.values() if s.kind == "eval" and s.rank is None]
@@ -363,14 +366,18 @@ def analyse(snap: StoreSnapshot, progress: ProgressInfo | None = None,
 
 # -- reason builders ------------------------------------------------------------------------------
 
-def _loss_reasons(add: _Add, trend: Trend, recent: Trend, is_step: bool, dpo: bool) -> None:
+def _loss_reasons(add: _Add, trend: Trend, recent: Trend, dpo: bool, warmup: bool) -> None:
     s, e = trend.start, trend.end
     chg = (e - s) / abs(s) if math.isfinite(s) and s != 0 and math.isfinite(e) else 0.0
     if trend.word == "unknown":
-        if trend.n:
+        if 0 < trend.n < 3:
             add(Reason("loss_few_points", "info", None,
                        f"loss {_n(s)} → {_n(e)} ({trend.n} point{'s' if trend.n > 1 else ''}): too few to judge",
                        f"loss {_n(s)} → {_n(e)} (точек: {trend.n}): слишком мало, чтобы судить"))
+        elif trend.n:
+            add(Reason("loss_unclear", "info", None,
+                       f"loss has no clear trend yet: {_n(s)} → {_n(e)} over {trend.n} noisy points",
+                       f"у loss пока нет явного тренда: {_n(s)} → {_n(e)} за {trend.n} шумных точек"))
         return
     if recent.word == "diverging" or trend.word == "diverging":
         t = recent if recent.word == "diverging" else trend
@@ -400,10 +407,18 @@ def _loss_reasons(add: _Add, trend: Trend, recent: Trend, is_step: bool, dpo: bo
                        f"в последнее время loss выровнялся около {_n(recent.end)}"))
         return
     # Whole run and recent window flat.
+    fit = _pct(trend.rel_change)
+    if warmup:
+        add(Reason("loss_plateau", "info", None,
+                   f"loss is flat near {_n(e)} over {trend.n} points (fitted {fit}) during LR warmup: "
+                   "expected while the LR is small",
+                   f"loss стоит около {_n(e)} уже {trend.n} точек (по тренду {fit}) во время разогрева LR: "
+                   "ожидаемо, пока LR мал"))
+        return
     sev: Severity = "info" if dpo else "warning"
     add(Reason("loss_plateau", sev, None,
-               f"loss is flat at {_n(e)} over {trend.n} points ({_pct(chg)}): the model is not learning",
-               f"loss стоит на {_n(e)} уже {trend.n} точек ({_pct(chg)}): модель не учится"))
+               f"loss is flat near {_n(e)} over {trend.n} points (fitted {fit}): the model is not learning",
+               f"loss стоит около {_n(e)} уже {trend.n} точек (по тренду {fit}): модель не учится"))
 
 
 def _grad_reasons(add: _Add, g: GradStatus, s: SeriesSnapshot) -> None:
