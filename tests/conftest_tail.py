@@ -199,11 +199,11 @@ def run_unprivileged(fn: Callable[[], Any]) -> Any:
             os.setuid(65534)
             try:
                 payload = pickle.dumps(("ok", fn()))
-            except BaseException as e:  # hand the failure to the parent
+            except BaseException as e:  # noqa: BLE001 - hand the failure to the parent
                 payload = pickle.dumps(("error", repr(e)))
             with os.fdopen(w, "wb") as f:
                 f.write(payload)
-        except BaseException:
+        except BaseException:  # noqa: BLE001 - a child must reach os._exit
             code = 1
         finally:
             os._exit(code)

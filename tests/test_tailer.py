@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest_tail import (
     Collector,
     ThreadWriter,
@@ -24,12 +23,13 @@ from conftest_tail import (
     run_unprivileged,
     start_writer_process,
 )
+
 from tui_monitor.core.tailer import (
     HEAD_FINGERPRINT_BYTES,
     Data,
     Reset,
-    TailError,
     Tailer,
+    TailError,
 )
 
 
@@ -68,8 +68,7 @@ def test_burst_of_10000_records_is_returned_in_one_poll(log: Path) -> None:
     c = Collector(Tailer(log, chunk_size=64 * 1024))
     assert c.pump() == []
     with open(log, "ab") as f:
-        for i in range(10_000):
-            f.write(record_line(i))
+        f.writelines(record_line(i) for i in range(10_000))
     items = c.pump()
     assert all(isinstance(i, Data) for i in items)
     assert len(items) > 1 and c.max_data <= 64 * 1024
@@ -333,8 +332,12 @@ def test_from_end_skips_existing_content(log: Path) -> None:
 # -- 10: NUL holes ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("poll_between", [False, True], ids=["hole-before-poll", "poll-sees-shrink"])
-def test_nul_hole_after_truncation_by_a_writer_without_o_append(log: Path, poll_between: bool) -> None:
+@pytest.mark.parametrize(
+    "poll_between", [False, True], ids=["hole-before-poll", "poll-sees-shrink"]
+)
+def test_nul_hole_after_truncation_by_a_writer_without_o_append(
+    log: Path, poll_between: bool
+) -> None:
     """GIVEN a writer that opened the log without O_APPEND, 10 records read
     WHEN the file is truncated to 0 under it and it writes 5 more at its old offset, leaving
     a NUL-filled hole (optionally with a poll in between that sees the shrink)
@@ -399,7 +402,9 @@ def test_50_mb_without_a_line_break_is_handed_on_in_bounded_chunks(log: Path) ->
     assert c.max_data <= chunk
     assert c.max_poll_bytes <= per_poll
     assert behind_seen >= total // per_poll
-    assert sum(len(it.data) for it in c.items if isinstance(it, Data)) == total + 1 + len(record_line(0))
+    assert sum(len(it.data) for it in c.items if isinstance(it, Data)) == total + 1 + len(
+        record_line(0)
+    )
     assert c.seen() == expected(0, 1)
 
 
@@ -459,7 +464,9 @@ def test_tailer_only_opens_read_only(log: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(os, "open", spy_open)
     c.pump_records(6)
     assert c.resets == ["truncated", "rotated"]
-    assert flags_seen and all(f & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC) == 0 for f in flags_seen)
+    assert flags_seen and all(
+        f & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC) == 0 for f in flags_seen
+    )
     assert stat.S_IMODE(log.stat().st_mode) == 0o444
     assert log.read_bytes() == record_line(20)
 

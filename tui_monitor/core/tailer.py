@@ -12,11 +12,11 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Union
+from typing import Literal, Self
 
 __all__ = [
-    "Data",
     "HEAD_FINGERPRINT_BYTES",
+    "Data",
     "Reset",
     "ResetReason",
     "TailError",
@@ -94,7 +94,7 @@ class Reset:
         return self.reason != "deleted"
 
 
-TailItem = Union[Data, Reset]
+TailItem = Data | Reset
 """What :meth:`Tailer.poll` returns, in stream order."""
 
 
@@ -185,17 +185,14 @@ class Tailer:
             except OSError:
                 pass
 
-    def __enter__(self) -> Tailer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __del__(self) -> None:  # a forgotten Tailer must not leak its descriptor
-        try:
-            self.close()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass
+        self.close()
 
     # -- opening -------------------------------------------------------------------------
 
@@ -274,9 +271,8 @@ class Tailer:
         out: list[TailItem] = []
         self._behind = False
         budget = [self._max_poll_bytes]
-        if self._fd is None:
-            if not self._reopen(out):
-                return out
+        if self._fd is None and not self._reopen(out):
+            return out
         assert self._fd is not None
         try:
             self._poll_open(out, budget)
@@ -379,9 +375,7 @@ class Tailer:
         assert self._fd is not None
         return os.fstat(self._fd)
 
-    def _read_current(
-        self, out: list[TailItem], budget: list[int], fst: os.stat_result
-    ) -> bool:
+    def _read_current(self, out: list[TailItem], budget: list[int], fst: os.stat_result) -> bool:
         """Check the current handle for truncation, then read what it has.
 
         Returns:

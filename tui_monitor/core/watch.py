@@ -12,17 +12,17 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, Self
 
 from tui_monitor.core.tailer import DEFAULT_CHUNK_SIZE, Tailer, TailItem
 
 __all__ = [
     "DEFAULT_POLL_INTERVAL",
+    "NETWORK_FS_TYPES",
+    "SAFETY_INTERVAL",
     "Follower",
     "InotifyWaker",
-    "NETWORK_FS_TYPES",
     "PollWaker",
-    "SAFETY_INTERVAL",
     "Waker",
     "WakerMode",
     "follow",
@@ -175,7 +175,7 @@ def needs_polling(fstype: str) -> bool:
     ``fuseblk`` (ntfs-3g and other local block devices) does not.
     """
     t = fstype.lower()
-    return t in NETWORK_FS_TYPES or t.startswith("fuse.") or t.startswith("nfs")
+    return t in NETWORK_FS_TYPES or t.startswith(("fuse.", "nfs"))
 
 
 # -- wakers --------------------------------------------------------------------------------
@@ -281,7 +281,9 @@ class InotifyWaker:
         """The directory the watch thread currently watches (None before it starts)."""
         self.error: BaseException | None = None
         """The exception that ended the watch thread early (then only the safety timer wakes)."""
-        self._thread = threading.Thread(target=self._run, name=f"trainmon-watch:{self.path.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"trainmon-watch:{self.path.name}", daemon=True
+        )
         self._thread.start()
 
     def wait(self, timeout: float) -> bool:
@@ -315,9 +317,15 @@ class InotifyWaker:
         while not self._stop.is_set():
             try:
                 self._watch_once(watchfiles)
-            except Exception as e:  # watch limit reached, directory removed mid-start, ...
+            # Any failure (watch limit reached, directory removed mid-start, ...) must leave
+            # the safety poll working rather than kill the follower.
+            except Exception as e:  # noqa: BLE001
                 if self.error is None:
-                    log.warning("file watch failed (%s); relying on the %.1f s safety poll", e, SAFETY_INTERVAL)
+                    log.warning(
+                        "file watch failed (%s); relying on the %.1f s safety poll",
+                        e,
+                        SAFETY_INTERVAL,
+                    )
                 self.error = e
                 self.mode = "poll"
                 self._wake.set()
@@ -451,7 +459,7 @@ class Follower:
         self.waker.close()
         self.tailer.close()
 
-    def __enter__(self) -> Follower:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
