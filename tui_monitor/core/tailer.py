@@ -191,8 +191,11 @@ class Tailer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __del__(self) -> None:  # a forgotten Tailer must not leak its descriptor
-        self.close()
+    def __del__(self) -> None:
+        # A forgotten Tailer must not leak its descriptor; a constructor that raised before
+        # the descriptor existed leaves nothing to close.
+        if getattr(self, "_fd", None) is not None:
+            self.close()
 
     # -- opening -------------------------------------------------------------------------
 
