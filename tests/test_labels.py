@@ -1,0 +1,101 @@
+"""Every labelled fixture, through the real pipeline (parser → store → analyse), gets its verdict."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tui_monitor.core.analysis import Health, ProgressInfo, analyse
+from tui_monitor.core.parser import LogParser
+from tui_monitor.core.records import Event, Progress, Record, Rewind, RunInfo
+from tui_monitor.core.store import MetricStore
+
+FIXTURES = Path(__file__).parent / "fixtures"
+LABELS: dict[str, dict[str, list[str]]] = {
+    k: v for k, v in json.loads((FIXTURES / "labels.json").read_text()).items() if not k.startswith("_")
+}
+
+
+def run_pipeline(data: bytes, chunk: int | None = None) -> Health:
+    """Parse ``data`` (optionally in ``chunk``-byte pieces), store it and analyse it (no clock)."""
+    parser = LogParser()
+    items = []
+    if chunk:
+        for i in range(0, len(data), chunk):
+            items += parser.feed(data[i:i + chunk])
+    else:
+        items += parser.feed(data)
+    items += parser.flush()
+    store = MetricStore()
+    info = ProgressInfo()
+    events: list[Event] = []
+    for it in items:
+        if isinstance(it, (Record, Rewind)):
+            store.apply(it)
+        elif isinstance(it, (Progress, RunInfo)):
+            info = info.merge(it)
+        elif isinstance(it, Event):
+            events.append(it)
+    return analyse(store.snapshot(), info, events, None)
+
+
+@pytest.mark.parametrize("name", sorted(LABELS))
+def test_fixture_verdict_matches_its_label(name: str) -> None:
+    # GIVEN a labelled log
+    label = LABELS[name]
+    # WHEN it is read whole, as `trainmon report` does
+    h = run_pipeline((FIXTURES / name).read_bytes())
+    codes = h.codes
+    # THEN the verdict agrees with the label
+    if "status" in label:
+        assert h.status in label["status"], [r.text_en for r in h.reasons]
+    for code in label.get("require", []):
+        assert code in codes, (code, codes)
+    for code in label.get("forbid", []):
+        assert code not in codes, (code, [r.text_en for r in h.reasons if r.code == code])
+    if "schedule" in label:
+        assert h.lr is not None and h.lr.schedule in label["schedule"]
+    if "state" in label:
+        assert h.state.word in label["state"]
+
+
+@pytest.mark.parametrize("name", ["real/hf5_resume_append.log", "real/hf5_cosine_tee.log"])
+def test_verdict_does_not_depend_on_chunking(name: str) -> None:
+    data = (FIXTURES / name).read_bytes()
+    whole, chunked = run_pipeline(data), run_pipeline(data, chunk=4096)
+    assert whole.codes == chunked.codes and whole.status == chunked.status
+
+
+def test_three_line_example_through_the_parser() -> None:
+    # GIVEN the three records an engineer reads in the brief
+    log = (b"{'loss': 3.8214, 'learning_rate': 0.0, 'epoch': 0.0}\n"
+           b"{'loss': 3.1959, 'learning_rate': 0.0002, 'epoch': 0.0}\n"
+           b"{'loss': 2.3571, 'learning_rate': 0.000199, 'epoch': 0.01}\n")
+    # WHEN analysed
+    h = run_pipeline(log)
+    # THEN healthy: loss fell 3.82 → 2.36, the LR warmed up and now decays, the epoch advances
+    assert h.status == "healthy"
+    assert h.codes[:1] == ["loss_decreasing"] or "loss_decreasing" in h.codes
+    dec = h.reason("loss_decreasing")
+    assert dec is not None and "3.82 → 2.36" in dec.text_en and "−38 %" in dec.text_en
+    assert "снизился 3.82 → 2.36" in dec.text_ru
+    assert "lr_decay" in h.codes and "lr_stuck_zero" not in h.codes
+    lr = h.reason("lr_decay")
+    assert lr is not None and "2.00e-04" in lr.text_en
+    assert "epoch_advancing" in h.codes
+    assert h.lr is not None and h.lr.peak == 0.0002 and h.lr.warmup_end_x == 1.0
+
+
+def test_resumed_run_keeps_each_step_once() -> None:
+    h = run_pipeline((FIXTURES / "real/hf5_resume_append.log").read_bytes())
+    assert h.state.word == "finished" and h.state.why == "summary"
+    assert h.loss_trend is not None and h.loss_trend.word == "decreasing"
+
+
+def test_glm4_names_the_nonfinite_grad_with_a_finite_loss() -> None:
+    h = run_pipeline((FIXTURES / "public/glm4_gradnorm_nan_trailing_ws.log").read_bytes())
+    r = h.reason("grad_nonfinite")
+    assert r is not None and r.severity == "critical" and "logging_nan_inf_filter" in r.text_en
+    assert h.reasons[0].severity == "critical"
