@@ -60,11 +60,19 @@ class LrStatus:
     n: int
 
 
+def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Closed-form least-squares slope and intercept of ``(m,)`` x, y (cheaper than lstsq)."""
+    xm, ym = float(x.mean()), float(y.mean())
+    dx = x - xm
+    den = float(dx @ dx)
+    b = float(dx @ (y - ym)) / den if den > 0 else 0.0
+    return b, ym - b * xm
+
+
 def _fit_linear(x: np.ndarray, r: np.ndarray) -> float:
     """Max |residual| of the least-squares line through (x, r)."""
-    a = np.vstack([x, np.ones_like(x)]).T
-    coef, *_ = np.linalg.lstsq(a, r, rcond=None)
-    return float(np.max(np.abs(a @ coef - r)))
+    b, a = _line(x, r)
+    return float(np.max(np.abs(b * x + a - r)))
 
 
 def _fit_cosine(x: np.ndarray, r: np.ndarray) -> float:
@@ -79,9 +87,8 @@ def _fit_cosine(x: np.ndarray, r: np.ndarray) -> float:
     if inner.sum() < 2:
         return math.inf
     p = np.arccos(np.clip(2.0 * r[inner] - 1.0, -1.0, 1.0)) / math.pi
-    a = np.vstack([x[inner], np.ones(int(inner.sum()))]).T
-    coef, *_ = np.linalg.lstsq(a, p, rcond=None)
-    pp = np.clip(coef[0] * x + coef[1], 0.0, 1.0)
+    b, a = _line(x[inner], p)
+    pp = np.clip(b * x + a, 0.0, 1.0)
     return float(np.max(np.abs(0.5 * (1.0 + np.cos(math.pi * pp)) - r)))
 
 
@@ -90,18 +97,24 @@ def _fit_inverse_sqrt(x: np.ndarray, r: np.ndarray) -> float:
     pos = r > 0.05
     if pos.sum() < 3:
         return math.inf
-    a = np.vstack([x[pos], np.ones(int(pos.sum()))]).T
-    coef, *_ = np.linalg.lstsq(a, 1.0 / r[pos] ** 2, rcond=None)
-    pred = a @ coef
+    b, a = _line(x[pos], 1.0 / r[pos] ** 2)
+    pred = b * x[pos] + a
     if np.any(pred <= 0):
         return math.inf
     return float(np.max(np.abs(1.0 / np.sqrt(pred) - r[pos])))
+
+
+FIT_POINTS = 128
+"""Longer decay segments are fitted on this many evenly spaced points (first and last kept)."""
 
 
 def _decay_shape(x: np.ndarray, r: np.ndarray) -> tuple[str, float]:
     """Best decay shape for ``(m,)`` x and r = lr/peak (starting at the peak)."""
     if x.shape[0] < 3:
         return "unknown", math.nan
+    if x.shape[0] > FIT_POINTS:
+        idx = np.unique(np.linspace(0, x.shape[0] - 1, FIT_POINTS).astype(np.int64))
+        x, r = x[idx], r[idx]
     fits = {
         "linear": _fit_linear(x, r),
         "cosine": _fit_cosine(x, r),

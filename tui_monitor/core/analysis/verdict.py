@@ -32,8 +32,8 @@ SEVERITY_ORDER: dict[str, int] = {"critical": 0, "warning": 1, "info": 2, "ok": 
 SMOOTH_WEIGHT = 0.6
 """EMA weight for the smoothed loss (TensorBoard's default slider value)."""
 
-SPIKE_WINDOW = 1024
-"""Spikes are searched in the latest this-many loss points."""
+SPIKE_WINDOW = 512
+"""Spikes are searched in (and the smoothed loss computed over) the latest this-many loss points."""
 
 RECENT_SPIKE = 20
 """A spike among the latest this-many points is a warning; older ones are info."""
@@ -73,7 +73,7 @@ class Health:
         loss_trend: whole-run loss trend (None without a loss series).
         loss_recent: recent-window loss trend.
         loss_smoothed_last: latest debiased-EMA loss (weight 0.6), or None.
-        spikes: loss spikes in the latest 1024 points, or None.
+        spikes: loss spikes in the latest 512 points, or None.
         spike_count: number of those spikes.
         grad: grad_norm status, or None without a grad_norm series.
         lr: learning-rate phase/schedule, or None without an LR series.
