@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -98,7 +98,6 @@ class Health:
     progress: ProgressEstimate
     task: str = "lm"
     version: int = 0
-    extra: dict[str, float] = field(default_factory=dict)
 
     @property
     def codes(self) -> list[str]:
