@@ -97,6 +97,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "smoothing_off": ("smoothing off", "без сглаживания"),
     "it_s": ("it/s", "ит/с"),
     "read": ("read", "прочитано"),
+    "in_pass": ("{pct}% into pass {n}", "{pct}% прохода №{n}"),
 }
 """Labels by key: ``(english, russian)``."""
 

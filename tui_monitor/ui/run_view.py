@@ -96,15 +96,15 @@ class RunView(Vertical):
 
     # -- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        """Status line, metric rows beside verdict/glossary/events, the big chart below."""
+        """Status line, metric rows beside verdict and events, the big chart (or the glossary) below."""
         yield StatusBar(id="status")
         with Horizontal(id="body"):
             yield MetricList(id="metrics")
             with Vertical(id="side"):
                 yield VerdictPane(id="verdict")
-                yield GlossaryPane(id="glossary")
                 yield EventsPane(id="events")
         yield BigChart(id="chart")
+        yield GlossaryPane(id="glossary")
 
     def on_mount(self) -> None:
         """Label the panes, start the monitor (or read once) and the pull timer."""
@@ -130,7 +130,7 @@ class RunView(Vertical):
     # -- refresh ------------------------------------------------------------------------------
     def options(self) -> ViewOptions:
         """The current view options."""
-        return ViewOptions(self.lang, self.smoothing, self.whole, self.paused)
+        return ViewOptions(self.lang, self.smoothing, self.whole, self.paused, times=self.follow)
 
     def pull(self, force: bool = False) -> None:
         """Timer tick: snapshot and redraw only when the monitor changed (or the clock matters)."""

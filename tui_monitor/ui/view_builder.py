@@ -50,12 +50,14 @@ class ViewOptions:
         smoothing: EMA weight (0 = off).
         whole: whole run (decimated history) instead of the recent window.
         paused: the display is frozen (shown in the status line).
+        times: show wall-clock times in events (off for fixed states: no clock).
     """
 
     lang: str = "en"
     smoothing: float = 0.6
     whole: bool = True
     paused: bool = False
+    times: bool = True
 
 
 def _sev(value: str | None) -> Severity:
@@ -81,7 +83,7 @@ def _series_xy(s: Any, whole: bool) -> tuple[np.ndarray, np.ndarray]:
 def _at(x: float | None, lang: str, x_is_step: bool = True) -> str:
     if x is None or not math.isfinite(x):
         return ""
-    return f"{label('at', lang)} {label('step', lang) + ' ' if x_is_step else '#'}{int(x)}"
+    return f"{label('at', lang)} {label('step', lang) + ' ' + str(int(x)) if x_is_step else '#' + str(int(x) + 1)}"
 
 
 def _health_part(health: Any, name: str) -> Any:
@@ -106,7 +108,7 @@ def build_view(snap: Any, opts: ViewOptions, *, now: float | None = None) -> Das
     rows = _rows(snap, opts)
     status = _status(snap, opts, now)
     reasons = _reasons(health, lang)
-    events = _events(snap, health, lang)
+    events = _events(snap, health, opts)
     return DashboardView(snap.version, status, tuple(rows), reasons, events, lang)
 
 
@@ -140,6 +142,8 @@ def _row(name: str, s: Any, snap: Any, opts: ViewOptions) -> MetricRow:
     lang = opts.lang
     health = snap.health
     x, y = _series_xy(s, opts.whole)
+    if not s.x_is_step:
+        x = x + 1.0  # record ordinals are shown from 1, as the analysis' texts number them
     fin = y[np.isfinite(y)]
     last = float(y[-1]) if len(y) else None
     nonfinite = int((~np.isfinite(s.y)).sum())
@@ -154,23 +158,27 @@ def _row(name: str, s: Any, snap: Any, opts: ViewOptions) -> MetricRow:
     word_, symbol, sev, detail, agg = "", "", "info", "", "mean"
     metric = s.metric
     if metric == "loss" and s.rank is None:
-        t = _health_part(health, "loss")
+        t = _health_part(health, "loss_trend")
         if t is not None and t.word != "unknown":
             word_, symbol, sev = word(t.word, lang), _TREND_SYMBOL.get(t.word, ""), _TREND_SEV.get(t.word, "info")
         detail = f"{label('min', lang)} {fmt_num(lo)}"
+        sm_last = _health_part(health, "loss_smoothed_last")
         if smoothed is not None and np.isfinite(smoothed[-1]):
-            detail += f"   {label('smoothed', lang)} {fmt_num(float(smoothed[-1]))}"
+            sm_last = float(smoothed[-1])
+        if sm_last is not None:
+            detail += f"   {label('smoothed', lang)} {fmt_num(sm_last)}"
     elif metric == "learning_rate" and s.rank is None:
         lr = _health_part(health, "lr")
         if lr is not None and lr.phase != "unknown":
             phase = "done" if lr.phase == "finished" else lr.phase
             word_ = word(phase, lang).upper()
-            if lr.schedule and lr.schedule not in ("unknown", "constant") and lr.phase not in ("warmup",):
-                word_ += f" ({lr.schedule})"
+            sched = lr.schedule if lr.schedule and lr.schedule != "unknown" and lr.phase != "warmup" else ""
             symbol = {"warmup": "↗", "hold": "→", "decay": "↘", "finished": "■", "constant": "→"}.get(lr.phase, "")
             sev = "critical" if lr.stuck_zero_x is not None else "ok"
             if math.isfinite(lr.peak):
                 detail = f"{label('peak', lang)} {fmt_num(lr.peak)} {_at(lr.peak_x, lang, s.x_is_step)}"
+            if sched:
+                detail = f"{sched}   {detail}"
         elif hi is not None:
             detail = f"{label('peak', lang)} {fmt_num(hi)}"
     elif metric == "grad_norm" and s.rank is None:
@@ -242,10 +250,10 @@ def _epoch_row(snap: Any, lang: str) -> MetricRow | None:
         detail = ""
     x = loss.x if loss is not None else np.zeros(0)
     y = loss.epoch if loss is not None else np.zeros(0)
+    in_pass = label("in_pass", lang).format(pct=f"{(ep - math.floor(ep)) * 100:.0f}", n=math.floor(ep) + 1)
     return MetricRow(
         key="epoch", x=np.asarray(x, dtype=np.float64), y=np.asarray(y, dtype=np.float64), last=ep,
-        word=f"{(ep - math.floor(ep)) * 100:.0f}% {label('of', lang)} #{math.floor(ep) + 1}",
-        symbol="◔", severity="info", detail=detail, progress=frac,
+        word=in_pass, symbol="◔", severity="info", detail=detail, progress=frac,
     )
 
 
@@ -311,16 +319,86 @@ def _reasons(health: Any, lang: str) -> tuple[Line, ...]:
     return tuple(out)
 
 
-def _events(snap: Any, health: Any, lang: str) -> tuple[Line, ...]:
-    out: list[Line] = []
-    for e in getattr(health, "events", ()) or ():  # analysis findings with a step
-        sev = _sev(getattr(e, "severity", "info"))
-        text = getattr(e, "text_ru" if lang == "ru" else "text_en", "")
-        step = getattr(e, "step", None)
-        where = f"{label('step', lang)} {int(step)}" if step is not None else ""
-        out.append(Line(sev, getattr(e, "symbol", "") or SYMBOLS[sev], text, where))
-    for ev in snap.events:
-        sev = _EVENT_SEV.get(ev.kind, "info")
-        when = time.strftime("%H:%M:%S", time.localtime(ev.arrival)) if ev.arrival else ""
-        out.append(Line(sev, SYMBOLS[sev], ev.line, when))
-    return tuple(out)
+def _events(snap: Any, health: Any, opts: ViewOptions) -> tuple[Line, ...]:
+    """Events in time order: findings of the analysis with their step, then file/crash events.
+
+    Findings: the warmup's end, each loss spike, the first NaN/inf of loss and grad_norm,
+    each new best of the judged eval metric, overfitting, and the run's end (finished,
+    stalled, crashed with its line). Times are the arrival times of the points (hidden
+    when ``opts.times`` is off, for fixed-state screenshots).
+    """
+    lang = opts.lang
+    store = snap.store
+    found: list[tuple[tuple[float, float], Line]] = []
+
+    def at(series: Any, x: float | None) -> tuple[tuple[float, float], str]:
+        """((arrival, epoch) sort key, "step N hh:mm:ss") for point ``x`` of ``series``.
+
+        Arrival times order events across series; the epoch breaks ties (a file read at
+        once arrives all at the same time), since steps of eval and train ordinals differ.
+        """
+        if x is None or series is None or not math.isfinite(x):
+            return (math.inf, math.inf), ""
+        idx = np.flatnonzero(series.x == x)
+        t = float(series.t[idx[0]]) if idx.size and len(series.t) else 0.0
+        ep = float(series.epoch[idx[0]]) if idx.size and len(series.epoch) else math.inf
+        ep = ep if math.isfinite(ep) else float(x)
+        where = f"{label('step', lang)} {int(x)}" if series.x_is_step else f"#{int(x) + 1}"
+        if opts.times and t > 0:
+            where += " " + time.strftime("%H:%M:%S", time.localtime(t))
+        return (t, ep), where
+
+    def add(series: Any, x: float | None, sev: Severity, symbol: str, en: str, ru: str) -> None:
+        key, where = at(series, x)
+        found.append((key, Line(sev, symbol, ru if lang == "ru" else en, where)))
+
+    lr = _health_part(health, "lr")
+    lrs = store.series.get("learning_rate")
+    if lr is not None and lr.warmup_end_x is not None:
+        add(lrs, lr.warmup_end_x, "ok", "↗",
+            f"warmup finished, LR {fmt_num(lr.peak)}", f"прогрев закончен, LR {fmt_num(lr.peak)}")
+    loss = store.series.get("loss")
+    spikes = _health_part(health, "spikes")
+    if spikes is not None and loss is not None:
+        for k in range(len(spikes.x)):
+            v, b = float(spikes.values[k]), float(spikes.baseline[k])
+            ratio = f" ×{v / b:.1f}" if b > 0 and math.isfinite(v / b) else ""
+            add(loss, float(spikes.x[k]), "warning", "!",
+                f"loss spike{ratio}: {fmt_num(v)}", f"спайк лосса{ratio}: {fmt_num(v)}")
+    for name in ("loss", "grad_norm"):
+        s = store.series.get(name)
+        if s is not None and len(s.y):
+            bad = np.flatnonzero(~np.isfinite(s.y))
+            if bad.size:
+                v = fmt_num(float(s.y[bad[0]]))
+                add(s, float(s.x[bad[0]]), "critical", "✗",
+                    f"first {v} in {name}", f"первое значение {v} в {name}")
+    ev = _health_part(health, "eval")
+    if ev is not None and ev.metric and ev.metric in store.series and ev.direction:
+        s = store.series[ev.metric]
+        if ev.n >= 2 and math.isfinite(ev.best) and ev.best != ev.first:  # the latest new best
+            add(s, ev.best_x, "ok", "★",
+                f"new best {ev.metric} {fmt_num(ev.best)}", f"новый лучший {ev.metric} {fmt_num(ev.best)}")
+        if ev.word == "overfitting":
+            add(s, ev.best_x, "warning", "!",
+                f"overfitting: {ev.metric} worse since", f"переобучение: {ev.metric} хуже с этого места")
+    st = _health_part(health, "state")
+    if st is not None and st.word in ("finished", "crashed", "stalled"):
+        series = loss if loss is not None else None
+        last_x = float(series.x[-1]) if series is not None and len(series.x) else None
+        if st.word == "crashed":
+            add(series, last_x, "critical", "✗", f"crashed: {st.line}", f"упал: {st.line}")
+        elif st.word == "finished":
+            add(series, last_x, "ok", "■", "finished", "завершён")
+        else:
+            silent = fmt_duration(st.silence_s) if st.silence_s else ""
+            add(series, last_x, "warning", "!", f"stalled: no record for {silent}", f"застрял: нет записей {silent}")
+    for e in snap.events:
+        if e.kind in ("traceback", "error", "oom", "killed", "nccl_timeout") and st is not None and st.word == "crashed":
+            if e.line == st.line:
+                continue
+        sev = _EVENT_SEV.get(e.kind, "info")
+        when = time.strftime("%H:%M:%S", time.localtime(e.arrival)) if e.arrival and opts.times else ""
+        found.append(((e.arrival or math.inf, math.inf), Line(sev, SYMBOLS[sev], e.line, when)))
+    found.sort(key=lambda kv: kv[0])
+    return tuple(line for _, line in found)

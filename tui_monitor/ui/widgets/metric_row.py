@@ -68,7 +68,7 @@ def row_lines(row: MetricRow, width: int, lang: str, *, compact: bool) -> list[C
     word = f"{row.symbol} {row.word}".strip() if (row.symbol or row.word) else ""
     if compact:
         name = _clip(row.key, NAME_W).ljust(NAME_W)
-        word_w = 13
+        word_w = 17 if width >= 76 else 13
         head = Content.assemble(
             (name, "bold"), " ", (value.rjust(9), value_style), " ", (_clip(word, word_w).ljust(word_w), sev_style), " "
         )

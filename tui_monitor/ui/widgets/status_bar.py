@@ -45,7 +45,7 @@ def status_content(s: Status, lang: str, *, narrow: bool) -> Content:
         parts.append("  ")
         parts.append((f"{label('step', lang)} ", MUTED))
         parts.append(step_txt)
-        if s.total and not narrow:
+        if s.total and not narrow and s.step < s.total:
             parts.append((f" ({100 * s.step / s.total:.0f}%)", MUTED))
     if s.epoch is not None:
         parts.append("  ")
@@ -54,6 +54,10 @@ def status_content(s: Status, lang: str, *, narrow: bool) -> Content:
         if s.total_epochs and not narrow:
             ep += f"/{fmt_num(s.total_epochs, 3)}"
         parts.append(ep)
+    if s.eta_s is not None and s.state not in ("finished", "crashed"):
+        parts.append("  ")
+        parts.append((f"{label('eta', lang)} ", MUTED))
+        parts.append(fmt_duration(s.eta_s))
     if s.rate and not narrow:
         parts.append("  ")
         parts.append(f"{s.rate:.2g} " if s.rate < 10 else f"{s.rate:.0f} ")
@@ -62,10 +66,6 @@ def status_content(s: Status, lang: str, *, narrow: bool) -> Content:
         parts.append("  ")
         parts.append((f"{label('elapsed', lang)} ", MUTED))
         parts.append(fmt_duration(s.elapsed_s))
-    if s.eta_s is not None and s.state not in ("finished", "crashed"):
-        parts.append("  ")
-        parts.append((f"{label('eta', lang)} ", MUTED))
-        parts.append(fmt_duration(s.eta_s))
     return Content.assemble(*parts)
 
 
