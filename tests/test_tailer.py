@@ -606,3 +606,35 @@ def test_close_is_idempotent_and_poll_reopens(log: Path) -> None:
     c.pump_records(3)
     assert c.resets == []
     assert c.seen() == expected(0, 3)
+
+
+def test_nul_bytes_at_the_end_are_left_unread_until_filled(log: Path) -> None:
+    """GIVEN 3 records followed by 200 NUL bytes at the end of the file (pages whose data has
+    not landed yet, as an NFS client may show them)
+    WHEN polled, then the NULs are overwritten in place by a record
+    THEN the offset stops before the NULs, and the record that fills them is read, no Reset."""
+    line = record_line(3)
+    append(log, records_bytes(0, 3) + b"\x00" * len(line))
+    c = Collector(Tailer(log))
+    c.pump_records(3)
+    assert c.tailer.offset == len(records_bytes(0, 3))
+    assert c.pump() == []  # not re-emitted, not mistaken for a truncation
+    fd = os.open(log, os.O_WRONLY)
+    try:
+        os.pwrite(fd, line, len(records_bytes(0, 3)))
+    finally:
+        os.close(fd)
+    c.pump_records(4)
+    assert c.resets == []
+    assert c.seen() == expected(0, 4)
+
+
+def test_long_nul_run_at_the_end_is_consumed(log: Path) -> None:
+    """GIVEN a record followed by a 1 MiB NUL run (a `truncate -s` extension)
+    WHEN polled twice THEN the run is consumed once (offset at the end), nothing re-read."""
+    append(log, record_line(0))
+    os.truncate(log, len(record_line(0)) + (1 << 20))
+    c = Collector(Tailer(log))
+    c.pump_records(1)
+    assert c.tailer.offset == log.stat().st_size
+    assert c.pump() == []

@@ -161,8 +161,10 @@ def test_inotify_wakes_on_appends_and_not_for_other_files(
     WHEN another file in the directory changes, then our file is appended to
     THEN no wake-up for the other file; a wake-up (True) for ours."""
     (tmp_path / "run").mkdir()
-    wait_for(lambda: inotify.watched_dir == tmp_path / "run")  # the watch moved down
-    _settle(inotify)
+    # The watch moves down to run/, and a new watch wakes once (for what happened while it
+    # was being set up) at its first yield.
+    wait_for(lambda: inotify.watched_dir == tmp_path / "run" and inotify.settled.is_set())
+    inotify.wait(0)
     append(tmp_path / "run" / "other.txt", b"x")
     assert inotify.wait(0.3) is False
     append(tmp_path / "run" / "train.log", record_line(0))

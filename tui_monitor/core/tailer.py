@@ -35,6 +35,10 @@ very same banner (identical first 4 KiB), but the bytes around our offset then d
 DEFAULT_CHUNK_SIZE = 1 << 20
 """Bytes read per ``pread`` call, and the maximum size of one :class:`Data` item."""
 
+NUL_HOLDBACK_BYTES = 64 << 10
+"""A run of NUL bytes at most this long at the end of the file is left unread until it is
+overwritten or followed by more data (see :meth:`Tailer._drain`)."""
+
 DEFAULT_MAX_POLL_BYTES = 32 << 20
 """Bytes returned by one :meth:`Tailer.poll` at most, so a huge existing file is handed on in
 bounded batches (see :attr:`Tailer.behind`)."""
@@ -424,6 +428,19 @@ class Tailer:
             if not chunk:  # shrank under us; the next poll sees the truncation
                 break
             start = self._offset
+            if start + len(chunk) >= end and chunk.endswith(b"\x00"):
+                # NULs at the very end may be pages not written yet (an NFS client can see the
+                # new size before the data, a writer may preallocate): leave a short run
+                # unread so its real bytes are read once they land. A long run is a genuine
+                # hole (``truncate -s``) and is consumed, so it is not re-read every poll.
+                kept = chunk.rstrip(b"\x00")
+                # An all-NUL chunk after NULs already consumed continues a run that was
+                # too long to hold back: consume it too.
+                continues_run = not kept and self._tail.endswith(b"\x00")
+                if len(chunk) - len(kept) <= NUL_HOLDBACK_BYTES and not continues_run:
+                    chunk = kept
+                    if not chunk:
+                        break
             self._remember(start, chunk)
             self._offset += len(chunk)
             budget[0] -= len(chunk)

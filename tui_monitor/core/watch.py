@@ -279,6 +279,8 @@ class InotifyWaker:
         self._stop = _EitherEvent(self._closed, stop_event)
         self.watched_dir: Path | None = None
         """The directory the watch thread currently watches (None before it starts)."""
+        self.settled = threading.Event()
+        """Set once the current watch has yielded (so it is in place); cleared on re-target."""
         self.error: BaseException | None = None
         """The exception that ended the watch thread early (then only the safety timer wakes)."""
         self._thread = threading.Thread(
@@ -344,7 +346,11 @@ class InotifyWaker:
             return base == name or base.startswith(prefix)
 
         waiting_on_ancestor = directory != self.path.parent
+        self.settled.clear()
         self.watched_dir = directory
+        # The file may have appeared while the watch was being set up (no event for it):
+        # wake once at the first yield of a new watch, at the latest after rust_timeout.
+        fresh = True
         for changes in watchfiles.watch(
             directory,
             watch_filter=concerns_us,
@@ -362,8 +368,10 @@ class InotifyWaker:
             if self.error is not None:
                 self.error = None
                 self.mode = "inotify"
-            if changes:
+            if changes or fresh:
+                fresh = False
                 self._wake.set()
+                self.settled.set()
             if not directory.is_dir() or (waiting_on_ancestor and self._target()[0] != directory):
                 self._wake.set()
                 return
