@@ -15,6 +15,7 @@ frozen dataclasses), so the charts are tested as text. The widgets in
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -246,36 +247,39 @@ def _set_span(grid: list[list[int]], px: int, y0: int, y1: int, height_px: int) 
 def _draw(
     grid: list[list[int]],
     b: Buckets,
-    to_px: "np.ufunc | object",
+    to_px: Callable[[float], int],
     height_px: int,
     *,
     span: bool,
 ) -> None:
-    """Draw bucket ranges (``span``) and the line joining consecutive non-empty buckets."""
-    prev: tuple[int, float] | None = None
+    """Draw one series into ``grid``.
+
+    With ``span`` (the raw series) each dot column lights its bucket's min..max and is
+    joined to the previous bucket's last point; without (the smoothed overlay) a one-dot
+    line runs through the bucket means. Empty columns between buckets are interpolated.
+    """
+    prev: tuple[int, int] | None = None
     for px in range(b.width):
         if not math.isfinite(b.mean[px]):
             continue
-        lo_y = to_px(b.hi[px])  # type: ignore[operator]
-        hi_y = to_px(b.lo[px])  # type: ignore[operator]
-        first_y = lo_y if not span else None
         if span:
-            _set_span(grid, px, lo_y, hi_y, height_px)
+            top, bottom = to_px(float(b.hi[px])), to_px(float(b.lo[px]))
+            _set_span(grid, px, top, bottom, height_px)
+            entry = top if prev is None or prev[1] >= top else bottom
+            entry = min(max(prev[1], top), bottom) if prev is not None else entry
+            leave = to_px(float(b.last[px]))
         else:
-            m = to_px(b.mean[px])  # type: ignore[operator]
-            _set_span(grid, px, m, m, height_px)
-            first_y = m
+            entry = leave = to_px(float(b.mean[px]))
+            _set_span(grid, px, entry, entry, height_px)
         if prev is not None:
             ppx, py = prev
-            # interpolate across the gap columns, then join into this bucket
-            ty = to_px(b.mean[px]) if first_y is None else first_y  # type: ignore[operator]
             gap = px - ppx
             last_y = py
             for k in range(1, gap + 1):
-                y = int(round(py + (ty - py) * k / gap))
-                _set_span(grid, ppx + k, last_y if k > 1 else py, y, height_px)
+                y = int(round(py + (entry - py) * k / gap))
+                _set_span(grid, ppx + k, last_y, y, height_px)
                 last_y = y
-        prev = (px, to_px(b.last[px] if span else b.mean[px]))  # type: ignore[operator]
+        prev = (px, leave)
 
 
 def braille_chart(
@@ -331,11 +335,10 @@ def braille_chart(
     if pool.size == 0:
         blank = " " * width
         msg = "no finite values yet" if n else "no values yet"
-        lines = [blank] * height
-        mid = height // 2
-        lines[mid] = msg.center(width)[:width]
+        empty = [blank] * height
+        empty[height // 2] = msg.center(width)[:width]
         return Chart(
-            lines + [blank], 0, [[0] * width for _ in range(height)],
+            empty + [blank], 0, [[0] * width for _ in range(height)],
             [[0] * width for _ in range(height)], [], None, None, nonfinite, skipped_nonpos,
         )
     ymin, ymax = float(pool.min()), float(pool.max())
@@ -346,14 +349,13 @@ def braille_chart(
     cols = width - gutter
     height_px = height * 4
     width_px = cols * 2
-    if ymax == ymin:
-        def to_px(val: float) -> int:
-            return height_px // 2
-    else:
-        scale = (height_px - 1) / (ymax - ymin)
+    scale = (height_px - 1) / (ymax - ymin) if ymax > ymin else 0.0
 
-        def to_px(val: float) -> int:
-            return int(round((ymax - val) * scale))
+    def to_px(val: float) -> int:
+        """Value → dot row (0 = top); a flat series sits in the middle."""
+        if scale == 0.0:
+            return height_px // 2
+        return int(round((ymax - val) * scale))
 
     fin_x = xs[np.isfinite(xs)]
     x0, x1 = (float(fin_x.min()), float(fin_x.max())) if fin_x.size else (0.0, 1.0)

@@ -103,7 +103,6 @@ def build_view(snap: Any, opts: ViewOptions, *, now: float | None = None) -> Das
     """
     lang = opts.lang
     now = time.time() if now is None else now
-    store = snap.store
     health = snap.health
     rows = _rows(snap, opts)
     status = _status(snap, opts, now)
@@ -155,7 +154,8 @@ def _row(name: str, s: Any, snap: Any, opts: ViewOptions) -> MetricRow:
         smoothed = ema_debiased_by_distance(x, y, opts.smoothing)
     lo = float(fin.min()) if fin.size else None
     hi = float(fin.max()) if fin.size else None
-    word_, symbol, sev, detail, agg = "", "", "info", "", "mean"
+    word_, symbol, detail, agg = "", "", "", "mean"
+    sev: Severity = "info"
     metric = s.metric
     if metric == "loss" and s.rank is None:
         t = _health_part(health, "loss_trend")
@@ -244,7 +244,7 @@ def _epoch_row(snap: Any, lang: str) -> MetricRow | None:
     total_ep = _total_epochs(snap)
     if total_ep:
         frac = min(ep / total_ep, 1.0)
-        detail = f"{fmt_num(ep, 3)} {label('of', lang)} {fmt_num(total_ep, 3)}"
+        detail = f"{label('of', lang)} {fmt_num(total_ep, 3)}"
     else:
         frac = ep - math.floor(ep)
         detail = ""
@@ -370,9 +370,9 @@ def _events(snap: Any, health: Any, opts: ViewOptions) -> tuple[Line, ...]:
         if s is not None and len(s.y):
             bad = np.flatnonzero(~np.isfinite(s.y))
             if bad.size:
-                v = fmt_num(float(s.y[bad[0]]))
+                bad_v = fmt_num(float(s.y[bad[0]]))
                 add(s, float(s.x[bad[0]]), "critical", "✗",
-                    f"first {v} in {name}", f"первое значение {v} в {name}")
+                    f"first {bad_v} in {name}", f"первое значение {bad_v} в {name}")
     ev = _health_part(health, "eval")
     if ev is not None and ev.metric and ev.metric in store.series and ev.direction:
         s = store.series[ev.metric]
@@ -394,9 +394,9 @@ def _events(snap: Any, health: Any, opts: ViewOptions) -> tuple[Line, ...]:
             silent = fmt_duration(st.silence_s) if st.silence_s else ""
             add(series, last_x, "warning", "!", f"stalled: no record for {silent}", f"застрял: нет записей {silent}")
     for e in snap.events:
-        if e.kind in ("traceback", "error", "oom", "killed", "nccl_timeout") and st is not None and st.word == "crashed":
-            if e.line == st.line:
-                continue
+        crash_kind = e.kind in ("traceback", "error", "oom", "killed", "nccl_timeout")
+        if crash_kind and st is not None and st.word == "crashed" and e.line == st.line:
+            continue  # already shown as "crashed: <line>"
         sev = _EVENT_SEV.get(e.kind, "info")
         when = time.strftime("%H:%M:%S", time.localtime(e.arrival)) if e.arrival and opts.times else ""
         found.append(((e.arrival or math.inf, math.inf), Line(sev, SYMBOLS[sev], e.line, when)))

@@ -16,19 +16,20 @@ _VERDICT_SEVERITY = {"healthy": "ok", "warning": "warning", "critical": "critica
 _VERDICT_SYMBOL = {"healthy": "✓", "warning": "!", "critical": "✗", "unknown": "·"}
 
 
-def status_content(s: Status, lang: str, *, narrow: bool) -> Content:
+def status_content(s: Status, lang: str, *, narrow: bool, width: int = 200) -> Content:
     """Build the left part of the status line (everything but the verdict badge).
 
     Args:
         s: the status.
         lang: UI language.
         narrow: drop the app name and elapsed time to fit 80 columns.
+        width: columns available; the app name is dropped below 150.
 
     Returns:
         Content; the file name is plain text, never markup.
     """
     parts: list[str | tuple[str, str]] = []
-    if not narrow:
+    if not narrow and width >= 150:
         parts.append(("trainmon ", "bold $text-primary"))
     parts.append((s.file, "bold"))
     parts.append("  ")
@@ -86,7 +87,9 @@ class StatusBar(Horizontal):
 
     def show(self, status: Status, lang: str, *, narrow: bool) -> None:
         """Draw ``status``; the badge gets the CSS class ``-<verdict>`` for its background."""
-        self.query_one("#status-text", Static).update(status_content(status, lang, narrow=narrow))
+        self.query_one("#status-text", Static).update(
+            status_content(status, lang, narrow=narrow, width=self.size.width or self.app.size.width)
+        )
         badge = self.query_one("#verdict-badge", Static)
         badge.update(verdict_content(status, lang))
         for v in ("healthy", "warning", "critical", "unknown"):
