@@ -356,7 +356,7 @@ class Tailer:
         # The path names another file: open it first, so a failed open keeps the old handle.
         try:
             opened = self._open_path()
-        except PermissionError:
+        except OSError:  # permission denied (or ELOOP, EIO...): keep the old file, retry later
             self._state = "unreadable"
             self._read_current(out, budget, os.fstat(self._fd))
             return
