@@ -15,6 +15,10 @@ NAME_W = 14
 """Columns for the metric name in compact rows (longer names end in …)."""
 
 
+MAX_STRETCH = 4
+"""Most cells one point of a short series is widened to in a sparkline."""
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
@@ -29,7 +33,11 @@ def _spark_content(row: MetricRow, width: int, lang: str) -> Content:
         full = int(round(frac * bar_w))
         return Content.assemble(("█" * full, SPARK_STYLE), ("░" * (bar_w - full), MUTED), f" {frac * 100:3.0f} %")
     suffix = f" {NONFINITE_MARK}{row.nonfinite}" if row.nonfinite else ""
-    line = sparkline(row.y, max(width - len(suffix), 1), agg=row.spark_agg)
+    room = max(width - len(suffix), 1)
+    line = sparkline(row.y, room, agg=row.spark_agg)
+    if line and 2 * len(line) <= room:  # a short series: widen each point (≤ 4 cells) to read it
+        k = min(room // len(line), MAX_STRETCH)
+        line = "".join(ch * k for ch in line)
     parts: list[str | tuple[str, str]] = []
     run = ""
     for ch in line:

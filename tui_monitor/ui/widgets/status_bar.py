@@ -16,6 +16,14 @@ _VERDICT_SEVERITY = {"healthy": "ok", "warning": "warning", "critical": "critica
 _VERDICT_SYMBOL = {"healthy": "✓", "warning": "!", "critical": "✗", "unknown": "·"}
 
 
+def _clip_middle(text: str, width: int) -> str:
+    """Shorten ``text`` to ``width`` by cutting its middle (keeps the run name and extension)."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
 def status_content(s: Status, lang: str, *, narrow: bool, width: int = 200) -> Content:
     """Build the left part of the status line (everything but the verdict badge).
 
@@ -31,7 +39,7 @@ def status_content(s: Status, lang: str, *, narrow: bool, width: int = 200) -> C
     parts: list[str | tuple[str, str]] = []
     if not narrow and width >= 150:
         parts.append(("trainmon ", "bold $text-primary"))
-    parts.append((s.file, "bold"))
+    parts.append((_clip_middle(s.file, 24 if narrow else 48), "bold"))
     parts.append("  ")
     state_style = SEVERITY_STYLE.get(s.state_severity, MUTED)
     if s.paused:
