@@ -7,11 +7,8 @@ and reads the screen back as plain text.
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from tui_monitor.ui.app import TrainmonApp, make_app
 from tui_monitor.ui.run_view import RunView
@@ -206,3 +203,20 @@ async def test_live_follow_then_truncation_shows_an_event(tmp_path: Path) -> Non
             f.write(data[:4000])
         await wait_for(pilot, lambda: "truncated" in screen_text(app))
         assert "truncated" in screen_text(app)
+
+
+async def test_bell_rings_once_when_the_verdict_turns_critical(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN the NaN log and the bell on WHEN shown THEN one bell; with --no-bell THEN none."""
+    rings: list[int] = []
+    monkeypatch.setattr("textual.app.App.bell", lambda self: rings.append(1))
+    app = make_app([NAN_LOG], follow=False, bell=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("s", "l")  # redraws keep the verdict critical: no second bell
+        await pilot.pause()
+    assert rings == [1]
+    rings.clear()
+    app = make_app([NAN_LOG], follow=False, bell=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+    assert rings == []

@@ -7,6 +7,9 @@ screenshot script all build the app through :func:`make_app`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -101,8 +104,12 @@ class TrainmonApp(App[int]):
         yield Static(id="too-small")
 
     def on_mount(self) -> None:
-        """Apply the size classes for the starting terminal size."""
+        """Apply the size classes for the starting terminal size; exit cleanly on SIGHUP."""
         self._apply_size(self.size.width, self.size.height)
+        # A dropped SSH session sends SIGHUP: leave through Textual's normal exit so the
+        # terminal is restored and the monitor threads are told to stop.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
 
     def on_resize(self, event: Resize) -> None:
         """Re-apply the size classes."""
@@ -119,6 +126,8 @@ class TrainmonApp(App[int]):
 
     def on_unmount(self) -> None:
         """Run the exit hook once (the monitors stop with their workers)."""
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         if self._on_exit is not None:
             hook, self._on_exit = self._on_exit, None
             hook()
