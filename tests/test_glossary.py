@@ -88,3 +88,17 @@ def test_glossary_never_imports_textual_or_rich() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     assert glossary.LABELS["worry"]["ru"]
+
+
+def test_ui_words_complete_in_both_languages() -> None:
+    """GIVEN every UI word, label and key text WHEN read THEN both languages, same placeholders."""
+    import string
+
+    from tui_monitor.core import i18n
+
+    for table in (i18n.WORDS, i18n.LABELS, i18n.KEYS):
+        for key, (en, ru) in table.items():
+            assert en.strip() and ru.strip(), key
+            fields = {f for _, f, _, _ in string.Formatter().parse(en) if f}
+            assert fields == {f for _, f, _, _ in string.Formatter().parse(ru) if f}, key
+    assert i18n.word("critical", "ru") == "критично" and i18n.word("no-such-word") == "no-such-word"

@@ -57,6 +57,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "new": ("new", "новая"),
     "spike": ("spike", "спайк"),
     "nan": ("NaN", "NaN"),
+    # LR schedules (names as transformers spells them)
+    "linear": ("linear", "линейный"),
+    "cosine": ("cosine", "косинусный"),
+    "cosine_with_restarts": ("cosine with restarts", "косинус с перезапусками"),
+    "constant_with_warmup": ("constant after warmup", "постоянный после прогрева"),
+    "warmup_stable_decay": ("warmup-stable-decay", "прогрев-плато-спад"),
+    "inverse_sqrt": ("inverse sqrt", "обратный корень"),
 }
 """Status words by key: ``(english, russian)``."""
 

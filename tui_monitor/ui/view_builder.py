@@ -178,7 +178,7 @@ def _row(name: str, s: Any, snap: Any, opts: ViewOptions) -> MetricRow:
             if math.isfinite(lr.peak):
                 detail = f"{label('peak', lang)} {fmt_num(lr.peak)} {_at(lr.peak_x, lang, s.x_is_step)}"
             if sched:
-                detail = f"{sched}   {detail}"
+                detail = f"{word(sched, lang)}   {detail}"
         elif hi is not None:
             detail = f"{label('peak', lang)} {fmt_num(hi)}"
     elif metric == "grad_norm" and s.rank is None:
