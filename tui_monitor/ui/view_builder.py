@@ -278,7 +278,9 @@ def _status(snap: Any, opts: ViewOptions, now: float) -> Status:
                 text += f" {fmt_duration(state.silence_s)}"
     elif file_state == "error":
         text = snap.error or word("unreadable", lang)
-    verdict = getattr(health, "status", None) or ("unknown" if health is None else "healthy")
+    # no metric record yet: there is nothing to judge, whatever the detectors default to
+    verdict = getattr(health, "status", None) if snap.store.series else None
+    verdict = verdict or "unknown"
     step = getattr(prog, "step", None) if prog is not None else snap.global_step
     total = getattr(prog, "total", None) if prog is not None else snap.total_steps
     rate = getattr(prog, "steps_per_s", None) if prog is not None else snap.rate
