@@ -21,7 +21,7 @@ from textual.events import DescendantFocus
 from textual.reactive import reactive
 from textual.worker import get_current_worker
 
-from tui_monitor.core.i18n import label, word
+from tui_monitor.core.i18n import label
 from tui_monitor.core.monitor import Monitor, MonitorSnapshot
 from tui_monitor.ui.view import DashboardView, MetricRow
 from tui_monitor.ui.view_builder import SMOOTHING_WEIGHTS, ViewOptions, build_view
@@ -222,8 +222,6 @@ class RunView(Vertical):
         view = self.view
         row = view.row(self.focused_key) if view is not None and self.focused_key else None
         lang = self.lang
-        if row is not None and row.progress is not None:  # epoch: chart its values per record
-            pass
         opts: list[str] = []
         if row is not None:
             if row.smoothed is not None:
@@ -295,4 +293,4 @@ class RunView(Vertical):
                 self.redraw()
 
 
-__all__ = ["RunView", "MetricList", "word"]
+__all__ = ["CLOCK_REFRESH_S", "REFRESH_S", "MetricList", "RunView"]
