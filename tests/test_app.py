@@ -10,6 +10,8 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tui_monitor.ui.app import TrainmonApp, make_app
 from tui_monitor.ui.run_view import RunView
 
