@@ -25,7 +25,48 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("path", help="training log, trainer_log.jsonl or trainer_state.json")
     r.add_argument("--json", action="store_true", help="print one strict JSON object")
     r.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the verdict text")
+
+    t = sub.add_parser("tail", help="follow logs live (the dashboard; headless when piped)")
+    t.add_argument("paths", nargs="+", metavar="PATH", help="log file(s); one tab per file")
+    t.add_argument(
+        "--poll",
+        nargs="?",
+        type=float,
+        const=1.0,
+        default=None,
+        metavar="SECONDS",
+        help="poll the file every SECONDS (default 1) instead of inotify; automatic on network filesystems",
+    )
+    t.add_argument("--from-end", action="store_true", help="start at the end of the file, skip its history")
+    t.add_argument("--plain", action="store_true", help="no dashboard: one line per new record and event")
+    t.add_argument("--json", action="store_true", help="no dashboard: one JSON object per line")
+    t.add_argument("--lang", choices=("en", "ru"), default="en", help="language of glossary, verdict, status words")
+    t.add_argument("--no-mouse", action="store_true", help="do not capture the mouse")
+    t.add_argument("--no-bell", action="store_true", help="no terminal bell when the verdict turns critical")
+    t.add_argument("--inline", action="store_true", help="draw below the prompt instead of full screen")
     return p
+
+
+def _cmd_tail(args: argparse.Namespace) -> int:
+    import os
+
+    for path in args.paths:
+        if os.path.isdir(path):
+            print(f"trainmon: {path}: is a directory, not a log file", file=sys.stderr)
+            return 1
+        if os.path.exists(path) and not os.access(path, os.R_OK):
+            print(f"trainmon: {path}: cannot read (permission denied)", file=sys.stderr)
+            return 1
+    if args.poll is not None and args.poll <= 0:
+        print("trainmon: --poll needs a positive number of seconds", file=sys.stderr)
+        return 1
+    if args.plain or args.json or not sys.stdout.isatty():
+        from tui_monitor.core.headless import run_headless
+
+        return run_headless(args.paths, as_json=args.json, poll=args.poll, from_end=args.from_end)
+    from tui_monitor.ui.app import run_app
+
+    return run_app(args)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -38,9 +79,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(f"trainmon: {e}", file=sys.stderr)
         return 1
     if args.json:
-        print(dumps(report_dict(pipe)))
+        print(dumps(report_dict(pipe, args.lang)))
     else:
-        print(report_text(pipe, args.path))
+        print(report_text(pipe, args.path, args.lang))
     return 0
 
 
@@ -50,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "report":
             return _cmd_report(args)
+        if args.command == "tail":
+            return _cmd_tail(args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+from tui_monitor.core.analysis import Health, analyse
+from tui_monitor.core.analysis.progress import ProgressInfo
 from tui_monitor.core.parser import LogParser
-from tui_monitor.core.records import Event, Item
-from tui_monitor.core.tally import RunTally
+from tui_monitor.core.records import Event, Item, Progress, Record, Rewind, RunInfo
+from tui_monitor.core.store import MetricStore, StoreSnapshot
+from tui_monitor.core.tally import MetricStats, RunTally
 
 READ_CHUNK = 1 << 20
 """Bytes read per ``pread`` during catch-up."""
@@ -38,6 +44,8 @@ class Pipeline:
     Attributes:
         parser: the `LogParser`.
         tally: the `RunTally` (exact counts and per-metric statistics).
+        store: the `MetricStore` (numpy series for charts and detectors).
+        progress: the `ProgressInfo` folded from progress bars, banner and JSON positions.
         bytes_read: bytes fed so far (all streams).
         version: bumped whenever something changed.
     """
@@ -45,6 +53,8 @@ class Pipeline:
     def __init__(self, on_items: Callable[[list[Item]], None] | None = None) -> None:
         self.parser = LogParser()
         self.tally = RunTally()
+        self.store = MetricStore()
+        self.progress = ProgressInfo()
         self.bytes_read = 0
         self.version = 0
         self._on_items = on_items
@@ -76,9 +86,17 @@ class Pipeline:
             return
         now = time.time()
         for it in items:
-            if hasattr(it, "arrival") and not isinstance(it, Event):
-                it.arrival = now  # type: ignore[union-attr]
+            if isinstance(it, Record):
+                it.arrival = now
+            elif isinstance(it, (Progress, RunInfo)):
+                self.progress = self.progress.merge(it, arrival=now)
         self.tally.add_many(items)
+        if any(isinstance(it, Rewind) for it in items):
+            for it in items:
+                if isinstance(it, (Record, Rewind)):
+                    self.store.apply(it)
+        else:
+            self.store.add_many([it for it in items if isinstance(it, Record)])
         self.version += 1
         if self._on_items is not None:
             self._on_items(items)
@@ -141,3 +159,220 @@ def read_once(path: str | Path, pipeline: Pipeline | None = None) -> Pipeline:
         os.close(fd)
     pipe.finish()
     return pipe
+
+
+@dataclass(frozen=True)
+class MonitorSnapshot:
+    """Everything a screen or a headless printer needs, frozen (safe from any thread).
+
+    Attributes:
+        path: the followed file as given.
+        version: the monitor's change counter when taken.
+        mode: ``"inotify"``, ``"poll"`` or ``None`` before following started.
+        file_state: ``"waiting"`` (file not there yet), ``"following"``, ``"deleted"``,
+            ``"unreadable"``, or ``"error"`` (see ``error``).
+        error: a one-line message when the file cannot be followed, else ``None``.
+        format: the sniffed format (``console``, ``jsonl``, ``trainer_state``) or ``None``.
+        store: the `StoreSnapshot` (numpy series copies).
+        progress: the `ProgressInfo` (bar / banner / JSON position, rate, total).
+        health: the analysis result (`Health`), or ``None`` before any record.
+        records: distinct records by kind.
+        metrics: per-series `MetricStats` copies (exact whole-run count/first/last/min/max).
+        global_step / total_steps / epoch / rate / elapsed_s: latest known position;
+            rate in steps per second, elapsed in seconds (as the bar prints it).
+        run_info: banner facts (``total_steps``, ``num_epochs``, ...).
+        events: crash evidence and file events, oldest first.
+        skipped: malformed metric-looking inputs skipped.
+        bytes_read / file_size: catch-up progress, in bytes.
+        rewinds: resumes/restarts detected.
+        started: wall-clock time the monitor started (seconds).
+    """
+
+    path: str
+    version: int
+    mode: str | None
+    file_state: str
+    error: str | None
+    format: str | None
+    store: StoreSnapshot
+    progress: ProgressInfo
+    health: Health | None
+    records: dict[str, int]
+    metrics: dict[str, MetricStats]
+    global_step: int | None
+    total_steps: int | None
+    epoch: float | None
+    rate: float | None
+    elapsed_s: float | None
+    run_info: dict[str, int]
+    events: tuple[Event, ...]
+    skipped: int
+    bytes_read: int
+    file_size: int
+    rewinds: int
+    started: float
+
+    @property
+    def catching_up(self) -> bool:
+        """True while the initial read is well behind the file's end (> 1 MiB left)."""
+        return self.file_size - self.bytes_read > READ_CHUNK
+
+
+class Monitor:
+    """Follows one log: tailer -> parser -> tally/store, with `snapshot()` for readers.
+
+    Args:
+        path: the log file (need not exist yet: it is waited for).
+        poll: poll interval in seconds (forces polling), or ``None`` for inotify unless the
+            file is on a network filesystem.
+        from_end: skip what the file already holds.
+        on_items: callback for each batch of parser items (headless output); called on
+            the thread that runs `run`, with the monitor's lock held.
+        on_reset: callback ``(reason)`` for each file reset (truncated/rotated/...).
+
+    `run` blocks (call it from a worker thread); `snapshot` may be called from any other
+    thread at any time.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        poll: float | None = None,
+        from_end: bool = False,
+        on_items: Callable[[list[Item]], None] | None = None,
+        on_reset: Callable[[str], None] | None = None,
+    ) -> None:
+        self.path = str(path)
+        self.poll = poll
+        self.from_end = from_end
+        self.pipeline = Pipeline(on_items=on_items)
+        self.on_reset = on_reset
+        self.lock = threading.RLock()
+        self.mode: str | None = None
+        self.file_state = "waiting"
+        self.error: str | None = None
+        self.file_size = 0
+        self.started = time.time()
+        self._follower: Any = None
+        self._health_cache: tuple[int, float, Any] | None = None
+
+    @property
+    def version(self) -> int:
+        """Change counter: grows whenever records, events or the file state changed."""
+        return self.pipeline.version
+
+    def run(self, stop_event: threading.Event) -> None:
+        """Follow the file until ``stop_event`` is set. Never raises for bad input.
+
+        A directory or an unreadable file sets ``file_state`` to ``"error"`` with a
+        one-line ``error`` and returns.
+        """
+        from tui_monitor.core.tailer import Data, TailError
+        from tui_monitor.core.watch import Follower
+
+        try:
+            follower = Follower(self.path, stop_event=stop_event, poll=self.poll, from_end=self.from_end)
+        except TailError as e:
+            with self.lock:
+                self.file_state, self.error = "error", str(e)
+                self.pipeline.version += 1
+            return
+        self._follower = follower
+        self.mode = follower.mode
+        try:
+            for batch in follower:
+                with self.lock:
+                    for item in batch:
+                        if isinstance(item, Data):
+                            if self.pipeline.parser.format == "trainer_state" and self.pipeline.parser._carry == b"":
+                                self._reread_state()
+                            else:
+                                self.pipeline.feed(item.data)
+                        else:
+                            if item.new_stream:
+                                self.pipeline.reset(item.reason)
+                            else:
+                                self.pipeline._account([Event(item.reason, f"file {item.reason}", -1, time.time())])
+                            if self.on_reset is not None:
+                                self.on_reset(item.reason)
+                    self._sync_state(follower)
+        finally:
+            follower.close()
+
+    def _sync_state(self, follower: Any) -> None:
+        state = follower.tailer.state
+        size = follower.tailer.size
+        if state != self.file_state or size != self.file_size:
+            self.file_state = state
+            self.file_size = size
+            self.pipeline.version += 1
+
+    def _reread_state(self) -> None:
+        """trainer_state.json is rewritten whole at each checkpoint: read it again from the
+        start (the parser does not emit records it has already emitted)."""
+        self.pipeline.parser.reset()
+        try:
+            data = Path(self.path).read_bytes()
+        except OSError:
+            return
+        self.pipeline.feed(data)
+
+    def feed_file_once(self) -> None:
+        """Read the whole file once (no following) — for tests and ``report``-like uses."""
+        with self.lock:
+            read_once(self.path, self.pipeline)
+            self.file_state = "following"
+            try:
+                self.file_size = os.stat(self.path).st_size
+            except OSError:
+                pass
+
+    def snapshot(self, now: float | None = None) -> MonitorSnapshot:
+        """A frozen `MonitorSnapshot` (analysis included), consistent across its fields.
+
+        Args:
+            now: wall-clock seconds used for stall detection (default: ``time.time()``).
+        """
+        now = time.time() if now is None else now
+        with self.lock:
+            pipe = self.pipeline
+            t = pipe.tally
+            store = pipe.store.snapshot()
+            snap = MonitorSnapshot(
+                path=self.path,
+                version=pipe.version,
+                mode=self.mode,
+                file_state=self._follower.tailer.state if self._follower is not None and self.error is None else self.file_state,
+                error=self.error,
+                format=pipe.parser.format,
+                store=store,
+                progress=pipe.progress,
+                health=None,
+                records=dict(t.records),
+                metrics={k: replace(v) for k, v in t.metrics.items()},
+                global_step=t.global_step,
+                total_steps=t.total_steps,
+                epoch=t.epoch,
+                rate=t.rate,
+                elapsed_s=t.elapsed_s,
+                run_info=dict(t.run_info),
+                events=tuple(t.events),
+                skipped=pipe.parser.skipped,
+                bytes_read=pipe.bytes_read,
+                file_size=max(self.file_size, pipe.bytes_read),
+                rewinds=t.rewinds,
+                started=self.started,
+            )
+        health = analyse_snapshot(snap, now)
+        return replace(snap, health=health)
+
+
+def analyse_snapshot(snap: MonitorSnapshot, now: float | None) -> Health:
+    """Run the detectors (`analyse`) on a snapshot's store, progress and events.
+
+    Args:
+        now: wall-clock seconds for stall detection; ``None`` for a one-shot read, where
+            arrival times say nothing about the run (``report``).
+    """
+    return analyse(snap.store, snap.progress, snap.events, now)

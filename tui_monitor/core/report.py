@@ -6,7 +6,18 @@ import json
 import math
 from typing import Any
 
+from tui_monitor.core.analysis import Health, analyse
 from tui_monitor.core.monitor import Pipeline
+
+
+def pipeline_health(pipe: Pipeline) -> Health:
+    """The verdict for a pipeline that has read a whole file (no clock: a one-shot read
+    says nothing about stalls)."""
+    return analyse(pipe.store.snapshot(), pipe.progress, tuple(pipe.tally.events), None)
+
+
+def _finite_or_none(v: float | None) -> float | None:
+    return v if v is not None and math.isfinite(v) else None
 
 
 def jsonable(v: Any) -> Any:
@@ -25,14 +36,18 @@ def jsonable(v: Any) -> Any:
     return v
 
 
-def report_dict(pipe: Pipeline) -> dict[str, Any]:
+def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) -> dict[str, Any]:
     """The ``report --json`` object for a pipeline that has read a file.
 
     Keys (stable): ``format``, ``records`` (distinct counts by kind), ``metrics`` (per
     series: count, first, last, min, max over finite values, nonfinite), ``progress``
-    (global_step, total_steps, epoch), ``skipped``; plus ``events`` (crash evidence).
+    (global_step, total_steps, epoch), ``skipped``; ``state``, ``loss`` (trend,
+    smoothed_last, spikes), ``grad`` (status), ``lr`` (phase, schedule, peak,
+    warmup_end_step), ``eval`` (best, overfitting), ``verdict`` (status, reasons with
+    code, severity, step, text in ``lang``); plus ``events`` (crash evidence).
     Non-finite numbers are strings (see `jsonable`).
     """
+    h = health or pipeline_health(pipe)
     t = pipe.tally
     metrics = {
         k: {"count": s.count, "first": s.first, "last": s.last, "min": s.min, "max": s.max, "nonfinite": s.nonfinite}
@@ -45,8 +60,49 @@ def report_dict(pipe: Pipeline) -> dict[str, Any]:
         "progress": {"global_step": t.global_step, "total_steps": t.total_steps, "epoch": t.epoch},
         "skipped": pipe.parser.skipped,
         "events": [{"kind": e.kind, "line": e.line, "offset": e.offset} for e in t.events],
+        "state": h.state.word,
+        "loss": {
+            "trend": h.loss_trend.word if h.loss_trend is not None else None,
+            "smoothed_last": h.loss_smoothed_last,
+            "spikes": h.spike_count,
+        },
+        "grad": {"status": h.grad.word if h.grad is not None else None},
+        "lr": {
+            "phase": h.lr.phase if h.lr is not None else None,
+            "schedule": h.lr.schedule if h.lr is not None else None,
+            "peak": _finite_or_none(h.lr.peak) if h.lr is not None else None,
+            "warmup_end_step": _step(h.lr.warmup_end_x, pipe, "learning_rate") if h.lr is not None else None,
+        },
+        "eval": {
+            "best": (
+                {"key": h.eval.metric, "value": h.eval.best, "step": _step(h.eval.best_x, pipe, h.eval.metric)}
+                if h.eval.metric is not None and h.eval.n > 0
+                else None
+            ),
+            "overfitting": h.eval.word == "overfitting",
+        },
+        "verdict": {
+            "status": h.status,
+            "reasons": [
+                {
+                    "code": r.code,
+                    "severity": r.severity,
+                    "step": r.step,
+                    "text": r.text_ru if lang == "ru" else r.text_en,
+                }
+                for r in h.reasons
+            ],
+        },
     }
     return jsonable(out)
+
+
+def _step(x: float | None, pipe: Pipeline, series: str | None) -> int | None:
+    """An x value as a global step, only when that series' x really are steps."""
+    if x is None or series is None or not math.isfinite(x):
+        return None
+    snap = pipe.store.snapshot().get(series)
+    return int(x) if snap is not None and snap.x_is_step else None
 
 
 def fmt_num(v: float | None) -> str:
@@ -65,11 +121,21 @@ def fmt_num(v: float | None) -> str:
     return f"{v:.4g}"
 
 
-def report_text(pipe: Pipeline, path: str) -> str:
-    """A readable multi-line summary of what was found (plain text, no markup)."""
-    d = report_dict(pipe)
+_MARK = {"ok": "✓", "info": "·", "warning": "!", "critical": "✗"}
+_STATUS_RU = {"healthy": "ЗДОРОВ", "warning": "ПРЕДУПРЕЖДЕНИЕ", "critical": "КРИТИЧНО"}
+
+
+def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
+    """A readable multi-line summary: the verdict and its reasons first, then the numbers
+    (plain text, no markup)."""
+    h = pipeline_health(pipe)
+    d = report_dict(pipe, lang, h)
     t = pipe.tally
-    lines = [f"trainmon report: {path}"]
+    status = _STATUS_RU[h.status] if lang == "ru" else h.status.upper()
+    lines = [f"trainmon report: {path}", "", status]
+    for r in h.reasons:
+        lines.append(f"  {_MARK.get(r.severity, '·')} {r.text_ru if lang == 'ru' else r.text_en}")
+    lines.append("")
     lines.append(
         f"format {d['format']}: {t.records['train']} train, {t.records['eval']} eval, "
         f"{t.records['summary']} summary records"

@@ -1,0 +1,168 @@
+"""Headless ``trainmon tail --plain/--json``: the same pipeline, one line per record or event.
+
+Used when stdout is not a terminal, or on request. Every line is flushed at once so a
+pipe (``trainmon tail --json log | jq``) sees records as they arrive.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import IO, Any
+
+from tui_monitor.core.monitor import Monitor
+from tui_monitor.core.parser import clean_line
+from tui_monitor.core.records import Event, Item, Record, Rewind
+from tui_monitor.core.report import fmt_num, jsonable
+
+_SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+"""Exit status per signal: 128 + signal number, as a shell reports it."""
+
+
+def record_json(rec: Record) -> dict[str, Any]:
+    """The ``{"type": "record", ...}`` object of a record (non-finite values as strings)."""
+    return jsonable(
+        {
+            "type": "record",
+            "kind": rec.kind,
+            "step": rec.step,
+            "epoch": rec.epoch,
+            "rank": rec.rank,
+            "metrics": rec.metrics,
+            "offset": rec.offset,
+        }
+    )
+
+
+def record_line(rec: Record) -> str:
+    """One short plain line for a record: ``train  step 50  epoch 0.39  loss 5.604  ...``."""
+    parts = [f"{rec.kind:<7}"]
+    if rec.rank is not None:
+        parts.append(f"rank {rec.rank}")
+    if rec.step is not None:
+        parts.append(f"step {rec.step}")
+    if rec.epoch is not None:
+        parts.append(f"epoch {rec.epoch:g}")
+    for k, v in rec.metrics.items():
+        parts.append(f"{clean_line(k.encode(), 60)} {fmt_num(v)}")
+    return "  ".join(parts)
+
+
+class HeadlessPrinter:
+    """Prints items from one or more monitors, one line each, flushed at once.
+
+    Args:
+        out: the text stream (stdout).
+        as_json: JSON objects instead of plain lines.
+        label: prefix for lines (the file name when several files are followed), or ``None``.
+    """
+
+    def __init__(self, out: IO[str], *, as_json: bool, label: str | None = None) -> None:
+        self.out = out
+        self.as_json = as_json
+        self.label = label
+        self.lock = threading.Lock()
+
+    def _emit(self, obj: dict[str, Any], text: str) -> None:
+        with self.lock:
+            if self.as_json:
+                if self.label is not None:
+                    obj = {"file": self.label, **obj}
+                line = json.dumps(obj, allow_nan=False, ensure_ascii=False)
+            else:
+                line = text if self.label is None else f"{self.label}: {text}"
+            try:
+                self.out.write(line + "\n")
+                self.out.flush()
+            except BrokenPipeError:
+                pass
+
+    def items(self, items: list[Item]) -> None:
+        """Print records, crash events and rewinds (progress updates are not printed)."""
+        for it in items:
+            if isinstance(it, Record):
+                self._emit(record_json(it), record_line(it))
+            elif isinstance(it, Event):
+                self._emit({"type": "event", "kind": it.kind, "line": it.line}, f"! {it.kind}: {it.line}")
+            elif isinstance(it, Rewind):
+                self._emit(
+                    jsonable({"type": "rewind", "epoch": it.epoch, "step": it.step, "rank": it.rank}),
+                    f"-- resumed: records from epoch {it.epoch:g} on are logged again"
+                    if it.epoch is not None
+                    else f"-- resumed from step {it.step}",
+                )
+
+    def reset(self, reason: str) -> None:
+        """Print a file reset (truncated / rotated / deleted / recreated)."""
+        self._emit({"type": "reset", "reason": reason}, f"-- file {reason}")
+
+    def status(self, **fields: Any) -> None:
+        """Print a status object/line (file state, wake-up mode, verdict)."""
+        text = "  ".join(f"{k} {v}" for k, v in fields.items() if v is not None)
+        self._emit(jsonable({"type": "status", **fields}), f"-- {text}")
+
+
+def run_headless(
+    paths: list[str],
+    *,
+    as_json: bool,
+    poll: float | None,
+    from_end: bool,
+    out: IO[str] | None = None,
+    stop_event: threading.Event | None = None,
+    verdict: Callable[[Monitor], Any] | None = None,
+) -> int:
+    """Follow ``paths`` and print until interrupted; returns the exit status.
+
+    SIGINT gives 130, SIGTERM 143, SIGHUP 129 (128 + signal number); a path that is a
+    directory or unreadable gives a one-line message on stderr and 1.
+    """
+    out = out or sys.stdout
+    stop = stop_event or threading.Event()
+    got: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        got.append(signum)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in _SIGNAL_EXIT:
+            signal.signal(sig, on_signal)
+    monitors: list[tuple[Monitor, HeadlessPrinter]] = []
+    for path in paths:
+        printer = HeadlessPrinter(out, as_json=as_json, label=path if len(paths) > 1 else None)
+        mon = Monitor(path, poll=poll, from_end=from_end, on_items=printer.items, on_reset=printer.reset)
+        monitors.append((mon, printer))
+    threads = [threading.Thread(target=m.run, args=(stop,), daemon=True, name=f"tail:{m.path}") for m, _ in monitors]
+    for t in threads:
+        t.start()
+    last_state: dict[int, tuple[str | None, str, str | None]] = {}
+    status = 0
+    while not stop.is_set():
+        for i, (mon, printer) in enumerate(monitors):
+            state = (mon.mode, mon.file_state, mon.error)
+            if state != last_state.get(i):
+                last_state[i] = state
+                if mon.error:
+                    print(f"trainmon: {mon.error}", file=sys.stderr)
+                    status = 1
+                elif mon.mode is not None:
+                    printer.status(state=mon.file_state, mode=mon.mode)
+            if verdict is not None:
+                verdict(mon)
+        if status:
+            stop.set()
+            break
+        if not any(t.is_alive() for t in threads):
+            break
+        stop.wait(0.1)
+    stop.set()
+    for t in threads:
+        t.join(timeout=2.0)
+    if got:
+        return _SIGNAL_EXIT.get(got[0], 1)  # type: ignore[call-overload]
+    return status
