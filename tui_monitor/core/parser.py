@@ -77,8 +77,8 @@ _RANK_RES = (
     re.compile(rb"\[rank(\d+)\]:", re.I),  # torchrun --tee / [rank0]:
     re.compile(rb"\[Rank:(\d+)\]"),  # FATE / Rich handler
 )
-_BAR_RE = re.compile(
-    rb"(?:^|[\r\n])([^\r\n|]{0,80}?)\s*\d{1,3}%\|[^|\r\n]*\|\s*(\d+)/(\d+)\s*\[([\d:]+)<[^,\]]*,\s*(?:([\d.]+)(it/s|s/it)|\?it/s)"
+_BAR_SEG_RE = re.compile(
+    rb"([^\r\n|]{0,80}?)\s*\d{1,3}%\|[^|\r\n]*\|\s*(\d+)/(\d+)\s*\[([\d:]+)<[^,\]]*,\s*(?:([\d.]+)(it/s|s/it)|\?it/s)"
 )
 _ANSI_RE = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 _BANNER_RE = re.compile(
@@ -110,6 +110,18 @@ def clean_line(raw: bytes, limit: int = 500) -> str:
     text = _ANSI_RE.sub(b"", raw).decode("utf-8", "replace")
     text = _CTRL_RE.sub("", text).strip()
     return text[:limit]
+
+
+LINE_LOOKBACK = 4096
+"""Bytes searched backwards for the start of a segment (a prefix longer than this is
+not a logging / rank prefix)."""
+
+
+def _segment_start(buf: bytes, pos: int) -> int:
+    """Index just after the last ``\\r``/``\\n`` before ``pos`` (bounded look-back)."""
+    lo = max(0, pos - LINE_LOOKBACK)
+    start = max(buf.rfind(b"\n", lo, pos), buf.rfind(b"\r", lo, pos)) + 1
+    return start if start > 0 else lo
 
 
 def _to_float(text: str) -> float | None:
@@ -401,8 +413,7 @@ class LogParser:
 
     # -- console --------------------------------------------------------------------------
 
-    def _rank_of(self, buf: bytes, pos: int) -> str | None:
-        start = max(buf.rfind(b"\n", 0, pos), buf.rfind(b"\r", 0, pos)) + 1
+    def _rank_of(self, buf: bytes, start: int, pos: int) -> str | None:
         if start == pos:
             return None
         prefix = buf[start:pos]
@@ -419,10 +430,13 @@ class LogParser:
             for m in _DICT_RE.finditer(buf):
                 s = m.start()
                 body = m.group()
-                # A dict nested in another literal ({'a': {'b': 1}}) is not a record.
-                seg = max(buf.rfind(b"\n", 0, s), buf.rfind(b"\r", 0, s)) + 1
-                if buf.rfind(b"{", seg, s) > buf.rfind(b"}", seg, s):
-                    continue
+                if s == 0 or buf[s - 1] in (10, 13):
+                    seg = s  # the common case: the dict starts its segment
+                else:
+                    seg = _segment_start(buf, s)
+                    # A dict nested in another literal ({'a': {'b': 1}}) is not a record.
+                    if buf.rfind(b"{", seg, s) > buf.rfind(b"}", seg, s):
+                        continue
                 values = _parse_pairs(body)
                 if values is None:
                     if b"loss" in body or b"learning_rate" in body:
@@ -430,7 +444,7 @@ class LogParser:
                     continue
                 if not _is_metric_dict(values):
                     continue
-                rank = self._rank_of(buf, s)
+                rank = self._rank_of(buf, seg, s)
                 rec, prog = build_record(values, offset=base + s, rank=rank)
                 if prog is not None:
                     found.append((base + s, order, prog))
@@ -484,7 +498,7 @@ class LogParser:
                 kind = "killed"
             else:
                 kind = "nccl_timeout"
-            ls = max(buf.rfind(b"\n", 0, m.start() + 1), buf.rfind(b"\r", 0, m.start() + 1)) + 1
+            ls = _segment_start(buf, m.start() + 1)
             if buf[m.start() : m.start() + 1] in (b"\n", b"\r"):
                 ls = m.start() + 1
             le = len(buf)
@@ -508,21 +522,39 @@ class LogParser:
         return found
 
     def _last_train_bar(self, buf: bytes, base: int) -> Progress | None:
-        """The last train-bar position in ``buf``.
+        """The last train-bar position in ``buf``, found by scanning backwards.
 
         The train bar is the unlabelled (or ``Train``-labelled) tqdm bar whose total is
         the banner's total steps, or the largest total seen: eval bars (``/8``) are
         shorter, labelled bars (``Tokenizing``, ``Writing model shards``) are not ours.
+        Only the last few bars of a chunk are looked at (progress is coalesced per feed),
+        so a 100 MiB run of bar updates costs a handful of regex matches.
         """
-        best: Progress | None = None
-        for m in _BAR_RE.finditer(buf):
-            desc = m.group(1).strip().rstrip(b":").lower()
-            desc = _ANSI_RE.sub(b"", desc).strip()
+        if self._train_total is None and self._banner_total is None:
+            # First bars ever seen: learn the train total from all of them (the chunk may
+            # end inside an eval bar, whose total must not be taken for the train total).
+            for m in _BAR_SEG_RE.finditer(buf):
+                desc = _ANSI_RE.sub(b"", m.group(1)).strip().rstrip(b":").strip().lower()
+                if not desc or desc in (b"train", b"training"):
+                    total = int(m.group(3))
+                    if self._train_total is None or total > self._train_total:
+                        self._train_total = total
+        pos = len(buf)
+        for _ in range(64):
+            i = max(buf.rfind(b"it/s", 0, pos), buf.rfind(b"s/it", 0, pos))
+            if i < 0:
+                return None
+            start = _segment_start(buf, i)
+            m = _BAR_SEG_RE.match(buf, start, min(len(buf), i + 8))
+            pos = start
+            if m is None:
+                continue
+            desc = _ANSI_RE.sub(b"", m.group(1)).strip().rstrip(b":").strip().lower()
             if desc and desc not in (b"train", b"training"):
                 continue
             n, total = int(m.group(2)), int(m.group(3))
             ref = self._banner_total or self._train_total
-            if ref is None or total > ref and self._banner_total is None:
+            if ref is None or (total > ref and self._banner_total is None):
                 self._train_total = ref = total
             if total != ref:
                 continue
@@ -530,8 +562,8 @@ class LogParser:
             if m.group(5):
                 r = float(m.group(5))
                 rate = r if m.group(6) == b"it/s" else (1.0 / r if r > 0 else None)
-            best = Progress(n, total, _parse_elapsed(m.group(4)), rate, base + m.start(2), "bar")
-        return best
+            return Progress(n, total, _parse_elapsed(m.group(4)), rate, base + m.start(2), "bar")
+        return None
 
     def _emit_record(self, rec: Record, out: list[Item]) -> None:
         """Apply echo-dedup and rewind detection, then append ``rec`` to ``out``."""
