@@ -61,3 +61,42 @@ def test_read_only_file_is_read(tmp_path: Path) -> None:
     assert json.loads(out.stdout)["records"]["train"] == 1
     after = log.stat()
     assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
+def test_three_line_example_is_healthy_with_its_reasons(tmp_path: Path) -> None:
+    # GIVEN the three records from the brief
+    log = tmp_path / "train.log"
+    log.write_text(
+        "{'loss': 3.8214, 'learning_rate': 0.0, 'epoch': 0.0}\n"
+        "{'loss': 3.1959, 'learning_rate': 0.0002, 'epoch': 0.0}\n"
+        "{'loss': 2.3571, 'learning_rate': 0.000199, 'epoch': 0.01}\n"
+    )
+    # WHEN reported as JSON
+    d = json.loads(run("report", "--json", str(log)).stdout)
+    # THEN healthy, loss fell 3.82 -> 2.36, LR warmed up and decays, epoch advancing
+    assert d["verdict"]["status"] == "healthy"
+    codes = [r["code"] for r in d["verdict"]["reasons"]]
+    assert "loss_decreasing" in codes and "epoch_advancing" in codes
+    assert "lr_decay" in codes or "lr_warmup" in codes
+    loss_text = next(r["text"] for r in d["verdict"]["reasons"] if r["code"] == "loss_decreasing")
+    assert "3.82" in loss_text and "2.36" in loss_text
+    assert d["lr"]["peak"] == 0.0002
+    assert d["state"] == "running"
+
+
+def test_text_report_leads_with_verdict_in_russian() -> None:
+    out = run("report", "--lang", "ru", str(FIX / "public" / "glm4_gradnorm_nan_trailing_ws.log"))
+    lines = out.stdout.splitlines()
+    assert lines[2] == "КРИТИЧНО"
+    assert lines[3].startswith("  ✗ grad_norm")
+
+
+def test_report_json_verdict_keys_on_a_finished_run() -> None:
+    d = json.loads(run("report", "--json", str(FIX / "real" / "hf5_cosine_tee.log")).stdout)
+    assert d["state"] == "finished"
+    assert d["loss"]["trend"] == "decreasing" and d["loss"]["spikes"] == 0
+    assert d["grad"] == {"status": "healthy"}
+    assert d["lr"]["schedule"] == "cosine" and d["lr"]["peak"] == 0.0005
+    assert d["eval"]["best"]["key"] == "eval_loss" and d["eval"]["best"]["value"] == 3.649
+    assert d["eval"]["overfitting"] is False
+    assert d["verdict"]["status"] == "healthy"
