@@ -56,7 +56,7 @@ def status_content(s: Status, lang: str, *, narrow: bool, width: int = 200) -> C
         parts.append(step_txt)
         if s.total and not narrow and s.step < s.total:
             parts.append((f" ({100 * s.step / s.total:.0f}%)", MUTED))
-    if s.epoch is not None:
+    if s.epoch is not None and not (narrow and s.step is not None):  # narrow: the epoch row has it
         parts.append("  ")
         parts.append((f"{'ep' if narrow else label('epoch', lang)} ", MUTED))
         ep = fmt_num(s.epoch, 3)
