@@ -44,6 +44,21 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-mouse", action="store_true", help="do not capture the mouse")
     t.add_argument("--no-bell", action="store_true", help="no terminal bell when the verdict turns critical")
     t.add_argument("--inline", action="store_true", help="draw below the prompt instead of full screen")
+
+    d = sub.add_parser("demo", help="replay a bundled real Trainer log at its real pace and tail it")
+    d.add_argument("--speed", type=float, default=1.0, metavar="X", help="replay X times faster (default 1)")
+    d.add_argument(
+        "--scenario",
+        choices=("healthy", "exploding"),
+        default="healthy",
+        help="healthy: a real transformers 5.x run; exploding: gradients blow up into NaN",
+    )
+    d.add_argument("--plain", action="store_true", help="no dashboard: one line per record")
+    d.add_argument("--json", action="store_true", help="no dashboard: one JSON object per line")
+    d.add_argument("--lang", choices=("en", "ru"), default="en")
+    d.add_argument("--no-mouse", action="store_true")
+    d.add_argument("--no-bell", action="store_true")
+    d.add_argument("--inline", action="store_true")
     return p
 
 
@@ -66,7 +81,53 @@ def _cmd_tail(args: argparse.Namespace) -> int:
         return run_headless(args.paths, as_json=args.json, poll=args.poll, from_end=args.from_end)
     from tui_monitor.ui.app import run_app
 
-    return run_app(args)
+    return run_app(
+        args.paths,
+        lang=args.lang,
+        mouse=not args.no_mouse,
+        bell=not args.no_bell,
+        poll=args.poll,
+        from_end=args.from_end,
+        inline=args.inline,
+    )
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    if args.speed <= 0:
+        print("trainmon: --speed needs a positive factor", file=sys.stderr)
+        return 1
+    if args.plain or args.json or not sys.stdout.isatty():
+        import shutil
+        import threading
+
+        from tui_monitor.core.demo import start_demo
+        from tui_monitor.core.headless import run_headless
+
+        path, writer = start_demo(args.scenario, speed=args.speed)
+        stop = threading.Event()
+
+        def end_when_written() -> None:
+            writer.finished.wait()
+            # let the follower read the last bytes before stopping
+            stop.wait(1.5)
+            stop.set()
+
+        threading.Thread(target=end_when_written, daemon=True).start()
+        try:
+            return run_headless([str(path)], as_json=args.json, poll=None, from_end=False, stop_event=stop)
+        finally:
+            writer.stop()
+            shutil.rmtree(path.parent, ignore_errors=True)
+    from tui_monitor.ui.app import run_demo
+
+    return run_demo(
+        args.scenario,
+        speed=args.speed,
+        lang=args.lang,
+        mouse=not args.no_mouse,
+        bell=not args.no_bell,
+        inline=args.inline,
+    )
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -93,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_report(args)
         if args.command == "tail":
             return _cmd_tail(args)
+        if args.command == "demo":
+            return _cmd_demo(args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
