@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable
 
 from tui_monitor.core.records import Event, Item, Progress, Record, Rewind, RunInfo
+from tui_monitor.core.steps import MAX_WAIT, StepTracker
 
 MAX_CARRY = 1 << 20
 """Largest partial segment (bytes) held between feeds. tqdm can write ``\\r`` updates
@@ -135,7 +136,10 @@ def _unquote(raw: bytes) -> str:
     body = raw[1:-1]
     if b"\\" in body:
         try:
-            return body.decode("unicode_escape", "replace")
+            # UTF-8 first (repr prints non-ASCII as is; unicode_escape alone reads it as
+            # latin-1), then the escapes; a JSON surrogate pair is joined, a lone one replaced.
+            text = body.decode("utf-8", "replace").encode("latin-1", "backslashreplace").decode("unicode_escape", "replace")
+            return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
         except Exception:  # pragma: no cover - decode with replace does not raise in practice
             pass
     return body.decode("utf-8", "replace")
@@ -272,6 +276,16 @@ def build_record(
     return Record(kind, metrics, step, epoch, offset, rank, text), progress
 
 
+class _Marker:
+    """A tqdm log-event marker from `StepTracker.scan`, merged with records by offset."""
+
+    __slots__ = ("kind", "n")
+
+    def __init__(self, kind: str, n: int) -> None:
+        self.kind = kind
+        self.n = n
+
+
 class LogParser:
     """Incremental parser of a training log's bytes.
 
@@ -310,6 +324,8 @@ class LogParser:
         self._echo_mode = False
         self._in_traceback = False
         self._seen_state: set[tuple[str, int | None, float | None]] = set()
+        self._steps = StepTracker()
+        self._waiting: list[Record] = []  # records between a tqdm clear and its redraw
 
     # -- public -------------------------------------------------------------------------
 
@@ -325,6 +341,7 @@ class LogParser:
         self._carry_offset = 0
         self.offset = 0
         self._in_traceback = False
+        self._steps.reset()
         if self.format == "trainer_state":
             self.format = None
 
@@ -379,6 +396,8 @@ class LogParser:
             elif self.format == "console":
                 out = self._parse_console(buf + b"\n", base)
             self._carry_offset = base + len(buf)
+        if self._waiting:
+            self._release(out, with_steps=False)
         if self._pending is not None:
             out.append(self._pending)
             self._pending = None
@@ -466,14 +485,63 @@ class LogParser:
                 found.append((base + m.start(), order, RunInfo(**{field: value, "offset": base + m.start()})))
                 order += 1
         found.extend(self._crash_events(buf, base, order))
+        order += len(found)
+        markers = self._steps.scan(buf, base, self._banner_total or self._train_total)
+        for off, kind, n in markers:
+            found.append((off, order, _Marker(kind, n)))  # type: ignore[arg-type]
+            order += 1
         found.sort(key=lambda t: (t[0], t[1]))
         out: list[Item] = []
+        steps = self._steps
         for _, _, item in found:
             if isinstance(item, Record):
-                self._emit_record(item, out)
+                if item.step is None and item.rank in (None, "0") and steps.enabled:
+                    self._step_record(item, out)
+                else:
+                    self._emit_record(item, out)
+            elif isinstance(item, _Marker):
+                steps.on_marker(item.kind, item.n)
+                if self._waiting:
+                    if item.kind == "step":
+                        self._release(out, with_steps=True)
+                    elif not steps.awaiting:
+                        self._release(out, with_steps=False)
             else:
                 out.append(item)
+        if self._waiting and not steps.awaiting:
+            self._release(out, with_steps=True)
         return out
+
+    def _step_record(self, rec: Record, out: list[Item]) -> None:
+        """Give a console record its step from the tqdm log events (see core/steps.py),
+        holding it while its redraw has not been read yet."""
+        steps = self._steps
+        if self._waiting:
+            self._waiting.append(rec)
+            if len(self._waiting) > MAX_WAIT:
+                self._release(out, with_steps=False)
+            return
+        step = steps.take()
+        if step is not None:
+            if steps.check(step, rec.epoch):
+                rec.step = step
+            self._emit_record(rec, out)
+        elif steps.awaiting:
+            self._waiting.append(rec)
+        else:
+            self._emit_record(rec, out)
+
+    def _release(self, out: list[Item], *, with_steps: bool) -> None:
+        """Emit held records in order, each with the next queued step when there is one."""
+        steps = self._steps
+        while self._waiting:
+            step = steps.take() if with_steps else None
+            if step is None and with_steps and steps.awaiting:
+                return  # the next redraw is still to come
+            rec = self._waiting.pop(0)
+            if step is not None and steps.check(step, rec.epoch):
+                rec.step = step
+            self._emit_record(rec, out)
 
     def _crash_events(self, buf: bytes, base: int, order: int) -> list[tuple[int, int, Item]]:
         found: list[tuple[int, int, Item]] = []

@@ -1,0 +1,167 @@
+"""Global steps for console records, read from the Trainer's own tqdm bar.
+
+The Trainer's metric dicts carry no ``step``. But every dict is printed by
+``ProgressCallback.on_log`` through ``tqdm.write`` (transformers/trainer_callback.py),
+which (tqdm/std.py ``tqdm.write`` → ``external_write_mode``) first *clears* the open bars
+(``\\r`` + spaces + ``\\r``), writes the message, then *redraws* the train bar with its
+current count — which is exactly ``state.global_step`` at that log call. So every
+"clear, then train-bar redraw" pair in the byte stream is one log event, in order:
+
+* unbuffered stdout: ``…\\r<spaces>\\r{'loss': …}\\n\\r 2%|▏ | 5/300 […]`` — the dict sits
+  between the clear and its redraw;
+* block-buffered stdout (``> train.log``, ``| tee``): the clears and redraws go to stderr at
+  once, the dicts reach the file later in bursts — but in the same order.
+
+Pairing the events' redraw counts with the records in order gives each record its step
+(train, eval and summary alike). Measured on the seven real fixtures: the sequence equals
+the Trainer's own ``log_history`` steps exactly, buffered or not, resumed or not.
+
+Guard: a log whose own code also calls ``tqdm.write`` would add events and shift the
+pairing; the tracker checks every pairing against the record's epoch (steps per epoch is
+constant within a run) and stops assigning steps for good at the first disagreement, so
+it never claims a step the log does not support.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+
+_CLEAR_RE = re.compile(rb"(?:^|(?<=[\r\n])) +(?=\r)")
+"""A clear written by tqdm: a segment of spaces only, ended by ``\\r``."""
+_REDRAW_RE = re.compile(rb"[^\r\n|]{0,80}?\s*\d{1,3}%\|[^|\r\n]*\|\s*(\d+)/(\d+)\s*\[")
+_ESC_ONLY_RE = re.compile(rb"(?:\x1b\[[0-9;?]*[ -/]*[@-~])*")
+
+MAX_WAIT = 256
+"""Records held at most while their redraw is awaited; past it they go out without step."""
+EPOCH_TOLERANCE = 0.1
+"""Relative disagreement of step/epoch with the run's steps-per-epoch that disables steps."""
+
+
+class StepTracker:
+    """Finds log events (clear → train-bar redraw) in console bytes and hands out steps.
+
+    Use from the parser, per complete buffer, in file order:
+    ``markers = tracker.scan(buf, base, train_total)`` returns ``(offset, kind, n)``
+    tuples, ``kind`` being ``"open"`` (a clear) or ``"step"`` (its redraw, with count ``n``)
+    or ``"cancel"`` (a clear followed by other text: not a log event). Then merge them with
+    the records by offset and call `on_marker` / `on_record`.
+
+    Attributes:
+        enabled: False once a pairing disagreed with the epochs (steps are then never
+            assigned again in this stream).
+    """
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self._armed = False  # a clear was seen, its redraw not yet (across feeds)
+        self._open = 0
+        self._steps: deque[int] = deque(maxlen=100_000)
+        self._spe: float | None = None  # steps per epoch, from the first good pairing
+
+    def reset(self) -> None:
+        """A new byte stream: forget open events (steps learnt per epoch are kept)."""
+        self._armed = False
+        self._open = 0
+        self._steps.clear()
+
+    # -- finding events ------------------------------------------------------------------
+
+    def scan(self, buf: bytes, base: int, train_total: int | None) -> list[tuple[int, str, int]]:
+        """Markers for the log events in ``buf`` (complete segments only).
+
+        Args:
+            buf: bytes ending at a segment boundary.
+            base: stream offset of ``buf[0]``.
+            train_total: the train bar's total (redraws of other bars do not count);
+                ``None`` when no train bar is known yet (then nothing is found).
+        """
+        out: list[tuple[int, str, int]] = []
+        if not self.enabled or train_total is None:
+            return out
+        pos = 0
+        if self._armed:
+            pos = self._walk(buf, 0, base, train_total, out)
+        if b"\r " not in buf and b"\n " not in buf and buf[:1] != b" ":
+            return out
+        for m in _CLEAR_RE.finditer(buf, pos):
+            if m.start() < pos:
+                continue
+            out.append((base + m.start(), "open", 0))
+            self._armed = True
+            pos = self._walk(buf, m.end() + 1, base, train_total, out)
+        return out
+
+    def _walk(self, buf: bytes, pos: int, base: int, total: int, out: list[tuple[int, str, int]]) -> int:
+        """From ``pos`` (a segment start), find the redraw that closes the open clear."""
+        end = len(buf)
+        while pos < end:
+            seg_end = _next_sep(buf, pos)
+            seg = buf[pos:seg_end]
+            if not seg or _ESC_ONLY_RE.fullmatch(seg):
+                pass
+            elif seg.lstrip(b"\x1b[A").startswith((b"{'", b'{"')):
+                pass  # the message itself (unbuffered stdout)
+            elif not seg.strip(b" "):
+                pass  # a second clear (nested bar positions)
+            else:
+                m = _REDRAW_RE.match(seg.replace(b"\x1b[A", b""))
+                if m is not None and int(m.group(2)) == total:
+                    out.append((base + pos, "step", int(m.group(1))))
+                    self._armed = False
+                    return seg_end
+                if m is None or b"{" in seg:
+                    out.append((base + pos, "cancel", 0))
+                    self._armed = False
+                    return seg_end
+                # another bar's redraw (an eval bar): keep looking for the train bar
+            if seg_end >= end:
+                return end
+            pos = seg_end + 1
+        return end
+
+    # -- pairing -------------------------------------------------------------------------
+
+    def on_marker(self, kind: str, n: int) -> int | None:
+        """Account a marker; for ``"step"`` returns the step when a record is waiting for
+        it (the caller then releases that record), else queues it and returns None."""
+        if kind == "open":
+            self._open += 1
+            return None
+        self._open = max(0, self._open - 1)
+        if kind == "step":
+            self._steps.append(n)
+        return None
+
+    def take(self) -> int | None:
+        """The step for the next record, if one is queued."""
+        return self._steps.popleft() if self._steps and self.enabled else None
+
+    @property
+    def awaiting(self) -> bool:
+        """True while a clear is open: a record now is between a clear and its redraw."""
+        return self.enabled and self._open > 0
+
+    def check(self, step: int, epoch: float | None) -> bool:
+        """Does ``step`` agree with ``epoch``? Disables the tracker when not."""
+        if epoch is None or epoch < 0.05 or step <= 0:
+            return True
+        ratio = step / epoch
+        if self._spe is None:
+            self._spe = ratio
+            return True
+        if abs(ratio - self._spe) > EPOCH_TOLERANCE * self._spe:
+            self.enabled = False
+            self._steps.clear()
+            return False
+        return True
+
+
+def _next_sep(buf: bytes, pos: int) -> int:
+    r = buf.find(b"\r", pos)
+    n = buf.find(b"\n", pos)
+    if r < 0:
+        return n if n >= 0 else len(buf)
+    if n < 0:
+        return r
+    return min(r, n)
