@@ -195,8 +195,18 @@ def _aligned_last(snap: StoreSnapshot, names: Sequence[str], k: int) -> list[np.
     return out
 
 
+_TOPIC_ORDER = ("loss", "dpo", "reward", "grad", "lr", "eval", "run", "epoch")
+"""Within one severity, reasons read in this order: the loss first, as a person reads a run."""
+
+
+def _topic(code: str) -> int:
+    head = code.split("_", 1)[0]
+    return _TOPIC_ORDER.index(head) if head in _TOPIC_ORDER else len(_TOPIC_ORDER)
+
+
 def _sort(reasons: list[Reason]) -> tuple[Reason, ...]:
-    return tuple(sorted(reasons, key=lambda r: SEVERITY_ORDER[r.severity]))
+    """Most severe first; then loss, rewards, gradients, LR, eval, run state, epoch."""
+    return tuple(sorted(reasons, key=lambda r: (SEVERITY_ORDER[r.severity], _topic(r.code))))
 
 
 # -- the entry point ------------------------------------------------------------------------------
