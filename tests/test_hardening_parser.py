@@ -1,0 +1,108 @@
+"""Hardening: property-based tests of the parser (hypothesis), and the regressions they found.
+
+The generators and their rules (what noise may surround a record) are in hardening_gen.py;
+benchmarks/fuzz_parser.py runs the same properties on >= 100,000 inputs.
+"""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hardening_gen import GenLog, check_records, chunked, console_logs, jsonl_logs, parse_chunks
+from tui_monitor.core.parser import LogParser
+from tui_monitor.core.records import Progress, Record
+
+CI = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+cuts = st.lists(st.integers(min_value=0, max_value=1 << 16), max_size=12)
+
+
+@CI
+@given(data=st.binary(max_size=4096), cuts=cuts)
+def test_arbitrary_bytes_never_raise(data: bytes, cuts: list[int]) -> None:
+    # GIVEN any bytes, split anywhere WHEN fed and flushed THEN no exception, sane counters
+    p, items = parse_chunks(chunked(data, cuts))
+    assert p.skipped >= 0
+    assert all(isinstance(i, object) for i in items)
+
+
+@CI
+@given(data=st.lists(st.sampled_from([b"{", b"}", b"'", b'"', b":", b",", b"\r", b"\n", b"\\", b"loss", b"nan",
+                                      b" ", b"1", b"e", b"-", b"[rank0]: ", b"np.float64(", b")", b"tensor(",
+                                      b"%|", b"| 5/300 [00:01<00:10, 5.0it/s]", b"\x1b[", b"\xff", b"eval_"]),
+                     max_size=80).map(b"".join),
+       cuts=cuts)
+def test_dict_like_token_soup_never_raises(data: bytes, cuts: list[int]) -> None:
+    # GIVEN bytes made of the parser's own syntax, shuffled WHEN fed and flushed THEN no exception
+    p, items = parse_chunks(chunked(data, cuts))
+    for r in items:
+        if isinstance(r, Record):
+            assert r.metrics and all(isinstance(v, float) for v in r.metrics.values())
+
+
+@CI
+@given(log=console_logs(), cuts=cuts)
+def test_console_records_in_noise_are_all_found_once(log: GenLog, cuts: list[int]) -> None:
+    # GIVEN metric dicts (4.x, 5.x, JSON) among bars, escapes, junk and non-metric dicts
+    # WHEN the log is fed in random chunks
+    p, items = parse_chunks(chunked(log.data, cuts))
+    # THEN every record comes out once, in order, with its values
+    assert p.format == "console"
+    check_records(log, items)
+
+
+@CI
+@given(log=console_logs(), cuts=st.lists(st.integers(min_value=0, max_value=1 << 16), max_size=64))
+def test_console_chunking_does_not_change_the_items(log: GenLog, cuts: list[int]) -> None:
+    # GIVEN a generated log WHEN fed in many small pieces and whole THEN the same items
+    # (progress updates excepted: they are coalesced per feed by design)
+    _, whole = parse_chunks([log.data])
+    _, by_byte = parse_chunks(chunked(log.data, cuts))
+
+    def keep(items: list) -> list[str]:
+        return [repr(i) for i in items if not isinstance(i, Progress)]
+
+    assert keep(by_byte) == keep(whole)
+
+
+@CI
+@given(log=jsonl_logs(), cuts=cuts)
+def test_jsonl_records_among_broken_lines_are_all_found_once(log: GenLog, cuts: list[int]) -> None:
+    # GIVEN JSON-lines records with console lines and cut JSON between them, fed in random chunks
+    p, items = parse_chunks(chunked(log.data, cuts))
+    # THEN every record comes out once with its values
+    assert p.format == "jsonl"
+    check_records(log, items)
+
+
+def test_reset_midway_then_more_never_raises() -> None:
+    p = LogParser()
+    p.feed(b"{'loss': 1.0, 'ep")
+    p.reset()
+    items = p.feed(b"{'loss': 2.0, 'epoch': 0.1}\n") + p.flush()
+    assert [r.metrics["loss"] for r in items if isinstance(r, Record)] == [2.0]
+    assert not math.isnan(2.0)
+
+
+# -- regressions found by the properties above ---------------------------------------------
+
+
+def test_escaped_key_with_non_ascii_is_not_mojibake() -> None:
+    # GIVEN repr of a key holding a non-ASCII letter and an escape (found by hypothesis:
+    # unicode_escape alone read the UTF-8 bytes as latin-1: '¡' came out as 'Â¡')
+    line = "[rank0]: " + repr({"loss": 1.0, "¡\ud7fc\t": 2.0}) + "\n"
+    p = LogParser()
+    (rec,) = [r for r in p.feed(line.encode()) + p.flush() if isinstance(r, Record)]
+    assert set(rec.metrics) == {"loss", "¡\ud7fc\t"}
+
+
+def test_json_surrogate_pair_key_is_joined() -> None:
+    # GIVEN a JSON object in a console log with an emoji key escaped as a surrogate pair
+    p = LogParser()
+    items = p.feed(b'step done\n{"loss": 1.0, "\\ud83d\\ude00 acc": 0.5, "\\ud800x": 1}\n') + p.flush()
+    (rec,) = [r for r in items if isinstance(r, Record)]
+    # THEN the pair is one character and a lone surrogate is replaced (printable, encodable)
+    assert set(rec.metrics) == {"loss", "\U0001f600 acc", "\ufffdx"}
+    assert all(k.encode("utf-8") for k in rec.metrics)
