@@ -84,12 +84,27 @@ class StepTracker:
             pos = self._walk(buf, 0, base, train_total, out)
         if b"\r " not in buf and b"\n " not in buf and buf[:1] != b" ":
             return out
-        for m in _CLEAR_RE.finditer(buf, pos):
-            if m.start() < pos:
-                continue
-            out.append((base + m.start(), "open", 0))
-            self._armed = True
-            pos = self._walk(buf, m.end() + 1, base, train_total, out)
+        # Same matches as ``_CLEAR_RE.finditer`` (a run of spaces that is a whole segment,
+        # ended by ``\r``), found with ``bytes.find`` of ``" \r"``: the regex tried every
+        # byte of the buffer (~40 % of a catch-up's time on a tqdm log).
+        find, rfind, count = buf.find, buf.rfind, buf.count
+        i = find(b" \r", pos)
+        while i >= 0:
+            lo = max(0, i - 4096)
+            st = max(rfind(b"\r", lo, i), rfind(b"\n", lo, i)) + 1
+            if st == 0 and lo > 0:
+                st = lo  # an over-long segment: let the regex decide
+                m = _CLEAR_RE.search(buf, max(pos, st), i + 2)
+                st = m.start() if m is not None else -1
+            elif count(b" ", st, i + 1) != i + 1 - st:
+                st = -1
+            if st >= pos:
+                out.append((base + st, "open", 0))
+                self._armed = True
+                pos = self._walk(buf, i + 2, base, train_total, out)
+                i = find(b" \r", pos)
+            else:
+                i = find(b" \r", i + 2)
         return out
 
     def _walk(self, buf: bytes, pos: int, base: int, total: int, out: list[tuple[int, str, int]]) -> int:
