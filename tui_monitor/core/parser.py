@@ -48,6 +48,19 @@ _PAIR_RE = re.compile(
     rb"|(True|False|None|null|true|false)"  # 6
     rb")\s*(,|\})"
 )
+# Fast path: a flat dict printed by the Trainer (``'key': value`` pairs separated by
+# ``, ``; values bare numbers or quoted numbers) is validated by one ``fullmatch`` and split
+# by one ``findall``; anything else (spacing, strings, calls, escapes) takes `_parse_pairs`.
+_FAST_KEY = rb"'[A-Za-z0-9_/.@-]+'"
+_FAST_QNUM = (
+    rb"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?"
+    rb"|[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)"
+)
+_FAST_VAL = rb"(?:'" + _FAST_QNUM + rb"'|" + _NUM + rb")"
+_FAST_DICT_RE = re.compile(
+    rb"\{" + _FAST_KEY + rb": " + _FAST_VAL + rb"(?:, " + _FAST_KEY + rb": " + _FAST_VAL + rb")*\}"
+)
+_FAST_PAIR_RE = re.compile(rb"'([A-Za-z0-9_/.@-]+)': (?:'(" + _FAST_QNUM + rb")'|(" + _NUM + rb"))(?=,|\})")
 _FLOAT_STR_RE = re.compile(r"\s*[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|infinity)\s*", re.I)
 _SLASH_RE = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
 
@@ -276,6 +289,60 @@ def build_record(
     return Record(kind, metrics, step, epoch, offset, rank, text), progress
 
 
+_SPECIAL_KEYS = frozenset(
+    {"global_step/max_steps", "step", "current_steps", "global_step", "total_steps", "elapsed_time"}
+)
+"""Keys `build_record` treats specially (progress, stated steps): dicts with them take the
+general path."""
+
+
+class _Plan:
+    """What `build_record` does with a flat all-numeric dict of a given key sequence,
+    worked out once per key sequence (a log has a handful)."""
+
+    __slots__ = ("is_metric", "record", "kind", "names", "idx", "epoch_idx")
+
+    def __init__(self, keys: tuple[bytes, ...]) -> None:
+        names = [k.decode() for k in keys]
+        self.is_metric = _is_metric_dict(dict.fromkeys(names))
+        self.epoch_idx = -1
+        self.names: list[str] = []
+        self.idx: list[int] = []
+        for i, key in enumerate(names):
+            if key == "epoch":
+                self.epoch_idx = i
+            elif key in _NON_METRIC_NUMERIC:
+                continue
+            else:
+                self.names.append("learning_rate" if key == "lr" else key)
+                self.idx.append(i)
+        metrics = dict.fromkeys(self.names)
+        self.record = bool(metrics) and _is_metric_dict(metrics)
+        if "train_runtime" in metrics:
+            self.kind = "summary"
+        elif any(k.startswith("eval_") for k in metrics):
+            self.kind = "eval"
+        else:
+            self.kind = "train"
+
+
+def _plan_for(keys: tuple[bytes, ...], cache: dict[tuple[bytes, ...], _Plan | None]) -> _Plan | None:
+    """The cached `_Plan` of ``keys``, or ``None`` when the general path must run
+    (special keys, a key twice, ``lr`` next to ``learning_rate``)."""
+    plan = cache.get(keys, False)
+    if plan is False:
+        names = [k.decode() for k in keys]
+        if len(set(names)) != len(names) or _SPECIAL_KEYS.intersection(names):
+            plan = None
+        else:
+            plan = _Plan(keys)
+            if len(set(plan.names)) != len(plan.names):
+                plan = None
+        if len(cache) < 4096:
+            cache[keys] = plan
+    return plan  # type: ignore[return-value]
+
+
 class _Marker:
     """A tqdm log-event marker from `StepTracker.scan`, merged with records by offset."""
 
@@ -324,6 +391,7 @@ class LogParser:
         self._echo_mode = False
         self._in_traceback = False
         self._seen_state: set[tuple[str, int | None, float | None]] = set()
+        self._plans: dict[tuple[bytes, ...], _Plan | None] = {}
         self._steps = StepTracker()
         self._waiting: list[Record] = []  # records between a tqdm clear and its redraw
 
@@ -365,7 +433,7 @@ class LogParser:
         if self.format is None:
             fmt = self._sniff(buf)
             if fmt is None:
-                self._carry, self._carry_offset = buf, base
+                self._hold(buf, base)  # bounded: a file of blanks only must not grow the carry
                 return []
             self.format = fmt
         if self.format == "trainer_state":
@@ -455,6 +523,28 @@ class LogParser:
                     seg = _segment_start(buf, s)
                     # A dict nested in another literal ({'a': {'b': 1}}) is not a record.
                     if buf.rfind(b"{", seg, s) > buf.rfind(b"}", seg, s):
+                        continue
+                if _FAST_DICT_RE.fullmatch(body) is not None:
+                    pairs = _FAST_PAIR_RE.findall(body)
+                    plan = _plan_for(tuple([p[0] for p in pairs]), self._plans)
+                    if plan is not None:
+                        if not plan.is_metric:
+                            continue
+                        if not plan.record:
+                            continue
+                        vals = [float(q or b) for _, q, b in pairs]
+                        ei = plan.epoch_idx
+                        rec = Record(
+                            plan.kind,  # type: ignore[arg-type]
+                            dict(zip(plan.names, [vals[i] for i in plan.idx])),
+                            None,
+                            vals[ei] if ei >= 0 else None,
+                            base + s,
+                            self._rank_of(buf, seg, s),
+                            {},
+                        )
+                        found.append((base + s, order, rec))
+                        order += 1
                         continue
                 values = _parse_pairs(body)
                 if values is None:
@@ -704,13 +794,18 @@ class LogParser:
             if not text:
                 continue
             if not text.startswith(b"{"):
-                # A console line in a JSON-lines file: still look for crash evidence.
-                out.extend(item for _, _, item in self._crash_events(line, base + start, 0))
+                # A console line in a JSON-lines file (a rank-prefixed dict, a crash): read
+                # it as console output, so a log sniffed from a JSON first line loses nothing.
+                out.extend(self._parse_console(line, base + start))
                 continue
             try:
                 obj = json.loads(text)
             except ValueError:
-                self.skipped += 1
+                # Not JSON: a Python dict literal the Trainer printed, or a broken line.
+                got = self._parse_console(line, base + start)
+                if not any(isinstance(it, Record) for it in got):
+                    self.skipped += 1
+                out.extend(got)
                 continue
             if not isinstance(obj, dict):
                 self.skipped += 1
@@ -736,6 +831,11 @@ class LogParser:
             self._carry = b""
             return []
         tail = buf.rstrip()
+        close = buf.find(b"\n}")
+        if close >= 0 and buf[close + 2 :].strip():
+            # A pretty-printed JSON document followed by more text: a config printed at
+            # the top of a console log, not a trainer_state.json.
+            return self._state_is_console(buf, base)
         if not tail.endswith(b"}") or buf.count(b"{") != buf.count(b"}"):
             self._carry, self._carry_offset = buf, base
             return []
@@ -744,9 +844,19 @@ class LogParser:
         except ValueError:
             self._carry, self._carry_offset = buf, base
             return []
+        if not isinstance(doc, dict) or not isinstance(doc.get("log_history"), list):
+            return self._state_is_console(buf, base)
         self._carry = b""
         self._carry_offset = base + len(buf)
         return list(self._state_items(doc, base))
+
+    def _state_is_console(self, buf: bytes, base: int) -> list[Item]:
+        """Sniffed as trainer_state.json (a lone ``{`` first line) but it is not one: read
+        the stream, from ``buf`` (all held bytes) on, as console output."""
+        self.format = "console"
+        self._carry, self._carry_offset = b"", base
+        self.offset -= len(buf)  # feed() counts them again
+        return self.feed(buf)
 
     def _state_items(self, doc: object, base: int) -> Iterable[Item]:
         if not isinstance(doc, dict) or not isinstance(doc.get("log_history"), list):
