@@ -300,10 +300,19 @@ class _Plan:
     """What `build_record` does with a flat all-numeric dict of a given key sequence,
     worked out once per key sequence (a log has a handful)."""
 
-    __slots__ = ("is_metric", "record", "kind", "names", "idx", "epoch_idx")
+    __slots__ = ("is_metric", "record", "kind", "names", "idx", "epoch_idx", "shape")
 
     def __init__(self, keys: tuple[bytes, ...]) -> None:
         names = [k.decode() for k in keys]
+        # The whole dict of this key sequence as one regex: one ``fullmatch`` validates it
+        # and captures every value (quoted in even groups, bare in odd ones).
+        self.shape = re.compile(
+            rb"\{"
+            + rb", ".join(
+                re.escape(b"'" + k + b"': ") + rb"(?:'(" + _FAST_QNUM + rb")'|(" + _NUM + rb"))" for k in keys
+            )
+            + rb"\}"
+        )
         self.is_metric = _is_metric_dict(dict.fromkeys(names))
         self.epoch_idx = -1
         self.names: list[str] = []
@@ -392,6 +401,7 @@ class LogParser:
         self._in_traceback = False
         self._seen_state: set[tuple[str, int | None, float | None]] = set()
         self._plans: dict[tuple[bytes, ...], _Plan | None] = {}
+        self._last_plan: _Plan | None = None
         self._steps = StepTracker()
         self._waiting: list[Record] = []  # records between a tqdm clear and its redraw
 
@@ -524,19 +534,20 @@ class LogParser:
                     # A dict nested in another literal ({'a': {'b': 1}}) is not a record.
                     if buf.rfind(b"{", seg, s) > buf.rfind(b"}", seg, s):
                         continue
-                if _FAST_DICT_RE.fullmatch(body) is not None:
-                    pairs = _FAST_PAIR_RE.findall(body)
-                    plan = _plan_for(tuple([p[0] for p in pairs]), self._plans)
+                plan = self._last_plan
+                sm = plan.shape.fullmatch(body) if plan is not None else None
+                if sm is None and _FAST_DICT_RE.fullmatch(body) is not None:
+                    plan = _plan_for(tuple([p[0] for p in _FAST_PAIR_RE.findall(body)]), self._plans)
                     if plan is not None:
-                        if not plan.is_metric:
-                            continue
-                        if not plan.record:
-                            continue
-                        vals = [float(q or b) for _, q, b in pairs]
-                        ei = plan.epoch_idx
+                        self._last_plan = plan
+                        sm = plan.shape.fullmatch(body)
+                if sm is not None:
+                    if plan.record and plan.is_metric:  # type: ignore[union-attr]
+                        vals = list(map(float, filter(None, sm.groups())))
+                        ei = plan.epoch_idx  # type: ignore[union-attr]
                         rec = Record(
-                            plan.kind,  # type: ignore[arg-type]
-                            dict(zip(plan.names, [vals[i] for i in plan.idx])),
+                            plan.kind,  # type: ignore[union-attr,arg-type]
+                            dict(zip(plan.names, [vals[i] for i in plan.idx])),  # type: ignore[union-attr]
                             None,
                             vals[ei] if ei >= 0 else None,
                             base + s,
@@ -545,7 +556,7 @@ class LogParser:
                         )
                         found.append((base + s, order, rec))
                         order += 1
-                        continue
+                    continue
                 values = _parse_pairs(body)
                 if values is None:
                     if b"loss" in body or b"learning_rate" in body:
