@@ -136,12 +136,27 @@ class RunTally:
                 self.epoch = rec.epoch
             if rec.step is not None and (self.global_step is None or rec.step >= self.global_step or rec.kind == "train"):
                 self.global_step = rec.step
+        # `MetricStats.add` inlined (the per-value cost of a catch-up).
+        metrics = self.metrics
+        step = rec.step
+        main = rec.rank in MAIN_RANKS
         for k, v in rec.metrics.items():
-            key = series_key(k, rec.rank)
-            st = self.metrics.get(key)
+            key = k if main else series_key(k, rec.rank)
+            st = metrics.get(key)
             if st is None:
-                st = self.metrics[key] = MetricStats()
-            st.add(v, rec.step)
+                st = metrics[key] = MetricStats()
+            st.count += 1
+            if st.first is None:
+                st.first = v
+            st.last = v
+            st.last_step = step
+            if v - v == 0.0:  # finite (nan - nan and inf - inf are nan)
+                if st.min is None or v < st.min:
+                    st.min = v
+                if st.max is None or v > st.max:
+                    st.max = v
+            else:
+                st.nonfinite += 1
         if rec.kind != "summary":
             self._recent.append(rec)
 
