@@ -164,7 +164,7 @@ class _Series:
         self.buf = np.empty((min(64, 2 * capacity), 4), dtype=np.float64)
         self.start = 0
         self.end = 0
-        self.pending: list[tuple[float, float, float, float]] = []
+        self.pending: list[float] = []  # flat x, y, epoch, t of points not yet in the ring
         self.x_is_step = True
         self.count = 0
         self.hist_cap = history
@@ -177,7 +177,7 @@ class _Series:
     def flush(self) -> None:
         if not self.pending:
             return
-        block = np.array(self.pending, dtype=np.float64).reshape(-1, 4)
+        block = np.array(self.pending, dtype=np.float64).reshape(-1, 4)  # flat list: C-speed conversion
         self.pending.clear()
         self._push_hist(block)
         self._push_ring(block)
@@ -375,8 +375,9 @@ class MetricStore:
                 series[key] = s
             if step is None:
                 s.x_is_step = False
-            s.pending.append((x, v, ep, t))
-            if len(s.pending) >= _FLUSH:
+            pend = s.pending
+            pend += (x, v, ep, t)
+            if len(pend) >= 4 * _FLUSH:
                 s.flush()
 
     def rewind(self, epoch: float | None, step: int | None, rank: str | None = None) -> None:
