@@ -195,7 +195,9 @@ def classify_trend(x: np.ndarray, y: np.ndarray, *, rel_change: float = REL_CHAN
       with >= 10 points (fewer noisy points without a trend give ``unknown``);
     - ``decreasing`` / ``rising``: significant and |fitted relative change| >= 2 %;
     - ``diverging``: rising and (the fitted level grew by >= ``diverge_factor`` (×2), or the last
-      level is >= ×2 the window's minimum smoothed level after having been lower).
+      level is >= ×2 the window's minimum smoothed level after having been lower); also, whatever
+      Mann–Kendall says, when the last level is >= ×2 the minimum of a 5-point running median
+      reached earlier (a loss that fell, then blew up: a V has no monotone trend).
 
     Args:
         x: ``(n,) float64`` steps (or ordinals).
@@ -239,6 +241,14 @@ def classify_trend(x: np.ndarray, y: np.ndarray, *, rel_change: float = REL_CHAN
         lo = float(np.min(yb))
         grown = (lo > 0 and end >= diverge_factor * lo) if use_log else False
         if rel + 1.0 >= diverge_factor or grown:
+            word = "diverging"
+    if word != "diverging" and use_log and yb.shape[0] >= 6:
+        # A loss that fell and then blew up (a V) has no monotone trend for Mann–Kendall,
+        # yet it has diverged: the level now is >= ×2 its smoothed minimum, reached earlier.
+        smooth = np.median(np.lib.stride_tricks.sliding_window_view(yb, 5), axis=1)
+        lo_i = int(np.argmin(smooth))
+        lo = float(smooth[lo_i])
+        if lo > 0 and end >= diverge_factor * lo and lo_i < smooth.shape[0] - 1:
             word = "diverging"
     return Trend(word, slope, rel, mk.p, mk.tau, start, end, n, use_log, float(xf[0]), float(xf[-1]))
 
