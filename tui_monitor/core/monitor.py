@@ -94,7 +94,11 @@ class Pipeline:
         (the parser then emits a `Rewind`); a rotated log just continues.
         """
         self.parser.reset()
-        self._account([Event(reason, f"file {reason}", -1, time.time())])  # type: ignore[arg-type]
+        self.note(Event(reason, f"file {reason}", -1, time.time()))  # type: ignore[arg-type]
+
+    def note(self, event: Event) -> None:
+        """Account an event that did not come from the parser (a file reset)."""
+        self._account([event])
 
     def _account(self, items: list[Item]) -> None:
         if not items:
@@ -283,7 +287,7 @@ class Monitor:
         A directory or an unreadable file sets ``file_state`` to ``"error"`` with a
         one-line ``error`` and returns.
         """
-        from tui_monitor.core.tailer import Data, TailError
+        from tui_monitor.core.tailer import TailError
         from tui_monitor.core.watch import Follower
 
         try:
@@ -297,23 +301,33 @@ class Monitor:
         self.mode = follower.mode
         try:
             for batch in follower:
+                # The lock is taken per item (a Data is at most 1 MiB), so a snapshot taken
+                # during a long catch-up waits milliseconds and shows its progress.
+                self.file_size = max(self.file_size, follower.tailer.size)
+                for item in batch:
+                    with self.lock:
+                        self._handle(item)
                 with self.lock:
-                    for item in batch:
-                        if isinstance(item, Data):
-                            if self.pipeline.parser.format == "trainer_state" and self.pipeline.parser._carry == b"":
-                                self._reread_state()
-                            else:
-                                self.pipeline.feed(item.data)
-                        else:
-                            if item.new_stream:
-                                self.pipeline.reset(item.reason)
-                            else:
-                                self.pipeline._account([Event(item.reason, f"file {item.reason}", -1, time.time())])
-                            if self.on_reset is not None:
-                                self.on_reset(item.reason)
                     self._sync_state(follower)
         finally:
             follower.close()
+
+    def _handle(self, item: Any) -> None:
+        """One tail item: bytes to the parser, or a file reset."""
+        from tui_monitor.core.tailer import Data
+
+        if isinstance(item, Data):
+            if self.pipeline.parser.format == "trainer_state" and self.pipeline.parser.idle:
+                self._reread_state()
+            else:
+                self.pipeline.feed(item.data)
+            return
+        if item.new_stream:
+            self.pipeline.reset(item.reason)
+        else:
+            self.pipeline.note(Event(item.reason, f"file {item.reason}", -1, time.time()))
+        if self.on_reset is not None:
+            self.on_reset(item.reason)
 
     def _sync_state(self, follower: Any) -> None:
         state = follower.tailer.state

@@ -407,6 +407,11 @@ class LogParser:
 
     # -- public -------------------------------------------------------------------------
 
+    @property
+    def idle(self) -> bool:
+        """True when no partial input is held (the last document or line was complete)."""
+        return not self._carry
+
     def reset(self) -> None:
         """Start a new byte stream (the file was truncated, rotated or re-created).
 

@@ -1,0 +1,74 @@
+"""The Monitor (tailer -> parser -> tally/store -> analysis) following real files in a thread."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tui_monitor.core.monitor import Monitor, MonitorSnapshot
+
+FIX = Path(__file__).parent / "fixtures"
+
+
+def wait_for(mon: Monitor, pred: Callable[[MonitorSnapshot], bool], what: str) -> MonitorSnapshot:
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        snap = mon.snapshot()
+        if pred(snap):
+            return snap
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}: {mon.snapshot().records}")
+
+
+def test_trainer_state_rewritten_at_each_checkpoint(tmp_path: Path) -> None:
+    # GIVEN trainmon following a trainer_state.json as the Trainer rewrites it
+    state = tmp_path / "trainer_state.json"
+    state.write_bytes((FIX / "real" / "trainer_state_hf5_resume_append.resumed_from_checkpoint-100.json").read_bytes())
+    mon = Monitor(state, poll=0.05)
+    stop = threading.Event()
+    th = threading.Thread(target=mon.run, args=(stop,), daemon=True)
+    th.start()
+    try:
+        snap = wait_for(mon, lambda s: s.records["train"] == 20, "checkpoint-100 state")
+        assert snap.format == "trainer_state" and snap.global_step == 100
+        # WHEN the next checkpoint rewrites it in place (same inode, truncated and rewritten)
+        with open(state, "r+b") as f:
+            f.truncate(0)
+            f.write((FIX / "real" / "trainer_state_hf5_resume_append.json").read_bytes())
+        # THEN the records already seen are not counted twice
+        snap = wait_for(mon, lambda s: s.global_step == 300, "checkpoint-300 state")
+        assert snap.records == {"train": 60, "eval": 3, "summary": 0}
+        assert snap.store.get("loss").count == 60
+    finally:
+        stop.set()
+        th.join(5)
+
+
+def test_snapshot_carries_the_verdict_and_position(tmp_path: Path) -> None:
+    log = tmp_path / "train.log"
+    mon = Monitor(log, poll=0.05)
+    stop = threading.Event()
+    th = threading.Thread(target=mon.run, args=(stop,), daemon=True)
+    th.start()
+    try:
+        assert wait_for(mon, lambda s: s.mode == "poll", "start").file_state == "waiting"
+        log.write_bytes((FIX / "real" / "hf5_linear_warmup.log").read_bytes())
+        snap = wait_for(mon, lambda s: s.records["summary"] == 1, "the whole run")
+        assert snap.file_state == "following"
+        assert snap.health.status == "healthy"
+        assert snap.health.state.word == "finished"
+        assert (snap.global_step, snap.total_steps) == (300, 300)
+        assert snap.store.get("loss").x_is_step and snap.store.get("loss").x[0] == 5.0
+        assert snap.health.lr.warmup_end_x == 25.0
+    finally:
+        stop.set()
+        th.join(5)
+
+
+def test_directory_is_an_error_state_not_a_crash(tmp_path: Path) -> None:
+    mon = Monitor(tmp_path)
+    mon.run(threading.Event())
+    snap = mon.snapshot()
+    assert snap.file_state == "error" and "directory" in (snap.error or "")
