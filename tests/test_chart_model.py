@@ -93,3 +93,10 @@ def test_fmt_num() -> None:
     assert fmt_num(float("nan")) == "nan"
     assert fmt_num(2339.0) == "2339"
     assert fmt_num(None) == "–"
+
+
+def test_constant_series_with_float_noise_is_flat() -> None:
+    # GIVEN a constant LR whose bucket means differ only by float rounding
+    values = np.full(1000, 2e-4) + np.array([0.0, 1e-20] * 500)
+    # THEN the sparkline is one flat level, not a zigzag
+    assert set(sparkline(values, 20)) == {"▄"}

@@ -305,6 +305,8 @@ class Monitor:
                 # during a long catch-up waits milliseconds and shows its progress.
                 self.file_size = max(self.file_size, follower.tailer.size)
                 for item in batch:
+                    if stop_event.is_set():
+                        return  # quit at once, even in the middle of a long catch-up
                     with self.lock:
                         self._handle(item)
                 with self.lock:

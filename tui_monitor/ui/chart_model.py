@@ -161,6 +161,10 @@ def _log_or_nan(v: FloatArray) -> FloatArray:
         return np.where(v > 0, np.log10(np.where(v > 0, v, 1.0)), np.nan)
 
 
+_FLAT = 1e-9
+"""Relative spread below which a series counts as constant."""
+
+
 def sparkline(values: npt.ArrayLike, width: int, *, log: bool = False, agg: str = "mean") -> str:
     """Draw a series as one row of block characters, at most ``width`` long.
 
@@ -197,7 +201,8 @@ def sparkline(values: npt.ArrayLike, width: int, *, log: bool = False, agg: str 
             out.append(NONFINITE_MARK)
         elif not math.isfinite(level[i]):
             out.append(" ")
-        elif hi == lo:
+        elif hi - lo <= _FLAT * max(abs(hi), abs(lo)):
+            # Equal values (up to float noise from bucket means) draw a flat line.
             out.append(BLOCKS[3])
         else:
             k = int(round((level[i] - lo) / (hi - lo) * (len(BLOCKS) - 1)))
@@ -349,7 +354,8 @@ def braille_chart(
     cols = width - gutter
     height_px = height * 4
     width_px = cols * 2
-    scale = (height_px - 1) / (ymax - ymin) if ymax > ymin else 0.0
+    flat = ymax - ymin <= _FLAT * max(abs(ymax), abs(ymin))  # float noise of an EMA is not a trend
+    scale = 0.0 if flat else (height_px - 1) / (ymax - ymin)
 
     def to_px(val: float) -> int:
         """Value → dot row (0 = top); a flat series sits in the middle."""
