@@ -277,7 +277,8 @@ def build_record(
             offset=offset,
             source="json",
         )
-    if not metrics or not _is_metric_dict(metrics):
+    if not metrics or not (_is_metric_dict(metrics) or _is_metric_dict(text)):
+        # (a marker key whose value is text this time, 'loss': 'n/a', still makes a record)
         # e.g. LLaMA-Factory's last line: only throughput/progress, no metric.
         return None, progress
     if "train_runtime" in metrics:
@@ -848,9 +849,10 @@ class LogParser:
             return []
         tail = buf.rstrip()
         close = buf.find(b"\n}")
-        if close >= 0 and buf[close + 2 :].strip():
-            # A pretty-printed JSON document followed by more text: a config printed at
-            # the top of a console log, not a trainer_state.json.
+        if (close >= 0 and buf[close + 2 :].strip()) or len(buf) - buf.rfind(b"\n") > MAX_CARRY:
+            # A pretty-printed JSON document followed by more text (a config printed at the
+            # top of a console log), or a line longer than any of an indented
+            # trainer_state.json: not a trainer_state.json, and never buffered whole.
             return self._state_is_console(buf, base)
         if not tail.endswith(b"}") or buf.count(b"{") != buf.count(b"}"):
             self._carry, self._carry_offset = buf, base
