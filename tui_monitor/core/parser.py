@@ -277,7 +277,7 @@ def build_record(
             offset=offset,
             source="json",
         )
-    if not metrics or not (_is_metric_dict(metrics) or _is_metric_dict(text)):
+    if not metrics or not (_is_metric_dict(metrics) or any(k in _MARKER_KEYS or k.endswith("loss") for k in text)):
         # (a marker key whose value is text this time, 'loss': 'n/a', still makes a record)
         # e.g. LLaMA-Factory's last line: only throughput/progress, no metric.
         return None, progress
