@@ -176,3 +176,49 @@ def test_blank_only_prefix_does_not_grow_the_carry() -> None:
     # THEN the first record after them is still read
     items = p.feed(REC) + p.flush()
     assert [r.metrics["loss"] for r in items if isinstance(r, Record)] == [1.5]
+
+
+def _mib_per_s(data: bytes) -> float:
+    import time
+
+    p = LogParser()
+    t0 = time.perf_counter()
+    for i in range(0, len(data), 1 << 20):
+        p.feed(data[i : i + (1 << 20)])
+    p.flush()
+    return len(data) / (1 << 20) / (time.perf_counter() - t0)
+
+
+LOGGING_LINES = (b"[INFO|trainer.py:2128] 2024-07-17 00:18:20,620 >> {'loss': 1.25, 'grad_norm': 0.5, "
+                 b"'learning_rate': 1e-4, 'epoch': 0.2}\n[INFO|configuration_utils.py:472] 2024-07-17 >> "
+                 b"Configuration saved in /out/checkpoint-50/config.json\n")
+
+
+def test_log_without_train_bar_is_not_a_cpu_bomb() -> None:
+    # GIVEN logging-format lines ('|' and '/' but no tqdm bar: disable_tqdm, or a long
+    # preprocessing phase of labelled bars). Before: the first-bars scan ran its regex at
+    # every byte of every chunk while no train total was known: 0.2 MiB/s.
+    data = LOGGING_LINES * (2 * (1 << 20) // len(LOGGING_LINES))
+    assert _mib_per_s(data) > 2.0
+    maps = b"Map: 50%|#####     | 5000/10000 [00:01<00:01, 5000.00 examples/s]\r" * 30000
+    assert _mib_per_s(maps) > 1.0  # was 0.36 MiB/s
+
+
+def test_random_bytes_parse_fast() -> None:
+    import random
+
+    # 0.2 MiB/s before (random bytes hold '%|', '|' and '/' everywhere)
+    assert _mib_per_s(random.Random(7).randbytes(2 << 20)) > 5.0
+
+
+def test_marker_key_with_text_value_keeps_the_record() -> None:
+    # GIVEN 'loss' turning into text for one record while another metric is numeric
+    p = LogParser()
+    items = p.feed(b"{'loss': 1.5, 'acc': 0.5, 'epoch': 0.1}\n{'loss': 'oops', 'acc': 1, 'epoch': 0.2}\n") + p.flush()
+    recs = [r for r in items if isinstance(r, Record)]
+    # THEN the second record is kept with its numeric value and the text aside
+    assert [r.metrics for r in recs] == [{"loss": 1.5, "acc": 0.5}, {"acc": 1.0}]
+    assert recs[1].text == {"loss": "oops"}
+    # and a config dict with text under an eval_ key is still not a record
+    p = LogParser()
+    assert not [r for r in p.feed(b"{'eval_strategy': 'steps', 'seed': 42}\n") + p.flush() if isinstance(r, Record)]

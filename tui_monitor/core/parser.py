@@ -708,12 +708,22 @@ class LogParser:
         if self._train_total is None and self._banner_total is None:
             # First bars ever seen: learn the train total from all of them (the chunk may
             # end inside an eval bar, whose total must not be taken for the train total).
-            for m in _BAR_SEG_RE.finditer(buf):
-                desc = _ANSI_RE.sub(b"", m.group(1)).strip().rstrip(b":").strip().lower()
-                if not desc or desc in (b"train", b"training"):
-                    total = int(m.group(3))
-                    if self._train_total is None or total > self._train_total:
-                        self._train_total = total
+            # Only segments holding "%|" are matched: finditer over the whole buffer tried
+            # the bar's free-text prefix at every byte (0.2 MiB/s on logs without a train bar).
+            i = buf.find(b"%|")
+            while i >= 0:
+                r, n = buf.find(b"\r", i), buf.find(b"\n", i)
+                stop = min(r, n) if r >= 0 and n >= 0 else max(r, n) if max(r, n) >= 0 else len(buf)
+                if buf.find(b"it/s", i, stop) < 0 and buf.find(b"s/it", i, stop) < 0:
+                    i = buf.find(b"%|", stop)  # not a bar the regex can match ("examples/s")
+                    continue
+                for m in _BAR_SEG_RE.finditer(buf, _segment_start(buf, i), stop):
+                    desc = _ANSI_RE.sub(b"", m.group(1)).strip().rstrip(b":").strip().lower()
+                    if not desc or desc in (b"train", b"training"):
+                        total = int(m.group(3))
+                        if self._train_total is None or total > self._train_total:
+                            self._train_total = total
+                i = buf.find(b"%|", stop)
         pos = len(buf)
         for _ in range(64):
             i = max(buf.rfind(b"it/s", 0, pos), buf.rfind(b"s/it", 0, pos))
