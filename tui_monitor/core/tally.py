@@ -18,6 +18,11 @@ from tui_monitor.core.records import Event, Item, Progress, Record, Rewind, RunI
 MAIN_RANKS = (None, "0")
 """Records from these writers form the main series; other ranks get ``@rank<N>`` keys."""
 
+MAX_SERIES = 4096
+"""Metric series tallied at most; values of further new keys are counted in
+``RunTally.dropped_metrics`` (a real run has tens, a log with a new key per record would
+otherwise grow without bound)."""
+
 REWIND_WINDOW = 8192
 """Recent records kept to undo a resume's superseded records (a resume re-does at most
 the steps since its checkpoint; 8192 logging steps is far more than ``save_steps``
@@ -79,6 +84,7 @@ class RunTally:
         run_info: merged banner facts.
         events: crash evidence and file events, in order (the last 200 kept).
         rewinds: how many resumes/restarts were seen.
+        dropped_metrics: values not tallied because `MAX_SERIES` series already existed.
         last_record_offset: byte offset of the latest record, -1 before any.
         finished_by_progress: a JSON line said 100 % / step == total.
     """
@@ -93,6 +99,7 @@ class RunTally:
     run_info: dict[str, int] = field(default_factory=dict)
     events: deque[Event] = field(default_factory=lambda: deque(maxlen=200))
     rewinds: int = 0
+    dropped_metrics: int = 0
     last_record_offset: int = -1
     progress_total_from_bar: int | None = None
     _recent: deque[Record] = field(default_factory=lambda: deque(maxlen=REWIND_WINDOW))
@@ -144,6 +151,9 @@ class RunTally:
             key = k if main else series_key(k, rec.rank)
             st = metrics.get(key)
             if st is None:
+                if len(metrics) >= MAX_SERIES:
+                    self.dropped_metrics += 1  # ever-new keys (a hostile log): memory stays bounded
+                    continue
                 st = metrics[key] = MetricStats()
             st.count += 1
             if st.first is None:
