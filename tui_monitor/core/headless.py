@@ -144,14 +144,14 @@ def run_headless(
     status = 0
     while not stop.is_set():
         for i, (mon, printer) in enumerate(monitors):
-            state = (mon.mode, mon.file_state, mon.error)
+            state = (mon.mode, mon.live_state, mon.error)
             if state != last_state.get(i):
                 last_state[i] = state
                 if mon.error:
                     print(f"trainmon: {mon.error}", file=sys.stderr)
                     status = 1
                 elif mon.mode is not None:
-                    printer.status(state=mon.file_state, mode=mon.mode)
+                    printer.status(state=state[1], mode=mon.mode)
             if verdict is not None:
                 verdict(mon)
         if status:

@@ -277,6 +277,13 @@ class Monitor:
         self._health_cache: tuple[int, float, Any] | None = None
 
     @property
+    def live_state(self) -> str:
+        """The file state now. ``file_state`` is synced per batch of new bytes only; the
+        tailer's own state also changes between batches (permission lost on a reopen)."""
+        f = self._follower
+        return f.tailer.state if f is not None and self.error is None else self.file_state  # type: ignore[no-any-return]
+
+    @property
     def version(self) -> int:
         """Change counter: grows whenever records, events or the file state changed."""
         return self.pipeline.version
