@@ -7,6 +7,7 @@ pipe (``trainmon tail --json log | jq``) sees records as they arrive.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -66,6 +67,8 @@ class HeadlessPrinter:
         self.as_json = as_json
         self.label = label
         self.lock = threading.Lock()
+        self.broken = False
+        """True once stdout's reader has gone (`| head -1`): the run then ends."""
 
     def _emit(self, obj: dict[str, Any], text: str) -> None:
         with self.lock:
@@ -79,7 +82,7 @@ class HeadlessPrinter:
                 self.out.write(line + "\n")
                 self.out.flush()
             except BrokenPipeError:
-                pass
+                self.broken = True  # the reader is gone: stop, as tail -f does on SIGPIPE
 
     def items(self, items: list[Item]) -> None:
         """Print records, crash events and rewinds (progress updates are not printed)."""
@@ -154,7 +157,7 @@ def run_headless(
                     printer.status(state=state[1], mode=mon.mode)
             if verdict is not None:
                 verdict(mon)
-        if status:
+        if status or any(p.broken for _, p in monitors):
             stop.set()
             break
         if not any(t.is_alive() for t in threads):
@@ -163,6 +166,9 @@ def run_headless(
     stop.set()
     for t in threads:
         t.join(timeout=2.0)
+    if any(p.broken for _, p in monitors):
+        # No "Exception ignored ... BrokenPipeError" when Python flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
     if got:
         return _SIGNAL_EXIT.get(got[0], 1)  # type: ignore[call-overload]
     return status

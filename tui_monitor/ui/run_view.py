@@ -138,12 +138,21 @@ class RunView(Vertical):
             return
         now = self.clock()
         version = self.monitor.version
-        if not force and version == self._seen_version and time.monotonic() - self._last_snap_time < CLOCK_REFRESH_S:
-            return
+        if not force and version == self._seen_version:
+            if time.monotonic() - self._last_snap_time < CLOCK_REFRESH_S or not self._clock_matters():
+                return
         self._seen_version = version
         self._last_snap_time = time.monotonic()
         self.snap = self.monitor.snapshot(now=now)
         self.redraw()
+
+    def _clock_matters(self) -> bool:
+        """Whether time alone can change the screen: a run still going can become
+        *stalled* and its ETA moves; a finished or crashed run's screen is final."""
+        snap = self.snap
+        if snap is None or snap.health is None:
+            return True
+        return snap.health.state.word not in ("finished", "crashed")
 
     def redraw(self) -> None:
         """Rebuild the view from the last snapshot with the current options and apply it."""
