@@ -1,0 +1,92 @@
+"""Hardening: signals and a vanished reader on the headless `trainmon tail --json`.
+
+SIGINT, SIGTERM and SIGHUP while catching up on a big file and while idle: exit status
+130 / 143 / 129 (128 + signal), nothing on stderr (no traceback). A reader that goes away
+(`trainmon tail --json log | head -1`) ends the run like `tail -f` does.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+EXPECTED = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+
+
+@pytest.fixture(scope="module")
+def big_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """~30 MB of records: far more than is printed before the signal arrives."""
+    p = tmp_path_factory.mktemp("sig") / "big.log"
+    block = b"".join(
+        b"{'loss': %.4f, 'grad_norm': 0.5, 'learning_rate': 0.0001, 'epoch': %.4f}\n" % (5 - i / 1e5, i / 1e4)
+        for i in range(10_000)
+    )
+    p.write_bytes(block * 40)
+    return p
+
+
+def start(path: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "tui_monitor", "tail", "--json", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@pytest.mark.parametrize("sig", list(EXPECTED), ids=lambda s: signal.Signals(s).name)
+def test_signal_while_catching_up(big_log: Path, sig: int) -> None:
+    # GIVEN tail catching up on a big file (its stdout pipe full: the writer blocked mid-batch)
+    p = start(big_log)
+    assert p.stdout is not None
+    for _ in range(20):
+        assert p.stdout.readline()
+    time.sleep(0.3)
+    # WHEN the signal arrives
+    p.send_signal(sig)
+    t0 = time.monotonic()
+    out, err = p.communicate(timeout=20)
+    # THEN it ends promptly with 128 + signal and no traceback, without having printed it all
+    assert p.returncode == EXPECTED[sig]
+    assert err == b""
+    assert time.monotonic() - t0 < 5
+    assert out.count(b'"record"') < 400_000
+
+
+@pytest.mark.parametrize("sig", list(EXPECTED), ids=lambda s: signal.Signals(s).name)
+def test_signal_while_idle(tmp_path: Path, sig: int) -> None:
+    log = tmp_path / "train.log"
+    log.write_bytes(b"{'loss': 1.5, 'epoch': 0.1}\n")
+    p = start(log)
+    assert p.stdout is not None
+    lines = [p.stdout.readline() for _ in range(2)]
+    assert any(b'"record"' in x for x in lines)
+    time.sleep(0.5)
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=10)
+    assert p.returncode == EXPECTED[sig]
+    assert err == b""
+
+
+def test_reader_gone_ends_the_run(big_log: Path, tmp_path: Path) -> None:
+    # GIVEN `trainmon tail --json log | head -1` (before: trainmon kept following forever,
+    # writing into a broken pipe)
+    p = start(big_log)
+    assert p.stdout is not None
+    p.stdout.readline()
+    # WHEN the reader closes its end
+    p.stdout.close()
+    # THEN trainmon ends by itself, status 0, nothing on stderr
+    assert p.wait(timeout=10) == 0
+    assert p.stderr is not None and p.stderr.read() == b""
+    # and so it does when following an idle file (the next line written finds the pipe gone)
+    log = tmp_path / "idle.log"
+    log.write_bytes(b"{'loss': 1.5, 'epoch': 0.1}\n")
+    p = start(log)
+    assert p.stdout is not None
+    p.stdout.readline()
+    p.stdout.close()
+    with open(log, "ab") as f:
+        f.write(b"{'loss': 1.25, 'epoch': 0.2}\n")
+    assert p.wait(timeout=10) == 0
