@@ -11,7 +11,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -70,34 +69,47 @@ class HeadlessPrinter:
         self.broken = False
         """True once stdout's reader has gone (`| head -1`): the run then ends."""
 
-    def _emit(self, obj: dict[str, Any], text: str) -> None:
+    def _line(self, obj: dict[str, Any], text: str) -> str:
+        if self.as_json:
+            if self.label is not None:
+                obj = {"file": self.label, **obj}
+            return json.dumps(obj, allow_nan=False, ensure_ascii=False)
+        return text if self.label is None else f"{self.label}: {text}"
+
+    def _write(self, lines: list[str]) -> None:
+        """Write lines and flush once (a catch-up batch is one write, not one per record)."""
+        if not lines:
+            return
         with self.lock:
-            if self.as_json:
-                if self.label is not None:
-                    obj = {"file": self.label, **obj}
-                line = json.dumps(obj, allow_nan=False, ensure_ascii=False)
-            else:
-                line = text if self.label is None else f"{self.label}: {text}"
             try:
-                self.out.write(line + "\n")
+                self.out.write("\n".join(lines) + "\n")
                 self.out.flush()
             except BrokenPipeError:
                 self.broken = True  # the reader is gone: stop, as tail -f does on SIGPIPE
 
+    def _emit(self, obj: dict[str, Any], text: str) -> None:
+        self._write([self._line(obj, text)])
+
     def items(self, items: list[Item]) -> None:
         """Print records, crash events and rewinds (progress updates are not printed)."""
+        lines: list[str] = []
         for it in items:
             if isinstance(it, Record):
-                self._emit(record_json(it), record_line(it))
+                lines.append(self._line(record_json(it), record_line(it)) if self.as_json else self._plain(it))
             elif isinstance(it, Event):
-                self._emit({"type": "event", "kind": it.kind, "line": it.line}, f"! {it.kind}: {it.line}")
+                lines.append(self._line({"type": "event", "kind": it.kind, "line": it.line}, f"! {it.kind}: {it.line}"))
             elif isinstance(it, Rewind):
-                self._emit(
+                lines.append(self._line(
                     jsonable({"type": "rewind", "epoch": it.epoch, "step": it.step, "rank": it.rank}),
                     f"-- resumed: records from epoch {it.epoch:g} on are logged again"
                     if it.epoch is not None
                     else f"-- resumed from step {it.step}",
-                )
+                ))
+        self._write(lines)
+
+    def _plain(self, rec: Record) -> str:
+        text = record_line(rec)
+        return text if self.label is None else f"{self.label}: {text}"
 
     def reset(self, reason: str) -> None:
         """Print a file reset (truncated / rotated / deleted / recreated)."""

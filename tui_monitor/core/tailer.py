@@ -39,9 +39,10 @@ NUL_HOLDBACK_BYTES = 64 << 10
 """A run of NUL bytes at most this long at the end of the file is left unread until it is
 overwritten or followed by more data (see :meth:`Tailer._drain`)."""
 
-DEFAULT_MAX_POLL_BYTES = 32 << 20
+DEFAULT_MAX_POLL_BYTES = 4 << 20
 """Bytes returned by one :meth:`Tailer.poll` at most, so a huge existing file is handed on in
-bounded batches (see :attr:`Tailer.behind`)."""
+bounded batches (see :attr:`Tailer.behind`); 4 MiB keeps the catch-up of `tail` near the
+memory of a one-shot `report`."""
 
 ResetReason = Literal["truncated", "rotated", "deleted", "recreated"]
 TailState = Literal["waiting", "following", "deleted", "unreadable"]
