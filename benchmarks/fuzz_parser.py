@@ -1,0 +1,116 @@
+"""Fuzz the parser with the hardening properties of tests/test_hardening_parser.py, at scale.
+
+Runs each property with hypothesis (generate + shrink phases, no example database) for
+``--examples`` generated inputs, as runs of ``--chunk`` examples with distinct seeds spread
+over ``--jobs`` worker processes, and prints how many inputs were run and what failed
+(shrunk input included). The generator's rules (what noise may
+surround a record) are documented in tests/hardening_gen.py.
+
+    .venv/bin/python benchmarks/fuzz_parser.py --examples 100000 --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+PROPERTIES = ("bytes", "soup", "console", "jsonl")
+
+
+def run(job: tuple[str, int, int]) -> tuple[str, int, float, str | None]:
+    """Run ``n`` examples of one property with ``seed``; return (name, n, seconds, failure)."""
+    name, n, seed = job
+    from hypothesis import HealthCheck, Phase, given, seed as hseed, settings
+    from hypothesis import strategies as st
+
+    import test_hardening_parser as T
+    from hardening_gen import check_records, chunked, console_logs, jsonl_logs, parse_chunks
+
+    cuts = st.lists(st.integers(min_value=0, max_value=1 << 16), max_size=12)
+    cfg = settings(max_examples=n, deadline=None, database=None, phases=[Phase.generate, Phase.shrink],
+                   suppress_health_check=list(HealthCheck))
+    soup = T.test_dict_like_token_soup_never_raises.hypothesis.inner_test
+
+    if name == "bytes":
+        @given(data=st.binary(max_size=4096), cuts=cuts)
+        def prop(data: bytes, cuts: list[int]) -> None:
+            parse_chunks(chunked(data, cuts))
+    elif name == "soup":
+        strat = T.test_dict_like_token_soup_never_raises.hypothesis._given_kwargs["data"]
+
+        @given(data=strat, cuts=cuts)
+        def prop(data: bytes, cuts: list[int]) -> None:
+            soup(data, cuts)
+    elif name == "console":
+        @given(log=console_logs(), cuts=cuts)
+        def prop(log, cuts: list[int]) -> None:  # type: ignore[no-untyped-def]
+            p, items = parse_chunks(chunked(log.data, cuts))
+            assert p.format == "console"
+            check_records(log, items)
+    else:
+        @given(log=jsonl_logs(), cuts=cuts)
+        def prop(log, cuts: list[int]) -> None:  # type: ignore[no-untyped-def]
+            p, items = parse_chunks(chunked(log.data, cuts))
+            assert p.format == "jsonl"
+            check_records(log, items)
+
+    last: list[str] = []
+    inner = prop.hypothesis.inner_test
+
+    def recording(**kw: object) -> None:
+        try:
+            inner(**kw)
+        except Exception:
+            last[:] = [repr(kw)[:3000]]
+            raise
+
+    prop.hypothesis.inner_test = recording
+    t0 = time.perf_counter()
+    try:
+        hseed(seed)(cfg(prop))()
+    except Exception as e:  # noqa: BLE001 - report the shrunk failure
+        return name, n, time.perf_counter() - t0, f"{type(e).__name__}: {e}"[:2000] + f" input: {last[:1]}"
+    return name, n, time.perf_counter() - t0, None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--examples", type=int, default=100_000, help="generated inputs per property (default 100000)")
+    ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    ap.add_argument("--chunk", type=int, default=5000, help="examples per hypothesis run (default 5000)")
+    ap.add_argument("--seed", type=int, default=20261129)
+    ap.add_argument("--only", choices=PROPERTIES, action="append", help="run only these properties")
+    args = ap.parse_args()
+    props = args.only or list(PROPERTIES)
+    jobs = []
+    for prop in props:
+        left, j = args.examples, 0
+        while left > 0:
+            n = min(args.chunk, left)
+            jobs.append((prop, n, args.seed + 1000 * j + PROPERTIES.index(prop)))
+            left -= n
+            j += 1
+    t0 = time.perf_counter()
+    total: dict[str, int] = {}
+    failures: list[str] = []
+    with mp.get_context("fork").Pool(args.jobs) as pool:
+        for name, n, secs, fail in pool.imap_unordered(run, jobs):
+            total[name] = total.get(name, 0) + n
+            print(f"{name:8s} {n:>8,} examples in {secs:7.1f} s  {'FAIL ' + fail if fail else 'ok'}", flush=True)
+            if fail:
+                failures.append(f"{name}: {fail}")
+    wall = time.perf_counter() - t0
+    print(f"total: {sum(total.values()):,} generated inputs ({', '.join(f'{k} {v:,}' for k, v in total.items())}) "
+          f"in {wall:.0f} s wall, {len(failures)} failing properties")
+    for f in failures:
+        print(f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
