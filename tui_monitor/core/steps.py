@@ -60,10 +60,13 @@ class StepTracker:
         self._spe: float | None = None  # steps per epoch, from the first good pairing
 
     def reset(self) -> None:
-        """A new byte stream: forget open events (steps learnt per epoch are kept)."""
+        """A new byte stream (the file was truncated or replaced): forget open events and
+        what was learnt of the run — a restarted run may have another steps-per-epoch."""
         self._armed = False
         self._open = 0
         self._steps.clear()
+        self._spe = None
+        self.enabled = True
 
     # -- finding events ------------------------------------------------------------------
 
