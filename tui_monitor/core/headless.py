@@ -19,6 +19,9 @@ from tui_monitor.core.parser import clean_line
 from tui_monitor.core.records import Event, Item, Record, Rewind
 from tui_monitor.core.report import fmt_num, jsonable
 
+_FILE_EVENTS = frozenset({"truncated", "rotated", "deleted", "recreated"})
+"""Event kinds that come from the tailer; headless output prints them as resets."""
+
 _SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 """Exit status per signal: 128 + signal number, as a shell reports it."""
 
@@ -97,13 +100,15 @@ class HeadlessPrinter:
             if isinstance(it, Record):
                 lines.append(self._line(record_json(it), record_line(it)) if self.as_json else self._plain(it))
             elif isinstance(it, Event):
+                if it.kind in _FILE_EVENTS:
+                    continue  # printed once by `reset`, as {"type": "reset"}
                 lines.append(self._line({"type": "event", "kind": it.kind, "line": it.line}, f"! {it.kind}: {it.line}"))
             elif isinstance(it, Rewind):
                 lines.append(self._line(
                     jsonable({"type": "rewind", "epoch": it.epoch, "step": it.step, "rank": it.rank}),
-                    f"-- resumed: records from epoch {it.epoch:g} on are logged again"
-                    if it.epoch is not None
-                    else f"-- resumed from step {it.step}",
+                    f"-- run restarted or resumed: records from epoch {it.epoch:g} on replace the earlier ones"
+                    if it.step is None
+                    else f"-- run restarted or resumed: records from step {it.step} on replace the earlier ones",
                 ))
         self._write(lines)
 
