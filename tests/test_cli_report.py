@@ -100,3 +100,11 @@ def test_report_json_verdict_keys_on_a_finished_run() -> None:
     assert d["eval"]["best"]["key"] == "eval_loss" and d["eval"]["best"]["value"] == 3.649
     assert d["eval"]["overfitting"] is False
     assert d["verdict"]["status"] == "healthy"
+
+
+def test_file_without_records_is_no_data(tmp_path: Path) -> None:
+    log = tmp_path / "junk.txt"
+    log.write_text("hello\nno metrics here\n")
+    out = run("report", str(log))
+    assert out.returncode == 0
+    assert out.stdout.splitlines()[2:4] == ["NO DATA", "  · no metric records in this file"]

@@ -131,10 +131,15 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
     h = pipeline_health(pipe)
     d = report_dict(pipe, lang, h)
     t = pipe.tally
-    status = _STATUS_RU[h.status] if lang == "ru" else h.status.upper()
-    lines = [f"trainmon report: {path}", "", status]
-    for r in h.reasons:
-        lines.append(f"  {_MARK.get(r.severity, '·')} {r.text_ru if lang == 'ru' else r.text_en}")
+    lines = [f"trainmon report: {path}", ""]
+    if sum(t.records.values()) == 0:
+        # Nothing to judge: say so rather than calling an empty file healthy.
+        lines.append("НЕТ ДАННЫХ" if lang == "ru" else "NO DATA")
+        lines.append("  · " + ("в файле нет записей с метриками" if lang == "ru" else "no metric records in this file"))
+    else:
+        lines.append(_STATUS_RU[h.status] if lang == "ru" else h.status.upper())
+        for r in h.reasons:
+            lines.append(f"  {_MARK.get(r.severity, '·')} {r.text_ru if lang == 'ru' else r.text_en}")
     lines.append("")
     lines.append(
         f"format {d['format']}: {t.records['train']} train, {t.records['eval']} eval, "

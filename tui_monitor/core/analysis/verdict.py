@@ -293,7 +293,9 @@ def analyse(snap: StoreSnapshot, progress: ProgressInfo | None = None,
             nr = len(loss)
             w = min(nr, max(10, min(200, nr // 4)))
             recent = classify_trend(x[-w:], y[-w:]) if nr > w else trend
-            _loss_reasons(add, trend, recent, dpo, lr is not None and lr.phase == "warmup")
+            finite = wy[np.isfinite(wy)]
+            low = float(finite.min()) if finite.size else math.nan
+            _loss_reasons(add, trend, recent, dpo, lr is not None and lr.phase == "warmup", low)
             if fin.sum() >= 5:
                 spikes = detect_spikes(x[-SPIKE_WINDOW:], y[-SPIKE_WINDOW:])
                 off = max(0, len(loss) - SPIKE_WINDOW)
@@ -362,9 +364,14 @@ def analyse(snap: StoreSnapshot, progress: ProgressInfo | None = None,
     if loss is not None and len(loss):
         ep = loss.epoch[np.isfinite(loss.epoch)]
         if ep.size >= 2 and ep[-1] > ep[0]:
-            add(Reason("epoch_advancing", "ok", None,
-                       f"epoch is advancing: {ep[0]:.2f} → {ep[-1]:.2f}",
-                       f"эпоха растёт: {ep[0]:.2f} → {ep[-1]:.2f}"))
+            if st.word == "finished":
+                add(Reason("epoch_advancing", "ok", None,
+                           f"epochs done: {ep[0]:.2f} → {ep[-1]:.2f}",
+                           f"пройдено эпох: {ep[0]:.2f} → {ep[-1]:.2f}"))
+            else:
+                add(Reason("epoch_advancing", "ok", None,
+                           f"epoch is advancing: {ep[0]:.2f} → {ep[-1]:.2f}",
+                           f"эпоха растёт: {ep[0]:.2f} → {ep[-1]:.2f}"))
 
     ordered = _sort(reasons)
     sev = {r.severity for r in ordered}
@@ -375,7 +382,7 @@ def analyse(snap: StoreSnapshot, progress: ProgressInfo | None = None,
 
 # -- reason builders ------------------------------------------------------------------------------
 
-def _loss_reasons(add: _Add, trend: Trend, recent: Trend, dpo: bool, warmup: bool) -> None:
+def _loss_reasons(add: _Add, trend: Trend, recent: Trend, dpo: bool, warmup: bool, low: float = math.nan) -> None:
     s, e = trend.start, trend.end
     chg = (e - s) / abs(s) if math.isfinite(s) and s != 0 and math.isfinite(e) else 0.0
     if trend.word == "unknown":
@@ -390,9 +397,15 @@ def _loss_reasons(add: _Add, trend: Trend, recent: Trend, dpo: bool, warmup: boo
         return
     if recent.word == "diverging" or trend.word == "diverging":
         t = recent if recent.word == "diverging" else trend
-        add(Reason("loss_diverging", "critical", None,
-                   f"loss is diverging: {_n(t.start)} → {_n(t.end)} ({_pct(t.rel_change)} fitted)",
-                   f"loss расходится: {_n(t.start)} → {_n(t.end)} ({_pct(t.rel_change)} по тренду)"))
+        if math.isfinite(low) and low > 0 and low < t.start and t.end > low:
+            # It fell first, then blew up: say both, the fit of a V means little.
+            add(Reason("loss_diverging", "critical", None,
+                       f"loss is diverging: it fell {_n(t.start)} → {_n(low)}, now {_n(t.end)} (×{t.end / low:.1f})",
+                       f"loss расходится: снизился {_n(t.start)} → {_n(low)}, теперь {_n(t.end)} (×{t.end / low:.1f})"))
+        else:
+            add(Reason("loss_diverging", "critical", None,
+                       f"loss is diverging: {_n(t.start)} → {_n(t.end)} ({_pct(t.rel_change)} fitted)",
+                       f"loss расходится: {_n(t.start)} → {_n(t.end)} ({_pct(t.rel_change)} по тренду)"))
         return
     if trend.word == "rising" or recent.word == "rising":
         t = trend if trend.word == "rising" else recent
