@@ -18,8 +18,8 @@ from typing import Any
 
 from tui_monitor.core.analysis import Health, analyse
 from tui_monitor.core.analysis.progress import ProgressInfo
-from tui_monitor.core.parser import LogParser
-from tui_monitor.core.records import Event, Item, Progress, Record, Rewind, RunInfo
+from tui_monitor.core.parser import COLUMNAR_MIN, LogParser
+from tui_monitor.core.records import Batch, Event, Item, Progress, Record, Rewind, RunInfo
 from tui_monitor.core.store import MetricStore, StoreSnapshot
 from tui_monitor.core.tally import MetricStats, RunTally
 
@@ -63,21 +63,30 @@ class Pipeline:
         self.version = 0
         self._on_items = on_items
 
-    def feed(self, data: bytes) -> list[Item]:
-        """Parse ``data`` (the next bytes of the current stream) and account the items."""
+    def feed(self, data: bytes) -> list[Item | Batch]:
+        """Parse ``data`` (the next bytes of the current stream) and account the items.
+
+        A large ``data`` (>= ``COLUMNAR_MIN`` bytes: catch-up) goes through
+        ``LogParser.feed_columnar``: runs of plain train records come back as `Batch`
+        items (each standing for its ``records()``), accounted column-wise; the tally and
+        the store end up exactly as with the records. ``on_items`` always gets records.
+        """
         self.bytes_read += len(data)
         parser = self.parser
         if len(data) > FIRST_PIECE and parser._train_total is None and parser._banner_total is None:
             # Until the train bar's total is known the parser scans every bar of a chunk
             # (~0.15 s per MiB of bars); small first pieces keep that scan short. Any
             # chunking gives the same items (the parser's contract).
-            items: list[Item] = []
+            feed = parser.feed_columnar if len(data) >= COLUMNAR_MIN else parser.feed
+            items: list[Item | Batch] = []
             while len(data) > FIRST_PIECE and parser._train_total is None and parser._banner_total is None:
-                items += parser.feed(data[:FIRST_PIECE])
+                items += feed(data[:FIRST_PIECE])
                 data = data[FIRST_PIECE:]
-            items += parser.feed(data)
+            items += feed(data)
+        elif len(data) >= COLUMNAR_MIN:
+            items = parser.feed_columnar(data)
         else:
-            items = parser.feed(data)
+            items = parser.feed(data)  # type: ignore[assignment]
         self._account(items)
         return items
 
@@ -100,17 +109,23 @@ class Pipeline:
         """Account an event that did not come from the parser (a file reset)."""
         self._account([event])
 
-    def _account(self, items: list[Item]) -> None:
+    def _account(self, items: list[Item | Batch]) -> None:
         if not items:
             return
         now = time.time()
+        batches = False
         for it in items:
             if isinstance(it, Record):
                 it.arrival = now
+            elif isinstance(it, Batch):
+                it.arrival = now
+                batches = True
             elif isinstance(it, (Progress, RunInfo)):
-                self.progress = self.progress.merge(it, arrival=now)
+                self.progress = self.progress.merge(it, arrival=now)  # type: ignore[arg-type]
         self.tally.add_many(items)
-        if any(isinstance(it, Rewind) for it in items):
+        if batches:
+            self.store.add_items(items)
+        elif any(isinstance(it, Rewind) for it in items):
             for it in items:
                 if isinstance(it, (Record, Rewind)):
                     self.store.apply(it)
@@ -118,7 +133,17 @@ class Pipeline:
             self.store.add_many([it for it in items if isinstance(it, Record)])
         self.version += 1
         if self._on_items is not None:
-            self._on_items(items)
+            if batches:
+                # The headless printer prints one line per record.
+                flat: list[Item] = []
+                for it in items:
+                    if isinstance(it, Batch):
+                        flat.extend(it.records())
+                    else:
+                        flat.append(it)
+                self._on_items(flat)
+            else:
+                self._on_items(items)  # type: ignore[arg-type]
 
 
 def check_readable(path: str | Path) -> Path:

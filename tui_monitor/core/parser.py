@@ -22,9 +22,12 @@ import json
 import math
 import re
 from collections.abc import Iterable
+from itertools import islice
 
-from tui_monitor.core.records import Event, Item, Progress, Record, Rewind, RunInfo
-from tui_monitor.core.steps import MAX_WAIT, StepTracker
+import numpy as np
+
+from tui_monitor.core.records import Batch, Event, Item, Progress, Record, Rewind, RunInfo
+from tui_monitor.core.steps import EPOCH_TOLERANCE, MAX_WAIT, StepTracker
 
 MAX_CARRY = 1 << 20
 """Largest partial segment (bytes) held between feeds. tqdm can write ``\\r`` updates
@@ -33,6 +36,10 @@ KEEP_TAIL = 64 << 10
 """Bytes of an over-long partial segment kept (a metric dict is far shorter)."""
 MAX_DOC = 256 << 20
 """Largest trainer_state.json document (bytes) the parser will buffer."""
+COLUMNAR_MIN = 256 << 10
+"""Chunk size (bytes) from which `Pipeline` feeds with `LogParser.feed_columnar` (catch-up)."""
+MIN_RUN = 4
+"""Consecutive dict lines of one shape from which they are parsed as columns."""
 
 # --- console: dicts -------------------------------------------------------------------
 
@@ -301,10 +308,14 @@ class _Plan:
     """What `build_record` does with a flat all-numeric dict of a given key sequence,
     worked out once per key sequence (a log has a handful)."""
 
-    __slots__ = ("is_metric", "record", "kind", "names", "idx", "epoch_idx", "shape")
+    __slots__ = ("is_metric", "record", "kind", "names", "idx", "epoch_idx", "shape", "keys", "_run", "repl")
 
     def __init__(self, keys: tuple[bytes, ...]) -> None:
         names = [k.decode() for k in keys]
+        self.keys = keys
+        self._run: re.Pattern[bytes] | None = None
+        # Key text between values: replacing it by spaces leaves a run's values only.
+        self.repl = [(b"{'" + keys[0] + b"': ", b"")] + [(b", '" + k + b"': ", b" ") for k in keys[1:]] + [(b"}\n", b" ")]
         # The whole dict of this key sequence as one regex: one ``fullmatch`` validates it
         # and captures every value (quoted in even groups, bare in odd ones).
         self.shape = re.compile(
@@ -334,6 +345,76 @@ class _Plan:
             self.kind = "eval"
         else:
             self.kind = "train"
+
+
+    @property
+    def run(self) -> re.Pattern[bytes]:
+        """Consecutive whole lines of exactly this shape (``{...}\\n`` each), no captures."""
+        if self._run is None:
+            one = rb", ".join(
+                re.escape(b"'" + k + b"': ") + rb"(?:'" + _FAST_QNUM + rb"'|(?:" + _NUM + rb"))" for k in self.keys
+            )
+            self._run = re.compile(rb"(?:\{" + one + rb"\}\n)+")
+        return self._run
+
+
+class _Run:
+    """Consecutive dict lines of one `_Plan` (train records, rank ``None``), parsed as columns."""
+
+    __slots__ = ("plan", "vals", "offsets", "end")
+
+    def __init__(self, plan: _Plan, vals: np.ndarray, offsets: np.ndarray, end: int) -> None:
+        self.plan = plan
+        self.vals = vals  # (n, len(plan.keys)) float64, every key of the dict
+        self.offsets = offsets  # (n,) int64 stream offsets
+        self.end = end  # stream offset just past the run
+
+    def __len__(self) -> int:
+        return int(self.offsets.shape[0])
+
+    def record(self, i: int) -> Record:
+        """Row ``i`` as the record path builds it."""
+        plan = self.plan
+        vals = self.vals[i].tolist()
+        ei = plan.epoch_idx
+        return Record(
+            plan.kind,  # type: ignore[arg-type]
+            dict(zip(plan.names, [vals[j] for j in plan.idx])),
+            None,
+            vals[ei] if ei >= 0 else None,
+            int(self.offsets[i]),
+            None,
+            {},
+        )
+
+
+def _read_run(buf: bytes, s: int, base: int, plan: _Plan) -> _Run | None:
+    """The run of whole dict lines of ``plan``'s shape starting at ``buf[s]`` (a line start),
+    its values parsed with ``float`` (as the record path does), or None when shorter than
+    :data:`MIN_RUN`."""
+    m = plan.run.match(buf, s)
+    if m is None:
+        return None
+    e = m.end()
+    region = buf[s:e]
+    n = region.count(b"\n")
+    if n < MIN_RUN:
+        return None
+    text = region
+    for old, new in plan.repl:
+        text = text.replace(old, new)
+    if b"'" in text:
+        text = text.translate(None, b"'")
+    toks = text.split()
+    k = len(plan.keys)
+    if len(toks) != n * k:  # pragma: no cover - the run regex validated every line
+        return None
+    vals = np.array(list(map(float, toks)), dtype=np.float64).reshape(n, k)
+    nl = np.flatnonzero(np.frombuffer(region, dtype=np.uint8) == 10)
+    offsets = np.empty(n, dtype=np.int64)
+    offsets[0] = base + s
+    offsets[1:] = nl[:-1] + (base + s + 1)
+    return _Run(plan, vals, offsets, base + e)
 
 
 def _plan_for(keys: tuple[bytes, ...], cache: dict[tuple[bytes, ...], _Plan | None]) -> _Plan | None:
@@ -409,6 +490,7 @@ class LogParser:
         self._last_plan: _Plan | None = None
         self._steps = StepTracker()
         self._waiting: list[Record] = []  # records between a tqdm clear and its redraw
+        self._columnar = False
 
     # -- public -------------------------------------------------------------------------
 
@@ -467,6 +549,22 @@ class LogParser:
         if self.format == "jsonl":
             return self._parse_jsonl(complete, base)
         return self._parse_console(complete, base)
+
+    def feed_columnar(self, data: bytes) -> list[Item | Batch]:
+        """`feed`, with runs of plain train records returned as `Batch` items (catch-up).
+
+        Same records, in the same order, with the same steps, epochs and offsets as `feed`
+        would return (each `Batch` stands for its `Batch.records`); the parser's state
+        afterwards is the same too. Runs are consecutive whole lines of console output
+        that are flat numeric dicts of one key sequence, with no rank prefix. A run that would need
+        a per-record decision (a rewind, an echo, a held or disagreeing step) takes the
+        record path.
+        """
+        self._columnar = True
+        try:
+            return self.feed(data)  # type: ignore[return-value]
+        finally:
+            self._columnar = False
 
     def flush(self) -> list[Item]:
         """Parse whatever partial segment is still held (call at end of file).
@@ -533,55 +631,74 @@ class LogParser:
     def _parse_console(self, buf: bytes, base: int) -> list[Item]:
         found: list[tuple[int, int, Item]] = []  # (offset, order, item)
         order = 0
+        runs = 0
         if b"{" in buf:
-            for m in _DICT_RE.finditer(buf):
-                s = m.start()
-                body = m.group()
-                if s == 0 or buf[s - 1] in (10, 13):
-                    seg = s  # the common case: the dict starts its segment
-                else:
-                    seg = _segment_start(buf, s)
-                    # A dict nested in another literal ({'a': {'b': 1}}) is not a record.
-                    if buf.rfind(b"{", seg, s) > buf.rfind(b"}", seg, s):
+            columnar = self._columnar
+            pos = 0
+            while pos < len(buf):
+                start, pos = pos, len(buf)
+                # A run of same-shape dict lines (columnar) ends this scan; it resumes after it.
+                for m in _DICT_RE.finditer(buf, start):
+                    s = m.start()
+                    body = m.group()
+                    if s == 0 or buf[s - 1] in (10, 13):
+                        seg = s  # the common case: the dict starts its segment
+                    else:
+                        seg = _segment_start(buf, s)
+                        # A dict nested in another literal ({'a': {'b': 1}}) is not a record.
+                        if buf.rfind(b"{", seg, s) > buf.rfind(b"}", seg, s):
+                            continue
+                    plan = self._last_plan
+                    sm = plan.shape.fullmatch(body) if plan is not None else None
+                    if sm is None and _FAST_DICT_RE.fullmatch(body) is not None:
+                        plan = _plan_for(tuple([p[0] for p in _FAST_PAIR_RE.findall(body)]), self._plans)
+                        if plan is not None:
+                            self._last_plan = plan
+                            sm = plan.shape.fullmatch(body)
+                    if sm is not None:
+                        if plan.record and plan.is_metric:  # type: ignore[union-attr]
+                            if (
+                                columnar
+                                and seg == s
+                                and plan.kind == "train"  # type: ignore[union-attr]
+                                and buf[m.end() : m.end() + 2] == b"\n{"
+                            ):
+                                run = _read_run(buf, s, base, plan)  # type: ignore[arg-type]
+                                if run is not None:
+                                    found.append((base + s, order, run))  # type: ignore[arg-type]
+                                    order += 1
+                                    runs += 1
+                                    pos = run.end - base
+                                    break
+                            vals = list(map(float, filter(None, sm.groups())))
+                            ei = plan.epoch_idx  # type: ignore[union-attr]
+                            rec = Record(
+                                plan.kind,  # type: ignore[union-attr,arg-type]
+                                dict(zip(plan.names, [vals[i] for i in plan.idx])),  # type: ignore[union-attr]
+                                None,
+                                vals[ei] if ei >= 0 else None,
+                                base + s,
+                                self._rank_of(buf, seg, s),
+                                {},
+                            )
+                            found.append((base + s, order, rec))
+                            order += 1
                         continue
-                plan = self._last_plan
-                sm = plan.shape.fullmatch(body) if plan is not None else None
-                if sm is None and _FAST_DICT_RE.fullmatch(body) is not None:
-                    plan = _plan_for(tuple([p[0] for p in _FAST_PAIR_RE.findall(body)]), self._plans)
-                    if plan is not None:
-                        self._last_plan = plan
-                        sm = plan.shape.fullmatch(body)
-                if sm is not None:
-                    if plan.record and plan.is_metric:  # type: ignore[union-attr]
-                        vals = list(map(float, filter(None, sm.groups())))
-                        ei = plan.epoch_idx  # type: ignore[union-attr]
-                        rec = Record(
-                            plan.kind,  # type: ignore[union-attr,arg-type]
-                            dict(zip(plan.names, [vals[i] for i in plan.idx])),  # type: ignore[union-attr]
-                            None,
-                            vals[ei] if ei >= 0 else None,
-                            base + s,
-                            self._rank_of(buf, seg, s),
-                            {},
-                        )
+                    values = _parse_pairs(body)
+                    if values is None:
+                        if b"loss" in body or b"learning_rate" in body:
+                            self.skipped += 1
+                        continue
+                    if not _is_metric_dict(values):
+                        continue
+                    rank = self._rank_of(buf, seg, s)
+                    rec, prog = build_record(values, offset=base + s, rank=rank)
+                    if prog is not None:
+                        found.append((base + s, order, prog))
+                        order += 1
+                    if rec is not None:
                         found.append((base + s, order, rec))
                         order += 1
-                    continue
-                values = _parse_pairs(body)
-                if values is None:
-                    if b"loss" in body or b"learning_rate" in body:
-                        self.skipped += 1
-                    continue
-                if not _is_metric_dict(values):
-                    continue
-                rank = self._rank_of(buf, seg, s)
-                rec, prog = build_record(values, offset=base + s, rank=rank)
-                if prog is not None:
-                    found.append((base + s, order, prog))
-                    order += 1
-                if rec is not None:
-                    found.append((base + s, order, rec))
-                    order += 1
         if b"|" in buf and b"/" in buf:
             prog = self._last_train_bar(buf, base)
             if prog is not None:
@@ -602,6 +719,8 @@ class LogParser:
             found.append((off, order, _Marker(kind, n)))  # type: ignore[arg-type]
             order += 1
         found.sort(key=lambda t: (t[0], t[1]))
+        if runs:
+            found = self._split_runs(found)
         out: list[Item] = []
         steps = self._steps
         for _, _, item in found:
@@ -610,6 +729,8 @@ class LogParser:
                     self._step_record(item, out)
                 else:
                     self._emit_record(item, out)
+            elif isinstance(item, _Run):
+                self._emit_run(item, out)
             elif isinstance(item, _Marker):
                 steps.on_marker(item.kind, item.n)
                 if self._waiting:
@@ -622,6 +743,104 @@ class LogParser:
         if self._waiting and not steps.awaiting:
             self._release(out, with_steps=True)
         return out
+
+    @staticmethod
+    def _split_runs(found: list[tuple[int, int, Item]]) -> list[tuple[int, int, Item]]:
+        """Runs with another item inside their bytes (cannot happen with a validated run;
+        a safety net) become their records again."""
+        bad = [
+            i
+            for i, (_, _, it) in enumerate(found)
+            if isinstance(it, _Run) and i + 1 < len(found) and found[i + 1][0] < it.end
+        ]
+        if not bad:
+            return found
+        for i in bad:
+            _, order, run = found[i]
+            found[i] = None  # type: ignore[call-overload]
+            for j in range(len(run)):  # type: ignore[arg-type]
+                rec = run.record(j)  # type: ignore[union-attr]
+                found.append((rec.offset, order, rec))
+        found = [t for t in found if t is not None]
+        found.sort(key=lambda t: (t[0], t[1]))
+        return found
+
+    def _dispatch(self, rec: Record, out: list[Item]) -> None:
+        """One record of a run through the record path (as the merge loop does)."""
+        if self._steps.enabled:
+            self._step_record(rec, out)
+        else:
+            self._emit_record(rec, out)
+
+    def _emit_run(self, run: _Run, out: list[Item]) -> None:
+        """A run of plain train records (rank ``None``, no step of their own): its first
+        record through the record path, the others as one `Batch` when the record path
+        would make no per-record decision for them (else through the record path too)."""
+        n = len(run)
+        self._dispatch(run.record(0), out)
+        m = n - 1
+        steps = self._steps
+        queue = steps._steps
+        plan = run.plan
+        ei = plan.epoch_idx
+        epochs = run.vals[1:, ei] if ei >= 0 else None
+        ok = not (self._echo_mode or self._pending is not None or self._waiting)
+        k = 0
+        st: np.ndarray = np.empty(0, dtype=np.int64)
+        spe = steps._spe
+        if ok and steps.enabled:
+            k = min(m, len(queue))
+            if k < m and steps.awaiting:
+                ok = False  # records would be held for their redraw
+            elif k:
+                st = np.fromiter(islice(queue, k), dtype=np.int64, count=k)
+                if epochs is not None:
+                    # StepTracker.check for each pairing, vectorised (a disagreement
+                    # disables the tracker: the record path handles that run).
+                    ep = epochs[:k]
+                    fst = st.astype(np.float64)
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        qual = ~(ep < 0.05) & (st > 0)
+                        ratio = fst / ep
+                        if spe is None and qual.any():
+                            spe = float(ratio[int(np.argmax(qual))])
+                        if spe is not None and (qual & (np.abs(ratio - spe) > EPOCH_TOLERANCE * spe)).any():
+                            ok = False
+        if ok:
+            # Rewind detection (`_accept`), vectorised: steps of the stepped prefix must
+            # not go back; epochs of the rest must not go back either.
+            last_step = self._last_step.get(None)
+            if k:
+                if (last_step is not None and st[0] < last_step) or (k > 1 and bool((st[1:] < st[:-1]).any())):
+                    ok = False
+            if ok and epochs is not None and k < m:
+                prev0 = float(epochs[k - 1]) if k else self._last_epoch.get(None)
+                cur = epochs[k:]
+                back = cur[1:] < cur[:-1]
+                if back.any() or (prev0 is not None and cur[0] < prev0):
+                    ok = False
+        if not ok:
+            for i in range(1, n):
+                self._dispatch(run.record(i), out)
+            return
+        if k:
+            for _ in range(k):
+                queue.popleft()
+            steps._spe = spe
+            self._last_step[None] = int(st[-1])
+        if epochs is not None:
+            self._last_epoch[None] = float(epochs[-1])
+        batch = Batch(
+            plan.kind,  # type: ignore[arg-type]
+            plan.names,
+            run.vals[1:, plan.idx],
+            epochs,
+            st,
+            run.offsets[1:],
+        )
+        last = batch.record(m - 1)
+        self._prev = last
+        out.append(batch)  # type: ignore[arg-type]
 
     def _step_record(self, rec: Record, out: list[Item]) -> None:
         """Give a console record its step from the tqdm log events (see core/steps.py),
@@ -694,9 +913,11 @@ class LogParser:
                 tb = [f for f in found if f[2].kind == "traceback"]  # type: ignore[union-attr]
                 if tb and base + m.start() < tb[0][0]:
                     continue
+                self._in_traceback = False
+                if any(f[0] == base + m.start() for f in found):
+                    break  # the closing line is already an event (an OOM line): say it once
                 found.append((base + m.start(), order, Event("error", clean_line(m.group(1)), base + m.start())))
                 order += 1
-                self._in_traceback = False
                 break
         return found
 

@@ -7,7 +7,7 @@ they are small, typed and free of any parsing detail.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
 RecordKind = Literal["train", "eval", "summary"]
 """``train``: a logging-step record (``loss``, ``grad_norm``, ``learning_rate``, ...);
@@ -154,3 +154,55 @@ class Rewind:
 
 Item = Union[Record, Progress, RunInfo, Event, Rewind]
 """What ``LogParser.feed`` returns, in file order."""
+
+
+class Batch:
+    """Consecutive train records of one key sequence, as columns (the catch-up path).
+
+    Produced only by ``LogParser.feed_columnar`` for runs of flat numeric dicts of the
+    main writer (rank ``None``) that need no per-record decision (no rewind, no echo, no
+    held step); stands for exactly the `Record` items `records` returns, in order.
+
+    Attributes:
+        kind: always ``"train"``.
+        names: metric names (record ``metrics`` keys, in order).
+        values: ``(n, len(names)) float64`` metric values.
+        epoch: ``(n,) float64`` epochs, or ``None`` when the records have no epoch.
+        steps: ``(k,) int64`` steps of the first ``k <= n`` records (the others have none).
+        offsets: ``(n,) int64`` byte offset of each record.
+        arrival: wall-clock seconds when read (set by the monitor).
+    """
+
+    __slots__ = ("kind", "names", "values", "epoch", "steps", "offsets", "arrival")
+
+    def __init__(self, kind: RecordKind, names: list[str], values: Any, epoch: Any, steps: Any,
+                 offsets: Any, arrival: float = 0.0) -> None:
+        self.kind = kind
+        self.names = names
+        self.values = values
+        self.epoch = epoch
+        self.steps = steps
+        self.offsets = offsets
+        self.arrival = arrival
+
+    def __len__(self) -> int:
+        return int(self.offsets.shape[0])
+
+    def record(self, i: int) -> Record:
+        """Row ``i`` as a `Record` (Python floats and ints, like the record path's)."""
+        step = int(self.steps[i]) if i < self.steps.shape[0] else None
+        epoch = float(self.epoch[i]) if self.epoch is not None else None
+        row = self.values[i].tolist()
+        return Record(self.kind, dict(zip(self.names, row)), step, epoch, int(self.offsets[i]), None, {}, self.arrival)
+
+    def records(self) -> list[Record]:
+        """All rows as `Record` items, in order."""
+        n = len(self)
+        k = self.steps.shape[0]
+        steps = self.steps.tolist() + [None] * (n - k)
+        epochs = self.epoch.tolist() if self.epoch is not None else [None] * n
+        names, kind, arrival = self.names, self.kind, self.arrival
+        return [
+            Record(kind, dict(zip(names, row)), st, ep, off, None, {}, arrival)
+            for row, st, ep, off in zip(self.values.tolist(), steps, epochs, self.offsets.tolist())
+        ]

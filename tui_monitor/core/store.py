@@ -33,7 +33,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from tui_monitor.core.records import Record, Rewind
+from tui_monitor.core.records import Batch, Record, Rewind
 
 __all__ = ["MetricStore", "SeriesSnapshot", "StoreSnapshot", "series_name"]
 
@@ -380,6 +380,75 @@ class MetricStore:
             if len(pend) >= 4 * _FLUSH:
                 s.flush()
 
+    def add_items(self, items: Iterable[object]) -> None:
+        """Store records and batches and apply rewinds, in order, under one lock acquisition
+        (other items are ignored); ``version`` grows once if anything was stored or rewound."""
+        with self.lock:
+            n = 0
+            for it in items:
+                if isinstance(it, Record):
+                    self._add(it)
+                elif isinstance(it, Batch):
+                    self._add_batch(it)
+                elif isinstance(it, Rewind):
+                    self._rewind(it.epoch, it.step, it.rank)
+                    self._rewinds += 1
+                else:
+                    continue
+                n += 1
+            if n:
+                self.version += 1
+
+    def add_batch(self, batch: Batch) -> None:
+        """Store a `Batch` (the same points as adding its records one by one)."""
+        with self.lock:
+            self._add_batch(batch)
+            self.version += 1
+
+    def _add_batch(self, b: Batch) -> None:
+        n = len(b)
+        if n == 0:
+            return
+        kind = b.kind  # train or eval of the main writer (rank None)
+        ordinal = self._counts.get(kind, 0)
+        self._counts[kind] = ordinal + n
+        last_off = int(b.offsets[-1])
+        if last_off > self._last_offset:
+            self._last_offset = last_off
+        t = b.arrival
+        if t:
+            self._last_arrival = t
+        k = b.steps.shape[0]
+        x = np.arange(ordinal, ordinal + n, dtype=np.float64)
+        if k:
+            x[:k] = b.steps
+        ep = b.epoch if b.epoch is not None else np.full(n, _NAN)
+        self._arrivals.extend([t] * min(n, _ARRIVALS))
+        if k and kind == "train":
+            self._last_step = int(b.steps[-1])
+        if b.epoch is not None:
+            self._last_epoch = float(b.epoch[-1])
+        series = self._series
+        block = np.empty((n, 4), dtype=np.float64)
+        block[:, _X] = x
+        block[:, _E] = ep
+        block[:, _T] = t
+        for j, name in enumerate(b.names):
+            s = series.get(name)
+            if s is None:
+                if len(series) >= self.max_metrics:
+                    self._dropped += n
+                    continue
+                s = _Series(name, name, None, kind, self.capacity, self.history)
+                series[name] = s
+            if k < n:
+                s.x_is_step = False
+            s.flush()
+            block[:, _Y] = b.values[:, j]
+            s._push_hist(block)
+            s._push_ring(block)
+            s.ver += 1
+
     def rewind(self, epoch: float | None, step: int | None, rank: str | None = None) -> None:
         """Drop ``rank``'s train/eval points at or after ``step`` (else ``epoch``).
 
@@ -417,10 +486,12 @@ class MetricStore:
         if main and step is not None and self._last_step is not None and self._last_step >= step:
             self._last_step = None
 
-    def apply(self, item: Record | Rewind) -> None:
-        """Store a ``Record`` or apply a ``Rewind`` (other parser items are ignored)."""
+    def apply(self, item: Record | Rewind | Batch) -> None:
+        """Store a ``Record`` or a ``Batch``, or apply a ``Rewind`` (other parser items are ignored)."""
         if isinstance(item, Record):
             self.add(item)
+        elif isinstance(item, Batch):
+            self.add_batch(item)
         elif isinstance(item, Rewind):
             self.rewind(item.epoch, item.step, item.rank)
 

@@ -13,7 +13,9 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from tui_monitor.core.records import Event, Item, Progress, Record, Rewind, RunInfo
+import numpy as np
+
+from tui_monitor.core.records import Batch, Event, Item, Progress, Record, Rewind, RunInfo
 
 MAIN_RANKS = (None, "0")
 """Records from these writers form the main series; other ranks get ``@rank<N>`` keys."""
@@ -102,12 +104,17 @@ class RunTally:
     dropped_metrics: int = 0
     last_record_offset: int = -1
     progress_total_from_bar: int | None = None
-    _recent: deque[Record] = field(default_factory=lambda: deque(maxlen=REWIND_WINDOW))
+    # The last REWIND_WINDOW non-summary records, oldest first: `Record` items, or
+    # ``(batch, lo)`` for rows ``lo:`` of a `Batch` (kept as columns until a rewind).
+    _recent: deque[Record | tuple[Batch, int]] = field(default_factory=deque)
+    _recent_n: int = 0
 
-    def add(self, item: Item) -> None:
-        """Account one parser item."""
+    def add(self, item: Item | Batch) -> None:
+        """Account one parser item (a `Batch` counts as its records)."""
         if isinstance(item, Record):
             self._add_record(item)
+        elif isinstance(item, Batch):
+            self._add_batch(item)
         elif isinstance(item, Progress):
             self.global_step = item.step
             if item.total:
@@ -130,7 +137,7 @@ class RunTally:
         elif isinstance(item, Rewind):
             self._rewind(item)
 
-    def add_many(self, items: list[Item]) -> None:
+    def add_many(self, items: list[Item | Batch]) -> None:
         """Account items in order."""
         for it in items:
             self.add(it)
@@ -169,6 +176,82 @@ class RunTally:
                 st.nonfinite += 1
         if rec.kind != "summary":
             self._recent.append(rec)
+            self._recent_n += 1
+            if self._recent_n > REWIND_WINDOW:
+                self._trim_recent()
+
+    def _trim_recent(self) -> None:
+        recent = self._recent
+        while self._recent_n > REWIND_WINDOW:
+            head = recent[0]
+            excess = self._recent_n - REWIND_WINDOW
+            if isinstance(head, Record):
+                recent.popleft()
+                self._recent_n -= 1
+                continue
+            batch, lo = head
+            left = len(batch) - lo
+            if left <= excess:
+                recent.popleft()
+                self._recent_n -= left
+            else:
+                recent[0] = (batch, lo + excess)
+                self._recent_n -= excess
+
+    def _recent_records(self) -> list[Record]:
+        out: list[Record] = []
+        for entry in self._recent:
+            if isinstance(entry, Record):
+                out.append(entry)
+            else:
+                out.extend(entry[0].records()[entry[1] :])
+        return out
+
+    def _add_batch(self, b: Batch) -> None:
+        """`_add_record` for each row of ``b`` (train records of the main writer), vectorised."""
+        n = len(b)
+        if n == 0:
+            return
+        self.records[b.kind] += n
+        self.last_record_offset = int(b.offsets[-1])
+        if b.epoch is not None:
+            self.epoch = float(b.epoch[-1])
+        k = b.steps.shape[0]
+        if k:
+            self.global_step = int(b.steps[-1])  # train: every stated step is taken
+        last_step = int(b.steps[-1]) if k == n else None
+        metrics = self.metrics
+        values = b.values
+        finite_all = np.isfinite(values)
+        for j, key in enumerate(b.names):
+            st = metrics.get(key)
+            if st is None:
+                if len(metrics) >= MAX_SERIES:
+                    self.dropped_metrics += n
+                    continue
+                st = metrics[key] = MetricStats()
+            col = values[:, j]
+            st.count += n
+            if st.first is None:
+                st.first = float(col[0])
+            st.last = float(col[-1])
+            st.last_step = last_step
+            fin = finite_all[:, j]
+            nf = int(fin.sum())
+            st.nonfinite += n - nf
+            if nf:
+                fv = col if nf == n else col[fin]
+                # first occurrence of the extreme (the record path keeps the first of equal values: 0.0 vs -0.0)
+                lo = float(fv[int(np.argmin(fv))])
+                hi = float(fv[int(np.argmax(fv))])
+                if st.min is None or lo < st.min:
+                    st.min = lo
+                if st.max is None or hi > st.max:
+                    st.max = hi
+        self._recent.append((b, 0))
+        self._recent_n += n
+        if self._recent_n > REWIND_WINDOW:
+            self._trim_recent()
 
     def _rewind(self, rw: Rewind) -> None:
         """Drop the superseded records of ``rw.rank`` (those at or after the rewind point)."""
@@ -176,7 +259,7 @@ class RunTally:
         main = rw.rank in MAIN_RANKS
         kept: list[Record] = []
         dropped: list[Record] = []
-        for rec in reversed(self._recent):
+        for rec in reversed(self._recent_records()):
             same = (rec.rank in MAIN_RANKS) if main else rec.rank == rw.rank
             if same and _at_or_after(rec, rw):
                 dropped.append(rec)
@@ -184,7 +267,8 @@ class RunTally:
                 kept.append(rec)
         if not dropped:
             return
-        self._recent = deque(reversed(kept), maxlen=REWIND_WINDOW)
+        self._recent = deque(reversed(kept))
+        self._recent_n = len(kept)
         for rec in dropped:
             self.records[rec.kind] -= 1
             for k, v in rec.metrics.items():
@@ -202,6 +286,7 @@ class RunTally:
             st.last = None
             st.last_step = None
         for rec in self._recent:
+            assert isinstance(rec, Record)
             for k, v in rec.metrics.items():
                 key = series_key(k, rec.rank)
                 if key in touched:

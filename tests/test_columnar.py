@@ -1,0 +1,240 @@
+"""The columnar catch-up path (``LogParser.feed_columnar`` -> `Batch` -> tally/store) is
+strictly equivalent to the record path: same tally (every field, bit for bit), same store
+snapshot (every array), same verdict, same items for ``on_items``, same parser state —
+on every fixture, on generated logs of both formats, and on hand-made edge cases, for
+several chunk sizes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import random
+import struct
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tui_monitor.core import monitor as monitor_mod
+from tui_monitor.core import parser as parser_mod
+from tui_monitor.core.analysis import analyse
+from tui_monitor.core.monitor import Pipeline
+from tui_monitor.core.records import Batch, Record
+
+ROOT = Path(__file__).resolve().parent.parent
+FIX = Path(__file__).parent / "fixtures"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import gen_logs  # noqa: E402
+
+FIXTURES = sorted(p for p in FIX.rglob("*") if p.suffix in (".log", ".jsonl", ".json") and p.name != "labels.json"
+                  and not p.name.endswith((".expect.json", ".truth.json")))
+
+
+def _gen(kind: str, size: int, seed: int = 0, unbuffered: bool = False, **kw: int) -> bytes:
+    out = io.BytesIO()
+    gen_logs.generate(out, kind, size=size, seed=seed, unbuffered=unbuffered, **kw)
+    return out.getvalue()
+
+
+def _f(v: object) -> object:
+    """A float by its bits (nan sign and -0.0 included); other values as they are."""
+    if isinstance(v, float):
+        return ("f", struct.pack("<d", v).hex())
+    assert not isinstance(v, np.generic), f"numpy scalar leaked: {v!r}"
+    return v
+
+
+def _arr(a: np.ndarray) -> tuple[str, tuple[int, ...], bytes]:
+    return (str(a.dtype), a.shape, np.ascontiguousarray(a).tobytes())
+
+
+def _norm(rec: Record | None) -> str:
+    return repr(rec if rec is None else replace(rec, arrival=0.0))
+
+
+def _state(pipe: Pipeline) -> dict[str, object]:
+    t = pipe.tally
+    snap = pipe.store.snapshot()
+    series = {
+        name: (s.name, s.metric, s.rank, s.kind, _arr(s.x), _arr(s.y), _arr(s.epoch), _arr(s.t), s.x_is_step,
+               s.count, _arr(s.hist_x), _arr(s.hist_y), s.hist_stride)
+        for name, s in snap.series.items()
+    }
+    metrics = {
+        k: tuple(_f(getattr(st, f)) for f in ("count", "first", "last", "min", "max", "nonfinite", "last_step"))
+        for k, st in t.metrics.items()
+    }
+    recent = [(r.kind, {k: _f(v) for k, v in r.metrics.items()}, r.step, _f(r.epoch), r.offset, r.rank)
+              for r in t._recent_records()]
+    p = pipe.parser
+    health = analyse(snap, pipe.progress, tuple(t.events), None)
+    return {
+        "records": dict(t.records),
+        "metrics": metrics,
+        "metric_order": list(t.metrics),
+        "tally": tuple(_f(getattr(t, f)) for f in ("global_step", "total_steps", "epoch", "rate", "elapsed_s", "rewinds",
+                                                  "dropped_metrics", "last_record_offset", "progress_total_from_bar")),
+        "run_info": dict(t.run_info),
+        "events": list(t.events),
+        "recent": recent,
+        "series": series,
+        "series_order": list(snap.series),
+        "store": (dict(snap.summaries), snap.summary_offset, dict(snap.record_counts), snap.last_record_offset,
+                  snap.last_arrival, _arr(snap.arrivals), snap.last_step, _f(snap.last_epoch), snap.dropped_metrics,
+                  snap.rewinds),
+        "health": repr(replace(health, version=0)),  # the store's change counter depends on chunking
+        "progress": repr(pipe.progress),
+        "parser": (p.format, p.skipped, p.offset, {k: _f(v) for k, v in p._last_epoch.items()}, dict(p._last_step),
+                   _f(p._steps._spe), p._steps.enabled, list(p._steps._steps), p._echo_mode,
+                   # (arrival is stamped by the monitor on the item it got; not parser state)
+                   _norm(p._prev), _norm(p._pending), len(p._waiting)),
+    }
+
+
+def _run(data: bytes, chunk: int, *, columnar: bool, monkeypatch: pytest.MonkeyPatch,
+         min_run: int = parser_mod.MIN_RUN) -> tuple[dict[str, object], list[str], int]:
+    monkeypatch.setattr(monitor_mod.time, "time", lambda: 1_700_000_000.0)
+    monkeypatch.setattr(parser_mod, "MIN_RUN", min_run)
+    if columnar:
+        monkeypatch.setattr(monitor_mod, "COLUMNAR_MIN", 0)
+        monkeypatch.setattr(parser_mod, "COLUMNAR_MIN", 0)
+    else:
+        monkeypatch.setattr(monitor_mod, "COLUMNAR_MIN", 1 << 62)
+    printed: list[str] = []
+    batches = [0]
+
+    def on_items(items: list[object]) -> None:
+        for it in items:
+            assert not isinstance(it, Batch)
+            printed.append(repr(it))
+
+    pipe = Pipeline(on_items=on_items)
+    for i in range(0, len(data), chunk):
+        got = pipe.feed(data[i : i + chunk])
+        batches[0] += sum(isinstance(it, Batch) for it in got)
+    pipe.finish()
+    return _state(pipe), printed, batches[0]
+
+
+def _check(data: bytes, monkeypatch: pytest.MonkeyPatch, chunks: tuple[int, ...], *, min_run: int = 2,
+           expect_batches: bool = False) -> None:
+    for chunk in chunks:
+        # The reference: the record path fed the same chunks (progress items are coalesced per feed).
+        ref, ref_printed, nb = _run(data, chunk, columnar=False, monkeypatch=monkeypatch)
+        assert nb == 0
+        got, printed, nb = _run(data, chunk, columnar=True, monkeypatch=monkeypatch, min_run=min_run)
+        for key in ref:
+            assert got[key] == ref[key], f"{key} differs (chunk {chunk})"
+        assert printed == ref_printed, f"on_items differ (chunk {chunk})"
+        if expect_batches and chunk >= 1 << 16:
+            assert nb > 0, "the columnar path was not taken"
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+def test_fixtures_same_as_record_path(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = path.read_bytes()
+    _check(data, monkeypatch, (1 << 30, 4096 + 3, 517))
+
+
+GEN_CASES = [
+    ("dense4", 400_000, 0, False),
+    ("dense5", 400_000, 1, False),
+    ("tqdm5", 600_000, 2, False),
+    ("tqdm4", 600_000, 3, False),
+    ("tqdm5", 300_000, 4, True),
+    ("tqdm4", 300_000, 5, True),
+]
+
+
+@pytest.mark.parametrize(("kind", "size", "seed", "unbuffered"), GEN_CASES)
+def test_generated_logs_same_as_record_path(kind: str, size: int, seed: int, unbuffered: bool,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _gen(kind, size, seed, unbuffered, eval_steps=200)
+    _check(data, monkeypatch, (1 << 30, 300_000, 65_536 + 7, 9_999), expect_batches=not unbuffered)
+
+
+@pytest.mark.parametrize("kind", ["dense4", "dense5", "tqdm5", "tqdm4"])
+def test_resumed_runs_same_as_record_path(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A run, then the same run resumed from an earlier point appended to the same file
+    # (epochs and steps go back: Rewind), then a third start from scratch.
+    a = _gen(kind, 250_000, 7, eval_steps=200)
+    cut = a.find(b"{'", len(a) // 2)
+    data = a + a[cut:] + a[: len(a) // 3] + b"\n"
+    _check(data, monkeypatch, (1 << 30, 100_000 + 1, 7_777), expect_batches=True)
+
+
+def _lines(recs: list[dict[str, object]], fmt: str = "4") -> bytes:
+    out = []
+    for d in recs:
+        if fmt == "5":
+            out.append("{" + ", ".join(f"'{k}': '{v}'" for k, v in d.items()) + "}")
+        else:
+            out.append(repr(d))
+    return ("\n".join(out) + "\n").encode()
+
+
+def test_edge_values_and_interruptions(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(3)
+    specials = [math.nan, math.inf, -math.inf, 0.0, -0.0, 1e-05, 5e-324, 1.7976931348623157e308, 3, -7, 10**20]
+    recs: list[dict[str, object]] = []
+    epoch = 0.0
+    for i in range(3000):
+        epoch += 0.01
+        v = rng.choice(specials) if rng.random() < 0.2 else rng.gauss(2, 1)
+        recs.append({"loss": v, "grad_norm": rng.choice(specials), "learning_rate": 1e-4, "epoch": round(epoch, 2)})
+        if i % 500 == 250:
+            epoch -= 1.0  # a rewind inside a run
+    parts = [_lines(recs[:800]), b"Traceback (most recent call last):\n", _lines(recs[800:1000], "5"),
+             b"[rank1]: " + _lines(recs[1000:1003]), _lines(recs[1003:1500]),
+             b"{'eval_loss': 2.0, 'epoch': 3.0}\n", _lines(recs[1500:1700]),
+             b"{'loss': {'a': 1}, 'epoch': 2}\n", b"  Total optimization steps = 1,000\n", _lines(recs[1700:2000]),
+             b"{'loss': 1.0, 'step': 5, 'epoch': 9.0}\n", _lines(recs[2000:2500]),
+             b"{'loss': 'NaN', 'grad_norm': 'inf', 'learning_rate': '-Infinity', 'epoch': '5.0'}\n" * 9,
+             b"{'loss': nan, 'grad_norm': -inf, 'learning_rate': +1.5e3, 'epoch': 5.0}\n" * 9,
+             b"{'loss': 1., 'grad_norm': .5, 'learning_rate': -0, 'epoch': 5.5}\n" * 9,
+             _lines(recs[2500:])]
+    data = b"".join(parts)
+    _check(data, monkeypatch, (1 << 30, 20_000 + 1, 4_099), expect_batches=True)
+
+
+def test_echo_and_ranks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each record printed bare and again by a rank-labelled handler (echo mode), then plain runs.
+    recs = [{"loss": 1.0 + i / 100, "learning_rate": 1e-3, "epoch": i / 50} for i in range(400)]
+    echo = b"".join(_lines([d]) + b"[Rank:0] " + _lines([d]) for d in recs[50:150])
+    data = _lines(recs[:50]) + echo + _lines(recs[150:]) + b"0: " + _lines(recs[-1:])
+    _check(data, monkeypatch, (1 << 30, 3_001, 1_000), expect_batches=True)
+
+
+def test_steps_from_bars_with_disagreement(monkeypatch: pytest.MonkeyPatch) -> None:
+    # tqdm log events (clear, dicts, redraw) whose counts disagree with the epochs halfway
+    # (a script calling tqdm.write): the tracker disables itself at the same record.
+    total = 10_000
+    out = [f"  Total optimization steps = {total:,}\n"]
+    step = 0
+    for burst in range(60):
+        for _ in range(20):
+            step += 10
+            jump = 500 if burst == 30 else 0
+            out.append(" " * 40 + "\r" + f"\r  1%|          | {step + jump}/{total} [00:01<00:10,  5.60it/s]")
+        out.append("\n")
+        for j in range(20):
+            s = step - 190 + 10 * j
+            out.append(repr({"loss": 1.0, "learning_rate": 1e-3, "epoch": s / 1000}) + "\n")
+    data = "".join(out).encode()
+    _check(data, monkeypatch, (1 << 30, 12_345, 2_000), expect_batches=True)
+
+
+def test_batch_records_match_record_path() -> None:
+    # LogParser.feed_columnar's batches expand to exactly LogParser.feed's records.
+    data = _gen("tqdm4", 500_000, 11)
+    a, b = parser_mod.LogParser(), parser_mod.LogParser()
+    ref = a.feed(data) + a.flush()
+    got: list[object] = []
+    for it in b.feed_columnar(data) + b.flush():
+        got.extend(it.records() if isinstance(it, Batch) else [it])
+    assert any(isinstance(it, Batch) for it in parser_mod.LogParser().feed_columnar(data))
+    assert [repr(x) for x in got] == [repr(x) for x in ref]
+    assert all(type(r.metrics[k]) is float for r in got if isinstance(r, Record) for k in r.metrics)
