@@ -17,7 +17,7 @@ from hardening_gen import GenLog, check_records, chunked, console_logs, jsonl_lo
 from tui_monitor.core.parser import LogParser
 from tui_monitor.core.records import Progress, Record
 
-CI = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+CI = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 cuts = st.lists(st.integers(min_value=0, max_value=1 << 16), max_size=12)
 
 
