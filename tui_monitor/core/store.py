@@ -148,7 +148,7 @@ class _Series:
     """One metric: a ring of the last ``capacity`` points plus a decimated history."""
 
     __slots__ = (
-        "name", "metric", "rank", "kind", "cap", "buf", "start", "end", "pending",
+        "name", "metric", "rank", "kind", "cap", "buf", "start", "end", "pending", "blocks", "block_rows",
         "x_is_step", "count", "hist", "hist_n", "hist_cap", "stride", "ver",
     )
 
@@ -165,6 +165,8 @@ class _Series:
         self.start = 0
         self.end = 0
         self.pending: list[float] = []  # flat x, y, epoch, t of points not yet in the ring
+        self.blocks: list[np.ndarray] = []  # (m, 4) blocks of a catch-up, before `pending`
+        self.block_rows = 0
         self.x_is_step = True
         self.count = 0
         self.hist_cap = history
@@ -175,10 +177,18 @@ class _Series:
 
     # -- writing ------------------------------------------------------------------------------
     def flush(self) -> None:
-        if not self.pending:
+        if self.blocks:
+            if self.pending:
+                self.blocks.append(np.array(self.pending, dtype=np.float64).reshape(-1, 4))
+                self.pending.clear()
+            block = self.blocks[0] if len(self.blocks) == 1 else np.concatenate(self.blocks)
+            self.blocks = []
+            self.block_rows = 0
+        elif not self.pending:
             return
-        block = np.array(self.pending, dtype=np.float64).reshape(-1, 4)  # flat list: C-speed conversion
-        self.pending.clear()
+        else:
+            block = np.array(self.pending, dtype=np.float64).reshape(-1, 4)  # flat list: C-speed conversion
+            self.pending.clear()
         self._push_hist(block)
         self._push_ring(block)
         self.ver += 1
@@ -443,11 +453,16 @@ class MetricStore:
                 series[name] = s
             if k < n:
                 s.x_is_step = False
-            s.flush()
-            block[:, _Y] = b.values[:, j]
-            s._push_hist(block)
-            s._push_ring(block)
-            s.ver += 1
+            # Blocks are queued (pushing ~50-row blocks one by one cost more than the points).
+            if s.pending:
+                s.blocks.append(np.array(s.pending, dtype=np.float64).reshape(-1, 4))
+                s.pending.clear()
+            blk = block.copy()
+            blk[:, _Y] = b.values[:, j]
+            s.blocks.append(blk)
+            s.block_rows += n
+            if s.block_rows >= 8 * _FLUSH:
+                s.flush()
 
     def rewind(self, epoch: float | None, step: int | None, rank: str | None = None) -> None:
         """Drop ``rank``'s train/eval points at or after ``step`` (else ``epoch``).
