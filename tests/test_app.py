@@ -151,7 +151,7 @@ async def test_keys_change_smoothing_scale_window_and_pause() -> None:
         assert "smoothed 0.9" in screen_text(app)
         await pilot.press("s", "s")
         await pilot.pause()
-        assert "smoothing off" in screen_text(app)
+        assert "raw only" in screen_text(app)
         await pilot.press("l", "w")
         await pilot.pause()
         text = screen_text(app)
@@ -161,7 +161,7 @@ async def test_keys_change_smoothing_scale_window_and_pause() -> None:
         assert "paused" in screen_text(app).splitlines()[0]
         await pilot.press("question_mark")
         await pilot.pause()
-        assert "whole/recent" in screen_text(app)
+        assert "whole run / recent" in screen_text(app)
 
 
 async def test_other_metrics_get_rows_and_the_focus_moves() -> None:

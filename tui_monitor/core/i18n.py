@@ -57,6 +57,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "new": ("new", "новая"),
     "spike": ("spike", "спайк"),
     "nan": ("NaN", "NaN"),
+    "few_points": ("few points", "мало точек"),
     # LR schedules (names as transformers spells them)
     "linear": ("linear", "линейный"),
     "cosine": ("cosine", "косинусный"),
@@ -77,6 +78,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "max": ("max", "макс"),
     "best": ("best", "лучший"),
     "at": ("at", "на"),
+    "at_step": ("at step {n}", "на шаге {n}"),
+    "at_record": ("at #{n}", "в записи №{n}"),
     "peak": ("peak", "пик"),
     "median": ("median", "медиана"),
     "last": ("last", "посл."),
@@ -97,14 +100,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "no_metrics": ("waiting for the first metric record…", "жду первую запись метрик…"),
     "nonfinite": ("non-finite", "не числа"),
     "too_small": (
-        "Terminal too small: {w}×{h}. trainmon needs at least {mw}×{mh}.\nEnlarge the window, or press q to quit.",
-        "Терминал слишком мал: {w}×{h}. Нужно хотя бы {mw}×{mh}.\nУвеличьте окно или нажмите q для выхода.",
+        "Terminal too small: {w}×{h}.\ntrainmon needs at least {mw}×{mh}.\nEnlarge the window, or press q to quit.",
+        "Терминал слишком мал: {w}×{h}.\nНужно хотя бы {mw}×{mh}.\nУвеличьте окно или нажмите q для выхода.",
     ),
     "help_title": ("trainmon — keys", "trainmon — клавиши"),
     "smoothing_off": ("smoothing off", "без сглаживания"),
     "it_s": ("it/s", "ит/с"),
     "read": ("read", "прочитано"),
     "in_pass": ("{pct}% into pass {n}", "{pct}% прохода №{n}"),
+    "pass_done": ("pass {n} done", "проход №{n} завершён"),
+    "of_steps": ("of steps", "шагов"),
+    "of_epochs": ("of epochs", "эпох"),
+    "raw_only": ("raw only", "только сырые"),
+    "more": ("+{n} more", "ещё {n}"),
 }
 """Labels by key: ``(english, russian)``."""
 
@@ -119,6 +127,9 @@ KEYS: dict[str, tuple[str, str]] = {
     "pause": ("pause", "пауза"),
     "next_metric": ("next metric", "следующая метрика"),
     "prev_metric": ("previous metric", "предыдущая метрика"),
+    "tab": ("file tab", "вкладка"),
+    "tab_n": ("tab N", "вкладка N"),
+    "tabs": ("tabs", "вкладки"),
 }
 """Key descriptions for the footer and the help screen: ``(english, russian)``."""
 
@@ -139,9 +150,63 @@ def label(key: str, lang: str = "en") -> str:
     return pair[1] if lang == "ru" else pair[0]
 
 
-def key_text(key: str, lang: str = "en") -> str:
-    """Return the description of an app key binding in ``lang``."""
-    pair = KEYS.get(key)
+HELP_TEXTS: dict[str, tuple[str, str]] = {
+    "quit": ("quit (ctrl+c quits too, with exit status 130)", "выход (ctrl+c тоже, с кодом выхода 130)"),
+    "help": ("this help", "эта справка"),
+    "tab": ("previous / next file (tab)", "предыдущий / следующий файл (вкладка)"),
+    "tab_n": ("go to file N (tab N)", "файл номер N (вкладка N)"),
+    "metric": ("previous / next metric: the chart follows", "предыдущая / следующая метрика: график за ней"),
+    "glossary": ("explain the focused metric in plain words", "объяснить выбранную метрику простыми словами"),
+    "log": ("chart y-axis: linear / log", "ось Y графика: линейная / логарифмическая"),
+    "smooth": ("chart smoothing: 0.6 → 0.9 → 0.99 → off (raw only)", "сглаживание графика: 0.6 → 0.9 → 0.99 → выкл"),
+    "window": ("chart: whole run / recent points", "график: весь запуск / последние точки"),
+    "pause": ("pause the display (reading the log goes on)", "пауза экрана (чтение лога продолжается)"),
+}
+"""What each key does, for the help screen (``?``): ``(english, russian)``."""
+
+
+def help_text(key: str, lang: str = "en") -> str:
+    """Return the help screen's description of a key in ``lang``."""
+    pair = HELP_TEXTS.get(key) or KEYS.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "ru" else pair[0]
+
+
+SHORT_KEYS: dict[str, tuple[str, str]] = {
+    "glossary": ("gloss.", "глосс."),
+    "smooth": ("smooth", "сглаж."),
+    "window": ("window", "окно"),
+    "log": ("log-y", "лог"),
+    "metric": ("metric", "метр."),
+    "help": ("help", "справка"),
+    "tabs": ("tabs", "вкл."),
+}
+"""Shorter key descriptions the footer falls back to when the full ones do not fit."""
+
+
+VERDICT_WORDS: dict[str, tuple[str, str]] = {
+    "healthy": ("HEALTHY", "НОРМА"),
+    "warning": ("WARNING", "ВНИМАНИЕ"),
+    "critical": ("CRITICAL", "КРИТИЧНО"),
+    "unknown": ("NO DATA", "НЕТ ДАННЫХ"),
+}
+"""The verdict as one word in capitals, the same on every screen and in ``trainmon report``."""
+
+
+def verdict_word(verdict: str, lang: str = "en") -> str:
+    """Return the verdict (``healthy``/``warning``/``critical``/``unknown``) as its capital word."""
+    pair = VERDICT_WORDS.get(verdict)
+    if pair is None:
+        return verdict.upper()
+    return pair[1] if lang == "ru" else pair[0]
+
+
+def key_text(key: str, lang: str = "en", *, short: bool = False) -> str:
+    """Return the description of an app key binding in ``lang`` (``short``: the footer's
+    fallback when the full words do not fit)."""
+    pair = SHORT_KEYS.get(key) if short else None
+    pair = pair or KEYS.get(key)
     if pair is None:
         return key
     return pair[1] if lang == "ru" else pair[0]

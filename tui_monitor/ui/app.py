@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,8 +22,9 @@ from textual.content import Content
 from textual.events import Resize
 from textual.widgets import Static, TabbedContent, TabPane
 
-from tui_monitor.core.i18n import label
+from tui_monitor.core.i18n import label, verdict_word
 from tui_monitor.ui.run_view import RunView
+from tui_monitor.ui.view import inert
 from tui_monitor.ui.widgets.help_screen import HelpScreen
 from tui_monitor.ui.widgets.key_bar import KeyBar
 
@@ -29,6 +32,21 @@ MIN_WIDTH = 60
 """Below this many columns the app shows the "too small" notice."""
 MIN_HEIGHT = 16
 """Below this many lines the app shows the "too small" notice."""
+INLINE_HEIGHT = 24
+"""Lines the dashboard takes under the prompt with ``--inline`` (fewer on a shorter terminal)."""
+
+SIGNAL_EXIT: dict[int, int] = {
+    int(sig): 128 + int(sig)
+    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
+    if sig is not None
+}
+"""Exit status per signal (README: 130 on Ctrl-C, 143 on SIGTERM, 129 on SIGHUP)."""
+
+EXIT_GRACE_S = 5.0
+"""After a signal, the process is ended this many seconds later if the app has not
+left its loop (e.g. a dropped SSH session where writing to the terminal blocks)."""
+
+_VERDICT_SYMBOL = {"healthy": "✓", "warning": "!", "critical": "✗", "unknown": "·"}
 
 
 class TrainmonApp(App[int]):
@@ -51,6 +69,12 @@ class TrainmonApp(App[int]):
 
     BINDINGS = [
         Binding("q", "quit", "quit", priority=True),
+        # Ctrl-C arrives as a key in raw mode: quit at once with the shell's status for it
+        # (Textual's default only shows a "press ctrl+q" toast).
+        Binding("ctrl+c", "interrupt", "quit", show=False, priority=True, system=True),
+        Binding("left_square_bracket", "tab(-1)", "previous file", show=False),
+        Binding("right_square_bracket", "tab(1)", "next file", show=False),
+        *(Binding(str(n), f"goto_tab({n})", f"file {n}", show=False) for n in range(1, 10)),
         Binding("question_mark", "help", "help"),
         Binding("g", "glossary", "glossary"),
         Binding("up", "move(-1)", "previous metric", show=False, priority=True),
@@ -96,26 +120,62 @@ class TrainmonApp(App[int]):
         if len(self.paths) == 1:
             yield self._run_view(self.paths[0], 0)
         else:
-            with TabbedContent(id="tabs"):
+            with TabbedContent(id="tabs", initial="tab-0"):
                 for i, p in enumerate(self.paths):
-                    with TabPane(Content(Path(p).name), id=f"tab-{i}"):
+                    with TabPane(self._tab_title(i, "unknown"), id=f"tab-{i}"):
                         yield self._run_view(p, i)
-        yield KeyBar(self.lang, id="keys")
+        yield KeyBar(self.lang, tabs=len(self.paths) > 1, id="keys")
         yield Static(id="too-small")
 
+    def _tab_title(self, i: int, verdict: str) -> Content:
+        """``1 train.log ✓ HEALTHY``: the number key, the file and its verdict."""
+        sev = {"healthy": "$text-success", "warning": "bold $text-warning", "critical": "bold $text-error"}
+        return Content.assemble(
+            (f"{i + 1} ", "dim"), inert(Path(self.paths[i]).name), " ",
+            (f"{_VERDICT_SYMBOL.get(verdict, '·')} {verdict_word(verdict, self.lang)}", sev.get(verdict, "dim")),
+        )
+
+    def on_run_view_verdict_changed(self, event: RunView.VerdictChanged) -> None:
+        """Show a run's new verdict in its tab title, so trouble shows from any tab."""
+        if len(self.paths) == 1 or event.run_view.id is None:
+            return
+        i = int(event.run_view.id.removeprefix("run-"))
+        with contextlib.suppress(Exception):
+            self.query_one(TabbedContent).get_tab(f"tab-{i}").label = self._tab_title(i, event.verdict)
+
     def on_mount(self) -> None:
-        """Apply the size classes for the starting terminal size; exit cleanly on SIGHUP."""
+        """Apply the size classes for the starting terminal size; handle the signals.
+
+        SIGINT, SIGTERM and SIGHUP leave through Textual's normal exit (the driver
+        restores the terminal: normal screen, cursor, no mouse reporting; the monitor
+        workers are cancelled) with the exit status 128 + the signal's number.
+        """
         self._apply_size(self.size.width, self.size.height)
-        # A dropped SSH session sends SIGHUP: leave through Textual's normal exit so the
-        # terminal is restored and the monitor threads are told to stop.
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+            loop = asyncio.get_running_loop()
+            for sig in SIGNAL_EXIT:
+                loop.add_signal_handler(sig, self.exit_on_signal, sig)
+
+    def exit_on_signal(self, signum: int) -> None:
+        """Leave with status ``128 + signum``; end the process if that takes too long."""
+        code = SIGNAL_EXIT.get(signum, 128 + signum)
+        if not self.is_headless:  # never under run_test: os._exit would end the test run
+            watchdog = threading.Timer(EXIT_GRACE_S, os._exit, (code,))
+            watchdog.daemon = True
+            watchdog.start()
+        self.exit(code, return_code=code)
+
+    def action_interrupt(self) -> None:
+        """Ctrl-C: quit now with status 130, as a shell expects."""
+        self.exit(130, return_code=130)
 
     def on_resize(self, event: Resize) -> None:
         """Re-apply the size classes."""
         self._apply_size(event.size.width, event.size.height)
 
     def _apply_size(self, width: int, height: int) -> None:
+        if self.is_inline:
+            height = min(height, INLINE_HEIGHT)
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.screen.set_class(small, "-too-small")
         if small:
@@ -127,7 +187,9 @@ class TrainmonApp(App[int]):
     def on_unmount(self) -> None:
         """Run the exit hook once (the monitors stop with their workers)."""
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            loop = asyncio.get_running_loop()
+            for sig in SIGNAL_EXIT:
+                loop.remove_signal_handler(sig)
         if self._on_exit is not None:
             hook, self._on_exit = self._on_exit, None
             hook()
@@ -143,9 +205,38 @@ class TrainmonApp(App[int]):
         assert pane is not None
         return pane.query_one(RunView)
 
+    def is_active_view(self, rv: RunView) -> bool:
+        """Whether ``rv`` is the run view on screen (the only one, or the active tab's)."""
+        if len(self.paths) == 1:
+            return True
+        return self.query_one(TabbedContent).active == f"tab-{(rv.id or 'run-0').removeprefix('run-')}"
+
+    def action_tab(self, delta: int) -> None:
+        """Show the previous (``-1``) or next (``+1``) file's tab."""
+        if len(self.paths) > 1:
+            tabs = self.query_one(TabbedContent)
+            i = int((tabs.active or "tab-0").removeprefix("tab-"))
+            tabs.active = f"tab-{(i + delta) % len(self.paths)}"
+            self.call_after_refresh(self._focus_active_view)
+
+    def action_goto_tab(self, n: int) -> None:
+        """Show the ``n``-th file's tab (1-based; ignored past the last file)."""
+        if 1 <= n <= len(self.paths) and len(self.paths) > 1:
+            self.query_one(TabbedContent).active = f"tab-{n - 1}"
+            self.call_after_refresh(self._focus_active_view)
+
+    def on_tabbed_content_tab_activated(self) -> None:
+        """A tab was clicked or switched to: its focused metric takes the keyboard."""
+        self.call_after_refresh(self._focus_active_view)
+
+    def _focus_active_view(self) -> None:
+        rv = self.run_view
+        if rv.focused_key is not None:
+            rv.focus_key(rv.focused_key)
+
     def action_help(self) -> None:
         """Show every key."""
-        self.push_screen(HelpScreen(self.lang))
+        self.push_screen(HelpScreen(self.lang, tabs=len(self.paths) > 1))
 
     def action_glossary(self) -> None:
         """Open or close the glossary of the focused metric."""
@@ -218,10 +309,11 @@ def run_app(
     inline: bool = False,
     on_exit: Callable[[], None] | None = None,
 ) -> int:
-    """Run the app in the terminal until the user quits; return the exit status (0).
+    """Run the app in the terminal until the user quits; return the exit status.
 
-    Ctrl-C and SIGHUP end Textual's loop and restore the terminal; the monitor threads
-    stop with their workers.
+    0 when the user quits; Ctrl-C (the key or SIGINT) 130, SIGTERM 143, SIGHUP 129. Each
+    ends Textual's loop, so the terminal is restored; the monitor threads stop with
+    their workers.
 
     Args:
         paths: log files to follow.
@@ -235,7 +327,7 @@ def run_app(
     """
     app = make_app(paths, lang=lang, bell=bell, poll=poll, from_end=from_end, on_exit=on_exit)
     result = app.run(mouse=mouse, inline=inline)
-    return int(result or 0)
+    return int(app.return_code or result or 0)
 
 
 def run_demo(
@@ -256,7 +348,7 @@ def run_demo(
         lang / mouse / bell / inline: as for :func:`run_app`.
 
     Returns:
-        The exit status (0). The temporary directory is removed on exit.
+        The exit status, as :func:`run_app`. The temporary directory is removed on exit.
     """
     import shutil
 

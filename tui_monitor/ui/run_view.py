@@ -18,17 +18,18 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.events import DescendantFocus
+from textual.message import Message
 from textual.reactive import reactive
 from textual.worker import get_current_worker
 
 from tui_monitor.core.i18n import label
 from tui_monitor.core.monitor import Monitor, MonitorSnapshot
-from tui_monitor.ui.view import DashboardView, MetricRow
+from tui_monitor.ui.view import DashboardView, MetricRow, inert
 from tui_monitor.ui.view_builder import SMOOTHING_WEIGHTS, ViewOptions, build_view
 from tui_monitor.ui.widgets.big_chart import BigChart
 from tui_monitor.ui.widgets.glossary_pane import GlossaryPane
 from tui_monitor.ui.widgets.lines_pane import EventsPane, VerdictPane
-from tui_monitor.ui.widgets.metric_row import MetricRowWidget
+from tui_monitor.ui.widgets.metric_row import WORD_W, MetricRowWidget
 from tui_monitor.ui.widgets.status_bar import StatusBar
 
 REFRESH_S = 0.5
@@ -40,6 +41,14 @@ CLOCK_REFRESH_S = 5.0
 
 class MetricList(VerticalScroll, can_focus=False):
     """The scrolling column of metric rows (the rows take the focus, not the list)."""
+
+
+NAME_MIN_WIDE = 18
+"""Columns a metric name always keeps in compact rows on a screen ≥ 100 wide."""
+NAME_MIN_NARROW = 13
+"""... and on a narrower screen."""
+SPARK_MIN = 10
+"""Columns the compact sparkline keeps before the name columns grow into it."""
 
 
 class RunView(Vertical):
@@ -67,6 +76,19 @@ class RunView(Vertical):
     glossary_open: reactive[bool] = reactive(False)
     """The glossary pane is shown."""
 
+    class VerdictChanged(Message):
+        """The run's verdict changed (the app shows it in the tab title).
+
+        Attributes:
+            run_view: the run view whose verdict changed.
+            verdict: ``healthy`` / ``warning`` / ``critical`` / ``unknown``.
+        """
+
+        def __init__(self, run_view: RunView, verdict: str) -> None:
+            super().__init__()
+            self.run_view = run_view
+            self.verdict = verdict
+
     def __init__(
         self,
         path: str,
@@ -93,6 +115,7 @@ class RunView(Vertical):
         self._seen_version = -1
         self._last_snap_time = 0.0
         self._last_verdict = "unknown"
+        self._verdict_posted: str | None = None
 
     # -- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -108,7 +131,9 @@ class RunView(Vertical):
 
     def on_mount(self) -> None:
         """Label the panes, start the monitor (or read once) and the pull timer."""
-        self.query_one("#verdict").border_title = Content(label("verdict", self.lang))
+        verdict = self.query_one(VerdictPane)
+        verdict.title_text, verdict.lang = label("verdict", self.lang), self.lang
+        verdict.border_title = Content(verdict.title_text)
         self.query_one("#events").border_title = Content(label("events", self.lang))
         self.query_one("#metrics").border_title = Content(label("metrics", self.lang))
         if self.follow:
@@ -164,6 +189,9 @@ class RunView(Vertical):
         if view.status.verdict == "critical" and self._last_verdict != "critical" and self.bell_on:
             self.app.bell()
         self._last_verdict = view.status.verdict
+        if view.status.verdict != self._verdict_posted:
+            self._verdict_posted = view.status.verdict
+            self.post_message(self.VerdictChanged(self, view.status.verdict))
 
     def apply(self, view: DashboardView) -> None:
         """Draw ``view`` into the panes (call inside ``batch_update``)."""
@@ -171,6 +199,7 @@ class RunView(Vertical):
         narrow = self.has_class("narrow")
         self.query_one(StatusBar).show(view.status, self.lang, narrow=narrow)
         self._sync_rows(view.rows)
+        self._fit_columns(view.rows)
         self.query_one(VerdictPane).show(view.reasons, empty=label("no_reasons", self.lang))
         self.query_one(EventsPane).show(view.events, empty=label("no_events", self.lang), newest_last=False)
         self._draw_focus()
@@ -201,8 +230,36 @@ class RunView(Vertical):
                 w.set_row(row)
         if self.focused_key is None and rows:
             self.focused_key = rows[0].key
-            if self.app.focused is None or not isinstance(self.app.focused, MetricRowWidget):
+            # Only the run view on screen takes the focus: a hidden tab's row taking it
+            # would switch the tabs to that file.
+            active = getattr(self.app, "is_active_view", lambda _rv: True)(self)
+            if active and (self.app.focused is None or not isinstance(self.app.focused, MetricRowWidget)):
                 self.call_after_refresh(self.focus_key, rows[0].key)
+
+    def on_resize(self) -> None:
+        """The row columns follow the width (after the new layout)."""
+        if self.view is not None:
+            self.call_after_refresh(self._fit_columns, self.view.rows)
+
+    def _fit_columns(self, rows: tuple[MetricRow, ...]) -> None:
+        """Share the compact name and word columns between the rows: as wide as the
+        longest name needs, taken from the sparkline first, never below
+        :data:`NAME_MIN_WIDE` columns on a screen ≥ 100 wide."""
+        if not rows:
+            return
+        screen_w = self.app.size.width
+        box = self.query_one(MetricList)
+        row_w = box.scrollable_content_region.width - 1  # a row's padding
+        if row_w <= 10:
+            row_w = screen_w - 3 if self.has_class("narrow") else screen_w - 52 - 5
+        longest_word = max(len(f"{r.symbol} {r.word}".strip()) for r in rows)
+        word_w = max(min(longest_word, WORD_W + 3), 8)
+        floor = NAME_MIN_WIDE if screen_w >= 100 else NAME_MIN_NARROW
+        room = row_w - 2 - 10 - (word_w + 1) - SPARK_MIN
+        longest = max(len(r.key) for r in rows)
+        name_w = max(min(longest, max(room, floor)), 4)
+        for w in self._rows.values():
+            w.set_columns(name_w, word_w)
 
     def focus_key(self, key: str) -> None:
         """Give the focus to the row of ``key`` (if it exists)."""
@@ -227,20 +284,22 @@ class RunView(Vertical):
                 break
 
     def _draw_focus(self) -> None:
-        """Redraw the big chart and the glossary for the focused metric."""
+        """Redraw the big chart and the glossary for the focused metric; mark its row."""
         view = self.view
         row = view.row(self.focused_key) if view is not None and self.focused_key else None
+        for key, w in self._rows.items():
+            w.marked = key == self.focused_key
         lang = self.lang
         opts: list[str] = []
         if row is not None:
             if row.smoothed is not None:
                 opts.append(f"{label('raw', lang)} + {label('smoothed', lang)} {self.smoothing:g}")
-            elif self.smoothing == 0:
-                opts.append(label("smoothing_off", lang))
+            else:  # smoothing off, or a series that is not smoothed (LR, eval, few points)
+                opts.append(label("raw_only", lang))
             opts.append(label("log_y" if self.log_scale else "linear_y", lang))
             opts.append(label("whole" if self.whole else "recent", lang))
             opts.append(label("steps" if row.x_is_step else "records", lang))
-        title = Content.assemble((row.key if row is not None else "", "bold"), ("  " + " · ".join(opts), "$text-muted"))
+        title = Content.assemble((inert(row.key) if row is not None else "", "bold"), ("  " + " · ".join(opts), "$text-muted"))
         sub = Content("")
         if row is not None and row.nonfinite:
             sub = Content.assemble((f"× {row.nonfinite} NaN/inf", "bold $text-error"))
@@ -289,12 +348,14 @@ class RunView(Vertical):
         self.smoothing = ws[(i + 1) % len(ws)]
 
     def set_layout_classes(self, width: int, height: int) -> None:
-        """``narrow`` below 110 columns, ``compact`` rows when narrow or under 32 lines."""
+        """``narrow`` below 110 columns, ``compact`` rows when narrow or under 32 lines,
+        ``short`` under 28 lines (the verdict gets fewer lines and says how many more)."""
         narrow = width < 110
         compact = narrow or height < 32
         changed = narrow != self.has_class("narrow") or compact != self.has_class("compact")
         self.set_class(narrow, "narrow")
         self.set_class(compact, "compact")
+        self.set_class(height < 28, "short")
         if changed:
             for w in self._rows.values():
                 w.compact = compact

@@ -36,6 +36,7 @@ class MetricRow:
         detail: short extra facts (``min 4.79``, ``peak 1.97e-04 at 25``), may be empty.
         nonfinite: NaN/inf points in ``y``.
         progress: ``0..1`` for rows drawn as a progress bar (epoch), else ``None``.
+        progress_label: what the bar measures (``of steps``), shown after its percentage.
         spark_agg: ``"mean"`` or ``"max"`` per sparkline bucket (``max`` keeps spikes).
     """
 
@@ -51,6 +52,7 @@ class MetricRow:
     detail: str = ""
     nonfinite: int = 0
     progress: float | None = None
+    progress_label: str = ""
     spark_agg: str = "mean"
 
 
@@ -84,7 +86,8 @@ class Status:
         step: global step or ``None``.
         total: total steps or ``None``.
         epoch: latest epoch or ``None``.
-        total_epochs: planned epochs (for ``1.41/2.34``) or ``None``.
+        total_epochs: planned epochs (for ``1.41/≈2.34``) or ``None``.
+        total_epochs_estimated: ``total_epochs`` is extrapolated from the steps (shown ``≈``).
         rate: steps per second or ``None``.
         elapsed_s: seconds since the run started, or ``None``.
         eta_s: seconds to the end, or ``None``.
@@ -102,6 +105,7 @@ class Status:
     total: int | None = None
     epoch: float | None = None
     total_epochs: float | None = None
+    total_epochs_estimated: bool = False
     rate: float | None = None
     elapsed_s: float | None = None
     eta_s: float | None = None
@@ -139,6 +143,28 @@ class DashboardView:
             if r.key == key:
                 return r
         return None
+
+
+def _control_picture(code: int) -> str:
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␀..␟: ESC shows as ␛, BEL as ␇
+    if code == 0x7F:
+        return "␡"
+    return "�"  # C1 controls (0x80..0x9f) have no picture
+
+
+_INERT = {c: _control_picture(c) for c in (*range(0x20), *range(0x7F, 0xA0))}
+_INERT[0x09] = " "
+
+
+def inert(text: str) -> str:
+    """Make log text safe to draw: every C0/C1 control character and DEL becomes a visible
+    picture (``ESC`` → ``␛``, ``BEL`` → ``␇``, a newline → ``␊``, a tab → a space), so no
+    escape sequence, bell or cursor move from a log ever reaches the terminal, and a
+    one-line field stays one line. Markup needs no escaping: widgets build ``Content``
+    from plain strings, which Textual never parses as markup.
+    """
+    return text.translate(_INERT)
 
 
 def fmt_duration(seconds: float | None) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from tui_monitor.core.analysis.smoothing import ema_debiased_by_distance
-from tui_monitor.core.i18n import label, word
+from tui_monitor.core.i18n import label, verdict_word, word
 from tui_monitor.ui.chart_model import fmt_num
 from tui_monitor.ui.view import SYMBOLS, DashboardView, Line, MetricRow, Severity, Status, fmt_duration
 
@@ -81,9 +81,12 @@ def _series_xy(s: Any, whole: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _at(x: float | None, lang: str, x_is_step: bool = True) -> str:
+    """``at step 25`` / ``на шаге 25`` (``at #3`` for record ordinals), ``""`` without ``x``."""
     if x is None or not math.isfinite(x):
         return ""
-    return f"{label('at', lang)} {label('step', lang) + ' ' + str(int(x)) if x_is_step else '#' + str(int(x) + 1)}"
+    if x_is_step:
+        return label("at_step", lang).format(n=int(x))
+    return label("at_record", lang).format(n=int(x) + 1)
 
 
 def _health_part(health: Any, name: str) -> Any:
@@ -161,6 +164,9 @@ def _row(name: str, s: Any, snap: Any, opts: ViewOptions) -> MetricRow:
         t = _health_part(health, "loss_trend")
         if t is not None and t.word != "unknown":
             word_, symbol, sev = word(t.word, lang), _TREND_SYMBOL.get(t.word, ""), _TREND_SEV.get(t.word, "info")
+        elif len(y):
+            # the trend test needs more points than a short run (DPO, a fresh start) has
+            word_, symbol = word("few_points", lang), "·"
         detail = f"{label('min', lang)} {fmt_num(lo)}"
         sm_last = _health_part(health, "loss_smoothed_last")
         if smoothed is not None and np.isfinite(smoothed[-1]):
@@ -225,15 +231,27 @@ def _row(name: str, s: Any, snap: Any, opts: ViewOptions) -> MetricRow:
     )
 
 
-def _total_epochs(snap: Any) -> float | None:
-    ep = snap.store.last_epoch
+def _step_progress(snap: Any) -> tuple[int | None, int | None]:
     prog = _health_part(snap.health, "progress")
     step = getattr(prog, "step", None) or snap.global_step
     total = getattr(prog, "total", None) or snap.total_steps
+    return step, total
+
+
+def _total_epochs(snap: Any) -> tuple[float | None, bool]:
+    """The run's length in epochs and whether it is an estimate.
+
+    Returns:
+        ``(epochs, estimated)``: from ``epoch × total steps / step`` while the run is under
+        way (an estimate that moves as the epoch counter advances; exact at the last step),
+        else the banner's ``Num Epochs``; ``(None, False)`` when neither is known.
+    """
+    ep = snap.store.last_epoch
+    step, total = _step_progress(snap)
     if ep and step and total:
-        return ep * total / step
+        return ep * total / step, step < total
     n = snap.run_info.get("num_epochs") if snap.run_info else None
-    return float(n) if n else None
+    return (float(n), False) if n else (None, False)
 
 
 def _epoch_row(snap: Any, lang: str) -> MetricRow | None:
@@ -241,19 +259,26 @@ def _epoch_row(snap: Any, lang: str) -> MetricRow | None:
     ep = snap.store.last_epoch
     if ep is None:
         return None
-    total_ep = _total_epochs(snap)
-    if total_ep:
-        frac = min(ep / total_ep, 1.0)
-        detail = f"{label('of', lang)} {fmt_num(total_ep, 3)}"
+    total_ep, estimated = _total_epochs(snap)
+    step, total = _step_progress(snap)
+    # The bar is the step progress (what the ETA counts), labelled so: an epoch bar would
+    # need the planned epoch count, which the log only estimates.
+    if step and total:
+        frac, bar_label = min(step / total, 1.0), label("of_steps", lang)
+    elif total_ep:
+        frac, bar_label = min(ep / total_ep, 1.0), label("of_epochs", lang)
     else:
-        frac = ep - math.floor(ep)
-        detail = ""
+        frac, bar_label = ep - math.floor(ep), ""
+    detail = f"{label('of', lang)} {'≈' if estimated else ''}{fmt_num(total_ep, 3)}" if total_ep else ""
     x = loss.x if loss is not None else np.zeros(0)
     y = loss.epoch if loss is not None else np.zeros(0)
-    in_pass = label("in_pass", lang).format(pct=f"{(ep - math.floor(ep)) * 100:.0f}", n=math.floor(ep) + 1)
+    if ep > 0 and float(ep).is_integer():
+        in_pass = label("pass_done", lang).format(n=int(ep))  # at a boundary: the pass is done
+    else:
+        in_pass = label("in_pass", lang).format(pct=f"{(ep - math.floor(ep)) * 100:.0f}", n=math.floor(ep) + 1)
     return MetricRow(
         key="epoch", x=np.asarray(x, dtype=np.float64), y=np.asarray(y, dtype=np.float64), last=ep,
-        word=in_pass, symbol="◔", severity="info", detail=detail, progress=frac,
+        word=in_pass, symbol="◔", severity="info", detail=detail, progress=frac, progress_label=bar_label,
     )
 
 
@@ -296,12 +321,13 @@ def _status(snap: Any, opts: ViewOptions, now: float) -> Status:
         step=step if step is not None else snap.global_step,
         total=total if total is not None else snap.total_steps,
         epoch=snap.store.last_epoch if snap.store.last_epoch is not None else snap.epoch,
-        total_epochs=_total_epochs(snap),
+        total_epochs=_total_epochs(snap)[0],
+        total_epochs_estimated=_total_epochs(snap)[1],
         rate=rate if rate is not None else snap.rate,
         elapsed_s=snap.elapsed_s,
         eta_s=eta,
         verdict=verdict,
-        verdict_text=word(verdict, lang).upper(),
+        verdict_text=verdict_word(verdict, lang),
         catching_up=catching,
         paused=opts.paused,
     )
@@ -356,7 +382,9 @@ def _events(snap: Any, health: Any, opts: ViewOptions) -> tuple[Line, ...]:
 
     lr = _health_part(health, "lr")
     lrs = store.series.get("learning_rate")
-    if lr is not None and lr.warmup_end_x is not None:
+    # Only once the LR has left the warmup: while it still climbs, the last point is not
+    # the warmup's end, and an event there would move later with every new record.
+    if lr is not None and lr.warmup_end_x is not None and lr.phase in ("hold", "decay", "finished", "constant"):
         add(lrs, lr.warmup_end_x, "ok", "↗",
             f"warmup finished, LR {fmt_num(lr.peak)}", f"прогрев закончен, LR {fmt_num(lr.peak)}")
     loss = store.series.get("loss")

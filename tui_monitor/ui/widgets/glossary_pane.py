@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui_monitor.core.glossary import LABELS, explain
+from tui_monitor.ui.view import inert
 
 
 def glossary_content(key: str, lang: str) -> Content:
@@ -28,5 +29,5 @@ class GlossaryPane(Static):
 
     def explain(self, key: str, lang: str, title: str) -> None:
         """Show the entry of ``key``; ``title`` is the pane's label in the UI language."""
-        self.border_title = Content.assemble((f"{title} · ", ""), (key, "bold"))
+        self.border_title = Content.assemble((f"{title} · ", ""), (inert(key), "bold"))
         self.update(glossary_content(key, lang))

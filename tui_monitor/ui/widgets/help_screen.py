@@ -1,21 +1,21 @@
-"""The help screen (``?``): every key, in the UI language."""
+"""The help screen (``?``): every key and what it does, in the UI language."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui_monitor.core.i18n import key_text, label
+from tui_monitor.core.i18n import help_text, label
 
 HELP_KEYS: tuple[tuple[str, str], ...] = (
-    ("q", "quit"),
+    ("q  ctrl+c", "quit"),
     ("?", "help"),
+    ("↑ ↓  tab", "metric"),
     ("g", "glossary"),
-    ("↑ ↓ / tab", "metric"),
     ("l", "log"),
     ("s", "smooth"),
     ("w", "window"),
@@ -23,16 +23,34 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
 )
 """(keys, description key in :data:`tui_monitor.core.i18n.KEYS`) shown by the help screen."""
 
+TAB_HELP_KEYS: tuple[tuple[str, str], ...] = (
+    ("[  ]", "tab"),
+    ("1 … 9", "tab_n"),
+)
+"""Added when several files are open (one tab each)."""
+
 _NOTES = {
-    "en": "s cycles smoothing: off, 0.6, 0.9, 0.99 (TensorBoard's debiased EMA).\n"
-    "w switches the chart between the whole run and the recent window.\n"
-    "p freezes the display; reading the log goes on.\n"
-    "Any key closes this help.",
-    "ru": "s переключает сглаживание: выкл, 0.6, 0.9, 0.99 (EMA с поправкой, как в TensorBoard).\n"
-    "w переключает график: весь запуск или последние точки.\n"
-    "p замораживает экран; чтение лога продолжается.\n"
-    "Любая клавиша закрывает справку.",
+    "en": "Smoothing is TensorBoard's debiased EMA. Any key closes this help.",
+    "ru": "Сглаживание — EMA с поправкой, как в TensorBoard. Любая клавиша закрывает справку.",
 }
+
+_KEY_W = 10
+"""Columns of the key column."""
+
+
+def help_content(lang: str, *, tabs: bool = False) -> Content:
+    """The key table (every key and its meaning) and a few notes, in ``lang``.
+
+    Args:
+        lang: ``"en"`` or ``"ru"``.
+        tabs: several files are open: add the tab keys.
+    """
+    rows = HELP_KEYS[:2] + (TAB_HELP_KEYS if tabs else ()) + HELP_KEYS[2:]
+    parts: list[str | tuple[str, str]] = []
+    for keys, what in rows:
+        parts += [(f"{keys:>{_KEY_W}}", "bold $text-accent"), "  ", help_text(what, lang), "\n"]
+    parts += ["\n", (_NOTES.get(lang, _NOTES["en"]), "$text-muted")]
+    return Content.assemble(*parts)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -40,19 +58,16 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", show=False)]
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, *, tabs: bool = False) -> None:
         super().__init__()
         self.lang = lang
+        self.tabs = tabs
 
     def compose(self) -> ComposeResult:
-        """The key table and a few notes."""
-        parts: list[str | tuple[str, str]] = []
-        for keys, what in HELP_KEYS:
-            parts += [(f"{keys:>10}", "bold $text-accent"), "  ", key_text(what, self.lang), "\n"]
-        parts += ["\n", (_NOTES.get(self.lang, _NOTES["en"]), "$text-muted")]
-        with Vertical(id="help-box") as box:
+        """The key table and a few notes in a bordered box (scrolls on a short screen)."""
+        with VerticalScroll(id="help-box") as box:
             box.border_title = Content(label("help_title", self.lang))
-            yield Static(Content.assemble(*parts), id="help-text")
+            yield Static(help_content(self.lang, tabs=self.tabs), id="help-text")
 
     def on_key(self) -> None:
         """Any key closes the help."""

@@ -8,36 +8,51 @@ from textual.widget import Widget
 
 from tui_monitor.core.i18n import label
 from tui_monitor.ui.chart_model import NONFINITE_MARK, fmt_num, sparkline
-from tui_monitor.ui.view import MetricRow
+from tui_monitor.ui.view import MetricRow, inert
 from tui_monitor.ui.widgets._style import MUTED, NAN_STYLE, SEVERITY_STYLE, SPARK_STYLE
 
 NAME_W = 14
-"""Columns for the metric name in compact rows (longer names end in …)."""
+"""Default columns for the metric name in compact rows (the run view widens it to fit)."""
 
+WORD_W = 17
+"""Default columns for the status word in compact rows."""
 
-MAX_STRETCH = 4
-"""Most cells one point of a short series is widened to in a sparkline."""
+MARKER = "▶"
+"""Drawn before the focused row's name: the focus shows without colour (``NO_COLOR``)."""
+
+FACT_SEP = "   "
+"""Separates the independent facts of :attr:`MetricRow.detail`; the last ones go first
+when a row is short of room."""
 
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
+def _progress_content(row: MetricRow, width: int) -> Content:
+    """The epoch row's bar with its percentage and what it measures (``36 % of steps``)."""
+    frac = min(max(row.progress or 0.0, 0.0), 1.0)
+    suffix = f" {frac * 100:3.0f} %"
+    if row.progress_label and width - len(suffix) - len(row.progress_label) - 1 >= 8:
+        suffix += f" {row.progress_label}"
+    bar_w = max(width - len(suffix), 1)
+    full = int(round(frac * bar_w))
+    return Content.assemble(("█" * full, SPARK_STYLE), ("░" * (bar_w - full), MUTED), (suffix, ""))
+
+
 def _spark_content(row: MetricRow, width: int, lang: str) -> Content:
-    """The sparkline (or epoch progress bar), with × markers and a non-finite count."""
+    """The sparkline (or epoch progress bar), with × markers and a non-finite count.
+
+    A series shorter than the room is drawn one character per point, left-aligned: every
+    block is a logged point, never a repeated one.
+    """
     if width <= 0:
         return Content("")
     if row.progress is not None:
-        frac = min(max(row.progress, 0.0), 1.0)
-        bar_w = max(width - 6, 1)
-        full = int(round(frac * bar_w))
-        return Content.assemble(("█" * full, SPARK_STYLE), ("░" * (bar_w - full), MUTED), f" {frac * 100:3.0f} %")
+        return _progress_content(row, width)
     suffix = f" {NONFINITE_MARK}{row.nonfinite}" if row.nonfinite else ""
     room = max(width - len(suffix), 1)
     line = sparkline(row.y, room, agg=row.spark_agg)
-    if line and 2 * len(line) <= room:  # a short series: widen each point (≤ 4 cells) to read it
-        k = min(room // len(line), MAX_STRETCH)
-        line = "".join(ch * k for ch in line)
     parts: list[str | tuple[str, str]] = []
     run = ""
     for ch in line:
@@ -55,44 +70,92 @@ def _spark_content(row: MetricRow, width: int, lang: str) -> Content:
     return Content.assemble(*parts)
 
 
-def row_lines(row: MetricRow, width: int, lang: str, *, compact: bool) -> list[Content]:
+def _shorten_fact(fact: str, lang: str) -> str:
+    """``peak 1.97e-04 at step 25`` → ``peak 1.97e-04``: drop a trailing "at ..." part."""
+    at = f" {label('at', lang)} "
+    i = fact.rfind(at)
+    if i <= 0:
+        at = " в "  # Russian record ordinals: "в записи №3"
+        i = fact.rfind(at)
+    return fact[:i] if i > 0 else fact
+
+
+def fit_facts(detail: str, room: int, lang: str) -> str:
+    """Fit the facts of ``detail`` in ``room`` columns: whole facts first, then the last
+    fact without its "at step N", then fewer facts; never a fact cut mid-word."""
+    facts = [f for f in detail.split(FACT_SEP) if f]
+    while facts:
+        text = FACT_SEP.join(facts)
+        if len(text) <= room:
+            return text
+        short = _shorten_fact(facts[-1], lang)
+        if short != facts[-1]:
+            facts[-1] = short
+        else:
+            facts.pop()
+    return ""
+
+
+def row_lines(
+    row: MetricRow,
+    width: int,
+    lang: str,
+    *,
+    compact: bool,
+    marked: bool = False,
+    name_w: int = NAME_W,
+    word_w: int = WORD_W,
+) -> list[Content]:
     """Draw a metric row at ``width`` columns: one line (compact) or two.
 
-    Compact: ``name  value  symbol word  sparkline``. Full: line 1 ``name  value  symbol
-    word  details``, line 2 the sparkline across the whole width.
+    Compact: ``▶ name  value  symbol word  sparkline``. Full: line 1 ``▶ name  value  symbol
+    word  details``, line 2 the sparkline across the whole width. The name is what people
+    read: the details give way first (the last facts, then "at step N"), then the
+    sparkline (compact), and only then the name.
 
     Args:
         row: the row's data; its key is log text and stays plain text.
         width: columns available.
         lang: UI language.
         compact: one line instead of two.
+        marked: the focused row (drawn with :data:`MARKER` before its name).
+        name_w: columns for the name in compact rows (the run view fits it to its rows).
+        word_w: columns for the status word in compact rows.
 
     Returns:
         One or two Content lines.
     """
+    key = inert(row.key)
     value = fmt_num(row.last)
     value_style = NAN_STYLE if value in ("nan", "inf", "-inf") else "bold"
     sev_style = SEVERITY_STYLE.get(row.severity, MUTED)
     word = f"{row.symbol} {row.word}".strip() if (row.symbol or row.word) else ""
+    mark = (f"{MARKER} ", "bold $text-accent") if marked else "  "
     if compact:
-        name = _clip(row.key, NAME_W).ljust(NAME_W)
-        word_w = 17 if width >= 76 else 13
+        name = _clip(key, name_w).ljust(name_w)
         head = Content.assemble(
-            (name, "bold"), " ", (value.rjust(9), value_style), " ", (_clip(word, word_w).ljust(word_w), sev_style), " "
+            mark, (name, "bold"), " ", (value.rjust(9), value_style), " ", (_clip(word, word_w).ljust(word_w), sev_style),
+            " ",
         )
         rest = width - head.cell_length
         return [head + _spark_content(row, rest, lang)]
-    parts: list[str | tuple[str, str]] = [
-        (_clip(row.key, max(width // 3, 8)), "bold"),
-        "  ",
-        (value, value_style),
-        "  ",
-        (word, sev_style),
-    ]
+    nan_txt = f"{NONFINITE_MARK} {row.nonfinite}" if row.nonfinite and row.progress is None else ""
+    fixed = 2 + 2 + len(value) + (2 + len(word) if word else 0)
+    name = _clip(key, max(width - fixed, min(len(key), 18)))
+    used = fixed + len(name)
+    parts: list[str | tuple[str, str]] = [mark, (name, "bold"), "  ", (value, value_style)]
+    if word:
+        parts += ["  ", (word, sev_style)]
+    if nan_txt:
+        long_nan = f"{nan_txt} {label('nonfinite', lang)}"
+        nan_txt = long_nan if used + 3 + len(long_nan) + 3 + 8 <= width else nan_txt
+        if used + 3 + len(nan_txt) <= width:
+            parts += ["   ", (nan_txt, NAN_STYLE)]
+            used += 3 + len(nan_txt)
     if row.detail:
-        parts += ["   ", (row.detail, MUTED)]
-    if row.nonfinite and row.progress is None:
-        parts += ["   ", (f"{NONFINITE_MARK} {row.nonfinite} {label('nonfinite', lang)}", NAN_STYLE)]
+        facts = fit_facts(row.detail, width - used - 3, lang)
+        if facts:
+            parts += ["   ", (facts, MUTED)]
     head = Content.assemble(*parts)
     if head.cell_length > width:
         head = head.truncate(width, ellipsis=True)
@@ -113,11 +176,21 @@ class MetricRowWidget(Widget, can_focus=True):
 
     compact: reactive[bool] = reactive(False, layout=True)
     """One line (narrow or short terminals) instead of two."""
+    marked: reactive[bool] = reactive(False)
+    """This row drives the big chart (drawn with :data:`MARKER`), focused or not."""
 
     def __init__(self, row: MetricRow, lang: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.row = row
         self.lang = lang
+        self.name_w = NAME_W
+        self.word_w = WORD_W
+
+    def set_columns(self, name_w: int, word_w: int) -> None:
+        """Set the compact columns shared by every row of the list (repaints on change)."""
+        if (name_w, word_w) != (self.name_w, self.word_w):
+            self.name_w, self.word_w = name_w, word_w
+            self.refresh()
 
     def set_row(self, row: MetricRow) -> None:
         """Replace the data and repaint."""
@@ -131,4 +204,8 @@ class MetricRowWidget(Widget, can_focus=True):
     def render(self) -> Content:
         """Draw the row at the widget's current width."""
         width = self.content_size.width or self.size.width
-        return Content("\n").join(row_lines(self.row, width, self.lang, compact=self.compact))
+        lines = row_lines(
+            self.row, width, self.lang, compact=self.compact, marked=self.marked, name_w=self.name_w,
+            word_w=self.word_w,
+        )
+        return Content("\n").join(lines)

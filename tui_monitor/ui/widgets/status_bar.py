@@ -7,9 +7,9 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Static
 
-from tui_monitor.core.i18n import label, word
+from tui_monitor.core.i18n import label, verdict_word, word
 from tui_monitor.ui.chart_model import fmt_num
-from tui_monitor.ui.view import Status, fmt_duration
+from tui_monitor.ui.view import Status, fmt_duration, inert
 from tui_monitor.ui.widgets._style import MUTED, SEVERITY_STYLE
 
 _VERDICT_SEVERITY = {"healthy": "ok", "warning": "warning", "critical": "critical", "unknown": "info"}
@@ -27,61 +27,67 @@ def _clip_middle(text: str, width: int) -> str:
 def status_content(s: Status, lang: str, *, narrow: bool, width: int = 200) -> Content:
     """Build the left part of the status line (everything but the verdict badge).
 
+    Pieces are dropped, least useful first (the app name, elapsed time, speed, the step
+    percentage, the epoch total, the epoch), until the line fits ``width``: a piece is
+    shown whole or not at all, never cut to ``прошло …``.
+
     Args:
         s: the status.
         lang: UI language.
-        narrow: drop the app name and elapsed time to fit 80 columns.
-        width: columns available; the app name is dropped below 150.
+        narrow: a narrow screen: the file name gets fewer columns and the epoch yields
+            to the epoch row.
+        width: columns available.
 
     Returns:
         Content; the file name is plain text, never markup.
     """
-    parts: list[str | tuple[str, str]] = []
-    if not narrow and width >= 150:
-        parts.append(("trainmon ", "bold $text-primary"))
-    parts.append((_clip_middle(s.file, 24 if narrow else 48), "bold"))
-    parts.append("  ")
+    # (priority, pieces): lower priority numbers are dropped first
+    groups: list[tuple[int, list[str | tuple[str, str]]]] = []
+    groups.append((1, [("trainmon ", "bold $text-primary")]))
+    groups.append((99, [(_clip_middle(inert(s.file), 24 if narrow else 48), "bold")]))
     state_style = SEVERITY_STYLE.get(s.state_severity, MUTED)
     if s.paused:
-        parts.append((f"⏸ {word('paused', lang)}", "bold $text-warning"))
-        parts.append("  ")
+        groups.append((98, ["  ", (f"⏸ {word('paused', lang)}", "bold $text-warning")]))
     if s.catching_up is not None:
-        parts.append((f"{word('catching_up', lang)} {s.catching_up * 100:.0f}%", "bold $text-warning"))
-        parts.append("  ")
-    parts.append((s.state_text or word(s.state, lang), state_style))
+        groups.append((97, ["  ", (f"{word('catching_up', lang)} {s.catching_up * 100:.0f}%", "bold $text-warning")]))
+    groups.append((96, ["  ", (inert(s.state_text or word(s.state, lang)), state_style)]))
     if s.step is not None:
         step_txt = f"{s.step}/{s.total}" if s.total else f"{s.step}"
-        parts.append("  ")
-        parts.append((f"{label('step', lang)} ", MUTED))
-        parts.append(step_txt)
-        if s.total and not narrow and s.step < s.total:
-            parts.append((f" ({100 * s.step / s.total:.0f}%)", MUTED))
-    if s.epoch is not None and not (narrow and s.step is not None):  # narrow: the epoch row has it
-        parts.append("  ")
-        parts.append((f"{'ep' if narrow else label('epoch', lang)} ", MUTED))
-        ep = fmt_num(s.epoch, 3)
-        if s.total_epochs and not narrow:
-            ep += f"/{fmt_num(s.total_epochs, 3)}"
-        parts.append(ep)
+        groups.append((95, ["  ", (f"{label('step', lang)} ", MUTED), step_txt]))
+        if s.total and s.step < s.total:
+            groups.append((4, [(f" ({100 * s.step / s.total:.0f}%)", MUTED)]))
+    epoch_prio = 3 if narrow else 6
+    if s.epoch is not None:
+        groups.append((epoch_prio, ["  ", (f"{label('epoch', lang)} ", MUTED), fmt_num(s.epoch, 3)]))
+        if s.total_epochs:
+            total = f"/{'≈' if s.total_epochs_estimated else ''}{fmt_num(s.total_epochs, 3)}"
+            groups.append((5, [total]))
     if s.eta_s is not None and s.state not in ("finished", "crashed"):
-        parts.append("  ")
-        parts.append((f"{label('eta', lang)} ", MUTED))
-        parts.append(fmt_duration(s.eta_s))
-    if s.rate and not narrow:
-        parts.append("  ")
-        parts.append(f"{s.rate:.2g} " if s.rate < 10 else f"{s.rate:.0f} ")
-        parts.append((label("it_s", lang), MUTED))
-    if s.elapsed_s is not None and not narrow:
-        parts.append("  ")
-        parts.append((f"{label('elapsed', lang)} ", MUTED))
-        parts.append(fmt_duration(s.elapsed_s))
-    return Content.assemble(*parts)
+        groups.append((94, ["  ", (f"{label('eta', lang)} ", MUTED), fmt_duration(s.eta_s)]))
+    if s.rate:
+        groups.append((3, ["  ", f"{s.rate:.2g} " if s.rate < 10 else f"{s.rate:.0f} ", (label("it_s", lang), MUTED)]))
+    if s.elapsed_s is not None:
+        groups.append((2, ["  ", (f"{label('elapsed', lang)} ", MUTED), fmt_duration(s.elapsed_s)]))
+
+    def build(keep: list[tuple[int, list[str | tuple[str, str]]]]) -> Content:
+        return Content.assemble(*(p for _, pieces in keep for p in pieces))
+
+    keep = list(groups)
+    content = build(keep)
+    for prio in sorted({p for p, _ in groups}):
+        if content.cell_length <= width or prio >= 90:
+            break
+        keep = [g for g in keep if g[0] != prio]
+        if prio == epoch_prio:  # the epoch total means nothing without the epoch
+            keep = [g for g in keep if g[0] != 5]
+        content = build(keep)
+    return content
 
 
 def verdict_content(s: Status, lang: str) -> Content:
     """Build the verdict badge: a symbol and the verdict word in capitals."""
     sev = _VERDICT_SEVERITY.get(s.verdict, "info")
-    text = s.verdict_text or word(s.verdict, lang).upper()
+    text = s.verdict_text or verdict_word(s.verdict, lang)
     return Content.assemble((f"{_VERDICT_SYMBOL.get(s.verdict, '·')} {text}", SEVERITY_STYLE[sev]))
 
 
@@ -95,10 +101,10 @@ class StatusBar(Horizontal):
 
     def show(self, status: Status, lang: str, *, narrow: bool) -> None:
         """Draw ``status``; the badge gets the CSS class ``-<verdict>`` for its background."""
-        self.query_one("#status-text", Static).update(
-            status_content(status, lang, narrow=narrow, width=self.size.width or self.app.size.width)
-        )
         badge = self.query_one("#verdict-badge", Static)
-        badge.update(verdict_content(status, lang))
+        verdict = verdict_content(status, lang)
+        badge.update(verdict)
+        width = (self.size.width or self.app.size.width) - verdict.cell_length - 4  # two paddings of 1
+        self.query_one("#status-text", Static).update(status_content(status, lang, narrow=narrow, width=width))
         for v in ("healthy", "warning", "critical", "unknown"):
             badge.set_class(status.verdict == v, f"-{v}")
