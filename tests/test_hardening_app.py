@@ -71,9 +71,7 @@ def hostile_log(keys: list[str] = HOSTILE_KEYS) -> bytes:
 
 @pytest.mark.parametrize("keys", [
     MARKUP_KEYS,
-    pytest.param(HOSTILE_KEYS, marks=pytest.mark.xfail(strict=True, reason=(
-        "UI bug (reported): ui/widgets/metric_row.py shows row.key (log text) without removing control "
-        "characters: a key holding ESC ] 52 (clipboard write) reaches the terminal"))),
+    HOSTILE_KEYS,
 ], ids=["markup-long-unicode-keys", "control-chars-in-keys"])
 async def test_hostile_text_is_shown_inertly_and_the_app_keeps_running(tmp_path: Path, keys: list[str]) -> None:
     # GIVEN keys full of markup (and, second case, escape sequences, BEL, backspaces), very
@@ -161,14 +159,8 @@ def tmux_ok() -> None:
         pytest.skip("tmux not installed")
 
 
-@pytest.mark.parametrize("sig", [
-    pytest.param(signal.SIGINT, marks=pytest.mark.xfail(strict=True, reason=(
-        "UI bug (reported): the app leaves cleanly on SIGINT but exits 0, not 130"))),
-    pytest.param(signal.SIGTERM, marks=pytest.mark.xfail(strict=True, reason=(
-        "UI bug (reported): SIGTERM kills the app with the alternate screen still on (terminal not restored)"))),
-    pytest.param(signal.SIGHUP, marks=pytest.mark.xfail(strict=True, reason=(
-        "UI bug (reported): the app leaves cleanly on SIGHUP but exits 0, not 129"))),
-], ids=lambda s: signal.Signals(s).name)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=lambda s: signal.Signals(s).name)
 def test_app_signal_restores_terminal(tmp_path: Path, tmux_ok: None, sig: int) -> None:
     # GIVEN the app running in a terminal on a log
     log = tmp_path / "train.log"
