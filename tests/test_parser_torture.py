@@ -196,3 +196,9 @@ def test_endless_bar_line_keeps_carry_bounded() -> None:
         assert len(p._carry) <= (1 << 20)
     items = p.feed(b"{'loss': 0.25, 'epoch': 0.5}\n")
     assert [i.metrics["loss"] for i in items if isinstance(i, Record)] == [0.25]
+
+
+def test_oom_closing_a_traceback_is_one_event() -> None:
+    text = 'Traceback (most recent call last):\n  File "x.py", line 3\ntorch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB\n'
+    events = [i for i in LogParser().feed(text.encode()) if isinstance(i, Event)]
+    assert [e.kind for e in events] == ["traceback", "oom"]
