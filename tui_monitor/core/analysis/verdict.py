@@ -574,8 +574,10 @@ def _state_reasons(add: _Add, st: RunState, pr: ProgressEstimate, snap: StoreSna
                    f"finished ({why_en}{tail_en}){': ' + where_en if where_en else ''}",
                    f"завершён ({why_ru}{tail_ru}){': ' + where_ru if where_ru else ''}"))
     elif st.word == "stalled":
-        usual_en = f" (usual interval {_dur(st.median_interval_s)})" if st.median_interval_s else ""
-        usual_ru = f" (обычно {_dur(st.median_interval_s, True)})" if st.median_interval_s else ""
+        # A usual interval under a second is a catch-up burst, not a training rhythm: not said.
+        usual = st.median_interval_s if st.median_interval_s and st.median_interval_s >= 1 else None
+        usual_en = f" (usual interval {_dur(usual)})" if usual else ""
+        usual_ru = f" (обычно {_dur(usual, True)})" if usual else ""
         add(Reason("run_stalled", "warning", pr.step,
                    f"stalled: no new record for {_dur(st.silence_s or 0)}{usual_en}",
                    f"застрял: нет новых записей {_dur(st.silence_s or 0, True)}{usual_ru}"))
