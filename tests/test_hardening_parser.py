@@ -222,3 +222,17 @@ def test_marker_key_with_text_value_keeps_the_record() -> None:
     # and a config dict with text under an eval_ key is still not a record
     p = LogParser()
     assert not [r for r in p.feed(b"{'eval_strategy': 'steps', 'seed': 42}\n") + p.flush() if isinstance(r, Record)]
+
+
+def test_line_repeating_crash_words_is_not_a_cpu_bomb() -> None:
+    # GIVEN one 1.4 MiB line repeating the crash words (before: an event per word, each
+    # re-scanning and cleaning the whole line: 0.9 MiB took 305 s)
+    from tui_monitor.core.records import Event
+
+    data = b"Killed memory OutOfMemoryError CUDA out of memory NCCL timed out " * 22000 + b"\n"
+    p = LogParser()
+    events = [e for e in p.feed(data) + p.flush() if isinstance(e, Event)]
+    assert _mib_per_s(data) > 2.0
+    # THEN one event per kind and line
+    assert sorted(e.kind for e in events) == ["killed", "nccl_timeout", "oom"]
+    assert all(len(e.line) <= 500 for e in events)

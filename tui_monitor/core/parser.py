@@ -885,6 +885,7 @@ class LogParser:
             or self._in_traceback
         ):
             return found
+        line_start, line_end, line_kinds = 0, -1, set()
         for m in _CRASH_RE.finditer(buf):
             tok = m.group().strip()
             if tok.startswith(b"Traceback"):
@@ -896,17 +897,26 @@ class LogParser:
                 kind = "killed"
             else:
                 kind = "nccl_timeout"
-            ls = _segment_start(buf, m.start() + 1)
-            if buf[m.start() : m.start() + 1] in (b"\n", b"\r"):
-                ls = m.start() + 1
-            le = len(buf)
-            for sep in (b"\n", b"\r"):
-                i = buf.find(sep, m.end())
-                if 0 <= i < le:
-                    le = i
+            if m.start() < line_end:
+                # Same line as the previous match: one event per kind and line (a line
+                # repeating "Killed" made an event per word, each re-scanning the line: O(n²)).
+                if kind in line_kinds:
+                    continue
+                line_kinds.add(kind)
+                ls, le = line_start, line_end
+            else:
+                ls = _segment_start(buf, m.start() + 1)
+                if buf[m.start() : m.start() + 1] in (b"\n", b"\r"):
+                    ls = m.start() + 1
+                le = len(buf)
+                for sep in (b"\n", b"\r"):
+                    i = buf.find(sep, m.end())
+                    if 0 <= i < le:
+                        le = i
+                line_start, line_end, line_kinds = ls, le, {kind}
             if kind == "oom" and found and found[-1][2].kind == "oom" and found[-1][0] == base + ls:  # type: ignore[union-attr]
                 continue
-            found.append((base + ls, order, Event(kind, clean_line(buf[ls:le]), base + ls)))  # type: ignore[arg-type]
+            found.append((base + ls, order, Event(kind, clean_line(buf[ls : min(le, ls + 8192)]), base + ls)))  # type: ignore[arg-type]
             order += 1
         if self._in_traceback:
             for m in _EXC_LINE_RE.finditer(buf):
