@@ -222,3 +222,242 @@ async def test_bell_rings_once_when_the_verdict_turns_critical(monkeypatch: pyte
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
     assert rings == []
+
+
+# --- what a newcomer found (README walk-through) ------------------------------------------
+
+DPO = FIX / "public" / "dpo_loss_zero_margins.log"
+COSINE = FIX / "real" / "hf5_cosine_tee.log"
+
+
+def cut_after_records(src: Path, n: int, dst: Path) -> Path:
+    """Write the first ``n`` training dicts of ``src`` (and what precedes them) to ``dst``."""
+    import re
+
+    data = src.read_bytes()
+    ends = [m.end() for m in re.finditer(rb"\{'loss'[^\n]*?\}", data)]
+    dst.write_bytes(data[: ends[n - 1]] + b"\n")
+    return dst
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", ["quit", "this help", "previous / next metric", "explain the focused metric", "log",
+            "0.6 → 0.9 → 0.99", "whole run / recent", "pause the display"]),
+    ("ru", ["выход", "эта справка", "предыдущая / следующая метрика", "объяснить выбранную метрику",
+            "логарифмическая", "0.6 → 0.9 → 0.99", "весь запуск / последние", "пауза экрана"]),
+])
+async def test_help_lists_every_key_with_its_meaning(lang: str, words: list[str]) -> None:
+    """GIVEN the app at 80x24 WHEN ? is pressed THEN every key and its meaning shows; any key closes it."""
+    app = make_app([HEALTHY], follow=False, lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = screen_text(app)
+        for key in ("q  ctrl+c", "↑ ↓  tab", " g ", " l ", " s ", " w ", " p "):
+            assert key in text, key
+        for w in words:
+            assert w in text, w
+        assert "[  ]" not in text  # one file: no tab keys
+        await pilot.press("x")
+        await pilot.pause()
+        assert "this help" not in screen_text(app) and "эта справка" not in screen_text(app)
+
+
+async def test_several_files_open_on_the_first_tab_and_keys_switch_them() -> None:
+    """GIVEN three logs WHEN the app starts THEN the first tab shows; ] [ and 1-9 switch;
+    every tab title carries its verdict, so the critical run shows from the first tab."""
+    app = make_app([HEALTHY, NAN_LOG, TRL], follow=False, bell=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause(0.2)
+        tabs = app.query_one("#tabs")
+        assert tabs.active == "tab-0" and app.run_view.id == "run-0"  # type: ignore[attr-defined]
+        text = screen_text(app)
+        assert f"1 {HEALTHY.name} ✓ HEALTHY" in text
+        assert f"2 {NAN_LOG.name} ✗ CRITICAL" in text
+        assert "[ ] 1-9" in text.splitlines()[-1]  # the footer says how to switch
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert tabs.active == "tab-1"  # type: ignore[attr-defined]
+        assert app.focused is not None and app.run_view in app.focused.ancestors
+        await pilot.press("3")
+        await pilot.pause()
+        assert tabs.active == "tab-2"  # type: ignore[attr-defined]
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert tabs.active == "tab-0"  # type: ignore[attr-defined]
+        await pilot.press("left_square_bracket", "9")  # past the last file: ignored
+        await pilot.pause()
+        assert tabs.active == "tab-2"  # type: ignore[attr-defined]
+        await pilot.press("down")  # the arrows still move the metric focus
+        await pilot.pause()
+        assert app.run_view.focused_key == "learning_rate"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "previous / next file" in screen_text(app) and "go to file N" in screen_text(app)
+
+
+async def test_ctrl_c_quits_at_once_with_130() -> None:
+    """GIVEN the dashboard WHEN ctrl+c THEN the app ends with status 130 (no "press ctrl+q" toast)."""
+    app = make_app([HEALTHY], follow=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+    assert app.return_code == 130
+
+
+async def test_signal_handler_exits_with_128_plus_the_signal() -> None:
+    """GIVEN the dashboard WHEN the loop's SIGTERM handler runs THEN the app leaves its loop with 143.
+    (The real signals in a real terminal: tests/test_hardening_app.py.)"""
+    import signal
+
+    app = make_app([HEALTHY], follow=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.exit_on_signal(signal.SIGTERM)
+        await pilot.pause()
+    assert app.return_code == 143
+
+
+async def test_verdict_pane_says_how_many_lines_are_below_the_fold() -> None:
+    """GIVEN 80x24, where the verdict has 4 lines for 6 reasons THEN its title says "+2 more"."""
+    app = make_app([HEALTHY], follow=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        assert "verdict · +2 more ↓" in screen_text(app)
+        app.query_one("#verdict").scroll_end(animate=False)
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "more ↓" not in text and "epochs done" in text
+
+
+async def test_short_series_are_drawn_one_block_per_point() -> None:
+    """GIVEN six evaluations WHEN shown THEN the eval_loss sparkline has six blocks, none repeated."""
+    app = make_app([HEALTHY], follow=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        line = next(x for x in screen_text(app).splitlines() if "eval_loss" in x)
+        blocks = "".join(ch for ch in line if ch in "▁▂▃▄▅▆▇█")
+        assert blocks == "█▆▄▂▁▁"
+
+
+@pytest.mark.parametrize(("log", "size", "names"), [
+    (HEALTHY, (100, 30), ["eval_samples_per_second", "eval_runtime"]),
+    (DPO, (120, 36), ["rewards/rejected", "rewards/margins", "rewards/accuracies"]),
+    (DPO, (100, 30), ["rewards/rejected", "rewards/margins", "rewards/accuracies"]),
+])
+async def test_metric_names_are_not_cut(log: Path, size: tuple[int, int], names: list[str]) -> None:
+    """GIVEN long metric names WHEN shown at ≥ 100 columns THEN each name shows whole."""
+    app = make_app([log], follow=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        for name in names:
+            assert name in text, name
+
+
+async def test_secondary_text_gives_way_before_names_and_keys() -> None:
+    """GIVEN 80 columns THEN the footer still has p pause; GIVEN Russian at 100 THEN no cut header."""
+    app = make_app([HEALTHY], follow=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "p pause" in screen_text(app).splitlines()[-1]
+    app = make_app([HEALTHY], follow=False, lang="ru")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        top = screen_text(app).splitlines()[0]
+        assert "…" not in top.split("  ", 2)[-1]  # the file name may be shortened, nothing else
+        assert "p пауза" in screen_text(app).splitlines()[-1]
+
+
+async def test_the_focused_row_has_a_marker() -> None:
+    """GIVEN the healthy run WHEN down THEN ▶ moves from loss to learning_rate (visible without colour)."""
+    app = make_app([HEALTHY], follow=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        assert any("▶ loss" in x for x in lines)
+        await pilot.press("down")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "▶ learning_rate" in text and "▶ loss" not in text
+
+
+async def test_epoch_row_of_a_finished_run_and_of_a_run_under_way(tmp_path: Path) -> None:
+    """GIVEN a finished 3-epoch run THEN "pass 3 done", "of steps"; GIVEN a run under way THEN "≈"."""
+    app = make_app([COSINE], follow=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "pass 3 done" in text and "into pass 4" not in text
+        assert "100 % of steps" in text
+    log = cut_after_records(HEALTHY, 8, tmp_path / "train.log")
+    app = make_app([log], follow=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "of ≈2.34" in text and "0.312/≈2.34" in text.splitlines()[0]
+        assert "% of steps" in text
+
+
+async def test_warmup_event_only_after_the_warmup(tmp_path: Path) -> None:
+    """GIVEN a run cut while the LR still warms up THEN no "warmup finished" event; GIVEN the
+    whole run THEN the event, at the step of the LR's peak."""
+    log = cut_after_records(HEALTHY, 5, tmp_path / "train.log")
+    app = make_app([log], follow=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "WARMUP" in text and "warmup finished" not in text
+    app = make_app([HEALTHY], follow=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        assert "step 25  warmup finished" in screen_text(app)
+
+
+async def test_smoothing_cycles_and_the_title_always_says_it() -> None:
+    """GIVEN the loss chart WHEN s four times THEN 0.9, 0.99, raw only, 0.6; the LR (never
+    smoothed) says raw only."""
+    app = make_app([HEALTHY], follow=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+
+        def title() -> str:
+            return str(app.query_one("#chart").border_title)
+
+        assert "raw + smoothed 0.6" in title()
+        for expected in ("smoothed 0.9", "smoothed 0.99", "raw only", "smoothed 0.6"):
+            await pilot.press("s")
+            await pilot.pause()
+            assert expected in title(), (expected, title())
+        await pilot.press("down")
+        await pilot.pause()
+        assert "raw only" in title()
+
+
+async def test_too_small_keeps_the_size_on_one_line() -> None:
+    """GIVEN 50x12 THEN "needs at least 60×16" stays on one line."""
+    app = make_app([HEALTHY], follow=False)
+    async with app.run_test(size=(50, 12)) as pilot:
+        await pilot.pause()
+        assert "needs at least 60×16." in screen_text(app)
+
+
+async def test_russian_verdict_word_and_grammar() -> None:
+    """GIVEN --lang ru THEN the verdict is НОРМА and steps read "на шаге N" (never "на шаг N")."""
+    app = make_app([HEALTHY], follow=False, lang="ru")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "✓ НОРМА" in text.splitlines()[0]
+        assert "на шаге 300" in text and "на шаг " not in text
+
+
+async def test_dpo_loss_with_few_points_says_so() -> None:
+    """GIVEN the DPO fixture (9 loss points, no trend yet) THEN the loss row says "few points"."""
+    app = make_app([DPO], follow=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        line = next(x for x in screen_text(app).splitlines() if "▶ loss" in x)
+        assert "few points" in line

@@ -32,6 +32,8 @@ NONFINITE_MARK = "×"
 _BRAILLE_BASE = 0x2800
 # Dot bits of a braille cell by (column 0..1, row 0..3 from the top); Unicode's order.
 _DOTS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
+_LEFT_DOTS = 0x01 | 0x02 | 0x04 | 0x40
+"""The left dot column of a braille cell: a raw series drawn with only these is dotted."""
 
 
 def fmt_num(v: float | None, digits: int = 4) -> str:
@@ -295,6 +297,7 @@ def braille_chart(
     steps: npt.ArrayLike | None = None,
     smoothed: npt.ArrayLike | None = None,
     log: bool = False,
+    dotted_raw: bool = False,
 ) -> Chart:
     """Draw a line chart in braille characters with y labels at the left and steps below.
 
@@ -312,6 +315,9 @@ def braille_chart(
         steps: ``(n,)`` x positions (global steps); default the index 0..n-1.
         smoothed: ``(n,)`` optional smoothed series on the same x positions.
         log: log10 y-axis; non-positive points are left out and counted.
+        dotted_raw: with a smoothed overlay, draw the raw series with every other dot
+            column only (a dotted line under the solid smoothed one), so the two read
+            apart without colour (``NO_COLOR``). ``Chart.raw`` keeps every dot.
 
     Returns:
         A :class:`Chart`; for an empty or all-non-finite series the lines are blank with
@@ -377,10 +383,11 @@ def braille_chart(
         badb = bucket(nonfinite_mask.astype(np.float64), width_px, xs, (x0, x1))
         bad_cols = sorted({int(px) // 2 for px in np.nonzero(badb.hi > 0)[0]})
     lines: list[str] = []
+    raw_mask = _LEFT_DOTS if dotted_raw and psm is not None else 0xFF
     for r in range(height):
         label = top_label if r == 0 else bot_label if r == height - 1 else ""
-        cells = [chr(_BRAILLE_BASE + (raw[r][c] | smooth[r][c])) if (raw[r][c] | smooth[r][c]) else " "
-                 for c in range(cols)]
+        bits = [(raw[r][c] & raw_mask) | smooth[r][c] for c in range(cols)]
+        cells = [chr(_BRAILLE_BASE + b) if b else " " for b in bits]
         if r == 0:
             for c in bad_cols:
                 cells[c] = NONFINITE_MARK

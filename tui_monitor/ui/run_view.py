@@ -277,6 +277,8 @@ class RunView(Vertical):
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         """A row got the focus: the chart and the glossary follow it."""
+        if not getattr(self.app, "is_active_view", lambda _rv: True)(self):
+            return  # a tab being hidden hands its focus on: not the user's choice
         for key, w in self._rows.items():
             if w is event.widget:
                 self.focused_key = key

@@ -12,14 +12,16 @@ from tui_monitor.ui.widgets._style import MUTED, NAN_STYLE
 RAW_STYLE = "$text-muted"
 """The raw series when a smoothed line is drawn over it."""
 LINE_STYLE = "$text-accent"
-"""The raw series alone, or the smoothed overlay."""
+"""The raw series alone."""
+SMOOTH_STYLE = "bold $text-accent"
+"""The smoothed overlay."""
 
 
 def chart_lines(row: MetricRow | None, width: int, height: int, *, log: bool, message: str) -> list[Content]:
     """Draw ``row`` as ``height`` lines of braille (one of them the x-axis) at ``width``.
 
-    Cells holding smoothed dots take the accent style and raw-only cells a muted one, so
-    the overlay reads apart from the raw series even where they share a cell.
+    With a smoothed overlay the raw series is dotted and muted and the smoothed line solid,
+    bold and in the accent colour: they read apart with colour and without (``NO_COLOR``).
 
     Args:
         row: the metric, or ``None`` before the first record.
@@ -35,7 +37,7 @@ def chart_lines(row: MetricRow | None, width: int, height: int, *, log: bool, me
         lines = [Content("")] * max(height, 1)
         lines[len(lines) // 2] = Content.assemble((message.center(width), MUTED))
         return lines
-    chart = braille_chart(row.y, width, height - 1, steps=row.x, smoothed=row.smoothed, log=log)
+    chart = braille_chart(row.y, width, height - 1, steps=row.x, smoothed=row.smoothed, log=log, dotted_raw=True)
     out: list[Content] = []
     has_smooth = row.smoothed is not None
     for r, text in enumerate(chart.lines):
@@ -48,7 +50,7 @@ def chart_lines(row: MetricRow | None, width: int, height: int, *, log: bool, me
             if ch == NONFINITE_MARK:
                 style = NAN_STYLE
             elif has_smooth and chart.smooth[r][c]:
-                style = LINE_STYLE
+                style = SMOOTH_STYLE
             else:
                 style = RAW_STYLE if has_smooth else LINE_STYLE
             if style != run_style and run:
