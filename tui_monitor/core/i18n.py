@@ -151,7 +151,7 @@ def label(key: str, lang: str = "en") -> str:
 
 
 HELP_TEXTS: dict[str, tuple[str, str]] = {
-    "quit": ("quit (ctrl+c quits too, with exit status 130)", "выход (ctrl+c тоже, с кодом выхода 130)"),
+    "quit": ("quit (ctrl+c: exit status 130)", "выход (ctrl+c: код выхода 130)"),
     "help": ("this help", "эта справка"),
     "tab": ("previous / next file (tab)", "предыдущий / следующий файл (вкладка)"),
     "tab_n": ("go to file N (tab N)", "файл номер N (вкладка N)"),

@@ -27,6 +27,7 @@ from tui_monitor.ui.run_view import RunView
 from tui_monitor.ui.view import inert
 from tui_monitor.ui.widgets.help_screen import HelpScreen
 from tui_monitor.ui.widgets.key_bar import KeyBar
+from tui_monitor.ui.widgets.status_bar import clip_middle
 
 MIN_WIDTH = 60
 """Below this many columns the app shows the "too small" notice."""
@@ -108,6 +109,7 @@ class TrainmonApp(App[int]):
         self.bell_on = bell
         self.clock = clock
         self._on_exit = on_exit
+        self._verdicts: dict[int, str] = {}
 
     def _run_view(self, path: str, i: int) -> RunView:
         return RunView(
@@ -128,20 +130,31 @@ class TrainmonApp(App[int]):
         yield Static(id="too-small")
 
     def _tab_title(self, i: int, verdict: str) -> Content:
-        """``1 train.log ✓ HEALTHY``: the number key, the file and its verdict."""
+        """``1 train.log ✓ HEALTHY``: the number key, the file and its verdict; the file
+        name is shortened in its middle so that every tab fits the width."""
         sev = {"healthy": "$text-success", "warning": "bold $text-warning", "critical": "bold $text-error"}
+        badge = f"{_VERDICT_SYMBOL.get(verdict, '·')} {verdict_word(verdict, self.lang)}"
+        width = self.size.width or 120
+        name_w = max(width // len(self.paths) - 2 - len(f"{i + 1} ") - 1 - len(badge) - 1, 10)
         return Content.assemble(
-            (f"{i + 1} ", "dim"), inert(Path(self.paths[i]).name), " ",
-            (f"{_VERDICT_SYMBOL.get(verdict, '·')} {verdict_word(verdict, self.lang)}", sev.get(verdict, "dim")),
+            (f"{i + 1} ", "dim"), clip_middle(inert(Path(self.paths[i]).name), name_w), " ",
+            (badge, sev.get(verdict, "dim")),
         )
+
+    def _update_tab_titles(self) -> None:
+        if len(self.paths) == 1:
+            return
+        with contextlib.suppress(Exception):  # tabs not mounted yet
+            tabs = self.query_one(TabbedContent)
+            for i in range(len(self.paths)):
+                tabs.get_tab(f"tab-{i}").label = self._tab_title(i, self._verdicts.get(i, "unknown"))
 
     def on_run_view_verdict_changed(self, event: RunView.VerdictChanged) -> None:
         """Show a run's new verdict in its tab title, so trouble shows from any tab."""
         if len(self.paths) == 1 or event.run_view.id is None:
             return
-        i = int(event.run_view.id.removeprefix("run-"))
-        with contextlib.suppress(Exception):
-            self.query_one(TabbedContent).get_tab(f"tab-{i}").label = self._tab_title(i, event.verdict)
+        self._verdicts[int(event.run_view.id.removeprefix("run-"))] = event.verdict
+        self._update_tab_titles()
 
     def on_mount(self) -> None:
         """Apply the size classes for the starting terminal size; handle the signals.
@@ -170,8 +183,9 @@ class TrainmonApp(App[int]):
         self.exit(130, return_code=130)
 
     def on_resize(self, event: Resize) -> None:
-        """Re-apply the size classes."""
+        """Re-apply the size classes; fit the tab titles."""
         self._apply_size(event.size.width, event.size.height)
+        self._update_tab_titles()
 
     def _apply_size(self, width: int, height: int) -> None:
         if self.is_inline:

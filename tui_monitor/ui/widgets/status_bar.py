@@ -16,7 +16,7 @@ _VERDICT_SEVERITY = {"healthy": "ok", "warning": "warning", "critical": "critica
 _VERDICT_SYMBOL = {"healthy": "✓", "warning": "!", "critical": "✗", "unknown": "·"}
 
 
-def _clip_middle(text: str, width: int) -> str:
+def clip_middle(text: str, width: int) -> str:
     """Shorten ``text`` to ``width`` by cutting its middle (keeps the run name and extension)."""
     if len(text) <= width:
         return text
@@ -44,7 +44,7 @@ def status_content(s: Status, lang: str, *, narrow: bool, width: int = 200) -> C
     # (priority, pieces): lower priority numbers are dropped first
     groups: list[tuple[int, list[str | tuple[str, str]]]] = []
     groups.append((1, [("trainmon ", "bold $text-primary")]))
-    groups.append((99, [(_clip_middle(inert(s.file), 24 if narrow else 48), "bold")]))
+    groups.append((99, [(clip_middle(inert(s.file), 24 if narrow else 48), "bold")]))
     state_style = SEVERITY_STYLE.get(s.state_severity, MUTED)
     if s.paused:
         groups.append((98, ["  ", (f"⏸ {word('paused', lang)}", "bold $text-warning")]))
