@@ -394,7 +394,7 @@ def _events(snap: Any, health: Any, opts: ViewOptions) -> tuple[Line, ...]:
             v, b = float(spikes.values[k]), float(spikes.baseline[k])
             ratio = f" ×{v / b:.1f}" if b > 0 and math.isfinite(v / b) else ""
             add(loss, float(spikes.x[k]), "warning", "!",
-                f"loss spike{ratio}: {fmt_num(v)}", f"спайк лосса{ratio}: {fmt_num(v)}")
+                f"loss spike{ratio}: {fmt_num(v)}", f"всплеск loss{ratio}: {fmt_num(v)}")
     for name in ("loss", "grad_norm"):
         s = store.series.get(name)
         if s is not None and len(s.y):
