@@ -163,9 +163,9 @@ class RunView(Vertical):
             return
         now = self.clock()
         version = self.monitor.version
-        if not force and version == self._seen_version:
-            if time.monotonic() - self._last_snap_time < CLOCK_REFRESH_S or not self._clock_matters():
-                return
+        recent = time.monotonic() - self._last_snap_time < CLOCK_REFRESH_S
+        if not force and version == self._seen_version and (recent or not self._clock_matters()):
+            return
         self._seen_version = version
         self._last_snap_time = time.monotonic()
         self.snap = self.monitor.snapshot(now=now)
@@ -301,7 +301,8 @@ class RunView(Vertical):
             opts.append(label("log_y" if self.log_scale else "linear_y", lang))
             opts.append(label("whole" if self.whole else "recent", lang))
             opts.append(label("steps" if row.x_is_step else "records", lang))
-        title = Content.assemble((inert(row.key) if row is not None else "", "bold"), ("  " + " · ".join(opts), "$text-muted"))
+        name = inert(row.key) if row is not None else ""
+        title = Content.assemble((name, "bold"), ("  " + " · ".join(opts), "$text-muted"))
         sub = Content("")
         if row is not None and row.nonfinite:
             sub = Content.assemble((f"× {row.nonfinite} NaN/inf", "bold $text-error"))

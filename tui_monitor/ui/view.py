@@ -169,7 +169,7 @@ def inert(text: str) -> str:
 
 def fmt_duration(seconds: float | None) -> str:
     """Format seconds as ``0:23``, ``4:05``, ``1:02:03``; ``None``/negative/NaN → ``–``."""
-    if seconds is None or not seconds == seconds or seconds < 0 or seconds == float("inf"):
+    if seconds is None or seconds != seconds or seconds < 0 or seconds == float("inf"):
         return "–"
     s = int(round(seconds))
     h, rem = divmod(s, 3600)

@@ -134,8 +134,8 @@ def row_lines(
     if compact:
         name = _clip(key, name_w).ljust(name_w)
         head = Content.assemble(
-            mark, (name, "bold"), " ", (value.rjust(9), value_style), " ", (_clip(word, word_w).ljust(word_w), sev_style),
-            " ",
+            mark, (name, "bold"), " ", (value.rjust(9), value_style), " ",
+            (_clip(word, word_w).ljust(word_w), sev_style), " ",
         )
         rest = width - head.cell_length
         return [head + _spark_content(row, rest, lang)]
