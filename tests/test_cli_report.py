@@ -87,7 +87,7 @@ def test_three_line_example_is_healthy_with_its_reasons(tmp_path: Path) -> None:
 def test_text_report_leads_with_verdict_in_russian() -> None:
     out = run("report", "--lang", "ru", str(FIX / "public" / "glm4_gradnorm_nan_trailing_ws.log"))
     lines = out.stdout.splitlines()
-    assert lines[2] == "КРИТИЧНО"
+    assert lines[2] == "КРИТИЧНО"  # the same words as the app (i18n.verdict_word)
     assert lines[3].startswith("  ✗ grad_norm")
 
 

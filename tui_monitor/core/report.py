@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from tui_monitor.core.analysis import Health, analyse
+from tui_monitor.core.i18n import verdict_word
 from tui_monitor.core.monitor import Pipeline
 
 
@@ -122,7 +123,6 @@ def fmt_num(v: float | None) -> str:
 
 
 _MARK = {"ok": "✓", "info": "·", "warning": "!", "critical": "✗"}
-_STATUS_RU = {"healthy": "ЗДОРОВ", "warning": "ПРЕДУПРЕЖДЕНИЕ", "critical": "КРИТИЧНО"}
 
 
 def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
@@ -137,7 +137,7 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
         lines.append("НЕТ ДАННЫХ" if lang == "ru" else "NO DATA")
         lines.append("  · " + ("в файле нет записей с метриками" if lang == "ru" else "no metric records in this file"))
     else:
-        lines.append(_STATUS_RU[h.status] if lang == "ru" else h.status.upper())
+        lines.append(verdict_word(h.status, lang))
         for r in h.reasons:
             lines.append(f"  {_MARK.get(r.severity, '·')} {r.text_ru if lang == 'ru' else r.text_en}")
     lines.append("")
