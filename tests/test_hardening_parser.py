@@ -10,10 +10,10 @@ import math
 from dataclasses import replace
 
 import pytest
+from hardening_gen import GenLog, check_records, chunked, console_logs, jsonl_logs, parse_chunks
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hardening_gen import GenLog, check_records, chunked, console_logs, jsonl_logs, parse_chunks
 from tui_monitor.core.parser import LogParser
 from tui_monitor.core.records import Progress, Record
 

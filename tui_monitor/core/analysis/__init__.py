@@ -9,7 +9,13 @@ from tui_monitor.core.analysis.progress import ProgressEstimate, ProgressInfo, e
 from tui_monitor.core.analysis.smoothing import ema_debiased, ema_debiased_by_distance
 from tui_monitor.core.analysis.state import RunState, run_state
 from tui_monitor.core.analysis.trend import (
-    MannKendall, Spikes, Trend, classify_trend, detect_spikes, mann_kendall, sen_slope,
+    MannKendall,
+    Spikes,
+    Trend,
+    classify_trend,
+    detect_spikes,
+    mann_kendall,
+    sen_slope,
 )
 from tui_monitor.core.analysis.verdict import Health, Reason, analyse
 

@@ -250,10 +250,8 @@ def analyse(snap: StoreSnapshot, progress: ProgressInfo | None = None,
     trend = recent = None
     spikes: Spikes | None = None
     smoothed_last: float | None = None
-    loss_last: float | None = None
     if loss is not None and len(loss):
         x, y = loss.x, loss.y
-        loss_last = float(y[-1])
         fin = np.isfinite(y)
         if fin.any():
             tail = slice(-SPIKE_WINDOW, None)
