@@ -22,6 +22,7 @@ import json
 import math
 import re
 from collections.abc import Iterable
+from bisect import bisect_left
 from itertools import islice
 
 import numpy as np
@@ -478,16 +479,6 @@ def _plan_for(keys: tuple[bytes, ...], cache: dict[tuple[bytes, ...], _Plan | No
     return plan  # type: ignore[return-value]
 
 
-class _Marker:
-    """A tqdm log-event marker from `StepTracker.scan`, merged with records by offset."""
-
-    __slots__ = ("kind", "n")
-
-    def __init__(self, kind: str, n: int) -> None:
-        self.kind = kind
-        self.n = n
-
-
 class LogParser:
     """Incremental parser of a training log's bytes.
 
@@ -755,15 +746,31 @@ class LogParser:
         found.extend(self._crash_events(buf, base, order))
         order += len(found)
         markers = self._steps.scan(buf, base, self._banner_total or self._train_total)
-        for off, kind, n in markers:
-            found.append((off, order, _Marker(kind, n)))  # type: ignore[arg-type]
-            order += 1
         found.sort(key=lambda t: (t[0], t[1]))
         if runs:
+            # (Markers are never inside a run's bytes: its lines are all dict lines.)
             found = self._split_runs(found)
         out: list[Item] = []
         steps = self._steps
-        for _, _, item in found:
+        # The markers are merged in offset order: before an item, those at a lower offset
+        # (at an equal offset the item comes first, as it was found first).
+        moffs = [t[0] for t in markers]
+        mi, nm = 0, len(markers)
+        for off, _, item in found:
+            if mi < nm and moffs[mi] < off:
+                j = bisect_left(moffs, off, mi)
+                last = markers[j - 1]
+                if last[3] >= off and last[1] == "pair":
+                    # The item lies between a clear and its redraw: the pair's open now,
+                    # its step after the item.
+                    self._markers(markers, mi, j - 1, out)
+                    self._marker("open", 0, out)
+                    markers[j - 1] = (last[3], "step", last[2], last[3])
+                    moffs[j - 1] = last[3]
+                    mi = j - 1
+                else:
+                    self._markers(markers, mi, j, out)
+                    mi = j
             if isinstance(item, Record):
                 if item.step is None and item.rank in (None, "0") and steps.enabled:
                     self._step_record(item, out)
@@ -771,18 +778,39 @@ class LogParser:
                     self._emit_record(item, out)
             elif isinstance(item, _Run):
                 self._emit_run(item, out)
-            elif isinstance(item, _Marker):
-                steps.on_marker(item.kind, item.n)
-                if self._waiting:
-                    if item.kind == "step":
-                        self._release(out, with_steps=True)
-                    elif not steps.awaiting:
-                        self._release(out, with_steps=False)
             else:
                 out.append(item)
+        if mi < nm:
+            self._markers(markers, mi, nm, out)
         if self._waiting and not steps.awaiting:
             self._release(out, with_steps=True)
         return out
+
+    def _marker(self, kind: str, n: int, out: list[Item]) -> None:
+        """One tqdm log-event marker (see `StepTracker.scan`): held records may go out."""
+        steps = self._steps
+        steps.on_marker(kind, n)
+        if self._waiting:
+            if kind == "step":
+                self._release(out, with_steps=True)
+            elif not steps.awaiting:
+                self._release(out, with_steps=False)
+
+    def _markers(self, markers: list[tuple[int, str, int, int]], a: int, b: int, out: list[Item]) -> None:
+        """``markers[a:b]`` in order. A ``"pair"`` (open, then step) with no record held is
+        just its step queued: the open and the step cancel out in the open count."""
+        queue = self._steps._steps
+        marker = self._marker
+        for i in range(a, b):
+            _, kind, n, _ = markers[i]
+            if kind == "pair":
+                if not self._waiting:
+                    queue.append(n)
+                    continue
+                marker("open", 0, out)
+                marker("step", n, out)
+            else:
+                marker(kind, n, out)
 
     @staticmethod
     def _split_runs(found: list[tuple[int, int, Item]]) -> list[tuple[int, int, Item]]:

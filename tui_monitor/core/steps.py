@@ -55,10 +55,12 @@ class StepTracker:
     """Finds log events (clear → train-bar redraw) in console bytes and hands out steps.
 
     Use from the parser, per complete buffer, in file order:
-    ``markers = tracker.scan(buf, base, train_total)`` returns ``(offset, kind, n)``
+    ``markers = tracker.scan(buf, base, train_total)`` returns ``(offset, kind, n, end)``
     tuples, ``kind`` being ``"open"`` (a clear) or ``"step"`` (its redraw, with count ``n``)
-    or ``"cancel"`` (a clear followed by other text: not a log event). Then merge them with
-    the records by offset and call `on_marker` / `on_record`.
+    or ``"cancel"`` (a clear followed by other text: not a log event), or ``"pair"``: an
+    ``"open"`` at ``offset`` and its ``"step"`` at ``end`` in one tuple (``end`` is
+    ``offset`` for the others). Then merge them with the records by offset (a pair with an
+    item in ``(offset, end]`` is its open and its step, apart) and call `on_marker`.
 
     Attributes:
         enabled: False once a pairing disagreed with the epochs (steps are then never
@@ -83,7 +85,7 @@ class StepTracker:
 
     # -- finding events ------------------------------------------------------------------
 
-    def scan(self, buf: bytes, base: int, train_total: int | None) -> list[tuple[int, str, int]]:
+    def scan(self, buf: bytes, base: int, train_total: int | None) -> list[tuple[int, str, int, int]]:
         """Markers for the log events in ``buf`` (complete segments only).
 
         Args:
@@ -92,7 +94,7 @@ class StepTracker:
             train_total: the train bar's total (redraws of other bars do not count);
                 ``None`` when no train bar is known yet (then nothing is found).
         """
-        out: list[tuple[int, str, int]] = []
+        out: list[tuple[int, str, int, int]] = []
         if not self.enabled or train_total is None:
             return out
         pos = 0
@@ -116,12 +118,12 @@ class StepTracker:
             elif count(b" ", st, i + 1) != i + 1 - st:
                 st = -1
             if st >= pos:
-                out.append((base + st, "open", 0))
                 m = fast(buf, i + 2)
                 if m is not None and int(m.group(3)) == train_total:
-                    out.append((base + m.start(1), "step", int(m.group(2))))
+                    out.append((base + st, "pair", int(m.group(2)), base + m.start(1)))
                     pos = m.end() - 1
                 else:
+                    out.append((base + st, "open", 0, base + st))
                     self._armed = True
                     pos = self._walk(buf, i + 2, base, train_total, out)
                 i = find(b" \r", pos)
@@ -129,7 +131,7 @@ class StepTracker:
                 i = find(b" \r", i + 2)
         return out
 
-    def _walk(self, buf: bytes, pos: int, base: int, total: int, out: list[tuple[int, str, int]]) -> int:
+    def _walk(self, buf: bytes, pos: int, base: int, total: int, out: list[tuple[int, str, int, int]]) -> int:
         """From ``pos`` (a segment start), find the redraw that closes the open clear."""
         end = len(buf)
         while pos < end:
@@ -144,11 +146,11 @@ class StepTracker:
             else:
                 m = _REDRAW_RE.match(seg.replace(b"\x1b[A", b""))
                 if m is not None and int(m.group(2)) == total:
-                    out.append((base + pos, "step", int(m.group(1))))
+                    out.append((base + pos, "step", int(m.group(1)), base + pos))
                     self._armed = False
                     return seg_end
                 if m is None or b"{" in seg:
-                    out.append((base + pos, "cancel", 0))
+                    out.append((base + pos, "cancel", 0, base + pos))
                     self._armed = False
                     return seg_end
                 # another bar's redraw (an eval bar): keep looking for the train bar
