@@ -40,7 +40,15 @@ def linear_recurrence(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         j = max(j, i + 1)
         g = c[i:j] - base  # -log A within the block, in [0, 600]
         scale = np.exp(-g)
-        s = scale * (prev + np.cumsum(b[i:j] * np.exp(g)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            s = scale * (prev + np.cumsum(b[i:j] * np.exp(g)))
+        if not np.isfinite(s).all() and np.isfinite(b[i:j]).all():
+            # Values near the float limit overflow the scaled sums: run this block as the
+            # plain recurrence s[k] = a[k] s[k-1] + b[k] instead.
+            acc = prev
+            for k in range(i, j):
+                acc = float(a[k]) * acc + float(b[k])
+                s[k - i] = acc
         out[i:j] = s
         prev = float(s[-1])
         i = j
