@@ -45,6 +45,16 @@ _FAST_RE = re.compile(
 Python loop over segments cost ~45 % of a tqdm catch-up): the skippable segments, then
 the train bar's redraw. When it does not match, or the bar is another one, `_walk` decides."""
 
+_SP_CR_RE = re.compile(rb" \r")
+"""``buf.find(b" \\r", i)`` as a regex search: the same positions, ~2x faster (re's literal
+prefix search skips ahead further than ``bytes.find`` on a two-byte needle)."""
+
+_COMBO_RE = re.compile(rb"\r( {1,4097}+)\r(?:" + _FAST_RE.pattern + rb")?")
+"""A clear that follows a ``\r`` (spaces only, at most 4097 of them: what the loop in
+`StepTracker.scan` accepts), then optionally the common shape of `_FAST_RE`."""
+_NL_CLEAR_RE = re.compile(rb"\n +\r")
+"""A candidate clear after a ``\n`` (bars at other positions): `_COMBO_RE` would miss it."""
+
 MAX_WAIT = 256
 """Records held at most while their redraw is awaited; past it they go out without step."""
 EPOCH_TOLERANCE = 0.1
@@ -102,11 +112,34 @@ class StepTracker:
             pos = self._walk(buf, 0, base, train_total, out)
         if b"\r " not in buf and b"\n " not in buf and buf[:1] != b" ":
             return out
+        if buf[:1] != b" " and _NL_CLEAR_RE.search(buf, pos) is None:
+            # Every clear here follows a ``\r`` (tqdm's own ``\r`` + spaces + ``\r``): one
+            # search finds the next clear and, in the common shape, its redraw — the same
+            # events as the loop below (see `_COMBO_RE`), with no Python work per candidate.
+            combo = _COMBO_RE.search
+            m = combo(buf, pos)
+            while m is not None:
+                st = m.start(1)
+                if m.group(4) is not None and int(m.group(4)) == train_total:
+                    out.append((base + st, "pair", int(m.group(3)), base + m.start(2)))
+                    pos = m.end() - 1
+                else:
+                    out.append((base + st, "open", 0, base + st))
+                    self._armed = True
+                    pos = self._walk(buf, m.end(1) + 1, base, train_total, out)
+                m = combo(buf, pos)
+            return out
         # Same matches as ``_CLEAR_RE.finditer`` (a run of spaces that is a whole segment,
         # ended by ``\r``), found with ``bytes.find`` of ``" \r"``: the regex tried every
         # byte of the buffer (~40 % of a catch-up's time on a tqdm log).
-        find, rfind, count = buf.find, buf.rfind, buf.count
+        rfind, count = buf.rfind, buf.count
         fast = _FAST_RE.match
+        search = _SP_CR_RE.search
+
+        def find(_: bytes, at: int) -> int:
+            m = search(buf, at)
+            return m.start() if m is not None else -1
+
         i = find(b" \r", pos)
         while i >= 0:
             lo = max(0, i - 4096)
