@@ -53,7 +53,9 @@ _COMBO_RE = re.compile(rb"\r( {1,4097}+)\r(?:" + _FAST_RE.pattern + rb")?")
 """A clear that follows a ``\r`` (spaces only, at most 4097 of them: what the loop in
 `StepTracker.scan` accepts), then optionally the common shape of `_FAST_RE`."""
 _NL_CLEAR_RE = re.compile(rb"\n +\r")
-"""A candidate clear after a ``\n`` (bars at other positions): `_COMBO_RE` would miss it."""
+_START_CLEAR_RE = re.compile(rb" +\r")
+"""Candidate clears after a ``\n`` (bars at other positions) or at the buffer's start:
+`_COMBO_RE` would miss them, so the candidate loop runs for such a buffer."""
 
 MAX_WAIT = 256
 """Records held at most while their redraw is awaited; past it they go out without step."""
@@ -112,7 +114,7 @@ class StepTracker:
             pos = self._walk(buf, 0, base, train_total, out)
         if b"\r " not in buf and b"\n " not in buf and buf[:1] != b" ":
             return out
-        if buf[:1] != b" " and _NL_CLEAR_RE.search(buf, pos) is None:
+        if (pos or _START_CLEAR_RE.match(buf) is None) and _NL_CLEAR_RE.search(buf, pos) is None:
             # Every clear here follows a ``\r`` (tqdm's own ``\r`` + spaces + ``\r``): one
             # search finds the next clear and, in the common shape, its redraw — the same
             # events as the loop below (see `_COMBO_RE`), with no Python work per candidate.
