@@ -30,6 +30,13 @@ READ_CHUNK = 1 << 20
 FIRST_PIECE = 64 << 10
 """Piece size fed to the parser while it has not learnt the train bar's total yet."""
 
+PROGRESSIVE_MIN = 8 << 20
+"""A file at least this large when `Monitor` starts is loaded progressively: its last
+:data:`PROVISIONAL_WINDOW` bytes first (a provisional view), then the whole file."""
+PROVISIONAL_WINDOW = 4 << 20
+"""Bytes read from the end of a large file for the provisional view (~4,000 records of a
+tqdm-laden log; ~50 ms to parse)."""
+
 
 class InputError(Exception):
     """A path that cannot be read as a log: missing, a directory, unreadable.
@@ -230,6 +237,11 @@ class MonitorSnapshot:
         bytes_read / file_size: catch-up progress, in bytes.
         rewinds: resumes/restarts detected.
         started: wall-clock time the monitor started (seconds).
+        provisional: True while the series, counts, findings and latest values come from
+            the provisional view of a large file's last bytes (from ``provisional_from``
+            on) and the whole file is still being read (``bytes_read`` / ``file_size``
+            say how far); False once they cover the whole file.
+        provisional_from: byte offset where the provisional view starts, else ``None``.
     """
 
     path: str
@@ -255,6 +267,8 @@ class MonitorSnapshot:
     file_size: int
     rewinds: int
     started: float
+    provisional: bool = False
+    provisional_from: int | None = None
 
     @property
     def catching_up(self) -> bool:
@@ -273,6 +287,13 @@ class Monitor:
         on_items: callback for each batch of parser items (headless output); called on
             the thread that runs `run`, with the monitor's lock held.
         on_reset: callback ``(reason)`` for each file reset (truncated/rotated/...).
+        progressive: load a large existing file (>= :data:`PROGRESSIVE_MIN`) progressively:
+            first its last :data:`PROVISIONAL_WINDOW` bytes into a provisional view that
+            `snapshot` shows (``provisional=True``), then the whole file from the start,
+            which replaces that view once it has read past the window's end. The
+            provisional pass has its own parser, tally and store (no echo, rewind or step
+            state leaks into the real pass) and never calls ``on_items``. ``None`` (the
+            default): only when there is no ``on_items`` (a display, not a printer).
 
     `run` blocks (call it from a worker thread); `snapshot` may be called from any other
     thread at any time.
@@ -286,8 +307,14 @@ class Monitor:
         from_end: bool = False,
         on_items: Callable[[list[Item]], None] | None = None,
         on_reset: Callable[[str], None] | None = None,
+        progressive: bool | None = None,
     ) -> None:
         self.path = str(path)
+        self.progressive = (on_items is None) if progressive is None else progressive
+        self._provisional: Pipeline | None = None
+        self._provisional_from = 0
+        self._provisional_end = 0
+        self._pversion = 0  # bumped when the provisional view appears or goes
         self.poll = poll
         self.from_end = from_end
         self.pipeline = Pipeline(on_items=on_items)
@@ -311,7 +338,12 @@ class Monitor:
     @property
     def version(self) -> int:
         """Change counter: grows whenever records, events or the file state changed."""
-        return self.pipeline.version
+        return self.pipeline.version + self._pversion
+
+    @property
+    def provisional(self) -> bool:
+        """True while snapshots show the provisional view (see ``progressive``)."""
+        return self._provisional is not None
 
     def run(self, stop_event: threading.Event) -> None:
         """Follow the file until ``stop_event`` is set. Never raises for bad input.
@@ -319,7 +351,7 @@ class Monitor:
         A directory or an unreadable file sets ``file_state`` to ``"error"`` with a
         one-line ``error`` and returns.
         """
-        from tui_monitor.core.tailer import TailError
+        from tui_monitor.core.tailer import Data, TailError
         from tui_monitor.core.watch import Follower
 
         try:
@@ -332,6 +364,8 @@ class Monitor:
         self._follower = follower
         self.mode = follower.mode
         try:
+            if self.progressive and not self.from_end:
+                self._load_provisional(stop_event)
             for batch in follower:
                 # The lock is taken per item (a Data is at most 1 MiB), so a snapshot taken
                 # during a long catch-up waits milliseconds and shows its progress.
@@ -341,10 +375,70 @@ class Monitor:
                         return  # quit at once, even in the middle of a long catch-up
                     with self.lock:
                         self._handle(item)
+                        if self._provisional is not None and (
+                            self.pipeline.bytes_read >= self._provisional_end or not isinstance(item, Data)
+                        ):
+                            self._drop_provisional()
                 with self.lock:
                     self._sync_state(follower)
         finally:
             follower.close()
+
+    def _load_provisional(self, stop_event: threading.Event) -> None:
+        """The provisional view of a large file: its last :data:`PROVISIONAL_WINDOW` bytes
+        (from the first line start in them) through a `Pipeline` of its own.
+
+        Steps come from the window's own tqdm clear/redraw pairs (a dict is printed after
+        its clear, so a record whose event precedes the window just has no step) and the
+        epoch guard; the format is sniffed from the file's head, not from the window."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            st = os.fstat(fd)
+            size = st.st_size
+            if not stat.S_ISREG(st.st_mode) or size < PROGRESSIVE_MIN:
+                return
+            fmt = LogParser()._sniff(os.pread(fd, 64 << 10, 0), final=True)
+            if fmt not in ("console", "jsonl"):
+                return  # a trainer_state.json is one document
+            lo = size - PROVISIONAL_WINDOW
+            head = os.pread(fd, 64 << 10, lo)
+            nl = head.find(b"\n")
+            if nl < 0:
+                return
+            start = lo + nl + 1
+            pipe = Pipeline()
+            pipe.parser.format = fmt
+            pipe.parser._carry_offset = start
+            offset = start
+            while offset < size and not stop_event.is_set():
+                data = os.pread(fd, min(READ_CHUNK, size - offset), offset)
+                if not data:
+                    break
+                offset += len(data)
+                if b"\x00" in data:
+                    data = data.replace(b"\x00", b"")
+                pipe.feed(data)
+            if stop_event.is_set():
+                return
+        except OSError:
+            return
+        finally:
+            os.close(fd)
+        with self.lock:
+            if self.pipeline.bytes_read >= offset:
+                return  # the real pass is already there
+            self._provisional = pipe
+            self._provisional_from, self._provisional_end = start, offset
+            self.file_size = max(self.file_size, size)
+            self._pversion += 1
+
+    def _drop_provisional(self) -> None:
+        """The real pass has read past the provisional window (or the file was reset)."""
+        self._provisional = None
+        self._pversion += 1
 
     def _handle(self, item: Any) -> None:
         """One tail item: bytes to the parser, or a file reset."""
@@ -399,12 +493,14 @@ class Monitor:
         """
         now = time.time() if now is None else now
         with self.lock:
-            pipe = self.pipeline
+            real = self.pipeline
+            prov = self._provisional
+            pipe = prov if prov is not None else real
             t = pipe.tally
             store = pipe.store.snapshot()
             snap = MonitorSnapshot(
                 path=self.path,
-                version=pipe.version,
+                version=real.version + self._pversion,
                 mode=self.mode,
                 file_state=self._follower.tailer.state if self._follower is not None and self.error is None else self.file_state,
                 error=self.error,
@@ -422,10 +518,12 @@ class Monitor:
                 run_info=dict(t.run_info),
                 events=tuple(t.events),
                 skipped=pipe.parser.skipped,
-                bytes_read=pipe.bytes_read,
-                file_size=max(self.file_size, pipe.bytes_read),
+                bytes_read=real.bytes_read,
+                file_size=max(self.file_size, real.bytes_read),
                 rewinds=t.rewinds,
                 started=self.started,
+                provisional=prov is not None,
+                provisional_from=self._provisional_from if prov is not None else None,
             )
         health = analyse_snapshot(snap, now)
         return replace(snap, health=health)
