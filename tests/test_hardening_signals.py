@@ -90,3 +90,35 @@ def test_reader_gone_ends_the_run(big_log: Path, tmp_path: Path) -> None:
     with open(log, "ab") as f:
         f.write(b"{'loss': 1.25, 'epoch': 0.2}\n")
     assert p.wait(timeout=10) == 0
+
+
+TRAP = r"""
+import os, signal, sys, threading, time
+from tui_monitor.core import headless
+
+class TrapEvent(threading.Event):
+    fired = False
+
+    def wait(self, timeout=None):
+        if threading.current_thread() is threading.main_thread() and not TrapEvent.fired:
+            TrapEvent.fired = True
+            with self._cond:  # held, as Event.wait holds it when it re-acquires after a wake-up
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.2)  # the handler runs here, in this thread, lock held
+        return super().wait(timeout)
+
+rc = headless.run_headless([sys.argv[1]], as_json=True, poll=None, from_end=False, stop_event=TrapEvent())
+sys.stdout.flush()
+os._exit(rc)
+"""
+
+
+def test_signal_inside_stop_wait_does_not_deadlock(tmp_path: Path) -> None:
+    # GIVEN the signal landing while the main loop holds its stop event's lock (found as a
+    # `trainmon tail` that never exited after SIGINT: the handler's stop.set() waited for
+    # the lock its own thread held inside stop.wait())
+    log = tmp_path / "train.log"
+    log.write_bytes(b"{'loss': 1.5, 'epoch': 0.1}\n")
+    # WHEN it runs THEN it exits with 130, not hangs
+    out = subprocess.run([sys.executable, "-c", TRAP, str(log)], capture_output=True, timeout=20)
+    assert out.returncode == 130, out.stderr

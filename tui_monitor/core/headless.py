@@ -146,8 +146,9 @@ def run_headless(
     got: list[int] = []
 
     def on_signal(signum: int, _frame: object) -> None:
+        # No stop.set() here: the handler runs in this thread, possibly inside stop.wait()
+        # while it holds the event's lock, and would deadlock on it. The loop checks `got`.
         got.append(signum)
-        stop.set()
 
     if threading.current_thread() is threading.main_thread():
         for sig in _SIGNAL_EXIT:
@@ -162,7 +163,7 @@ def run_headless(
         t.start()
     last_state: dict[int, tuple[str | None, str, str | None]] = {}
     status = 0
-    while not stop.is_set():
+    while not stop.is_set() and not got:
         for i, (mon, printer) in enumerate(monitors):
             state = (mon.mode, mon.live_state, mon.error)
             if state != last_state.get(i):
