@@ -11,6 +11,11 @@ Measured from process launch:
 * ``trainmon report --json LOG`` until it exits, with every series' ``count`` equal to the
   number of logged steps (the whole history parsed, tallied, stored and analysed);
 * ``trainmon tail --json LOG`` until its last record line is printed (the live path);
+* the app's pipeline: a child process running `Monitor` as the app's worker does (progressive
+  loading on), its snapshot polled every 10 ms: "latest" when the last logged values (loss,
+  grad_norm, learning_rate at the last logged step) are in a snapshot — the provisional view
+  of the file's last 4 MiB for a large file —, "whole" when a non-provisional snapshot holds
+  every logged value (the app draws at its next refresh, <= 0.5 s later);
 * ``tensorboard --logdir DIR --host 127.0.0.1`` (its default data server) until
   ``/data/plugin/scalars/scalars`` returns, for all four tags, a series whose last point is
   the last logged step (polled every 20 ms). TensorBoard down-samples scalars to 1,000 points
@@ -108,6 +113,48 @@ def time_tail(log: Path, expect: int) -> float:
     return dt
 
 
+MONITOR_CHILD = r"""
+import sys, threading, time
+from tui_monitor.core.monitor import Monitor
+path, expect, last = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+mon = Monitor(path)
+stop = threading.Event()
+threading.Thread(target=mon.run, args=(stop,), daemon=True).start()
+latest = False
+while True:
+    snap = mon.snapshot()
+    m = snap.metrics
+    keys = ("loss", "grad_norm", "learning_rate")
+    if not latest and all(k in m and m[k].last_step == last for k in keys):
+        latest = True
+        print("latest", int(snap.provisional), flush=True)
+    if not snap.provisional and all(k in m and m[k].count == expect for k in keys):
+        print("whole", flush=True)
+        break
+    time.sleep(0.01)
+stop.set()
+"""
+
+
+def time_monitor(log: Path, expect: int, last_step: int) -> tuple[float, float, bool]:
+    """(seconds to the latest values, seconds to the whole history, latest was provisional)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen([PY, "-c", MONITOR_CHILD, str(log), str(expect), str(last_step)],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=ENV)
+    assert p.stdout is not None
+    t_latest = t_whole = float("nan")
+    prov = False
+    for line in p.stdout:
+        if line.startswith(b"latest"):
+            t_latest = time.perf_counter() - t0
+            prov = line.split()[1] == b"1"
+        elif line.startswith(b"whole"):
+            t_whole = time.perf_counter() - t0
+            break
+    p.wait()
+    return t_latest, t_whole, prov
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -150,8 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", help="write the runs under this directory and keep them")
     a = ap.parse_args(argv)
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}  {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    print("| steps | logging_steps | records | log MiB | event files MiB | trainmon report (s) | trainmon tail --json (s) | tensorboard (s) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| steps | logging_steps | records | log MiB | event files MiB | trainmon report (s) | trainmon tail --json (s) "
+          "| monitor: latest values (s) | monitor: whole history (s) | tensorboard (s) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for steps in a.steps:
         work = Path(a.keep) / f"run{steps}" if a.keep else Path(tempfile.mkdtemp(prefix="tmvstb"))
         if a.keep:
@@ -167,9 +215,14 @@ def main(argv: list[str] | None = None) -> int:
 
             rep = med([time_report(log, n) for _ in range(a.repeat)])
             tail = med([time_tail(log, n) for _ in range(a.repeat)])
+            mons = [time_monitor(log, n, last) for _ in range(a.repeat)]
+            latest = med([m[0] for m in mons])
+            whole = med([m[1] for m in mons])
+            prov = " (provisional)" if any(m[2] for m in mons) else ""
             tb = med([time_tensorboard(logdir, last) for _ in range(a.repeat)])
             print(f"| {steps:,} | {a.logging_steps} | {n:,} | {log.stat().st_size / 2**20:.1f} | "
-                  f"{ev_size / 2**20:.1f} | {rep:.2f} | {tail:.2f} | {tb:.2f} |", flush=True)
+                  f"{ev_size / 2**20:.1f} | {rep:.2f} | {tail:.2f} | {latest:.2f}{prov} | {whole:.2f} | {tb:.2f} |",
+                  flush=True)
         finally:
             if not a.keep:
                 shutil.rmtree(work, ignore_errors=True)
