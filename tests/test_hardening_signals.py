@@ -35,6 +35,16 @@ def start(path: Path) -> subprocess.Popen[bytes]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def finish(p: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, bytes]:
+    """communicate(); a child that does not exit is killed (no stray process) and fails the test."""
+    try:
+        return p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise AssertionError(f"trainmon did not exit within {timeout} s after the signal") from None
+
+
 @pytest.mark.parametrize("sig", list(EXPECTED), ids=lambda s: signal.Signals(s).name)
 def test_signal_while_catching_up(big_log: Path, sig: int) -> None:
     # GIVEN tail catching up on a big file (its stdout pipe full: the writer blocked mid-batch)
@@ -46,7 +56,7 @@ def test_signal_while_catching_up(big_log: Path, sig: int) -> None:
     # WHEN the signal arrives
     p.send_signal(sig)
     t0 = time.monotonic()
-    out, err = p.communicate(timeout=20)
+    out, err = finish(p, 20)
     # THEN it ends promptly with 128 + signal and no traceback, without having printed it all
     assert p.returncode == EXPECTED[sig]
     assert err == b""
@@ -64,7 +74,7 @@ def test_signal_while_idle(tmp_path: Path, sig: int) -> None:
     assert any(b'"record"' in x for x in lines)
     time.sleep(0.5)
     p.send_signal(sig)
-    out, err = p.communicate(timeout=10)
+    out, err = finish(p, 10)
     assert p.returncode == EXPECTED[sig]
     assert err == b""
 
