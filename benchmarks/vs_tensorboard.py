@@ -197,8 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", help="write the runs under this directory and keep them")
     a = ap.parse_args(argv)
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}  {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    print("| steps | logging_steps | records | log MiB | event files MiB | trainmon report (s) | trainmon tail --json (s) "
-          "| monitor: latest values (s) | monitor: whole history (s) | tensorboard (s) |")
+    print("| steps | logging_steps | records | log MiB | event files MiB | trainmon report (s) "
+          "| trainmon tail --json (s) | monitor: latest values (s) | monitor: whole history (s) | tensorboard (s) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for steps in a.steps:
         work = Path(a.keep) / f"run{steps}" if a.keep else Path(tempfile.mkdtemp(prefix="tmvstb"))

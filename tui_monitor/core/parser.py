@@ -21,8 +21,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
 from bisect import bisect_left
+from collections.abc import Iterable
 from itertools import islice
 
 import numpy as np
