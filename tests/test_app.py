@@ -462,3 +462,17 @@ async def test_dpo_loss_with_few_points_says_so() -> None:
         await pilot.pause()
         line = next(x for x in screen_text(app).splitlines() if "▶ loss" in x)
         assert "few points" in line
+
+
+def test_status_says_when_only_the_recent_window_is_shown() -> None:
+    from tui_monitor.ui.view import Status
+    from tui_monitor.ui.widgets.status_bar import status_content
+
+    # GIVEN a large file whose last megabytes are shown while the whole file is read
+    s = Status(file="train.log", state="following", catching_up=0.4, provisional=True, step=9000, total=65000)
+    # THEN the status line says it is a recent window and how far the full read is
+    assert "recent window only · catching up 40%" in status_content(s, "en", narrow=False).plain
+    assert "только последние записи" in status_content(s, "ru", narrow=False).plain
+    # and says nothing of a window once the whole history is in
+    full = Status(file="train.log", state="following", catching_up=0.4, step=9000, total=65000)
+    assert "recent window" not in status_content(full, "en", narrow=False).plain

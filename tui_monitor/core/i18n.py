@@ -28,6 +28,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "crashed": ("crashed", "упал"),
     "paused": ("paused", "пауза"),
     "catching_up": ("catching up", "догоняю"),
+    "recent_window": ("recent window only", "только последние записи"),
     # loss trend
     "decreasing": ("decreasing", "падает"),
     "plateau": ("plateau", "плато"),

@@ -94,6 +94,8 @@ class Status:
         verdict: ``healthy`` / ``warning`` / ``critical`` / ``unknown``.
         verdict_text: the verdict word in the UI language, upper case.
         catching_up: ``0..1`` while the first read of a large file is under way, else ``None``.
+        provisional: the rows and verdict show only the file's last megabytes (a large
+            file's quick first view) while the whole history is being read.
         paused: the display is paused (reading continues).
     """
 
@@ -112,6 +114,7 @@ class Status:
     verdict: str = "unknown"
     verdict_text: str = ""
     catching_up: float | None = None
+    provisional: bool = False
     paused: bool = False
 
 

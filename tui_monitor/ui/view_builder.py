@@ -329,6 +329,7 @@ def _status(snap: Any, opts: ViewOptions, now: float) -> Status:
         verdict=verdict,
         verdict_text=verdict_word(verdict, lang),
         catching_up=catching,
+        provisional=getattr(snap, "provisional", False),
         paused=opts.paused,
     )
 

@@ -49,7 +49,11 @@ def status_content(s: Status, lang: str, *, narrow: bool, width: int = 200) -> C
     if s.paused:
         groups.append((98, ["  ", (f"⏸ {word('paused', lang)}", "bold $text-warning")]))
     if s.catching_up is not None:
-        groups.append((97, ["  ", (f"{word('catching_up', lang)} {s.catching_up * 100:.0f}%", "bold $text-warning")]))
+        text = f"{word('catching_up', lang)} {s.catching_up * 100:.0f}%"
+        if s.provisional:
+            # Until the whole file is read, what is shown is its recent end only.
+            text = f"{word('recent_window', lang)} · {text}"
+        groups.append((97, ["  ", (text, "bold $text-warning")]))
     groups.append((96, ["  ", (inert(s.state_text or word(s.state, lang)), state_style)]))
     if s.step is not None:
         step_txt = f"{s.step}/{s.total}" if s.total else f"{s.step}"
