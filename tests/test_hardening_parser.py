@@ -111,8 +111,6 @@ def test_json_surrogate_pair_key_is_joined() -> None:
     assert all(k.encode("utf-8") for k in rec.metrics)
 
 
-@pytest.mark.xfail(strict=True, reason="steps.py: a tqdm clear seen before the train total is known is "
-                   "dropped when the first bar arrives in a later feed (reported to the parser owner)")
 def test_step_of_clear_before_first_bar_is_chunking_independent() -> None:
     # GIVEN a clear run, then the first train bar with a record glued to it (found by hypothesis)
     data = (b"\x1b[32mINFO\x1b[0m:__main__:starting\n \r  0%|          | 0/8 [00:09<00:44, 5.68it/s]"

@@ -104,10 +104,18 @@ class StepTracker:
             buf: bytes ending at a segment boundary.
             base: stream offset of ``buf[0]``.
             train_total: the train bar's total (redraws of other bars do not count);
-                ``None`` when no train bar is known yet (then nothing is found).
+                ``None`` when no train bar is known yet (then nothing is found, but a clear
+                ending the buffer keeps the tracker armed for the next feed).
         """
         out: list[tuple[int, str, int, int]] = []
-        if not self.enabled or train_total is None:
+        if not self.enabled:
+            return out
+        if train_total is None:
+            # No train bar yet, so no redraw can be told from another bar's. A clear that
+            # ends this buffer may still be closed by the first train bar in the next
+            # feed: stay armed for it (its step is then queued, as when fed whole).
+            tail = buf.rstrip(b"\r\n")
+            self._armed = bool(tail) and tail.endswith(b" ") and not tail.split(b"\r")[-1].split(b"\n")[-1].strip()
             return out
         pos = 0
         if self._armed:
