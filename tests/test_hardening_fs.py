@@ -38,11 +38,12 @@ class NobodyProc:
     calls `tui_monitor.cli.main`). Mimics the bits of `subprocess.Popen` the tests use."""
 
     def __init__(self, argv: list[str]) -> None:
+        import watchfiles  # noqa: F401
+
         import tui_monitor.cli  # noqa: F401 - everything the child needs, loaded while root
         import tui_monitor.core.headless  # noqa: F401
         import tui_monitor.core.report  # noqa: F401
         import tui_monitor.core.watch  # noqa: F401
-        import watchfiles  # noqa: F401
 
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
