@@ -151,3 +151,30 @@ def test_unreadable_path_is_one_line_and_exit_1(tmp_path: Path, make: str) -> No
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 1
     assert out.stderr.count("\n") == 1 and out.stderr.startswith("trainmon: ")
+
+
+@pytest.mark.parametrize("label", [None, "run/train.log"])
+def test_json_lines_of_columnar_batches_equal_per_record_json(label: str | None) -> None:
+    import io
+
+    from tui_monitor.core.headless import HeadlessPrinter
+    from tui_monitor.core.monitor import Pipeline
+
+    # GIVEN a catch-up chunk big enough for the columnar path, with nan, inf, -0.0 and ints
+    rows = []
+    for i in range(6000):
+        loss = ["nan", "inf", "-inf", "-0.0", "3"][i % 5] if i % 97 == 0 else f"{5 - i / 3000:.4f}"
+        rows.append(f"{{'loss': {loss}, 'grad_norm': {0.5 + (i % 7) / 10}, 'learning_rate': {2e-4 * (1 - i / 6000):.6g}, 'epoch': {i / 1000:.2f}}}\n")
+    data = "".join(rows).encode()
+    outs = []
+    for batches in (False, True):
+        buf = io.StringIO()
+        printer = HeadlessPrinter(buf, as_json=True, label=label)
+        pipe = Pipeline(on_items=printer.items, batches=batches)
+        pipe.feed(data)
+        pipe.finish()
+        outs.append(buf.getvalue())
+    # THEN the printed lines are identical, whichever path printed them
+    assert outs[0].count("\n") == 6000
+    assert outs[1] == outs[0]
+    assert all(json.loads(line)["type"] == "record" for line in outs[1].splitlines())

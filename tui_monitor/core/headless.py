@@ -7,6 +7,7 @@ pipe (``trainmon tail --json log | jq``) sees records as they arrive.
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import sys
@@ -16,7 +17,7 @@ from typing import IO, Any
 
 from tui_monitor.core.monitor import Monitor
 from tui_monitor.core.parser import clean_line
-from tui_monitor.core.records import Event, Item, Record, Rewind
+from tui_monitor.core.records import Batch, Event, Item, Record, Rewind
 from tui_monitor.core.report import fmt_num, jsonable
 
 _FILE_EVENTS = frozenset({"truncated", "rotated", "deleted", "recreated"})
@@ -39,6 +40,15 @@ def record_json(rec: Record) -> dict[str, Any]:
             "offset": rec.offset,
         }
     )
+
+
+def _num(v: float) -> str:
+    """A float as `json.dumps` writes it, non-finite values as the strings of `jsonable`."""
+    if v != v:
+        return '"nan"'
+    if v in (math.inf, -math.inf):
+        return '"inf"' if v > 0 else '"-inf"'
+    return repr(v)
 
 
 def record_line(rec: Record) -> str:
@@ -97,7 +107,12 @@ class HeadlessPrinter:
         """Print records, crash events and rewinds (progress updates are not printed)."""
         lines: list[str] = []
         for it in items:
-            if isinstance(it, Record):
+            if isinstance(it, Batch):
+                if self.as_json:
+                    lines.extend(self._batch_json(it))
+                else:
+                    lines.extend(self._plain(r) for r in it.records())
+            elif isinstance(it, Record):
                 lines.append(self._line(record_json(it), record_line(it)) if self.as_json else self._plain(it))
             elif isinstance(it, Event):
                 if it.kind in _FILE_EVENTS:
@@ -111,6 +126,25 @@ class HeadlessPrinter:
                     else f"-- run restarted or resumed: records from step {it.step} on replace the earlier ones",
                 ))
         self._write(lines)
+
+    def _batch_json(self, b: Batch) -> list[str]:
+        """The JSON lines of a columnar batch, text-identical to `record_json` per row
+        (``json.dumps`` layout, ``repr`` of floats, non-finite values as strings) without
+        building a `Record` and a dict per row."""
+        keys = [json.dumps(n, ensure_ascii=False) + ": " for n in b.names]
+        head = '{"type": "record", "kind": ' + json.dumps(b.kind) + ', "step": '
+        if self.label is not None:
+            head = '{"file": ' + json.dumps(self.label, ensure_ascii=False) + ', "type": "record", "kind": ' \
+                + json.dumps(b.kind) + ', "step": '
+        n = len(b)
+        steps = b.steps.tolist()
+        steps_txt = [str(s) for s in steps] + ["null"] * (n - len(steps))
+        epochs = [_num(e) for e in b.epoch.tolist()] if b.epoch is not None else ["null"] * n
+        out = []
+        for row, st, ep, off in zip(b.values.tolist(), steps_txt, epochs, b.offsets.tolist()):
+            metrics = ", ".join(k + _num(v) for k, v in zip(keys, row))
+            out.append(f'{head}{st}, "epoch": {ep}, "rank": null, "metrics": {{{metrics}}}, "offset": {off}}}')
+        return out
 
     def _plain(self, rec: Record) -> str:
         text = record_line(rec)
@@ -156,7 +190,7 @@ def run_headless(
     monitors: list[tuple[Monitor, HeadlessPrinter]] = []
     for path in paths:
         printer = HeadlessPrinter(out, as_json=as_json, label=path if len(paths) > 1 else None)
-        mon = Monitor(path, poll=poll, from_end=from_end, on_items=printer.items, on_reset=printer.reset)
+        mon = Monitor(path, poll=poll, from_end=from_end, on_items=printer.items, on_reset=printer.reset, batches=True)
         monitors.append((mon, printer))
     threads = [threading.Thread(target=m.run, args=(stop,), daemon=True, name=f"tail:{m.path}") for m, _ in monitors]
     for t in threads:

@@ -51,6 +51,8 @@ class Pipeline:
     Args:
         on_items: optional callback receiving each non-empty batch of parser items, in
             order (the headless ``tail`` prints them).
+        batches: hand `Batch` items to ``on_items`` as they are (the callback prints their
+            rows itself, faster); else they are expanded into `Record` items first.
 
     Attributes:
         parser: the `LogParser`.
@@ -61,8 +63,9 @@ class Pipeline:
         version: bumped whenever something changed.
     """
 
-    def __init__(self, on_items: Callable[[list[Item]], None] | None = None) -> None:
+    def __init__(self, on_items: Callable[[list[Item]], None] | None = None, *, batches: bool = False) -> None:
         self.parser = LogParser()
+        self._batches = batches
         self.tally = RunTally()
         self.store = MetricStore()
         self.progress = ProgressInfo()
@@ -140,7 +143,7 @@ class Pipeline:
             self.store.add_many([it for it in items if isinstance(it, Record)])
         self.version += 1
         if self._on_items is not None:
-            if batches:
+            if batches and not self._batches:
                 # The headless printer prints one line per record.
                 flat: list[Item] = []
                 for it in items:
@@ -287,6 +290,7 @@ class Monitor:
         on_items: callback for each batch of parser items (headless output); called on
             the thread that runs `run`, with the monitor's lock held.
         on_reset: callback ``(reason)`` for each file reset (truncated/rotated/...).
+        batches: ``on_items`` accepts `Batch` items (see `Pipeline`).
         progressive: load a large existing file (>= :data:`PROGRESSIVE_MIN`) progressively:
             first its last :data:`PROVISIONAL_WINDOW` bytes into a provisional view that
             `snapshot` shows (``provisional=True``), then the whole file from the start,
@@ -308,6 +312,7 @@ class Monitor:
         on_items: Callable[[list[Item]], None] | None = None,
         on_reset: Callable[[str], None] | None = None,
         progressive: bool | None = None,
+        batches: bool = False,
     ) -> None:
         self.path = str(path)
         self.progressive = (on_items is None) if progressive is None else progressive
@@ -317,7 +322,7 @@ class Monitor:
         self._pversion = 0  # bumped when the provisional view appears or goes
         self.poll = poll
         self.from_end = from_end
-        self.pipeline = Pipeline(on_items=on_items)
+        self.pipeline = Pipeline(on_items=on_items, batches=batches)
         self.on_reset = on_reset
         self.lock = threading.RLock()
         self.mode: str | None = None
