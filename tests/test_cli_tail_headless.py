@@ -178,3 +178,22 @@ def test_json_lines_of_columnar_batches_equal_per_record_json(label: str | None)
     assert outs[0].count("\n") == 6000
     assert outs[1] == outs[0]
     assert all(json.loads(line)["type"] == "record" for line in outs[1].splitlines())
+
+
+@pytest.mark.parametrize("label", [None, "a b/ü.log"])
+def test_record_json_lines_are_exactly_json_dumps(label: str | None) -> None:
+    import io
+    import math
+
+    from tui_monitor.core.headless import HeadlessPrinter, record_json
+    from tui_monitor.core.records import Record
+
+    recs = [
+        Record("train", {"loss": 2.5, "grad_norm": math.nan, 'we"ird\\key': -math.inf, "kl": -0.0}, 5, 0.01, 10),
+        Record("eval", {"eval_loss": 1e300}, None, None, 99, "1"),
+        Record("summary", {"train_runtime": 56.28}, 300, 2.344, 1234),
+    ]
+    buf = io.StringIO()
+    HeadlessPrinter(buf, as_json=True, label=label).items(recs)
+    want = [json.dumps(({"file": label} if label else {}) | record_json(r), allow_nan=False, ensure_ascii=False) for r in recs]
+    assert buf.getvalue().splitlines() == want

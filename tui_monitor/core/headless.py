@@ -79,6 +79,8 @@ class HeadlessPrinter:
         self.as_json = as_json
         self.label = label
         self.lock = threading.Lock()
+        self._keys: dict[str, str] = {}
+        self._head: dict[str, str] = {}
         self.broken = False
         """True once stdout's reader has gone (`| head -1`): the run then ends."""
 
@@ -113,7 +115,7 @@ class HeadlessPrinter:
                 else:
                     lines.extend(self._plain(r) for r in it.records())
             elif isinstance(it, Record):
-                lines.append(self._line(record_json(it), record_line(it)) if self.as_json else self._plain(it))
+                lines.append(self._record_json(it) if self.as_json else self._plain(it))
             elif isinstance(it, Event):
                 if it.kind in _FILE_EVENTS:
                     continue  # printed once by `reset`, as {"type": "reset"}
@@ -127,15 +129,35 @@ class HeadlessPrinter:
                 ))
         self._write(lines)
 
+    def _key(self, name: str) -> str:
+        """``"name": `` as json.dumps writes it (cached: a log has few distinct keys)."""
+        k = self._keys.get(name)
+        if k is None:
+            k = self._keys[name] = json.dumps(name, ensure_ascii=False) + ": "
+        return k
+
+    def _record_json(self, rec: Record) -> str:
+        """`record_json` as text, formatted directly (text-identical to ``json.dumps``)."""
+        head = self._head.get(rec.kind)
+        if head is None:
+            head = '{"type": "record", "kind": ' + json.dumps(rec.kind) + ', "step": '
+            if self.label is not None:
+                head = '{"file": ' + json.dumps(self.label, ensure_ascii=False) + ", " + head[1:]
+            self._head[rec.kind] = head
+        key = self._key
+        metrics = ", ".join(key(k) + _num(v) for k, v in rec.metrics.items())
+        step = "null" if rec.step is None else str(rec.step)
+        epoch = "null" if rec.epoch is None else _num(rec.epoch)
+        rank = "null" if rec.rank is None else json.dumps(rec.rank, ensure_ascii=False)
+        return f'{head}{step}, "epoch": {epoch}, "rank": {rank}, "metrics": {{{metrics}}}, "offset": {rec.offset}}}'
+
     def _batch_json(self, b: Batch) -> list[str]:
         """The JSON lines of a columnar batch, text-identical to `record_json` per row
         (``json.dumps`` layout, ``repr`` of floats, non-finite values as strings) without
         building a `Record` and a dict per row."""
-        keys = [json.dumps(n, ensure_ascii=False) + ": " for n in b.names]
-        head = '{"type": "record", "kind": ' + json.dumps(b.kind) + ', "step": '
-        if self.label is not None:
-            head = '{"file": ' + json.dumps(self.label, ensure_ascii=False) + ', "type": "record", "kind": ' \
-                + json.dumps(b.kind) + ', "step": '
+        keys = [self._key(n) for n in b.names]
+        self._record_json(b.record(0))  # caches the line head for this kind
+        head = self._head[b.kind]
         n = len(b)
         steps = b.steps.tolist()
         steps_txt = [str(s) for s in steps] + ["null"] * (n - len(steps))
