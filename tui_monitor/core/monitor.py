@@ -195,24 +195,34 @@ def read_once(path: str | Path, pipeline: Pipeline | None = None) -> Pipeline:
     except OSError as e:
         raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
     try:
-        offset = 0
-        while True:
-            try:
-                data = os.pread(fd, READ_CHUNK, offset)
-            except OSError as e:
-                raise InputError(f"{path}: read failed ({e.strerror or e})") from None
-            if not data:
-                break
-            offset += len(data)
-            # A trainer_state.json is one document: NUL holes are never in it; console
-            # logs may have them after a truncation by a writer without O_APPEND.
-            if b"\x00" in data:
-                data = data.replace(b"\x00", b"")
-            pipe.feed(data)
+        feed_range(fd, pipe, 0)
+    except OSError as e:
+        raise InputError(f"{path}: read failed ({e.strerror or e})") from None
     finally:
         os.close(fd)
     pipe.finish()
     return pipe
+
+
+def feed_range(fd: int, pipe: Pipeline, start: int, end: int | None = None,
+               stop_event: threading.Event | None = None) -> int:
+    """Feed bytes ``[start, end)`` of an open file to ``pipe`` in :data:`READ_CHUNK` pieces.
+
+    NUL bytes are dropped (the hole a writer without ``O_APPEND`` leaves after a
+    truncation; a trainer_state.json never has them). Stops early when ``stop_event`` is
+    set. Returns the offset reached (bytes). Raises ``OSError`` from ``pread``.
+    """
+    offset = start
+    while (end is None or offset < end) and not (stop_event is not None and stop_event.is_set()):
+        want = READ_CHUNK if end is None else min(READ_CHUNK, end - offset)
+        data = os.pread(fd, want, offset)
+        if not data:
+            break
+        offset += len(data)
+        if b"\x00" in data:
+            data = data.replace(b"\x00", b"")
+        pipe.feed(data)
+    return offset
 
 
 @dataclass(frozen=True)
@@ -417,15 +427,7 @@ class Monitor:
             pipe = Pipeline()
             pipe.parser.format = fmt
             pipe.parser._carry_offset = start
-            offset = start
-            while offset < size and not stop_event.is_set():
-                data = os.pread(fd, min(READ_CHUNK, size - offset), offset)
-                if not data:
-                    break
-                offset += len(data)
-                if b"\x00" in data:
-                    data = data.replace(b"\x00", b"")
-                pipe.feed(data)
+            offset = feed_range(fd, pipe, start, size, stop_event)
             if stop_event.is_set():
                 return
         except OSError:
