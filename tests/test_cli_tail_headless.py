@@ -197,3 +197,24 @@ def test_record_json_lines_are_exactly_json_dumps(label: str | None) -> None:
     HeadlessPrinter(buf, as_json=True, label=label).items(recs)
     want = [json.dumps(({"file": label} if label else {}) | record_json(r), allow_nan=False, ensure_ascii=False) for r in recs]
     assert buf.getvalue().splitlines() == want
+
+
+def test_verdict_changes_are_said(tmp_path: Path) -> None:
+    # GIVEN a run that is fine, followed headless
+    log = tmp_path / "train.log"
+    log.write_bytes(b"".join(b"{'loss': %.2f, 'grad_norm': 1.0, 'learning_rate': 1e-4, 'epoch': %.2f}\n"
+                             % (3 - i / 10, i / 100) for i in range(10)))
+    tail = Tail("--json", str(log))
+    try:
+        lines = tail.wait_for(lambda ls: any('"verdict"' in s for s in ls), "the first verdict")
+        first = [json.loads(s) for s in lines if '"verdict"' in s]
+        assert first[0]["verdict"] == "healthy"
+        # WHEN grad_norm turns NaN while the loss still looks finite
+        with open(log, "ab") as f:
+            f.write(b"{'loss': 2.0, 'grad_norm': nan, 'learning_rate': 1e-4, 'epoch': 0.11}\n")
+        lines = tail.wait_for(lambda ls: any('"critical"' in s for s in ls), "the critical verdict")
+        # THEN one status object says so, with the reason's code
+        crit = [json.loads(s) for s in lines if '"critical"' in s]
+        assert crit[0]["type"] == "status" and crit[0]["code"] == "grad_nonfinite"
+    finally:
+        tail.stop()

@@ -78,7 +78,7 @@ def _cmd_tail(args: argparse.Namespace) -> int:
     if args.plain or args.json or not sys.stdout.isatty():
         from tui_monitor.core.headless import run_headless
 
-        return run_headless(args.paths, as_json=args.json, poll=args.poll, from_end=args.from_end)
+        return run_headless(args.paths, as_json=args.json, poll=args.poll, from_end=args.from_end, lang=args.lang)
     from tui_monitor.ui.app import run_app
 
     return run_app(
@@ -114,7 +114,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
         threading.Thread(target=end_when_written, daemon=True).start()
         try:
-            return run_headless([str(path)], as_json=args.json, poll=None, from_end=False, stop_event=stop)
+            return run_headless(
+                [str(path)], as_json=args.json, poll=None, from_end=False, stop_event=stop, lang=args.lang
+            )
         finally:
             writer.stop()
             shutil.rmtree(path.parent, ignore_errors=True)

@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+import time
 from typing import IO, Any
 
 from tui_monitor.core.monitor import Monitor
@@ -178,8 +178,33 @@ class HeadlessPrinter:
 
     def status(self, **fields: Any) -> None:
         """Print a status object/line (file state, wake-up mode, verdict)."""
-        text = "  ".join(f"{k} {v}" for k, v in fields.items() if v is not None)
-        self._emit(jsonable({"type": "status", **fields}), f"-- {text}")
+        if "verdict" in fields:
+            text = f"verdict {fields['verdict'].upper()}: {fields.get('reason') or ''}".rstrip(": ")
+        else:
+            text = "  ".join(f"{k} {v}" for k, v in fields.items() if v is not None)
+        self._emit(jsonable({"type": "status", **fields}), f"-- {clean_line(text.encode(), 300)}")
+
+
+VERDICT_EVERY = 1.0
+"""Seconds between verdict checks of the headless mode (each runs the detectors)."""
+
+
+def _say_verdict(i: int, mon: Monitor, printer: HeadlessPrinter,
+                 last: dict[int, tuple[int, str | None, float]], lang: str) -> None:
+    """Print the verdict of monitor ``i`` when it changed since the last one printed."""
+    version, said, at = last.get(i, (-1, None, 0.0))
+    now = time.monotonic()
+    if mon.version == version or now - at < VERDICT_EVERY:
+        return
+    snap = mon.snapshot()
+    word = snap.health.status if snap.health is not None and snap.store.series else None
+    last[i] = (snap.version, word if word is not None else said, now)
+    if word is None or word == said:
+        return
+    top = snap.health.reasons[0] if snap.health.reasons else None
+    text = (top.text_ru if lang == "ru" else top.text_en) if top is not None else ""
+    printer.status(verdict=word, reason=text, code=top.code if top is not None else None,
+                   step=top.step if top is not None else None)
 
 
 def run_headless(
@@ -190,9 +215,13 @@ def run_headless(
     from_end: bool,
     out: IO[str] | None = None,
     stop_event: threading.Event | None = None,
-    verdict: Callable[[Monitor], Any] | None = None,
+    lang: str = "en",
 ) -> int:
     """Follow ``paths`` and print until interrupted; returns the exit status.
+
+    Besides records and events, a status line is printed when a file's state changes
+    and when its verdict changes (checked at most every :data:`VERDICT_EVERY` seconds,
+    only after new data): ``-- verdict CRITICAL: <the most severe reason>``.
 
     SIGINT gives 130, SIGTERM 143, SIGHUP 129 (128 + signal number); a path that is a
     directory or unreadable gives a one-line message on stderr and 1.
@@ -218,6 +247,7 @@ def run_headless(
     for t in threads:
         t.start()
     last_state: dict[int, tuple[str | None, str, str | None]] = {}
+    last_verdict: dict[int, tuple[int, str | None, float]] = {}  # (version, status, checked at)
     status = 0
     while not stop.is_set() and not got:
         for i, (mon, printer) in enumerate(monitors):
@@ -229,8 +259,7 @@ def run_headless(
                     status = 1
                 elif mon.mode is not None:
                     printer.status(state=state[1], mode=mon.mode)
-            if verdict is not None:
-                verdict(mon)
+            _say_verdict(i, mon, printer, last_verdict, lang)
         if status or any(p.broken for _, p in monitors):
             stop.set()
             break
