@@ -72,3 +72,23 @@ def test_directory_is_an_error_state_not_a_crash(tmp_path: Path) -> None:
     mon.run(threading.Event())
     snap = mon.snapshot()
     assert snap.file_state == "error" and "directory" in (snap.error or "")
+
+
+def test_one_shot_read_cut_before_the_last_redraw_keeps_steps(tmp_path: Path) -> None:
+    # GIVEN the first six records of a real unbuffered log, cut right after the sixth dict
+    # (its tqdm redraw, which carries its step, is not written yet)
+    data = (FIX / "real" / "hf5_linear_warmup_unbuffered.log").read_bytes()
+    cut = 0
+    for _ in range(6):
+        cut = data.index(b"{'loss'", cut + 1)
+    cut = data.index(b"\n", cut) + 1
+    log = tmp_path / "train.log"
+    log.write_bytes(data[:cut])
+    mon = Monitor(log)
+    mon.feed_file_once()
+    snap = mon.snapshot()
+    # THEN the series stays in steps: no ordinal is mixed into the x values
+    lr = snap.store.get("learning_rate")
+    assert lr.x_is_step
+    assert lr.x.tolist() == [5.0, 10.0, 15.0, 20.0, 25.0, 25.0]
+    assert snap.health.lr.peak_x == 25.0

@@ -14,7 +14,10 @@ Series naming and ranks
 x values
     ``x`` is the global step when the record states it (``Record.step``), else the record's
     ordinal (0-based) among the records of the same kind and rank. ``SeriesSnapshot.x_is_step``
-    says which: it is ``True`` only if every point of the series had a stated step.
+    says which: it is ``True`` when the series' points had stated steps from its first point
+    on. A later point without a stated step (a read that stops between a Trainer dict and the
+    tqdm redraw that gives its step) is placed at the last stated step, so x never mixes steps
+    with ordinals.
 
 Cost
     ``add`` appends one tuple per metric to a Python list; the list is turned into numpy rows in
@@ -149,7 +152,7 @@ class _Series:
 
     __slots__ = (
         "name", "metric", "rank", "kind", "cap", "buf", "start", "end", "pending", "blocks", "block_rows",
-        "x_is_step", "count", "hist", "hist_n", "hist_cap", "stride", "ver",
+        "x_is_step", "last_x", "count", "hist", "hist_n", "hist_cap", "stride", "ver",
     )
 
     def __init__(self, name: str, metric: str, rank: str | None, kind: str,
@@ -168,6 +171,7 @@ class _Series:
         self.blocks: list[np.ndarray] = []  # (m, 4) blocks of a catch-up, before `pending`
         self.block_rows = 0
         self.x_is_step = True
+        self.last_x = _NAN  # x of the latest point added
         self.count = 0
         self.hist_cap = history
         self.hist = np.empty((min(64, history), 3), dtype=np.float64)
@@ -383,10 +387,19 @@ class MetricStore:
                     continue
                 s = _Series(key, name, None if main else rank, kind, self.capacity, self.history)
                 series[key] = s
+            xs = x
             if step is None:
-                s.x_is_step = False
+                if s.x_is_step and s.last_x == s.last_x:
+                    # A series in steps whose newest record has no stated step yet (a
+                    # one-shot read that stops between a dict and its tqdm redraw): keep the
+                    # series in steps and put the point at the last stated step, rather
+                    # than mixing an ordinal into step x values.
+                    xs = s.last_x
+                else:
+                    s.x_is_step = False
+            s.last_x = xs
             pend = s.pending
-            pend += (x, v, ep, t)
+            pend += (xs, v, ep, t)
             if len(pend) >= 4 * _FLUSH:
                 s.flush()
 
@@ -451,14 +464,23 @@ class MetricStore:
                     continue
                 s = _Series(name, name, None, kind, self.capacity, self.history)
                 series[name] = s
+            xcol = None
             if k < n:
-                s.x_is_step = False
+                prev = float(b.steps[k - 1]) if k else s.last_x
+                if s.x_is_step and prev == prev:
+                    xcol = x.copy()
+                    xcol[k:] = prev  # as in `_add`: the unstated steps stay at the last stated one
+                else:
+                    s.x_is_step = False
             # Blocks are queued (pushing ~50-row blocks one by one cost more than the points).
             if s.pending:
                 s.blocks.append(np.array(s.pending, dtype=np.float64).reshape(-1, 4))
                 s.pending.clear()
             blk = block.copy()
             blk[:, _Y] = b.values[:, j]
+            if xcol is not None:
+                blk[:, _X] = xcol
+            s.last_x = float(blk[-1, _X])
             s.blocks.append(blk)
             s.block_rows += n
             if s.block_rows >= 8 * _FLUSH:
