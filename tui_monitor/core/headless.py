@@ -197,11 +197,12 @@ def _say_verdict(i: int, mon: Monitor, printer: HeadlessPrinter,
     if mon.version == version or now - at < VERDICT_EVERY:
         return
     snap = mon.snapshot()
-    word = snap.health.status if snap.health is not None and snap.store.series else None
+    health = snap.health
+    word = health.status if health is not None and snap.store.series else None
     last[i] = (snap.version, word if word is not None else said, now)
-    if word is None or word == said:
+    if health is None or word is None or word == said:
         return
-    top = snap.health.reasons[0] if snap.health.reasons else None
+    top = health.reasons[0] if health.reasons else None
     text = (top.text_ru if lang == "ru" else top.text_en) if top is not None else ""
     printer.status(verdict=word, reason=text, code=top.code if top is not None else None,
                    step=top.step if top is not None else None)

@@ -11,7 +11,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -119,7 +119,7 @@ class Pipeline:
         """Account an event that did not come from the parser (a file reset)."""
         self._account([event])
 
-    def _account(self, items: list[Item | Batch]) -> None:
+    def _account(self, items: Sequence[Item | Batch]) -> None:
         if not items:
             return
         now = time.time()

@@ -22,7 +22,7 @@ import json
 import math
 import re
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import islice
 
 import numpy as np
@@ -137,7 +137,7 @@ _BANNER_WORDS = {
 """A literal that every `_BANNER_RE` match contains, by first letter."""
 
 
-def _has_any(buf: bytes, words: dict[bytes, tuple[bytes, ...]]) -> bool:
+def _has_any(buf: bytes, words: Mapping[bytes, tuple[bytes, ...]]) -> bool:
     """Does ``buf`` contain one of ``words`` (keyed by their first byte)?
 
     A prefilter for regexes that cannot match without one of these literals. Each absent
@@ -240,7 +240,7 @@ def _parse_pairs(body: bytes) -> dict[str, object] | None:
     return None
 
 
-def _is_metric_dict(d: dict[str, object]) -> bool:
+def _is_metric_dict(d: Mapping[str, object]) -> bool:
     for k in d:
         if k in _MARKER_KEYS or k.endswith("loss") or k.startswith(("eval_", "rewards/")):
             return True
@@ -269,7 +269,7 @@ def _parse_elapsed(text: bytes | str) -> float | None:
 
 
 def build_record(
-    values: dict[str, object], *, offset: int = 0, rank: str | None = None
+    values: Mapping[str, object], *, offset: int = 0, rank: str | None = None
 ) -> tuple[Record | None, Progress | None]:
     """Turn one parsed dict (console, JSON line or ``log_history`` entry) into a `Record`.
 

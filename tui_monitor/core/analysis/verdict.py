@@ -372,8 +372,8 @@ def analyse(snap: StoreSnapshot, progress: ProgressInfo | None = None,
                            f"эпоха растёт: {ep[0]:.2f} → {ep[-1]:.2f}"))
 
     ordered = _sort(reasons)
-    sev = {r.severity for r in ordered}
-    status: Status = "critical" if "critical" in sev else ("warning" if "warning" in sev else "healthy")
+    severities = {r.severity for r in ordered}
+    status: Status = "critical" if "critical" in severities else ("warning" if "warning" in severities else "healthy")
     return Health(status, ordered, trend, recent, smoothed_last, spikes,
                   spikes.count if spikes is not None else 0, grad, lr, ev, st, pr, task, snap.version)
 
