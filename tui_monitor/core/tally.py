@@ -56,21 +56,6 @@ class MetricStats:
     nonfinite: int = 0
     last_step: int | None = None
 
-    def add(self, v: float, step: int | None) -> None:
-        """Account one value ``v`` (any float) logged at ``step``."""
-        self.count += 1
-        if self.first is None:
-            self.first = v
-        self.last = v
-        self.last_step = step
-        if math.isfinite(v):
-            if self.min is None or v < self.min:
-                self.min = v
-            if self.max is None or v > self.max:
-                self.max = v
-        else:
-            self.nonfinite += 1
-
 
 @dataclass
 class RunTally:
@@ -150,7 +135,7 @@ class RunTally:
                 self.epoch = rec.epoch
             if rec.step is not None and (self.global_step is None or rec.step >= self.global_step or rec.kind == "train"):
                 self.global_step = rec.step
-        # `MetricStats.add` inlined (the per-value cost of a catch-up).
+        # Per-value accounting (see `MetricStats`), inline: it is the per-value cost of a catch-up.
         metrics = self.metrics
         step = rec.step
         main = rec.rank in MAIN_RANKS
