@@ -40,8 +40,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 def pane_pid() -> int:
-    out = subprocess.run(["tmux", "list-panes", "-t", SESSION, "-F", "#{pane_pid}"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        ["tmux", "list-panes", "-t", SESSION, "-F", "#{pane_pid}"], capture_output=True, text=True, check=True
+    ).stdout
     pid = int(out.split()[0])
     # tmux runs the command through `sh -c`; find the python process under it if not exec'd.
     for _ in range(3):
@@ -74,9 +75,13 @@ def writer(path: Path, seconds: float, stop: threading.Event) -> int:
     with open(path, "ab", buffering=0) as f:
         while not stop.is_set() and time.monotonic() - start < seconds:
             n += 1
-            f.write((f"\r 50%|█████     | {5000 + n}/10000 [10:00<10:00,  8.33it/s]\r{' ' * 48}\r"
-                     f"{{'loss': '{2.5 - n * 1e-5:.4g}', 'grad_norm': '1.2', 'learning_rate': '0.0001', "
-                     f"'epoch': '{(5000 + n) / 2500:.4g}'}}\n").encode())
+            f.write(
+                (
+                    f"\r 50%|█████     | {5000 + n}/10000 [10:00<10:00,  8.33it/s]\r{' ' * 48}\r"
+                    f"{{'loss': '{2.5 - n * 1e-5:.4g}', 'grad_norm': '1.2', 'learning_rate': '0.0001', "
+                    f"'epoch': '{(5000 + n) / 2500:.4g}'}}\n"
+                ).encode()
+            )
             time.sleep(max(0.0, start + n * 0.01 - time.monotonic()))
     return n
 
@@ -99,8 +104,24 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run(["tmux", "kill-session", "-t", SESSION], capture_output=True)
     try:
         t0 = time.monotonic()
-        subprocess.run(["tmux", "new-session", "-d", "-s", SESSION, "-x", "120", "-y", "36",
-                        "-e", "PYTHONDONTWRITEBYTECODE=", f"{BIN / 'trainmon'} tail {log}"], check=True, env=ENV)
+        subprocess.run(
+            [
+                "tmux",
+                "new-session",
+                "-d",
+                "-s",
+                SESSION,
+                "-x",
+                "120",
+                "-y",
+                "36",
+                "-e",
+                "PYTHONDONTWRITEBYTECODE=",
+                f"{BIN / 'trainmon'} tail {log}",
+            ],
+            check=True,
+            env=ENV,
+        )
         first = float("nan")
         while time.monotonic() - t0 < 30:
             text = capture()
@@ -109,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
                 break
             time.sleep(0.01)
         pid = pane_pid()
-        print(f"# {time.strftime('%Y-%m-%d %H:%M')}  {os.cpu_count()} CPUs, pid {pid}, log {log.stat().st_size:,} bytes")
+        print(
+            f"# {time.strftime('%Y-%m-%d %H:%M')}  {os.cpu_count()} CPUs, pid {pid}, log {log.stat().st_size:,} bytes"
+        )
         print(f"first frame with the last loss ({last_loss}) shown: {first:.2f} s")
         time.sleep(3)
         idle = measure(pid, a.seconds)

@@ -70,8 +70,9 @@ def run_child(cmd: list[str], *, stdout: int | None = subprocess.PIPE) -> tuple[
 def tail_catchup(path: str, expect: int, timeout: float) -> tuple[float, int, int]:
     """``trainmon tail --json`` until ``expect`` record lines came out; (seconds, peak RSS, lines)."""
     t0 = time.perf_counter()
-    p = subprocess.Popen([*TRAINMON, "tail", "--json", path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         env=ENV)
+    p = subprocess.Popen(
+        [*TRAINMON, "tail", "--json", path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=ENV
+    )
     assert p.stdout is not None
     n = 0
     dt = 0.0
@@ -138,17 +139,22 @@ def main(argv: list[str] | None = None) -> int:
             naive = min(run_child([PY, "-c", NAIVE, f])[0] for _ in range(a.repeat))
         tail = tail_catchup(f, nrec, a.timeout) if a.tail else None
         row = {
-            "file": os.path.basename(f), "MiB": round(mib, 1), "records": nrec,
-            "grep_s": round(g, 3), "report_s": round(t_rep, 2),
-            "MiB/s": round(mib / t_rep, 1), "records/s": round(nrec / t_rep),
+            "file": os.path.basename(f),
+            "MiB": round(mib, 1),
+            "records": nrec,
+            "grep_s": round(g, 3),
+            "report_s": round(t_rep, 2),
+            "MiB/s": round(mib / t_rep, 1),
+            "records/s": round(nrec / t_rep),
             "report/grep": round(t_rep / g, 1),
             "naive_s": round(naive, 2) if naive else None,
             "naive/report": round(naive / t_rep, 2) if naive else None,
             "report_rss_MiB": round(rss_rep / (1 << 20), 1),
         }
         if tail is not None:
-            row.update({"tail_s": round(tail[0], 2), "tail_rss_MiB": round(tail[1] / (1 << 20), 1),
-                        "tail_records": tail[2]})
+            row.update(
+                {"tail_s": round(tail[0], 2), "tail_rss_MiB": round(tail[1] / (1 << 20), 1), "tail_records": tail[2]}
+            )
         rows.append(row)
         print(json.dumps(row), flush=True)
     keys = list(rows[0].keys())
@@ -160,8 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     print("| " + " | ".join(keys) + " |")
     print("|" + "---|" * len(keys))
     for r in rows:
-        print("| " + " | ".join("" if r.get(k) is None else f"{r[k]:,}" if isinstance(r.get(k), int) else str(r[k])
-                                for k in keys) + " |")
+        print(
+            "| "
+            + " | ".join(
+                "" if r.get(k) is None else f"{r[k]:,}" if isinstance(r.get(k), int) else str(r[k]) for k in keys
+            )
+            + " |"
+        )
     return 0
 
 

@@ -25,18 +25,24 @@ PROPERTIES = ("bytes", "soup", "console", "jsonl")
 def run(job: tuple[str, int, int]) -> tuple[str, int, float, str | None]:
     """Run ``n`` examples of one property with ``seed``; return (name, n, seconds, failure)."""
     name, n, seed = job
-    from hypothesis import HealthCheck, Phase, given, seed as hseed, settings
-    from hypothesis import strategies as st
-
     import test_hardening_parser as T
     from hardening_gen import check_records, chunked, console_logs, jsonl_logs, parse_chunks
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hseed
+    from hypothesis import strategies as st
 
     cuts = st.lists(st.integers(min_value=0, max_value=1 << 16), max_size=12)
-    cfg = settings(max_examples=n, deadline=None, database=None, phases=[Phase.generate, Phase.shrink],
-                   suppress_health_check=list(HealthCheck))
+    cfg = settings(
+        max_examples=n,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+    )
     soup = T.test_dict_like_token_soup_never_raises.hypothesis.inner_test
 
     if name == "bytes":
+
         @given(data=st.binary(max_size=4096), cuts=cuts)
         def prop(data: bytes, cuts: list[int]) -> None:
             parse_chunks(chunked(data, cuts))
@@ -47,12 +53,14 @@ def run(job: tuple[str, int, int]) -> tuple[str, int, float, str | None]:
         def prop(data: bytes, cuts: list[int]) -> None:
             soup(data, cuts)
     elif name == "console":
+
         @given(log=console_logs(), cuts=cuts)
         def prop(log, cuts: list[int]) -> None:  # type: ignore[no-untyped-def]
             p, items = parse_chunks(chunked(log.data, cuts))
             assert p.format == "console"
             check_records(log, items)
     else:
+
         @given(log=jsonl_logs(), cuts=cuts)
         def prop(log, cuts: list[int]) -> None:  # type: ignore[no-untyped-def]
             p, items = parse_chunks(chunked(log.data, cuts))
@@ -105,8 +113,10 @@ def main() -> int:
             if fail:
                 failures.append(f"{name}: {fail}")
     wall = time.perf_counter() - t0
-    print(f"total: {sum(total.values()):,} generated inputs ({', '.join(f'{k} {v:,}' for k, v in total.items())}) "
-          f"in {wall:.0f} s wall, {len(failures)} failing properties")
+    print(
+        f"total: {sum(total.values()):,} generated inputs ({', '.join(f'{k} {v:,}' for k, v in total.items())}) "
+        f"in {wall:.0f} s wall, {len(failures)} failing properties"
+    )
     for f in failures:
         print(f)
     return 1 if failures else 0

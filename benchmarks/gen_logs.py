@@ -123,8 +123,9 @@ def _dict_text(d: dict[str, float | int], fmt: str) -> str:
 class RunModel:
     """Deterministic metric values of a run (shared with the TensorBoard writer)."""
 
-    def __init__(self, steps: int, seed: int, fmt: str, steps_per_epoch: int = 2500,
-                 warmup: int = 500, peak_lr: float = 3e-4) -> None:
+    def __init__(
+        self, steps: int, seed: int, fmt: str, steps_per_epoch: int = 2500, warmup: int = 500, peak_lr: float = 3e-4
+    ) -> None:
         self.steps = steps
         self.fmt = fmt
         self.rng = random.Random(seed)
@@ -160,9 +161,12 @@ class RunModel:
         r = self.rng
         loss = 2.1 + 4.0 * math.exp(-step / (0.15 * self.steps + 1)) + r.gauss(0, 0.02)
         rt = 12.0 + r.random()
-        d: dict[str, float | int] = {"eval_loss": loss, "eval_runtime": rt,
-                                     "eval_samples_per_second": 512 / rt,
-                                     "eval_steps_per_second": 16 / rt}
+        d: dict[str, float | int] = {
+            "eval_loss": loss,
+            "eval_runtime": rt,
+            "eval_samples_per_second": 512 / rt,
+            "eval_steps_per_second": 16 / rt,
+        }
         if self.fmt == "5":
             d["eval_samples"] = 512
         d["epoch"] = step / self.steps_per_epoch
@@ -233,8 +237,10 @@ def generate(
         out.write(data)
         enc_written[0] += len(data)
 
-    emit_stderr("[transformers] `loss_type=None` was set in the config but it is unrecognized. "
-                "Using the default loss: `ForCausalLMLoss`.\n")
+    emit_stderr(
+        "[transformers] `loss_type=None` was set in the config but it is unrecognized. "
+        "Using the default loss: `ForCausalLMLoss`.\n"
+    )
     stdout(_BANNER.format(examples=total * 32, epochs=max(1, total // model.steps_per_epoch), steps=total))
     if not dense:
         emit_stderr(bars.seg(0, 0).replace("00:00<", "00:00<").split(" [")[0] + " [00:00<?, ?it/s]")
@@ -269,8 +275,10 @@ def generate(
             if on_record is not None:
                 on_record("eval", step, e)
         if step % save_steps == 0 and not dense:
-            emit_stderr("\n\rWriting model shards:   0%|          | 0/1 [00:00<?, ?it/s]\x1b[A"
-                        "\rWriting model shards: 100%|██████████| 1/1 [00:00<00:00, 325.59it/s]\n")
+            emit_stderr(
+                "\n\rWriting model shards:   0%|          | 0/1 [00:00<?, ?it/s]\x1b[A"
+                "\rWriting model shards: 100%|██████████| 1/1 [00:00<00:00, 325.59it/s]\n"
+            )
             if rng.random() < 0.3:
                 emit_stderr(_WARNING)
         if len(parts) > 256:
@@ -279,8 +287,13 @@ def generate(
             if size is not None and written >= size and step % logging_steps == 0:
                 break
     counts["steps"] = step
-    summ = {"train_runtime": step / 5.6, "train_samples_per_second": 5.6 * 32,
-            "train_steps_per_second": 5.6, "train_loss": 3.1, "epoch": step / model.steps_per_epoch}
+    summ = {
+        "train_runtime": step / 5.6,
+        "train_samples_per_second": 5.6 * 32,
+        "train_steps_per_second": 5.6,
+        "train_loss": 3.1,
+        "epoch": step / model.steps_per_epoch,
+    }
     if not dense:
         emit_stderr("\r" + " " * 49 + "\r")
     stdout(_dict_text(summ, fmt) + "\n")
@@ -305,10 +318,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-o", "--output", required=True)
     a = ap.parse_args(argv)
     with open(a.output, "wb", buffering=1 << 20) as f:
-        c = generate(f, a.kind, size=a.size, steps=a.steps, logging_steps=a.logging_steps,
-                     eval_steps=a.eval_steps, seed=a.seed, unbuffered=a.unbuffered)
-    print(f"{a.output}: {c['bytes']:,} bytes, {c['train']:,} train + {c['eval']:,} eval records + 1 summary, "
-          f"{c['steps']:,} steps", file=sys.stderr)
+        c = generate(
+            f,
+            a.kind,
+            size=a.size,
+            steps=a.steps,
+            logging_steps=a.logging_steps,
+            eval_steps=a.eval_steps,
+            seed=a.seed,
+            unbuffered=a.unbuffered,
+        )
+    print(
+        f"{a.output}: {c['bytes']:,} bytes, {c['train']:,} train + {c['eval']:,} eval records + 1 summary, "
+        f"{c['steps']:,} steps",
+        file=sys.stderr,
+    )
     return 0
 
 

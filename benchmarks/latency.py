@@ -65,9 +65,7 @@ class Result:
 
 def start_writer(path: Path, n: int, interval: float, delay: float) -> subprocess.Popen[bytes]:
     """Start the writer process: ``n`` records, ``interval`` seconds apart, after ``delay`` s."""
-    return subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path), str(n), str(interval), str(delay)]
-    )
+    return subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(n), str(interval), str(delay)])
 
 
 def run_in_process(path: Path, n: int, interval: float, poll: float | None) -> Result:
@@ -202,12 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=200, help="records per run")
     ap.add_argument("--interval", type=float, default=0.02, help="seconds between appends")
-    ap.add_argument(
-        "--poll", type=float, default=0.25, help="poll interval for the polling runs (s)"
-    )
-    ap.add_argument(
-        "--no-subprocess", action="store_true", help="skip the `trainmon tail --json` runs"
-    )
+    ap.add_argument("--poll", type=float, default=0.25, help="poll interval for the polling runs (s)")
+    ap.add_argument("--no-subprocess", action="store_true", help="skip the `trainmon tail --json` runs")
     args = ap.parse_args(argv)
 
     results: list[Result] = []
@@ -216,9 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for poll in (None, args.poll):
             name = "inotify" if poll is None else "poll"
-            results.append(
-                run_in_process(tmp / f"inproc-{name}.log", args.records, args.interval, poll)
-            )
+            results.append(run_in_process(tmp / f"inproc-{name}.log", args.records, args.interval, poll))
             if not args.no_subprocess:
                 r = run_subprocess(tmp / f"cli-{name}.log", args.records, args.interval, poll)
                 if isinstance(r, Result):

@@ -68,14 +68,20 @@ def peak_rss_mib(pid: int) -> float:
 
 
 def write(log: Path, rate: int, seconds: float) -> tuple[subprocess.Popen[str], float]:
-    return subprocess.Popen([sys.executable, "-c", WRITER, str(log), str(rate), str(seconds)],
-                            stdout=subprocess.PIPE, text=True), time.monotonic()
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(log), str(rate), str(seconds)], stdout=subprocess.PIPE, text=True
+    ), time.monotonic()
 
 
 def run_headless(log: Path, rate: int, seconds: float) -> dict:
     log.write_bytes(b"")
-    tail = subprocess.Popen([sys.executable, "-m", "tui_monitor", "tail", "--json", str(log)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    tail = subprocess.Popen(
+        [sys.executable, "-m", "tui_monitor", "tail", "--json", str(log)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     count = [0]
     last_seq = [-1]
     in_order = [True]
@@ -107,9 +113,14 @@ def run_headless(log: Path, rate: int, seconds: float) -> dict:
     tail.send_signal(signal.SIGINT)
     rc = tail.wait(timeout=10)
     return {
-        "follower": "trainmon tail --json", "written": n, "counted": count[0], "in_order": in_order[0],
-        "lag_s": max(0.0, seen_at[0] - t_end), "peak_rss_mib": rss,
-        "cpu_pct": 100 * cpu_write / (t_end - t0), "exit": rc,
+        "follower": "trainmon tail --json",
+        "written": n,
+        "counted": count[0],
+        "in_order": in_order[0],
+        "lag_s": max(0.0, seen_at[0] - t_end),
+        "peak_rss_mib": rss,
+        "cpu_pct": 100 * cpu_write / (t_end - t0),
+        "exit": rc,
     }
 
 
@@ -119,12 +130,14 @@ def run_app(log: Path, rate: int, seconds: float) -> dict:
     cmd = f"cd {ROOT} && exec {sys.executable} -m tui_monitor tail {log}"
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36", cmd], check=True)
     try:
-        pid = int(subprocess.run(["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"], capture_output=True,
-                                 text=True, check=True).stdout.split()[0])
+        pid = int(
+            subprocess.run(
+                ["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"], capture_output=True, text=True, check=True
+            ).stdout.split()[0]
+        )
 
         def screen() -> str:
-            return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True,
-                                  text=True).stdout
+            return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
 
         def shown_seq(text: str) -> int:
             m = re.search(r"\bseq\s+(\d+)\b.*?max (\d+)", text)
@@ -153,8 +166,12 @@ def run_app(log: Path, rate: int, seconds: float) -> dict:
         lag = time.monotonic() - t_end
         rss = peak_rss_mib(pid)
         return {
-            "follower": "trainmon tail (app, tmux 120x36)", "written": n, "counted": last + 1,
-            "lag_s": lag, "peak_rss_mib": rss, "cpu_pct": 100 * cpu_write / (t_end - t0),
+            "follower": "trainmon tail (app, tmux 120x36)",
+            "written": n,
+            "counted": last + 1,
+            "lag_s": lag,
+            "peak_rss_mib": rss,
+            "cpu_pct": 100 * cpu_write / (t_end - t0),
             "screen_updates_per_s": frames / (t_end - t0),
         }
     finally:

@@ -71,8 +71,11 @@ def write_run(workdir: Path, steps: int, logging_steps: int) -> tuple[Path, Path
         last[0] = step
         wall = t0 + step / 5.6
         for tag, key in zip(TAGS, ("loss", "grad_norm", "learning_rate", "epoch")):
-            ev = Event(wall_time=wall, step=step,
-                       summary=Summary(value=[Summary.Value(tag=tag, simple_value=float(values[key]))]))
+            ev = Event(
+                wall_time=wall,
+                step=step,
+                summary=Summary(value=[Summary.Value(tag=tag, simple_value=float(values[key]))]),
+            )
             writer.add_event(ev)
 
     log = workdir / "train.log"
@@ -84,8 +87,9 @@ def write_run(workdir: Path, steps: int, logging_steps: int) -> tuple[Path, Path
 
 def time_report(log: Path, expect: int) -> float:
     t0 = time.perf_counter()
-    out = subprocess.run([str(BIN / "trainmon"), "report", "--json", str(log)], capture_output=True, check=True,
-                         env=ENV).stdout
+    out = subprocess.run(
+        [str(BIN / "trainmon"), "report", "--json", str(log)], capture_output=True, check=True, env=ENV
+    ).stdout
     dt = time.perf_counter() - t0
     rep = json.loads(out)
     for key in ("loss", "grad_norm", "learning_rate"):
@@ -97,8 +101,9 @@ def time_report(log: Path, expect: int) -> float:
 
 def time_tail(log: Path, expect: int) -> float:
     t0 = time.perf_counter()
-    p = subprocess.Popen([str(BIN / "trainmon"), "tail", "--json", str(log)], stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, env=ENV)
+    p = subprocess.Popen(
+        [str(BIN / "trainmon"), "tail", "--json", str(log)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=ENV
+    )
     assert p.stdout is not None
     n = 0
     dt = float("nan")
@@ -139,8 +144,12 @@ stop.set()
 def time_monitor(log: Path, expect: int, last_step: int) -> tuple[float, float, bool]:
     """(seconds to the latest values, seconds to the whole history, latest was provisional)."""
     t0 = time.perf_counter()
-    p = subprocess.Popen([PY, "-c", MONITOR_CHILD, str(log), str(expect), str(last_step)],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=ENV)
+    p = subprocess.Popen(
+        [PY, "-c", MONITOR_CHILD, str(log), str(expect), str(last_step)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
+    )
     assert p.stdout is not None
     t_latest = t_whole = float("nan")
     prov = False
@@ -164,8 +173,12 @@ def _free_port() -> int:
 def time_tensorboard(logdir: Path, last_step: int, timeout: float = 120.0) -> float:
     port = _free_port()
     t0 = time.perf_counter()
-    p = subprocess.Popen([str(BIN / "tensorboard"), "--logdir", str(logdir), "--host", "127.0.0.1",
-                          "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+    p = subprocess.Popen(
+        [str(BIN / "tensorboard"), "--logdir", str(logdir), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=ENV,
+    )
     done: set[str] = set()
     try:
         while time.perf_counter() - t0 < timeout:
@@ -174,7 +187,9 @@ def time_tensorboard(logdir: Path, last_step: int, timeout: float = 120.0) -> fl
                     continue
                 q = urllib.parse.urlencode({"run": ".", "tag": tag})
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/data/plugin/scalars/scalars?{q}", timeout=2) as r:
+                    with urllib.request.urlopen(
+                        f"http://127.0.0.1:{port}/data/plugin/scalars/scalars?{q}", timeout=2
+                    ) as r:
                         pts = json.loads(r.read())
                 except (OSError, ValueError):
                     break
@@ -197,8 +212,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", help="write the runs under this directory and keep them")
     a = ap.parse_args(argv)
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}  {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    print("| steps | logging_steps | records | log MiB | event files MiB | trainmon report (s) "
-          "| trainmon tail --json (s) | monitor: latest values (s) | monitor: whole history (s) | tensorboard (s) |")
+    print(
+        "| steps | logging_steps | records | log MiB | event files MiB | trainmon report (s) "
+        "| trainmon tail --json (s) | monitor: latest values (s) | monitor: whole history (s) | tensorboard (s) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for steps in a.steps:
         work = Path(a.keep) / f"run{steps}" if a.keep else Path(tempfile.mkdtemp(prefix="tmvstb"))
@@ -220,9 +237,11 @@ def main(argv: list[str] | None = None) -> int:
             whole = med([m[1] for m in mons])
             prov = " (provisional)" if any(m[2] for m in mons) else ""
             tb = med([time_tensorboard(logdir, last) for _ in range(a.repeat)])
-            print(f"| {steps:,} | {a.logging_steps} | {n:,} | {log.stat().st_size / 2**20:.1f} | "
-                  f"{ev_size / 2**20:.1f} | {rep:.2f} | {tail:.2f} | {latest:.2f}{prov} | {whole:.2f} | {tb:.2f} |",
-                  flush=True)
+            print(
+                f"| {steps:,} | {a.logging_steps} | {n:,} | {log.stat().st_size / 2**20:.1f} | "
+                f"{ev_size / 2**20:.1f} | {rep:.2f} | {tail:.2f} | {latest:.2f}{prov} | {whole:.2f} | {tb:.2f} |",
+                flush=True,
+            )
         finally:
             if not a.keep:
                 shutil.rmtree(work, ignore_errors=True)

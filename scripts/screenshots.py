@@ -99,8 +99,10 @@ def _pin_braille(svg: str) -> str:
                 return m.group(0)
             body = html.escape(chars[lead:]).replace(" ", "&#160;")
             x0 = float(x) + lead * cell
-            return (f'<text class="{cls}" x="{x0:.1f}" y="{y}" textLength="{cell * (len(chars) - lead):.1f}" '
-                    f"{rest}>{body}</text>")
+            return (
+                f'<text class="{cls}" x="{x0:.1f}" y="{y}" textLength="{cell * (len(chars) - lead):.1f}" '
+                f"{rest}>{body}</text>"
+            )
         out = []
         for i, ch in enumerate(chars):
             if ch in (" ", "\u00a0"):

@@ -23,9 +23,7 @@ DEADLINE_S = 8.0
 
 def record_line(i: int) -> bytes:
     """The i-th Trainer-style record line; loss and epoch are distinct for every i."""
-    return (
-        f"{{'loss': {record_loss(i):.5f}, 'learning_rate': 0.0001, 'epoch': {record_epoch(i):.4f}}}\n"
-    ).encode()
+    return (f"{{'loss': {record_loss(i):.5f}, 'learning_rate': 0.0001, 'epoch': {record_epoch(i):.4f}}}\n").encode()
 
 
 def record_loss(i: int) -> float:

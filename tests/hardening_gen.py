@@ -41,8 +41,19 @@ from tui_monitor.core.parser import LogParser
 from tui_monitor.core.records import Record
 
 SPECIAL_KEYS = frozenset(
-    {"epoch", "step", "current_steps", "global_step", "total_steps", "percentage", "lr", "global_step/max_steps",
-     "train_runtime", "rec_id", "elapsed_time"}
+    {
+        "epoch",
+        "step",
+        "current_steps",
+        "global_step",
+        "total_steps",
+        "percentage",
+        "lr",
+        "global_step/max_steps",
+        "train_runtime",
+        "rec_id",
+        "elapsed_time",
+    }
 )
 MARKERS = ("loss", "learning_rate", "grad_norm", "eval_loss", "reward", "kl", "rewards/margins", "eval_accuracy")
 
@@ -234,8 +245,9 @@ def jsonl_logs(draw: st.DrawFn, max_records: int = 12) -> GenLog:
     for i in range(draw(st.integers(1, max_records))):
         if i > 0:
             for _ in range(draw(st.integers(0, 2))):
-                lines.append(draw(st.one_of(st.sampled_from(NOISE_LINES[:6]), junk_no_open,
-                                            st.just(b'{"loss": 1.0, "epoch"'))))
+                lines.append(
+                    draw(st.one_of(st.sampled_from(NOISE_LINES[:6]), junk_no_open, st.just(b'{"loss": 1.0, "epoch"')))
+                )
         values = draw(metric_values())
         obj: dict[str, object] = {}
         metrics: dict[str, float] = {}

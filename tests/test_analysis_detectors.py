@@ -33,6 +33,7 @@ def _tb_reference(y: np.ndarray, w: float) -> np.ndarray:
 
 # -- smoothing ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("w", [0.0, 0.6, 0.9, 0.999])
 def test_ema_matches_tensorboard_and_skips_nonfinite(w: float) -> None:
     y = RNG.normal(size=3000)
@@ -56,6 +57,7 @@ def test_distance_ema_equals_plain_on_even_steps_and_forgets_across_gaps() -> No
 
 
 # -- trend ---------------------------------------------------------------------------------------
+
 
 def _noisy_decay(n: int = 400) -> tuple[np.ndarray, np.ndarray]:
     x = np.arange(n, dtype=np.float64) * 10
@@ -116,6 +118,7 @@ def test_dpo_spike_and_steep_start_is_not_a_spike() -> None:
 
 # -- grad ----------------------------------------------------------------------------------------
 
+
 def test_grad_healthy_exploding_vanishing_zero() -> None:
     x = np.arange(200.0)
     g = 1.6 + RNG.normal(0, 0.1, 200)
@@ -147,6 +150,7 @@ def test_grad_nonfinite_persisting_is_critical_isolated_is_warning() -> None:
 
 # -- eval ----------------------------------------------------------------------------------------
 
+
 def test_metric_direction_and_pick() -> None:
     assert metric_direction("eval_loss") == -1 and metric_direction("eval_wer") == -1
     assert metric_direction("eval_accuracy") == 1 and metric_direction("eval_rouge1") == 1
@@ -173,6 +177,7 @@ def test_eval_best_overfitting_and_improving() -> None:
 
 # -- progress and state --------------------------------------------------------------------------
 
+
 def test_progress_rate_leaves_out_eval_pauses_and_resume() -> None:
     x = np.arange(10.0, 310, 10)
     t = 1000.0 + x / 5.0  # 5 steps/s
@@ -190,9 +195,17 @@ def test_progress_rate_leaves_out_eval_pauses_and_resume() -> None:
 
 
 def _state(**kw: object) -> str:
-    base: dict[str, object] = dict(has_records=True, last_record_offset=1000, summary_offset=None,
-                                   at_total=False, finished_marker=False, events=[],
-                                   arrivals=np.arange(10.0) * 10 + 1000, last_activity=0.0, now=None)
+    base: dict[str, object] = dict(
+        has_records=True,
+        last_record_offset=1000,
+        summary_offset=None,
+        at_total=False,
+        finished_marker=False,
+        events=[],
+        arrivals=np.arange(10.0) * 10 + 1000,
+        last_activity=0.0,
+        now=None,
+    )
     base.update(kw)
     return run_state(**base).word  # type: ignore[arg-type]
 
@@ -209,6 +222,15 @@ def test_run_states() -> None:
     assert _state(now=1090.0 + 100) == "running"
     assert _state(now=1090.0 + 121) == "stalled"
     oom = Event("oom", "torch.OutOfMemoryError: CUDA out of memory.", offset=2100)
-    st = run_state(has_records=True, last_record_offset=1000, summary_offset=None, at_total=False,
-                   finished_marker=False, events=[ki, oom], arrivals=np.zeros(0), last_activity=0.0, now=None)
+    st = run_state(
+        has_records=True,
+        last_record_offset=1000,
+        summary_offset=None,
+        at_total=False,
+        finished_marker=False,
+        events=[ki, oom],
+        arrivals=np.zeros(0),
+        last_activity=0.0,
+        now=None,
+    )
     assert st.word == "crashed" and st.line.startswith("torch.OutOfMemoryError")

@@ -17,8 +17,13 @@ def _store(records: list[Record]) -> MetricStore:
     return st
 
 
-def _run(n: int, loss: np.ndarray, grad: np.ndarray | None = None, t0: float = 1000.0,
-         extra: dict[str, np.ndarray] | None = None) -> list[Record]:
+def _run(
+    n: int,
+    loss: np.ndarray,
+    grad: np.ndarray | None = None,
+    t0: float = 1000.0,
+    extra: dict[str, np.ndarray] | None = None,
+) -> list[Record]:
     out = []
     for i in range(n):
         m = {"loss": float(loss[i]), "learning_rate": 1e-4}
@@ -26,16 +31,16 @@ def _run(n: int, loss: np.ndarray, grad: np.ndarray | None = None, t0: float = 1
             m["grad_norm"] = float(grad[i])
         for k, v in (extra or {}).items():
             m[k] = float(v[i])
-        out.append(Record("train", m, step=(i + 1) * 10, epoch=(i + 1) / 100, offset=i * 100,
-                          arrival=t0 + i))
+        out.append(Record("train", m, step=(i + 1) * 10, epoch=(i + 1) / 100, offset=i * 100, arrival=t0 + i))
     return out
 
 
 def test_healthy_run_is_healthy_with_ok_reasons_in_both_languages() -> None:
     n = 200
     loss = 2 + 3 * np.exp(-np.arange(n) / 50) + RNG.normal(0, 0.05, n)
-    h = analyse(_store(_run(n, loss, 1.5 + RNG.normal(0, 0.1, n))).snapshot(),
-                ProgressInfo(total=4000), [], now=1000.0 + n)
+    h = analyse(
+        _store(_run(n, loss, 1.5 + RNG.normal(0, 0.1, n))).snapshot(), ProgressInfo(total=4000), [], now=1000.0 + n
+    )
     assert h.status == "healthy"
     assert {"loss_decreasing", "grad_ok", "lr_constant", "run_running", "epoch_advancing"} <= set(h.codes)
     assert all(r.text_en and r.text_ru for r in h.reasons)
@@ -59,8 +64,11 @@ def test_grpo_zero_loss_is_not_a_plateau_and_dpo_degenerate_is_a_warning() -> No
     grpo = _run(n, np.zeros(n), np.full(n, 0.1), extra={"reward": np.linspace(1.5, 2.0, n), "kl": np.full(n, 5e-4)})
     h = analyse(_store(grpo).snapshot())
     assert "loss_plateau" not in h.codes and "loss_zero_expected" in h.codes and h.task == "grpo"
-    dpo = _run(10, np.array([0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.01, 0.0, 0.0, 0.0]),
-               extra={"rewards/accuracies": np.full(10, 1.0), "rewards/margins": np.linspace(1, 20, 10)})
+    dpo = _run(
+        10,
+        np.array([0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.01, 0.0, 0.0, 0.0]),
+        extra={"rewards/accuracies": np.full(10, 1.0), "rewards/margins": np.linspace(1, 20, 10)},
+    )
     h2 = analyse(_store(dpo).snapshot())
     assert "dpo_degenerate" in h2.codes and h2.status == "warning"
 

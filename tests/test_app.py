@@ -240,12 +240,37 @@ def cut_after_records(src: Path, n: int, dst: Path) -> Path:
     return dst
 
 
-@pytest.mark.parametrize(("lang", "words"), [
-    ("en", ["quit", "this help", "previous / next metric", "explain the focused metric", "log",
-            "0.6 → 0.9 → 0.99", "whole run / recent", "pause the display"]),
-    ("ru", ["выход", "эта справка", "предыдущая / следующая метрика", "объяснить выбранную метрику",
-            "логарифмическая", "0.6 → 0.9 → 0.99", "весь запуск / последние", "пауза экрана"]),
-])
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        (
+            "en",
+            [
+                "quit",
+                "this help",
+                "previous / next metric",
+                "explain the focused metric",
+                "log",
+                "0.6 → 0.9 → 0.99",
+                "whole run / recent",
+                "pause the display",
+            ],
+        ),
+        (
+            "ru",
+            [
+                "выход",
+                "эта справка",
+                "предыдущая / следующая метрика",
+                "объяснить выбранную метрику",
+                "логарифмическая",
+                "0.6 → 0.9 → 0.99",
+                "весь запуск / последние",
+                "пауза экрана",
+            ],
+        ),
+    ],
+)
 async def test_help_lists_every_key_with_its_meaning(lang: str, words: list[str]) -> None:
     """GIVEN the app at 80x24 WHEN ? is pressed THEN every key and its meaning shows; any key closes it."""
     app = make_app([HEALTHY], follow=False, lang=lang)
@@ -343,11 +368,14 @@ async def test_short_series_are_drawn_one_block_per_point() -> None:
         assert blocks == "█▆▄▂▁▁"
 
 
-@pytest.mark.parametrize(("log", "size", "names"), [
-    (HEALTHY, (100, 30), ["eval_samples_per_second", "eval_runtime"]),
-    (DPO, (120, 36), ["rewards/rejected", "rewards/margins", "rewards/accuracies"]),
-    (DPO, (100, 30), ["rewards/rejected", "rewards/margins", "rewards/accuracies"]),
-])
+@pytest.mark.parametrize(
+    ("log", "size", "names"),
+    [
+        (HEALTHY, (100, 30), ["eval_samples_per_second", "eval_runtime"]),
+        (DPO, (120, 36), ["rewards/rejected", "rewards/margins", "rewards/accuracies"]),
+        (DPO, (100, 30), ["rewards/rejected", "rewards/margins", "rewards/accuracies"]),
+    ],
+)
 async def test_metric_names_are_not_cut(log: Path, size: tuple[int, int], names: list[str]) -> None:
     """GIVEN long metric names WHEN shown at ≥ 100 columns THEN each name shows whole."""
     app = make_app([log], follow=False)

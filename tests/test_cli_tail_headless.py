@@ -147,8 +147,12 @@ def test_unreadable_path_is_one_line_and_exit_1(tmp_path: Path, make: str) -> No
         target = tmp_path / "x.log"
         target.write_text("x")
         target.chmod(0)
-    out = subprocess.run([sys.executable, "-m", "tui_monitor", "tail", "--plain", str(target)],
-                         capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        [sys.executable, "-m", "tui_monitor", "tail", "--plain", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert out.returncode == 1
     assert out.stderr.count("\n") == 1 and out.stderr.startswith("trainmon: ")
 
@@ -164,7 +168,9 @@ def test_json_lines_of_columnar_batches_equal_per_record_json(label: str | None)
     rows = []
     for i in range(6000):
         loss = ["nan", "inf", "-inf", "-0.0", "3"][i % 5] if i % 97 == 0 else f"{5 - i / 3000:.4f}"
-        rows.append(f"{{'loss': {loss}, 'grad_norm': {0.5 + (i % 7) / 10}, 'learning_rate': {2e-4 * (1 - i / 6000):.6g}, 'epoch': {i / 1000:.2f}}}\n")
+        rows.append(
+            f"{{'loss': {loss}, 'grad_norm': {0.5 + (i % 7) / 10}, 'learning_rate': {2e-4 * (1 - i / 6000):.6g}, 'epoch': {i / 1000:.2f}}}\n"
+        )
     data = "".join(rows).encode()
     outs = []
     for batches in (False, True):
@@ -195,15 +201,22 @@ def test_record_json_lines_are_exactly_json_dumps(label: str | None) -> None:
     ]
     buf = io.StringIO()
     HeadlessPrinter(buf, as_json=True, label=label).items(recs)
-    want = [json.dumps(({"file": label} if label else {}) | record_json(r), allow_nan=False, ensure_ascii=False) for r in recs]
+    want = [
+        json.dumps(({"file": label} if label else {}) | record_json(r), allow_nan=False, ensure_ascii=False)
+        for r in recs
+    ]
     assert buf.getvalue().splitlines() == want
 
 
 def test_verdict_changes_are_said(tmp_path: Path) -> None:
     # GIVEN a run that is fine, followed headless
     log = tmp_path / "train.log"
-    log.write_bytes(b"".join(b"{'loss': %.2f, 'grad_norm': 1.0, 'learning_rate': 1e-4, 'epoch': %.2f}\n"
-                             % (3 - i / 10, i / 100) for i in range(10)))
+    log.write_bytes(
+        b"".join(
+            b"{'loss': %.2f, 'grad_norm': 1.0, 'learning_rate': 1e-4, 'epoch': %.2f}\n" % (3 - i / 10, i / 100)
+            for i in range(10)
+        )
+    )
     tail = Tail("--json", str(log))
     try:
         lines = tail.wait_for(lambda ls: any('"verdict"' in s for s in ls), "the first verdict")

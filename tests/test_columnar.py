@@ -29,8 +29,13 @@ FIX = Path(__file__).parent / "fixtures"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import gen_logs  # noqa: E402
 
-FIXTURES = sorted(p for p in FIX.rglob("*") if p.suffix in (".log", ".jsonl", ".json") and p.name != "labels.json"
-                  and not p.name.endswith((".expect.json", ".truth.json")))
+FIXTURES = sorted(
+    p
+    for p in FIX.rglob("*")
+    if p.suffix in (".log", ".jsonl", ".json")
+    and p.name != "labels.json"
+    and not p.name.endswith((".expect.json", ".truth.json"))
+)
 
 
 def _gen(kind: str, size: int, seed: int = 0, unbuffered: bool = False, **kw: int) -> bytes:
@@ -59,43 +64,91 @@ def _state(pipe: Pipeline) -> dict[str, object]:
     t = pipe.tally
     snap = pipe.store.snapshot()
     series = {
-        name: (s.name, s.metric, s.rank, s.kind, _arr(s.x), _arr(s.y), _arr(s.epoch), _arr(s.t), s.x_is_step,
-               s.count, _arr(s.hist_x), _arr(s.hist_y), s.hist_stride)
+        name: (
+            s.name,
+            s.metric,
+            s.rank,
+            s.kind,
+            _arr(s.x),
+            _arr(s.y),
+            _arr(s.epoch),
+            _arr(s.t),
+            s.x_is_step,
+            s.count,
+            _arr(s.hist_x),
+            _arr(s.hist_y),
+            s.hist_stride,
+        )
         for name, s in snap.series.items()
     }
     metrics = {
         k: tuple(_f(getattr(st, f)) for f in ("count", "first", "last", "min", "max", "nonfinite", "last_step"))
         for k, st in t.metrics.items()
     }
-    recent = [(r.kind, {k: _f(v) for k, v in r.metrics.items()}, r.step, _f(r.epoch), r.offset, r.rank)
-              for r in t._recent_records()]
+    recent = [
+        (r.kind, {k: _f(v) for k, v in r.metrics.items()}, r.step, _f(r.epoch), r.offset, r.rank)
+        for r in t._recent_records()
+    ]
     p = pipe.parser
     health = analyse(snap, pipe.progress, tuple(t.events), None)
     return {
         "records": dict(t.records),
         "metrics": metrics,
         "metric_order": list(t.metrics),
-        "tally": tuple(_f(getattr(t, f)) for f in ("global_step", "total_steps", "epoch", "rate", "elapsed_s", "rewinds",
-                                                  "dropped_metrics", "last_record_offset", "progress_total_from_bar")),
+        "tally": tuple(
+            _f(getattr(t, f))
+            for f in (
+                "global_step",
+                "total_steps",
+                "epoch",
+                "rate",
+                "elapsed_s",
+                "rewinds",
+                "dropped_metrics",
+                "last_record_offset",
+                "progress_total_from_bar",
+            )
+        ),
         "run_info": dict(t.run_info),
         "events": list(t.events),
         "recent": recent,
         "series": series,
         "series_order": list(snap.series),
-        "store": (dict(snap.summaries), snap.summary_offset, dict(snap.record_counts), snap.last_record_offset,
-                  snap.last_arrival, _arr(snap.arrivals), snap.last_step, _f(snap.last_epoch), snap.dropped_metrics,
-                  snap.rewinds),
+        "store": (
+            dict(snap.summaries),
+            snap.summary_offset,
+            dict(snap.record_counts),
+            snap.last_record_offset,
+            snap.last_arrival,
+            _arr(snap.arrivals),
+            snap.last_step,
+            _f(snap.last_epoch),
+            snap.dropped_metrics,
+            snap.rewinds,
+        ),
         "health": repr(replace(health, version=0)),  # the store's change counter depends on chunking
         "progress": repr(pipe.progress),
-        "parser": (p.format, p.skipped, p.offset, {k: _f(v) for k, v in p._last_epoch.items()}, dict(p._last_step),
-                   _f(p._steps._spe), p._steps.enabled, list(p._steps._steps), p._echo_mode,
-                   # (arrival is stamped by the monitor on the item it got; not parser state)
-                   _norm(p._prev), _norm(p._pending), len(p._waiting)),
+        "parser": (
+            p.format,
+            p.skipped,
+            p.offset,
+            {k: _f(v) for k, v in p._last_epoch.items()},
+            dict(p._last_step),
+            _f(p._steps._spe),
+            p._steps.enabled,
+            list(p._steps._steps),
+            p._echo_mode,
+            # (arrival is stamped by the monitor on the item it got; not parser state)
+            _norm(p._prev),
+            _norm(p._pending),
+            len(p._waiting),
+        ),
     }
 
 
-def _run(data: bytes, chunk: int, *, columnar: bool, monkeypatch: pytest.MonkeyPatch,
-         min_run: int = parser_mod.MIN_RUN) -> tuple[dict[str, object], list[str], int]:
+def _run(
+    data: bytes, chunk: int, *, columnar: bool, monkeypatch: pytest.MonkeyPatch, min_run: int = parser_mod.MIN_RUN
+) -> tuple[dict[str, object], list[str], int]:
     monkeypatch.setattr(monitor_mod.time, "time", lambda: 1_700_000_000.0)
     monkeypatch.setattr(parser_mod, "MIN_RUN", min_run)
     if columnar:
@@ -119,8 +172,14 @@ def _run(data: bytes, chunk: int, *, columnar: bool, monkeypatch: pytest.MonkeyP
     return _state(pipe), printed, batches[0]
 
 
-def _check(data: bytes, monkeypatch: pytest.MonkeyPatch, chunks: tuple[int, ...], *, min_run: int = 2,
-           expect_batches: bool = False) -> None:
+def _check(
+    data: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+    chunks: tuple[int, ...],
+    *,
+    min_run: int = 2,
+    expect_batches: bool = False,
+) -> None:
     for chunk in chunks:
         # The reference: the record path fed the same chunks (progress items are coalesced per feed).
         ref, ref_printed, nb = _run(data, chunk, columnar=False, monkeypatch=monkeypatch)
@@ -150,8 +209,9 @@ GEN_CASES = [
 
 
 @pytest.mark.parametrize(("kind", "size", "seed", "unbuffered"), GEN_CASES)
-def test_generated_logs_same_as_record_path(kind: str, size: int, seed: int, unbuffered: bool,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_generated_logs_same_as_record_path(
+    kind: str, size: int, seed: int, unbuffered: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = _gen(kind, size, seed, unbuffered, eval_steps=200)
     _check(data, monkeypatch, (1 << 30, 300_000, 65_536 + 7, 9_999), expect_batches=not unbuffered)
 
@@ -187,15 +247,24 @@ def test_edge_values_and_interruptions(monkeypatch: pytest.MonkeyPatch) -> None:
         recs.append({"loss": v, "grad_norm": rng.choice(specials), "learning_rate": 1e-4, "epoch": round(epoch, 2)})
         if i % 500 == 250:
             epoch -= 1.0  # a rewind inside a run
-    parts = [_lines(recs[:800]), b"Traceback (most recent call last):\n", _lines(recs[800:1000], "5"),
-             b"[rank1]: " + _lines(recs[1000:1003]), _lines(recs[1003:1500]),
-             b"{'eval_loss': 2.0, 'epoch': 3.0}\n", _lines(recs[1500:1700]),
-             b"{'loss': {'a': 1}, 'epoch': 2}\n", b"  Total optimization steps = 1,000\n", _lines(recs[1700:2000]),
-             b"{'loss': 1.0, 'step': 5, 'epoch': 9.0}\n", _lines(recs[2000:2500]),
-             b"{'loss': 'NaN', 'grad_norm': 'inf', 'learning_rate': '-Infinity', 'epoch': '5.0'}\n" * 9,
-             b"{'loss': nan, 'grad_norm': -inf, 'learning_rate': +1.5e3, 'epoch': 5.0}\n" * 9,
-             b"{'loss': 1., 'grad_norm': .5, 'learning_rate': -0, 'epoch': 5.5}\n" * 9,
-             _lines(recs[2500:])]
+    parts = [
+        _lines(recs[:800]),
+        b"Traceback (most recent call last):\n",
+        _lines(recs[800:1000], "5"),
+        b"[rank1]: " + _lines(recs[1000:1003]),
+        _lines(recs[1003:1500]),
+        b"{'eval_loss': 2.0, 'epoch': 3.0}\n",
+        _lines(recs[1500:1700]),
+        b"{'loss': {'a': 1}, 'epoch': 2}\n",
+        b"  Total optimization steps = 1,000\n",
+        _lines(recs[1700:2000]),
+        b"{'loss': 1.0, 'step': 5, 'epoch': 9.0}\n",
+        _lines(recs[2000:2500]),
+        b"{'loss': 'NaN', 'grad_norm': 'inf', 'learning_rate': '-Infinity', 'epoch': '5.0'}\n" * 9,
+        b"{'loss': nan, 'grad_norm': -inf, 'learning_rate': +1.5e3, 'epoch': 5.0}\n" * 9,
+        b"{'loss': 1., 'grad_norm': .5, 'learning_rate': -0, 'epoch': 5.5}\n" * 9,
+        _lines(recs[2500:]),
+    ]
     data = b"".join(parts)
     _check(data, monkeypatch, (1 << 30, 20_000 + 1, 4_099), expect_batches=True)
 

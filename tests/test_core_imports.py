@@ -10,9 +10,7 @@ import pytest
 
 import tui_monitor.core as core
 
-MODULES = sorted(
-    m.name for m in pkgutil.walk_packages(core.__path__, prefix="tui_monitor.core.")
-)
+MODULES = sorted(m.name for m in pkgutil.walk_packages(core.__path__, prefix="tui_monitor.core."))
 
 
 def test_there_are_core_modules() -> None:

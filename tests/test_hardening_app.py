@@ -69,10 +69,14 @@ def hostile_log(keys: list[str] = HOSTILE_KEYS) -> bytes:
     return b"".join(lines)
 
 
-@pytest.mark.parametrize("keys", [
-    MARKUP_KEYS,
-    HOSTILE_KEYS,
-], ids=["markup-long-unicode-keys", "control-chars-in-keys"])
+@pytest.mark.parametrize(
+    "keys",
+    [
+        MARKUP_KEYS,
+        HOSTILE_KEYS,
+    ],
+    ids=["markup-long-unicode-keys", "control-chars-in-keys"],
+)
 async def test_hostile_text_is_shown_inertly_and_the_app_keeps_running(tmp_path: Path, keys: list[str]) -> None:
     # GIVEN keys full of markup (and, second case, escape sequences, BEL, backspaces), very
     # long keys and values, spaces and unicode, and crash lines full of escapes
@@ -118,8 +122,14 @@ async def test_frames_keep_coming_under_10k_records_per_second(tmp_path: Path) -
             fd = os.open(log, os.O_WRONLY | os.O_APPEND)
             t0 = time.monotonic()
             for b in range(n // 100):
-                os.write(fd, b"".join(b"{'loss': %.6f, 'learning_rate': 0.0001, 'epoch': %.6f, 'seq': %d}\n"
-                                      % (5 - i * 1e-6, i * 1e-5, i) for i in range(b * 100, b * 100 + 100)))
+                os.write(
+                    fd,
+                    b"".join(
+                        b"{'loss': %.6f, 'learning_rate': 0.0001, 'epoch': %.6f, 'seq': %d}\n"
+                        % (5 - i * 1e-6, i * 1e-5, i)
+                        for i in range(b * 100, b * 100 + 100)
+                    ),
+                )
                 delay = t0 + (b + 1) / 100 - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
@@ -159,16 +169,17 @@ def tmux_ok() -> None:
         pytest.skip("tmux not installed")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
-                         ids=lambda s: signal.Signals(s).name)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: signal.Signals(s).name)
 def test_app_signal_restores_terminal(tmp_path: Path, tmux_ok: None, sig: int) -> None:
     # GIVEN the app running in a terminal on a log
     log = tmp_path / "train.log"
     log.write_bytes(hostile_log()[:4000].rsplit(b"\n", 1)[0] + b"\n")
     rc_file = tmp_path / "rc"
     session = f"trainmon-hard-{os.getpid()}-{int(sig)}"
-    cmd = (f"cd {Path(__file__).resolve().parent.parent} && {sys.executable} -m tui_monitor tail {log} "
-           f"; echo $? > {rc_file}; sleep 30")
+    cmd = (
+        f"cd {Path(__file__).resolve().parent.parent} && {sys.executable} -m tui_monitor tail {log} "
+        f"; echo $? > {rc_file}; sleep 30"
+    )
     _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "36", cmd)
     try:
         deadline = time.monotonic() + 15
@@ -176,8 +187,11 @@ def test_app_signal_restores_terminal(tmp_path: Path, tmux_ok: None, sig: int) -
             assert time.monotonic() < deadline, "the app did not draw"
             time.sleep(0.1)
         assert _tmux("display", "-p", "-t", session, "#{alternate_on}").strip() == "1"
-        pid = int(subprocess.run(["pgrep", "-f", f"^{sys.executable} -m tui_monitor tail {log}"],
-                                 capture_output=True, text=True).stdout.split()[0])
+        pid = int(
+            subprocess.run(
+                ["pgrep", "-f", f"^{sys.executable} -m tui_monitor tail {log}"], capture_output=True, text=True
+            ).stdout.split()[0]
+        )
         # WHEN the signal arrives
         os.kill(pid, sig)
         while not rc_file.exists() or not rc_file.read_text().strip():

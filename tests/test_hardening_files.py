@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from tui_monitor.core.monitor import Pipeline, read_once
-from tui_monitor.core.records import Record
 
 REC = "{{'loss': {loss}, 'grad_norm': 0.5, 'learning_rate': 1e-4, 'epoch': {epoch}}}\n"
 BAR = " 10%|█         | 30/300 [00:06<00:54,  4.98it/s]"
@@ -27,8 +26,9 @@ def rec(i: int) -> bytes:
 
 def report(path: Path) -> dict:
     """`trainmon report --json PATH` in a subprocess: exit 0, strict JSON, no stderr."""
-    out = subprocess.run([sys.executable, "-m", "tui_monitor", "report", "--json", str(path)],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "tui_monitor", "report", "--json", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert out.stderr == ""
     return json.loads(out.stdout, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"non-strict {c}")))
@@ -48,8 +48,9 @@ def test_empty_file(tmp_path: Path) -> None:
 
 def test_only_bars_no_records(tmp_path: Path) -> None:
     log = tmp_path / "bars.log"
-    log.write_bytes("".join(f"\r{i * 100 // 300:3d}%|█    | {i}/300 [00:0{i % 10}<00:50,  5.0it/s]"
-                            for i in range(300)).encode())
+    log.write_bytes(
+        "".join(f"\r{i * 100 // 300:3d}%|█    | {i}/300 [00:0{i % 10}<00:50,  5.0it/s]" for i in range(300)).encode()
+    )
     d = report(log)
     assert d["records"] == {"train": 0, "eval": 0, "summary": 0}
     assert d["progress"]["global_step"] == 299 and d["progress"]["total_steps"] == 300
@@ -78,9 +79,11 @@ def test_binary_junk_around_records_keeps_them(tmp_path: Path) -> None:
 def test_invalid_utf8_everywhere(tmp_path: Path) -> None:
     # GIVEN bytes that are not UTF-8 in a logging prefix, in a key and in a string value
     log = tmp_path / "latin1.log"
-    log.write_bytes(b"\xff\xfe caf\xe9 \xc3(\n"
-                    b"[INFO \xe9] {'loss': 1.5, 'epoch': 0.1}\n"
-                    b"{'loss': 1.25, 'caf\xe9_acc': 0.5, 'note': '\xff\xfe', 'epoch': 0.2}\n")
+    log.write_bytes(
+        b"\xff\xfe caf\xe9 \xc3(\n"
+        b"[INFO \xe9] {'loss': 1.5, 'epoch': 0.1}\n"
+        b"{'loss': 1.25, 'caf\xe9_acc': 0.5, 'note': '\xff\xfe', 'epoch': 0.2}\n"
+    )
     d = report(log)
     # THEN both records are read; the bad key is decoded with a replacement character
     assert d["records"]["train"] == 2
@@ -101,8 +104,10 @@ def test_crlf_line_ends(tmp_path: Path) -> None:
 
 def test_records_without_epoch(tmp_path: Path) -> None:
     log = tmp_path / "noepoch.log"
-    log.write_bytes(b"".join(f"{{'loss': {2.0 - i / 100}, 'learning_rate': 1e-4}}\n".encode() for i in range(100))
-                    + b"{'eval_loss': 1.5}\n")
+    log.write_bytes(
+        b"".join(f"{{'loss': {2.0 - i / 100}, 'learning_rate': 1e-4}}\n".encode() for i in range(100))
+        + b"{'eval_loss': 1.5}\n"
+    )
     d = report(log)
     assert d["records"] == {"train": 100, "eval": 1, "summary": 0}
     assert d["progress"]["epoch"] is None
@@ -111,8 +116,10 @@ def test_records_without_epoch(tmp_path: Path) -> None:
 
 def test_every_value_nan(tmp_path: Path) -> None:
     log = tmp_path / "nan.log"
-    log.write_bytes(b"".join(b"{'loss': nan, 'grad_norm': nan, 'learning_rate': nan, 'epoch': %d}\n" % i
-                             for i in range(200)) + b"{'eval_loss': nan, 'epoch': 200}\n")
+    log.write_bytes(
+        b"".join(b"{'loss': nan, 'grad_norm': nan, 'learning_rate': nan, 'epoch': %d}\n" % i for i in range(200))
+        + b"{'eval_loss': nan, 'epoch': 200}\n"
+    )
     d = report(log)
     assert d["records"] == {"train": 200, "eval": 1, "summary": 0}
     loss = d["metrics"]["loss"]
@@ -123,11 +130,13 @@ def test_every_value_nan(tmp_path: Path) -> None:
 def test_key_changes_type_between_records(tmp_path: Path) -> None:
     # GIVEN a key that is a number, then a non-numeric string, then a number again
     log = tmp_path / "types.log"
-    log.write_bytes(b"{'loss': 1.5, 'acc': 0.5, 'epoch': 0.1}\n"
-                    b"{'loss': 1.25, 'acc': 'n/a', 'epoch': 0.2}\n"
-                    b"{'loss': 1.125, 'acc': '0.75', 'epoch': 0.3}\n"
-                    b"{'loss': 'oops', 'acc': 1, 'epoch': 0.4}\n"
-                    b"{'loss': 1.0, 'acc': None, 'epoch': 0.5}\n")
+    log.write_bytes(
+        b"{'loss': 1.5, 'acc': 0.5, 'epoch': 0.1}\n"
+        b"{'loss': 1.25, 'acc': 'n/a', 'epoch': 0.2}\n"
+        b"{'loss': 1.125, 'acc': '0.75', 'epoch': 0.3}\n"
+        b"{'loss': 'oops', 'acc': 1, 'epoch': 0.4}\n"
+        b"{'loss': 1.0, 'acc': None, 'epoch': 0.5}\n"
+    )
     p = pipe_of(log)
     # THEN every record is kept; the series holds the numeric values only
     assert p.tally.records["train"] == 5
@@ -140,8 +149,13 @@ def test_key_changes_type_between_records(tmp_path: Path) -> None:
 
 def test_key_changes_type_in_json_lines(tmp_path: Path) -> None:
     log = tmp_path / "types.jsonl"
-    rows = [{"loss": 1.5, "acc": 0.5}, {"loss": 1.25, "acc": "n/a"}, {"loss": 1.0, "acc": [1]},
-            {"loss": 0.75, "acc": {"x": 1}}, {"loss": 0.5, "acc": 2}]
+    rows = [
+        {"loss": 1.5, "acc": 0.5},
+        {"loss": 1.25, "acc": "n/a"},
+        {"loss": 1.0, "acc": [1]},
+        {"loss": 0.75, "acc": {"x": 1}},
+        {"loss": 0.5, "acc": 2},
+    ]
     log.write_text("".join(json.dumps(r) + "\n" for r in rows))
     p = pipe_of(log)
     assert p.tally.records["train"] == 5
@@ -151,13 +165,15 @@ def test_key_changes_type_in_json_lines(tmp_path: Path) -> None:
 def _rss_of_report(path: Path) -> tuple[int, dict]:
     """Run `trainmon report --json` under a fresh interpreter that waits for it, and return the
     report's peak RSS (KiB, from getrusage(RUSAGE_CHILDREN) of that interpreter) and its JSON."""
-    code = ("import resource, subprocess, sys\n"
-            "r = subprocess.run([sys.executable, '-m', 'tui_monitor', 'report', '--json', sys.argv[1]],"
-            " capture_output=True, text=True)\n"
-            "sys.stderr.write(r.stderr)\n"
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-            "print(r.returncode)\n"
-            "print(r.stdout)\n")
+    code = (
+        "import resource, subprocess, sys\n"
+        "r = subprocess.run([sys.executable, '-m', 'tui_monitor', 'report', '--json', sys.argv[1]],"
+        " capture_output=True, text=True)\n"
+        "sys.stderr.write(r.stderr)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "print(r.returncode)\n"
+        "print(r.stdout)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
     assert out.stderr == ""
     rss, rc, body = out.stdout.split("\n", 2)
@@ -165,8 +181,11 @@ def _rss_of_report(path: Path) -> tuple[int, dict]:
     return int(rss), json.loads(body)
 
 
-@pytest.mark.parametrize(("head", "mib"), [(b"x", 100), (b"{", 24), (b"{\n", 100), (b'{"', 24)],
-                         ids=["text", "brace", "brace-newline", "json-start"])
+@pytest.mark.parametrize(
+    ("head", "mib"),
+    [(b"x", 100), (b"{", 24), (b"{\n", 100), (b'{"', 24)],
+    ids=["text", "brace", "brace-newline", "json-start"],
+)
 def test_one_100mb_line_memory_bounded_records_kept(tmp_path: Path, head: bytes, mib: int) -> None:
     # GIVEN a file that opens with one 100 MB line (no \r, no \n; starting like text, a dict,
     # a pretty-printed JSON document or a JSON line), a record glued at its end, one after

@@ -111,7 +111,10 @@ class Tail:
         else:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "tui_monitor", "tail", "--json", *args],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=cwd,
             )
         self.lines: queue.Queue[dict] = queue.Queue()
         self.seen: list[dict] = []
@@ -132,7 +135,7 @@ class Tail:
                 self.seen.append(self.lines.get(timeout=min(left, 0.5)))
             except queue.Empty:
                 if self.proc.poll() is not None:
-                    raise AssertionError(f"trainmon exited {self.proc.returncode}: {self.proc.stderr.read()}")
+                    raise AssertionError(f"trainmon exited {self.proc.returncode}: {self.proc.stderr.read()}") from None
         return self.seen
 
     def stop(self, sig: int = signal.SIGINT) -> tuple[int, str]:
@@ -215,11 +218,13 @@ def test_path_with_spaces_and_non_ascii(tmp_path: Path) -> None:
     d.mkdir(parents=True)
     log = d / "журнал обучения — 日本 .log"
     append(log, 2.5, 0.1)
-    out = subprocess.run([sys.executable, "-m", "tui_monitor", "report", "--json", str(log)],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "tui_monitor", "report", "--json", str(log)], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0 and json.loads(out.stdout)["records"]["train"] == 1
-    text = subprocess.run([sys.executable, "-m", "tui_monitor", "report", str(log)], capture_output=True, text=True,
-                          timeout=60)
+    text = subprocess.run(
+        [sys.executable, "-m", "tui_monitor", "report", str(log)], capture_output=True, text=True, timeout=60
+    )
     assert text.returncode == 0 and str(log) in text.stdout
     tail = Tail(log.name, cwd=d)
     try:

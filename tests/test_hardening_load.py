@@ -47,8 +47,12 @@ def peak_rss_kib(pid: int) -> int:
 def test_10k_records_per_second_all_counted_memory_bounded(tmp_path: Path) -> None:
     log = tmp_path / "train.log"
     log.write_bytes(b"")
-    tail = subprocess.Popen([sys.executable, "-m", "tui_monitor", "tail", "--json", str(log)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    tail = subprocess.Popen(
+        [sys.executable, "-m", "tui_monitor", "tail", "--json", str(log)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     seqs: list[int] = []
     other: list[dict] = []
 
@@ -67,8 +71,9 @@ def test_10k_records_per_second_all_counted_memory_bounded(tmp_path: Path) -> No
     while not other and time.monotonic() < deadline:
         time.sleep(0.02)  # wait for the "following" status
     # WHEN a writer appends 10,000 records/s for 3 s
-    out = subprocess.run([sys.executable, "-c", WRITER, str(log), "10000", "3"], capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", WRITER, str(log), "10000", "3"], capture_output=True, text=True, timeout=60
+    )
     n, secs = out.stdout.split()
     assert int(n) == 30_000 and float(secs) < 4.5, out.stdout  # the writer kept its pace
     deadline = time.monotonic() + 20
@@ -79,7 +84,9 @@ def test_10k_records_per_second_all_counted_memory_bounded(tmp_path: Path) -> No
     rc = tail.wait(timeout=10)
     th.join(5)
     # THEN every record was printed once, in order; memory bounded; clean exit
-    assert seqs == list(range(30_000)), f"{len(seqs)} records, first gap at {next((i for i, s in enumerate(seqs) if s != i), None)}"
+    assert seqs == list(range(30_000)), (
+        f"{len(seqs)} records, first gap at {next((i for i, s in enumerate(seqs) if s != i), None)}"
+    )
     assert rss < 300 * 1024, f"peak RSS {rss / 1024:.0f} MiB"
     assert rc == 130
     assert tail.stderr is not None and tail.stderr.read() == ""

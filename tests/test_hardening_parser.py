@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-import pytest
 from hardening_gen import GenLog, check_records, chunked, console_logs, jsonl_logs, parse_chunks
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,11 +30,40 @@ def test_arbitrary_bytes_never_raise(data: bytes, cuts: list[int]) -> None:
 
 
 @CI
-@given(data=st.lists(st.sampled_from([b"{", b"}", b"'", b'"', b":", b",", b"\r", b"\n", b"\\", b"loss", b"nan",
-                                      b" ", b"1", b"e", b"-", b"[rank0]: ", b"np.float64(", b")", b"tensor(",
-                                      b"%|", b"| 5/300 [00:01<00:10, 5.0it/s]", b"\x1b[", b"\xff", b"eval_"]),
-                     max_size=80).map(b"".join),
-       cuts=cuts)
+@given(
+    data=st.lists(
+        st.sampled_from(
+            [
+                b"{",
+                b"}",
+                b"'",
+                b'"',
+                b":",
+                b",",
+                b"\r",
+                b"\n",
+                b"\\",
+                b"loss",
+                b"nan",
+                b" ",
+                b"1",
+                b"e",
+                b"-",
+                b"[rank0]: ",
+                b"np.float64(",
+                b")",
+                b"tensor(",
+                b"%|",
+                b"| 5/300 [00:01<00:10, 5.0it/s]",
+                b"\x1b[",
+                b"\xff",
+                b"eval_",
+            ]
+        ),
+        max_size=80,
+    ).map(b"".join),
+    cuts=cuts,
+)
 def test_dict_like_token_soup_never_raises(data: bytes, cuts: list[int]) -> None:
     # GIVEN bytes made of the parser's own syntax, shuffled WHEN fed and flushed THEN no exception
     p, items = parse_chunks(chunked(data, cuts))
@@ -65,7 +93,9 @@ def test_console_chunking_does_not_change_the_items(log: GenLog, cuts: list[int]
 
     def keep(items: list) -> list[str]:
         # Record.step is compared by test_step_of_clear_before_first_bar_is_chunking_independent
-        return [repr(replace(i, step=None) if isinstance(i, Record) else i) for i in items if not isinstance(i, Progress)]
+        return [
+            repr(replace(i, step=None) if isinstance(i, Record) else i) for i in items if not isinstance(i, Progress)
+        ]
 
     assert keep(by_byte) == keep(whole)
 
@@ -113,11 +143,14 @@ def test_json_surrogate_pair_key_is_joined() -> None:
 
 def test_step_of_clear_before_first_bar_is_chunking_independent() -> None:
     # GIVEN a clear run, then the first train bar with a record glued to it (found by hypothesis)
-    data = (b"\x1b[32mINFO\x1b[0m:__main__:starting\n \r  0%|          | 0/8 [00:09<00:44, 5.68it/s]"
-            b"{'loss': 0.0, 'rec_id': 0}{'loss': 0.0, 'rec_id': 1}\n")
+    data = (
+        b"\x1b[32mINFO\x1b[0m:__main__:starting\n \r  0%|          | 0/8 [00:09<00:44, 5.68it/s]"
+        b"{'loss': 0.0, 'rec_id': 0}{'loss': 0.0, 'rec_id': 1}\n"
+    )
     # WHEN fed whole, and split right after the clear
     _, whole = parse_chunks([data])
     _, split = parse_chunks([data[:34], data[34:]])
+
     # THEN the records get the same steps
     def steps(items: list) -> list:
         return [r.step for r in items if isinstance(r, Record)]
@@ -187,9 +220,11 @@ def _mib_per_s(data: bytes) -> float:
     return len(data) / (1 << 20) / (time.perf_counter() - t0)
 
 
-LOGGING_LINES = (b"[INFO|trainer.py:2128] 2024-07-17 00:18:20,620 >> {'loss': 1.25, 'grad_norm': 0.5, "
-                 b"'learning_rate': 1e-4, 'epoch': 0.2}\n[INFO|configuration_utils.py:472] 2024-07-17 >> "
-                 b"Configuration saved in /out/checkpoint-50/config.json\n")
+LOGGING_LINES = (
+    b"[INFO|trainer.py:2128] 2024-07-17 00:18:20,620 >> {'loss': 1.25, 'grad_norm': 0.5, "
+    b"'learning_rate': 1e-4, 'epoch': 0.2}\n[INFO|configuration_utils.py:472] 2024-07-17 >> "
+    b"Configuration saved in /out/checkpoint-50/config.json\n"
+)
 
 
 def test_log_without_train_bar_is_not_a_cpu_bomb() -> None:

@@ -29,8 +29,20 @@ WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND")
 
 def _strace(args: list[str], tmp_path: Path, sig_after: float | None = None) -> list[str]:
     trace = tmp_path / "trace.txt"
-    cmd = ["strace", "-f", "-qq", "-e", "trace=open,openat,openat2,creat,truncate,ftruncate,flock,fcntl,rename,renameat,"
-           "renameat2,unlink,unlinkat,mkdir,mkdirat", "-o", str(trace), sys.executable, "-m", "tui_monitor", *args]
+    cmd = [
+        "strace",
+        "-f",
+        "-qq",
+        "-e",
+        "trace=open,openat,openat2,creat,truncate,ftruncate,flock,fcntl,rename,renameat,"
+        "renameat2,unlink,unlinkat,mkdir,mkdirat",
+        "-o",
+        str(trace),
+        sys.executable,
+        "-m",
+        "tui_monitor",
+        *args,
+    ]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if sig_after is not None:
         time.sleep(sig_after)
@@ -134,11 +146,18 @@ def test_no_write_permission_anywhere_file_unchanged(tmp_path: Path) -> None:
     d.chmod(0o555)
     before = (sorted(os.listdir(d)), log.read_bytes(), log.stat().st_mtime_ns, log.stat().st_mode)
     try:
-        out = subprocess.run([sys.executable, "-m", "tui_monitor", "report", "--json", str(log)],
-                             capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-m", "tui_monitor", "report", "--json", str(log)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.returncode == 0 and out.stderr == ""
-        p = subprocess.Popen([sys.executable, "-m", "tui_monitor", "tail", "--json", str(log)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        p = subprocess.Popen(
+            [sys.executable, "-m", "tui_monitor", "tail", "--json", str(log)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         assert p.stdout is not None
         assert p.stdout.readline()
         time.sleep(0.5)

@@ -31,8 +31,11 @@ def big_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def start(path: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "tui_monitor", "tail", "--json", str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui_monitor", "tail", "--json", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def finish(p: subprocess.Popen[bytes], timeout: float) -> tuple[bytes, bytes]:

@@ -24,7 +24,7 @@ def run_pipeline(data: bytes, chunk: int | None = None) -> Health:
     items = []
     if chunk:
         for i in range(0, len(data), chunk):
-            items += parser.feed(data[i:i + chunk])
+            items += parser.feed(data[i : i + chunk])
     else:
         items += parser.feed(data)
     items += parser.flush()
@@ -70,9 +70,11 @@ def test_verdict_does_not_depend_on_chunking(name: str) -> None:
 
 def test_three_line_example_through_the_parser() -> None:
     # GIVEN the three records an engineer reads in the brief
-    log = (b"{'loss': 3.8214, 'learning_rate': 0.0, 'epoch': 0.0}\n"
-           b"{'loss': 3.1959, 'learning_rate': 0.0002, 'epoch': 0.0}\n"
-           b"{'loss': 2.3571, 'learning_rate': 0.000199, 'epoch': 0.01}\n")
+    log = (
+        b"{'loss': 3.8214, 'learning_rate': 0.0, 'epoch': 0.0}\n"
+        b"{'loss': 3.1959, 'learning_rate': 0.0002, 'epoch': 0.0}\n"
+        b"{'loss': 2.3571, 'learning_rate': 0.000199, 'epoch': 0.01}\n"
+    )
     # WHEN analysed
     h = run_pipeline(log)
     # THEN healthy: loss fell 3.82 → 2.36, the LR warmed up and now decays, the epoch advances

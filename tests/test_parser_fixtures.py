@@ -19,13 +19,24 @@ from tui_monitor.core.parser import LogParser
 from tui_monitor.core.records import Progress, Record
 
 FIX = Path(__file__).parent / "fixtures"
-REAL_LOGS = ["hf5_linear_warmup", "hf5_linear_warmup_unbuffered", "hf5_cosine_tee", "hf5_disable_tqdm",
-             "hf5_constant_lr", "hf5_resume_append", "trl_sft"]
+REAL_LOGS = [
+    "hf5_linear_warmup",
+    "hf5_linear_warmup_unbuffered",
+    "hf5_cosine_tee",
+    "hf5_disable_tqdm",
+    "hf5_constant_lr",
+    "hf5_resume_append",
+    "trl_sft",
+]
 PUBLIC = sorted(p.name.removesuffix(".expect.json") for p in (FIX / "public").glob("*.expect.json"))
-ALL_LOGS = [FIX / "real" / f"{n}.log" for n in REAL_LOGS] + [
-    FIX / "real" / "trainer_state_hf5_resume_append.json",
-    FIX / "real" / "trainer_state_hf5_resume_append.resumed_from_checkpoint-100.json",
-] + [FIX / "public" / json.loads((FIX / "public" / f"{n}.expect.json").read_text())["file"] for n in PUBLIC]
+ALL_LOGS = (
+    [FIX / "real" / f"{n}.log" for n in REAL_LOGS]
+    + [
+        FIX / "real" / "trainer_state_hf5_resume_append.json",
+        FIX / "real" / "trainer_state_hf5_resume_append.resumed_from_checkpoint-100.json",
+    ]
+    + [FIX / "public" / json.loads((FIX / "public" / f"{n}.expect.json").read_text())["file"] for n in PUBLIC]
+)
 
 
 def close4(a: float, b: float) -> bool:
@@ -36,13 +47,21 @@ def close4(a: float, b: float) -> bool:
 
 
 def truth_facts(history: list[dict]) -> dict:
-    train = [r for r in history if "loss" in r and not any(k.startswith("eval_") for k in r) and "train_runtime" not in r]
+    train = [
+        r for r in history if "loss" in r and not any(k.startswith("eval_") for k in r) and "train_runtime" not in r
+    ]
     evals = [r for r in history if any(k.startswith("eval_") for k in r)]
     summ = [r for r in history if "train_runtime" in r]
     gn = [r["grad_norm"] for r in train if isinstance(r.get("grad_norm"), float)]
-    return {"train": len(train), "eval": len(evals), "summary": len(summ),
-            "first_loss": train[0]["loss"], "last_loss": train[-1]["loss"],
-            "max_grad_norm": max(gn) if gn else None, "last_epoch": history[-1]["epoch"]}
+    return {
+        "train": len(train),
+        "eval": len(evals),
+        "summary": len(summ),
+        "first_loss": train[0]["loss"],
+        "last_loss": train[-1]["loss"],
+        "max_grad_norm": max(gn) if gn else None,
+        "last_epoch": history[-1]["epoch"],
+    }
 
 
 @pytest.mark.parametrize("name", REAL_LOGS)
@@ -81,7 +100,11 @@ def test_real_log_values_in_order(name: str) -> None:
         # The file prints steps 105..135 twice (resumed from checkpoint-100); the truth's
         # printed_sequence lists both segments in file order.
         hist = [r["record"] if "record" in r else r for r in truth.get("printed_sequence", hist)]
-    want = [r["loss"] for r in hist if "loss" in r and "train_runtime" not in r and not any(k.startswith("eval_") for k in r)]
+    want = [
+        r["loss"]
+        for r in hist
+        if "loss" in r and "train_runtime" not in r and not any(k.startswith("eval_") for k in r)
+    ]
     assert len(recs) == len(want)
     assert all(close4(r.metrics["loss"], w) for r, w in zip(recs, want))
 

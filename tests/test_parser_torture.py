@@ -13,48 +13,131 @@ BAR = "\r 17%|█▋        | 50/300 [00:09<00:44,  5.68it/s]"
 
 # (name, log text, expected records as (kind, {metric: value}, step, epoch, rank))
 CASES: list[tuple[str, str, list[tuple[str, dict[str, float], int | None, float | None, str | None]]]] = [
-    ("4.x floats", "{'loss': 2.5112, 'grad_norm': 0.84, 'learning_rate': 0.000199, 'epoch': 0.01}\n",
-     [("train", {"loss": 2.5112, "grad_norm": 0.84, "learning_rate": 0.000199}, None, 0.01, None)]),
-    ("4.x bare nan inf -inf", "{'loss': nan, 'grad_norm': inf, 'x_loss': -inf, 'epoch': 0.27}\n",
-     [("train", {"loss": math.nan, "grad_norm": math.inf, "x_loss": -math.inf}, None, 0.27, None)]),
-    ("5.x strings", "{'loss': '2.511', 'grad_norm': 'nan', 'learning_rate': '1e-05', 'epoch': '0.03906'}\n",
-     [("train", {"loss": 2.511, "grad_norm": math.nan, "learning_rate": 1e-05}, None, 0.03906, None)]),
-    ("ints", "{'loss': 3, 'num_tokens': 9346, 'epoch': 1}\n", [("train", {"loss": 3.0, "num_tokens": 9346.0}, None, 1.0, None)]),
-    ("numpy and tensor", "{'loss': np.float64(0.85), 'grad_norm': tensor(0.75, device='cuda:0'), 'kl': np.float32(1e-3), 'epoch': 0.5}\n",
-     [("train", {"loss": 0.85, "grad_norm": 0.75, "kl": 0.001}, None, 0.5, None)]),
-    ("True False None and quoted strings", "{'loss': 1.5, 'flag': True, 'other': None, 'note': \"it's fine\", 'epoch': 0.1}\n",
-     [("train", {"loss": 1.5}, None, 0.1, None)]),
-    ("eval without eval_loss", "{'eval_accuracy': 0.91, 'eval_runtime': 3.2, 'epoch': 1.0}\n",
-     [("eval", {"eval_accuracy": 0.91, "eval_runtime": 3.2}, None, 1.0, None)]),
-    ("summary", "{'train_runtime': 56.28, 'train_samples_per_second': 170.6, 'train_loss': 4.924, 'epoch': 2.344}\n",
-     [("summary", {"train_runtime": 56.28, "train_samples_per_second": 170.6, "train_loss": 4.924}, None, 2.344, None)]),
+    (
+        "4.x floats",
+        "{'loss': 2.5112, 'grad_norm': 0.84, 'learning_rate': 0.000199, 'epoch': 0.01}\n",
+        [("train", {"loss": 2.5112, "grad_norm": 0.84, "learning_rate": 0.000199}, None, 0.01, None)],
+    ),
+    (
+        "4.x bare nan inf -inf",
+        "{'loss': nan, 'grad_norm': inf, 'x_loss': -inf, 'epoch': 0.27}\n",
+        [("train", {"loss": math.nan, "grad_norm": math.inf, "x_loss": -math.inf}, None, 0.27, None)],
+    ),
+    (
+        "5.x strings",
+        "{'loss': '2.511', 'grad_norm': 'nan', 'learning_rate': '1e-05', 'epoch': '0.03906'}\n",
+        [("train", {"loss": 2.511, "grad_norm": math.nan, "learning_rate": 1e-05}, None, 0.03906, None)],
+    ),
+    (
+        "ints",
+        "{'loss': 3, 'num_tokens': 9346, 'epoch': 1}\n",
+        [("train", {"loss": 3.0, "num_tokens": 9346.0}, None, 1.0, None)],
+    ),
+    (
+        "numpy and tensor",
+        "{'loss': np.float64(0.85), 'grad_norm': tensor(0.75, device='cuda:0'), 'kl': np.float32(1e-3), 'epoch': 0.5}\n",
+        [("train", {"loss": 0.85, "grad_norm": 0.75, "kl": 0.001}, None, 0.5, None)],
+    ),
+    (
+        "True False None and quoted strings",
+        "{'loss': 1.5, 'flag': True, 'other': None, 'note': \"it's fine\", 'epoch': 0.1}\n",
+        [("train", {"loss": 1.5}, None, 0.1, None)],
+    ),
+    (
+        "eval without eval_loss",
+        "{'eval_accuracy': 0.91, 'eval_runtime': 3.2, 'epoch': 1.0}\n",
+        [("eval", {"eval_accuracy": 0.91, "eval_runtime": 3.2}, None, 1.0, None)],
+    ),
+    (
+        "summary",
+        "{'train_runtime': 56.28, 'train_samples_per_second': 170.6, 'train_loss': 4.924, 'epoch': 2.344}\n",
+        [
+            (
+                "summary",
+                {"train_runtime": 56.28, "train_samples_per_second": 170.6, "train_loss": 4.924},
+                None,
+                2.344,
+                None,
+            )
+        ],
+    ),
     ("tokenizer config is not a record", "Updated tokens: {'eos_token_id': 151645, 'bos_token_id': None}\n", []),
-    ("dataset sample with nested lists is not a record", "{'input_ids': [1, 2, 3], 'labels': [1, 2, 3], 'text': 'hi'}\n", []),
+    (
+        "dataset sample with nested lists is not a record",
+        "{'input_ids': [1, 2, 3], 'labels': [1, 2, 3], 'text': 'hi'}\n",
+        [],
+    ),
     ("nested dict is not a record", "{'config': {'loss': 1.0}, 'x': 2}\n", []),
-    ("glued after bar", BAR + "{'loss': '6.191', 'epoch': '0.03906'}\n", [("train", {"loss": 6.191}, None, 0.03906, None)]),
-    ("followed by overwritten bar tail", "{'loss': 0.5, 'epoch': 0.0}7/10 [00:31<00:13,  4.4s/it]\n",
-     [("train", {"loss": 0.5}, None, 0.0, None)]),
-    ("many bar segments and clear runs", "".join(f"\r  {i}%|     | {i}/300 [00:0{i % 10}<00:50,  5.0it/s]" for i in range(200))
-     + "\r" + " " * 80 + "\r{'loss': 4.0, 'epoch': 0.5}\n", [("train", {"loss": 4.0}, None, 0.5, None)]),
-    ("ESC[A nested eval bar", "\r 88%|████████▊ | 7/8 [00:00<00:00, 20.1it/s]\x1b[A\r      \r\x1b[A{'eval_loss': '5.524', 'epoch': '0.3906'}\n",
-     [("eval", {"eval_loss": 5.524}, None, 0.3906, None)]),
-    ("logging prefix", "[INFO|trainer.py:2128] 2024-07-17 00:18:20,620 >> {'loss': 1.25, 'epoch': 0.2}\n",
-     [("train", {"loss": 1.25}, None, 0.2, None)]),
-    ("timestamped logging", "2024-05-01 10:00:00,123 - INFO - __main__ - {'loss': 1.125, 'epoch': 0.3}\n",
-     [("train", {"loss": 1.125}, None, 0.3, None)]),
+    (
+        "glued after bar",
+        BAR + "{'loss': '6.191', 'epoch': '0.03906'}\n",
+        [("train", {"loss": 6.191}, None, 0.03906, None)],
+    ),
+    (
+        "followed by overwritten bar tail",
+        "{'loss': 0.5, 'epoch': 0.0}7/10 [00:31<00:13,  4.4s/it]\n",
+        [("train", {"loss": 0.5}, None, 0.0, None)],
+    ),
+    (
+        "many bar segments and clear runs",
+        "".join(f"\r  {i}%|     | {i}/300 [00:0{i % 10}<00:50,  5.0it/s]" for i in range(200))
+        + "\r"
+        + " " * 80
+        + "\r{'loss': 4.0, 'epoch': 0.5}\n",
+        [("train", {"loss": 4.0}, None, 0.5, None)],
+    ),
+    (
+        "ESC[A nested eval bar",
+        "\r 88%|████████▊ | 7/8 [00:00<00:00, 20.1it/s]\x1b[A\r      \r\x1b[A{'eval_loss': '5.524', 'epoch': '0.3906'}\n",
+        [("eval", {"eval_loss": 5.524}, None, 0.3906, None)],
+    ),
+    (
+        "logging prefix",
+        "[INFO|trainer.py:2128] 2024-07-17 00:18:20,620 >> {'loss': 1.25, 'epoch': 0.2}\n",
+        [("train", {"loss": 1.25}, None, 0.2, None)],
+    ),
+    (
+        "timestamped logging",
+        "2024-05-01 10:00:00,123 - INFO - __main__ - {'loss': 1.125, 'epoch': 0.3}\n",
+        [("train", {"loss": 1.125}, None, 0.3, None)],
+    ),
     ("srun -l label", "1: {'loss': 2.5, 'epoch': 0.16}\n", [("train", {"loss": 2.5}, None, 0.16, "1")]),
     ("[rank0]: prefix", "[rank3]: {'loss': 2.25, 'epoch': 0.16}\n", [("train", {"loss": 2.25}, None, 0.16, "3")]),
-    ("rich handler columns", "[15:17:13] INFO     [Rank:0] {'loss': 0.7817, 'learning_rate': 0.01, 'epoch': 1.0, 'step': 3}          trainer_base.py:429\n",
-     [("train", {"loss": 0.7817, "learning_rate": 0.01}, 3, 1.0, "0")]),
-    ("global_step/max_steps", "Train:  83%|████ | 50/60 [37:45<07:18, 43.90s/it]{'loss': '0.03346', 'epoch': '4.172', 'global_step/max_steps': '50/60', 'elapsed_time': '37m 45s'}\n",
-     [("train", {"loss": 0.03346}, 50, 4.172, None)]),
-    ("double-quoted JSON dict in console", '{"loss": 0.5, "learning_rate": 1e-4, "epoch": 0.2}\n', [("train", {"loss": 0.5, "learning_rate": 1e-4}, None, 0.2, None)]),
-    ("trailing whitespace and CRLF", "{'loss': 0.0618, 'epoch': 5.27}      \r\n", [("train", {"loss": 0.0618}, None, 5.27, None)]),
-    ("two dicts on one line", "{'loss': 1.0, 'epoch': 0.1}{'loss': 0.9, 'epoch': 0.2}\n",
-     [("train", {"loss": 1.0}, None, 0.1, None), ("train", {"loss": 0.9}, None, 0.2, None)]),
-    ("repeated identical records are all kept", "{'loss': nan, 'learning_rate': 3.0, 'epoch': 0.27}\n" * 3,
-     [("train", {"loss": math.nan, "learning_rate": 3.0}, None, 0.27, None)] * 3),
-    ("incomplete dict at EOF", "{'loss': 1.0, 'epoch': 0.1}\n{'loss': 0.5, 'grad_norm': 0.1, 'compl", [("train", {"loss": 1.0}, None, 0.1, None)]),
+    (
+        "rich handler columns",
+        "[15:17:13] INFO     [Rank:0] {'loss': 0.7817, 'learning_rate': 0.01, 'epoch': 1.0, 'step': 3}          trainer_base.py:429\n",
+        [("train", {"loss": 0.7817, "learning_rate": 0.01}, 3, 1.0, "0")],
+    ),
+    (
+        "global_step/max_steps",
+        "Train:  83%|████ | 50/60 [37:45<07:18, 43.90s/it]{'loss': '0.03346', 'epoch': '4.172', 'global_step/max_steps': '50/60', 'elapsed_time': '37m 45s'}\n",
+        [("train", {"loss": 0.03346}, 50, 4.172, None)],
+    ),
+    (
+        "double-quoted JSON dict in console",
+        '{"loss": 0.5, "learning_rate": 1e-4, "epoch": 0.2}\n',
+        [("train", {"loss": 0.5, "learning_rate": 1e-4}, None, 0.2, None)],
+    ),
+    (
+        "trailing whitespace and CRLF",
+        "{'loss': 0.0618, 'epoch': 5.27}      \r\n",
+        [("train", {"loss": 0.0618}, None, 5.27, None)],
+    ),
+    (
+        "two dicts on one line",
+        "{'loss': 1.0, 'epoch': 0.1}{'loss': 0.9, 'epoch': 0.2}\n",
+        [("train", {"loss": 1.0}, None, 0.1, None), ("train", {"loss": 0.9}, None, 0.2, None)],
+    ),
+    (
+        "repeated identical records are all kept",
+        "{'loss': nan, 'learning_rate': 3.0, 'epoch': 0.27}\n" * 3,
+        [("train", {"loss": math.nan, "learning_rate": 3.0}, None, 0.27, None)] * 3,
+    ),
+    (
+        "incomplete dict at EOF",
+        "{'loss': 1.0, 'epoch': 0.1}\n{'loss': 0.5, 'grad_norm': 0.1, 'compl",
+        [("train", {"loss": 1.0}, None, 0.1, None)],
+    ),
 ]
 
 
@@ -108,7 +191,11 @@ def test_banner() -> None:
         "[INFO|trainer.py:2136] 2024-07-17 00:18:20,620 >>   Total optimization steps = 1,300\n"
     )
     infos = [i for i in LogParser().feed(text.encode()) if isinstance(i, RunInfo)]
-    assert [(i.num_epochs, i.grad_accum, i.total_steps) for i in infos] == [(3, None, None), (None, 4, None), (None, None, 1300)]
+    assert [(i.num_epochs, i.grad_accum, i.total_steps) for i in infos] == [
+        (3, None, None),
+        (None, 4, None),
+        (None, None, 1300),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -117,7 +204,10 @@ def test_banner() -> None:
         ("Traceback (most recent call last):", "traceback"),
         ("torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB", "oom"),
         ("Killed", "killed"),
-        ("[rank0]:[E ProcessGroupNCCL.cpp:607] [Rank 0] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=1)", "nccl_timeout"),
+        (
+            "[rank0]:[E ProcessGroupNCCL.cpp:607] [Rank 0] Watchdog caught collective operation timeout: WorkNCCL(SeqNum=1)",
+            "nccl_timeout",
+        ),
     ],
 )
 def test_crash_evidence(line: str, kind: str) -> None:

@@ -113,8 +113,12 @@ def test_whole_file_replaces_the_provisional_view(big_log: Path) -> None:
 def test_printer_gets_every_record_once(big_log: Path) -> None:
     # GIVEN a headless printer (on_items) with progressive loading forced on
     got: list[Record] = []
-    mon = Monitor(big_log, poll=0.05, progressive=True,
-                  on_items=lambda items: got.extend(r for r in items if isinstance(r, Record)))
+    mon = Monitor(
+        big_log,
+        poll=0.05,
+        progressive=True,
+        on_items=lambda items: got.extend(r for r in items if isinstance(r, Record)),
+    )
     _run_until_caught_up(mon, big_log.stat().st_size)
     truth = _steps_by_offset(big_log)
     # THEN only the whole-file pass printed: each record once, in file order

@@ -30,8 +30,17 @@ def unbuffered_log(total: int, every: int, epoch_per_step: float) -> str:
     return "".join(out)
 
 
-@pytest.mark.parametrize("name", ["hf5_linear_warmup", "hf5_linear_warmup_unbuffered", "hf5_cosine_tee",
-                                  "hf5_constant_lr", "hf5_resume_append", "trl_sft"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "hf5_linear_warmup",
+        "hf5_linear_warmup_unbuffered",
+        "hf5_cosine_tee",
+        "hf5_constant_lr",
+        "hf5_resume_append",
+        "trl_sft",
+    ],
+)
 def test_steps_equal_the_trainers_own(name: str) -> None:
     # GIVEN a real log and the steps the Trainer stored for each printed record
     truth = json.loads((FIX / f"{name}.truth.json").read_text())

@@ -12,10 +12,12 @@ from tui_monitor.core.records import Record, Rewind
 from tui_monitor.core.store import MetricStore, series_name
 
 
-def _train(i: int, loss: float, *, step: int | None = None, rank: str | None = None,
-           epoch: float | None = None, t: float = 0.0) -> Record:
-    return Record("train", {"loss": loss, "grad_norm": 1.0}, step=step, epoch=epoch, rank=rank,
-                  offset=i * 100, arrival=t)
+def _train(
+    i: int, loss: float, *, step: int | None = None, rank: str | None = None, epoch: float | None = None, t: float = 0.0
+) -> Record:
+    return Record(
+        "train", {"loss": loss, "grad_norm": 1.0}, step=step, epoch=epoch, rank=rank, offset=i * 100, arrival=t
+    )
 
 
 def test_points_keep_x_value_epoch_and_arrival() -> None:

@@ -332,12 +332,8 @@ def test_from_end_skips_existing_content(log: Path) -> None:
 # -- 10: NUL holes ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "poll_between", [False, True], ids=["hole-before-poll", "poll-sees-shrink"]
-)
-def test_nul_hole_after_truncation_by_a_writer_without_o_append(
-    log: Path, poll_between: bool
-) -> None:
+@pytest.mark.parametrize("poll_between", [False, True], ids=["hole-before-poll", "poll-sees-shrink"])
+def test_nul_hole_after_truncation_by_a_writer_without_o_append(log: Path, poll_between: bool) -> None:
     """GIVEN a writer that opened the log without O_APPEND, 10 records read
     WHEN the file is truncated to 0 under it and it writes 5 more at its old offset, leaving
     a NUL-filled hole (optionally with a poll in between that sees the shrink)
@@ -402,9 +398,7 @@ def test_50_mb_without_a_line_break_is_handed_on_in_bounded_chunks(log: Path) ->
     assert c.max_data <= chunk
     assert c.max_poll_bytes <= per_poll
     assert behind_seen >= total // per_poll
-    assert sum(len(it.data) for it in c.items if isinstance(it, Data)) == total + 1 + len(
-        record_line(0)
-    )
+    assert sum(len(it.data) for it in c.items if isinstance(it, Data)) == total + 1 + len(record_line(0))
     assert c.seen() == expected(0, 1)
 
 
@@ -464,9 +458,7 @@ def test_tailer_only_opens_read_only(log: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(os, "open", spy_open)
     c.pump_records(6)
     assert c.resets == ["truncated", "rotated"]
-    assert flags_seen and all(
-        f & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC) == 0 for f in flags_seen
-    )
+    assert flags_seen and all(f & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC) == 0 for f in flags_seen)
     assert stat.S_IMODE(log.stat().st_mode) == 0o444
     assert log.read_bytes() == record_line(20)
 

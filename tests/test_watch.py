@@ -154,9 +154,7 @@ def _settle(w: InotifyWaker) -> None:
     w.wait(0)
 
 
-def test_inotify_wakes_on_appends_and_not_for_other_files(
-    tmp_path: Path, inotify: InotifyWaker
-) -> None:
+def test_inotify_wakes_on_appends_and_not_for_other_files(tmp_path: Path, inotify: InotifyWaker) -> None:
     """GIVEN an inotify waker on run/train.log, its directory existing
     WHEN another file in the directory changes, then our file is appended to
     THEN no wake-up for the other file; a wake-up (True) for ours."""
@@ -262,9 +260,7 @@ class Consumer:
 
 
 @pytest.mark.parametrize("poll", [None, 0.05], ids=["inotify", "poll"])
-def test_follow_through_appends_truncation_rotation_and_deletion(
-    tmp_path: Path, poll: float | None
-) -> None:
+def test_follow_through_appends_truncation_rotation_and_deletion(tmp_path: Path, poll: float | None) -> None:
     """GIVEN follow() on a log that does not exist yet (inotify, or polling every 50 ms)
     WHEN a writer creates it and appends slowly, a restarted run truncates and rewrites it, it
     is rotated by rename, then deleted and created again
@@ -299,9 +295,7 @@ def test_follow_through_appends_truncation_rotation_and_deletion(
         con.wait_records(24)
     finally:
         con.stop()
-    assert c.seen() == expected(0, 10) + expected(100, 108) + expected(200, 204) + expected(
-        300, 302
-    )
+    assert c.seen() == expected(0, 10) + expected(100, 108) + expected(200, 204) + expected(300, 302)
     assert c.resets == ["truncated", "rotated", "deleted", "recreated"]
 
 

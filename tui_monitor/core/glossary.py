@@ -153,8 +153,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
         "lr",
         (
             "Learning rate (LR)",
-            "The LLaMA-Factory name of learning_rate: how large a step the optimizer takes at "
-            "each update.",
+            "The LLaMA-Factory name of learning_rate: how large a step the optimizer takes at each update.",
             "It often warms up first, then decays towards zero, or stays constant.",
             "Loss spikes or divergence (too high), a loss that hardly moves (too low), or 0.",
             "The scheduler sets it for each step; warmup protects the early updates.",
@@ -163,8 +162,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
             "Скорость обучения (learning rate, LR)",
             "Имя learning_rate в LLaMA-Factory: размер шага оптимизатора при каждом обновлении.",
             "Часто сначала прогрев, потом затухание к нулю, или она постоянна.",
-            "Спайки или расхождение лосса (слишком большой), почти неподвижный лосс (слишком "
-            "маленький) или 0.",
+            "Спайки или расхождение лосса (слишком большой), почти неподвижный лосс (слишком маленький) или 0.",
             "Её задаёт планировщик на каждый шаг; прогрев защищает первые обновления.",
         ),
     ),
@@ -186,8 +184,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
         ),
         (
             "Норма градиента",
-            "Длина (L2-норма) градиента по всем весам: насколько большим хочет быть обновление "
-            "весов на этом шаге.",
+            "Длина (L2-норма) градиента по всем весам: насколько большим хочет быть обновление весов на этом шаге.",
             "Стабильна или меняется медленно, в пределах порядка: не огромная и не близкая к нулю. "
             "В самом начале часто выше, потом успокаивается.",
             "Огромная grad_norm или скачки на порядки означают взрыв градиентов (следом лосс "
@@ -217,8 +214,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
             "Эпоха",
             "Сколько проходов по обучающим данным уже сделано. Целая часть — число завершённых "
             "проходов, дробная — прогресс внутри текущего прохода (2.34 — треть третьего прохода).",
-            "Равномерно растёт от 0 до num_train_epochs (или до места, где обучение остановит "
-            "max_steps).",
+            "Равномерно растёт от 0 до num_train_epochs (или до места, где обучение остановит max_steps).",
             "Уменьшается: обучение продолжили с чекпойнта, и те же шаги логируются заново. Если "
             "за несколько эпох лосс на обучении падает, а eval_loss растёт — это переобучение.",
             "Каждая новая эпоха снова показывает модели те же примеры: до поры это полезно, потом "
@@ -249,8 +245,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
             "Wall-clock seconds spent in training (train_runtime, printed at the end) or in one "
             "evaluation (eval_runtime).",
             "Roughly constant from one evaluation to the next.",
-            "An evaluation that gets much slower over time: a slower disk, a busy GPU, or memory "
-            "pressure.",
+            "An evaluation that gets much slower over time: a slower disk, a busy GPU, or memory pressure.",
             "It is a time, not a quality metric: it says nothing about how well the model learns.",
         ),
         (
@@ -258,30 +253,24 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
             "Секунды реального времени, потраченные на обучение (train_runtime, в конце) или на "
             "одну валидацию (eval_runtime).",
             "От валидации к валидации примерно одинаково.",
-            "Валидация со временем заметно замедляется: медленный диск, занятая GPU или нехватка "
-            "памяти.",
-            "Это время, а не метрика качества: о том, насколько хорошо учится модель, оно ничего "
-            "не говорит.",
+            "Валидация со временем заметно замедляется: медленный диск, занятая GPU или нехватка памяти.",
+            "Это время, а не метрика качества: о том, насколько хорошо учится модель, оно ничего не говорит.",
         ),
     ),
     _e(
         "*_samples_per_second",
         (
             "Throughput (samples/s)",
-            "How many examples per second were processed, in training (train_*) or in one "
-            "evaluation (eval_*).",
+            "How many examples per second were processed, in training (train_*) or in one evaluation (eval_*).",
             "Stable through the run.",
-            "A steady fall: data loading became the bottleneck, memory is swapping, or another "
-            "job shares the GPU.",
+            "A steady fall: data loading became the bottleneck, memory is swapping, or another job shares the GPU.",
             "A speed, not a quality metric.",
         ),
         (
             "Пропускная способность (примеров/с)",
-            "Сколько примеров в секунду обработано при обучении (train_*) или при валидации "
-            "(eval_*).",
+            "Сколько примеров в секунду обработано при обучении (train_*) или при валидации (eval_*).",
             "Стабильна на протяжении запуска.",
-            "Постепенно падает: узким местом стала загрузка данных, память уходит в своп или GPU "
-            "делит другой процесс.",
+            "Постепенно падает: узким местом стала загрузка данных, память уходит в своп или GPU делит другой процесс.",
             "Это скорость, а не метрика качества.",
         ),
     ),
@@ -323,8 +312,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
         "rewards/margins",
         (
             "Reward margin (DPO)",
-            "The implicit reward of the chosen answer minus that of the rejected answer, averaged "
-            "over the batch.",
+            "The implicit reward of the chosen answer minus that of the rejected answer, averaged over the batch.",
             "It grows above zero: the model prefers the chosen answers more and more.",
             "It stays at zero (nothing is learned; check the data and beta), turns negative, or "
             "grows without bound while the loss reaches 0 (the policy drifts far from the "
@@ -333,8 +321,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
         ),
         (
             "Отрыв награды (DPO)",
-            "Неявная награда выбранного (chosen) ответа минус награда отвергнутого (rejected), в "
-            "среднем по батчу.",
+            "Неявная награда выбранного (chosen) ответа минус награда отвергнутого (rejected), в среднем по батчу.",
             "Растёт выше нуля: модель всё сильнее предпочитает выбранные ответы.",
             "Остаётся на нуле (обучения нет; проверьте данные и beta), уходит в минус или растёт "
             "без ограничений, пока лосс падает до 0 (политика уходит далеко от референсной модели).",
@@ -354,8 +341,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
         ),
         (
             "Точность предпочтений (DPO)",
-            "Доля пар (от 0 до 1), в которых выбранный ответ получает большую неявную награду, "
-            "чем отвергнутый.",
+            "Доля пар (от 0 до 1), в которых выбранный ответ получает большую неявную награду, чем отвергнутый.",
             "Растёт от примерно 0.5 к 1.",
             "Держится около 0.5 (уровень случайного угадывания) или очень рано становится ровно "
             "1.0 (задача слишком простая или утечка данных).",
@@ -366,19 +352,16 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
         "rewards/chosen",
         (
             "Reward of chosen answers (DPO)",
-            "The implicit reward (beta × log-probability ratio to the reference model) of the "
-            "preferred answers.",
+            "The implicit reward (beta × log-probability ratio to the reference model) of the preferred answers.",
             "Rises, or falls more slowly than rewards/rejected.",
             "Both chosen and rejected rewards falling fast: the model unlearns both answers.",
             "What matters is the gap to rewards/rejected (rewards/margins).",
         ),
         (
             "Награда выбранных ответов (DPO)",
-            "Неявная награда (beta × логарифм отношения вероятностей к референсной модели) "
-            "предпочтительных ответов.",
+            "Неявная награда (beta × логарифм отношения вероятностей к референсной модели) предпочтительных ответов.",
             "Растёт или падает медленнее, чем rewards/rejected.",
-            "Награды и выбранных, и отвергнутых ответов быстро падают: модель разучивается "
-            "генерировать оба.",
+            "Награды и выбранных, и отвергнутых ответов быстро падают: модель разучивается генерировать оба.",
             "Главное — разрыв с rewards/rejected (rewards/margins).",
         ),
     ),
@@ -408,8 +391,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
             "The mean rises over training.",
             "It stays flat (the policy does not improve), or jumps to the maximum suddenly "
             "(reward hacking: the model found a shortcut in the reward function).",
-            "A reward is only as good as its function: read a few completions before trusting "
-            "a rising curve.",
+            "A reward is only as good as its function: read a few completions before trusting a rising curve.",
         ),
         (
             "Награда",
@@ -426,8 +408,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
         "logps/*",
         (
             "Log-probabilities",
-            "The mean log-probability the model gives to the chosen or rejected answers "
-            "(sum over tokens); always ≤ 0.",
+            "The mean log-probability the model gives to the chosen or rejected answers (sum over tokens); always ≤ 0.",
             "logps/rejected falls faster than logps/chosen.",
             "logps/chosen falls a lot as well: the model becomes less likely to produce even "
             "the good answers (a known DPO failure).",
@@ -438,8 +419,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
             "Средний логарифм вероятности, который модель даёт выбранным или отвергнутым ответам "
             "(сумма по токенам); всегда ≤ 0.",
             "logps/rejected падает быстрее, чем logps/chosen.",
-            "logps/chosen тоже сильно падает: модель реже генерирует даже хорошие ответы "
-            "(известная проблема DPO).",
+            "logps/chosen тоже сильно падает: модель реже генерирует даже хорошие ответы (известная проблема DPO).",
             "Ближе к 0 — вероятнее; у длинных ответов значения сильнее отрицательные.",
         ),
     ),
@@ -454,8 +434,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
         ),
         (
             "Логиты",
-            "Среднее значение «сырых» выходов модели (до softmax) на выбранных или отвергнутых "
-            "ответах.",
+            "Среднее значение «сырых» выходов модели (до softmax) на выбранных или отвергнутых ответах.",
             "Меняются медленно.",
             "Уходят к большим по модулю значениям: политика сильно отдаляется от исходной.",
             "Логиты — не вероятности; важен не уровень, а резкие изменения.",
@@ -505,13 +484,11 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
         "reward_std",
         (
             "Reward spread",
-            "The standard deviation of the rewards within a group of completions for the same "
-            "prompt (GRPO).",
+            "The standard deviation of the rewards within a group of completions for the same prompt (GRPO).",
             "Above zero: completions differ, so there is something to learn from.",
             "Zero for many steps: every completion of a prompt gets the same reward, the "
             "advantages are zero and the loss gives no signal.",
-            "GRPO learns from differences between completions of one prompt; no spread, no "
-            "gradient.",
+            "GRPO learns from differences between completions of one prompt; no spread, no gradient.",
         ),
         (
             "Разброс награды",
@@ -526,8 +503,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
         "entropy",
         (
             "Entropy",
-            "How spread out the model's next-token predictions are (mean entropy over the "
-            "tokens), as TRL logs it.",
+            "How spread out the model's next-token predictions are (mean entropy over the tokens), as TRL logs it.",
             "Falls slowly as the model becomes more confident.",
             "Collapses to near zero (the model always says the same thing; in RL, no more "
             "exploration) or rises sharply (the output becomes random).",
@@ -535,8 +511,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
         ),
         (
             "Энтропия",
-            "Насколько «размыты» предсказания следующего токена (средняя энтропия по токенам), "
-            "как её пишет TRL.",
+            "Насколько «размыты» предсказания следующего токена (средняя энтропия по токенам), как её пишет TRL.",
             "Медленно падает по мере того, как модель становится увереннее.",
             "Падает почти до нуля (модель всё время говорит одно и то же; в RL — исследование "
             "прекратилось) или резко растёт (ответы становятся случайными).",
@@ -558,8 +533,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
             "Доля токенов (от 0 до 1), для которых самый вероятный следующий токен модели "
             "правильный, на обучающем батче (SFT в TRL).",
             "Растёт по ходу обучения, зеркально падающему лоссу.",
-            "Застряла на низком уровне или очень рано достигла 1.0 (запоминание или проблема "
-            "с данными).",
+            "Застряла на низком уровне или очень рано достигла 1.0 (запоминание или проблема с данными).",
             "Считается на обучающих батчах, поэтому сама по себе о переобучении ничего не говорит.",
         ),
     ),
@@ -586,10 +560,8 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
             "Accuracy",
             "The share of correct predictions (0 to 1).",
             "Rises over training.",
-            "Stuck near chance level, or falling on evaluation while training keeps improving "
-            "(overfitting).",
-            "On imbalanced data a high accuracy can hide a model that always predicts the "
-            "majority class.",
+            "Stuck near chance level, or falling on evaluation while training keeps improving (overfitting).",
+            "On imbalanced data a high accuracy can hide a model that always predicts the majority class.",
         ),
         (
             "Точность (accuracy)",
@@ -628,8 +600,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
             "Changes slowly, in a range that fits the task.",
             "It collapses towards zero or hits the maximum length every time: often a sign "
             "that the model is gaming the reward.",
-            "Length and reward are often linked: check whether the reward favours long or "
-            "short answers.",
+            "Length and reward are often linked: check whether the reward favours long or short answers.",
         ),
         (
             "Длина ответа",
@@ -637,8 +608,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
             "Меняется медленно, в разумных для задачи пределах.",
             "Схлопывается к нулю или каждый раз упирается в максимальную длину: часто признак "
             "того, что модель обманывает функцию награды.",
-            "Длина и награда часто связаны: проверьте, не поощряет ли награда длинные или "
-            "короткие ответы.",
+            "Длина и награда часто связаны: проверьте, не поощряет ли награда длинные или короткие ответы.",
         ),
     ),
     _e(
@@ -674,8 +644,7 @@ ENTRIES: tuple[GlossaryEntry, ...] = (
             "Не меняется после первых шагов.",
             "Растёт от шага к шагу (утечка памяти: например, тензоры, накопленные без .item()), "
             "и всё заканчивается CUDA out of memory.",
-            "Пики дают самые длинные батчи; упаковка или ограничение длины последовательности "
-            "их сглаживает.",
+            "Пики дают самые длинные батчи; упаковка или ограничение длины последовательности их сглаживает.",
         ),
     ),
 )
@@ -690,8 +659,7 @@ _GENERIC_EVAL = _e(
         "A metric computed on the held-out evaluation set every eval_steps (or every epoch). "
         "The model never trains on that data, so it shows how well the model generalises.",
         "It improves (a loss falls, an accuracy or score rises) together with training.",
-        "It gets worse while the training metrics keep improving: overfitting. Keep the best "
-        "checkpoint.",
+        "It gets worse while the training metrics keep improving: overfitting. Keep the best checkpoint.",
         "Evaluation points are few; one worse value is noise, several in a row are a trend.",
     ),
     (
@@ -700,8 +668,7 @@ _GENERIC_EVAL = _e(
         "эпоху). На этих данных модель не обучается, поэтому метрика показывает, насколько "
         "модель обобщает.",
         "Улучшается (лосс падает, точность или другой скор растёт) вместе с обучением.",
-        "Ухудшается, хотя метрики обучения продолжают улучшаться: переобучение. Сохраняйте "
-        "лучший чекпойнт.",
+        "Ухудшается, хотя метрики обучения продолжают улучшаться: переобучение. Сохраняйте лучший чекпойнт.",
         "Точек валидации мало: одно ухудшение — шум, несколько подряд — тренд.",
     ),
 )
@@ -714,20 +681,16 @@ FALLBACK = _e(
         "A number the training script logs. trainmon has no notes on this one yet.",
         "Usually a steady value or a smooth trend. A loss-like metric should fall, an "
         "accuracy- or reward-like one should rise.",
-        "NaN or inf values, sudden jumps by orders of magnitude, or a value stuck for a long "
-        "time when it should move.",
-        "Look up its name in the documentation of the trainer that logs it (transformers, TRL, "
-        "LLaMA-Factory...).",
+        "NaN or inf values, sudden jumps by orders of magnitude, or a value stuck for a long time when it should move.",
+        "Look up its name in the documentation of the trainer that logs it (transformers, TRL, LLaMA-Factory...).",
     ),
     (
         "Метрика",
         "Число, которое пишет скрипт обучения. Пояснений к нему у trainmon пока нет.",
         "Обычно это стабильное значение или плавный тренд. Метрики вроде лосса должны падать, "
         "вроде точности или награды — расти.",
-        "Значения NaN или inf, внезапные скачки на порядки или значение, которое застыло, хотя "
-        "должно меняться.",
-        "Поищите это имя в документации тренера, который его пишет (transformers, TRL, "
-        "LLaMA-Factory...).",
+        "Значения NaN или inf, внезапные скачки на порядки или значение, которое застыло, хотя должно меняться.",
+        "Поищите это имя в документации тренера, который его пишет (transformers, TRL, LLaMA-Factory...).",
     ),
 )
 """The entry for a key nothing else matches."""
@@ -779,19 +742,16 @@ def _as_eval(key: str, base: GlossaryEntry) -> GlossaryEntry:
         key,
         Explanation(
             f"{en.title} (evaluation)",
-            f"{en.what} Here measured on the held-out evaluation set, which the model never "
-            "trains on.",
+            f"{en.what} Here measured on the held-out evaluation set, which the model never trains on.",
             en.healthy,
             f"{en.worry} On evaluation, getting worse while training improves means overfitting.",
             en.why,
         ),
         Explanation(
             f"{ru.title} (валидация)",
-            f"{ru.what} Здесь — на отложенной валидационной выборке, на которой модель не "
-            "обучается.",
+            f"{ru.what} Здесь — на отложенной валидационной выборке, на которой модель не обучается.",
             ru.healthy,
-            f"{ru.worry} Если на валидации становится хуже, а на обучении лучше — это "
-            "переобучение.",
+            f"{ru.worry} Если на валидации становится хуже, а на обучении лучше — это переобучение.",
             ru.why,
         ),
     )

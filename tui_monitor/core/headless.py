@@ -121,12 +121,14 @@ class HeadlessPrinter:
                     continue  # printed once by `reset`, as {"type": "reset"}
                 lines.append(self._line({"type": "event", "kind": it.kind, "line": it.line}, f"! {it.kind}: {it.line}"))
             elif isinstance(it, Rewind):
-                lines.append(self._line(
-                    jsonable({"type": "rewind", "epoch": it.epoch, "step": it.step, "rank": it.rank}),
-                    f"-- run restarted or resumed: records from epoch {it.epoch:g} on replace the earlier ones"
-                    if it.step is None
-                    else f"-- run restarted or resumed: records from step {it.step} on replace the earlier ones",
-                ))
+                lines.append(
+                    self._line(
+                        jsonable({"type": "rewind", "epoch": it.epoch, "step": it.step, "rank": it.rank}),
+                        f"-- run restarted or resumed: records from epoch {it.epoch:g} on replace the earlier ones"
+                        if it.step is None
+                        else f"-- run restarted or resumed: records from step {it.step} on replace the earlier ones",
+                    )
+                )
         self._write(lines)
 
     def _key(self, name: str) -> str:
@@ -189,8 +191,9 @@ VERDICT_EVERY = 1.0
 """Seconds between verdict checks of the headless mode (each runs the detectors)."""
 
 
-def _say_verdict(i: int, mon: Monitor, printer: HeadlessPrinter,
-                 last: dict[int, tuple[int, str | None, float]], lang: str) -> None:
+def _say_verdict(
+    i: int, mon: Monitor, printer: HeadlessPrinter, last: dict[int, tuple[int, str | None, float]], lang: str
+) -> None:
     """Print the verdict of monitor ``i`` when it changed since the last one printed."""
     version, said, at = last.get(i, (-1, None, 0.0))
     now = time.monotonic()
@@ -204,8 +207,12 @@ def _say_verdict(i: int, mon: Monitor, printer: HeadlessPrinter,
         return
     top = health.reasons[0] if health.reasons else None
     text = (top.text_ru if lang == "ru" else top.text_en) if top is not None else ""
-    printer.status(verdict=word, reason=text, code=top.code if top is not None else None,
-                   step=top.step if top is not None else None)
+    printer.status(
+        verdict=word,
+        reason=text,
+        code=top.code if top is not None else None,
+        step=top.step if top is not None else None,
+    )
 
 
 def run_headless(

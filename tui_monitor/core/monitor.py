@@ -204,8 +204,9 @@ def read_once(path: str | Path, pipeline: Pipeline | None = None) -> Pipeline:
     return pipe
 
 
-def feed_range(fd: int, pipe: Pipeline, start: int, end: int | None = None,
-               stop_event: threading.Event | None = None) -> int:
+def feed_range(
+    fd: int, pipe: Pipeline, start: int, end: int | None = None, stop_event: threading.Event | None = None
+) -> int:
     """Feed bytes ``[start, end)`` of an open file to ``pipe`` in :data:`READ_CHUNK` pieces.
 
     NUL bytes are dropped (the hole a writer without ``O_APPEND`` leaves after a
@@ -509,7 +510,9 @@ class Monitor:
                 path=self.path,
                 version=real.version + self._pversion,
                 mode=self.mode,
-                file_state=self._follower.tailer.state if self._follower is not None and self.error is None else self.file_state,
+                file_state=self._follower.tailer.state
+                if self._follower is not None and self.error is None
+                else self.file_state,
                 error=self.error,
                 format=pipe.parser.format,
                 store=store,

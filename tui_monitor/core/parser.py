@@ -199,7 +199,11 @@ def _unquote(raw: bytes) -> str:
         try:
             # UTF-8 first (repr prints non-ASCII as is; unicode_escape alone reads it as
             # latin-1), then the escapes; a JSON surrogate pair is joined, a lone one replaced.
-            text = body.decode("utf-8", "replace").encode("latin-1", "backslashreplace").decode("unicode_escape", "replace")
+            text = (
+                body.decode("utf-8", "replace")
+                .encode("latin-1", "backslashreplace")
+                .decode("unicode_escape", "replace")
+            )
             return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
         except Exception:  # pragma: no cover - decode with replace does not raise in practice
             pass
@@ -356,7 +360,9 @@ class _Plan:
         self.keys = keys
         self._run: re.Pattern[bytes] | None = None
         # Key text between values: replacing it by spaces leaves a run's values only.
-        self.repl = [(b"{'" + keys[0] + b"': ", b"")] + [(b", '" + k + b"': ", b" ") for k in keys[1:]] + [(b"}\n", b" ")]
+        self.repl = (
+            [(b"{'" + keys[0] + b"': ", b"")] + [(b", '" + k + b"': ", b" ") for k in keys[1:]] + [(b"}\n", b" ")]
+        )
         # The whole dict of this key sequence as one regex: one ``fullmatch`` validates it
         # and captures every value (quoted in even groups, bare in odd ones).
         self.shape = re.compile(
@@ -386,7 +392,6 @@ class _Plan:
             self.kind = "eval"
         else:
             self.kind = "train"
-
 
     @property
     def run(self) -> re.Pattern[bytes]:
@@ -1090,10 +1095,7 @@ class LogParser:
             last_step = self._last_step.get(rank)
             last_epoch = self._last_epoch.get(rank)
             went_back = (rec.step is not None and last_step is not None and rec.step < last_step) or (
-                rec.step is None
-                and rec.epoch is not None
-                and last_epoch is not None
-                and rec.epoch < last_epoch
+                rec.step is None and rec.epoch is not None and last_epoch is not None and rec.epoch < last_epoch
             )
             if went_back:
                 out.append(Rewind(rec.epoch, rec.step, rank, rec.offset))
@@ -1208,4 +1210,6 @@ class LogParser:
         yield from out
         gs = doc.get("global_step")
         if isinstance(gs, int):
-            yield Progress(gs, max_steps if isinstance(max_steps, int) and max_steps > 0 else None, offset=base, source="json")
+            yield Progress(
+                gs, max_steps if isinstance(max_steps, int) and max_steps > 0 else None, offset=base, source="json"
+            )

@@ -175,8 +175,16 @@ class Batch:
 
     __slots__ = ("kind", "names", "values", "epoch", "steps", "offsets", "arrival")
 
-    def __init__(self, kind: RecordKind, names: list[str], values: Any, epoch: Any, steps: Any,
-                 offsets: Any, arrival: float = 0.0) -> None:
+    def __init__(
+        self,
+        kind: RecordKind,
+        names: list[str],
+        values: Any,
+        epoch: Any,
+        steps: Any,
+        offsets: Any,
+        arrival: float = 0.0,
+    ) -> None:
         self.kind = kind
         self.names = names
         self.values = values

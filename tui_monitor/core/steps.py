@@ -38,8 +38,13 @@ _FAST_RE = re.compile(
     rb"(?:(?:\x1b\[[0-9;?]*[ -/]*[@-~])*[\r\n]|[\x1b\[A]*\{['\"][^\r\n]*[\r\n]| +[\r\n])*"
     # ... then a redraw segment with no escape in it (so `_walk`'s ``replace`` is a no-op)
     # that none of the skip rules takes: ``_REDRAW_RE`` with ``\s`` kept inside the segment.
-    rb"(?![\[A]*\{['\"])([^\r\n|\x1b]{0,80}?" + _WS + rb"*\d{1,3}%\|[^|\r\n\x1b]*\|" + _WS + rb"*(\d+)/(\d+)"
-    + _WS + rb"*\[)[^\r\n\x1b]*[\r\n]"
+    rb"(?![\[A]*\{['\"])([^\r\n|\x1b]{0,80}?"
+    + _WS
+    + rb"*\d{1,3}%\|[^|\r\n\x1b]*\|"
+    + _WS
+    + rb"*(\d+)/(\d+)"
+    + _WS
+    + rb"*\[)[^\r\n\x1b]*[\r\n]"
 )
 """The common shape after a clear, matched in one go (the same decision as `_walk`, whose
 Python loop over segments cost ~45 % of a tqdm catch-up): the skippable segments, then

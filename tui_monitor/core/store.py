@@ -151,12 +151,28 @@ class _Series:
     """One metric: a ring of the last ``capacity`` points plus a decimated history."""
 
     __slots__ = (
-        "name", "metric", "rank", "kind", "cap", "buf", "start", "end", "pending", "blocks", "block_rows",
-        "x_is_step", "last_x", "count", "hist", "hist_n", "hist_cap", "stride", "ver",
+        "name",
+        "metric",
+        "rank",
+        "kind",
+        "cap",
+        "buf",
+        "start",
+        "end",
+        "pending",
+        "blocks",
+        "block_rows",
+        "x_is_step",
+        "last_x",
+        "count",
+        "hist",
+        "hist_n",
+        "hist_cap",
+        "stride",
+        "ver",
     )
 
-    def __init__(self, name: str, metric: str, rank: str | None, kind: str,
-                 capacity: int, history: int) -> None:
+    def __init__(self, name: str, metric: str, rank: str | None, kind: str, capacity: int, history: int) -> None:
         self.name = name
         self.metric = metric
         self.rank = rank
@@ -207,13 +223,13 @@ class _Series:
                 live = self.end - self.start
                 new_rows = min(2 * cap, max(2 * self.buf.shape[0], live + m))
                 nb = np.empty((new_rows, 4), dtype=np.float64)
-                nb[:live] = self.buf[self.start:self.end]
+                nb[:live] = self.buf[self.start : self.end]
                 self.buf, self.start, self.end = nb, 0, live
             if self.end + m > self.buf.shape[0]:
                 keep = min(self.end - self.start, cap - m)
-                self.buf[:keep] = self.buf[self.end - keep:self.end]
+                self.buf[:keep] = self.buf[self.end - keep : self.end]
                 self.start, self.end = 0, keep
-        self.buf[self.end:self.end + m] = block
+        self.buf[self.end : self.end + m] = block
         self.end += m
         if self.end - self.start > cap:
             self.start = self.end - cap
@@ -228,27 +244,27 @@ class _Series:
         rows = self.hist_n + sel.shape[0]
         if rows > self.hist.shape[0] and self.hist.shape[0] < self.hist_cap:
             nh = np.empty((min(self.hist_cap, max(2 * self.hist.shape[0], rows)), 3))
-            nh[:self.hist_n] = self.hist[:self.hist_n]
+            nh[: self.hist_n] = self.hist[: self.hist_n]
             self.hist = nh
         if rows <= self.hist.shape[0]:
-            self.hist[self.hist_n:rows] = sel
+            self.hist[self.hist_n : rows] = sel
             self.hist_n = rows
             return
         # Full: keep every other point and double the stride until the new points fit.
         # Entry j of the history is point j*stride, so keeping even entries keeps the
         # multiples of 2*stride: the rule "every stride-th point" still holds afterwards.
-        allp = np.concatenate([self.hist[:self.hist_n], sel])
+        allp = np.concatenate([self.hist[: self.hist_n], sel])
         while allp.shape[0] > self.hist_cap:
             allp = allp[::2]
             self.stride *= 2
-        self.hist[:allp.shape[0]] = allp
+        self.hist[: allp.shape[0]] = allp
         self.hist_n = allp.shape[0]
 
     # -- rewinding ----------------------------------------------------------------------------
     def rewind(self, epoch: float | None, step: int | None) -> tuple[int, float]:
         """Drop points at or after (step | epoch); return (points dropped, min dropped x)."""
         self.flush()
-        live = self.buf[self.start:self.end]
+        live = self.buf[self.start : self.end]
         mask = self._mask(live, epoch, step)
         if mask is None or not mask.any():
             return 0, math.inf
@@ -258,7 +274,7 @@ class _Series:
         n = kept.shape[0]
         self.buf[:n] = kept
         self.start, self.end = 0, n
-        hist = self.hist[:self.hist_n]
+        hist = self.hist[: self.hist_n]
         hmask = self._mask(hist, epoch, step)
         self.count -= dropped
         if hmask is not None and hmask.any():
@@ -282,13 +298,22 @@ class _Series:
 
     def snapshot(self) -> SeriesSnapshot:
         self.flush()
-        live = self.buf[self.start:self.end]
-        hist = self.hist[:self.hist_n]
+        live = self.buf[self.start : self.end]
+        hist = self.hist[: self.hist_n]
         return SeriesSnapshot(
-            name=self.name, metric=self.metric, rank=self.rank, kind=self.kind,
-            x=live[:, _X].copy(), y=live[:, _Y].copy(), epoch=live[:, _E].copy(),
-            t=live[:, _T].copy(), x_is_step=self.x_is_step, count=self.count,
-            hist_x=hist[:, 0].copy(), hist_y=hist[:, 1].copy(), hist_stride=self.stride,
+            name=self.name,
+            metric=self.metric,
+            rank=self.rank,
+            kind=self.kind,
+            x=live[:, _X].copy(),
+            y=live[:, _Y].copy(),
+            epoch=live[:, _E].copy(),
+            t=live[:, _T].copy(),
+            x_is_step=self.x_is_step,
+            count=self.count,
+            hist_x=hist[:, 0].copy(),
+            hist_y=hist[:, 1].copy(),
+            hist_stride=self.stride,
         )
 
 

@@ -372,9 +372,7 @@ class Tailer:
         if not done:
             os.close(new_fd)  # out of budget; the caller polls again at once (behind)
             return
-        reason: ResetReason = (
-            "recreated" if self._state == "deleted" or old_fst.st_nlink == 0 else "rotated"
-        )
+        reason: ResetReason = "recreated" if self._state == "deleted" or old_fst.st_nlink == 0 else "rotated"
         self._adopt(new_fd, new_st)
         out.append(Reset(reason))
         self._read_current(out, budget, new_st)

@@ -133,7 +133,9 @@ class RunTally:
         if rec.rank in MAIN_RANKS:
             if rec.epoch is not None:
                 self.epoch = rec.epoch
-            if rec.step is not None and (self.global_step is None or rec.step >= self.global_step or rec.kind == "train"):
+            if rec.step is not None and (
+                self.global_step is None or rec.step >= self.global_step or rec.kind == "train"
+            ):
                 self.global_step = rec.step
         # Per-value accounting (see `MetricStats`), inline: it is the per-value cost of a catch-up.
         metrics = self.metrics

@@ -218,9 +218,7 @@ class PollWaker:
 
     mode: WakerMode = "poll"
 
-    def __init__(
-        self, interval: float = DEFAULT_POLL_INTERVAL, *, stop_event: threading.Event | None = None
-    ) -> None:
+    def __init__(self, interval: float = DEFAULT_POLL_INTERVAL, *, stop_event: threading.Event | None = None) -> None:
         if interval <= 0:
             raise ValueError(f"poll interval must be positive, got {interval}")
         self.interval = interval
@@ -283,9 +281,7 @@ class InotifyWaker:
         """Set once the current watch has yielded (so it is in place); cleared on re-target."""
         self.error: BaseException | None = None
         """The exception that ended the watch thread early (then only the safety timer wakes)."""
-        self._thread = threading.Thread(
-            target=self._run, name=f"trainmon-watch:{self.path.name}", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name=f"trainmon-watch:{self.path.name}", daemon=True)
         self._thread.start()
 
     def wait(self, timeout: float) -> bool:

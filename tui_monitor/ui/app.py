@@ -113,8 +113,14 @@ class TrainmonApp(App[int]):
 
     def _run_view(self, path: str, i: int) -> RunView:
         return RunView(
-            path, lang=self.lang, follow=self.follow, poll=self.poll, from_end=self.from_end,
-            clock=self.clock, bell=self.bell_on, id=f"run-{i}",
+            path,
+            lang=self.lang,
+            follow=self.follow,
+            poll=self.poll,
+            from_end=self.from_end,
+            clock=self.clock,
+            bell=self.bell_on,
+            id=f"run-{i}",
         )
 
     def compose(self) -> ComposeResult:
@@ -137,7 +143,9 @@ class TrainmonApp(App[int]):
         width = self.size.width or 120
         name_w = max(width // len(self.paths) - 2 - len(f"{i + 1} ") - 1 - len(badge) - 1, 10)
         return Content.assemble(
-            (f"{i + 1} ", "dim"), clip_middle(inert(Path(self.paths[i]).name), name_w), " ",
+            (f"{i + 1} ", "dim"),
+            clip_middle(inert(Path(self.paths[i]).name), name_w),
+            " ",
             (badge, sev.get(verdict, "dim")),
         )
 

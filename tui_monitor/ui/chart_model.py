@@ -349,8 +349,15 @@ def braille_chart(
         empty = [blank] * height
         empty[height // 2] = msg.center(width)[:width]
         return Chart(
-            empty + [blank], 0, [[0] * width for _ in range(height)],
-            [[0] * width for _ in range(height)], [], None, None, nonfinite, skipped_nonpos,
+            empty + [blank],
+            0,
+            [[0] * width for _ in range(height)],
+            [[0] * width for _ in range(height)],
+            [],
+            None,
+            None,
+            nonfinite,
+            skipped_nonpos,
         )
     ymin, ymax = float(pool.min()), float(pool.max())
     unlog = (lambda t: 10.0**t) if log else (lambda t: t)

@@ -32,12 +32,27 @@ _TREND_SYMBOL = {"decreasing": "▼", "plateau": "▬", "rising": "▲", "diverg
 _TREND_SEV: dict[str, Severity] = {"decreasing": "ok", "plateau": "info", "rising": "warning", "diverging": "critical"}
 _GRAD_SYMBOL = {"healthy": "✓", "exploding": "✗", "vanishing": "!", "zero": "✗", "nonfinite": "✗", "absent": "·"}
 _STATE_SEV: dict[str, Severity] = {
-    "running": "ok", "following": "ok", "stalled": "warning", "finished": "ok", "crashed": "critical",
-    "waiting": "warning", "deleted": "warning", "unreadable": "critical", "error": "critical", "empty": "info",
+    "running": "ok",
+    "following": "ok",
+    "stalled": "warning",
+    "finished": "ok",
+    "crashed": "critical",
+    "waiting": "warning",
+    "deleted": "warning",
+    "unreadable": "critical",
+    "error": "critical",
+    "empty": "info",
 }
 _EVENT_SEV: dict[str, Severity] = {
-    "traceback": "critical", "oom": "critical", "killed": "critical", "nccl_timeout": "critical",
-    "error": "critical", "truncated": "warning", "rotated": "info", "deleted": "warning", "recreated": "info",
+    "traceback": "critical",
+    "oom": "critical",
+    "killed": "critical",
+    "nccl_timeout": "critical",
+    "error": "critical",
+    "truncated": "warning",
+    "rotated": "info",
+    "deleted": "warning",
+    "recreated": "info",
 }
 
 
@@ -201,8 +216,13 @@ def _row(name: str, s: Any, snap: Any, opts: ViewOptions) -> MetricRow:
         if ev is not None and ev.metric == name and ev.n:
             best_txt = f"{label('best', lang)} {fmt_num(ev.best)} {_at(ev.best_x, lang, s.x_is_step)}"
             is_best = last is not None and math.isfinite(last) and last == ev.best
-            ew = {"improving": "improving", "flat": "flat", "worsening": "worse", "overfitting": "overfitting",
-                  "single": "best"}.get(ev.word, ev.word)
+            ew = {
+                "improving": "improving",
+                "flat": "flat",
+                "worsening": "worse",
+                "overfitting": "overfitting",
+                "single": "best",
+            }.get(ev.word, ev.word)
             word_ = word("best", lang) if is_best else word(ew, lang)
             symbol = "★" if is_best else {"overfitting": "✗", "worsening": "▲", "improving": "▼"}.get(ev.word, "·")
             sev = "warning" if ev.word == "overfitting" else "ok" if is_best or ev.word == "improving" else "info"
@@ -226,8 +246,18 @@ def _row(name: str, s: Any, snap: Any, opts: ViewOptions) -> MetricRow:
         if not word_:
             word_, symbol = word("nan", lang), "✗"
     return MetricRow(
-        key=name, x=x, y=y, smoothed=smoothed, x_is_step=s.x_is_step, last=last, word=word_, symbol=symbol,
-        severity=sev, detail=detail, nonfinite=nonfinite, spark_agg=agg,
+        key=name,
+        x=x,
+        y=y,
+        smoothed=smoothed,
+        x_is_step=s.x_is_step,
+        last=last,
+        word=word_,
+        symbol=symbol,
+        severity=sev,
+        detail=detail,
+        nonfinite=nonfinite,
+        spark_agg=agg,
     )
 
 
@@ -277,8 +307,16 @@ def _epoch_row(snap: Any, lang: str) -> MetricRow | None:
     else:
         in_pass = label("in_pass", lang).format(pct=f"{(ep - math.floor(ep)) * 100:.0f}", n=math.floor(ep) + 1)
     return MetricRow(
-        key="epoch", x=np.asarray(x, dtype=np.float64), y=np.asarray(y, dtype=np.float64), last=ep,
-        word=in_pass, symbol="◔", severity="info", detail=detail, progress=frac, progress_label=bar_label,
+        key="epoch",
+        x=np.asarray(x, dtype=np.float64),
+        y=np.asarray(y, dtype=np.float64),
+        last=ep,
+        word=in_pass,
+        symbol="◔",
+        severity="info",
+        detail=detail,
+        progress=frac,
+        progress_label=bar_label,
     )
 
 
@@ -386,33 +424,63 @@ def _events(snap: Any, health: Any, opts: ViewOptions) -> tuple[Line, ...]:
     # Only once the LR has left the warmup: while it still climbs, the last point is not
     # the warmup's end, and an event there would move later with every new record.
     if lr is not None and lr.warmup_end_x is not None and lr.phase in ("hold", "decay", "finished", "constant"):
-        add(lrs, lr.warmup_end_x, "ok", "↗",
-            f"warmup finished, LR {fmt_num(lr.peak)}", f"прогрев закончен, LR {fmt_num(lr.peak)}")
+        add(
+            lrs,
+            lr.warmup_end_x,
+            "ok",
+            "↗",
+            f"warmup finished, LR {fmt_num(lr.peak)}",
+            f"прогрев закончен, LR {fmt_num(lr.peak)}",
+        )
     loss = store.series.get("loss")
     spikes = _health_part(health, "spikes")
     if spikes is not None and loss is not None:
         for k in range(len(spikes.x)):
             v, b = float(spikes.values[k]), float(spikes.baseline[k])
             ratio = f" ×{v / b:.1f}" if b > 0 and math.isfinite(v / b) else ""
-            add(loss, float(spikes.x[k]), "warning", "!",
-                f"loss spike{ratio}: {fmt_num(v)}", f"всплеск loss{ratio}: {fmt_num(v)}")
+            add(
+                loss,
+                float(spikes.x[k]),
+                "warning",
+                "!",
+                f"loss spike{ratio}: {fmt_num(v)}",
+                f"всплеск loss{ratio}: {fmt_num(v)}",
+            )
     for name in ("loss", "grad_norm"):
         s = store.series.get(name)
         if s is not None and len(s.y):
             bad = np.flatnonzero(~np.isfinite(s.y))
             if bad.size:
                 bad_v = fmt_num(float(s.y[bad[0]]))
-                add(s, float(s.x[bad[0]]), "critical", "✗",
-                    f"first {bad_v} in {name}", f"первое значение {bad_v} в {name}")
+                add(
+                    s,
+                    float(s.x[bad[0]]),
+                    "critical",
+                    "✗",
+                    f"first {bad_v} in {name}",
+                    f"первое значение {bad_v} в {name}",
+                )
     ev = _health_part(health, "eval")
     if ev is not None and ev.metric and ev.metric in store.series and ev.direction:
         s = store.series[ev.metric]
         if ev.n >= 2 and math.isfinite(ev.best) and ev.best != ev.first:  # the latest new best
-            add(s, ev.best_x, "ok", "★",
-                f"new best {ev.metric} {fmt_num(ev.best)}", f"новый лучший {ev.metric} {fmt_num(ev.best)}")
+            add(
+                s,
+                ev.best_x,
+                "ok",
+                "★",
+                f"new best {ev.metric} {fmt_num(ev.best)}",
+                f"новый лучший {ev.metric} {fmt_num(ev.best)}",
+            )
         if ev.word == "overfitting":
-            add(s, ev.best_x, "warning", "!",
-                f"overfitting: {ev.metric} worse since", f"переобучение: {ev.metric} хуже с этого места")
+            add(
+                s,
+                ev.best_x,
+                "warning",
+                "!",
+                f"overfitting: {ev.metric} worse since",
+                f"переобучение: {ev.metric} хуже с этого места",
+            )
     st = _health_part(health, "state")
     if st is not None and st.word in ("finished", "crashed", "stalled"):
         series = loss if loss is not None else None

@@ -17,8 +17,26 @@ LOWER_IS_BETTER = ("loss", "perplexity", "ppl", "error", "wer", "cer", "mse", "m
 """Substrings of a metric name meaning lower is better."""
 
 HIGHER_IS_BETTER = (
-    "accuracy", "acc", "f1", "bleu", "rouge", "reward", "precision", "recall", "auc", "exact_match",
-    "em", "score", "correlation", "pearson", "spearman", "matthews", "meteor", "chrf", "map", "ndcg",
+    "accuracy",
+    "acc",
+    "f1",
+    "bleu",
+    "rouge",
+    "reward",
+    "precision",
+    "recall",
+    "auc",
+    "exact_match",
+    "em",
+    "score",
+    "correlation",
+    "pearson",
+    "spearman",
+    "matthews",
+    "meteor",
+    "chrf",
+    "map",
+    "ndcg",
 )
 """Substrings of a metric name meaning higher is better."""
 
@@ -88,9 +106,16 @@ class EvalStatus:
     has_loss: bool
 
 
-def eval_status(metric: str | None, x: np.ndarray, y: np.ndarray, *,
-                train_x: np.ndarray | None = None, train_loss: np.ndarray | None = None,
-                has_any_eval: bool = False, has_loss: bool = False) -> EvalStatus:
+def eval_status(
+    metric: str | None,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    train_x: np.ndarray | None = None,
+    train_loss: np.ndarray | None = None,
+    has_any_eval: bool = False,
+    has_loss: bool = False,
+) -> EvalStatus:
     """Judge an eval metric series.
 
     Overfitting (warning): the metric worsened over at least two consecutive evaluations after
@@ -140,7 +165,7 @@ def eval_status(metric: str | None, x: np.ndarray, y: np.ndarray, *,
         tl = train_loss[m]
         if tl.shape[0] >= 2:
             h = tl.shape[0] // 2
-            train_falling = float(np.median(tl[h:])) < float(np.median(tl[:max(h, 1)]))
+            train_falling = float(np.median(tl[h:])) < float(np.median(tl[: max(h, 1)]))
     scale = max(abs(first), 1e-12)
     change = (score[-1] - score[0]) / scale
     if rises >= 2 and train_falling:

@@ -103,8 +103,9 @@ def grad_status(x: np.ndarray, g: np.ndarray, loss_last: float | None = None) ->
             break
 
     def out(word: GradWord, sev: str) -> GradStatus:
-        return GradStatus(word, sev, level, reference, start, int(bad.size), first_bad,
-                          at_end, loss_ok, zero_tail > 0, n)
+        return GradStatus(
+            word, sev, level, reference, start, int(bad.size), first_bad, at_end, loss_ok, zero_tail > 0, n
+        )
 
     if at_end:
         return out("nonfinite", "critical")

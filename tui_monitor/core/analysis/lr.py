@@ -13,8 +13,14 @@ __all__ = ["LrPhase", "LrStatus", "lr_status", "SCHEDULES"]
 LrPhase = Literal["warmup", "hold", "decay", "finished", "constant", "unknown"]
 
 SCHEDULES = (
-    "linear", "cosine", "cosine_with_restarts", "constant", "constant_with_warmup",
-    "warmup_stable_decay", "inverse_sqrt", "unknown",
+    "linear",
+    "cosine",
+    "cosine_with_restarts",
+    "constant",
+    "constant_with_warmup",
+    "warmup_stable_decay",
+    "inverse_sqrt",
+    "unknown",
 )
 """Schedule names, as transformers' ``get_scheduler`` spells them (``SchedulerType``).
 ``polynomial`` with its default ``power=1.0`` is a straight line and is reported as ``linear``."""
@@ -219,9 +225,11 @@ def lr_status(x: np.ndarray, lr: np.ndarray, total_steps: int | None = None) -> 
     if hold_len >= 3 and span_after > 0 and hold_span >= 0.10 * span_after:
         sched = "warmup_stable_decay"
     last_drop = float(r[-2] - r[-1]) if r.shape[0] >= 2 else 0.0
-    if (r[-1] <= FINISHED_FRAC
-            or (r[-1] < 0.05 and 0 < r[-1] <= last_drop)
-            or (total_steps is not None and xv[-1] >= total_steps and r[-1] < 0.5)):
+    if (
+        r[-1] <= FINISHED_FRAC
+        or (r[-1] < 0.05 and 0 < r[-1] <= last_drop)
+        or (total_steps is not None and xv[-1] >= total_steps and r[-1] < 0.5)
+    ):
         phase = "finished"
     else:
         phase = "decay"
@@ -238,7 +246,7 @@ def _stuck_zero(x: np.ndarray, v: np.ndarray, peak: float) -> float | None:
         return float(x[0]) if v.shape[0] >= 3 else None
     first_nz, last_nz = int(nzi[0]), int(nzi[-1])
     # Interior runs of >= 2 zeros.
-    inner = zero[first_nz:last_nz + 1]
+    inner = zero[first_nz : last_nz + 1]
     if inner.any():
         d = np.diff(np.concatenate([[0], inner.astype(np.int8), [0]]))
         starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)

@@ -54,7 +54,10 @@ class ProgressInfo:
         if item.total and (source in ("", "bar") or item.source in ("json", "global_step")):
             total, source = item.total, item.source
         return replace(
-            self, step=item.step, total=total, total_source=source,
+            self,
+            step=item.step,
+            total=total,
+            total_source=source,
             rate=item.rate if item.rate else self.rate,
             elapsed_s=item.elapsed_s if item.elapsed_s is not None else self.elapsed_s,
             last_activity=arrival or self.last_activity,
@@ -109,8 +112,13 @@ def _record_rate(x: np.ndarray, t: np.ndarray) -> float | None:
     return float(dx[ok][keep].sum() / dt[ok][keep].sum())
 
 
-def estimate_progress(info: ProgressInfo, train_x: np.ndarray | None, train_t: np.ndarray | None,
-                      x_is_step: bool, last_epoch: float | None) -> ProgressEstimate:
+def estimate_progress(
+    info: ProgressInfo,
+    train_x: np.ndarray | None,
+    train_t: np.ndarray | None,
+    x_is_step: bool,
+    last_epoch: float | None,
+) -> ProgressEstimate:
     """Combine the bar/banner facts with the train records into step, rate and ETA.
 
     The rate comes from record arrivals when at least two clean intervals exist (it excludes

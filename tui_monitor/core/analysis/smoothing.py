@@ -89,8 +89,7 @@ def ema_debiased(y: np.ndarray, weight: float) -> np.ndarray:
     return out
 
 
-def ema_debiased_by_distance(x: np.ndarray, y: np.ndarray, weight: float,
-                             unit: float | None = None) -> np.ndarray:
+def ema_debiased_by_distance(x: np.ndarray, y: np.ndarray, weight: float, unit: float | None = None) -> np.ndarray:
     """Debiased EMA whose decay follows the step distance, for unevenly spaced logging.
 
     Each point decays the past by ``w ** (dx / unit)``: a gap of ten logging intervals forgets

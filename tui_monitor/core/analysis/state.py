@@ -47,9 +47,18 @@ class RunState:
     median_interval_s: float | None
 
 
-def run_state(*, has_records: bool, last_record_offset: int, summary_offset: int | None,
-              at_total: bool, finished_marker: bool, events: Sequence[Event],
-              arrivals: np.ndarray, last_activity: float, now: float | None) -> RunState:
+def run_state(
+    *,
+    has_records: bool,
+    last_record_offset: int,
+    summary_offset: int | None,
+    at_total: bool,
+    finished_marker: bool,
+    events: Sequence[Event],
+    arrivals: np.ndarray,
+    last_activity: float,
+    now: float | None,
+) -> RunState:
     """Decide running / stalled / finished / crashed.
 
     Rules: a crash event (traceback, OOM, ``Killed``, NCCL timeout, exception line) counts only if

@@ -10,8 +10,15 @@ from typing import Literal
 import numpy as np
 
 __all__ = [
-    "MannKendall", "Trend", "TrendWord", "Spikes",
-    "mann_kendall", "sen_slope", "classify_trend", "detect_spikes", "bucket_median",
+    "MannKendall",
+    "Trend",
+    "TrendWord",
+    "Spikes",
+    "mann_kendall",
+    "sen_slope",
+    "classify_trend",
+    "detect_spikes",
+    "bucket_median",
 ]
 
 TrendWord = Literal["decreasing", "plateau", "rising", "diverging", "unknown"]
@@ -182,8 +189,9 @@ def sen_slope(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.median((y[j] - y[i])[ok] / dx[ok]))
 
 
-def classify_trend(x: np.ndarray, y: np.ndarray, *, rel_change: float = REL_CHANGE,
-                   diverge_factor: float = DIVERGE_FACTOR) -> Trend:
+def classify_trend(
+    x: np.ndarray, y: np.ndarray, *, rel_change: float = REL_CHANGE, diverge_factor: float = DIVERGE_FACTOR
+) -> Trend:
     """Classify the trend of a noisy series (loss) as decreasing / plateau / rising / diverging.
 
     Method: non-finite points are dropped; inputs longer than ``MAX_PAIRS_N`` are reduced to
@@ -267,17 +275,18 @@ def _running_median(y: np.ndarray, half: int) -> np.ndarray:
     if n > 2 * half:
         win = np.lib.stride_tricks.sliding_window_view(y, 2 * half + 1)
         win = np.delete(win, half, axis=1)
-        med[half:n - half] = np.median(win, axis=1)
+        med[half : n - half] = np.median(win, axis=1)
     for i in range(1, min(half, n)):
         if i + i < n:
-            med[i] = np.median(np.concatenate([y[:i], y[i + 1:i + 1 + i]]))
+            med[i] = np.median(np.concatenate([y[:i], y[i + 1 : i + 1 + i]]))
     for i in range(max(half, n - half), n):
-        med[i] = np.median(np.concatenate([y[i - half:i], y[i + 1:]]))
+        med[i] = np.median(np.concatenate([y[i - half : i], y[i + 1 :]]))
     return med
 
 
-def detect_spikes(x: np.ndarray, y: np.ndarray, *, z_threshold: float = 5.0,
-                  rel_threshold: float = 0.25, half_window: int = 3) -> Spikes:
+def detect_spikes(
+    x: np.ndarray, y: np.ndarray, *, z_threshold: float = 5.0, rel_threshold: float = 0.25, half_window: int = 3
+) -> Spikes:
     """Find upward spikes by a robust z-score of residuals from a running median.
 
     Method: baseline = median of the ``half_window`` finite neighbours on each side (the point

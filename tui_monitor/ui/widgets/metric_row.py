@@ -134,8 +134,13 @@ def row_lines(
     if compact:
         name = _clip(key, name_w).ljust(name_w)
         head = Content.assemble(
-            mark, (name, "bold"), " ", (value.rjust(9), value_style), " ",
-            (_clip(word, word_w).ljust(word_w), sev_style), " ",
+            mark,
+            (name, "bold"),
+            " ",
+            (value.rjust(9), value_style),
+            " ",
+            (_clip(word, word_w).ljust(word_w), sev_style),
+            " ",
         )
         rest = width - head.cell_length
         return [head + _spark_content(row, rest, lang)]
@@ -205,7 +210,12 @@ class MetricRowWidget(Widget, can_focus=True):
         """Draw the row at the widget's current width."""
         width = self.content_size.width or self.size.width
         lines = row_lines(
-            self.row, width, self.lang, compact=self.compact, marked=self.marked, name_w=self.name_w,
+            self.row,
+            width,
+            self.lang,
+            compact=self.compact,
+            marked=self.marked,
+            name_w=self.name_w,
             word_w=self.word_w,
         )
         return Content("\n").join(lines)
