@@ -28,10 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tui_monitor.core.follow import Reset, follow
 from tui_monitor.core.parser import LogParser
 from tui_monitor.core.records import Record
-from tui_monitor.core.tailer import Reset
-from tui_monitor.core.watch import follow
 
 WRITER = r"""
 import sys, time
@@ -91,7 +90,7 @@ def run_in_process(path: Path, n: int, interval: float, poll: float | None) -> R
                         parser = LogParser()
                     continue
                 now = time.monotonic()
-                for rec in parser.feed(item.data):
+                for rec in parser.feed(item.payload):
                     if isinstance(rec, Record) and "t_write" in rec.metrics:
                         latencies.append(now - rec.metrics["t_write"])
             if len(latencies) >= n:

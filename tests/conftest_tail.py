@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tui_monitor.core.follow import Chunk, Reset, Tailer, TailItem
 from tui_monitor.core.parser import LogParser
 from tui_monitor.core.records import Record
-from tui_monitor.core.tailer import Data, Reset, Tailer, TailItem
 
 DEADLINE_S = 8.0
 """Upper bound for every wait loop; a passing run needs a small fraction of it."""
@@ -72,11 +72,11 @@ class Collector:
                 if item.new_stream:
                     self.parser = LogParser()
             else:
-                assert isinstance(item, Data)
-                assert item.data, "empty Data must not be emitted"
-                self.max_data = max(self.max_data, len(item.data))
-                got += len(item.data)
-                self.records.extend(r for r in self.parser.feed(item.data) if isinstance(r, Record))
+                assert isinstance(item, Chunk)
+                assert item.payload, "empty Chunk must not be emitted"
+                self.max_data = max(self.max_data, len(item.payload))
+                got += len(item.payload)
+                self.records.extend(r for r in self.parser.feed(item.payload) if isinstance(r, Record))
         if got:
             self.polls_with_data += 1
             self.max_poll_bytes = max(self.max_poll_bytes, got)

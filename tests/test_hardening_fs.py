@@ -41,9 +41,9 @@ class NobodyProc:
         import watchfiles  # noqa: F401
 
         import tui_monitor.cli  # noqa: F401 - everything the child needs, loaded while root
+        import tui_monitor.core.follow  # noqa: F401
         import tui_monitor.core.headless  # noqa: F401
         import tui_monitor.core.report  # noqa: F401
-        import tui_monitor.core.watch  # noqa: F401
 
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()

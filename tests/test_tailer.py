@@ -24,9 +24,9 @@ from conftest_tail import (
     start_writer_process,
 )
 
-from tui_monitor.core.tailer import (
+from tui_monitor.core.follow import (
     HEAD_FINGERPRINT_BYTES,
-    Data,
+    Chunk,
     Reset,
     Tailer,
     TailError,
@@ -70,10 +70,10 @@ def test_burst_of_10000_records_is_returned_in_one_poll(log: Path) -> None:
     with open(log, "ab") as f:
         f.writelines(record_line(i) for i in range(10_000))
     items = c.pump()
-    assert all(isinstance(i, Data) for i in items)
+    assert all(isinstance(i, Chunk) for i in items)
     assert len(items) > 1 and c.max_data <= 64 * 1024
     assert c.seen() == expected(0, 10_000)
-    assert b"".join(i.data for i in items if isinstance(i, Data)) == log.read_bytes()
+    assert b"".join(i.payload for i in items if isinstance(i, Chunk)) == log.read_bytes()
     assert c.tailer.behind is False
 
 
@@ -205,10 +205,10 @@ def test_rename_rotation_drains_the_old_file_first(log: Path) -> None:
     items = c.pump()
     reset_at = next(i for i, it in enumerate(items) if isinstance(it, Reset))
     assert items[reset_at] == Reset("rotated")
-    old = b"".join(it.data for it in items[:reset_at] if isinstance(it, Data))
+    old = b"".join(it.payload for it in items[:reset_at] if isinstance(it, Chunk))
     new = items[reset_at + 1 :]
     assert old == records_bytes(10, 18)
-    assert isinstance(new[0], Data) and new[0].offset == 0
+    assert isinstance(new[0], Chunk) and new[0].offset == 0
     assert c.seen() == expected(0, 28)
     assert c.tailer.offset == log.stat().st_size
 
@@ -354,7 +354,7 @@ def test_nul_hole_after_truncation_by_a_writer_without_o_append(log: Path, poll_
         w.close()
     assert c.resets == ["truncated"]
     assert c.seen() == expected(0, 15)
-    assert all(b"\x00" not in it.data for it in c.items if isinstance(it, Data))
+    assert all(b"\x00" not in it.payload for it in c.items if isinstance(it, Chunk))
 
 
 # -- 11: binary junk, huge lines --------------------------------------------------------
@@ -369,14 +369,14 @@ def test_invalid_utf8_bytes_are_passed_on_verbatim(log: Path) -> None:
     append(log, body)
     c = Collector(Tailer(log, chunk_size=7))  # odd chunk size cuts through multi-byte sequences
     c.pump_records(7)
-    assert b"".join(it.data for it in c.items if isinstance(it, Data)) == body
+    assert b"".join(it.payload for it in c.items if isinstance(it, Chunk)) == body
     assert c.seen() == expected(0, 7)
 
 
 def test_50_mb_without_a_line_break_is_handed_on_in_bounded_chunks(log: Path) -> None:
     """GIVEN a followed log
     WHEN a 50 MB run of bytes with no line break is written, then a newline and a record
-    THEN every Data is at most chunk_size, every poll at most max_poll_bytes (the tailer says
+    THEN every Chunk is at most chunk_size, every poll at most max_poll_bytes (the tailer says
     it is behind in between), all 50 MB pass, and the record after it is parsed."""
     chunk = 1 << 20
     per_poll = 8 << 20
@@ -398,7 +398,7 @@ def test_50_mb_without_a_line_break_is_handed_on_in_bounded_chunks(log: Path) ->
     assert c.max_data <= chunk
     assert c.max_poll_bytes <= per_poll
     assert behind_seen >= total // per_poll
-    assert sum(len(it.data) for it in c.items if isinstance(it, Data)) == total + 1 + len(record_line(0))
+    assert sum(len(it.payload) for it in c.items if isinstance(it, Chunk)) == total + 1 + len(record_line(0))
     assert c.seen() == expected(0, 1)
 
 

@@ -19,12 +19,11 @@ from conftest_tail import (
     wait_for,
 )
 
-from tui_monitor.core import watch
-from tui_monitor.core.tailer import TailError
-from tui_monitor.core.watch import (
+from tui_monitor.core.follow import (
     Follower,
     InotifyWaker,
     PollWaker,
+    TailError,
     follow,
     fs_type,
     fs_type_from_mountinfo,
@@ -32,6 +31,7 @@ from tui_monitor.core.watch import (
     needs_polling,
     parse_mountinfo,
 )
+from tui_monitor.core.follow import wake as watch
 
 SAMPLE_MOUNTINFO = r"""22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro
 23 22 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw

@@ -367,8 +367,7 @@ class Monitor:
         A directory or an unreadable file sets ``file_state`` to ``"error"`` with a
         one-line ``error`` and returns.
         """
-        from tui_monitor.core.tailer import Data, TailError
-        from tui_monitor.core.watch import Follower
+        from tui_monitor.core.follow import Chunk, Follower, TailError
 
         try:
             follower = Follower(self.path, stop_event=stop_event, poll=self.poll, from_end=self.from_end)
@@ -383,7 +382,7 @@ class Monitor:
             if self.progressive and not self.from_end:
                 self._load_provisional(stop_event)
             for batch in follower:
-                # The lock is taken per item (a Data is at most 1 MiB), so a snapshot taken
+                # The lock is taken per item (a Chunk is at most 1 MiB), so a snapshot taken
                 # during a long catch-up waits milliseconds and shows its progress.
                 self.file_size = max(self.file_size, follower.tailer.size)
                 for item in batch:
@@ -392,7 +391,7 @@ class Monitor:
                     with self.lock:
                         self._handle(item)
                         if self._provisional is not None and (
-                            self.pipeline.bytes_read >= self._provisional_end or not isinstance(item, Data)
+                            self.pipeline.bytes_read >= self._provisional_end or not isinstance(item, Chunk)
                         ):
                             self._drop_provisional()
                 with self.lock:
@@ -450,13 +449,13 @@ class Monitor:
 
     def _handle(self, item: Any) -> None:
         """One tail item: bytes to the parser, or a file reset."""
-        from tui_monitor.core.tailer import Data
+        from tui_monitor.core.follow import Chunk
 
-        if isinstance(item, Data):
+        if isinstance(item, Chunk):
             if self.pipeline.parser.format == "trainer_state" and self.pipeline.parser.idle:
                 self._reread_state()
             else:
-                self.pipeline.feed(item.data)
+                self.pipeline.feed(item.payload)
             return
         if item.new_stream:
             self.pipeline.reset(item.reason)

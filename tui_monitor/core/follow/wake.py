@@ -1,6 +1,6 @@
-"""Wake-ups for the follower: inotify via watchfiles on the parent directory, or a poll timer.
+"""Wake-ups for the follow loop: inotify via watchfiles on the parent directory, or a poll timer.
 
-Events are only hints. Whoever wakes, the :class:`~tui_monitor.core.tailer.Tailer` checks size
+Events are only hints. Whoever wakes, the :class:`~tui_monitor.core.follow.tailer.Tailer` checks size
 and identity itself, and :class:`Follower` also polls on a safety timer, so a lost or filtered
 event costs latency, never a record.
 """
@@ -10,22 +10,17 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal, Protocol, Self
-
-from tui_monitor.core.tailer import DEFAULT_CHUNK_SIZE, Tailer, TailItem
+from typing import Any, Literal, Protocol
 
 __all__ = [
     "DEFAULT_POLL_INTERVAL",
     "NETWORK_FS_TYPES",
     "SAFETY_INTERVAL",
-    "Follower",
     "InotifyWaker",
     "PollWaker",
     "Waker",
     "WakerMode",
-    "follow",
     "fs_type",
     "fs_type_from_mountinfo",
     "make_waker",
@@ -273,7 +268,6 @@ class InotifyWaker:
         self._step_ms = step_ms
         self._wake = threading.Event()
         self._closed = threading.Event()
-        self._external_stop = stop_event
         self._stop = _EitherEvent(self._closed, stop_event)
         self.watched_dir: Path | None = None
         """The directory the watch thread currently watches (None before it starts)."""
@@ -399,98 +393,3 @@ def make_waker(
         return InotifyWaker(path, stop_event=stop_event)
     except ImportError:
         return PollWaker(DEFAULT_POLL_INTERVAL, stop_event=stop_event)
-
-
-# -- the loop ------------------------------------------------------------------------------
-
-
-class Follower:
-    """Iterator of non-empty :meth:`Tailer.poll` batches: wait for a wake-up, poll, repeat.
-
-    Polls right away at start, on each wake-up, at least every ``safety_interval`` seconds,
-    and again without waiting while the tailer is :attr:`~Tailer.behind`. Iteration ends
-    when ``stop_event`` is set (within the waker's step, about 15 ms with inotify, or one
-    poll interval); the waker and tailer are then closed.
-
-    Attributes:
-        tailer: the :class:`Tailer` (its ``state``, ``offset``, ``size`` for a status line).
-        waker: the :class:`Waker` (its ``mode``).
-
-    Raises:
-        TailError: from the constructor, when the path is a directory or unreadable.
-    """
-
-    def __init__(
-        self,
-        path: str | Path,
-        *,
-        stop_event: threading.Event,
-        poll: float | None = None,
-        from_end: bool = False,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-        safety_interval: float = SAFETY_INTERVAL,
-    ) -> None:
-        self.tailer = Tailer(path, from_end=from_end, chunk_size=chunk_size)
-        self.stop_event = stop_event
-        self.safety_interval = safety_interval
-        self.waker: Waker = make_waker(path, poll, stop_event=stop_event)
-        self._first = True
-
-    @property
-    def mode(self) -> WakerMode:
-        """``"inotify"`` or ``"poll"``."""
-        return self.waker.mode
-
-    def __iter__(self) -> Iterator[list[TailItem]]:
-        return self
-
-    def __next__(self) -> list[TailItem]:
-        while not self.stop_event.is_set():
-            if self._first:
-                self._first = False
-            elif not self.tailer.behind:
-                self.waker.wait(self.safety_interval)
-                if self.stop_event.is_set():
-                    break
-            items = self.tailer.poll()
-            if items:
-                return items
-        self.close()
-        raise StopIteration
-
-    def close(self) -> None:
-        """Stop the waker and close the file. Idempotent."""
-        self.waker.close()
-        self.tailer.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def follow(
-    path: str | Path,
-    *,
-    stop_event: threading.Event,
-    poll: float | None = None,
-    from_end: bool = False,
-) -> Follower:
-    """Follow ``path`` until ``stop_event`` is set, yielding non-empty batches of tail items.
-
-    Args:
-        path: the log file (need not exist yet).
-        stop_event: set it (from any thread) to end the iteration.
-        poll: poll interval in seconds, forcing polling (``--poll``); None = inotify unless the
-            file is on a network filesystem.
-        from_end: skip the file's current content.
-
-    Returns:
-        A :class:`Follower`: ``for batch in follow(...)`` gives ``list[TailItem]`` batches, and
-        its ``mode`` / ``tailer.state`` feed a status line.
-
-    Raises:
-        TailError: the path is a directory or unreadable at start.
-    """
-    return Follower(path, stop_event=stop_event, poll=poll, from_end=from_end)

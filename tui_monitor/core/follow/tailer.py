@@ -16,7 +16,7 @@ from typing import Literal, Self
 
 __all__ = [
     "HEAD_FINGERPRINT_BYTES",
-    "Data",
+    "Chunk",
     "Reset",
     "ResetReason",
     "TailError",
@@ -33,7 +33,7 @@ TAIL_FINGERPRINT_BYTES = 64
 very same banner (identical first 4 KiB), but the bytes around our offset then differ."""
 
 DEFAULT_CHUNK_SIZE = 1 << 20
-"""Bytes read per ``pread`` call, and the maximum size of one :class:`Data` item."""
+"""Bytes read per ``pread`` call, and the maximum size of one :class:`Chunk` item."""
 
 NUL_HOLDBACK_BYTES = 64 << 10
 """A run of NUL bytes at most this long at the end of the file is left unread until it is
@@ -61,18 +61,18 @@ class TailError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Data:
+class Chunk:
     """New bytes of the current stream.
 
     Attributes:
         offset: byte offset in the current file of the first byte of this chunk, before NUL
             bytes were dropped.
-        data: the bytes read (at most ``chunk_size`` bytes, never empty), NUL bytes
+        payload: the bytes read (at most ``chunk_size`` bytes, never empty), NUL bytes
             removed; a chunk that was all NULs is not emitted at all.
     """
 
     offset: int
-    data: bytes
+    payload: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +91,7 @@ class Reset:
 
     @property
     def new_stream(self) -> bool:
-        """True when the following Data starts a new byte stream (parser must be reset).
+        """True when the following Chunk starts a new byte stream (parser must be reset).
 
         ``"deleted"`` is only a notice: the same handle is read on at the same offset, so a
         record split across the moment of deletion must not be thrown away.
@@ -99,7 +99,7 @@ class Reset:
         return self.reason != "deleted"
 
 
-TailItem = Data | Reset
+TailItem = Chunk | Reset
 """What :meth:`Tailer.poll` returns, in stream order."""
 
 
@@ -114,7 +114,7 @@ class Tailer:
         path: the log file. It may not exist yet (nor its directory): it is waited for and read
             from offset 0 when it appears.
         from_end: start at the current end of the file if it exists now (skip its history).
-        chunk_size: bytes per ``pread`` and maximum size of one :class:`Data` (bytes, > 0).
+        chunk_size: bytes per ``pread`` and maximum size of one :class:`Chunk` (bytes, > 0).
         max_poll_bytes: bytes returned by one :meth:`poll` at most (bytes); when more is
             available, :attr:`behind` is true and the caller should poll again at once.
 
@@ -269,7 +269,7 @@ class Tailer:
         """Read everything new since the last poll (up to ``max_poll_bytes``).
 
         Returns:
-            Items in stream order: :class:`Data` chunks (each at most ``chunk_size`` bytes,
+            Items in stream order: :class:`Chunk` chunks (each at most ``chunk_size`` bytes,
             NUL bytes dropped) and :class:`Reset` notices; ``[]`` when nothing changed, while
             the file is missing, or while it is unreadable.
 
@@ -447,7 +447,7 @@ class Tailer:
                 # NUL runs are the hole a non-O_APPEND writer leaves after a truncation.
                 chunk = chunk.replace(b"\x00", b"")
             if chunk:
-                out.append(Data(start, chunk))
+                out.append(Chunk(start, chunk))
         return True
 
     def _remember(self, start: int, chunk: bytes) -> None:

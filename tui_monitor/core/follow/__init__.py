@@ -1,0 +1,63 @@
+"""Stage 1, follow: bytes of a growing log file, file resets, and the wake-ups that drive reading.
+
+- :mod:`~tui_monitor.core.follow.tailer`: :class:`Tailer` reads by byte offset (``pread``,
+  read-only) and reports truncation, rotation, deletion and re-creation as :class:`Reset` items
+  between :class:`Chunk` items.
+- :mod:`~tui_monitor.core.follow.wake`: what wakes the reader: inotify through watchfiles on the
+  parent directory, or a poll timer (chosen automatically on network filesystems).
+- :mod:`~tui_monitor.core.follow.follower`: :class:`Follower`, the loop that waits for a
+  wake-up and hands on non-empty batches of tail items.
+"""
+
+from __future__ import annotations
+
+from tui_monitor.core.follow.follower import Follower, follow
+from tui_monitor.core.follow.tailer import (
+    DEFAULT_CHUNK_SIZE,
+    HEAD_FINGERPRINT_BYTES,
+    Chunk,
+    Reset,
+    ResetReason,
+    Tailer,
+    TailError,
+    TailItem,
+    TailState,
+)
+from tui_monitor.core.follow.wake import (
+    DEFAULT_POLL_INTERVAL,
+    SAFETY_INTERVAL,
+    InotifyWaker,
+    PollWaker,
+    Waker,
+    WakerMode,
+    fs_type,
+    fs_type_from_mountinfo,
+    make_waker,
+    needs_polling,
+    parse_mountinfo,
+)
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_POLL_INTERVAL",
+    "HEAD_FINGERPRINT_BYTES",
+    "SAFETY_INTERVAL",
+    "Chunk",
+    "Follower",
+    "InotifyWaker",
+    "PollWaker",
+    "Reset",
+    "ResetReason",
+    "TailError",
+    "TailItem",
+    "TailState",
+    "Tailer",
+    "Waker",
+    "WakerMode",
+    "follow",
+    "fs_type",
+    "fs_type_from_mountinfo",
+    "make_waker",
+    "needs_polling",
+    "parse_mountinfo",
+]
