@@ -15,7 +15,7 @@ from tui_monitor.core.analysis.lr import lr_status
 from tui_monitor.core.analysis.progress import estimate_progress
 from tui_monitor.core.analysis.smoothing import ema_debiased, ema_debiased_by_distance
 from tui_monitor.core.analysis.trend import classify_trend, detect_spikes
-from tui_monitor.core.records import Record
+from tui_monitor.core.parse import Record
 from tui_monitor.core.store import MetricStore
 
 N = 10_000

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from tui_monitor.core.follow import Reset, follow
-from tui_monitor.core.parser import LogParser
-from tui_monitor.core.records import Record
+from tui_monitor.core.parse import LogParser
+from tui_monitor.core.parse import Record
 
 WRITER = r"""
 import sys, time

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_monitor.core.follow import Chunk, Reset, Tailer, TailItem
-from tui_monitor.core.parser import LogParser
-from tui_monitor.core.records import Record
+from tui_monitor.core.parse import LogParser, Record
 
 DEADLINE_S = 8.0
 """Upper bound for every wait loop; a passing run needs a small fraction of it."""

@@ -37,8 +37,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from tui_monitor.core.parser import LogParser
-from tui_monitor.core.records import Record
+from tui_monitor.core.parse import LogParser, Record
 
 SPECIAL_KEYS = frozenset(
     {

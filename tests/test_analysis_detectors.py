@@ -13,7 +13,7 @@ from tui_monitor.core.analysis.progress import ProgressInfo, estimate_progress
 from tui_monitor.core.analysis.smoothing import ema_debiased, ema_debiased_by_distance
 from tui_monitor.core.analysis.state import run_state
 from tui_monitor.core.analysis.trend import classify_trend, detect_spikes, mann_kendall, sen_slope
-from tui_monitor.core.records import Event, Progress, RunInfo
+from tui_monitor.core.parse import Event, Progress, RunInfo
 
 RNG = np.random.default_rng(1234)
 

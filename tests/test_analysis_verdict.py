@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tui_monitor.core.analysis import ProgressInfo, analyse
-from tui_monitor.core.records import Event, Record
+from tui_monitor.core.parse import Event, Record
 from tui_monitor.core.store import MetricStore
 
 RNG = np.random.default_rng(7)

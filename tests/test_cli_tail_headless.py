@@ -192,7 +192,7 @@ def test_record_json_lines_are_exactly_json_dumps(label: str | None) -> None:
     import math
 
     from tui_monitor.core.headless import HeadlessPrinter, record_json
-    from tui_monitor.core.records import Record
+    from tui_monitor.core.parse import Record
 
     recs = [
         Record("train", {"loss": 2.5, "grad_norm": math.nan, 'we"ird\\key': -math.inf, "kl": -0.0}, 5, 0.01, 10),

@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 
 from tui_monitor.core import monitor as monitor_mod
-from tui_monitor.core import parser as parser_mod
 from tui_monitor.core.analysis import analyse
 from tui_monitor.core.monitor import Pipeline
-from tui_monitor.core.records import Batch, Record
+from tui_monitor.core.parse import Batch, LogParser, PolicyState, Record
+from tui_monitor.core.parse import columnar as parser_mod
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = Path(__file__).parent / "fixtures"
@@ -132,18 +132,24 @@ def _state(pipe: Pipeline) -> dict[str, object]:
             p.format,
             p.skipped,
             p.offset,
-            {k: _f(v) for k, v in p._last_epoch.items()},
-            dict(p._last_step),
-            _f(p._steps._spe),
-            p._steps.enabled,
-            list(p._steps._steps),
-            p._echo_mode,
-            # (arrival is stamped by the monitor on the item it got; not parser state)
-            _norm(p._prev),
-            _norm(p._pending),
-            len(p._waiting),
+            _policy(p.policy_state()),
         ),
     }
+
+
+def _policy(st: PolicyState) -> tuple[object, ...]:
+    """The record policy's state, NaN-safe and without arrival stamps (the monitor's)."""
+    return (
+        {k: _f(v) for k, v in st.last_epoch.items()},
+        st.last_step,
+        _f(st.steps_per_epoch),
+        st.steps_enabled,
+        st.queued_steps,
+        st.echo_mode,
+        _norm(st.prev),
+        _norm(st.pending),
+        st.waiting,
+    )
 
 
 def _run(
@@ -153,7 +159,6 @@ def _run(
     monkeypatch.setattr(parser_mod, "MIN_RUN", min_run)
     if columnar:
         monkeypatch.setattr(monitor_mod, "COLUMNAR_MIN", 0)
-        monkeypatch.setattr(parser_mod, "COLUMNAR_MIN", 0)
     else:
         monkeypatch.setattr(monitor_mod, "COLUMNAR_MIN", 1 << 62)
     printed: list[str] = []
@@ -299,11 +304,11 @@ def test_steps_from_bars_with_disagreement(monkeypatch: pytest.MonkeyPatch) -> N
 def test_batch_records_match_record_path() -> None:
     # LogParser.feed_columnar's batches expand to exactly LogParser.feed's records.
     data = _gen("tqdm4", 500_000, 11)
-    a, b = parser_mod.LogParser(), parser_mod.LogParser()
+    a, b = LogParser(), LogParser()
     ref = a.feed(data) + a.flush()
     got: list[object] = []
     for it in b.feed_columnar(data) + b.flush():
         got.extend(it.records() if isinstance(it, Batch) else [it])
-    assert any(isinstance(it, Batch) for it in parser_mod.LogParser().feed_columnar(data))
+    assert any(isinstance(it, Batch) for it in LogParser().feed_columnar(data))
     assert [repr(x) for x in got] == [repr(x) for x in ref]
     assert all(type(r.metrics[k]) is float for r in got if isinstance(r, Record) for k in r.metrics)

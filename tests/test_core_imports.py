@@ -14,8 +14,8 @@ MODULES = sorted(m.name for m in pkgutil.walk_packages(core.__path__, prefix="tu
 
 
 def test_there_are_core_modules() -> None:
-    assert "tui_monitor.core.parser" in MODULES
-    assert "tui_monitor.core.records" in MODULES
+    assert "tui_monitor.core.parse" in MODULES
+    assert "tui_monitor.core.parse" in MODULES
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -13,8 +13,7 @@ from hardening_gen import GenLog, check_records, chunked, console_logs, jsonl_lo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui_monitor.core.parser import LogParser
-from tui_monitor.core.records import Progress, Record
+from tui_monitor.core.parse import LogParser, Progress, Record
 
 CI = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 cuts = st.lists(st.integers(min_value=0, max_value=1 << 16), max_size=12)
@@ -203,7 +202,7 @@ def test_blank_only_prefix_does_not_grow_the_carry() -> None:
     p = LogParser()
     for _ in range(8):
         p.feed(b" \n" * (1 << 19))
-    assert len(p._carry) <= 1 << 20
+    assert p.held_bytes <= 1 << 20
     # THEN the first record after them is still read
     items = p.feed(REC) + p.flush()
     assert [r.metrics["loss"] for r in items if isinstance(r, Record)] == [1.5]
@@ -260,7 +259,7 @@ def test_marker_key_with_text_value_keeps_the_record() -> None:
 def test_line_repeating_crash_words_is_not_a_cpu_bomb() -> None:
     # GIVEN one 1.4 MiB line repeating the crash words (before: an event per word, each
     # re-scanning and cleaning the whole line: 0.9 MiB took 305 s)
-    from tui_monitor.core.records import Event
+    from tui_monitor.core.parse import Event
 
     data = b"Killed memory OutOfMemoryError CUDA out of memory NCCL timed out " * 22000 + b"\n"
     p = LogParser()

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from tui_monitor.core.analysis import Health, ProgressInfo, analyse
-from tui_monitor.core.parser import LogParser
-from tui_monitor.core.records import Event, Progress, Record, Rewind, RunInfo
+from tui_monitor.core.parse import Event, LogParser, Progress, Record, Rewind, RunInfo
 from tui_monitor.core.store import MetricStore
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from tui_monitor.core.monitor import Pipeline, read_once
-from tui_monitor.core.parser import LogParser
-from tui_monitor.core.records import Progress, Record
+from tui_monitor.core.parse import LogParser, Progress, Record
 
 FIX = Path(__file__).parent / "fixtures"
 REAL_LOGS = [

@@ -6,8 +6,7 @@ import math
 
 import pytest
 
-from tui_monitor.core.parser import LogParser
-from tui_monitor.core.records import Event, Progress, Record, Rewind, RunInfo
+from tui_monitor.core.parse import Event, LogParser, Progress, Record, Rewind, RunInfo
 
 BAR = "\r 17%|█▋        | 50/300 [00:09<00:44,  5.68it/s]"
 
@@ -283,7 +282,7 @@ def test_endless_bar_line_keeps_carry_bounded() -> None:
     chunk = b"x" * 65536
     for _ in range(80):
         p.feed(chunk)
-        assert len(p._carry) <= (1 << 20)
+        assert p.held_bytes <= (1 << 20)
     items = p.feed(b"{'loss': 0.25, 'epoch': 0.5}\n")
     assert [i.metrics["loss"] for i in items if isinstance(i, Record)] == [0.25]
 

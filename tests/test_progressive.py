@@ -13,8 +13,7 @@ import pytest
 
 from tui_monitor.core import monitor as monitor_mod
 from tui_monitor.core.monitor import Monitor, read_once
-from tui_monitor.core.parser import LogParser
-from tui_monitor.core.records import Record
+from tui_monitor.core.parse import LogParser, Record
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import gen_logs  # noqa: E402

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_monitor.core.parser import LogParser
-from tui_monitor.core.records import Record
+from tui_monitor.core.parse import LogParser, Record
 
 FIX = Path(__file__).parent / "fixtures" / "real"
 

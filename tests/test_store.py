@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from tui_monitor.core.records import Record, Rewind
+from tui_monitor.core.parse import Record, Rewind
 from tui_monitor.core.store import MetricStore, series_name
 
 

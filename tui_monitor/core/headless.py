@@ -16,8 +16,7 @@ import time
 from typing import IO, Any
 
 from tui_monitor.core.monitor import Monitor
-from tui_monitor.core.parser import clean_line
-from tui_monitor.core.records import Batch, Event, Item, Record, Rewind
+from tui_monitor.core.parse import Batch, Event, ParsedItem, Record, Rewind, clean_line
 from tui_monitor.core.report import fmt_num, jsonable
 
 _FILE_EVENTS = frozenset({"truncated", "rotated", "deleted", "recreated"})
@@ -105,7 +104,7 @@ class HeadlessPrinter:
     def _emit(self, obj: dict[str, Any], text: str) -> None:
         self._write([self._line(obj, text)])
 
-    def items(self, items: list[Item]) -> None:
+    def items(self, items: list[ParsedItem]) -> None:
         """Print records, crash events and rewinds (progress updates are not printed)."""
         lines: list[str] = []
         for it in items:

@@ -18,8 +18,18 @@ from typing import Any
 
 from tui_monitor.core.analysis import Health, analyse
 from tui_monitor.core.analysis.progress import ProgressInfo
-from tui_monitor.core.parser import COLUMNAR_MIN, LogParser
-from tui_monitor.core.records import Batch, Event, Item, Progress, Record, Rewind, RunInfo
+from tui_monitor.core.parse import (
+    COLUMNAR_MIN,
+    Batch,
+    Event,
+    LogParser,
+    ParsedItem,
+    Progress,
+    Record,
+    Rewind,
+    RunInfo,
+    sniff_format,
+)
 from tui_monitor.core.store import MetricStore, StoreSnapshot
 from tui_monitor.core.tally import MetricStats, RunTally
 
@@ -63,7 +73,7 @@ class Pipeline:
         version: bumped whenever something changed.
     """
 
-    def __init__(self, on_items: Callable[[list[Item]], None] | None = None, *, batches: bool = False) -> None:
+    def __init__(self, on_items: Callable[[list[ParsedItem]], None] | None = None, *, batches: bool = False) -> None:
         self.parser = LogParser()
         self._batches = batches
         self.tally = RunTally()
@@ -73,7 +83,7 @@ class Pipeline:
         self.version = 0
         self._on_items = on_items
 
-    def feed(self, data: bytes) -> list[Item | Batch]:
+    def feed(self, data: bytes) -> list[ParsedItem | Batch]:
         """Parse ``data`` (the next bytes of the current stream) and account the items.
 
         A large ``data`` (>= ``COLUMNAR_MIN`` bytes: catch-up) goes through
@@ -83,13 +93,13 @@ class Pipeline:
         """
         self.bytes_read += len(data)
         parser = self.parser
-        if len(data) > FIRST_PIECE and parser._train_total is None and parser._banner_total is None:
+        if len(data) > FIRST_PIECE and not parser.knows_train_total:
             # Until the train bar's total is known the parser scans every bar of a chunk
             # (~0.15 s per MiB of bars); small first pieces keep that scan short. Any
             # chunking gives the same items (the parser's contract).
             feed = parser.feed_columnar if len(data) >= COLUMNAR_MIN else parser.feed
-            items: list[Item | Batch] = []
-            while len(data) > FIRST_PIECE and parser._train_total is None and parser._banner_total is None:
+            items: list[ParsedItem | Batch] = []
+            while len(data) > FIRST_PIECE and not parser.knows_train_total:
                 items += feed(data[:FIRST_PIECE])
                 data = data[FIRST_PIECE:]
             items += feed(data)
@@ -100,7 +110,7 @@ class Pipeline:
         self._account(items)
         return items
 
-    def finish(self) -> list[Item]:
+    def finish(self) -> list[ParsedItem]:
         """End of input (one-shot reads): parse the held partial line."""
         items = self.parser.flush()
         self._account(items)
@@ -119,7 +129,7 @@ class Pipeline:
         """Account an event that did not come from the parser (a file reset)."""
         self._account([event])
 
-    def _account(self, items: Sequence[Item | Batch]) -> None:
+    def _account(self, items: Sequence[ParsedItem | Batch]) -> None:
         if not items:
             return
         now = time.time()
@@ -145,7 +155,7 @@ class Pipeline:
         if self._on_items is not None:
             if batches and not self._batches:
                 # The headless printer prints one line per record.
-                flat: list[Item] = []
+                flat: list[ParsedItem] = []
                 for it in items:
                     if isinstance(it, Batch):
                         flat.extend(it.records())
@@ -320,7 +330,7 @@ class Monitor:
         *,
         poll: float | None = None,
         from_end: bool = False,
-        on_items: Callable[[list[Item]], None] | None = None,
+        on_items: Callable[[list[ParsedItem]], None] | None = None,
         on_reset: Callable[[str], None] | None = None,
         progressive: bool | None = None,
         batches: bool = False,
@@ -415,7 +425,7 @@ class Monitor:
             size = st.st_size
             if not stat.S_ISREG(st.st_mode) or size < PROGRESSIVE_MIN:
                 return
-            fmt = LogParser()._sniff(os.pread(fd, 64 << 10, 0), final=True)
+            fmt = sniff_format(os.pread(fd, 64 << 10, 0), final=True)
             if fmt not in ("console", "jsonl"):
                 return  # a trainer_state.json is one document
             lo = size - PROVISIONAL_WINDOW
@@ -425,8 +435,7 @@ class Monitor:
                 return
             start = lo + nl + 1
             pipe = Pipeline()
-            pipe.parser.format = fmt
-            pipe.parser._carry_offset = start
+            pipe.parser = LogParser(start_offset=start, format=fmt)
             offset = feed_range(fd, pipe, start, size, stop_event)
             if stop_event.is_set():
                 return

@@ -1,6 +1,6 @@
 """MetricStore: per-metric numpy ring buffers plus a decimated whole-run history, thread-safe.
 
-Layout (one direction, see DESIGN.md): the parser's :class:`~tui_monitor.core.records.Record`
+Layout (one direction, see DESIGN.md): the parser's :class:`~tui_monitor.core.parse.Record`
 items go in through :meth:`MetricStore.add`; the UI timer, the headless printer and the
 report read frozen copies through :meth:`MetricStore.snapshot`.
 
@@ -36,7 +36,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from tui_monitor.core.records import Batch, Record, Rewind
+from tui_monitor.core.parse import Batch, Record, Rewind
 
 __all__ = ["MetricStore", "SeriesSnapshot", "StoreSnapshot", "series_name"]
 

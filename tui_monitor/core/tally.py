@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tui_monitor.core.records import Batch, Event, Item, Progress, Record, Rewind, RunInfo
+from tui_monitor.core.parse import Batch, Event, ParsedItem, Progress, Record, Rewind, RunInfo
 
 MAIN_RANKS = (None, "0")
 """Records from these writers form the main series; other ranks get ``@rank<N>`` keys."""
@@ -94,7 +94,7 @@ class RunTally:
     _recent: deque[Record | tuple[Batch, int]] = field(default_factory=deque)
     _recent_n: int = 0
 
-    def add(self, item: Item | Batch) -> None:
+    def add(self, item: ParsedItem | Batch) -> None:
         """Account one parser item (a `Batch` counts as its records)."""
         if isinstance(item, Record):
             self._add_record(item)
@@ -122,7 +122,7 @@ class RunTally:
         elif isinstance(item, Rewind):
             self._rewind(item)
 
-    def add_many(self, items: list[Item | Batch]) -> None:
+    def add_many(self, items: list[ParsedItem | Batch]) -> None:
         """Account items in order."""
         for it in items:
             self.add(it)

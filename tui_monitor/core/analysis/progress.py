@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from tui_monitor.core.records import Progress, RunInfo
+from tui_monitor.core.parse import Progress, RunInfo
 
 __all__ = ["ProgressInfo", "ProgressEstimate", "estimate_progress"]
 

@@ -9,7 +9,7 @@ from typing import Literal
 
 import numpy as np
 
-from tui_monitor.core.records import Event
+from tui_monitor.core.parse import Event
 
 __all__ = ["RunState", "StateWord", "run_state", "CRASH_KINDS"]
 

@@ -16,7 +16,7 @@ from tui_monitor.core.analysis.progress import ProgressEstimate, ProgressInfo, e
 from tui_monitor.core.analysis.smoothing import ema_debiased, ema_debiased_by_distance
 from tui_monitor.core.analysis.state import RunState, run_state
 from tui_monitor.core.analysis.trend import Spikes, Trend, classify_trend, detect_spikes
-from tui_monitor.core.records import Event
+from tui_monitor.core.parse import Event
 from tui_monitor.core.store import SeriesSnapshot, StoreSnapshot
 
 _Add = Callable[["Reason"], None]

@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from itertools import islice
+
+import numpy as np
 
 _CLEAR_RE = re.compile(rb"(?:^|(?<=[\r\n])) +(?=\r)")
 """A clear written by tqdm: a segment of spaces only, ended by ``\\r``."""
@@ -209,16 +212,24 @@ class StepTracker:
 
     # -- pairing -------------------------------------------------------------------------
 
-    def on_marker(self, kind: str, n: int) -> int | None:
-        """Account a marker; for ``"step"`` returns the step when a record is waiting for
-        it (the caller then releases that record), else queues it and returns None."""
+    def on_marker(self, kind: str, n: int) -> None:
+        """Account a marker: an ``"open"`` opens a log event, a ``"step"`` closes it and
+        queues its count ``n`` for the next record, a ``"cancel"`` closes it with no step."""
         if kind == "open":
             self._open += 1
-            return None
+            return
         self._open = max(0, self._open - 1)
         if kind == "step":
             self._steps.append(n)
-        return None
+
+    def queue_step(self, n: int) -> None:
+        """Queue the step of a whole clear -> redraw pair (its open and close cancel out)."""
+        self._steps.append(n)
+
+    @property
+    def queued(self) -> int:
+        """Steps queued and not yet taken by a record."""
+        return len(self._steps)
 
     def take(self) -> int | None:
         """The step for the next record, if one is queued."""
@@ -228,6 +239,44 @@ class StepTracker:
     def awaiting(self) -> bool:
         """True while a clear is open: a record now is between a clear and its redraw."""
         return self.enabled and self._open > 0
+
+    def peek_batch(self, epochs: np.ndarray | None, k: int) -> tuple[np.ndarray, float | None] | None:
+        """The batch form of `take` + `check`: the next ``k`` queued steps, if each agrees
+        with its record's epoch, without taking them (see `take_batch`).
+
+        Args:
+            epochs: ``(>= k,) float64`` epochs of the records the steps would go to, or ``None``.
+            k: how many steps (``<=`` `queued`).
+
+        Returns:
+            ``(steps, steps_per_epoch)``: ``(k,) int64`` steps and the steps per epoch the
+            run would have after them; ``None`` when a pairing disagrees (then the record path
+            must take these records, one by one, and disable the tracker as `check` does).
+        """
+        st = np.fromiter(islice(self._steps, k), dtype=np.int64, count=k)
+        spe = self._spe
+        if epochs is None or not k:
+            return st, spe
+        ep = epochs[:k]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            qual = ~(ep < 0.05) & (st > 0)  # the pairings `check` judges
+            ratio = st.astype(np.float64) / ep
+            if spe is None and qual.any():
+                spe = float(ratio[int(np.argmax(qual))])
+            if spe is not None and (qual & (np.abs(ratio - spe) > EPOCH_TOLERANCE * spe)).any():
+                return None
+        return st, spe
+
+    def take_batch(self, k: int, steps_per_epoch: float | None) -> None:
+        """Take the ``k`` steps `peek_batch` returned (and the steps per epoch it learnt)."""
+        for _ in range(k):
+            self._steps.popleft()
+        self._spe = steps_per_epoch
+
+    @property
+    def steps_per_epoch(self) -> float | None:
+        """Steps per epoch learnt from the first pairing that had an epoch, or ``None``."""
+        return self._spe
 
     def check(self, step: int, epoch: float | None) -> bool:
         """Does ``step`` agree with ``epoch``? Disables the tracker when not."""

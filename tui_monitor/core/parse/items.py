@@ -1,7 +1,8 @@
 """The items the parser produces: metric records, progress, run facts, events, rewinds.
 
-Everything downstream (store, analysis, report, app) consumes these and nothing else, so
-they are small, typed and free of any parsing detail.
+Everything downstream (state, analysis, report, app) consumes these and nothing else, so
+they are small, typed and free of any parsing detail. The one rule for naming a writer's
+series (:func:`series_key`) lives here too, beside the :class:`Record` it applies to.
 """
 
 from __future__ import annotations
@@ -152,8 +153,29 @@ class Rewind:
     offset: int = 0
 
 
-Item = Union[Record, Progress, RunInfo, Event, Rewind]
+ParsedItem = Union[Record, Progress, RunInfo, Event, Rewind]
 """What ``LogParser.feed`` returns, in file order."""
+
+MAIN_RANKS: tuple[str | None, ...] = (None, "0")
+"""Writers whose records form the main series: an unlabelled writer and rank 0."""
+
+
+def is_main_rank(rank: str | None) -> bool:
+    """Whether records of ``rank`` belong to the main series (see :data:`MAIN_RANKS`)."""
+    return rank is None or rank == "0"
+
+
+def series_key(metric: str, rank: str | None) -> str:
+    """Name of a metric's series: ``loss`` for the main writer, ``loss@rank1`` for rank 1.
+
+    The one place the rank suffix is spelt: counts, statistics, series and outputs all use it.
+    """
+    return metric if rank is None or rank == "0" else f"{metric}@rank{rank}"
+
+
+def rank_suffix(rank: str | None) -> str:
+    """The suffix :func:`series_key` appends for ``rank`` (``""`` for the main writer)."""
+    return "" if rank is None or rank == "0" else f"@rank{rank}"
 
 
 class Batch:

@@ -1,0 +1,55 @@
+"""Stage 2, parse: bytes of a training log in, typed items out (records, progress, run facts,
+events, rewinds), in file order.
+
+`LogParser` is the facade (:mod:`~tui_monitor.core.parse.parser`); behind it, one module per
+concern: framing and format sniffing (``framing``), metric dicts and their values (``values``),
+console output (``console``), columnar runs of same-shape lines (``columnar``), tqdm bars and the
+banner (``bars``), steps from the bars' log events (``steps``), crash evidence (``crash``), JSON
+lines (``jsonl``), ``trainer_state.json`` (``trainer_state``) and the one per-record policy
+(``policy``: steps, echo, rewind). The items are in ``items``.
+"""
+
+from __future__ import annotations
+
+from tui_monitor.core.parse.columnar import COLUMNAR_MIN
+from tui_monitor.core.parse.framing import MAX_CARRY, Format, clean_line, sniff_format
+from tui_monitor.core.parse.items import (
+    MAIN_RANKS,
+    Batch,
+    Event,
+    EventKind,
+    ParsedItem,
+    Progress,
+    Record,
+    RecordKind,
+    Rewind,
+    RunInfo,
+    is_main_rank,
+    rank_suffix,
+    series_key,
+)
+from tui_monitor.core.parse.parser import LogParser
+from tui_monitor.core.parse.policy import PolicyState
+
+__all__ = [
+    "COLUMNAR_MIN",
+    "MAIN_RANKS",
+    "MAX_CARRY",
+    "Batch",
+    "Event",
+    "EventKind",
+    "Format",
+    "LogParser",
+    "ParsedItem",
+    "PolicyState",
+    "Progress",
+    "Record",
+    "RecordKind",
+    "Rewind",
+    "RunInfo",
+    "clean_line",
+    "is_main_rank",
+    "rank_suffix",
+    "series_key",
+    "sniff_format",
+]

@@ -1,0 +1,230 @@
+"""Console output (what the Trainer prints): metric dicts anywhere on a line, tqdm bars, the
+training banner and crash evidence, merged in file order and passed through the record policy.
+
+The measured decision of DESIGN.md: compiled regular expressions over ``bytes`` for the whole
+chunk (C speed), Python work only per dict, never per tqdm segment.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from dataclasses import dataclass
+
+from tui_monitor.core.parse.bars import TrainBar
+from tui_monitor.core.parse.columnar import ColumnRun, ShapePlan, plan_for, read_run
+from tui_monitor.core.parse.crash import CrashScanner
+from tui_monitor.core.parse.framing import segment_start
+from tui_monitor.core.parse.items import ParsedItem, Record
+from tui_monitor.core.parse.policy import Out, RecordPolicy
+from tui_monitor.core.parse.steps import StepTracker
+from tui_monitor.core.parse.values import DICT_RE, FAST_DICT_RE, FAST_PAIR_RE, build_record, is_metric_dict, parse_pairs
+
+__all__ = ["ConsoleReader", "ParseCounts"]
+
+_RANK_RES = (
+    re.compile(rb"^\s*(\d{1,4}): "),  # srun -l
+    re.compile(rb"\[rank(\d+)\]:", re.I),  # torchrun --tee / [rank0]:
+    re.compile(rb"\[Rank:(\d+)\]"),  # FATE / Rich handler
+)
+
+
+@dataclass
+class ParseCounts:
+    """Counts the readers share.
+
+    Attributes:
+        skipped: malformed metric-looking inputs that were skipped (a dict with a ``loss``
+            key whose values do not parse, a JSON line that is not JSON).
+    """
+
+    skipped: int = 0
+
+
+class ConsoleReader:
+    """Reads complete console buffers into items, in file order.
+
+    Args:
+        policy: the record policy every record goes through.
+        bars: the train bar / banner knowledge (shared with the facade).
+        counts: shared counters.
+
+    Attributes:
+        columnar: hand runs of same-shape train dict lines to `RecordPolicy.take_run`
+            (the catch-up path; set by `LogParser.feed_columnar`).
+    """
+
+    def __init__(self, policy: RecordPolicy, bars: TrainBar, counts: ParseCounts) -> None:
+        self.policy = policy
+        self.steps: StepTracker = policy.steps
+        self.bars = bars
+        self.crash = CrashScanner()
+        self.counts = counts
+        self.columnar = False
+        self._plans: dict[tuple[bytes, ...], ShapePlan | None] = {}
+        self._last_plan: ShapePlan | None = None
+
+    def reset(self) -> None:
+        """A new byte stream: an open traceback does not continue into it."""
+        self.crash.in_traceback = False
+
+    @staticmethod
+    def _rank_of(buf: bytes, start: int, pos: int) -> str | None:
+        if start == pos:
+            return None
+        prefix = buf[start:pos]
+        for rx in _RANK_RES:
+            m = rx.search(prefix)
+            if m:
+                return m.group(1).decode()
+        return None
+
+    def parse(self, buf: bytes, base: int) -> Out:
+        """Items of ``buf`` (complete segments only), in file order.
+
+        Args:
+            buf: bytes ending at a segment boundary (``\\r`` or ``\\n``).
+            base: stream offset of ``buf[0]``.
+        """
+        found: list[tuple[int, int, ParsedItem | ColumnRun]] = []  # (offset, order, item)
+        order = 0
+        runs = 0
+        if b"{" in buf:
+            columnar = self.columnar
+            pos = 0
+            while pos < len(buf):
+                start, pos = pos, len(buf)
+                # A run of same-shape dict lines (columnar) ends this scan; it resumes after it.
+                for m in DICT_RE.finditer(buf, start):
+                    s = m.start()
+                    body = m.group()
+                    if s == 0 or buf[s - 1] in (10, 13):
+                        seg = s  # the common case: the dict starts its segment
+                    else:
+                        seg = segment_start(buf, s)
+                        # A dict nested in another literal ({'a': {'b': 1}}) is not a record.
+                        if buf.rfind(b"{", seg, s) > buf.rfind(b"}", seg, s):
+                            continue
+                    plan = self._last_plan
+                    sm = plan.shape.fullmatch(body) if plan is not None else None
+                    if sm is None and FAST_DICT_RE.fullmatch(body) is not None:
+                        plan = plan_for(tuple([p[0] for p in FAST_PAIR_RE.findall(body)]), self._plans)
+                        if plan is not None:
+                            self._last_plan = plan
+                            sm = plan.shape.fullmatch(body)
+                    if sm is not None:
+                        if plan.record and plan.is_metric:  # type: ignore[union-attr]
+                            if (
+                                columnar
+                                and seg == s
+                                and plan.kind == "train"  # type: ignore[union-attr]
+                                and buf[m.end() : m.end() + 2] == b"\n{"
+                            ):
+                                run = read_run(buf, s, base, plan)  # type: ignore[arg-type]
+                                if run is not None:
+                                    found.append((base + s, order, run))  # type: ignore[arg-type]
+                                    order += 1
+                                    runs += 1
+                                    pos = run.end - base
+                                    break
+                            vals = list(map(float, filter(None, sm.groups())))
+                            ei = plan.epoch_idx  # type: ignore[union-attr]
+                            rec = Record(
+                                plan.kind,  # type: ignore[union-attr,arg-type]
+                                dict(zip(plan.names, [vals[i] for i in plan.idx])),  # type: ignore[union-attr]
+                                None,
+                                vals[ei] if ei >= 0 else None,
+                                base + s,
+                                self._rank_of(buf, seg, s),
+                                {},
+                            )
+                            found.append((base + s, order, rec))
+                            order += 1
+                        continue
+                    values = parse_pairs(body)
+                    if values is None:
+                        if b"loss" in body or b"learning_rate" in body:
+                            self.counts.skipped += 1
+                        continue
+                    if not is_metric_dict(values):
+                        continue
+                    rank = self._rank_of(buf, seg, s)
+                    rec, prog = build_record(values, offset=base + s, rank=rank)
+                    if prog is not None:
+                        found.append((base + s, order, prog))
+                        order += 1
+                    if rec is not None:
+                        found.append((base + s, order, rec))
+                        order += 1
+        if b"|" in buf and b"/" in buf:
+            prog = self.bars.last(buf, base)
+            if prog is not None:
+                found.append((prog.offset, order, prog))
+                order += 1
+        for info in self.bars.banner(buf, base):
+            found.append((info.offset, order, info))
+            order += 1
+        found.extend(self.crash.scan(buf, base, order))
+        order += len(found)
+        markers = self.steps.scan(buf, base, self.bars.total)
+        found.sort(key=lambda t: (t[0], t[1]))
+        if runs:
+            # (Markers are never inside a run's bytes: its lines are all dict lines.)
+            found = _split_runs(found)
+        out: Out = []
+        policy = self.policy
+        # The markers are merged in offset order: before an item, those at a lower offset
+        # (at an equal offset the item comes first, as it was found first).
+        moffs = [t[0] for t in markers]
+        mi, nm = 0, len(markers)
+        for off, _, item in found:
+            if mi < nm and moffs[mi] < off:
+                j = bisect_left(moffs, off, mi)
+                last = markers[j - 1]
+                if last[3] >= off and last[1] == "pair":
+                    # The item lies between a clear and its redraw: the pair's open now,
+                    # its step after the item.
+                    policy.markers(markers, mi, j - 1, out)
+                    policy.marker("open", 0, out)
+                    markers[j - 1] = (last[3], "step", last[2], last[3])
+                    moffs[j - 1] = last[3]
+                    mi = j - 1
+                else:
+                    policy.markers(markers, mi, j, out)
+                    mi = j
+            if isinstance(item, Record):
+                if item.step is None and item.rank in (None, "0"):
+                    policy.take(item, out)
+                else:
+                    policy.emit(item, out)
+            elif isinstance(item, ColumnRun):
+                policy.take_run(item, out)
+            else:
+                out.append(item)
+        if mi < nm:
+            policy.markers(markers, mi, nm, out)
+        policy.settle(out)
+        return out
+
+
+def _split_runs(
+    found: list[tuple[int, int, ParsedItem | ColumnRun]],
+) -> list[tuple[int, int, ParsedItem | ColumnRun]]:
+    """Runs with another item inside their bytes (cannot happen with a validated run;
+    a safety net) become their records again."""
+    bad = [
+        i
+        for i, (_, _, it) in enumerate(found)
+        if isinstance(it, ColumnRun) and i + 1 < len(found) and found[i + 1][0] < it.end
+    ]
+    if not bad:
+        return found
+    for i in bad:
+        _, order, run = found[i]
+        found[i] = None  # type: ignore[call-overload]
+        for j in range(len(run)):  # type: ignore[arg-type]
+            rec = run.record(j)  # type: ignore[union-attr]
+            found.append((rec.offset, order, rec))
+    found = [t for t in found if t is not None]
+    found.sort(key=lambda t: (t[0], t[1]))
+    return found

@@ -1,0 +1,201 @@
+"""`LogParser`: the facade of the parse stage, bytes of a training log in, items out.
+
+Three formats, sniffed from the content (never from the file name), each read by its own
+module: console output (:mod:`~tui_monitor.core.parse.console`), JSON lines
+(:mod:`~tui_monitor.core.parse.jsonl`) and ``trainer_state.json``
+(:mod:`~tui_monitor.core.parse.trainer_state`). This module frames the stream (a partial last
+segment is carried to the next feed) and dispatches.
+"""
+
+from __future__ import annotations
+
+from tui_monitor.core.parse.bars import TrainBar
+from tui_monitor.core.parse.console import ConsoleReader, ParseCounts
+from tui_monitor.core.parse.framing import KEEP_TAIL, MAX_CARRY, Format, sniff_format
+from tui_monitor.core.parse.items import Batch, ParsedItem
+from tui_monitor.core.parse.jsonl import JsonLinesReader
+from tui_monitor.core.parse.policy import Out, PolicyState, RecordPolicy
+from tui_monitor.core.parse.steps import StepTracker
+from tui_monitor.core.parse.trainer_state import TrainerStateReader
+
+__all__ = ["LogParser"]
+
+
+class LogParser:
+    """Incremental parser of a training log's bytes.
+
+    ``feed(data)`` returns the items that became complete, in file order; a partial last
+    segment (after the last ``\\r``/``\\n``) is held until the rest arrives, so feeding a
+    file in chunks of any size gives exactly the items of feeding it whole (``flush()`` at the
+    end parses what is still held).
+
+    Args:
+        start_offset: stream offset of the first byte that will be fed (a read that starts in
+            the middle of a file, e.g. the last megabytes of a large one), bytes.
+        format: the format when the caller already knows it (sniffed from the file's head);
+            ``None`` sniffs it from the first bytes fed.
+
+    Attributes:
+        format: ``"console"``, ``"jsonl"``, ``"trainer_state"`` or ``None`` until sniffed.
+        offset: bytes consumed so far in the current stream.
+
+    Duplicate, resume and step rules are the record policy's
+    (:class:`~tui_monitor.core.parse.policy.RecordPolicy`).
+    """
+
+    def __init__(self, *, start_offset: int = 0, format: Format | None = None) -> None:
+        self.format: Format | None = format
+        self.offset = 0
+        self._carry = b""
+        self._carry_offset = start_offset
+        self._counts = ParseCounts()
+        self._bars = TrainBar()
+        self._policy = RecordPolicy(StepTracker())
+        self._console = ConsoleReader(self._policy, self._bars, self._counts)
+        self._jsonl = JsonLinesReader(self._console)
+        self._state = TrainerStateReader(self._policy, self._counts)
+
+    # -- what callers may ask -------------------------------------------------------------
+
+    @property
+    def skipped(self) -> int:
+        """Malformed metric-looking inputs that were skipped (a dict with a ``loss`` key whose
+        values do not parse, a JSON line that is not JSON)."""
+        return self._counts.skipped
+
+    @property
+    def idle(self) -> bool:
+        """True when no partial input is held (the last document or line was complete)."""
+        return not self._carry
+
+    @property
+    def held_bytes(self) -> int:
+        """Bytes of a partial segment (or document) held for the next feed."""
+        return len(self._carry)
+
+    @property
+    def knows_train_total(self) -> bool:
+        """Whether the train bar's total is known (from a bar or the banner). Until then each
+        chunk's bars are all scanned, which is slow on large chunks of bars."""
+        return self._bars.known
+
+    def policy_state(self) -> PolicyState:
+        """What the record policy carries between feeds (for equality checks in tests)."""
+        return self._policy.state()
+
+    # -- feeding -----------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Start a new byte stream (the file was truncated, rotated or re-created).
+
+        Framing state is cleared; what the parser learnt about the run (last epoch per
+        rank, the train bar's total, trainer_state records already emitted) is kept, so
+        a restarted run shows up as a `Rewind` and a rewritten trainer_state.json does
+        not duplicate records.
+        """
+        self._carry = b""
+        self._carry_offset = 0
+        self.offset = 0
+        self._console.reset()
+        self._policy.steps.reset()
+        if self.format == "trainer_state":
+            self.format = None
+
+    def feed(self, data: bytes) -> list[ParsedItem]:
+        """Parse the next bytes of the stream.
+
+        Args:
+            data: any number of bytes (may split a line, a dict or a UTF-8 sequence).
+
+        Returns:
+            Items completed by these bytes, in file order.
+
+        Never raises on malformed input: bad pieces are skipped (and counted in
+        ``skipped`` when they looked like metrics).
+        """
+        return self._feed(data)  # type: ignore[return-value]  # no Batch unless columnar
+
+    def feed_columnar(self, data: bytes) -> list[ParsedItem | Batch]:
+        """`feed`, with runs of plain train records returned as `Batch` items (catch-up).
+
+        Same records, in the same order, with the same steps, epochs and offsets as `feed`
+        would return (each `Batch` stands for its `Batch.records`); the parser's state
+        afterwards is the same too. Runs are consecutive whole lines of console output that
+        are flat numeric dicts of one key sequence, with no rank prefix. A run that would need
+        a per-record decision (a rewind, an echo, a held or disagreeing step) takes the
+        record path.
+        """
+        self._console.columnar = True
+        try:
+            return self._feed(data)
+        finally:
+            self._console.columnar = False
+
+    def _feed(self, data: bytes) -> Out:
+        if not data:
+            return []
+        buf = self._carry + data if self._carry else data
+        base = self._carry_offset
+        self.offset += len(data)
+        if self.format is None:
+            fmt = sniff_format(buf)
+            if fmt is None:
+                self._hold(buf, base)  # bounded: a file of blanks only must not grow the carry
+                return []
+            self.format = fmt
+        if self.format == "trainer_state":
+            return self._feed_state(buf, base)
+        cut = max(buf.rfind(b"\n"), buf.rfind(b"\r")) + 1
+        if cut == 0:
+            self._hold(buf, base)
+            return []
+        complete = buf[:cut]
+        self._hold(buf[cut:], base + cut)
+        if self.format == "jsonl":
+            return self._jsonl.parse(complete, base)
+        return self._console.parse(complete, base)
+
+    def flush(self) -> list[ParsedItem]:
+        """Parse whatever partial segment is still held (call at end of file).
+
+        A dict cut off mid-way (a line still being written) yields nothing.
+        """
+        buf, base = self._carry, self._carry_offset
+        self._carry = b""
+        out: Out = []
+        if buf:
+            if self.format is None:
+                self.format = sniff_format(buf, final=True)
+            if self.format == "jsonl":
+                out = self._jsonl.parse(buf + b"\n", base)
+            elif self.format == "console":
+                out = self._console.parse(buf + b"\n", base)
+            self._carry_offset = base + len(buf)
+        self._policy.flush(out)
+        return out  # type: ignore[return-value]
+
+    def _hold(self, rest: bytes, offset: int) -> None:
+        if len(rest) > MAX_CARRY:
+            # An endless \r-less line: nothing before its last KEEP_TAIL bytes can still
+            # complete a dict that starts in the kept part.
+            drop = len(rest) - KEEP_TAIL
+            rest = rest[drop:]
+            offset += drop
+        self._carry, self._carry_offset = rest, offset
+
+    def _feed_state(self, buf: bytes, base: int) -> Out:
+        verdict, items = self._state.read(buf, base)
+        if verdict == "items":
+            self._carry, self._carry_offset = b"", base + len(buf)
+        elif verdict == "incomplete":
+            self._carry, self._carry_offset = buf, base
+        elif verdict == "too_large":
+            self._carry = b""
+        else:
+            # Sniffed as trainer_state.json (a lone "{" first line) but it is not one: read the
+            # stream, from these held bytes on, as console output.
+            self.format = "console"
+            self._carry, self._carry_offset = b"", base
+            self.offset -= len(buf)  # _feed counts them again
+            return self._feed(buf)
+        return items

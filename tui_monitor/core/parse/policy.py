@@ -1,0 +1,285 @@
+"""The per-record policy: which step a record gets, whether it is an echo, whether it rewinds.
+
+Every record the readers find (console, JSON lines, trainer_state.json) goes through one
+:class:`RecordPolicy`, in file order. Each rule has a scalar form (one `Record`) and, where the
+columnar catch-up needs it, a batch form (a `ColumnRun` of plain train records) beside it:
+
+* **steps** (console records without a stated step): the next step the tqdm log events give
+  (:class:`~tui_monitor.core.parse.steps.StepTracker`); a record read between a clear and its
+  redraw is held until the redraw comes. Scalar: `take`; batch: `take_run` with
+  `StepTracker.peek_batch`.
+* **echo**: a bare dict followed at once by the same values logged again with a step or a rank
+  prefix (a second logging handler, e.g. FATE's Rich handler) counts once. Scalar only: a run
+  with an echo pending takes the record path.
+* **rewind**: a train record whose step (else epoch) is lower than the previous one of the same
+  rank means the run was resumed or restarted into the same log: a `Rewind` goes out before it.
+  Scalar: `_went_back`; batch: `_run_goes_back`.
+
+Equal consecutive records are *not* duplicates by themselves: only evidence decides.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from tui_monitor.core.parse.columnar import ColumnRun
+from tui_monitor.core.parse.items import Batch, ParsedItem, Record, Rewind
+from tui_monitor.core.parse.steps import MAX_WAIT, StepTracker
+
+__all__ = ["PolicyState", "RecordPolicy"]
+
+Out = list[ParsedItem | Batch]
+"""Where the policy appends what goes out, in order."""
+
+
+@dataclass(frozen=True)
+class PolicyState:
+    """What the policy carries from one feed to the next (compared by the columnar tests).
+
+    Attributes:
+        last_epoch / last_step: the latest epoch / stated step per rank.
+        steps_per_epoch / steps_enabled / queued_steps: the step tracker's state.
+        echo_mode: a second logger repeats every record (bare copies are held back).
+        prev / pending: the last record that went out, and the bare copy held in echo mode.
+        waiting: how many records wait for their redraw.
+    """
+
+    last_epoch: dict[str | None, float]
+    last_step: dict[str | None, int]
+    steps_per_epoch: float | None
+    steps_enabled: bool
+    queued_steps: tuple[int, ...]
+    echo_mode: bool
+    prev: Record | None
+    pending: Record | None
+    waiting: int
+
+
+class RecordPolicy:
+    """Decides, record by record in file order, what goes out (see the module docstring).
+
+    Args:
+        steps: the step tracker fed by the console reader's tqdm markers.
+    """
+
+    def __init__(self, steps: StepTracker) -> None:
+        self.steps = steps
+        self._last_epoch: dict[str | None, float] = {}
+        self._last_step: dict[str | None, int] = {}
+        self._prev: Record | None = None
+        self._pending: Record | None = None
+        self._echo_mode = False
+        self._waiting: list[Record] = []  # records between a tqdm clear and its redraw
+
+    def state(self) -> PolicyState:
+        """A copy of what the policy carries between feeds."""
+        return PolicyState(
+            dict(self._last_epoch),
+            dict(self._last_step),
+            self.steps.steps_per_epoch,
+            self.steps.enabled,
+            tuple(self.steps.peek_batch(None, self.steps.queued)[0].tolist()),
+            self._echo_mode,
+            self._prev,
+            self._pending,
+            len(self._waiting),
+        )
+
+    @property
+    def holding(self) -> bool:
+        """Records wait for a redraw."""
+        return bool(self._waiting)
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def take(self, rec: Record, out: Out) -> None:
+        """A console record with no stated step: give it the next tqdm step (holding it while
+        its redraw has not been read yet), then `emit` it."""
+        steps = self.steps
+        if not steps.enabled:
+            self.emit(rec, out)
+            return
+        if self._waiting:
+            self._waiting.append(rec)
+            if len(self._waiting) > MAX_WAIT:
+                self.release(out, with_steps=False)
+            return
+        step = steps.take()
+        if step is not None:
+            if steps.check(step, rec.epoch):
+                rec.step = step
+            self.emit(rec, out)
+        elif steps.awaiting:
+            self._waiting.append(rec)
+        else:
+            self.emit(rec, out)
+
+    def release(self, out: Out, *, with_steps: bool) -> None:
+        """Emit held records in order, each with the next queued step when there is one."""
+        steps = self.steps
+        while self._waiting:
+            step = steps.take() if with_steps else None
+            if step is None and with_steps and steps.awaiting:
+                return  # the next redraw is still to come
+            rec = self._waiting.pop(0)
+            if step is not None and steps.check(step, rec.epoch):
+                rec.step = step
+            self.emit(rec, out)
+
+    def marker(self, kind: str, n: int, out: Out) -> None:
+        """One tqdm log-event marker (see `StepTracker.scan`): held records may go out."""
+        steps = self.steps
+        steps.on_marker(kind, n)
+        if self._waiting:
+            if kind == "step":
+                self.release(out, with_steps=True)
+            elif not steps.awaiting:
+                self.release(out, with_steps=False)
+
+    def markers(self, markers: list[tuple[int, str, int, int]], a: int, b: int, out: Out) -> None:
+        """``markers[a:b]`` in order. A ``"pair"`` (open, then step) with no record held is
+        just its step queued: the open and the step cancel out in the open count."""
+        for i in range(a, b):
+            _, kind, n, _ = markers[i]
+            if kind == "pair":
+                if not self._waiting:
+                    self.steps.queue_step(n)
+                    continue
+                self.marker("open", 0, out)
+                self.marker("step", n, out)
+            else:
+                self.marker(kind, n, out)
+
+    def settle(self, out: Out) -> None:
+        """End of a buffer: held records go out when no redraw is still open for them."""
+        if self._waiting and not self.steps.awaiting:
+            self.release(out, with_steps=True)
+
+    # -- echo and rewind --------------------------------------------------------------------
+
+    def emit(self, rec: Record, out: Out) -> None:
+        """Apply echo dedupe and rewind detection, then append ``rec`` to ``out``."""
+        prev = self._pending or self._prev
+        if prev is not None and self._is_echo(prev, rec):
+            # The same record logged a second time by another handler, with its step
+            # and rank: keep one. In echo mode the bare copy was held back, so the
+            # logged copy (which knows its rank) is the one kept.
+            self._echo_mode = True
+            if self._pending is not None:
+                self._pending = None
+                self._accept(rec, out)
+            else:
+                self._prev = rec
+            return
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._accept(pending, out)
+        if self._echo_mode and rec.step is None and rec.rank is None:
+            self._pending = rec
+            return
+        self._accept(rec, out)
+
+    def flush(self, out: Out) -> None:
+        """End of input: held records (without a step) and a held bare copy go out."""
+        if self._waiting:
+            self.release(out, with_steps=False)
+        if self._pending is not None:
+            out.append(self._pending)
+            self._pending = None
+
+    @staticmethod
+    def _is_echo(prev: Record, rec: Record) -> bool:
+        if prev.kind != rec.kind or prev.step is not None or prev.rank is not None:
+            return False
+        if rec.step is None and rec.rank is None:
+            return False
+        if prev.epoch != rec.epoch:
+            return False
+        pm, rm = prev.metrics, rec.metrics
+        if len(rm) < len(pm):
+            return False
+        for k, v in pm.items():
+            w = rm.get(k)
+            if w is None or not (w == v or (math.isnan(v) and math.isnan(w))):
+                return False
+        return all(k in pm or k == "total_flos" for k in rm)
+
+    def _went_back(self, rec: Record) -> bool:
+        """The rewind rule for one train record: its step, else its epoch, is lower than the
+        previous one of the same rank."""
+        last_step = self._last_step.get(rec.rank)
+        if rec.step is not None:
+            return last_step is not None and rec.step < last_step
+        last_epoch = self._last_epoch.get(rec.rank)
+        return rec.epoch is not None and last_epoch is not None and rec.epoch < last_epoch
+
+    def _accept(self, rec: Record, out: Out) -> None:
+        if rec.kind == "train":
+            if self._went_back(rec):
+                out.append(Rewind(rec.epoch, rec.step, rec.rank, rec.offset))
+            if rec.step is not None:
+                self._last_step[rec.rank] = rec.step
+            if rec.epoch is not None:
+                self._last_epoch[rec.rank] = rec.epoch
+        self._prev = rec
+        out.append(rec)
+
+    # -- the batch form ---------------------------------------------------------------------
+
+    def take_run(self, run: ColumnRun, out: Out) -> None:
+        """A run of plain train records (rank ``None``, no step of their own): its first
+        record through `take`, the others as one `Batch` when the scalar path would make no
+        per-record decision for them (no echo, nothing held, every step agreeing with its
+        epoch, no rewind); else the others through `take` too. Either way the items and the
+        policy's state afterwards are those of the scalar path."""
+        n = len(run)
+        self.take(run.record(0), out)
+        m = n - 1
+        steps = self.steps
+        plan = run.plan
+        ei = plan.epoch_idx
+        epochs = run.vals[1:, ei] if ei >= 0 else None
+        ok = not (self._echo_mode or self._pending is not None or self._waiting)
+        k = 0
+        st: np.ndarray = np.empty(0, dtype=np.int64)
+        spe = steps.steps_per_epoch
+        if ok and steps.enabled:
+            k = min(m, steps.queued)
+            if k < m and steps.awaiting:
+                ok = False  # records would be held for their redraw
+            elif k:
+                paired = steps.peek_batch(epochs, k)
+                if paired is None:
+                    ok = False  # a disagreement disables the tracker: the scalar path does that
+                else:
+                    st, spe = paired
+        if ok and self._run_goes_back(st, epochs, k, m):
+            ok = False
+        if not ok:
+            for i in range(1, n):
+                self.take(run.record(i), out)
+            return
+        if k:
+            steps.take_batch(k, spe)
+            self._last_step[None] = int(st[-1])
+        if epochs is not None:
+            self._last_epoch[None] = float(epochs[-1])
+        batch = Batch(plan.kind, plan.names, run.vals[1:, plan.idx], epochs, st, run.offsets[1:])
+        self._prev = batch.record(m - 1)
+        out.append(batch)
+
+    def _run_goes_back(self, st: np.ndarray, epochs: np.ndarray | None, k: int, m: int) -> bool:
+        """The rewind rule (`_went_back`) for rows 1.. of a run: the first ``k`` have steps
+        ``st``, the other ``m - k`` only epochs; any step or epoch going back is a rewind."""
+        last_step = self._last_step.get(None)
+        if k and ((last_step is not None and st[0] < last_step) or (k > 1 and bool((st[1:] < st[:-1]).any()))):
+            return True
+        if epochs is not None and k < m:
+            prev0 = float(epochs[k - 1]) if k else self._last_epoch.get(None)
+            cur = epochs[k:]
+            if bool((cur[1:] < cur[:-1]).any()) or (prev0 is not None and cur[0] < prev0):
+                return True
+        return False

@@ -1,0 +1,98 @@
+"""``trainer_state.json``: the Trainer's own ``log_history``, rewritten whole at each checkpoint.
+
+The document is read when it is complete (balanced braces, valid JSON); records already read
+from an earlier version of the document are not emitted again, so a rewrite at a checkpoint
+adds only the new entries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Literal
+
+from tui_monitor.core.parse.console import ParseCounts
+from tui_monitor.core.parse.framing import MAX_CARRY
+from tui_monitor.core.parse.items import ParsedItem, Progress, RunInfo
+from tui_monitor.core.parse.policy import Out, RecordPolicy
+from tui_monitor.core.parse.values import build_record
+
+__all__ = ["MAX_DOC", "StateRead", "TrainerStateReader"]
+
+MAX_DOC = 256 << 20
+"""Largest trainer_state.json document (bytes) the parser will buffer."""
+
+StateRead = Literal["items", "incomplete", "not_state", "too_large"]
+"""What `TrainerStateReader.read` made of the bytes held so far."""
+
+
+class TrainerStateReader:
+    """Reads whole ``trainer_state.json`` documents into items.
+
+    Args:
+        policy: the record policy (echo and rewind rules apply to log_history entries too).
+        counts: shared counters (skipped entries).
+    """
+
+    def __init__(self, policy: RecordPolicy, counts: ParseCounts) -> None:
+        self.policy = policy
+        self.counts = counts
+        self._seen: set[tuple[str, int | None, float | None]] = set()
+
+    def read(self, buf: bytes, base: int) -> tuple[StateRead, Out]:
+        """Read the document held in ``buf`` (every byte since the stream started).
+
+        Returns:
+            ``("items", items)`` for a complete document; ``("incomplete", [])`` while it is
+            still being written (hold the bytes); ``("not_state", [])`` when the bytes are not a
+            trainer_state.json after all (a pretty-printed config at the top of a console log:
+            read them as console output); ``("too_large", [])`` past :data:`MAX_DOC` (counted
+            as skipped; drop the bytes).
+        """
+        if len(buf) > MAX_DOC:
+            self.counts.skipped += 1
+            return "too_large", []
+        tail = buf.rstrip()
+        close = buf.find(b"\n}")
+        if (close >= 0 and buf[close + 2 :].strip()) or len(buf) - buf.rfind(b"\n") > MAX_CARRY:
+            # A pretty-printed JSON document followed by more text, or a line longer than any
+            # of an indented trainer_state.json: not a trainer_state.json, never buffered whole.
+            return "not_state", []
+        if not tail.endswith(b"}") or buf.count(b"{") != buf.count(b"}"):
+            return "incomplete", []
+        try:
+            doc = json.loads(buf)  # json accepts the bare NaN / Infinity the Trainer writes
+        except ValueError:
+            return "incomplete", []
+        if not isinstance(doc, dict) or not isinstance(doc.get("log_history"), list):
+            return "not_state", []
+        return "items", list(self._items(doc, base))
+
+    def _items(self, doc: dict[str, object], base: int) -> Iterator[ParsedItem]:
+        max_steps = doc.get("max_steps")
+        if isinstance(max_steps, int) and max_steps > 0:
+            yield RunInfo(total_steps=max_steps, offset=base)
+        n_epochs = doc.get("num_train_epochs")
+        if isinstance(n_epochs, int) and n_epochs > 0:
+            yield RunInfo(num_epochs=n_epochs, offset=base)
+        out: Out = []
+        history = doc["log_history"]
+        assert isinstance(history, list)
+        for entry in history:
+            if not isinstance(entry, dict):
+                self.counts.skipped += 1
+                continue
+            flat = {k: v for k, v in entry.items() if isinstance(v, (int, float, str, type(None)))}
+            rec, _ = build_record(flat, offset=base)
+            if rec is None:
+                continue
+            key = (rec.kind, rec.step, rec.epoch)
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            self.policy.emit(rec, out)
+        yield from out  # type: ignore[misc]
+        gs = doc.get("global_step")
+        if isinstance(gs, int):
+            total = max_steps if isinstance(max_steps, int) and max_steps > 0 else None
+            yield Progress(gs, total, offset=base, source="json")

@@ -1,0 +1,242 @@
+"""Metric dicts as the Trainer prints them: find them, read their values, build records.
+
+``{'loss': 2.51, ...}`` (4.x, bare floats and ``nan``), ``{'loss': '2.511', ...}`` (5.x, quoted
+``.4g`` strings), ``np.float64(...)``/``tensor(...)`` values, JSON objects: all become
+``key -> float | str | bool | None`` and then one :class:`~tui_monitor.core.parse.items.Record`
+(:func:`build_record`). The measured decision of DESIGN.md applies: compiled regular expressions
+over ``bytes``; ``float()`` accepts ``nan``, ``inf``, ``1e-05``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+
+from tui_monitor.core.parse.items import Progress, Record
+
+__all__ = [
+    "DICT_RE",
+    "FAST_DICT_RE",
+    "FAST_PAIR_RE",
+    "FAST_QNUM",
+    "MARKER_KEYS",
+    "NON_METRIC_NUMERIC",
+    "NUM",
+    "SPECIAL_KEYS",
+    "build_record",
+    "is_metric_dict",
+    "parse_elapsed",
+    "parse_pairs",
+    "to_float",
+]
+
+DICT_RE = re.compile(rb"\{['\"][^{}\r\n]*\}")
+_STR = rb"'(?:[^'\\\r\n]|\\.)*'|\"(?:[^\"\\\r\n]|\\.)*\""
+NUM = rb"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)|[-+]?(?:nan|NaN|inf|Infinity)"
+_PAIR_RE = re.compile(
+    rb"\s*(" + _STR + rb")\s*:\s*(?:"
+    rb"(" + _STR + rb")"  # 2: quoted string (5.x prints every value like this)
+    rb"|(" + NUM + rb")"  # 3: bare number, nan, inf
+    rb"|np\.float(?:16|32|64)\(\s*(" + NUM + rb")\s*\)"  # 4
+    rb"|tensor\(\s*(" + NUM + rb")\s*(?:,[^()]*)?\)"  # 5: tensor(0.75, device='cuda:0')
+    rb"|(True|False|None|null|true|false)"  # 6
+    rb")\s*(,|\})"
+)
+# Fast path: a flat dict printed by the Trainer (``'key': value`` pairs separated by
+# ``, ``; values bare numbers or quoted numbers) is validated by one ``fullmatch`` and split
+# by one ``findall``; anything else (spacing, strings, calls, escapes) takes `parse_pairs`.
+_FAST_KEY = rb"'[A-Za-z0-9_/.@-]+'"
+FAST_QNUM = (
+    rb"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?"
+    rb"|[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)"
+)
+_FAST_VAL = rb"(?:'" + FAST_QNUM + rb"'|" + NUM + rb")"
+FAST_DICT_RE = re.compile(
+    rb"\{" + _FAST_KEY + rb": " + _FAST_VAL + rb"(?:, " + _FAST_KEY + rb": " + _FAST_VAL + rb")*\}"
+)
+FAST_PAIR_RE = re.compile(rb"'([A-Za-z0-9_/.@-]+)': (?:'(" + FAST_QNUM + rb")'|(" + NUM + rb"))(?=,|\})")
+_FLOAT_STR_RE = re.compile(r"\s*[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|infinity)\s*", re.I)
+_SLASH_RE = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
+
+MARKER_KEYS = frozenset(
+    {
+        "loss",
+        "learning_rate",
+        "lr",
+        "grad_norm",
+        "epoch",
+        "reward",
+        "kl",
+        "train_runtime",
+        "train_loss",
+        "global_step/max_steps",
+    }
+)
+"""A dict is a metric record only if it has one of these keys (or a key ending in
+``loss``, or an ``eval_`` / ``rewards/`` key); a tokenizer config or a dataset sample
+printed to the console is not."""
+
+NON_METRIC_NUMERIC = frozenset({"epoch", "step", "current_steps", "total_steps", "percentage"})
+
+SPECIAL_KEYS = frozenset(
+    {"global_step/max_steps", "step", "current_steps", "global_step", "total_steps", "elapsed_time"}
+)
+"""Keys `build_record` treats specially (progress, stated steps): dicts with them take the
+general path."""
+
+
+def to_float(text: str) -> float | None:
+    """``float()`` of a quoted value when it is a number (``'2.511'``, ``'nan'``, ``'1e-05'``)."""
+    if _FLOAT_STR_RE.fullmatch(text):
+        return float(text)
+    return None
+
+
+def _unquote(raw: bytes) -> str:
+    body = raw[1:-1]
+    if b"\\" in body:
+        try:
+            # UTF-8 first (repr prints non-ASCII as is; unicode_escape alone reads it as
+            # latin-1), then the escapes; a JSON surrogate pair is joined, a lone one replaced.
+            text = (
+                body.decode("utf-8", "replace")
+                .encode("latin-1", "backslashreplace")
+                .decode("unicode_escape", "replace")
+            )
+            return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        except Exception:  # pragma: no cover - decode with replace does not raise in practice
+            pass
+    return body.decode("utf-8", "replace")
+
+
+def parse_pairs(body: bytes) -> dict[str, object] | None:
+    """Parse a flat dict literal ``{'k': v, ...}`` into ``{key: float|str|bool|None}``.
+
+    Returns ``None`` when the text is not a flat dict of scalar values (a nested dict, a
+    list, a call we do not know): such dicts are not metric records.
+    """
+    out: dict[str, object] = {}
+    pos = 1
+    end = len(body)
+    match = _PAIR_RE.match
+    while pos < end:
+        m = match(body, pos)
+        if m is None:
+            return None
+        key = _unquote(m.group(1))
+        if m.group(2) is not None:
+            s = _unquote(m.group(2))
+            f = to_float(s)
+            out[key] = f if f is not None else s
+        elif m.group(3) is not None:
+            out[key] = float(m.group(3))
+        elif m.group(4) is not None:
+            out[key] = float(m.group(4))
+        elif m.group(5) is not None:
+            out[key] = float(m.group(5))
+        else:
+            word = m.group(6)
+            out[key] = True if word in (b"True", b"true") else False if word in (b"False", b"false") else None
+        pos = m.end()
+        if m.group(7) == b"}":
+            return out if pos == end else None
+    return None
+
+
+def is_metric_dict(d: Mapping[str, object]) -> bool:
+    for k in d:
+        if k in MARKER_KEYS or k.endswith("loss") or k.startswith(("eval_", "rewards/")):
+            return True
+    return False
+
+
+def parse_elapsed(text: bytes | str) -> float | None:
+    """``"01:02"`` / ``"1:02:03"`` / ``"4 days, 5:06:09"`` -> seconds."""
+    if isinstance(text, bytes):
+        text = text.decode("ascii", "replace")
+    days = 0
+    if "day" in text:
+        head, _, text = text.partition(",")
+        try:
+            days = int(head.split()[0])
+        except ValueError:
+            return None
+    parts = text.strip().split(":")
+    try:
+        secs = 0.0
+        for p in parts:
+            secs = secs * 60 + float(p)
+    except ValueError:
+        return None
+    return days * 86400 + secs
+
+
+def build_record(
+    values: Mapping[str, object], *, offset: int = 0, rank: str | None = None
+) -> tuple[Record | None, Progress | None]:
+    """Turn one parsed dict (console, JSON line or ``log_history`` entry) into a `Record`.
+
+    Args:
+        values: key -> float | str | bool | None, as parsed.
+        offset: byte offset of the dict in the stream.
+        rank: rank label from the line's prefix, if any.
+
+    Returns:
+        ``(record, progress)``. ``record`` is ``None`` for a dict with no metric (e.g.
+        LLaMA-Factory's final line, which has only progress fields). ``progress`` is set
+        when the dict states its position (``global_step/max_steps``, ``current_steps`` /
+        ``total_steps``).
+
+    Classification (as transformers' Trainer logs them): ``summary`` if ``train_runtime``
+    is present; ``eval`` if any ``eval_*`` key has a value; else ``train``.
+    """
+    metrics: dict[str, float] = {}
+    text: dict[str, str] = {}
+    step: int | None = None
+    epoch: float | None = None
+    progress: Progress | None = None
+    for key, v in values.items():
+        if v is None or isinstance(v, bool):
+            continue
+        if isinstance(v, str):
+            if key == "global_step/max_steps":
+                m = _SLASH_RE.fullmatch(v)
+                if m:
+                    step = int(m.group(1))
+                    progress = Progress(step, int(m.group(2)), offset=offset, source="global_step")
+                continue
+            text[key] = v
+            continue
+        fv = float(v)  # type: ignore[arg-type]
+        if key == "epoch":
+            epoch = fv
+        elif key in ("step", "current_steps", "global_step"):
+            if math.isfinite(fv):
+                step = int(fv)
+        elif key in NON_METRIC_NUMERIC:
+            continue
+        elif key == "lr":
+            metrics["learning_rate"] = fv
+        else:
+            metrics[key] = fv
+    if "current_steps" in values and isinstance(values.get("total_steps"), (int, float)) and step is not None:
+        elapsed = values.get("elapsed_time")
+        progress = Progress(
+            step,
+            int(values["total_steps"]),  # type: ignore[arg-type]
+            elapsed_s=parse_elapsed(elapsed) if isinstance(elapsed, str) else None,
+            offset=offset,
+            source="json",
+        )
+    if not metrics or not (is_metric_dict(metrics) or any(k in MARKER_KEYS or k.endswith("loss") for k in text)):
+        # (a marker key whose value is text this time, 'loss': 'n/a', still makes a record)
+        # e.g. LLaMA-Factory's last line: only throughput/progress, no metric.
+        return None, progress
+    if "train_runtime" in metrics:
+        kind = "summary"
+    elif any(k.startswith("eval_") for k in metrics):
+        kind = "eval"
+    else:
+        kind = "train"
+    return Record(kind, metrics, step, epoch, offset, rank, text), progress
