@@ -8,15 +8,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tui_monitor.core.analysis import ProgressInfo, analyse
+from tui_monitor.core.analysis import analyse
 from tui_monitor.core.analysis.evals import eval_status
 from tui_monitor.core.analysis.grad import grad_status
 from tui_monitor.core.analysis.lr import lr_status
 from tui_monitor.core.analysis.progress import estimate_progress
 from tui_monitor.core.analysis.smoothing import ema_debiased, ema_debiased_by_distance
 from tui_monitor.core.analysis.trend import classify_trend, detect_spikes
-from tui_monitor.core.parse import Record
-from tui_monitor.core.store import MetricStore
+from tui_monitor.core.parse import Record, RunInfo
+from tui_monitor.core.state import Run
 
 N = 10_000
 
@@ -53,16 +53,16 @@ def main() -> None:
     recs += [
         Record("eval", {"eval_loss": float(3 - i * 0.01)}, step=(i + 1) * 500, offset=N * 120 + i) for i in range(100)
     ]
-    store = MetricStore(capacity=N, history=2048)
+    run = Run(capacity=N, history=2048)
+    run.apply([RunInfo(total_steps=N * 5)])
     t = time.perf_counter()
     for r in recs:
-        store.add(r)
+        run.apply((r,))
     add_s = (time.perf_counter() - t) / len(recs)
-    snap = store.snapshot()
-    info = ProgressInfo(total=N * 5)
+    snap = run.snapshot()
     rows = [
-        ("analyse (all detectors + reasons)", _timeit(lambda: analyse(snap, info, [], 2000.0))),
-        ("store.snapshot() (3 changed series)", _timeit(lambda: (store.add(recs[-1]), store.snapshot()))),
+        ("analyse (all detectors + reasons)", _timeit(lambda: analyse(snap, 2000.0))),
+        ("run.snapshot() (3 changed series)", _timeit(lambda: (run.apply((recs[-1],)), run.snapshot()))),
         ("ema_debiased (10k)", _timeit(lambda: ema_debiased(loss, 0.6))),
         (
             "ema_debiased_by_distance (512, as analyse)",
@@ -78,13 +78,13 @@ def main() -> None:
             "eval_status (100 evals)",
             _timeit(lambda: eval_status("eval_loss", x[:100], loss[:100], train_x=x, train_loss=loss)),
         ),
-        ("estimate_progress", _timeit(lambda: estimate_progress(info, x, 1000.0 + x / 10, True, 2.0))),
+        ("estimate_progress", _timeit(lambda: estimate_progress(snap.progress, x, 1000.0 + x / 10, True, 2.0))),
     ]
     print(
         f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
         f"numpy {np.__version__}, {time.strftime('%Y-%m-%d')}"
     )
-    print(f"store.add: {add_s * 1e6:.2f} µs/record (3 metrics) = {1 / add_s / 1000:.0f}k records/s")
+    print(f"run.apply: {add_s * 1e6:.2f} µs/record (3 metrics) = {1 / add_s / 1000:.0f}k records/s")
     for name, s in rows:
         print(f"{name:40s} {s * 1e3:8.3f} ms")
 

@@ -29,8 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_monitor.core.follow import Reset, follow
-from tui_monitor.core.parse import LogParser
-from tui_monitor.core.parse import Record
+from tui_monitor.core.parse import LogParser, Record
 
 WRITER = r"""
 import sys, time

@@ -128,7 +128,7 @@ threading.Thread(target=mon.run, args=(stop,), daemon=True).start()
 latest = False
 while True:
     snap = mon.snapshot()
-    m = snap.metrics
+    m = snap.run.metrics
     keys = ("loss", "grad_norm", "learning_rate")
     if not latest and all(k in m and m[k].last_step == last for k in keys):
         latest = True

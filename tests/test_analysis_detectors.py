@@ -9,11 +9,12 @@ import pytest
 
 from tui_monitor.core.analysis.evals import eval_status, metric_direction, pick_eval_metric
 from tui_monitor.core.analysis.grad import grad_status
-from tui_monitor.core.analysis.progress import ProgressInfo, estimate_progress
+from tui_monitor.core.analysis.progress import estimate_progress
 from tui_monitor.core.analysis.smoothing import ema_debiased, ema_debiased_by_distance
 from tui_monitor.core.analysis.state import run_state
 from tui_monitor.core.analysis.trend import classify_trend, detect_spikes, mann_kendall, sen_slope
 from tui_monitor.core.parse import Event, Progress, RunInfo
+from tui_monitor.core.state import ProgressState
 
 RNG = np.random.default_rng(1234)
 
@@ -182,13 +183,13 @@ def test_progress_rate_leaves_out_eval_pauses_and_resume() -> None:
     x = np.arange(10.0, 310, 10)
     t = 1000.0 + x / 5.0  # 5 steps/s
     t[15:] += 60.0  # a one-minute evaluation pause after step 150
-    info = ProgressInfo().merge(RunInfo(total_steps=1000)).merge(Progress(300, 1000, rate=980.0))
+    info = ProgressState().with_item(RunInfo(total_steps=1000)).with_item(Progress(300, 1000, rate=980.0))
     pe = estimate_progress(info, x, t, True, 1.25)
     assert pe.steps_per_s == pytest.approx(5.0)
     assert pe.eta_s == pytest.approx(700 / 5.0)
     assert pe.total == 1000 and pe.fraction == pytest.approx(0.3) and pe.epoch_fraction == 0.25
     # a bar's total never replaces the banner's; without record times the bar's rate is used
-    info2 = info.merge(Progress(3, 32, rate=2.0))
+    info2 = info.with_item(Progress(3, 32, rate=2.0))
     assert info2.total == 1000
     pe2 = estimate_progress(info2, None, None, False, None)
     assert pe2.rate_source == "bar" and pe2.steps_per_s == 2.0

@@ -162,7 +162,7 @@ def test_json_lines_of_columnar_batches_equal_per_record_json(label: str | None)
     import io
 
     from tui_monitor.core.headless import HeadlessPrinter
-    from tui_monitor.core.monitor import Pipeline
+    from tui_monitor.core.pipeline import Pipeline
 
     # GIVEN a catch-up chunk big enough for the columnar path, with nan, inf, -0.0 and ints
     rows = []

@@ -1,6 +1,7 @@
-"""The columnar catch-up path (``LogParser.feed_columnar`` -> `Batch` -> tally/store) is
-strictly equivalent to the record path: same tally (every field, bit for bit), same store
-snapshot (every array), same verdict, same items for ``on_items``, same parser state —
+"""The columnar catch-up path (``LogParser.feed_columnar`` -> `Batch` -> `Run`) is
+strictly equivalent to the record path: same run state (counts, statistics, progress: every
+field, bit for bit), same series (every array), same verdict, same items for ``on_items``,
+same parser state —
 on every fixture, on generated logs of both formats, and on hand-made edge cases, for
 several chunk sizes.
 """
@@ -18,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tui_monitor.core import monitor as monitor_mod
+from tui_monitor.core import pipeline as pipeline_mod
 from tui_monitor.core.analysis import analyse
-from tui_monitor.core.monitor import Pipeline
 from tui_monitor.core.parse import Batch, LogParser, PolicyState, Record
 from tui_monitor.core.parse import columnar as parser_mod
+from tui_monitor.core.pipeline import Pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = Path(__file__).parent / "fixtures"
@@ -61,8 +62,7 @@ def _norm(rec: Record | None) -> str:
 
 
 def _state(pipe: Pipeline) -> dict[str, object]:
-    t = pipe.tally
-    snap = pipe.store.snapshot()
+    snap = pipe.run.snapshot()
     series = {
         name: (
             s.name,
@@ -83,51 +83,32 @@ def _state(pipe: Pipeline) -> dict[str, object]:
     }
     metrics = {
         k: tuple(_f(getattr(st, f)) for f in ("count", "first", "last", "min", "max", "nonfinite", "last_step"))
-        for k, st in t.metrics.items()
+        for k, st in snap.metrics.items()
     }
     recent = [
         (r.kind, {k: _f(v) for k, v in r.metrics.items()}, r.step, _f(r.epoch), r.offset, r.rank)
-        for r in t._recent_records()
+        for r in pipe.run.recent_records()
     ]
     p = pipe.parser
-    health = analyse(snap, pipe.progress, tuple(t.events), None)
+    health = analyse(snap, None)
     return {
-        "records": dict(t.records),
+        "records": dict(snap.records),
         "metrics": metrics,
-        "metric_order": list(t.metrics),
-        "tally": tuple(
-            _f(getattr(t, f))
-            for f in (
-                "global_step",
-                "total_steps",
-                "epoch",
-                "rate",
-                "elapsed_s",
-                "rewinds",
-                "dropped_metrics",
-                "last_record_offset",
-                "progress_total_from_bar",
-            )
-        ),
-        "run_info": dict(t.run_info),
-        "events": list(t.events),
+        "metric_order": list(snap.metrics),
+        "counts": (snap.rewinds, snap.dropped_metrics, snap.undrawn_points, snap.last_record_offset),
+        "run_info": dict(snap.run_info),
+        "events": list(snap.events),
         "recent": recent,
         "series": series,
         "series_order": list(snap.series),
         "store": (
             dict(snap.summaries),
             snap.summary_offset,
-            dict(snap.record_counts),
-            snap.last_record_offset,
             snap.last_arrival,
             _arr(snap.arrivals),
-            snap.last_step,
-            _f(snap.last_epoch),
-            snap.dropped_metrics,
-            snap.rewinds,
         ),
-        "health": repr(replace(health, version=0)),  # the store's change counter depends on chunking
-        "progress": repr(pipe.progress),
+        "health": repr(replace(health, version=0)),  # the run's change counter depends on chunking
+        "progress": repr(replace(snap.progress, epoch=_f(snap.progress.epoch))),
         "parser": (
             p.format,
             p.skipped,
@@ -155,12 +136,11 @@ def _policy(st: PolicyState) -> tuple[object, ...]:
 def _run(
     data: bytes, chunk: int, *, columnar: bool, monkeypatch: pytest.MonkeyPatch, min_run: int = parser_mod.MIN_RUN
 ) -> tuple[dict[str, object], list[str], int]:
-    monkeypatch.setattr(monitor_mod.time, "time", lambda: 1_700_000_000.0)
     monkeypatch.setattr(parser_mod, "MIN_RUN", min_run)
     if columnar:
-        monkeypatch.setattr(monitor_mod, "COLUMNAR_MIN", 0)
+        monkeypatch.setattr(pipeline_mod, "COLUMNAR_MIN", 0)
     else:
-        monkeypatch.setattr(monitor_mod, "COLUMNAR_MIN", 1 << 62)
+        monkeypatch.setattr(pipeline_mod, "COLUMNAR_MIN", 1 << 62)
     printed: list[str] = []
     batches = [0]
 
@@ -169,7 +149,7 @@ def _run(
             assert not isinstance(it, Batch)
             printed.append(repr(it))
 
-    pipe = Pipeline(on_items=on_items)
+    pipe = Pipeline(on_items=on_items, clock=lambda: 1_700_000_000.0)
     for i in range(0, len(data), chunk):
         got = pipe.feed(data[i : i + chunk])
         batches[0] += sum(isinstance(it, Batch) for it in got)

@@ -101,7 +101,7 @@ async def test_hostile_text_is_shown_inertly_and_the_app_keeps_running(tmp_path:
         # and the app keeps following: a new record after the crash lines arrives
         with open(log, "ab") as f:
             f.write(b"{'loss': 0.125, 'learning_rate': 0.0001, 'epoch': 3.5}\n")
-        await wait_for(pilot, lambda: rv.monitor.snapshot().records["train"] == 31)
+        await wait_for(pilot, lambda: rv.monitor.snapshot().run.records["train"] == 31)
         await pilot.pause(1.0)
         for seg in segments(app):
             assert not CTRL.search(seg), repr(seg)
@@ -148,7 +148,7 @@ async def test_frames_keep_coming_under_10k_records_per_second(tmp_path: Path) -
         writing = time.monotonic() - t0
         th.join()
         # THEN the screen was redrawn while writing, and every record is counted
-        await wait_for(pilot, lambda: rv.monitor.snapshot().records["train"] == n)
+        await wait_for(pilot, lambda: rv.monitor.snapshot().run.records["train"] == n)
         assert len(versions) >= max(2, int(writing)), f"{len(versions)} redraws in {writing:.1f} s"
         await wait_for(pilot, lambda: "19999" in screen_text(app))
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_monitor.core.monitor import Pipeline, read_once
+from tui_monitor.core.pipeline import Pipeline, read_once
 
 REC = "{{'loss': {loss}, 'grad_norm': 0.5, 'learning_rate': 1e-4, 'epoch': {epoch}}}\n"
 BAR = " 10%|█         | 30/300 [00:06<00:54,  4.98it/s]"
@@ -72,8 +72,8 @@ def test_binary_junk_around_records_keeps_them(tmp_path: Path) -> None:
     log = tmp_path / "mixed.log"
     log.write_bytes(b"".join(parts))
     p = pipe_of(log)
-    assert p.tally.records["train"] == 50
-    assert p.tally.metrics["loss"].first == 5.0 and p.tally.metrics["loss"].last == 5.0 - 49 / 100
+    assert p.run.snapshot().records["train"] == 50
+    assert p.run.snapshot().metrics["loss"].first == 5.0 and p.run.snapshot().metrics["loss"].last == 5.0 - 49 / 100
 
 
 def test_invalid_utf8_everywhere(tmp_path: Path) -> None:
@@ -95,11 +95,11 @@ def test_crlf_line_ends(tmp_path: Path) -> None:
     log = tmp_path / "crlf.log"
     log.write_bytes(b"".join(rec(i).replace(b"\n", b"\r\n") for i in range(20)) + (BAR + "\r\n").encode())
     p = pipe_of(log)
-    assert p.tally.records["train"] == 20
-    assert p.tally.metrics["loss"].count == 20
+    assert p.run.snapshot().records["train"] == 20
+    assert p.run.snapshot().metrics["loss"].count == 20
     jl = tmp_path / "crlf.jsonl"
     jl.write_bytes(b"".join(json.dumps({"loss": 1.0 + i, "epoch": i}).encode() + b"\r\n" for i in range(20)))
-    assert pipe_of(jl).tally.records["train"] == 20
+    assert pipe_of(jl).run.snapshot().records["train"] == 20
 
 
 def test_records_without_epoch(tmp_path: Path) -> None:
@@ -139,10 +139,10 @@ def test_key_changes_type_between_records(tmp_path: Path) -> None:
     )
     p = pipe_of(log)
     # THEN every record is kept; the series holds the numeric values only
-    assert p.tally.records["train"] == 5
-    assert p.tally.metrics["acc"].count == 3 and p.tally.metrics["acc"].last == 1.0
-    assert p.tally.metrics["loss"].count == 4 and p.tally.metrics["loss"].last == 1.0
-    snap = p.store.snapshot()
+    assert p.run.snapshot().records["train"] == 5
+    assert p.run.snapshot().metrics["acc"].count == 3 and p.run.snapshot().metrics["acc"].last == 1.0
+    assert p.run.snapshot().metrics["loss"].count == 4 and p.run.snapshot().metrics["loss"].last == 1.0
+    snap = p.run.snapshot()
     assert list(snap.series["acc"].y) == [0.5, 0.75, 1.0]
     report(log)
 
@@ -158,8 +158,8 @@ def test_key_changes_type_in_json_lines(tmp_path: Path) -> None:
     ]
     log.write_text("".join(json.dumps(r) + "\n" for r in rows))
     p = pipe_of(log)
-    assert p.tally.records["train"] == 5
-    assert p.tally.metrics["acc"].count == 2
+    assert p.run.snapshot().records["train"] == 5
+    assert p.run.snapshot().metrics["acc"].count == 2
 
 
 def _rss_of_report(path: Path) -> tuple[int, dict]:
@@ -215,8 +215,8 @@ def test_pipeline_chunked_equals_read_once(tmp_path: Path) -> None:
     for i in range(0, len(data), 997):
         p.feed(data[i : i + 997].replace(b"\x00", b""))
     p.finish()
-    assert p.tally.records == whole.tally.records == {"train": 300, "eval": 0, "summary": 0}
-    a, b = p.tally.metrics["loss"], whole.tally.metrics["loss"]
+    assert p.run.snapshot().records == whole.run.snapshot().records == {"train": 300, "eval": 0, "summary": 0}
+    a, b = p.run.snapshot().metrics["loss"], whole.run.snapshot().metrics["loss"]
     assert (a.count, a.first, a.last) == (b.count, b.first, b.last)
     assert not math.isnan(a.last or 0.0)
 
@@ -233,7 +233,7 @@ def test_many_distinct_keys_memory_and_cpu_bounded(tmp_path: Path) -> None:
     p = pipe_of(log)
     assert time.perf_counter() - t0 < 15.0
     # THEN every record counts; store and tally keep a bounded number of series
-    assert p.tally.records["train"] == 20000
-    assert p.tally.metrics["loss"].count == 20000
-    assert len(p.store.snapshot().series) <= 256
-    assert len(p.tally.metrics) <= 4096 and p.tally.dropped_metrics == 40000 - 4095
+    assert p.run.snapshot().records["train"] == 20000
+    assert p.run.snapshot().metrics["loss"].count == 20000
+    assert len(p.run.snapshot().series) <= 256
+    assert len(p.run.snapshot().metrics) <= 4096 and p.run.snapshot().dropped_metrics == 40000 - 4095

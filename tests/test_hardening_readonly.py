@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tui_monitor.core.monitor import Monitor, read_once
+from tui_monitor.core.monitor import Monitor
+from tui_monitor.core.pipeline import read_once
 
 LOG = b"".join(b"{'loss': %.3f, 'learning_rate': 0.0001, 'epoch': %.2f}\n" % (2 - i / 100, i / 10) for i in range(50))
 WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND")
@@ -114,14 +115,14 @@ def test_audit_hook_sees_only_read_only_opens(tmp_path: Path) -> None:
     th.start()
     try:
         deadline = time.monotonic() + 10
-        while mon.snapshot().records["train"] < 50:
+        while mon.snapshot().run.records["train"] < 50:
             assert time.monotonic() < deadline
             time.sleep(0.05)
         recording[0] = False  # the trainer appends: this open is not trainmon's
         with open(log, "ab") as f:
             f.write(b"{'loss': 0.5, 'epoch': 9.9}\n")
         recording[0] = True
-        while mon.snapshot().records["train"] < 51:
+        while mon.snapshot().run.records["train"] < 51:
             assert time.monotonic() < deadline
             time.sleep(0.05)
     finally:

@@ -1,4 +1,4 @@
-"""Every labelled fixture, through the real pipeline (parser → store → analyse), gets its verdict."""
+"""Every labelled fixture, through the real pipeline (parser → run state → analyse), gets its verdict."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tui_monitor.core.analysis import Health, ProgressInfo, analyse
-from tui_monitor.core.parse import Event, LogParser, Progress, Record, Rewind, RunInfo
-from tui_monitor.core.store import MetricStore
+from tui_monitor.core.analysis import Health, analyse
+from tui_monitor.core.parse import LogParser
+from tui_monitor.core.state import Run
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LABELS: dict[str, dict[str, list[str]]] = {
@@ -18,7 +18,7 @@ LABELS: dict[str, dict[str, list[str]]] = {
 
 
 def run_pipeline(data: bytes, chunk: int | None = None) -> Health:
-    """Parse ``data`` (optionally in ``chunk``-byte pieces), store it and analyse it (no clock)."""
+    """Parse ``data`` (optionally in ``chunk``-byte pieces), apply it to a run and analyse it (no clock)."""
     parser = LogParser()
     items = []
     if chunk:
@@ -27,17 +27,9 @@ def run_pipeline(data: bytes, chunk: int | None = None) -> Health:
     else:
         items += parser.feed(data)
     items += parser.flush()
-    store = MetricStore()
-    info = ProgressInfo()
-    events: list[Event] = []
-    for it in items:
-        if isinstance(it, (Record, Rewind)):
-            store.apply(it)
-        elif isinstance(it, (Progress, RunInfo)):
-            info = info.merge(it)
-        elif isinstance(it, Event):
-            events.append(it)
-    return analyse(store.snapshot(), info, events, None)
+    run = Run()
+    run.apply(items)
+    return analyse(run.snapshot(), None)
 
 
 @pytest.mark.parametrize("name", sorted(LABELS))

@@ -19,7 +19,7 @@ def wait_for(mon: Monitor, pred: Callable[[MonitorSnapshot], bool], what: str) -
         if pred(snap):
             return snap
         time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}: {mon.snapshot().records}")
+    raise AssertionError(f"timed out waiting for {what}: {mon.snapshot().run.records}")
 
 
 def test_trainer_state_rewritten_at_each_checkpoint(tmp_path: Path) -> None:
@@ -31,16 +31,16 @@ def test_trainer_state_rewritten_at_each_checkpoint(tmp_path: Path) -> None:
     th = threading.Thread(target=mon.run, args=(stop,), daemon=True)
     th.start()
     try:
-        snap = wait_for(mon, lambda s: s.records["train"] == 20, "checkpoint-100 state")
-        assert snap.format == "trainer_state" and snap.global_step == 100
+        snap = wait_for(mon, lambda s: s.run.records["train"] == 20, "checkpoint-100 state")
+        assert snap.format == "trainer_state" and snap.run.progress.step == 100
         # WHEN the next checkpoint rewrites it in place (same inode, truncated and rewritten)
         with open(state, "r+b") as f:
             f.truncate(0)
             f.write((FIX / "real" / "trainer_state_hf5_resume_append.json").read_bytes())
         # THEN the records already seen are not counted twice
-        snap = wait_for(mon, lambda s: s.global_step == 300, "checkpoint-300 state")
-        assert snap.records == {"train": 60, "eval": 3, "summary": 0}
-        assert snap.store.get("loss").count == 60
+        snap = wait_for(mon, lambda s: s.run.progress.step == 300, "checkpoint-300 state")
+        assert snap.run.records == {"train": 60, "eval": 3, "summary": 0}
+        assert snap.run.get("loss").count == 60
     finally:
         stop.set()
         th.join(5)
@@ -55,12 +55,12 @@ def test_snapshot_carries_the_verdict_and_position(tmp_path: Path) -> None:
     try:
         assert wait_for(mon, lambda s: s.mode == "poll", "start").file_state == "waiting"
         log.write_bytes((FIX / "real" / "hf5_linear_warmup.log").read_bytes())
-        snap = wait_for(mon, lambda s: s.records["summary"] == 1, "the whole run")
+        snap = wait_for(mon, lambda s: s.run.records["summary"] == 1, "the whole run")
         assert snap.file_state == "following"
         assert snap.health.status == "healthy"
         assert snap.health.state.word == "finished"
-        assert (snap.global_step, snap.total_steps) == (300, 300)
-        assert snap.store.get("loss").x_is_step and snap.store.get("loss").x[0] == 5.0
+        assert (snap.run.progress.step, snap.run.progress.total) == (300, 300)
+        assert snap.run.get("loss").x_is_step and snap.run.get("loss").x[0] == 5.0
         assert snap.health.lr.warmup_end_x == 25.0
     finally:
         stop.set()
@@ -88,7 +88,7 @@ def test_one_shot_read_cut_before_the_last_redraw_keeps_steps(tmp_path: Path) ->
     mon.feed_file_once()
     snap = mon.snapshot()
     # THEN the series stays in steps: no ordinal is mixed into the x values
-    lr = snap.store.get("learning_rate")
+    lr = snap.run.get("learning_rate")
     assert lr.x_is_step
     assert lr.x.tolist() == [5.0, 10.0, 15.0, 20.0, 25.0, 25.0]
     assert snap.health.lr.peak_x == 25.0

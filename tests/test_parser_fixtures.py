@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tui_monitor.core.monitor import Pipeline, read_once
 from tui_monitor.core.parse import LogParser, Progress, Record
+from tui_monitor.core.pipeline import Pipeline, read_once
 
 FIX = Path(__file__).parent / "fixtures"
 REAL_LOGS = [
@@ -69,22 +69,22 @@ def test_real_log_matches_trainer_truth(name: str) -> None:
     truth = json.loads((FIX / "real" / f"{name}.truth.json").read_text())
     want = truth_facts(truth["log_history"])
     # WHEN trainmon reads the whole log
-    t = read_once(FIX / "real" / f"{name}.log").tally
+    t = read_once(FIX / "real" / f"{name}.log").run.snapshot()
     # THEN counts, first/last loss, max grad_norm, last epoch and non-finite counts agree
     assert t.records == {"train": want["train"], "eval": want["eval"], "summary": want["summary"]}
     assert close4(t.metrics["loss"].first, want["first_loss"])
     assert close4(t.metrics["loss"].last, want["last_loss"])
     assert close4(t.metrics["grad_norm"].max, want["max_grad_norm"])
-    assert close4(t.epoch, want["last_epoch"])
+    assert close4(t.progress.epoch, want["last_epoch"])
     facts = truth["facts"].get("all_printed_records", truth["facts"])
     assert sum(s.nonfinite for s in t.metrics.values()) == facts["n_nan_values"] + facts["n_inf_values"]
     if name == "hf5_disable_tqdm":
         # No bar, no banner, no step in the dicts: the log never states a step, so none
         # is claimed (DESIGN: "never claim a step you did not read").
-        assert t.total_steps is None and t.global_step is None
+        assert t.progress.total is None and t.progress.step is None
     else:
-        assert t.total_steps == truth["total_steps"]
-        assert t.global_step == truth["total_steps"]
+        assert t.progress.total == truth["total_steps"]
+        assert t.progress.step == truth["total_steps"]
 
 
 @pytest.mark.parametrize("name", REAL_LOGS)
@@ -117,11 +117,11 @@ def test_resume_rewind_matches_final_trainer_state() -> None:
     hist = state["log_history"]
     n_train = sum(1 for r in hist if "loss" in r)
     n_eval = sum(1 for r in hist if "eval_loss" in r)
-    assert pipe.tally.records["train"] == n_train == 60
-    assert pipe.tally.records["eval"] == n_eval == 3
-    assert pipe.tally.rewinds == 1
+    assert pipe.run.snapshot().records["train"] == n_train == 60
+    assert pipe.run.snapshot().records["eval"] == n_eval == 3
+    assert pipe.run.snapshot().rewinds == 1
     # the first segment's Ctrl-C traceback is kept as evidence, with its closing line
-    kinds = [(e.kind, e.line) for e in pipe.tally.events]
+    kinds = [(e.kind, e.line) for e in pipe.run.snapshot().events]
     assert ("traceback", "Traceback (most recent call last):") in kinds
     assert ("error", "KeyboardInterrupt") in kinds
 
@@ -131,10 +131,10 @@ def test_trainer_state_matches_console_log() -> None:
     # train records as the resumed console log, with exact values and steps
     pipe = read_once(FIX / "real" / "trainer_state_hf5_resume_append.json")
     assert pipe.parser.format == "trainer_state"
-    assert pipe.tally.records == {"train": 60, "eval": 3, "summary": 0}
-    assert pipe.tally.metrics["loss"].first == 6.166963958740235
-    assert pipe.tally.metrics["loss"].last == 4.414391326904297
-    assert pipe.tally.global_step == 300 and pipe.tally.total_steps == 300
+    assert pipe.run.snapshot().records == {"train": 60, "eval": 3, "summary": 0}
+    assert pipe.run.snapshot().metrics["loss"].first == 6.166963958740235
+    assert pipe.run.snapshot().metrics["loss"].last == 4.414391326904297
+    assert pipe.run.snapshot().progress.step == 300 and pipe.run.snapshot().progress.total == 300
 
 
 def test_trainer_state_rewritten_in_place_does_not_duplicate() -> None:
@@ -143,13 +143,13 @@ def test_trainer_state_rewritten_in_place_does_not_duplicate() -> None:
     final = (FIX / "real" / "trainer_state_hf5_resume_append.json").read_bytes()
     pipe = Pipeline()
     pipe.feed(early)
-    assert pipe.tally.records["train"] == 20
+    assert pipe.run.snapshot().records["train"] == 20
     # WHEN the file is re-read from the start after the rewrite
     pipe.reset("truncated")
     pipe.feed(final)
     # THEN the 20 records already seen are not counted again
-    assert pipe.tally.records["train"] == 60
-    assert pipe.tally.records["eval"] == 3
+    assert pipe.run.snapshot().records["train"] == 60
+    assert pipe.run.snapshot().records["eval"] == 3
 
 
 @pytest.mark.parametrize("name", PUBLIC)
@@ -157,7 +157,7 @@ def test_public_sample_matches_expect(name: str) -> None:
     exp = json.loads((FIX / "public" / f"{name}.expect.json").read_text())
     e = exp["expect"]
     pipe = read_once(FIX / "public" / exp["file"])
-    t = pipe.tally
+    t = pipe.run.snapshot()
     loss = t.metrics.get("loss")
     if "jsonl_lines" in e:  # LLaMA-Factory trainer_log.jsonl
         assert pipe.parser.format == "jsonl"
@@ -167,8 +167,8 @@ def test_public_sample_matches_expect(name: str) -> None:
         assert loss.min == e["min_loss"] and loss.max == e["max_loss"]
         assert t.metrics["learning_rate"].first == e["first_lr"]
         assert t.metrics["learning_rate"].last == e["last_lr"]
-        assert t.total_steps == e["total_steps"] and t.global_step == e["last_current_steps"]
-        assert t.epoch == e["last_epoch"]
+        assert t.progress.total == e["total_steps"] and t.progress.step == e["last_current_steps"]
+        assert t.progress.epoch == e["last_epoch"]
         assert ("grad_norm" in t.metrics) == e["grad_norm_present"]
         return
     expected_fmt = "trainer_state" if exp["parser_kind"] == "trainer_state_json" else "console"
@@ -191,7 +191,7 @@ def test_public_sample_matches_expect(name: str) -> None:
         assert t.metrics["grad_norm"].max == e["max_grad_norm"]
     else:
         assert "grad_norm" not in t.metrics
-    assert t.epoch == e["last_epoch"]
+    assert t.progress.epoch == e["last_epoch"]
     nonfinite = {k: s.nonfinite for k, s in t.metrics.items() if s.nonfinite}
     assert nonfinite == e["nonfinite"]["by_key"]
 

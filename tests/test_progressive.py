@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from tui_monitor.core import monitor as monitor_mod
-from tui_monitor.core.monitor import Monitor, read_once
+from tui_monitor.core.monitor import Monitor
 from tui_monitor.core.parse import LogParser, Record
+from tui_monitor.core.pipeline import read_once
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import gen_logs  # noqa: E402
@@ -71,11 +72,11 @@ def test_provisional_view_has_the_latest_values_and_true_steps(big_log: Path) ->
     # THEN the snapshot says so, and shows the run's latest position and values
     assert snap.provisional and mon.provisional
     assert snap.provisional_from and snap.provisional_from > big_log.stat().st_size - (1 << 20)
-    assert snap.global_step == full.tally.global_step
-    assert snap.epoch == full.tally.epoch
+    assert snap.run.progress.step == full.run.snapshot().progress.step
+    assert snap.run.progress.epoch == full.run.snapshot().progress.epoch
     for name in ("loss", "grad_norm", "learning_rate"):
-        st = snap.metrics[name]
-        want = full.tally.metrics[name]
+        st = snap.run.metrics[name]
+        want = full.run.snapshot().metrics[name]
         assert st.last == want.last or (st.last != st.last and want.last != want.last)
         assert 0 < st.count < want.count
     assert snap.bytes_read == 0 and snap.catching_up  # the whole file is still to be read
@@ -83,7 +84,7 @@ def test_provisional_view_has_the_latest_values_and_true_steps(big_log: Path) ->
     truth = _steps_by_offset(big_log)
     prov = mon._provisional
     assert prov is not None
-    recs = prov.tally._recent_records()
+    recs = prov.run.recent_records()
     assert recs
     claimed = [(r.offset, r.step) for r in recs if r.step is not None]
     assert claimed, "a tail window of a tqdm log has clear/redraw pairs of its own"
@@ -97,11 +98,11 @@ def test_whole_file_replaces_the_provisional_view(big_log: Path) -> None:
     full = read_once(big_log)
     # THEN the final state is the whole file's, exactly as a one-shot read gives it
     assert not snap.provisional and snap.provisional_from is None
-    assert snap.records == dict(full.tally.records)
-    assert {k: (v.count, v.last_step) for k, v in snap.metrics.items()} == {
-        k: (v.count, v.last_step) for k, v in full.tally.metrics.items()
+    assert snap.run.records == dict(full.run.snapshot().records)
+    assert {k: (v.count, v.last_step) for k, v in snap.run.metrics.items()} == {
+        k: (v.count, v.last_step) for k, v in full.run.snapshot().metrics.items()
     }
-    assert snap.rewinds == 0  # nothing of the provisional parser leaked into the real one
+    assert snap.run.rewinds == 0  # nothing of the provisional parser leaked into the real one
     # AND the provisional view was shown while reading, never after the switch
     flags = [p for p, _ in seen]
     if True in flags:

@@ -133,7 +133,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from tui_monitor.core.monitor import InputError, read_once
+    from tui_monitor.core.pipeline import InputError, read_once
     from tui_monitor.core.report import dumps, report_dict, report_text
 
     try:

@@ -200,7 +200,7 @@ def _say_verdict(
         return
     snap = mon.snapshot()
     health = snap.health
-    word = health.status if health is not None and snap.store.series else None
+    word = health.status if health is not None and snap.run.series else None
     last[i] = (snap.version, word if word is not None else said, now)
     if health is None or word is None or word == said:
         return

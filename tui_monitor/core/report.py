@@ -6,15 +6,10 @@ import json
 import math
 from typing import Any
 
-from tui_monitor.core.analysis import Health, analyse
+from tui_monitor.core.analysis import Health
 from tui_monitor.core.i18n import verdict_word
-from tui_monitor.core.monitor import Pipeline
-
-
-def pipeline_health(pipe: Pipeline) -> Health:
-    """The verdict for a pipeline that has read a whole file (no clock: a one-shot read
-    says nothing about stalls)."""
-    return analyse(pipe.store.snapshot(), pipe.progress, tuple(pipe.tally.events), None)
+from tui_monitor.core.pipeline import Pipeline
+from tui_monitor.core.state import RunSnapshot
 
 
 def _finite_or_none(v: float | None) -> float | None:
@@ -48,19 +43,20 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
     code, severity, step, text in ``lang``); plus ``events`` (crash evidence).
     Non-finite numbers are strings (see `jsonable`).
     """
-    h = health or pipeline_health(pipe)
-    t = pipe.tally
+    h = health or pipe.health()
+    run = pipe.run.snapshot()
+    prog = run.progress
     metrics = {
         k: {"count": s.count, "first": s.first, "last": s.last, "min": s.min, "max": s.max, "nonfinite": s.nonfinite}
-        for k, s in t.metrics.items()
+        for k, s in run.metrics.items()
     }
     out: dict[str, Any] = {
         "format": pipe.parser.format or "console",
-        "records": dict(t.records),
+        "records": dict(run.records),
         "metrics": metrics,
-        "progress": {"global_step": t.global_step, "total_steps": t.total_steps, "epoch": t.epoch},
+        "progress": {"global_step": prog.step, "total_steps": prog.total, "epoch": prog.epoch},
         "skipped": pipe.parser.skipped,
-        "events": [{"kind": e.kind, "line": e.line, "offset": e.offset} for e in t.events],
+        "events": [{"kind": e.kind, "line": e.line, "offset": e.offset} for e in run.events],
         "state": h.state.word,
         "loss": {
             "trend": h.loss_trend.word if h.loss_trend is not None else None,
@@ -72,11 +68,11 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
             "phase": h.lr.phase if h.lr is not None else None,
             "schedule": h.lr.schedule if h.lr is not None else None,
             "peak": _finite_or_none(h.lr.peak) if h.lr is not None else None,
-            "warmup_end_step": _step(h.lr.warmup_end_x, pipe, "learning_rate") if h.lr is not None else None,
+            "warmup_end_step": _step(h.lr.warmup_end_x, run, "learning_rate") if h.lr is not None else None,
         },
         "eval": {
             "best": (
-                {"key": h.eval.metric, "value": h.eval.best, "step": _step(h.eval.best_x, pipe, h.eval.metric)}
+                {"key": h.eval.metric, "value": h.eval.best, "step": _step(h.eval.best_x, run, h.eval.metric)}
                 if h.eval.metric is not None and h.eval.n > 0
                 else None
             ),
@@ -98,11 +94,11 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
     return jsonable(out)
 
 
-def _step(x: float | None, pipe: Pipeline, series: str | None) -> int | None:
+def _step(x: float | None, run: RunSnapshot, series: str | None) -> int | None:
     """An x value as a global step, only when that series' x really are steps."""
     if x is None or series is None or not math.isfinite(x):
         return None
-    snap = pipe.store.snapshot().get(series)
+    snap = run.get(series)
     return int(x) if snap is not None and snap.x_is_step else None
 
 
@@ -128,9 +124,10 @@ _MARK = {"ok": "✓", "info": "·", "warning": "!", "critical": "✗"}
 def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
     """A readable multi-line summary: the verdict and its reasons first, then the numbers
     (plain text, no markup)."""
-    h = pipeline_health(pipe)
+    h = pipe.health()
     d = report_dict(pipe, lang, h)
-    t = pipe.tally
+    t = pipe.run.snapshot()
+    prog = t.progress
     lines = [f"trainmon report: {path}", ""]
     if sum(t.records.values()) == 0:
         # Nothing to judge: say so rather than calling an empty file healthy.
@@ -147,13 +144,13 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
         + (f", {d['skipped']} skipped" if d["skipped"] else "")
         + (f", resumed {t.rewinds}x" if t.rewinds else "")
     )
-    prog = []
-    if t.global_step is not None:
-        prog.append(f"step {t.global_step}" + (f"/{t.total_steps}" if t.total_steps else ""))
-    if t.epoch is not None:
-        prog.append(f"epoch {t.epoch:g}")
-    if prog:
-        lines.append("progress: " + ", ".join(prog))
+    where: list[str] = []
+    if prog.step is not None:
+        where.append(f"step {prog.step}" + (f"/{prog.total}" if prog.total else ""))
+    if prog.epoch is not None:
+        where.append(f"epoch {prog.epoch:g}")
+    if where:
+        lines.append("progress: " + ", ".join(where))
     lines.append("")
     width = max([len(k) for k in t.metrics] + [6])
     lines.append(f"{'metric':<{width}}  {'count':>6}  {'first':>10}  {'last':>10}  {'min':>10}  {'max':>10}  nonfinite")

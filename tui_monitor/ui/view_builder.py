@@ -133,7 +133,7 @@ def build_view(snap: Any, opts: ViewOptions, *, now: float | None = None) -> Das
 
 
 def _rows(snap: Any, opts: ViewOptions) -> list[MetricRow]:
-    store = snap.store
+    store = snap.run
     health = snap.health
     lang = opts.lang
     names = list(store.series.keys())
@@ -164,7 +164,7 @@ def _row(name: str, s: Any, snap: Any, opts: ViewOptions) -> MetricRow:
     fin = y[np.isfinite(y)]
     last = float(y[-1]) if len(y) else None
     nonfinite = int((~np.isfinite(s.y)).sum())
-    stats = snap.metrics.get(name) if getattr(snap, "metrics", None) else None
+    stats = snap.run.metrics.get(name)
     if stats is not None:
         nonfinite = max(nonfinite, int(getattr(stats, "nonfinite", 0)))
     smoothed = None
@@ -263,8 +263,8 @@ def _row(name: str, s: Any, snap: Any, opts: ViewOptions) -> MetricRow:
 
 def _step_progress(snap: Any) -> tuple[int | None, int | None]:
     prog = _health_part(snap.health, "progress")
-    step = getattr(prog, "step", None) or snap.global_step
-    total = getattr(prog, "total", None) or snap.total_steps
+    step = getattr(prog, "step", None) or snap.run.progress.step
+    total = getattr(prog, "total", None) or snap.run.progress.total
     return step, total
 
 
@@ -276,17 +276,17 @@ def _total_epochs(snap: Any) -> tuple[float | None, bool]:
         way (an estimate that moves as the epoch counter advances; exact at the last step),
         else the banner's ``Num Epochs``; ``(None, False)`` when neither is known.
     """
-    ep = snap.store.last_epoch
+    ep = snap.run.progress.epoch
     step, total = _step_progress(snap)
     if ep and step and total:
         return ep * total / step, step < total
-    n = snap.run_info.get("num_epochs") if snap.run_info else None
+    n = snap.run.run_info.get("num_epochs")
     return (float(n), False) if n else (None, False)
 
 
 def _epoch_row(snap: Any, lang: str) -> MetricRow | None:
-    loss = snap.store.series.get("loss")
-    ep = snap.store.last_epoch
+    loss = snap.run.series.get("loss")
+    ep = snap.run.progress.epoch
     if ep is None:
         return None
     total_ep, estimated = _total_epochs(snap)
@@ -342,11 +342,11 @@ def _status(snap: Any, opts: ViewOptions, now: float) -> Status:
     elif file_state == "error":
         text = snap.error or word("unreadable", lang)
     # no metric record yet: there is nothing to judge, whatever the detectors default to
-    verdict = getattr(health, "status", None) if snap.store.series else None
+    verdict = getattr(health, "status", None) if snap.run.series else None
     verdict = verdict or "unknown"
-    step = getattr(prog, "step", None) if prog is not None else snap.global_step
-    total = getattr(prog, "total", None) if prog is not None else snap.total_steps
-    rate = getattr(prog, "steps_per_s", None) if prog is not None else snap.rate
+    step = getattr(prog, "step", None) if prog is not None else snap.run.progress.step
+    total = getattr(prog, "total", None) if prog is not None else snap.run.progress.total
+    rate = getattr(prog, "steps_per_s", None) if prog is not None else snap.run.progress.rate
     eta = getattr(prog, "eta_s", None) if prog is not None else None
     catching = None
     if snap.file_size and snap.file_size - snap.bytes_read > (1 << 20):
@@ -356,13 +356,13 @@ def _status(snap: Any, opts: ViewOptions, now: float) -> Status:
         state=key,
         state_text=text,
         state_severity=_STATE_SEV.get(key, "info"),
-        step=step if step is not None else snap.global_step,
-        total=total if total is not None else snap.total_steps,
-        epoch=snap.store.last_epoch if snap.store.last_epoch is not None else snap.epoch,
+        step=step if step is not None else snap.run.progress.step,
+        total=total if total is not None else snap.run.progress.total,
+        epoch=snap.run.progress.epoch,
         total_epochs=_total_epochs(snap)[0],
         total_epochs_estimated=_total_epochs(snap)[1],
-        rate=rate if rate is not None else snap.rate,
-        elapsed_s=snap.elapsed_s,
+        rate=rate if rate is not None else snap.run.progress.rate,
+        elapsed_s=snap.run.progress.elapsed_s,
         eta_s=eta,
         verdict=verdict,
         verdict_text=verdict_word(verdict, lang),
@@ -395,7 +395,7 @@ def _events(snap: Any, health: Any, opts: ViewOptions) -> tuple[Line, ...]:
     when ``opts.times`` is off, for fixed-state screenshots).
     """
     lang = opts.lang
-    store = snap.store
+    store = snap.run
     found: list[tuple[tuple[float, float], Line]] = []
 
     def at(series: Any, x: float | None) -> tuple[tuple[float, float], str]:
@@ -492,7 +492,7 @@ def _events(snap: Any, health: Any, opts: ViewOptions) -> tuple[Line, ...]:
         else:
             silent = fmt_duration(st.silence_s) if st.silence_s else ""
             add(series, last_x, "warning", "!", f"stalled: no record for {silent}", f"застрял: нет записей {silent}")
-    for e in snap.events:
+    for e in snap.run.events:
         crash_kind = e.kind in ("traceback", "error", "oom", "killed", "nccl_timeout")
         if crash_kind and st is not None and st.word == "crashed" and e.line == st.line:
             continue  # already shown as "crashed: <line>"

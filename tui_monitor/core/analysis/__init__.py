@@ -5,7 +5,7 @@ from __future__ import annotations
 from tui_monitor.core.analysis.evals import EvalStatus, eval_status, metric_direction, pick_eval_metric
 from tui_monitor.core.analysis.grad import GradStatus, grad_status
 from tui_monitor.core.analysis.lr import SCHEDULES, LrStatus, lr_status
-from tui_monitor.core.analysis.progress import ProgressEstimate, ProgressInfo, estimate_progress
+from tui_monitor.core.analysis.progress import ProgressEstimate, estimate_progress
 from tui_monitor.core.analysis.smoothing import ema_debiased, ema_debiased_by_distance
 from tui_monitor.core.analysis.state import RunState, run_state
 from tui_monitor.core.analysis.trend import (
@@ -26,7 +26,6 @@ __all__ = [
     "LrStatus",
     "MannKendall",
     "ProgressEstimate",
-    "ProgressInfo",
     "Reason",
     "RunState",
     "SCHEDULES",

@@ -3,65 +3,17 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from tui_monitor.core.parse import Progress, RunInfo
+from tui_monitor.core.state.progress import ProgressState
 
-__all__ = ["ProgressInfo", "ProgressEstimate", "estimate_progress"]
+__all__ = ["ProgressEstimate", "estimate_progress"]
 
 PAUSE_FACTOR = 3.0
 """An interval between train records longer than this many times the median is a pause
 (evaluation, checkpoint save) and is left out of the rate."""
-
-
-@dataclass(frozen=True, slots=True)
-class ProgressInfo:
-    """What the monitor knows about progress besides metric records (input of the analysis).
-
-    Attributes:
-        step: latest train-bar / JSON global step, or None.
-        total: total optimization steps: banner (``Total optimization steps``) or JSON first,
-            else the train bar's total; None if unknown.
-        rate: steps per second from the bar (``it/s``; ``s/it`` inverted), or None.
-        elapsed_s: elapsed seconds printed by the bar, or None.
-        total_source: ``"banner"``, ``"json"``, ``"bar"``, ``"global_step"`` or ``""``.
-        last_activity: arrival time (seconds since the epoch) of the latest progress item, 0 if unknown.
-        finished_marker: a final line says the run ended (LLaMA-Factory ``percentage: 100``).
-    """
-
-    step: int | None = None
-    total: int | None = None
-    rate: float | None = None
-    elapsed_s: float | None = None
-    total_source: str = ""
-    last_activity: float = 0.0
-    finished_marker: bool = False
-
-    def merge(self, item: Progress | RunInfo, arrival: float = 0.0) -> ProgressInfo:
-        """Return a copy updated with a parser ``Progress`` or ``RunInfo`` item.
-
-        A banner or JSON total is never replaced by a bar's total (eval bars have their own
-        totals); a bar's rate after a resume jump (``0 → 101`` in one update) is kept only if
-        the parser gave one.
-        """
-        if isinstance(item, RunInfo):
-            if item.total_steps:
-                return replace(self, total=item.total_steps, total_source="banner")
-            return self
-        total, source = self.total, self.total_source
-        if item.total and (source in ("", "bar") or item.source in ("json", "global_step")):
-            total, source = item.total, item.source
-        return replace(
-            self,
-            step=item.step,
-            total=total,
-            total_source=source,
-            rate=item.rate if item.rate else self.rate,
-            elapsed_s=item.elapsed_s if item.elapsed_s is not None else self.elapsed_s,
-            last_activity=arrival or self.last_activity,
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +65,7 @@ def _record_rate(x: np.ndarray, t: np.ndarray) -> float | None:
 
 
 def estimate_progress(
-    info: ProgressInfo,
+    info: ProgressState,
     train_x: np.ndarray | None,
     train_t: np.ndarray | None,
     x_is_step: bool,
@@ -126,11 +78,11 @@ def estimate_progress(
     smoothed rate). ETA = (total - step) / rate.
 
     Args:
-        info: :class:`ProgressInfo`.
+        info: the run's :class:`~tui_monitor.core.state.ProgressState`.
         train_x: ``(n,) float64`` steps of the train records (e.g. the ``loss`` series), or None.
         train_t: ``(n,) float64`` their arrival times (seconds), or None.
         x_is_step: whether ``train_x`` are global steps (ordinals give no rate).
-        last_epoch: latest epoch from the store.
+        last_epoch: the run's latest epoch.
     """
     step = info.step
     if train_x is not None and x_is_step and train_x.shape[0]:

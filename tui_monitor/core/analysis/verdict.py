@@ -12,12 +12,11 @@ import numpy as np
 from tui_monitor.core.analysis.evals import EvalStatus, eval_status, pick_eval_metric
 from tui_monitor.core.analysis.grad import GradStatus, grad_status
 from tui_monitor.core.analysis.lr import LrStatus, lr_status
-from tui_monitor.core.analysis.progress import ProgressEstimate, ProgressInfo, estimate_progress
+from tui_monitor.core.analysis.progress import ProgressEstimate, estimate_progress
 from tui_monitor.core.analysis.smoothing import ema_debiased, ema_debiased_by_distance
 from tui_monitor.core.analysis.state import RunState, run_state
 from tui_monitor.core.analysis.trend import Spikes, Trend, classify_trend, detect_spikes
-from tui_monitor.core.parse import Event
-from tui_monitor.core.store import SeriesSnapshot, StoreSnapshot
+from tui_monitor.core.state import RunSnapshot, SeriesSnapshot
 
 _Add = Callable[["Reason"], None]
 
@@ -177,7 +176,7 @@ def _whole(s: SeriesSnapshot) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([s.hist_x[older], s.x]), np.concatenate([s.hist_y[older], s.y])
 
 
-def _aligned_last(snap: StoreSnapshot, names: Sequence[str], k: int) -> list[np.ndarray] | None:
+def _aligned_last(snap: RunSnapshot, names: Sequence[str], k: int) -> list[np.ndarray] | None:
     """Values of ``names`` at the x they share, among the last ``k`` points of each."""
     ser = [snap.get(n) for n in names]
     if any(s is None or len(s) == 0 for s in ser):
@@ -214,9 +213,7 @@ def _sort(reasons: list[Reason]) -> tuple[Reason, ...]:
 # -- the entry point ------------------------------------------------------------------------------
 
 
-def analyse(
-    snap: StoreSnapshot, progress: ProgressInfo | None = None, events: Sequence[Event] = (), now: float | None = None
-) -> Health:
+def analyse(snap: RunSnapshot, now: float | None = None) -> Health:
     """Read a store snapshot like an experienced engineer and give the verdict with its reasons.
 
     Runs every detector (loss trend + spikes, grad_norm, LR phase/schedule, eval, progress,
@@ -225,15 +222,14 @@ def analyse(
     if any reason is critical, ``warning`` if any is a warning, else ``healthy``.
 
     Args:
-        snap: a :class:`~tui_monitor.core.store.StoreSnapshot`.
-        progress: bar/banner facts (:class:`ProgressInfo`); None means nothing known.
-        events: parser/tailer events in file order (crash evidence).
+        snap: the run (:class:`~tui_monitor.core.state.RunSnapshot`): its series, progress
+            and events (crash evidence).
         now: current wall-clock seconds for stall detection; None (reports) disables it.
 
     Returns:
         :class:`Health`. Never raises on odd data (empty store, all-NaN series).
     """
-    info = progress or ProgressInfo()
+    info = snap.progress
     reasons: list[Reason] = []
     add = reasons.append
     loss = snap.get("loss")
@@ -393,16 +389,16 @@ def analyse(
         em.y if em is not None else np.zeros(0),
         train_x=loss.x if loss is not None else None,
         train_loss=loss.y if loss is not None else None,
-        has_any_eval=bool(snap.record_counts.get("eval", 0)),
+        has_any_eval=bool(snap.records.get("eval", 0)),
         has_loss=snap.get("eval_loss") is not None,
     )
     _eval_reasons(add, ev, em.x_is_step if em is not None else True)
 
     # -- progress and state ----------------------------------------------------------------------
     pr = estimate_progress(
-        info, loss.x if loss is not None else None, loss.t if loss is not None else None, is_step, snap.last_epoch
+        info, loss.x if loss is not None else None, loss.t if loss is not None else None, is_step, info.epoch
     )
-    finished_marker = info.finished_marker
+    finished_marker = False
     pc = snap.get("percentage")
     if pc is not None and len(pc) and float(np.nanmax(pc.y[-1:])) >= 100.0:
         finished_marker = True
@@ -412,7 +408,7 @@ def analyse(
         summary_offset=snap.summary_offset,
         at_total=pr.at_total,
         finished_marker=finished_marker,
-        events=events,
+        events=snap.events,
         arrivals=snap.arrivals,
         last_activity=info.last_activity,
         now=now,
@@ -801,7 +797,7 @@ def _eval_reasons(add: _Add, ev: EvalStatus, is_step: bool) -> None:
         add(Reason("eval_no_loss", "info", None, "evaluations report no loss", "оценки не сообщают loss"))
 
 
-def _state_reasons(add: _Add, st: RunState, pr: ProgressEstimate, snap: StoreSnapshot) -> None:
+def _state_reasons(add: _Add, st: RunState, pr: ProgressEstimate, snap: RunSnapshot) -> None:
     where_en = where_ru = ""
     if pr.step is not None:
         if pr.total:

@@ -20,7 +20,7 @@ x values
     with ordinals.
 
 Cost
-    ``add`` appends one tuple per metric to a Python list; the list is turned into numpy rows in
+    a record appends one tuple per metric to a Python list; the list is turned into numpy rows in
     blocks (``_FLUSH`` points) or when a snapshot/rewind needs it, so the per-point cost is a
     list append rather than four numpy scalar stores.
 """
@@ -36,9 +36,9 @@ from types import MappingProxyType
 
 import numpy as np
 
-from tui_monitor.core.parse import Batch, Record, Rewind
+from tui_monitor.core.parse.items import Batch, Record, Rewind, rank_suffix
 
-__all__ = ["MetricStore", "SeriesSnapshot", "StoreSnapshot", "series_name"]
+__all__ = ["SeriesSet", "SeriesSnapshot", "SeriesStore"]
 
 _FLUSH = 512
 """Pending points per series before they are written into the numpy ring."""
@@ -48,21 +48,6 @@ _ARRIVALS = 512
 
 _X, _Y, _E, _T = 0, 1, 2, 3
 _NAN = math.nan
-
-
-def series_name(metric: str, rank: str | None) -> str:
-    """Return the store key of ``metric`` written by ``rank``.
-
-    Rank ``None`` and ``"0"`` are the main writer and keep the bare name; any other rank
-    ``r`` gives ``"<metric>@rank<r>"``.
-    """
-    if rank is None or rank == "0":
-        return metric
-    return f"{metric}@rank{rank}"
-
-
-def _rank_suffix(rank: str | None) -> str:
-    return "" if rank is None or rank == "0" else f"@rank{rank}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,47 +89,27 @@ class SeriesSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
-class StoreSnapshot:
-    """A frozen view of the whole store, safe to read from any thread (all arrays are copies).
+class SeriesSet:
+    """A frozen view of a run's series, safe to read from any thread (all arrays are copies).
 
     Attributes:
-        version: the store's change counter when the snapshot was taken.
-        series: series by store key (see :func:`series_name`).
-        summaries: last summary record's metrics per rank (``None`` = main writer; ``"0"`` is
-            folded into ``None``).
+        version: the store's change counter when the view was taken.
+        series: series by series key (see :func:`~tui_monitor.core.parse.items.series_key`).
+        summaries: the last summary record's metrics per rank (``None`` = main writer; ``"0"``
+            is folded into ``None``).
         summary_offset: byte offset of the last summary record of any rank, or ``None``.
-        record_counts: records per ``kind`` + rank suffix (``"train"``, ``"eval"``,
-            ``"summary"``, ``"train@rank1"``...), after rewinds.
-        last_record_offset: byte offset of the last train/eval/summary record (any rank), -1 if none.
-        last_arrival: arrival time of the last record (seconds), 0.0 if unknown.
-        arrivals: ``(k,) float64`` arrival times of the main rank's last <= 512 train/eval records.
-        last_step: last stated global step of the main rank's train records, or ``None``.
-        last_epoch: last epoch of the main rank's train/eval records, or ``None``.
-        dropped_metrics: points refused because ``max_metrics`` series already existed.
-        rewinds: number of rewinds applied.
+        last_arrival: when the last record was read (seconds since the epoch), 0.0 if unknown.
+        arrivals: ``(k,) float64`` when the main writer's last <= 512 train/eval records were read.
+        undrawn_points: points not stored because ``max_metrics`` series already existed.
     """
 
     version: int = 0
     series: Mapping[str, SeriesSnapshot] = field(default_factory=dict)
     summaries: Mapping[str | None, Mapping[str, float]] = field(default_factory=dict)
     summary_offset: int | None = None
-    record_counts: Mapping[str, int] = field(default_factory=dict)
-    last_record_offset: int = -1
     last_arrival: float = 0.0
     arrivals: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    last_step: int | None = None
-    last_epoch: float | None = None
-    dropped_metrics: int = 0
-    rewinds: int = 0
-
-    def get(self, name: str) -> SeriesSnapshot | None:
-        """Return the series stored under ``name``, or ``None``."""
-        return self.series.get(name)
-
-    def metric_names(self, rank: str | None = None) -> list[str]:
-        """Return the metric keys (without suffix) of ``rank``'s series, in creation order."""
-        suffix = _rank_suffix(rank)
-        return [s.metric for s in self.series.values() if s.name == s.metric + suffix]
+    undrawn_points: int = 0
 
 
 class _Series:
@@ -317,20 +282,20 @@ class _Series:
         )
 
 
-class MetricStore:
+class SeriesStore:
     """Per-metric ring buffers of the last points, a decimated whole-run history, and summaries.
 
     Args:
         capacity: points kept per series in the ring (the detectors' window), >= 2.
         history: points kept per series in the decimated whole-run history, >= 2 (even).
         max_metrics: series created at most; points of further metrics are counted in
-            ``dropped_metrics`` and discarded.
+            ``undrawn_points`` and discarded.
 
     Raises:
         ValueError: a size below 2.
 
-    Thread-safety: every public method takes ``self.lock``; ``snapshot()`` returns copies.
-    ``version`` grows by one on every change (add, rewind, clear).
+    Thread-safety: `apply` and `snapshot` take ``self.lock``; ``snapshot()`` returns copies.
+    ``version`` grows by one on every change.
     """
 
     def __init__(self, capacity: int = 4096, history: int = 2048, max_metrics: int = 256) -> None:
@@ -343,37 +308,16 @@ class MetricStore:
         self.version = 0
         self._reset()
         self._cache: dict[str, tuple[int, SeriesSnapshot]] = {}
-        self._snap: StoreSnapshot | None = None
+        self._snap: SeriesSet | None = None
 
     def _reset(self) -> None:
         self._series: dict[str, _Series] = {}
         self._counts: dict[str, int] = {}
         self._summaries: dict[str | None, dict[str, float]] = {}
         self._summary_offset: int | None = None
-        self._last_offset = -1
         self._last_arrival = 0.0
         self._arrivals: deque[float] = deque(maxlen=_ARRIVALS)
-        self._last_step: int | None = None
-        self._last_epoch: float | None = None
         self._dropped = 0
-        self._rewinds = 0
-
-    # -- writing ------------------------------------------------------------------------------
-    def add(self, record: Record) -> None:
-        """Store one record (train/eval metrics as series points, a summary as the rank's summary)."""
-        with self.lock:
-            self._add(record)
-            self.version += 1
-
-    def add_many(self, records: Iterable[Record]) -> None:
-        """Store several records under one lock acquisition; ``version`` grows once if any."""
-        with self.lock:
-            n = 0
-            for r in records:
-                self._add(r)
-                n += 1
-            if n:
-                self.version += 1
 
     def _add(self, record: Record) -> None:
         rank = record.rank
@@ -383,8 +327,6 @@ class MetricStore:
         ckey = kind + suffix
         ordinal = self._counts.get(ckey, 0)
         self._counts[ckey] = ordinal + 1
-        if record.offset > self._last_offset:
-            self._last_offset = record.offset
         if record.arrival:
             self._last_arrival = record.arrival
         if kind == "summary":
@@ -398,10 +340,6 @@ class MetricStore:
         t = record.arrival
         if main:
             self._arrivals.append(t)
-            if step is not None and kind == "train":
-                self._last_step = step
-            if record.epoch is not None:
-                self._last_epoch = record.epoch
         series = self._series
         for name, v in record.metrics.items():
             key = name + suffix if suffix else name
@@ -428,9 +366,17 @@ class MetricStore:
             if len(pend) >= 4 * _FLUSH:
                 s.flush()
 
-    def add_items(self, items: Iterable[object]) -> None:
-        """Store records and batches and apply rewinds, in order, under one lock acquisition
-        (other items are ignored); ``version`` grows once if anything was stored or rewound."""
+    # -- writing ------------------------------------------------------------------------------
+    def apply(self, items: Iterable[object]) -> None:
+        """The one write entry: store records and batches and apply rewinds, in order, under
+        one lock acquisition (other items are ignored); ``version`` grows once if anything was
+        stored or rewound.
+
+        A record's metrics become points of its series (x: its step, else its ordinal among
+        the records of its kind and rank); a summary record becomes its rank's summary. A rewind
+        drops its rank's points at or after its step (a series whose x are steps) or else its
+        epoch (points without an epoch are kept); ordinal x of later records continue from the
+        first dropped ordinal, so re-printed records take the places of those they supersede."""
         with self.lock:
             n = 0
             for it in items:
@@ -440,18 +386,11 @@ class MetricStore:
                     self._add_batch(it)
                 elif isinstance(it, Rewind):
                     self._rewind(it.epoch, it.step, it.rank)
-                    self._rewinds += 1
                 else:
                     continue
                 n += 1
             if n:
                 self.version += 1
-
-    def add_batch(self, batch: Batch) -> None:
-        """Store a `Batch` (the same points as adding its records one by one)."""
-        with self.lock:
-            self._add_batch(batch)
-            self.version += 1
 
     def _add_batch(self, b: Batch) -> None:
         n = len(b)
@@ -460,9 +399,6 @@ class MetricStore:
         kind = b.kind  # train or eval of the main writer (rank None)
         ordinal = self._counts.get(kind, 0)
         self._counts[kind] = ordinal + n
-        last_off = int(b.offsets[-1])
-        if last_off > self._last_offset:
-            self._last_offset = last_off
         t = b.arrival
         if t:
             self._last_arrival = t
@@ -472,10 +408,6 @@ class MetricStore:
             x[:k] = b.steps
         ep = b.epoch if b.epoch is not None else np.full(n, _NAN)
         self._arrivals.extend([t] * min(n, _ARRIVALS))
-        if k and kind == "train":
-            self._last_step = int(b.steps[-1])
-        if b.epoch is not None:
-            self._last_epoch = float(b.epoch[-1])
         series = self._series
         block = np.empty((n, 4), dtype=np.float64)
         block[:, _X] = x
@@ -511,19 +443,6 @@ class MetricStore:
             if s.block_rows >= 8 * _FLUSH:
                 s.flush()
 
-    def rewind(self, epoch: float | None, step: int | None, rank: str | None = None) -> None:
-        """Drop ``rank``'s train/eval points at or after ``step`` (else ``epoch``).
-
-        A series whose x are steps is cut by ``step`` when given; otherwise by ``epoch``
-        (points without an epoch are kept). Record counts of the rank fall by the most points
-        any one series of that kind lost; ordinal x of later records continue from the first
-        dropped ordinal, so re-printed records take the places of the ones they supersede.
-        """
-        with self.lock:
-            self._rewind(epoch, step, rank)
-            self._rewinds += 1
-            self.version += 1
-
     def _rewind(self, epoch: float | None, step: int | None, rank: str | None) -> None:
         main = rank is None or rank == "0"
         want = None if main else rank
@@ -537,7 +456,7 @@ class MetricStore:
                 lost[s.kind] = max(lost.get(s.kind, 0), dropped)
                 if not s.x_is_step:
                     min_ord[s.kind] = min(min_ord.get(s.kind, math.inf), min_x)
-        suffix = _rank_suffix(rank)
+        suffix = rank_suffix(rank)
         for kind, n in lost.items():
             ckey = kind + suffix
             cur = self._counts.get(ckey, 0)
@@ -545,33 +464,9 @@ class MetricStore:
             if kind in min_ord:
                 new = int(min_ord[kind])
             self._counts[ckey] = max(0, new)
-        if main and step is not None and self._last_step is not None and self._last_step >= step:
-            self._last_step = None
-
-    def apply(self, item: Record | Rewind | Batch) -> None:
-        """Store a ``Record`` or a ``Batch``, or apply a ``Rewind`` (other parser items are ignored)."""
-        if isinstance(item, Record):
-            self.add(item)
-        elif isinstance(item, Batch):
-            self.add_batch(item)
-        elif isinstance(item, Rewind):
-            self.rewind(item.epoch, item.step, item.rank)
-
-    def clear(self) -> None:
-        """Forget everything (e.g. the log was truncated); ``version`` still grows."""
-        with self.lock:
-            self._reset()
-            self._cache.clear()
-            self._snap = None
-            self.version += 1
 
     # -- reading ------------------------------------------------------------------------------
-    @property
-    def dropped_metrics(self) -> int:
-        """Points refused because ``max_metrics`` series existed."""
-        return self._dropped
-
-    def snapshot(self) -> StoreSnapshot:
+    def snapshot(self) -> SeriesSet:
         """Return a frozen copy of the store; unchanged series reuse their previous copy."""
         with self.lock:
             if self._snap is not None and self._snap.version == self.version:
@@ -588,18 +483,13 @@ class MetricStore:
                 out[key] = snap
             for key in [k for k in self._cache if k not in self._series]:
                 del self._cache[key]
-            self._snap = StoreSnapshot(
+            self._snap = SeriesSet(
                 version=self.version,
                 series=MappingProxyType(out),
                 summaries=MappingProxyType({k: dict(v) for k, v in self._summaries.items()}),
                 summary_offset=self._summary_offset,
-                record_counts=MappingProxyType(dict(self._counts)),
-                last_record_offset=self._last_offset,
                 last_arrival=self._last_arrival,
                 arrivals=np.fromiter(self._arrivals, dtype=np.float64, count=len(self._arrivals)),
-                last_step=self._last_step,
-                last_epoch=self._last_epoch,
-                dropped_metrics=self._dropped,
-                rewinds=self._rewinds,
+                undrawn_points=self._dropped,
             )
             return self._snap

@@ -1,10 +1,9 @@
-"""Exact whole-run counts and per-metric statistics, in bounded memory.
+"""Exact counts and per-metric statistics of one run, in bounded memory.
 
-`RunTally` consumes the parser's items in order and keeps what ``trainmon report``
-prints under ``records``, ``metrics``, ``progress`` and ``skipped``: distinct record
-counts, and for every metric its count, first, last, min, max (over finite values) and
-non-finite count. It keeps only running statistics plus a bounded window of recent
-records, so a log of any size costs the same memory.
+`RecordStats` keeps what ``trainmon report`` prints under ``records`` and ``metrics``:
+distinct record counts, and for every metric its count, first, last, min, max (over finite
+values) and non-finite count. It keeps only running statistics plus a bounded window of recent
+records (to undo a resume's superseded records), so a log of any size costs the same memory.
 """
 
 from __future__ import annotations
@@ -15,10 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tui_monitor.core.parse import Batch, Event, ParsedItem, Progress, Record, Rewind, RunInfo
-
-MAIN_RANKS = (None, "0")
-"""Records from these writers form the main series; other ranks get ``@rank<N>`` keys."""
+from tui_monitor.core.parse.items import Batch, Record, Rewind, is_main_rank, series_key
 
 MAX_SERIES = 4096
 """Metric series tallied at most; values of further new keys are counted in
@@ -29,11 +25,6 @@ REWIND_WINDOW = 8192
 """Recent records kept to undo a resume's superseded records (a resume re-does at most
 the steps since its checkpoint; 8192 logging steps is far more than ``save_steps``
 usually covers)."""
-
-
-def series_key(key: str, rank: str | None) -> str:
-    """Name of a metric's series: ``loss`` for the main writer, ``loss@rank1`` otherwise."""
-    return key if rank in MAIN_RANKS else f"{key}@rank{rank}"
 
 
 @dataclass
@@ -58,89 +49,36 @@ class MetricStats:
 
 
 @dataclass
-class RunTally:
-    """Whole-run counts from a stream of parser items (see module docstring).
+class RecordStats:
+    """Exact counts and per-metric statistics of one run's records (see module docstring).
 
     Attributes:
         records: distinct records by kind (``train``/``eval``/``summary``); records
             superseded by a resume (`Rewind`) are subtracted.
         metrics: `MetricStats` by series key (see `series_key`).
-        global_step / total_steps / epoch: the latest known position.
-        rate: steps per second from the latest progress bar, or ``None``.
-        elapsed_s: elapsed seconds as the bar or JSON line prints it.
-        run_info: merged banner facts.
-        events: crash evidence and file events, in order (the last 200 kept).
-        rewinds: how many resumes/restarts were seen.
-        dropped_metrics: values not tallied because `MAX_SERIES` series already existed.
+        rewinds: how many resumes were applied.
+        dropped_metrics: values not counted because `MAX_SERIES` series already existed.
         last_record_offset: byte offset of the latest record, -1 before any.
-        finished_by_progress: a JSON line said 100 % / step == total.
     """
 
     records: dict[str, int] = field(default_factory=lambda: {"train": 0, "eval": 0, "summary": 0})
     metrics: dict[str, MetricStats] = field(default_factory=dict)
-    global_step: int | None = None
-    total_steps: int | None = None
-    epoch: float | None = None
-    rate: float | None = None
-    elapsed_s: float | None = None
-    run_info: dict[str, int] = field(default_factory=dict)
-    events: deque[Event] = field(default_factory=lambda: deque(maxlen=200))
     rewinds: int = 0
     dropped_metrics: int = 0
     last_record_offset: int = -1
-    progress_total_from_bar: int | None = None
     # The last REWIND_WINDOW non-summary records, oldest first: `Record` items, or
     # ``(batch, lo)`` for rows ``lo:`` of a `Batch` (kept as columns until a rewind).
     _recent: deque[Record | tuple[Batch, int]] = field(default_factory=deque)
     _recent_n: int = 0
 
-    def add(self, item: ParsedItem | Batch) -> None:
-        """Account one parser item (a `Batch` counts as its records)."""
-        if isinstance(item, Record):
-            self._add_record(item)
-        elif isinstance(item, Batch):
-            self._add_batch(item)
-        elif isinstance(item, Progress):
-            self.global_step = item.step
-            if item.total:
-                self.total_steps = item.total
-                if item.source == "bar":
-                    self.progress_total_from_bar = item.total
-            if item.rate is not None:
-                self.rate = item.rate
-            if item.elapsed_s is not None:
-                self.elapsed_s = item.elapsed_s
-        elif isinstance(item, RunInfo):
-            for name in ("total_steps", "num_epochs", "grad_accum", "num_examples", "batch_size"):
-                v = getattr(item, name)
-                if v is not None:
-                    self.run_info[name] = v
-            if item.total_steps and self.total_steps is None:
-                self.total_steps = item.total_steps
-        elif isinstance(item, Event):
-            self.events.append(item)
-        elif isinstance(item, Rewind):
-            self._rewind(item)
-
-    def add_many(self, items: list[ParsedItem | Batch]) -> None:
-        """Account items in order."""
-        for it in items:
-            self.add(it)
-
-    def _add_record(self, rec: Record) -> None:
+    def add_record(self, rec: Record) -> None:
+        """Count one record and its values."""
         self.records[rec.kind] += 1
         self.last_record_offset = rec.offset
-        if rec.rank in MAIN_RANKS:
-            if rec.epoch is not None:
-                self.epoch = rec.epoch
-            if rec.step is not None and (
-                self.global_step is None or rec.step >= self.global_step or rec.kind == "train"
-            ):
-                self.global_step = rec.step
         # Per-value accounting (see `MetricStats`), inline: it is the per-value cost of a catch-up.
         metrics = self.metrics
         step = rec.step
-        main = rec.rank in MAIN_RANKS
+        main = is_main_rank(rec.rank)
         for k, v in rec.metrics.items():
             key = k if main else series_key(k, rec.rank)
             st = metrics.get(key)
@@ -185,7 +123,8 @@ class RunTally:
                 recent[0] = (batch, lo + excess)
                 self._recent_n -= excess
 
-    def _recent_records(self) -> list[Record]:
+    def recent_records(self) -> list[Record]:
+        """The records of the rewind window, oldest first (batches expanded)."""
         out: list[Record] = []
         for entry in self._recent:
             if isinstance(entry, Record):
@@ -194,18 +133,14 @@ class RunTally:
                 out.extend(entry[0].records()[entry[1] :])
         return out
 
-    def _add_batch(self, b: Batch) -> None:
-        """`_add_record` for each row of ``b`` (train records of the main writer), vectorised."""
+    def add_batch(self, b: Batch) -> None:
+        """`add_record` for each row of ``b`` (train records of the main writer), vectorised."""
         n = len(b)
         if n == 0:
             return
         self.records[b.kind] += n
         self.last_record_offset = int(b.offsets[-1])
-        if b.epoch is not None:
-            self.epoch = float(b.epoch[-1])
         k = b.steps.shape[0]
-        if k:
-            self.global_step = int(b.steps[-1])  # train: every stated step is taken
         last_step = int(b.steps[-1]) if k == n else None
         metrics = self.metrics
         values = b.values
@@ -240,14 +175,14 @@ class RunTally:
         if self._recent_n > REWIND_WINDOW:
             self._trim_recent()
 
-    def _rewind(self, rw: Rewind) -> None:
+    def rewind(self, rw: Rewind) -> None:
         """Drop the superseded records of ``rw.rank`` (those at or after the rewind point)."""
         self.rewinds += 1
-        main = rw.rank in MAIN_RANKS
+        main = is_main_rank(rw.rank)
         kept: list[Record] = []
         dropped: list[Record] = []
-        for rec in reversed(self._recent_records()):
-            same = (rec.rank in MAIN_RANKS) if main else rec.rank == rw.rank
+        for rec in reversed(self.recent_records()):
+            same = is_main_rank(rec.rank) if main else rec.rank == rw.rank
             if same and _at_or_after(rec, rw):
                 dropped.append(rec)
             else:

@@ -1,0 +1,218 @@
+"""The one place that wires parse -> state: `Pipeline`, and whole-file reads (`read_once`).
+
+`Pipeline` is the synchronous heart used by ``trainmon report`` (one pass over a file), by the
+headless ``trainmon tail --plain/--json`` and by the app's worker thread (through
+:class:`~tui_monitor.core.monitor.Monitor`, which adds following the file).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tui_monitor.core.analysis import Health, analyse
+from tui_monitor.core.parse import COLUMNAR_MIN, Batch, Event, Format, LogParser, ParsedItem
+from tui_monitor.core.state import Run
+
+__all__ = [
+    "FIRST_PIECE",
+    "READ_CHUNK",
+    "InputError",
+    "Pipeline",
+    "check_readable",
+    "feed_range",
+    "read_once",
+]
+
+READ_CHUNK = 1 << 20
+"""Bytes read per ``pread`` during catch-up."""
+
+FIRST_PIECE = 64 << 10
+"""Piece size fed to the parser while it has not learnt the train bar's total yet."""
+
+
+class InputError(Exception):
+    """A path that cannot be read as a log: missing, a directory, unreadable.
+
+    The message is one line, suitable for ``trainmon: <message>`` on stderr.
+    """
+
+
+class Pipeline:
+    """Parser + run state for one log stream.
+
+    Args:
+        on_items: optional callback receiving each non-empty batch of parser items, in
+            order (the headless ``tail`` prints them).
+        batches: hand `Batch` items to ``on_items`` as they are (the callback prints their
+            rows itself, faster); else they are expanded into `Record` items first.
+        clock: wall-clock source (seconds since the epoch) for the items' arrival times.
+        start_offset: stream offset of the first byte fed (reading from the middle of a file).
+        format: the format when already known (sniffed from the file's head), else ``None``.
+
+    Attributes:
+        parser: the `LogParser`.
+        run: the `Run` the items go to.
+        bytes_read: bytes fed so far (all streams).
+        version: bumped whenever something changed.
+    """
+
+    def __init__(
+        self,
+        on_items: Callable[[list[ParsedItem]], None] | None = None,
+        *,
+        batches: bool = False,
+        clock: Callable[[], float] = time.time,
+        start_offset: int = 0,
+        format: Format | None = None,
+    ) -> None:
+        self.parser = LogParser(start_offset=start_offset, format=format)
+        self.run = Run(start_offset=start_offset)
+        self.clock = clock
+        self._batches = batches
+        self.bytes_read = 0
+        self.version = 0
+        self._on_items = on_items
+
+    def health(self, now: float | None = None) -> Health:
+        """The verdict on the run read so far (``now=None``: no clock, as for a whole-file
+        report, where arrival times say nothing about the run)."""
+        return analyse(self.run.snapshot(), now)
+
+    def feed(self, data: bytes) -> list[ParsedItem | Batch]:
+        """Parse ``data`` (the next bytes of the current stream) and account the items.
+
+        A large ``data`` (>= ``COLUMNAR_MIN`` bytes: catch-up) goes through
+        ``LogParser.feed_columnar``: runs of plain train records come back as `Batch`
+        items (each standing for its ``records()``), accounted column-wise; the tally and
+        the store end up exactly as with the records. ``on_items`` always gets records.
+        """
+        self.bytes_read += len(data)
+        parser = self.parser
+        if len(data) > FIRST_PIECE and not parser.knows_train_total:
+            # Until the train bar's total is known the parser scans every bar of a chunk
+            # (~0.15 s per MiB of bars); small first pieces keep that scan short. Any
+            # chunking gives the same items (the parser's contract).
+            feed = parser.feed_columnar if len(data) >= COLUMNAR_MIN else parser.feed
+            items: list[ParsedItem | Batch] = []
+            while len(data) > FIRST_PIECE and not parser.knows_train_total:
+                items += feed(data[:FIRST_PIECE])
+                data = data[FIRST_PIECE:]
+            items += feed(data)
+        elif len(data) >= COLUMNAR_MIN:
+            items = parser.feed_columnar(data)
+        else:
+            items = parser.feed(data)  # type: ignore[assignment]
+        self._apply(items)
+        return items
+
+    def finish(self) -> list[ParsedItem]:
+        """End of input (one-shot reads): parse the held partial line."""
+        items = self.parser.flush()
+        self._apply(items)
+        return items
+
+    def reset(self, reason: str) -> None:
+        """The file was truncated / rotated / re-created: start a new byte stream.
+
+        A restarted run shows itself when its first record goes back in epoch or step
+        (the parser then emits a `Rewind`); a rotated log just continues.
+        """
+        self.parser.reset()
+        self.add_file_event(Event(reason, f"file {reason}", -1, self.clock()))  # type: ignore[arg-type]
+
+    def add_file_event(self, event: Event) -> None:
+        """Account an event that did not come from the parser (a file reset)."""
+        self._apply([event])
+
+    def _apply(self, items: list[ParsedItem | Batch] | list[ParsedItem] | list[Event]) -> None:
+        if not items:
+            return
+        self.run.apply(items, self.clock())
+        self.version += 1
+        if self._on_items is not None:
+            if not self._batches and any(isinstance(it, Batch) for it in items):
+                # The headless printer prints one line per record.
+                flat: list[ParsedItem] = []
+                for it in items:
+                    if isinstance(it, Batch):
+                        flat.extend(it.records())
+                    else:
+                        flat.append(it)
+                self._on_items(flat)
+            else:
+                self._on_items(items)  # type: ignore[arg-type]
+
+
+def check_readable(path: str | Path) -> Path:
+    """Return ``path`` as a `Path` if it is a readable regular file (or a FIFO).
+
+    Raises:
+        InputError: missing, a directory, or not readable (one-line message).
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as e:
+        raise InputError(f"{path}: {e.strerror or e}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{path}: is a directory, not a log file")
+    try:
+        fd = os.open(p, os.O_RDONLY)
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    os.close(fd)
+    return p
+
+
+def read_once(path: str | Path, pipeline: Pipeline | None = None) -> Pipeline:
+    """Read the whole file once through a `Pipeline` (``trainmon report``).
+
+    Opens the file read-only (``O_RDONLY``), never locks or writes it; reads it in
+    :data:`READ_CHUNK`-byte pieces, so memory stays bounded for any file size.
+
+    Raises:
+        InputError: the path is missing, a directory or unreadable.
+    """
+    p = check_readable(path)
+    pipe = pipeline or Pipeline()
+    try:
+        fd = os.open(p, os.O_RDONLY)
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    try:
+        feed_range(fd, pipe, 0)
+    except OSError as e:
+        raise InputError(f"{path}: read failed ({e.strerror or e})") from None
+    finally:
+        os.close(fd)
+    pipe.finish()
+    return pipe
+
+
+def feed_range(
+    fd: int, pipe: Pipeline, start: int, end: int | None = None, stop_event: threading.Event | None = None
+) -> int:
+    """Feed bytes ``[start, end)`` of an open file to ``pipe`` in :data:`READ_CHUNK` pieces.
+
+    NUL bytes are dropped (the hole a writer without ``O_APPEND`` leaves after a
+    truncation; a trainer_state.json never has them). Stops early when ``stop_event`` is
+    set. Returns the offset reached (bytes). Raises ``OSError`` from ``pread``.
+    """
+    offset = start
+    while (end is None or offset < end) and not (stop_event is not None and stop_event.is_set()):
+        want = READ_CHUNK if end is None else min(READ_CHUNK, end - offset)
+        data = os.pread(fd, want, offset)
+        if not data:
+            break
+        offset += len(data)
+        if b"\x00" in data:
+            data = data.replace(b"\x00", b"")
+        pipe.feed(data)
+    return offset

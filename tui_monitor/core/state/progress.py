@@ -1,0 +1,88 @@
+"""The one progress fold of a run: where training is, how far it goes, how fast it moves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from tui_monitor.core.parse.items import Progress, Record, RunInfo, is_main_rank
+
+__all__ = ["ProgressState"]
+
+_STATED = ("banner", "json", "global_step")
+"""Sources of a total that state the run's length (a bar's total may be an eval bar's)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressState:
+    """Where a run is, folded from progress items, banner facts and records, in file order.
+
+    Precedence (the one rule, used by every output):
+
+    * ``step``: the latest position a progress indicator printed (train bar, JSON line,
+      ``global_step/max_steps``); a main-writer record with a stated step moves it too when
+      it is a train record or does not go back (an eval record repeats the step it ran at).
+    * ``total``: the first total that states the run's length (``Total optimization steps``
+      in the banner, ``max_steps`` of trainer_state.json, a JSON line's ``total_steps``,
+      ``global_step/max_steps``) and each later one of those; a train bar's total only
+      while no such total is known.
+    * ``epoch``: the latest epoch of a main-writer record (train, eval or summary).
+    * ``rate`` / ``elapsed_s``: the latest the bar or JSON line printed.
+
+    Attributes:
+        step: global step (steps), or ``None``.
+        total: total optimization steps, or ``None``.
+        total_source: ``"banner"``, ``"json"``, ``"global_step"``, ``"bar"`` or ``""``.
+        epoch: latest epoch (passes over the data), or ``None``.
+        rate: steps per second as the bar prints it (``s/it`` inverted), or ``None``.
+        elapsed_s: elapsed seconds as the bar prints it, or ``None``.
+        last_activity: when the latest progress item was read (seconds since the epoch),
+            0.0 if unknown.
+    """
+
+    step: int | None = None
+    total: int | None = None
+    total_source: str = ""
+    epoch: float | None = None
+    rate: float | None = None
+    elapsed_s: float | None = None
+    last_activity: float = 0.0
+
+    def with_item(self, item: Progress | RunInfo, arrival: float = 0.0) -> ProgressState:
+        """A copy moved on by a parser `Progress` or `RunInfo` item read at ``arrival``."""
+        if isinstance(item, RunInfo):
+            if item.total_steps:
+                return replace(self, total=item.total_steps, total_source="banner")
+            return self
+        total, source = self.total, self.total_source
+        if item.total and (source in ("", "bar") or item.source in ("json", "global_step")):
+            total, source = item.total, item.source
+        return replace(
+            self,
+            step=item.step,
+            total=total,
+            total_source=source,
+            rate=item.rate if item.rate else self.rate,
+            elapsed_s=item.elapsed_s if item.elapsed_s is not None else self.elapsed_s,
+            last_activity=arrival or self.last_activity,
+        )
+
+    def with_record(self, rec: Record) -> ProgressState:
+        """A copy moved on by a record (its epoch, and its step when it states one)."""
+        if not is_main_rank(rec.rank):
+            return self
+        step, epoch = self.step, self.epoch
+        if rec.epoch is not None:
+            epoch = rec.epoch
+        if rec.step is not None and (step is None or rec.step >= step or rec.kind == "train"):
+            step = rec.step
+        if step == self.step and epoch == self.epoch:
+            return self
+        return replace(self, step=step, epoch=epoch)
+
+    def with_batch(self, last_step: int | None, last_epoch: float | None) -> ProgressState:
+        """A copy moved on by a batch of main-writer train records (its last step and epoch)."""
+        return replace(
+            self,
+            step=last_step if last_step is not None else self.step,
+            epoch=last_epoch if last_epoch is not None else self.epoch,
+        )

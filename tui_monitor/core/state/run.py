@@ -1,0 +1,191 @@
+"""One run's state: exact counts and statistics, progress, events and numeric series, fed by one
+``apply(items)``, read through one frozen :class:`RunSnapshot`.
+
+A *run* is one training process's output, from its start to its end (DESIGN.md, "Runs"). Today
+a log is read as one run; the split of a stream into several runs builds on this object.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+import numpy as np
+
+from tui_monitor.core.parse.items import Batch, Event, Progress, Record, Rewind, RunInfo, rank_suffix
+from tui_monitor.core.state.progress import ProgressState
+from tui_monitor.core.state.series import SeriesSet, SeriesSnapshot, SeriesStore
+from tui_monitor.core.state.stats import MetricStats, RecordStats
+
+__all__ = ["MAX_EVENTS", "Run", "RunSnapshot"]
+
+MAX_EVENTS = 200
+"""Events kept per run (the latest ones)."""
+
+_RUN_INFO_FIELDS = ("total_steps", "num_epochs", "grad_accum", "num_examples", "batch_size")
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """Everything known about one run, frozen (safe to read from any thread), each fact once.
+
+    Attributes:
+        index: the run's number in its log (1-based).
+        start_offset: byte offset where the run starts in the stream.
+        version: the run's change counter when the snapshot was taken.
+        records: distinct records by kind (``train``, ``eval``, ``summary``), all writers,
+            after resumes replaced superseded records.
+        metrics: exact whole-run statistics per series key (`MetricStats`).
+        series: numeric series for charts and detectors, by series key.
+        summaries: the last summary record's metrics per rank (``None`` = main writer).
+        summary_offset: byte offset of the last summary record, or ``None``.
+        progress: the run's position (see :class:`ProgressState` for the precedence).
+        run_info: facts of the Trainer's banner (``total_steps``, ``num_epochs``, ...).
+        events: crash evidence and file events, oldest first (the latest :data:`MAX_EVENTS`).
+        rewinds: resumes applied (records re-done from a checkpoint).
+        last_record_offset: byte offset of the latest record, -1 before any.
+        last_arrival: when the latest record was read (seconds since the epoch), 0.0 if unknown.
+        arrivals: ``(k,) float64`` when the main writer's latest train/eval records were read.
+        dropped_metrics: values not counted because too many series existed (a hostile log).
+        undrawn_points: values counted but not drawn because too many series existed.
+    """
+
+    index: int = 1
+    start_offset: int = 0
+    version: int = 0
+    records: Mapping[str, int] = field(default_factory=lambda: {"train": 0, "eval": 0, "summary": 0})
+    metrics: Mapping[str, MetricStats] = field(default_factory=dict)
+    series: Mapping[str, SeriesSnapshot] = field(default_factory=dict)
+    summaries: Mapping[str | None, Mapping[str, float]] = field(default_factory=dict)
+    summary_offset: int | None = None
+    progress: ProgressState = field(default_factory=ProgressState)
+    run_info: Mapping[str, int] = field(default_factory=dict)
+    events: tuple[Event, ...] = ()
+    rewinds: int = 0
+    last_record_offset: int = -1
+    last_arrival: float = 0.0
+    arrivals: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    dropped_metrics: int = 0
+    undrawn_points: int = 0
+
+    @property
+    def record_count(self) -> int:
+        """All records of the run (train + eval + summary)."""
+        return sum(self.records.values())
+
+    def get(self, name: str) -> SeriesSnapshot | None:
+        """The series stored under ``name`` (a series key), or ``None``."""
+        return self.series.get(name)
+
+    def metric_names(self, rank: str | None = None) -> list[str]:
+        """The metric keys (without rank suffix) of ``rank``'s series, in order of appearance."""
+        suffix = rank_suffix(rank)
+        return [s.metric for s in self.series.values() if s.name == s.metric + suffix]
+
+
+class Run:
+    """The state of one run, fed in file order by :meth:`apply` (not thread-safe: the owner
+    serialises `apply` and `snapshot`).
+
+    Args:
+        index: the run's number in its log (1-based).
+        start_offset: byte offset where the run starts in the stream.
+        capacity: points kept per series at full resolution (see `SeriesStore`).
+        history: points kept per series in the decimated whole-run history.
+    """
+
+    def __init__(self, index: int = 1, start_offset: int = 0, *, capacity: int = 4096, history: int = 2048) -> None:
+        self.index = index
+        self.start_offset = start_offset
+        self.version = 0
+        self._stats = RecordStats()
+        self._series = SeriesStore(capacity=capacity, history=history)
+        self._progress = ProgressState()
+        self._run_info: dict[str, int] = {}
+        self._events: deque[Event] = deque(maxlen=MAX_EVENTS)
+
+    @property
+    def progress(self) -> ProgressState:
+        """The run's position now."""
+        return self._progress
+
+    @property
+    def records(self) -> Mapping[str, int]:
+        """Distinct records by kind now (read-only view)."""
+        return MappingProxyType(self._stats.records)
+
+    def apply(self, items: Iterable[object], arrival: float = 0.0) -> None:
+        """Account parser items (and `Batch` items of the columnar catch-up) in file order.
+
+        Args:
+            items: `Record`, `Batch`, `Progress`, `RunInfo`, `Event`, `Rewind` items; anything
+                else is ignored.
+            arrival: when the items were read (seconds since the epoch; 0.0 when unknown): it
+                is stamped on records and batches, and is the time of the latest progress.
+        """
+        stats = self._stats
+        progress = self._progress
+        store_items: list[object] = []
+        for it in items:
+            if isinstance(it, Record):
+                if arrival:
+                    it.arrival = arrival
+                stats.add_record(it)
+                progress = progress.with_record(it)
+                store_items.append(it)
+            elif isinstance(it, Batch):
+                if arrival:
+                    it.arrival = arrival
+                stats.add_batch(it)
+                k = it.steps.shape[0]
+                last_epoch = float(it.epoch[-1]) if it.epoch is not None else None
+                progress = progress.with_batch(int(it.steps[-1]) if k else None, last_epoch)
+                store_items.append(it)
+            elif isinstance(it, (Progress, RunInfo)):
+                progress = progress.with_item(it, arrival)
+                if isinstance(it, RunInfo):
+                    for name in _RUN_INFO_FIELDS:
+                        v = getattr(it, name)
+                        if v is not None:
+                            self._run_info[name] = v
+            elif isinstance(it, Event):
+                self._events.append(it)
+            elif isinstance(it, Rewind):
+                stats.rewind(it)
+                store_items.append(it)
+            else:
+                continue
+            self.version += 1
+        self._progress = progress
+        if store_items:
+            self._series.apply(store_items)
+
+    def recent_records(self) -> list[Record]:
+        """The records of the rewind window, oldest first (for equality checks in tests)."""
+        return self._stats.recent_records()
+
+    def snapshot(self) -> RunSnapshot:
+        """A frozen copy of the run (unchanged series reuse their previous copies)."""
+        st = self._stats
+        series: SeriesSet = self._series.snapshot()
+        return RunSnapshot(
+            index=self.index,
+            start_offset=self.start_offset,
+            version=self.version,
+            records=MappingProxyType(dict(st.records)),
+            metrics=MappingProxyType({k: replace(v) for k, v in st.metrics.items()}),
+            series=series.series,
+            summaries=series.summaries,
+            summary_offset=series.summary_offset,
+            progress=self._progress,
+            run_info=MappingProxyType(dict(self._run_info)),
+            events=tuple(self._events),
+            rewinds=st.rewinds,
+            last_record_offset=st.last_record_offset,
+            last_arrival=series.last_arrival,
+            arrivals=series.arrivals,
+            dropped_metrics=st.dropped_metrics,
+            undrawn_points=series.undrawn_points,
+        )
