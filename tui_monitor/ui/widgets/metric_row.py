@@ -8,11 +8,11 @@ from textual.widget import Widget
 
 from tui_monitor.core.i18n import label
 from tui_monitor.ui.chart_model import NONFINITE_MARK, fmt_num, sparkline
-from tui_monitor.ui.view import MetricRow, inert
+from tui_monitor.ui.model import MetricRowModel, inert
 from tui_monitor.ui.widgets._style import MUTED, NAN_STYLE, SEVERITY_STYLE, SPARK_STYLE
 
 NAME_W = 14
-"""Default columns for the metric name in compact rows (the run view widens it to fit)."""
+"""Default columns for the metric name in compact rows (the dashboard widens it to fit)."""
 
 WORD_W = 17
 """Default columns for the status word in compact rows."""
@@ -21,7 +21,7 @@ MARKER = "▶"
 """Drawn before the focused row's name: the focus shows without colour (``NO_COLOR``)."""
 
 FACT_SEP = "   "
-"""Separates the independent facts of :attr:`MetricRow.detail`; the last ones go first
+"""Separates the independent facts of :attr:`MetricRowModel.detail`; the last ones go first
 when a row is short of room."""
 
 
@@ -29,7 +29,7 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def _progress_content(row: MetricRow, width: int) -> Content:
+def _progress_content(row: MetricRowModel, width: int) -> Content:
     """The epoch row's bar with its percentage and what it measures (``36 % of steps``)."""
     frac = min(max(row.progress or 0.0, 0.0), 1.0)
     suffix = f" {frac * 100:3.0f} %"
@@ -40,7 +40,7 @@ def _progress_content(row: MetricRow, width: int) -> Content:
     return Content.assemble(("█" * full, SPARK_STYLE), ("░" * (bar_w - full), MUTED), (suffix, ""))
 
 
-def _spark_content(row: MetricRow, width: int, lang: str) -> Content:
+def _spark_content(row: MetricRowModel, width: int, lang: str) -> Content:
     """The sparkline (or epoch progress bar), with × markers and a non-finite count.
 
     A series shorter than the room is drawn one character per point, left-aligned: every
@@ -97,7 +97,7 @@ def fit_facts(detail: str, room: int, lang: str) -> str:
 
 
 def row_lines(
-    row: MetricRow,
+    row: MetricRowModel,
     width: int,
     lang: str,
     *,
@@ -119,7 +119,7 @@ def row_lines(
         lang: UI language.
         compact: one line instead of two.
         marked: the focused row (drawn with :data:`MARKER` before its name).
-        name_w: columns for the name in compact rows (the run view fits it to its rows).
+        name_w: columns for the name in compact rows (the dashboard fits it to its rows).
         word_w: columns for the status word in compact rows.
 
     Returns:
@@ -170,21 +170,21 @@ def row_lines(
 class MetricRowWidget(Widget, can_focus=True):
     """A focusable metric row; the focused row drives the big chart and the glossary.
 
-    The row's text is built from :class:`~tui_monitor.ui.view.MetricRow` data with
+    The row's text is built from :class:`~tui_monitor.ui.model.MetricRowModel` data with
     :func:`row_lines`; its height (1 or 2) comes from the stylesheet (``.compact``).
     """
 
     DEFAULT_CSS = """
     MetricRowWidget { height: 2; }
     """
-    """Two lines unless the run view is compact; the app stylesheet does the rest."""
+    """Two lines unless the dashboard is compact; the app stylesheet does the rest."""
 
     compact: reactive[bool] = reactive(False, layout=True)
     """One line (narrow or short terminals) instead of two."""
     marked: reactive[bool] = reactive(False)
     """This row drives the big chart (drawn with :data:`MARKER`), focused or not."""
 
-    def __init__(self, row: MetricRow, lang: str, *, id: str | None = None) -> None:
+    def __init__(self, row: MetricRowModel, lang: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.row = row
         self.lang = lang
@@ -197,7 +197,7 @@ class MetricRowWidget(Widget, can_focus=True):
             self.name_w, self.word_w = name_w, word_w
             self.refresh()
 
-    def set_row(self, row: MetricRow) -> None:
+    def set_row(self, row: MetricRowModel) -> None:
         """Replace the data and repaint."""
         self.row = row
         self.refresh()

@@ -1,13 +1,13 @@
 """What the screen shows, as plain frozen data: the status line, metric rows, reasons, events.
 
-The app's timer turns a monitor snapshot into a :class:`DashboardView` (see
-:mod:`tui_monitor.ui.view_builder`) and hands it to the widgets, which only draw it. Tests
+The app's timer turns a monitor snapshot into a :class:`DashboardModel` (see
+:mod:`tui_monitor.ui.present`) and hands it to the widgets, which only draw it. Tests
 and the screenshot script can build these directly. No textual or rich here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -20,7 +20,7 @@ SYMBOLS: dict[str, str] = {"ok": "✓", "info": "·", "warning": "!", "critical"
 
 
 @dataclass(frozen=True, slots=True)
-class MetricRow:
+class MetricRowModel:
     """One metric's row.
 
     Attributes:
@@ -74,7 +74,7 @@ class Line:
 
 
 @dataclass(frozen=True, slots=True)
-class Status:
+class StatusModel:
     """The status line.
 
     Attributes:
@@ -119,11 +119,11 @@ class Status:
 
 
 @dataclass(frozen=True, slots=True)
-class DashboardView:
+class DashboardModel:
     """Everything one run's screen shows, frozen.
 
     Attributes:
-        version: the monitor version this view was built from.
+        version: the monitor version this model was built from.
         status: the status line.
         rows: metric rows in display order (loss, learning_rate, grad_norm, eval_*, epoch,
             then the rest in order of appearance).
@@ -133,14 +133,13 @@ class DashboardView:
     """
 
     version: int
-    status: Status
-    rows: tuple[MetricRow, ...] = ()
+    status: StatusModel
+    rows: tuple[MetricRowModel, ...] = ()
     reasons: tuple[Line, ...] = ()
     events: tuple[Line, ...] = ()
     lang: str = "en"
-    notes: dict[str, str] = field(default_factory=dict)
 
-    def row(self, key: str) -> MetricRow | None:
+    def row(self, key: str) -> MetricRowModel | None:
         """Return the row of ``key``, or ``None``."""
         for r in self.rows:
             if r.key == key:

@@ -1,4 +1,4 @@
-"""Turn a monitor snapshot into a :class:`~tui_monitor.ui.view.DashboardView`.
+"""Turn a monitor snapshot into a :class:`~tui_monitor.ui.model.DashboardModel`.
 
 The monitor's analysis (``snapshot.health``) decides every verdict; this module only
 chooses which series to draw (whole run or recent window, smoothed or not), orders the
@@ -17,7 +17,7 @@ import numpy as np
 from tui_monitor.core.analysis.smoothing import ema_debiased_by_distance
 from tui_monitor.core.i18n import label, verdict_word, word
 from tui_monitor.ui.chart_model import fmt_num
-from tui_monitor.ui.view import SYMBOLS, DashboardView, Line, MetricRow, Severity, Status, fmt_duration
+from tui_monitor.ui.model import SYMBOLS, DashboardModel, Line, MetricRowModel, Severity, StatusModel, fmt_duration
 
 RECENT_POINTS = 120
 """Points shown by the "recent" window (``w``)."""
@@ -57,7 +57,7 @@ _EVENT_SEV: dict[str, Severity] = {
 
 
 @dataclass(frozen=True, slots=True)
-class ViewOptions:
+class DisplayOptions:
     """How the user wants to see the run.
 
     Attributes:
@@ -108,7 +108,7 @@ def _health_part(health: Any, name: str) -> Any:
     return getattr(health, name, None) if health is not None else None
 
 
-def build_view(snap: Any, opts: ViewOptions, *, now: float | None = None) -> DashboardView:
+def build_dashboard(snap: Any, opts: DisplayOptions, *, now: float | None = None) -> DashboardModel:
     """Build the dashboard for one run.
 
     Args:
@@ -117,7 +117,7 @@ def build_view(snap: Any, opts: ViewOptions, *, now: float | None = None) -> Das
         now: wall-clock seconds for "time since" texts (default ``time.time()``).
 
     Returns:
-        The frozen :class:`DashboardView`.
+        The frozen :class:`DashboardModel`.
     """
     lang = opts.lang
     now = time.time() if now is None else now
@@ -126,13 +126,13 @@ def build_view(snap: Any, opts: ViewOptions, *, now: float | None = None) -> Das
     status = _status(snap, opts, now)
     reasons = _reasons(health, lang)
     events = _events(snap, health, opts)
-    return DashboardView(snap.version, status, tuple(rows), reasons, events, lang)
+    return DashboardModel(snap.version, status, tuple(rows), reasons, events, lang)
 
 
 # --- rows --------------------------------------------------------------------------------
 
 
-def _rows(snap: Any, opts: ViewOptions) -> list[MetricRow]:
+def _rows(snap: Any, opts: DisplayOptions) -> list[MetricRowModel]:
     store = snap.store
     health = snap.health
     lang = opts.lang
@@ -144,7 +144,7 @@ def _rows(snap: Any, opts: ViewOptions) -> list[MetricRow]:
     quality.sort(key=lambda n: (n != judged, n != "eval_loss"))
     ordered += quality
     rest = [n for n in names if n not in ordered and n not in evals]
-    rows: list[MetricRow] = []
+    rows: list[MetricRowModel] = []
     for name in ordered:
         rows.append(_row(name, store.series[name], snap, opts))
     ep = _epoch_row(snap, lang)
@@ -155,7 +155,7 @@ def _rows(snap: Any, opts: ViewOptions) -> list[MetricRow]:
     return rows
 
 
-def _row(name: str, s: Any, snap: Any, opts: ViewOptions) -> MetricRow:
+def _row(name: str, s: Any, snap: Any, opts: DisplayOptions) -> MetricRowModel:
     lang = opts.lang
     health = snap.health
     x, y = _series_xy(s, opts.whole)
@@ -245,7 +245,7 @@ def _row(name: str, s: Any, snap: Any, opts: ViewOptions) -> MetricRow:
         sev = "critical"
         if not word_:
             word_, symbol = word("nan", lang), "✗"
-    return MetricRow(
+    return MetricRowModel(
         key=name,
         x=x,
         y=y,
@@ -284,7 +284,7 @@ def _total_epochs(snap: Any) -> tuple[float | None, bool]:
     return (float(n), False) if n else (None, False)
 
 
-def _epoch_row(snap: Any, lang: str) -> MetricRow | None:
+def _epoch_row(snap: Any, lang: str) -> MetricRowModel | None:
     loss = snap.store.series.get("loss")
     ep = snap.store.last_epoch
     if ep is None:
@@ -306,7 +306,7 @@ def _epoch_row(snap: Any, lang: str) -> MetricRow | None:
         in_pass = label("pass_done", lang).format(n=int(ep))  # at a boundary: the pass is done
     else:
         in_pass = label("in_pass", lang).format(pct=f"{(ep - math.floor(ep)) * 100:.0f}", n=math.floor(ep) + 1)
-    return MetricRow(
+    return MetricRowModel(
         key="epoch",
         x=np.asarray(x, dtype=np.float64),
         y=np.asarray(y, dtype=np.float64),
@@ -323,7 +323,7 @@ def _epoch_row(snap: Any, lang: str) -> MetricRow | None:
 # --- status ------------------------------------------------------------------------------
 
 
-def _status(snap: Any, opts: ViewOptions, now: float) -> Status:
+def _status(snap: Any, opts: DisplayOptions, now: float) -> StatusModel:
     lang = opts.lang
     health = snap.health
     prog = _health_part(health, "progress")
@@ -351,7 +351,7 @@ def _status(snap: Any, opts: ViewOptions, now: float) -> Status:
     catching = None
     if snap.file_size and snap.file_size - snap.bytes_read > (1 << 20):
         catching = snap.bytes_read / snap.file_size
-    return Status(
+    return StatusModel(
         file=snap.path.rsplit("/", 1)[-1],
         state=key,
         state_text=text,
@@ -386,7 +386,7 @@ def _reasons(health: Any, lang: str) -> tuple[Line, ...]:
     return tuple(out)
 
 
-def _events(snap: Any, health: Any, opts: ViewOptions) -> tuple[Line, ...]:
+def _events(snap: Any, health: Any, opts: DisplayOptions) -> tuple[Line, ...]:
     """Events in time order: findings of the analysis with their step, then file/crash events.
 
     Findings: the warmup's end, each loss spike, the first NaN/inf of loss and grad_norm,
