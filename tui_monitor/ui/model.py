@@ -8,7 +8,7 @@ and the screenshot script can build these directly. No textual or rich here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -17,6 +17,24 @@ Severity = Literal["ok", "info", "warning", "critical"]
 
 SYMBOLS: dict[str, str] = {"ok": "✓", "info": "·", "warning": "!", "critical": "✗"}
 """The symbol that goes with each severity, so no status depends on colour alone."""
+
+
+class Fact(NamedTuple):
+    """One fact of a row's details: ``min 4.79``, ``peak 1.97e-04 at step 25``, ``cosine``.
+
+    The parts stay apart so that a row short of room can drop the place, then the
+    whole fact, without reading its words back.
+
+    Attributes:
+        label: what the value is (``min``, ``peak``), already in the UI language; alone
+            when the fact is a single word (a schedule's name).
+        value: the formatted value (``1.97e-04``, ``≈2.34``), or ``""``.
+        place: where the value was seen (``at step 25``, ``на шаге 25``), or ``""``.
+    """
+
+    label: str
+    value: str = ""
+    place: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +51,8 @@ class MetricRowModel:
         word: the status word, already in the UI language (``decreasing``, ``DECAY``...).
         symbol: a one-character symbol in front of the word (``▼``, ``★``, ``✗``).
         severity: colour class of the word.
-        detail: short extra facts (``min 4.79``, ``peak 1.97e-04 at 25``), may be empty.
+        facts: short extra facts (``min 4.79``, ``peak 1.97e-04 at step 25``), most
+            important first; the widget drops the last ones when short of room.
         nonfinite: NaN/inf points in ``y``.
         progress: ``0..1`` for rows drawn as a progress bar (epoch), else ``None``.
         progress_label: what the bar measures (``of steps``), shown after its percentage.
@@ -49,7 +68,7 @@ class MetricRowModel:
     word: str = ""
     symbol: str = ""
     severity: Severity = "info"
-    detail: str = ""
+    facts: tuple[Fact, ...] = ()
     nonfinite: int = 0
     progress: float | None = None
     progress_label: str = ""

@@ -1,23 +1,43 @@
-"""Turn a monitor snapshot into a :class:`~tui_monitor.ui.model.DashboardModel`.
+"""Present a monitor snapshot as a :class:`~tui_monitor.ui.model.DashboardModel`.
 
-The monitor's analysis (``snapshot.health``) decides every verdict; this module only
-chooses which series to draw (whole run or recent window, smoothed or not), orders the
-rows and puts the analysis' findings into words of the UI language. No textual here.
+The monitor's analysis (``snapshot.health``) decides every verdict and core computes every
+fact about the run (:mod:`tui_monitor.core.analysis.series`); this module only chooses
+which points to draw (whole run or recent window, smoothed or not), orders the rows and
+puts the findings into words of the UI language. Each kind of row has its presenter in
+:data:`PRESENTERS`. No textual here.
+
+Everything read from the snapshot is read in :func:`_read_run`, at the top: when the
+snapshot changes shape, that is the one place to follow it.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
+from tui_monitor.core.analysis import Health, LrStatus
+from tui_monitor.core.analysis.series import Direction, endpoint_direction, nonfinite_count, whole_run
 from tui_monitor.core.analysis.smoothing import ema_debiased_by_distance
 from tui_monitor.core.i18n import label, verdict_word, word
+from tui_monitor.core.monitor import MonitorSnapshot
+from tui_monitor.core.records import Event
+from tui_monitor.core.store import SeriesSnapshot
 from tui_monitor.ui.chart_model import fmt_num
-from tui_monitor.ui.model import SYMBOLS, DashboardModel, Line, MetricRowModel, Severity, StatusModel, fmt_duration
+from tui_monitor.ui.model import (
+    SYMBOLS,
+    DashboardModel,
+    Fact,
+    Line,
+    MetricRowModel,
+    Severity,
+    StatusModel,
+    fmt_duration,
+)
 
 RECENT_POINTS = 120
 """Points shown by the "recent" window (``w``)."""
@@ -31,6 +51,21 @@ FIRST_ROWS = ("loss", "learning_rate", "grad_norm")
 _TREND_SYMBOL = {"decreasing": "▼", "plateau": "▬", "rising": "▲", "diverging": "✗", "unknown": "·"}
 _TREND_SEV: dict[str, Severity] = {"decreasing": "ok", "plateau": "info", "rising": "warning", "diverging": "critical"}
 _GRAD_SYMBOL = {"healthy": "✓", "exploding": "✗", "vanishing": "!", "zero": "✗", "nonfinite": "✗", "absent": "·"}
+_LR_SYMBOL = {"warmup": "↗", "hold": "→", "decay": "↘", "finished": "■", "constant": "→"}
+_DIRECTION_WORD: dict[Direction, tuple[str, str]] = {
+    "flat": ("flat", "▬"),
+    "falling": ("falling", "▼"),
+    "rising": ("up", "▲"),
+}
+"""Word key and symbol of an unjudged metric's direction."""
+_EVAL_WORD = {
+    "improving": "improving",
+    "flat": "flat",
+    "worsening": "worse",
+    "overfitting": "overfitting",
+    "single": "best",
+}
+"""Word key of each eval finding (a single evaluation is the best so far)."""
 _STATE_SEV: dict[str, Severity] = {
     "running": "ok",
     "following": "ok",
@@ -75,24 +110,83 @@ class DisplayOptions:
     times: bool = True
 
 
+# --- what the presenters read of a snapshot ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """The facts of one run the dashboard presents, read once from a snapshot.
+
+    Attributes:
+        version: the monitor version of the snapshot.
+        series: stored series by key (``loss``, ``eval_loss``, ``loss@rank1``).
+        health: the analysis' findings, or ``None`` before the first analysis.
+        last_epoch: latest epoch of the main rank's records, or ``None``.
+        tallied_nonfinite: NaN/inf values the run's tally counted, by series key.
+        step / total: the logged global step and total steps, or ``None``.
+        epoch: the logged epoch (status fallback), or ``None``.
+        rate: logged steps per second, or ``None``.
+        elapsed_s: logged seconds since the start, or ``None``.
+        num_epochs: the banner's ``Num Epochs``, or ``None``.
+        file: the log's file name.
+        file_state: ``following``, ``waiting``, ``deleted``, ``error``...
+        polling: the file is polled rather than watched.
+        error: the read error's text, or ``None``.
+        bytes_read / file_size: bytes read so far and the file's size.
+        provisional: only the file's tail has been read yet.
+        events: file and crash events, oldest first.
+    """
+
+    version: int
+    series: Mapping[str, SeriesSnapshot]
+    health: Health | None
+    last_epoch: float | None
+    tallied_nonfinite: Mapping[str, int]
+    step: int | None
+    total: int | None
+    epoch: float | None
+    rate: float | None
+    elapsed_s: float | None
+    num_epochs: int | None
+    file: str
+    file_state: str
+    polling: bool
+    error: str | None
+    bytes_read: int
+    file_size: int
+    provisional: bool
+    events: tuple[Event, ...]
+
+
+def _read_run(snap: MonitorSnapshot) -> _Run:
+    """Every field the dashboard reads of ``snap``, in one place."""
+    return _Run(
+        version=snap.version,
+        series=snap.store.series,
+        health=snap.health,
+        last_epoch=snap.store.last_epoch,
+        tallied_nonfinite={key: stats.nonfinite for key, stats in snap.metrics.items()},
+        step=snap.global_step,
+        total=snap.total_steps,
+        epoch=snap.epoch,
+        rate=snap.rate,
+        elapsed_s=snap.elapsed_s,
+        num_epochs=snap.run_info.get("num_epochs") if snap.run_info else None,
+        file=snap.path.rsplit("/", 1)[-1],
+        file_state=snap.file_state,
+        polling=snap.mode == "poll",
+        error=snap.error,
+        bytes_read=snap.bytes_read,
+        file_size=snap.file_size,
+        provisional=snap.provisional,
+        events=snap.events,
+    )
+
+
 def _sev(value: str | None) -> Severity:
     if value in ("ok", "info", "warning", "critical"):
         return value  # type: ignore[return-value]
     return "info"
-
-
-def _series_xy(s: Any, whole: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The points to draw: the decimated whole-run history when the ring lost points."""
-    x, y = s.x, s.y
-    if whole and s.count > len(s.y) and len(s.hist_y):
-        # history up to where the ring starts, then the ring at full resolution
-        cut = x[0] if len(x) else math.inf
-        keep = s.hist_x < cut
-        x = np.concatenate([s.hist_x[keep], x])
-        y = np.concatenate([s.hist_y[keep], y])
-    elif not whole and len(y) > RECENT_POINTS:
-        x, y = x[-RECENT_POINTS:], y[-RECENT_POINTS:]
-    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
 def _at(x: float | None, lang: str, x_is_step: bool = True) -> str:
@@ -104,16 +198,12 @@ def _at(x: float | None, lang: str, x_is_step: bool = True) -> str:
     return label("at_record", lang).format(n=int(x) + 1)
 
 
-def _health_part(health: Any, name: str) -> Any:
-    return getattr(health, name, None) if health is not None else None
-
-
-def build_dashboard(snap: Any, opts: DisplayOptions, *, now: float | None = None) -> DashboardModel:
+def build_dashboard(snap: MonitorSnapshot, opts: DisplayOptions, *, now: float | None = None) -> DashboardModel:
     """Build the dashboard for one run.
 
     Args:
-        snap: a ``MonitorSnapshot`` (``store``, ``health``, ``events``, progress fields).
-        opts: the user's view options.
+        snap: the monitor's snapshot.
+        opts: the user's display options.
         now: wall-clock seconds for "time since" texts (default ``time.time()``).
 
     Returns:
@@ -121,154 +211,243 @@ def build_dashboard(snap: Any, opts: DisplayOptions, *, now: float | None = None
     """
     lang = opts.lang
     now = time.time() if now is None else now
-    health = snap.health
-    rows = _rows(snap, opts)
-    status = _status(snap, opts, now)
-    reasons = _reasons(health, lang)
-    events = _events(snap, health, opts)
-    return DashboardModel(snap.version, status, tuple(rows), reasons, events, lang)
+    run = _read_run(snap)
+    rows = _rows(run, opts)
+    status = _status(run, opts, now)
+    reasons = _reasons(run.health, lang)
+    events = _events(run, run.health, opts)
+    return DashboardModel(run.version, status, tuple(rows), reasons, events, lang)
 
 
 # --- rows --------------------------------------------------------------------------------
 
 
-def _rows(snap: Any, opts: DisplayOptions) -> list[MetricRowModel]:
-    store = snap.store
-    health = snap.health
+@dataclass(frozen=True, slots=True)
+class _Drawn:
+    """One series as its row draws it.
+
+    Attributes:
+        name: the store key.
+        series: the stored series.
+        x: ``(n,) float64`` the drawn x (record ordinals from 1 when not steps).
+        y: ``(n,) float64`` the drawn values, NaN/inf kept.
+        fin: the finite values of ``y``.
+        last / lo / hi: the latest drawn value, the finite min and max (``None`` if none).
+        smoothed: ``(n,)`` the smoothed overlay at the user's weight, or ``None``.
+        nonfinite: NaN/inf values of the series over the run.
+    """
+
+    name: str
+    series: SeriesSnapshot
+    x: np.ndarray
+    y: np.ndarray
+    fin: np.ndarray
+    last: float | None
+    lo: float | None
+    hi: float | None
+    smoothed: np.ndarray | None
+    nonfinite: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Look:
+    """What a presenter says about a row: its word, symbol, colour, facts and sparkline rule."""
+
+    word: str = ""
+    symbol: str = ""
+    severity: Severity = "info"
+    facts: tuple[Fact, ...] = ()
+    spark_agg: str = "mean"
+
+
+Presenter = Callable[[_Drawn, "Health | None", str], _Look]
+"""``(drawn series, findings, lang) → look`` of one kind of row."""
+
+RowKind = Literal["loss", "learning_rate", "grad_norm", "eval", "other"]
+"""The kinds of metric rows, each with its own presenter."""
+
+
+def _row_kind(s: SeriesSnapshot) -> RowKind:
+    """Which presenter a series gets: the judged main-rank rows by name, eval rows, the rest."""
+    if s.rank is None and s.metric in ("loss", "learning_rate", "grad_norm"):
+        return s.metric  # type: ignore[return-value]
+    if s.metric.startswith("eval_"):
+        return "eval"
+    return "other"
+
+
+def _present_loss(d: _Drawn, health: Health | None, lang: str) -> _Look:
+    """The loss trend of the analysis, the minimum and the smoothed last value."""
+    t = health.loss_trend if health is not None else None
+    word_, symbol, sev = "", "", _sev("info")
+    if t is not None and t.word != "unknown":
+        word_, symbol, sev = word(t.word, lang), _TREND_SYMBOL.get(t.word, ""), _TREND_SEV.get(t.word, "info")
+    elif len(d.y):
+        # the trend test needs more points than a short run (DPO, a fresh start) has
+        word_, symbol = word("few_points", lang), "·"
+    facts = [Fact(label("min", lang), fmt_num(d.lo))]
+    sm_last = health.loss_smoothed_last if health is not None else None
+    if d.smoothed is not None and np.isfinite(d.smoothed[-1]):
+        sm_last = float(d.smoothed[-1])  # the overlay on screen, at the user's weight
+    if sm_last is not None:
+        facts.append(Fact(label("smoothed", lang), fmt_num(sm_last)))
+    return _Look(word_, symbol, sev, tuple(facts))
+
+
+def _present_lr(d: _Drawn, health: Health | None, lang: str) -> _Look:
+    """The LR phase in capitals, the schedule once past the warmup, and the peak."""
+    lr: LrStatus | None = health.lr if health is not None else None
+    if lr is None or lr.phase == "unknown":
+        return _Look(facts=(Fact(label("peak", lang), fmt_num(d.hi)),) if d.hi is not None else ())
+    phase = "done" if lr.phase == "finished" else lr.phase
+    sched = lr.schedule if lr.schedule and lr.schedule != "unknown" and lr.phase != "warmup" else ""
+    facts: list[Fact] = []
+    if sched:
+        facts.append(Fact(word(sched, lang)))
+    if math.isfinite(lr.peak):
+        facts.append(Fact(label("peak", lang), fmt_num(lr.peak), _at(lr.peak_x, lang, d.series.x_is_step)))
+    return _Look(
+        word(phase, lang).upper(),
+        _LR_SYMBOL.get(lr.phase, ""),
+        "critical" if lr.stuck_zero_x is not None else "ok",
+        tuple(facts),
+    )
+
+
+def _present_grad(d: _Drawn, health: Health | None, lang: str) -> _Look:
+    """The gradient finding, the median and the maximum; the sparkline keeps spikes."""
+    g = health.grad if health is not None else None
+    word_, symbol, sev = "", "", _sev("info")
+    if g is not None and g.word != "absent":
+        word_, symbol, sev = word(g.word, lang), _GRAD_SYMBOL.get(g.word, ""), _sev(g.severity)
+    med = float(np.median(d.fin)) if d.fin.size else None
+    facts = (Fact(label("median", lang), fmt_num(med)), Fact(label("max", lang), fmt_num(d.hi)))
+    return _Look(word_, symbol, sev, facts, spark_agg="max")
+
+
+def _present_eval(d: _Drawn, health: Health | None, lang: str) -> _Look:
+    """The judged eval metric: its finding (★ on a new best) and the best value; others: range."""
+    ev = health.eval if health is not None else None
+    if ev is not None and ev.metric == d.name and ev.n:
+        is_best = d.last is not None and math.isfinite(d.last) and d.last == ev.best
+        return _Look(
+            word("best", lang) if is_best else word(_EVAL_WORD.get(ev.word, ev.word), lang),
+            "★" if is_best else {"overfitting": "✗", "worsening": "▲", "improving": "▼"}.get(ev.word, "·"),
+            "warning" if ev.word == "overfitting" else "ok" if is_best or ev.word == "improving" else "info",
+            (Fact(label("best", lang), fmt_num(ev.best), _at(ev.best_x, lang, d.series.x_is_step)),),
+        )
+    return _Look(facts=_range_facts(d, lang))
+
+
+def _present_other(d: _Drawn, health: Health | None, lang: str) -> _Look:
+    """A metric no detector judges: its range and where it went (core's endpoint rule)."""
+    direction = endpoint_direction(d.y)
+    word_, symbol = ("", "") if direction is None else _DIRECTION_WORD[direction]
+    return _Look(word(word_, lang) if word_ else "", symbol, facts=_range_facts(d, lang))
+
+
+def _range_facts(d: _Drawn, lang: str) -> tuple[Fact, ...]:
+    """``min … max …`` of the drawn values, none without a finite value."""
+    if d.lo is None:
+        return ()
+    return (Fact(label("min", lang), fmt_num(d.lo)), Fact(label("max", lang), fmt_num(d.hi)))
+
+
+PRESENTERS: Mapping[RowKind, Presenter] = {
+    "loss": _present_loss,
+    "learning_rate": _present_lr,
+    "grad_norm": _present_grad,
+    "eval": _present_eval,
+    "other": _present_other,
+}
+"""The presenter of each kind of metric row (see :func:`_row_kind`); the epoch row, which
+has no series of its own, is :func:`_epoch_row`."""
+
+SMOOTHED_KINDS: frozenset[RowKind] = frozenset({"loss", "grad_norm", "other"})
+"""Rows that get the smoothed overlay: an LR schedule and sparse evals are drawn raw."""
+
+
+def _rows(run: _Run, opts: DisplayOptions) -> list[MetricRowModel]:
     lang = opts.lang
-    names = list(store.series.keys())
-    ordered: list[str] = [n for n in FIRST_ROWS if n in store.series]
+    names = list(run.series.keys())
+    ordered: list[str] = [n for n in FIRST_ROWS if n in run.series]
     evals = [n for n in names if n.startswith("eval_") and n not in ordered and "@rank" not in n]
-    judged = getattr(_health_part(health, "eval"), "metric", None)
+    judged = run.health.eval.metric if run.health is not None else None
     quality = [n for n in evals if not any(t in n for t in ("runtime", "per_second"))]
     quality.sort(key=lambda n: (n != judged, n != "eval_loss"))
     ordered += quality
     rest = [n for n in names if n not in ordered and n not in evals]
     rows: list[MetricRowModel] = []
     for name in ordered:
-        rows.append(_row(name, store.series[name], snap, opts))
-    ep = _epoch_row(snap, lang)
+        rows.append(_row(name, run, opts))
+    ep = _epoch_row(run, lang)
     if ep is not None:
         rows.append(ep)
     for name in rest + [n for n in evals if n not in quality]:
-        rows.append(_row(name, store.series[name], snap, opts))
+        rows.append(_row(name, run, opts))
     return rows
 
 
-def _row(name: str, s: Any, snap: Any, opts: DisplayOptions) -> MetricRowModel:
-    lang = opts.lang
-    health = snap.health
-    x, y = _series_xy(s, opts.whole)
+def _drawn(name: str, run: _Run, opts: DisplayOptions, smooth: bool) -> _Drawn:
+    """The points of ``name`` the row draws, with the overlay when ``smooth`` and on."""
+    s = run.series[name]
+    if opts.whole:
+        x, y = whole_run(s)
+    else:
+        x, y = s.x[-RECENT_POINTS:], s.y[-RECENT_POINTS:]
     if not s.x_is_step:
         x = x + 1.0  # record ordinals are shown from 1, as the analysis' texts number them
     fin = y[np.isfinite(y)]
-    last = float(y[-1]) if len(y) else None
-    nonfinite = int((~np.isfinite(s.y)).sum())
-    stats = snap.metrics.get(name) if getattr(snap, "metrics", None) else None
-    if stats is not None:
-        nonfinite = max(nonfinite, int(getattr(stats, "nonfinite", 0)))
     smoothed = None
-    if opts.smoothing > 0 and fin.size >= 3 and name != "learning_rate" and not name.startswith("eval_"):
+    if smooth and opts.smoothing > 0 and fin.size >= 3:
         smoothed = ema_debiased_by_distance(x, y, opts.smoothing)
-    lo = float(fin.min()) if fin.size else None
-    hi = float(fin.max()) if fin.size else None
-    word_, symbol, detail, agg = "", "", "", "mean"
-    sev: Severity = "info"
-    metric = s.metric
-    if metric == "loss" and s.rank is None:
-        t = _health_part(health, "loss_trend")
-        if t is not None and t.word != "unknown":
-            word_, symbol, sev = word(t.word, lang), _TREND_SYMBOL.get(t.word, ""), _TREND_SEV.get(t.word, "info")
-        elif len(y):
-            # the trend test needs more points than a short run (DPO, a fresh start) has
-            word_, symbol = word("few_points", lang), "·"
-        detail = f"{label('min', lang)} {fmt_num(lo)}"
-        sm_last = _health_part(health, "loss_smoothed_last")
-        if smoothed is not None and np.isfinite(smoothed[-1]):
-            sm_last = float(smoothed[-1])
-        if sm_last is not None:
-            detail += f"   {label('smoothed', lang)} {fmt_num(sm_last)}"
-    elif metric == "learning_rate" and s.rank is None:
-        lr = _health_part(health, "lr")
-        if lr is not None and lr.phase != "unknown":
-            phase = "done" if lr.phase == "finished" else lr.phase
-            word_ = word(phase, lang).upper()
-            sched = lr.schedule if lr.schedule and lr.schedule != "unknown" and lr.phase != "warmup" else ""
-            symbol = {"warmup": "↗", "hold": "→", "decay": "↘", "finished": "■", "constant": "→"}.get(lr.phase, "")
-            sev = "critical" if lr.stuck_zero_x is not None else "ok"
-            if math.isfinite(lr.peak):
-                detail = f"{label('peak', lang)} {fmt_num(lr.peak)} {_at(lr.peak_x, lang, s.x_is_step)}"
-            if sched:
-                detail = f"{word(sched, lang)}   {detail}"
-        elif hi is not None:
-            detail = f"{label('peak', lang)} {fmt_num(hi)}"
-    elif metric == "grad_norm" and s.rank is None:
-        g = _health_part(health, "grad")
-        agg = "max"
-        if g is not None and g.word != "absent":
-            word_ = word(g.word, lang)
-            symbol = _GRAD_SYMBOL.get(g.word, "")
-            sev = _sev(g.severity if g.severity != "ok" else "ok")
-        med = float(np.median(fin)) if fin.size else None
-        detail = f"{label('median', lang)} {fmt_num(med)}   {label('max', lang)} {fmt_num(hi)}"
-    elif metric.startswith("eval_"):
-        ev = _health_part(health, "eval")
-        if ev is not None and ev.metric == name and ev.n:
-            best_txt = f"{label('best', lang)} {fmt_num(ev.best)} {_at(ev.best_x, lang, s.x_is_step)}"
-            is_best = last is not None and math.isfinite(last) and last == ev.best
-            ew = {
-                "improving": "improving",
-                "flat": "flat",
-                "worsening": "worse",
-                "overfitting": "overfitting",
-                "single": "best",
-            }.get(ev.word, ev.word)
-            word_ = word("best", lang) if is_best else word(ew, lang)
-            symbol = "★" if is_best else {"overfitting": "✗", "worsening": "▲", "improving": "▼"}.get(ev.word, "·")
-            sev = "warning" if ev.word == "overfitting" else "ok" if is_best or ev.word == "improving" else "info"
-            detail = best_txt
-        elif lo is not None:
-            detail = f"{label('min', lang)} {fmt_num(lo)}   {label('max', lang)} {fmt_num(hi)}"
-    else:
-        if lo is not None:
-            detail = f"{label('min', lang)} {fmt_num(lo)}   {label('max', lang)} {fmt_num(hi)}"
-        if fin.size >= 2:
-            d = fin[-1] - fin[0]
-            span = (hi - lo) if hi is not None and lo is not None else 0.0
-            if span == 0 or abs(d) < 0.05 * span:
-                word_, symbol = word("flat", lang), "▬"
-            elif d < 0:
-                word_, symbol = word("falling", lang), "▼"
-            else:
-                word_, symbol = word("up", lang), "▲"
-    if nonfinite and last is not None and not math.isfinite(last):
-        sev = "critical"
-        if not word_:
-            word_, symbol = word("nan", lang), "✗"
-    return MetricRowModel(
-        key=name,
+    return _Drawn(
+        name=name,
+        series=s,
         x=x,
         y=y,
+        fin=fin,
+        last=float(y[-1]) if len(y) else None,
+        lo=float(fin.min()) if fin.size else None,
+        hi=float(fin.max()) if fin.size else None,
         smoothed=smoothed,
-        x_is_step=s.x_is_step,
-        last=last,
-        word=word_,
-        symbol=symbol,
-        severity=sev,
-        detail=detail,
-        nonfinite=nonfinite,
-        spark_agg=agg,
+        nonfinite=nonfinite_count(s, run.tallied_nonfinite.get(name, 0)),
     )
 
 
-def _step_progress(snap: Any) -> tuple[int | None, int | None]:
-    prog = _health_part(snap.health, "progress")
-    step = getattr(prog, "step", None) or snap.global_step
-    total = getattr(prog, "total", None) or snap.total_steps
+def _row(name: str, run: _Run, opts: DisplayOptions) -> MetricRowModel:
+    kind = _row_kind(run.series[name])
+    d = _drawn(name, run, opts, kind in SMOOTHED_KINDS)
+    look = PRESENTERS[kind](d, run.health, opts.lang)
+    word_, symbol, sev = look.word, look.symbol, look.severity
+    if d.nonfinite and d.last is not None and not math.isfinite(d.last):
+        sev = "critical"
+        if not word_:
+            word_, symbol = word("nan", opts.lang), "✗"
+    return MetricRowModel(
+        key=name,
+        x=d.x,
+        y=d.y,
+        smoothed=d.smoothed,
+        x_is_step=d.series.x_is_step,
+        last=d.last,
+        word=word_,
+        symbol=symbol,
+        severity=sev,
+        facts=look.facts,
+        nonfinite=d.nonfinite,
+        spark_agg=look.spark_agg,
+    )
+
+
+def _step_progress(run: _Run) -> tuple[int | None, int | None]:
+    prog = run.health.progress if run.health is not None else None
+    step = (prog.step if prog is not None else None) or run.step
+    total = (prog.total if prog is not None else None) or run.total
     return step, total
 
 
-def _total_epochs(snap: Any) -> tuple[float | None, bool]:
+def _total_epochs(run: _Run) -> tuple[float | None, bool]:
     """The run's length in epochs and whether it is an estimate.
 
     Returns:
@@ -276,21 +455,21 @@ def _total_epochs(snap: Any) -> tuple[float | None, bool]:
         way (an estimate that moves as the epoch counter advances; exact at the last step),
         else the banner's ``Num Epochs``; ``(None, False)`` when neither is known.
     """
-    ep = snap.store.last_epoch
-    step, total = _step_progress(snap)
+    ep = run.last_epoch
+    step, total = _step_progress(run)
     if ep and step and total:
         return ep * total / step, step < total
-    n = snap.run_info.get("num_epochs") if snap.run_info else None
+    n = run.num_epochs
     return (float(n), False) if n else (None, False)
 
 
-def _epoch_row(snap: Any, lang: str) -> MetricRowModel | None:
-    loss = snap.store.series.get("loss")
-    ep = snap.store.last_epoch
+def _epoch_row(run: _Run, lang: str) -> MetricRowModel | None:
+    loss = run.series.get("loss")
+    ep = run.last_epoch
     if ep is None:
         return None
-    total_ep, estimated = _total_epochs(snap)
-    step, total = _step_progress(snap)
+    total_ep, estimated = _total_epochs(run)
+    step, total = _step_progress(run)
     # The bar is the step progress (what the ETA counts), labelled so: an epoch bar would
     # need the planned epoch count, which the log only estimates.
     if step and total:
@@ -299,7 +478,7 @@ def _epoch_row(snap: Any, lang: str) -> MetricRowModel | None:
         frac, bar_label = min(ep / total_ep, 1.0), label("of_epochs", lang)
     else:
         frac, bar_label = ep - math.floor(ep), ""
-    detail = f"{label('of', lang)} {'≈' if estimated else ''}{fmt_num(total_ep, 3)}" if total_ep else ""
+    facts = (Fact(label("of", lang), f"{'≈' if estimated else ''}{fmt_num(total_ep, 3)}"),) if total_ep else ()
     x = loss.x if loss is not None else np.zeros(0)
     y = loss.epoch if loss is not None else np.zeros(0)
     if ep > 0 and float(ep).is_integer():
@@ -314,7 +493,7 @@ def _epoch_row(snap: Any, lang: str) -> MetricRowModel | None:
         word=in_pass,
         symbol="◔",
         severity="info",
-        detail=detail,
+        facts=facts,
         progress=frac,
         progress_label=bar_label,
     )
@@ -323,51 +502,51 @@ def _epoch_row(snap: Any, lang: str) -> MetricRowModel | None:
 # --- status ------------------------------------------------------------------------------
 
 
-def _status(snap: Any, opts: DisplayOptions, now: float) -> StatusModel:
+def _status(run: _Run, opts: DisplayOptions, now: float) -> StatusModel:
     lang = opts.lang
-    health = snap.health
-    prog = _health_part(health, "progress")
-    state = _health_part(health, "state")
-    file_state = snap.file_state
+    health = run.health
+    prog = health.progress if health is not None else None
+    state = health.state if health is not None else None
+    file_state = run.file_state
     key = file_state
     text = word(file_state, lang)
     if file_state == "following":
         key = "following"
-        text = word("polling" if snap.mode == "poll" else "following", lang)
+        text = word("polling" if run.polling else "following", lang)
         if state is not None and state.word in ("stalled", "finished", "crashed"):
             key = state.word
             text = word(state.word, lang)
             if state.word == "stalled" and state.silence_s:
                 text += f" {fmt_duration(state.silence_s)}"
     elif file_state == "error":
-        text = snap.error or word("unreadable", lang)
+        text = run.error or word("unreadable", lang)
     # no metric record yet: there is nothing to judge, whatever the detectors default to
-    verdict = getattr(health, "status", None) if snap.store.series else None
-    verdict = verdict or "unknown"
-    step = getattr(prog, "step", None) if prog is not None else snap.global_step
-    total = getattr(prog, "total", None) if prog is not None else snap.total_steps
-    rate = getattr(prog, "steps_per_s", None) if prog is not None else snap.rate
-    eta = getattr(prog, "eta_s", None) if prog is not None else None
+    verdict: str = health.status if health is not None and run.series else "unknown"
+    step = prog.step if prog is not None else run.step
+    total = prog.total if prog is not None else run.total
+    rate = prog.steps_per_s if prog is not None else run.rate
+    eta = prog.eta_s if prog is not None else None
     catching = None
-    if snap.file_size and snap.file_size - snap.bytes_read > (1 << 20):
-        catching = snap.bytes_read / snap.file_size
+    if run.file_size and run.file_size - run.bytes_read > (1 << 20):
+        catching = run.bytes_read / run.file_size
+    total_epochs, estimated = _total_epochs(run)
     return StatusModel(
-        file=snap.path.rsplit("/", 1)[-1],
+        file=run.file,
         state=key,
         state_text=text,
         state_severity=_STATE_SEV.get(key, "info"),
-        step=step if step is not None else snap.global_step,
-        total=total if total is not None else snap.total_steps,
-        epoch=snap.store.last_epoch if snap.store.last_epoch is not None else snap.epoch,
-        total_epochs=_total_epochs(snap)[0],
-        total_epochs_estimated=_total_epochs(snap)[1],
-        rate=rate if rate is not None else snap.rate,
-        elapsed_s=snap.elapsed_s,
+        step=step if step is not None else run.step,
+        total=total if total is not None else run.total,
+        epoch=run.last_epoch if run.last_epoch is not None else run.epoch,
+        total_epochs=total_epochs,
+        total_epochs_estimated=estimated,
+        rate=rate if rate is not None else run.rate,
+        elapsed_s=run.elapsed_s,
         eta_s=eta,
         verdict=verdict,
         verdict_text=verdict_word(verdict, lang),
         catching_up=catching,
-        provisional=getattr(snap, "provisional", False),
+        provisional=run.provisional,
         paused=opts.paused,
     )
 
@@ -386,7 +565,7 @@ def _reasons(health: Any, lang: str) -> tuple[Line, ...]:
     return tuple(out)
 
 
-def _events(snap: Any, health: Any, opts: DisplayOptions) -> tuple[Line, ...]:
+def _events(run: _Run, health: Health | None, opts: DisplayOptions) -> tuple[Line, ...]:
     """Events in time order: findings of the analysis with their step, then file/crash events.
 
     Findings: the warmup's end, each loss spike, the first NaN/inf of loss and grad_norm,
@@ -395,10 +574,10 @@ def _events(snap: Any, health: Any, opts: DisplayOptions) -> tuple[Line, ...]:
     when ``opts.times`` is off, for fixed-state screenshots).
     """
     lang = opts.lang
-    store = snap.store
+    series_of = run.series
     found: list[tuple[tuple[float, float], Line]] = []
 
-    def at(series: Any, x: float | None) -> tuple[tuple[float, float], str]:
+    def at(series: SeriesSnapshot | None, x: float | None) -> tuple[tuple[float, float], str]:
         """((arrival, epoch) sort key, "step N hh:mm:ss") for point ``x`` of ``series``.
 
         Arrival times order events across series; the epoch breaks ties (a file read at
@@ -415,12 +594,12 @@ def _events(snap: Any, health: Any, opts: DisplayOptions) -> tuple[Line, ...]:
             where += " " + time.strftime("%H:%M:%S", time.localtime(t))
         return (t, ep), where
 
-    def add(series: Any, x: float | None, sev: Severity, symbol: str, en: str, ru: str) -> None:
+    def add(series: SeriesSnapshot | None, x: float | None, sev: Severity, symbol: str, en: str, ru: str) -> None:
         key, where = at(series, x)
         found.append((key, Line(sev, symbol, ru if lang == "ru" else en, where)))
 
-    lr = _health_part(health, "lr")
-    lrs = store.series.get("learning_rate")
+    lr = health.lr if health is not None else None
+    lrs = series_of.get("learning_rate")
     # Only once the LR has left the warmup: while it still climbs, the last point is not
     # the warmup's end, and an event there would move later with every new record.
     if lr is not None and lr.warmup_end_x is not None and lr.phase in ("hold", "decay", "finished", "constant"):
@@ -432,8 +611,8 @@ def _events(snap: Any, health: Any, opts: DisplayOptions) -> tuple[Line, ...]:
             f"warmup finished, LR {fmt_num(lr.peak)}",
             f"прогрев закончен, LR {fmt_num(lr.peak)}",
         )
-    loss = store.series.get("loss")
-    spikes = _health_part(health, "spikes")
+    loss = series_of.get("loss")
+    spikes = health.spikes if health is not None else None
     if spikes is not None and loss is not None:
         for k in range(len(spikes.x)):
             v, b = float(spikes.values[k]), float(spikes.baseline[k])
@@ -447,7 +626,7 @@ def _events(snap: Any, health: Any, opts: DisplayOptions) -> tuple[Line, ...]:
                 f"всплеск loss{ratio}: {fmt_num(v)}",
             )
     for name in ("loss", "grad_norm"):
-        s = store.series.get(name)
+        s = series_of.get(name)
         if s is not None and len(s.y):
             bad = np.flatnonzero(~np.isfinite(s.y))
             if bad.size:
@@ -460,9 +639,9 @@ def _events(snap: Any, health: Any, opts: DisplayOptions) -> tuple[Line, ...]:
                     f"first {bad_v} in {name}",
                     f"первое значение {bad_v} в {name}",
                 )
-    ev = _health_part(health, "eval")
-    if ev is not None and ev.metric and ev.metric in store.series and ev.direction:
-        s = store.series[ev.metric]
+    ev = health.eval if health is not None else None
+    if ev is not None and ev.metric and ev.metric in series_of and ev.direction:
+        s = series_of[ev.metric]
         if ev.n >= 2 and math.isfinite(ev.best) and ev.best != ev.first:  # the latest new best
             add(
                 s,
@@ -481,7 +660,7 @@ def _events(snap: Any, health: Any, opts: DisplayOptions) -> tuple[Line, ...]:
                 f"overfitting: {ev.metric} worse since",
                 f"переобучение: {ev.metric} хуже с этого места",
             )
-    st = _health_part(health, "state")
+    st = health.state if health is not None else None
     if st is not None and st.word in ("finished", "crashed", "stalled"):
         series = loss if loss is not None else None
         last_x = float(series.x[-1]) if series is not None and len(series.x) else None
@@ -492,7 +671,7 @@ def _events(snap: Any, health: Any, opts: DisplayOptions) -> tuple[Line, ...]:
         else:
             silent = fmt_duration(st.silence_s) if st.silence_s else ""
             add(series, last_x, "warning", "!", f"stalled: no record for {silent}", f"застрял: нет записей {silent}")
-    for e in snap.events:
+    for e in run.events:
         crash_kind = e.kind in ("traceback", "error", "oom", "killed", "nccl_timeout")
         if crash_kind and st is not None and st.word == "crashed" and e.line == st.line:
             continue  # already shown as "crashed: <line>"

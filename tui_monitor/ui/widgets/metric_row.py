@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from tui_monitor.core.i18n import label
 from tui_monitor.ui.chart_model import NONFINITE_MARK, fmt_num, sparkline
-from tui_monitor.ui.model import MetricRowModel, inert
+from tui_monitor.ui.model import Fact, MetricRowModel, inert
 from tui_monitor.ui.widgets._style import MUTED, NAN_STYLE, SEVERITY_STYLE, SPARK_STYLE
 
 NAME_W = 14
@@ -21,7 +23,7 @@ MARKER = "▶"
 """Drawn before the focused row's name: the focus shows without colour (``NO_COLOR``)."""
 
 FACT_SEP = "   "
-"""Separates the independent facts of :attr:`MetricRowModel.detail`; the last ones go first
+"""Separates the facts of :attr:`MetricRowModel.facts` on screen; the last ones go first
 when a row is short of room."""
 
 
@@ -70,29 +72,35 @@ def _spark_content(row: MetricRowModel, width: int, lang: str) -> Content:
     return Content.assemble(*parts)
 
 
-def _shorten_fact(fact: str, lang: str) -> str:
-    """``peak 1.97e-04 at step 25`` → ``peak 1.97e-04``: drop a trailing "at ..." part."""
-    at = f" {label('at', lang)} "
-    i = fact.rfind(at)
-    if i <= 0:
-        at = " в "  # Russian record ordinals: "в записи №3"
-        i = fact.rfind(at)
-    return fact[:i] if i > 0 else fact
+def fact_text(fact: Fact, *, place: bool = True) -> str:
+    """``peak 1.97e-04 at step 25`` (``peak 1.97e-04`` without the place)."""
+    parts = (fact.label, fact.value, fact.place if place else "")
+    return " ".join(p for p in parts if p)
 
 
-def fit_facts(detail: str, room: int, lang: str) -> str:
-    """Fit the facts of ``detail`` in ``room`` columns: whole facts first, then the last
-    fact without its "at step N", then fewer facts; never a fact cut mid-word."""
-    facts = [f for f in detail.split(FACT_SEP) if f]
-    while facts:
-        text = FACT_SEP.join(facts)
-        if len(text) <= room:
-            return text
-        short = _shorten_fact(facts[-1], lang)
-        if short != facts[-1]:
-            facts[-1] = short
+def fit_facts(facts: Sequence[Fact], room: int) -> str:
+    """Fit ``facts`` in ``room`` columns: all of them whole first; short of room, the last
+    fact gives up its place, then goes, and so on; never a fact cut mid-word.
+
+    Args:
+        facts: the row's facts, most important first.
+        room: columns available.
+
+    Returns:
+        The facts that fit, joined by :data:`FACT_SEP`; ``""`` when none does.
+    """
+    texts = [fact_text(f) for f in facts]
+    kept = list(facts)
+    while kept:
+        line = FACT_SEP.join(texts)
+        if len(line) <= room:
+            return line
+        short = fact_text(kept[-1], place=False)
+        if short != texts[-1]:
+            texts[-1] = short
         else:
-            facts.pop()
+            kept.pop()
+            texts.pop()
     return ""
 
 
@@ -157,8 +165,8 @@ def row_lines(
         if used + 3 + len(nan_txt) <= width:
             parts += ["   ", (nan_txt, NAN_STYLE)]
             used += 3 + len(nan_txt)
-    if row.detail:
-        facts = fit_facts(row.detail, width - used - 3, lang)
+    if row.facts:
+        facts = fit_facts(row.facts, width - used - 3)
         if facts:
             parts += ["   ", (facts, MUTED)]
     head = Content.assemble(*parts)
