@@ -184,6 +184,7 @@ def _read_run(snap: MonitorSnapshot) -> _Run:
 
 
 def _sev(value: str | None) -> Severity:
+    """A finding's severity as a colour class (``info`` for anything else)."""
     if value in ("ok", "info", "warning", "critical"):
         return value  # type: ignore[return-value]
     return "info"
@@ -260,7 +261,7 @@ class _Look:
     spark_agg: str = "mean"
 
 
-Presenter = Callable[[_Drawn, "Health | None", str], _Look]
+Presenter = Callable[[_Drawn, Health | None, str], _Look]
 """``(drawn series, findings, lang) → look`` of one kind of row."""
 
 RowKind = Literal["loss", "learning_rate", "grad_norm", "eval", "other"]
@@ -279,7 +280,8 @@ def _row_kind(s: SeriesSnapshot) -> RowKind:
 def _present_loss(d: _Drawn, health: Health | None, lang: str) -> _Look:
     """The loss trend of the analysis, the minimum and the smoothed last value."""
     t = health.loss_trend if health is not None else None
-    word_, symbol, sev = "", "", _sev("info")
+    word_, symbol = "", ""
+    sev: Severity = "info"
     if t is not None and t.word != "unknown":
         word_, symbol, sev = word(t.word, lang), _TREND_SYMBOL.get(t.word, ""), _TREND_SEV.get(t.word, "info")
     elif len(d.y):
@@ -317,7 +319,8 @@ def _present_lr(d: _Drawn, health: Health | None, lang: str) -> _Look:
 def _present_grad(d: _Drawn, health: Health | None, lang: str) -> _Look:
     """The gradient finding, the median and the maximum; the sparkline keeps spikes."""
     g = health.grad if health is not None else None
-    word_, symbol, sev = "", "", _sev("info")
+    word_, symbol = "", ""
+    sev: Severity = "info"
     if g is not None and g.word != "absent":
         word_, symbol, sev = word(g.word, lang), _GRAD_SYMBOL.get(g.word, ""), _sev(g.severity)
     med = float(np.median(d.fin)) if d.fin.size else None
@@ -368,6 +371,8 @@ SMOOTHED_KINDS: frozenset[RowKind] = frozenset({"loss", "grad_norm", "other"})
 
 
 def _rows(run: _Run, opts: DisplayOptions) -> list[MetricRowModel]:
+    """The rows in display order: loss, learning_rate, grad_norm, the quality evals (the
+    judged one first), epoch, then every other series and the eval timings last."""
     lang = opts.lang
     names = list(run.series.keys())
     ordered: list[str] = [n for n in FIRST_ROWS if n in run.series]
@@ -416,6 +421,7 @@ def _drawn(name: str, run: _Run, opts: DisplayOptions, smooth: bool) -> _Drawn:
 
 
 def _row(name: str, run: _Run, opts: DisplayOptions) -> MetricRowModel:
+    """The row of series ``name``: its presenter's look, and ✗ critical when it ends non-finite."""
     kind = _row_kind(run.series[name])
     d = _drawn(name, run, opts, kind in SMOOTHED_KINDS)
     look = PRESENTERS[kind](d, run.health, opts.lang)
@@ -441,6 +447,7 @@ def _row(name: str, run: _Run, opts: DisplayOptions) -> MetricRowModel:
 
 
 def _step_progress(run: _Run) -> tuple[int | None, int | None]:
+    """``(step, total)``: the progress estimate's, each falling back to the logged one."""
     prog = run.health.progress if run.health is not None else None
     step = (prog.step if prog is not None else None) or run.step
     total = (prog.total if prog is not None else None) or run.total
@@ -464,6 +471,8 @@ def _total_epochs(run: _Run) -> tuple[float | None, bool]:
 
 
 def _epoch_row(run: _Run, lang: str) -> MetricRowModel | None:
+    """The epoch row: the pass under way, the run's length in epochs and the step progress
+    as a bar; ``None`` before any record states an epoch."""
     loss = run.series.get("loss")
     ep = run.last_epoch
     if ep is None:
@@ -503,6 +512,7 @@ def _epoch_row(run: _Run, lang: str) -> MetricRowModel | None:
 
 
 def _status(run: _Run, opts: DisplayOptions, now: float) -> StatusModel:
+    """The status line: file and run state, position, rate, ETA and the verdict."""
     lang = opts.lang
     health = run.health
     prog = health.progress if health is not None else None
