@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from tui_monitor.core.analysis.series import endpoint_direction, nonfinite_count, whole_run
+from tui_monitor.core.analysis.series import endpoint_direction, first_nonfinite, nonfinite_count, whole_run
 from tui_monitor.core.store import SeriesSnapshot
 
 
@@ -72,3 +72,11 @@ def test_endpoint_direction() -> None:
     assert endpoint_direction(np.array([2.0, 2.0])) == "flat"
     assert endpoint_direction(np.array([1.0, math.inf])) is None
     assert endpoint_direction(np.zeros(0)) is None
+
+
+def test_first_nonfinite() -> None:
+    """GIVEN values with a NaN and an inf WHEN the first bad one is asked THEN its index;
+    all finite or empty THEN None."""
+    assert first_nonfinite(np.array([1.0, math.inf, math.nan])) == 1
+    assert first_nonfinite(np.array([1.0, 2.0])) is None
+    assert first_nonfinite(np.zeros(0)) is None

@@ -21,7 +21,13 @@ from typing import Any, Literal
 import numpy as np
 
 from tui_monitor.core.analysis import Health, LrStatus
-from tui_monitor.core.analysis.series import Direction, endpoint_direction, nonfinite_count, whole_run
+from tui_monitor.core.analysis.series import (
+    Direction,
+    endpoint_direction,
+    first_nonfinite,
+    nonfinite_count,
+    whole_run,
+)
 from tui_monitor.core.analysis.smoothing import ema_debiased_by_distance
 from tui_monitor.core.i18n import label, verdict_word, word
 from tui_monitor.core.monitor import MonitorSnapshot
@@ -637,18 +643,17 @@ def _events(run: _Run, health: Health | None, opts: DisplayOptions) -> tuple[Lin
             )
     for name in ("loss", "grad_norm"):
         s = series_of.get(name)
-        if s is not None and len(s.y):
-            bad = np.flatnonzero(~np.isfinite(s.y))
-            if bad.size:
-                bad_v = fmt_num(float(s.y[bad[0]]))
-                add(
-                    s,
-                    float(s.x[bad[0]]),
-                    "critical",
-                    "✗",
-                    f"first {bad_v} in {name}",
-                    f"первое значение {bad_v} в {name}",
-                )
+        first_bad = first_nonfinite(s.y) if s is not None else None
+        if s is not None and first_bad is not None:
+            bad_v = fmt_num(float(s.y[first_bad]))
+            add(
+                s,
+                float(s.x[first_bad]),
+                "critical",
+                "✗",
+                f"first {bad_v} in {name}",
+                f"первое значение {bad_v} в {name}",
+            )
     ev = health.eval if health is not None else None
     if ev is not None and ev.metric and ev.metric in series_of and ev.direction:
         s = series_of[ev.metric]

@@ -1,5 +1,6 @@
 """Small facts about one stored series that a screen shows: its whole-run points, its
-non-finite count and the direction of a metric no detector judges.
+non-finite count and first non-finite value, and the direction of a metric no detector
+judges.
 
 Pure functions over a :class:`~tui_monitor.core.store.SeriesSnapshot` or its arrays, so
 the UI asks for these instead of working them out itself.
@@ -14,7 +15,7 @@ import numpy as np
 
 from tui_monitor.core.store import SeriesSnapshot
 
-__all__ = ["FLAT_FRACTION", "Direction", "endpoint_direction", "nonfinite_count", "whole_run"]
+__all__ = ["FLAT_FRACTION", "Direction", "endpoint_direction", "first_nonfinite", "nonfinite_count", "whole_run"]
 
 Direction = Literal["flat", "falling", "rising"]
 """Where a series went from its first finite value to its last."""
@@ -85,3 +86,16 @@ def endpoint_direction(y: np.ndarray, flat_fraction: float = FLAT_FRACTION) -> D
     if span == 0 or abs(change) < flat_fraction * span:
         return "flat"
     return "falling" if change < 0 else "rising"
+
+
+def first_nonfinite(y: np.ndarray) -> int | None:
+    """Index of the first NaN or ±inf in ``y``.
+
+    Args:
+        y: ``(n,) float64`` values.
+
+    Returns:
+        The index, or ``None`` when every value is finite (or ``y`` is empty).
+    """
+    bad = np.flatnonzero(~np.isfinite(y))
+    return int(bad[0]) if bad.size else None
