@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tui_monitor.ui.app import TrainmonApp, make_app
-from tui_monitor.ui.run_view import RunView
+from tui_monitor.ui.dashboard import RunDashboard
 
 FIX = Path(__file__).parent / "fixtures"
 HEALTHY = FIX / "real" / "hf5_linear_warmup_unbuffered.log"
@@ -45,7 +45,7 @@ async def test_status_line_rows_and_verdict_of_a_finished_run() -> None:
         status = text.splitlines()[0]
         assert "hf5_linear_warmup_unbuffered.log" in status
         assert "finished" in status and "300/300" in status and "HEALTHY" in status
-        view = app.run_view.view
+        view = app.dashboard.model
         assert view is not None
         loss, lr = view.row("loss"), view.row("learning_rate")
         assert loss is not None and lr is not None
@@ -171,7 +171,7 @@ async def test_other_metrics_get_rows_and_the_focus_moves() -> None:
         await pilot.pause()
         text = screen_text(app)
         assert "mean_token_accuracy" in text and "entropy" in text
-        rv = app.run_view
+        rv = app.dashboard
         assert rv.focused_key == "loss"
         await pilot.press("down")
         await pilot.pause()
@@ -180,13 +180,13 @@ async def test_other_metrics_get_rows_and_the_focus_moves() -> None:
 
 
 async def test_two_files_give_two_tabs() -> None:
-    """GIVEN two logs WHEN the app starts THEN one tab per file, each with its own run view."""
+    """GIVEN two logs WHEN the app starts THEN one tab per file, each with its own dashboard."""
     app = make_app([HEALTHY, NAN_LOG], follow=False)
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause()
         text = screen_text(app)
         assert HEALTHY.name in text and NAN_LOG.name in text
-        assert len(app.query(RunView)) == 2
+        assert len(app.query(RunDashboard)) == 2
 
 
 async def test_live_follow_then_truncation_shows_an_event(tmp_path: Path) -> None:
@@ -196,8 +196,8 @@ async def test_live_follow_then_truncation_shows_an_event(tmp_path: Path) -> Non
     log.write_bytes(data[: len(data) // 2])
     app = make_app([log], poll=0.05, bell=False)
     async with app.run_test(size=(120, 36)) as pilot:
-        rv = app.run_view
-        await wait_for(pilot, lambda: rv.view is not None and rv.view.row("loss") is not None)
+        rv = app.dashboard
+        await wait_for(pilot, lambda: rv.model is not None and rv.model.row("loss") is not None)
         with open(log, "r+b") as f:
             f.truncate(0)
         await asyncio.sleep(0.3)
@@ -296,7 +296,7 @@ async def test_several_files_open_on_the_first_tab_and_keys_switch_them() -> Non
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.pause(0.2)
         tabs = app.query_one("#tabs")
-        assert tabs.active == "tab-0" and app.run_view.id == "run-0"  # type: ignore[attr-defined]
+        assert tabs.active == "tab-0" and app.dashboard.id == "run-0"  # type: ignore[attr-defined]
         text = screen_text(app)
         titles = text.splitlines()[0]
         assert titles.index("1 hf5_linear") < titles.index("✓ HEALTHY") < titles.index("2 glm4")
@@ -305,7 +305,7 @@ async def test_several_files_open_on_the_first_tab_and_keys_switch_them() -> Non
         await pilot.press("right_square_bracket")
         await pilot.pause()
         assert tabs.active == "tab-1"  # type: ignore[attr-defined]
-        assert app.focused is not None and app.run_view in app.focused.ancestors
+        assert app.focused is not None and app.dashboard in app.focused.ancestors
         await pilot.press("3")
         await pilot.pause()
         assert tabs.active == "tab-2"  # type: ignore[attr-defined]
@@ -317,7 +317,7 @@ async def test_several_files_open_on_the_first_tab_and_keys_switch_them() -> Non
         assert tabs.active == "tab-2"  # type: ignore[attr-defined]
         await pilot.press("down")  # the arrows still move the metric focus
         await pilot.pause()
-        assert app.run_view.focused_key == "learning_rate"
+        assert app.dashboard.focused_key == "learning_rate"
         await pilot.press("question_mark")
         await pilot.pause()
         assert "previous / next file" in screen_text(app) and "go to file N" in screen_text(app)
@@ -493,14 +493,14 @@ async def test_dpo_loss_with_few_points_says_so() -> None:
 
 
 def test_status_says_when_only_the_recent_window_is_shown() -> None:
-    from tui_monitor.ui.view import Status
+    from tui_monitor.ui.model import StatusModel
     from tui_monitor.ui.widgets.status_bar import status_content
 
     # GIVEN a large file whose last megabytes are shown while the whole file is read
-    s = Status(file="train.log", state="following", catching_up=0.4, provisional=True, step=9000, total=65000)
+    s = StatusModel(file="train.log", state="following", catching_up=0.4, provisional=True, step=9000, total=65000)
     # THEN the status line says it is a recent window and how far the full read is
     assert "recent window only · catching up 40%" in status_content(s, "en", narrow=False).plain
     assert "только последние записи" in status_content(s, "ru", narrow=False).plain
     # and says nothing of a window once the whole history is in
-    full = Status(file="train.log", state="following", catching_up=0.4, step=9000, total=65000)
+    full = StatusModel(file="train.log", state="following", catching_up=0.4, step=9000, total=65000)
     assert "recent window" not in status_content(full, "en", narrow=False).plain

@@ -84,8 +84,8 @@ async def test_hostile_text_is_shown_inertly_and_the_app_keeps_running(tmp_path:
     log.write_bytes(hostile_log(keys))
     app = make_app([log], poll=0.05, bell=False)
     async with app.run_test(size=(140, 50)) as pilot:
-        rv = app.run_view
-        await wait_for(pilot, lambda: rv.view is not None and rv.view.row("loss") is not None)
+        rv = app.dashboard
+        await wait_for(pilot, lambda: rv.model is not None and rv.model.row("loss") is not None)
         # the glossary / focus can move over every hostile row without a crash
         for _ in range(len(keys) + 4):
             await pilot.press("down")
@@ -115,7 +115,7 @@ async def test_frames_keep_coming_under_10k_records_per_second(tmp_path: Path) -
     app = make_app([log], bell=False)
     n = 20_000
     async with app.run_test(size=(120, 36)) as pilot:
-        rv = app.run_view
+        rv = app.dashboard
         await pilot.pause(0.5)
 
         def writer() -> None:
@@ -141,7 +141,7 @@ async def test_frames_keep_coming_under_10k_records_per_second(tmp_path: Path) -
         versions: list[int] = []
         t0 = time.monotonic()
         while th.is_alive():
-            view = rv.view
+            view = rv.model
             if view is not None and (not versions or view.version != versions[-1]):
                 versions.append(view.version)
             await pilot.pause(0.1)

@@ -1,6 +1,6 @@
 """The Textual app: ``TrainmonApp`` and the ``make_app`` / ``run_app`` / ``run_demo`` entry points.
 
-One :class:`~tui_monitor.ui.run_view.RunView` per log file (tabs when there are several),
+One :class:`~tui_monitor.ui.dashboard.RunDashboard` per log file (tabs when there are several),
 a key bar, the help screen and a "too small" notice. The CLI, the tests and the
 screenshot script all build the app through :func:`make_app`.
 """
@@ -23,8 +23,8 @@ from textual.events import Resize
 from textual.widgets import Static, TabbedContent, TabPane
 
 from tui_monitor.core.i18n import label, verdict_word
-from tui_monitor.ui.run_view import RunView
-from tui_monitor.ui.view import inert
+from tui_monitor.ui.dashboard import RunDashboard
+from tui_monitor.ui.model import inert
 from tui_monitor.ui.widgets.help_screen import HelpScreen
 from tui_monitor.ui.widgets.key_bar import KeyBar
 from tui_monitor.ui.widgets.status_bar import clip_middle
@@ -111,8 +111,8 @@ class TrainmonApp(App[int]):
         self._on_exit = on_exit
         self._verdicts: dict[int, str] = {}
 
-    def _run_view(self, path: str, i: int) -> RunView:
-        return RunView(
+    def _new_dashboard(self, path: str, i: int) -> RunDashboard:
+        return RunDashboard(
             path,
             lang=self.lang,
             follow=self.follow,
@@ -124,14 +124,14 @@ class TrainmonApp(App[int]):
         )
 
     def compose(self) -> ComposeResult:
-        """One run view (or one tab per file), the key bar and the hidden size notice."""
+        """One dashboard (or one tab per file), the key bar and the hidden size notice."""
         if len(self.paths) == 1:
-            yield self._run_view(self.paths[0], 0)
+            yield self._new_dashboard(self.paths[0], 0)
         else:
             with TabbedContent(id="tabs", initial="tab-0"):
                 for i, p in enumerate(self.paths):
                     with TabPane(self._tab_title(i, "unknown"), id=f"tab-{i}"):
-                        yield self._run_view(p, i)
+                        yield self._new_dashboard(p, i)
         yield KeyBar(self.lang, tabs=len(self.paths) > 1, id="keys")
         yield Static(id="too-small")
 
@@ -157,11 +157,11 @@ class TrainmonApp(App[int]):
             for i in range(len(self.paths)):
                 tabs.get_tab(f"tab-{i}").label = self._tab_title(i, self._verdicts.get(i, "unknown"))
 
-    def on_run_view_verdict_changed(self, event: RunView.VerdictChanged) -> None:
+    def on_run_dashboard_verdict_changed(self, event: RunDashboard.VerdictChanged) -> None:
         """Show a run's new verdict in its tab title, so trouble shows from any tab."""
-        if len(self.paths) == 1 or event.run_view.id is None:
+        if len(self.paths) == 1 or event.dashboard.id is None:
             return
-        self._verdicts[int(event.run_view.id.removeprefix("run-"))] = event.verdict
+        self._verdicts[int(event.dashboard.id.removeprefix("run-"))] = event.verdict
         self._update_tab_titles()
 
     def on_mount(self) -> None:
@@ -203,7 +203,7 @@ class TrainmonApp(App[int]):
         if small:
             text = label("too_small", self.lang).format(w=width, h=height, mw=MIN_WIDTH, mh=MIN_HEIGHT)
             self.query_one("#too-small", Static).update(Content(text))
-        for rv in self.query(RunView):
+        for rv in self.query(RunDashboard):
             rv.set_layout_classes(width, height)
 
     def on_unmount(self) -> None:
@@ -218,17 +218,17 @@ class TrainmonApp(App[int]):
 
     # -- actions ------------------------------------------------------------------------------
     @property
-    def run_view(self) -> RunView:
-        """The run view on screen (the active tab's when there are several)."""
+    def dashboard(self) -> RunDashboard:
+        """The dashboard on screen (the active tab's when there are several)."""
         if len(self.paths) == 1:
-            return self.query_one(RunView)
+            return self.query_one(RunDashboard)
         tabs = self.query_one(TabbedContent)
         pane = tabs.active_pane
         assert pane is not None
-        return pane.query_one(RunView)
+        return pane.query_one(RunDashboard)
 
-    def is_active_view(self, rv: RunView) -> bool:
-        """Whether ``rv`` is the run view on screen (the only one, or the active tab's)."""
+    def is_active_dashboard(self, rv: RunDashboard) -> bool:
+        """Whether ``rv`` is the dashboard on screen (the only one, or the active tab's)."""
         if len(self.paths) == 1:
             return True
         return self.query_one(TabbedContent).active == f"tab-{(rv.id or 'run-0').removeprefix('run-')}"
@@ -239,20 +239,20 @@ class TrainmonApp(App[int]):
             tabs = self.query_one(TabbedContent)
             i = int((tabs.active or "tab-0").removeprefix("tab-"))
             tabs.active = f"tab-{(i + delta) % len(self.paths)}"
-            self.call_after_refresh(self._focus_active_view)
+            self.call_after_refresh(self._focus_active_dashboard)
 
     def action_goto_tab(self, n: int) -> None:
         """Show the ``n``-th file's tab (1-based; ignored past the last file)."""
         if 1 <= n <= len(self.paths) and len(self.paths) > 1:
             self.query_one(TabbedContent).active = f"tab-{n - 1}"
-            self.call_after_refresh(self._focus_active_view)
+            self.call_after_refresh(self._focus_active_dashboard)
 
     def on_tabbed_content_tab_activated(self) -> None:
         """A tab was clicked or switched to: its focused metric takes the keyboard."""
-        self.call_after_refresh(self._focus_active_view)
+        self.call_after_refresh(self._focus_active_dashboard)
 
-    def _focus_active_view(self) -> None:
-        rv = self.run_view
+    def _focus_active_dashboard(self) -> None:
+        rv = self.dashboard
         if rv.focused_key is not None:
             rv.focus_key(rv.focused_key)
 
@@ -262,30 +262,30 @@ class TrainmonApp(App[int]):
 
     def action_glossary(self) -> None:
         """Open or close the glossary of the focused metric."""
-        rv = self.run_view
+        rv = self.dashboard
         rv.glossary_open = not rv.glossary_open
 
     def action_move(self, delta: int) -> None:
         """Focus the previous or next metric."""
-        self.run_view.move_focus(delta)
+        self.dashboard.move_focus(delta)
 
     def action_log_scale(self) -> None:
         """Toggle the big chart's log y-axis."""
-        rv = self.run_view
+        rv = self.dashboard
         rv.log_scale = not rv.log_scale
 
     def action_smoothing(self) -> None:
         """Cycle the smoothing: off, 0.6, 0.9, 0.99."""
-        self.run_view.cycle_smoothing()
+        self.dashboard.cycle_smoothing()
 
     def action_window(self) -> None:
         """Toggle whole run / recent window."""
-        rv = self.run_view
+        rv = self.dashboard
         rv.whole = not rv.whole
 
     def action_pause(self) -> None:
         """Freeze or resume the display (reading continues)."""
-        rv = self.run_view
+        rv = self.dashboard
         rv.paused = not rv.paused
 
 

@@ -360,7 +360,7 @@ def braille_chart(
             skipped_nonpos,
         )
     ymin, ymax = float(pool.min()), float(pool.max())
-    unlog = (lambda t: 10.0**t) if log else (lambda t: t)
+    unlog: Callable[[float], float] = (lambda t: 10.0**t) if log else (lambda t: t)
     top_label = fmt_num(unlog(ymax))
     bot_label = fmt_num(unlog(ymin))
     gutter = max(len(top_label), len(bot_label)) + 1

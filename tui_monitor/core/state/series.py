@@ -1,8 +1,8 @@
-"""MetricStore: per-metric numpy ring buffers plus a decimated whole-run history, thread-safe.
+"""SeriesStore: a run's numeric series, as numpy ring buffers plus a decimated whole-run history.
 
-Layout (one direction, see DESIGN.md): the parser's :class:`~tui_monitor.core.parse.Record`
-items go in through :meth:`MetricStore.add`; the UI timer, the headless printer and the
-report read frozen copies through :meth:`MetricStore.snapshot`.
+Part of one run's state (:class:`~tui_monitor.core.state.run.Run` owns one and feeds it through
+:meth:`SeriesStore.apply`, its one write entry); readers get frozen copies through
+:meth:`SeriesStore.snapshot`.
 
 Series naming and ranks
     A metric is stored under its own key (``loss``, ``grad_norm``, ``eval_loss``,

@@ -1,1 +1,1 @@
-"""The app's widgets, one per module; each only draws frozen view data it is given."""
+"""The app's widgets, one per module; each only draws frozen model data it is given."""

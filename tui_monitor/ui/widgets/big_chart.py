@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.widget import Widget
 
 from tui_monitor.ui.chart_model import NONFINITE_MARK, braille_chart
-from tui_monitor.ui.view import MetricRow
+from tui_monitor.ui.model import MetricRowModel
 from tui_monitor.ui.widgets._style import MUTED, NAN_STYLE
 
 RAW_STYLE = "$text-muted"
@@ -17,7 +17,7 @@ SMOOTH_STYLE = "bold $text-accent"
 """The smoothed overlay."""
 
 
-def chart_lines(row: MetricRow | None, width: int, height: int, *, log: bool, message: str) -> list[Content]:
+def chart_lines(row: MetricRowModel | None, width: int, height: int, *, log: bool, message: str) -> list[Content]:
     """Draw ``row`` as ``height`` lines of braille (one of them the x-axis) at ``width``.
 
     With a smoothed overlay the raw series is dotted and muted and the smoothed line solid,
@@ -65,7 +65,7 @@ def chart_lines(row: MetricRow | None, width: int, height: int, *, log: bool, me
 
 
 class BigChart(Widget):
-    """A large chart of the focused metric; titles carry the metric and the view options."""
+    """A large chart of the focused metric; titles carry the metric and the display options."""
 
     DEFAULT_CSS = """
     BigChart { height: 1fr; }
@@ -74,11 +74,11 @@ class BigChart(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.row: MetricRow | None = None
+        self.row: MetricRowModel | None = None
         self.log_scale = False
         self.message = ""
 
-    def show(self, row: MetricRow | None, *, log: bool, title: Content, subtitle: Content, message: str) -> None:
+    def show(self, row: MetricRowModel | None, *, log: bool, title: Content, subtitle: Content, message: str) -> None:
         """Set what to draw and repaint."""
         self.row = row
         self.log_scale = log

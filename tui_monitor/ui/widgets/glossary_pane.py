@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui_monitor.core.glossary import LABELS, explain
-from tui_monitor.ui.view import inert
+from tui_monitor.ui.model import inert
 
 
 def glossary_content(key: str, lang: str) -> Content:

@@ -8,13 +8,13 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui_monitor.core.i18n import label
-from tui_monitor.ui.view import Line, inert
+from tui_monitor.ui.model import Line, inert
 from tui_monitor.ui.widgets._style import MUTED, SEVERITY_STYLE
 
 
 def line_content(line: Line) -> Content:
     """``symbol where text``: the symbol coloured by severity, the text as plain data
-    (control characters shown as pictures, see :func:`~tui_monitor.ui.view.inert`)."""
+    (control characters shown as pictures, see :func:`~tui_monitor.ui.model.inert`)."""
     parts: list[str | tuple[str, str]] = [(line.symbol or " ", SEVERITY_STYLE.get(line.severity, MUTED)), " "]
     if line.where:
         parts += [(inert(line.where), MUTED), "  "]
@@ -23,7 +23,7 @@ def line_content(line: Line) -> Content:
 
 
 class LinesPane(Static):
-    """Shows a list of :class:`~tui_monitor.ui.view.Line`, or a placeholder when empty."""
+    """Shows a list of :class:`~tui_monitor.ui.model.Line`, or a placeholder when empty."""
 
     def show(self, lines: tuple[Line, ...], *, empty: str, newest_last: bool = True, limit: int = 200) -> None:
         """Replace the lines (the newest ``limit`` kept)."""

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from tui_monitor.core.i18n import label
 from tui_monitor.ui.chart_model import NONFINITE_MARK, fmt_num, sparkline
-from tui_monitor.ui.view import MetricRow, inert
+from tui_monitor.ui.model import Fact, MetricRowModel, inert
 from tui_monitor.ui.widgets._style import MUTED, NAN_STYLE, SEVERITY_STYLE, SPARK_STYLE
 
 NAME_W = 14
-"""Default columns for the metric name in compact rows (the run view widens it to fit)."""
+"""Default columns for the metric name in compact rows (the dashboard widens it to fit)."""
 
 WORD_W = 17
 """Default columns for the status word in compact rows."""
@@ -21,7 +23,7 @@ MARKER = "▶"
 """Drawn before the focused row's name: the focus shows without colour (``NO_COLOR``)."""
 
 FACT_SEP = "   "
-"""Separates the independent facts of :attr:`MetricRow.detail`; the last ones go first
+"""Separates the facts of :attr:`MetricRowModel.facts` on screen; the last ones go first
 when a row is short of room."""
 
 
@@ -29,7 +31,7 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def _progress_content(row: MetricRow, width: int) -> Content:
+def _progress_content(row: MetricRowModel, width: int) -> Content:
     """The epoch row's bar with its percentage and what it measures (``36 % of steps``)."""
     frac = min(max(row.progress or 0.0, 0.0), 1.0)
     suffix = f" {frac * 100:3.0f} %"
@@ -40,7 +42,7 @@ def _progress_content(row: MetricRow, width: int) -> Content:
     return Content.assemble(("█" * full, SPARK_STYLE), ("░" * (bar_w - full), MUTED), (suffix, ""))
 
 
-def _spark_content(row: MetricRow, width: int, lang: str) -> Content:
+def _spark_content(row: MetricRowModel, width: int, lang: str) -> Content:
     """The sparkline (or epoch progress bar), with × markers and a non-finite count.
 
     A series shorter than the room is drawn one character per point, left-aligned: every
@@ -70,34 +72,40 @@ def _spark_content(row: MetricRow, width: int, lang: str) -> Content:
     return Content.assemble(*parts)
 
 
-def _shorten_fact(fact: str, lang: str) -> str:
-    """``peak 1.97e-04 at step 25`` → ``peak 1.97e-04``: drop a trailing "at ..." part."""
-    at = f" {label('at', lang)} "
-    i = fact.rfind(at)
-    if i <= 0:
-        at = " в "  # Russian record ordinals: "в записи №3"
-        i = fact.rfind(at)
-    return fact[:i] if i > 0 else fact
+def fact_text(fact: Fact, *, place: bool = True) -> str:
+    """``peak 1.97e-04 at step 25`` (``peak 1.97e-04`` without the place)."""
+    parts = (fact.label, fact.value, fact.place if place else "")
+    return " ".join(p for p in parts if p)
 
 
-def fit_facts(detail: str, room: int, lang: str) -> str:
-    """Fit the facts of ``detail`` in ``room`` columns: whole facts first, then the last
-    fact without its "at step N", then fewer facts; never a fact cut mid-word."""
-    facts = [f for f in detail.split(FACT_SEP) if f]
-    while facts:
-        text = FACT_SEP.join(facts)
-        if len(text) <= room:
-            return text
-        short = _shorten_fact(facts[-1], lang)
-        if short != facts[-1]:
-            facts[-1] = short
+def fit_facts(facts: Sequence[Fact], room: int) -> str:
+    """Fit ``facts`` in ``room`` columns: all of them whole first; short of room, the last
+    fact gives up its place, then goes, and so on; never a fact cut mid-word.
+
+    Args:
+        facts: the row's facts, most important first.
+        room: columns available.
+
+    Returns:
+        The facts that fit, joined by :data:`FACT_SEP`; ``""`` when none does.
+    """
+    texts = [fact_text(f) for f in facts]
+    kept = list(facts)
+    while kept:
+        line = FACT_SEP.join(texts)
+        if len(line) <= room:
+            return line
+        short = fact_text(kept[-1], place=False)
+        if short != texts[-1]:
+            texts[-1] = short
         else:
-            facts.pop()
+            kept.pop()
+            texts.pop()
     return ""
 
 
 def row_lines(
-    row: MetricRow,
+    row: MetricRowModel,
     width: int,
     lang: str,
     *,
@@ -119,7 +127,7 @@ def row_lines(
         lang: UI language.
         compact: one line instead of two.
         marked: the focused row (drawn with :data:`MARKER` before its name).
-        name_w: columns for the name in compact rows (the run view fits it to its rows).
+        name_w: columns for the name in compact rows (the dashboard fits it to its rows).
         word_w: columns for the status word in compact rows.
 
     Returns:
@@ -157,8 +165,8 @@ def row_lines(
         if used + 3 + len(nan_txt) <= width:
             parts += ["   ", (nan_txt, NAN_STYLE)]
             used += 3 + len(nan_txt)
-    if row.detail:
-        facts = fit_facts(row.detail, width - used - 3, lang)
+    if row.facts:
+        facts = fit_facts(row.facts, width - used - 3)
         if facts:
             parts += ["   ", (facts, MUTED)]
     head = Content.assemble(*parts)
@@ -170,21 +178,21 @@ def row_lines(
 class MetricRowWidget(Widget, can_focus=True):
     """A focusable metric row; the focused row drives the big chart and the glossary.
 
-    The row's text is built from :class:`~tui_monitor.ui.view.MetricRow` data with
+    The row's text is built from :class:`~tui_monitor.ui.model.MetricRowModel` data with
     :func:`row_lines`; its height (1 or 2) comes from the stylesheet (``.compact``).
     """
 
     DEFAULT_CSS = """
     MetricRowWidget { height: 2; }
     """
-    """Two lines unless the run view is compact; the app stylesheet does the rest."""
+    """Two lines unless the dashboard is compact; the app stylesheet does the rest."""
 
     compact: reactive[bool] = reactive(False, layout=True)
     """One line (narrow or short terminals) instead of two."""
     marked: reactive[bool] = reactive(False)
     """This row drives the big chart (drawn with :data:`MARKER`), focused or not."""
 
-    def __init__(self, row: MetricRow, lang: str, *, id: str | None = None) -> None:
+    def __init__(self, row: MetricRowModel, lang: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.row = row
         self.lang = lang
@@ -197,7 +205,7 @@ class MetricRowWidget(Widget, can_focus=True):
             self.name_w, self.word_w = name_w, word_w
             self.refresh()
 
-    def set_row(self, row: MetricRow) -> None:
+    def set_row(self, row: MetricRowModel) -> None:
         """Replace the data and repaint."""
         self.row = row
         self.refresh()

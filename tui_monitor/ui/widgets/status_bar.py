@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from tui_monitor.core.i18n import label, verdict_word, word
 from tui_monitor.ui.chart_model import fmt_num
-from tui_monitor.ui.view import Status, fmt_duration, inert
+from tui_monitor.ui.model import StatusModel, fmt_duration, inert
 from tui_monitor.ui.widgets._style import MUTED, SEVERITY_STYLE
 
 _VERDICT_SEVERITY = {"healthy": "ok", "warning": "warning", "critical": "critical", "unknown": "info"}
@@ -24,7 +24,7 @@ def clip_middle(text: str, width: int) -> str:
     return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
 
 
-def status_content(s: Status, lang: str, *, narrow: bool, width: int = 200) -> Content:
+def status_content(s: StatusModel, lang: str, *, narrow: bool, width: int = 200) -> Content:
     """Build the left part of the status line (everything but the verdict badge).
 
     Pieces are dropped, least useful first (the app name, elapsed time, speed, the step
@@ -88,7 +88,7 @@ def status_content(s: Status, lang: str, *, narrow: bool, width: int = 200) -> C
     return content
 
 
-def verdict_content(s: Status, lang: str) -> Content:
+def verdict_content(s: StatusModel, lang: str) -> Content:
     """Build the verdict badge: a symbol and the verdict word in capitals."""
     sev = _VERDICT_SEVERITY.get(s.verdict, "info")
     text = s.verdict_text or verdict_word(s.verdict, lang)
@@ -103,7 +103,7 @@ class StatusBar(Horizontal):
         yield Static(id="status-text")
         yield Static(id="verdict-badge")
 
-    def show(self, status: Status, lang: str, *, narrow: bool) -> None:
+    def show(self, status: StatusModel, lang: str, *, narrow: bool) -> None:
         """Draw ``status``; the badge gets the CSS class ``-<verdict>`` for its background."""
         badge = self.query_one("#verdict-badge", Static)
         verdict = verdict_content(status, lang)

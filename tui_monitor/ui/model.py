@@ -1,14 +1,14 @@
 """What the screen shows, as plain frozen data: the status line, metric rows, reasons, events.
 
-The app's timer turns a monitor snapshot into a :class:`DashboardView` (see
-:mod:`tui_monitor.ui.view_builder`) and hands it to the widgets, which only draw it. Tests
+The app's timer turns a monitor snapshot into a :class:`DashboardModel` (see
+:mod:`tui_monitor.ui.present`) and hands it to the widgets, which only draw it. Tests
 and the screenshot script can build these directly. No textual or rich here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -19,8 +19,26 @@ SYMBOLS: dict[str, str] = {"ok": "✓", "info": "·", "warning": "!", "critical"
 """The symbol that goes with each severity, so no status depends on colour alone."""
 
 
+class Fact(NamedTuple):
+    """One fact of a row's details: ``min 4.79``, ``peak 1.97e-04 at step 25``, ``cosine``.
+
+    The parts stay apart so that a row short of room can drop the place, then the
+    whole fact, without reading its words back.
+
+    Attributes:
+        label: what the value is (``min``, ``peak``), already in the UI language; alone
+            when the fact is a single word (a schedule's name).
+        value: the formatted value (``1.97e-04``, ``≈2.34``), or ``""``.
+        place: where the value was seen (``at step 25``, ``на шаге 25``), or ``""``.
+    """
+
+    label: str
+    value: str = ""
+    place: str = ""
+
+
 @dataclass(frozen=True, slots=True)
-class MetricRow:
+class MetricRowModel:
     """One metric's row.
 
     Attributes:
@@ -33,7 +51,8 @@ class MetricRow:
         word: the status word, already in the UI language (``decreasing``, ``DECAY``...).
         symbol: a one-character symbol in front of the word (``▼``, ``★``, ``✗``).
         severity: colour class of the word.
-        detail: short extra facts (``min 4.79``, ``peak 1.97e-04 at 25``), may be empty.
+        facts: short extra facts (``min 4.79``, ``peak 1.97e-04 at step 25``), most
+            important first; the widget drops the last ones when short of room.
         nonfinite: NaN/inf points in ``y``.
         progress: ``0..1`` for rows drawn as a progress bar (epoch), else ``None``.
         progress_label: what the bar measures (``of steps``), shown after its percentage.
@@ -49,7 +68,7 @@ class MetricRow:
     word: str = ""
     symbol: str = ""
     severity: Severity = "info"
-    detail: str = ""
+    facts: tuple[Fact, ...] = ()
     nonfinite: int = 0
     progress: float | None = None
     progress_label: str = ""
@@ -74,7 +93,7 @@ class Line:
 
 
 @dataclass(frozen=True, slots=True)
-class Status:
+class StatusModel:
     """The status line.
 
     Attributes:
@@ -119,11 +138,11 @@ class Status:
 
 
 @dataclass(frozen=True, slots=True)
-class DashboardView:
+class DashboardModel:
     """Everything one run's screen shows, frozen.
 
     Attributes:
-        version: the monitor version this view was built from.
+        version: the monitor version this model was built from.
         status: the status line.
         rows: metric rows in display order (loss, learning_rate, grad_norm, eval_*, epoch,
             then the rest in order of appearance).
@@ -133,14 +152,13 @@ class DashboardView:
     """
 
     version: int
-    status: Status
-    rows: tuple[MetricRow, ...] = ()
+    status: StatusModel
+    rows: tuple[MetricRowModel, ...] = ()
     reasons: tuple[Line, ...] = ()
     events: tuple[Line, ...] = ()
     lang: str = "en"
-    notes: dict[str, str] = field(default_factory=dict)
 
-    def row(self, key: str) -> MetricRow | None:
+    def row(self, key: str) -> MetricRowModel | None:
         """Return the row of ``key``, or ``None``."""
         for r in self.rows:
             if r.key == key:

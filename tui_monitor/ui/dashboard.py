@@ -1,10 +1,10 @@
 """One followed log on screen: its monitor thread, the pulled refresh, and its panes.
 
-A :class:`RunView` owns one :class:`~tui_monitor.core.monitor.Monitor`. The monitor runs
+A :class:`RunDashboard` owns one :class:`~tui_monitor.core.monitor.Monitor`. The monitor runs
 in a thread worker (``monitor.run(worker.cancelled_event)``: wake-ups → tail → parse →
 store); a UI timer at :data:`REFRESH_S` reads ``monitor.version`` and, only when it
 changed (or every :data:`CLOCK_REFRESH_S` for time-based states such as *stalled*),
-takes a snapshot, builds a :class:`~tui_monitor.ui.view.DashboardView` and applies it
+takes a snapshot, builds a :class:`~tui_monitor.ui.model.DashboardModel` and applies it
 inside ``app.batch_update()``.
 """
 
@@ -24,8 +24,8 @@ from textual.worker import get_current_worker
 
 from tui_monitor.core.i18n import label
 from tui_monitor.core.monitor import Monitor, MonitorSnapshot
-from tui_monitor.ui.view import DashboardView, MetricRow, inert
-from tui_monitor.ui.view_builder import SMOOTHING_WEIGHTS, ViewOptions, build_view
+from tui_monitor.ui.model import DashboardModel, MetricRowModel, inert
+from tui_monitor.ui.present import SMOOTHING_WEIGHTS, DisplayOptions, build_dashboard
 from tui_monitor.ui.widgets.big_chart import BigChart
 from tui_monitor.ui.widgets.glossary_pane import GlossaryPane
 from tui_monitor.ui.widgets.lines_pane import EventsPane, VerdictPane
@@ -51,7 +51,7 @@ SPARK_MIN = 10
 """Columns the compact sparkline keeps before the name columns grow into it."""
 
 
-class RunView(Vertical):
+class RunDashboard(Vertical):
     """The dashboard of one log file.
 
     Args:
@@ -80,13 +80,13 @@ class RunView(Vertical):
         """The run's verdict changed (the app shows it in the tab title).
 
         Attributes:
-            run_view: the run view whose verdict changed.
+            dashboard: the dashboard whose verdict changed.
             verdict: ``healthy`` / ``warning`` / ``critical`` / ``unknown``.
         """
 
-        def __init__(self, run_view: RunView, verdict: str) -> None:
+        def __init__(self, dashboard: RunDashboard, verdict: str) -> None:
             super().__init__()
-            self.run_view = run_view
+            self.dashboard = dashboard
             self.verdict = verdict
 
     def __init__(
@@ -108,7 +108,7 @@ class RunView(Vertical):
         self.clock = clock
         self.bell_on = bell
         self.monitor = Monitor(path, poll=poll, from_end=from_end)
-        self.view: DashboardView | None = None
+        self.model: DashboardModel | None = None
         self.snap: MonitorSnapshot | None = None
         self.focused_key: str | None = None
         self._rows: dict[str, MetricRowWidget] = {}
@@ -153,9 +153,9 @@ class RunView(Vertical):
         self.workers.cancel_group(self, "monitor")
 
     # -- refresh ------------------------------------------------------------------------------
-    def options(self) -> ViewOptions:
-        """The current view options."""
-        return ViewOptions(self.lang, self.smoothing, self.whole, self.paused, times=self.follow)
+    def options(self) -> DisplayOptions:
+        """The current display options."""
+        return DisplayOptions(self.lang, self.smoothing, self.whole, self.paused, times=self.follow)
 
     def pull(self, force: bool = False) -> None:
         """Timer tick: snapshot and redraw only when the monitor changed (or the clock matters)."""
@@ -180,31 +180,31 @@ class RunView(Vertical):
         return snap.health.state.word not in ("finished", "crashed")
 
     def redraw(self) -> None:
-        """Rebuild the view from the last snapshot with the current options and apply it."""
+        """Rebuild the dashboard model from the last snapshot with the current options and apply it."""
         if self.snap is None:
             return
-        view = build_view(self.snap, self.options(), now=self.clock())
+        model = build_dashboard(self.snap, self.options(), now=self.clock())
         with self.app.batch_update():
-            self.apply(view)
-        if view.status.verdict == "critical" and self._last_verdict != "critical" and self.bell_on:
+            self.apply(model)
+        if model.status.verdict == "critical" and self._last_verdict != "critical" and self.bell_on:
             self.app.bell()
-        self._last_verdict = view.status.verdict
-        if view.status.verdict != self._verdict_posted:
-            self._verdict_posted = view.status.verdict
-            self.post_message(self.VerdictChanged(self, view.status.verdict))
+        self._last_verdict = model.status.verdict
+        if model.status.verdict != self._verdict_posted:
+            self._verdict_posted = model.status.verdict
+            self.post_message(self.VerdictChanged(self, model.status.verdict))
 
-    def apply(self, view: DashboardView) -> None:
-        """Draw ``view`` into the panes (call inside ``batch_update``)."""
-        self.view = view
+    def apply(self, model: DashboardModel) -> None:
+        """Draw ``model`` into the panes (call inside ``batch_update``)."""
+        self.model = model
         narrow = self.has_class("narrow")
-        self.query_one(StatusBar).show(view.status, self.lang, narrow=narrow)
-        self._sync_rows(view.rows)
-        self._fit_columns(view.rows)
-        self.query_one(VerdictPane).show(view.reasons, empty=label("no_reasons", self.lang))
-        self.query_one(EventsPane).show(view.events, empty=label("no_events", self.lang), newest_last=False)
+        self.query_one(StatusBar).show(model.status, self.lang, narrow=narrow)
+        self._sync_rows(model.rows)
+        self._fit_columns(model.rows)
+        self.query_one(VerdictPane).show(model.reasons, empty=label("no_reasons", self.lang))
+        self.query_one(EventsPane).show(model.events, empty=label("no_events", self.lang), newest_last=False)
         self._draw_focus()
 
-    def _sync_rows(self, rows: tuple[MetricRow, ...]) -> None:
+    def _sync_rows(self, rows: tuple[MetricRowModel, ...]) -> None:
         """Create, update, reorder or remove row widgets to match ``rows``."""
         box = self.query_one(MetricList)
         keys = [r.key for r in rows]
@@ -230,18 +230,18 @@ class RunView(Vertical):
                 w.set_row(row)
         if self.focused_key is None and rows:
             self.focused_key = rows[0].key
-            # Only the run view on screen takes the focus: a hidden tab's row taking it
+            # Only the dashboard on screen takes the focus: a hidden tab's row taking it
             # would switch the tabs to that file.
-            active = getattr(self.app, "is_active_view", lambda _rv: True)(self)
+            active = getattr(self.app, "is_active_dashboard", lambda _rv: True)(self)
             if active and (self.app.focused is None or not isinstance(self.app.focused, MetricRowWidget)):
                 self.call_after_refresh(self.focus_key, rows[0].key)
 
     def on_resize(self) -> None:
         """The row columns follow the width (after the new layout)."""
-        if self.view is not None:
-            self.call_after_refresh(self._fit_columns, self.view.rows)
+        if self.model is not None:
+            self.call_after_refresh(self._fit_columns, self.model.rows)
 
-    def _fit_columns(self, rows: tuple[MetricRow, ...]) -> None:
+    def _fit_columns(self, rows: tuple[MetricRowModel, ...]) -> None:
         """Share the compact name and word columns between the rows: as wide as the
         longest name needs, taken from the sparkline first, never below
         :data:`NAME_MIN_WIDE` columns on a screen ≥ 100 wide."""
@@ -269,15 +269,15 @@ class RunView(Vertical):
 
     def move_focus(self, delta: int) -> None:
         """Focus the previous (``-1``) or next (``+1``) metric row."""
-        if self.view is None or not self.view.rows:
+        if self.model is None or not self.model.rows:
             return
-        keys = [r.key for r in self.view.rows]
+        keys = [r.key for r in self.model.rows]
         i = keys.index(self.focused_key) if self.focused_key in keys else 0
         self.focus_key(keys[(i + delta) % len(keys)])
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         """A row got the focus: the chart and the glossary follow it."""
-        if not getattr(self.app, "is_active_view", lambda _rv: True)(self):
+        if not getattr(self.app, "is_active_dashboard", lambda _rv: True)(self):
             return  # a tab being hidden hands its focus on: not the user's choice
         for key, w in self._rows.items():
             if w is event.widget:
@@ -287,8 +287,8 @@ class RunView(Vertical):
 
     def _draw_focus(self) -> None:
         """Redraw the big chart and the glossary for the focused metric; mark its row."""
-        view = self.view
-        row = view.row(self.focused_key) if view is not None and self.focused_key else None
+        model = self.model
+        row = model.row(self.focused_key) if model is not None and self.focused_key else None
         for key, w in self._rows.items():
             w.marked = key == self.focused_key
         lang = self.lang
@@ -362,8 +362,8 @@ class RunView(Vertical):
         if changed:
             for w in self._rows.values():
                 w.compact = compact
-            if self.view is not None:
+            if self.model is not None:
                 self.redraw()
 
 
-__all__ = ["CLOCK_REFRESH_S", "REFRESH_S", "MetricList", "RunView"]
+__all__ = ["CLOCK_REFRESH_S", "REFRESH_S", "MetricList", "RunDashboard"]
