@@ -7,8 +7,9 @@ import math
 from typing import Any
 
 from tui_monitor.core.analysis import Health, analyse
-from tui_monitor.core.i18n import verdict_word
 from tui_monitor.core.monitor import Pipeline
+from tui_monitor.core.text import fmt_num, label, reason_text, verdict_word
+from tui_monitor.core.text.words import SEVERITY_MARKS
 
 
 def pipeline_health(pipe: Pipeline) -> Health:
@@ -89,7 +90,7 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
                     "code": r.code,
                     "severity": r.severity,
                     "step": r.step,
-                    "text": r.text_ru if lang == "ru" else r.text_en,
+                    "text": reason_text(r, lang),
                 }
                 for r in h.reasons
             ],
@@ -106,25 +107,6 @@ def _step(x: float | None, pipe: Pipeline, series: str | None) -> int | None:
     return int(x) if snap is not None and snap.x_is_step else None
 
 
-def fmt_num(v: float | None) -> str:
-    """Short human form of a metric value: ``4.273``, ``1.97e-04``, ``nan``, ``-``."""
-    if v is None:
-        return "-"
-    if not math.isfinite(v):
-        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-    if v == 0:
-        return "0"
-    a = abs(v)
-    if a >= 1e5 or a < 1e-3:
-        return f"{v:.2e}"
-    if a >= 100:
-        return f"{v:.1f}"
-    return f"{v:.4g}"
-
-
-_MARK = {"ok": "✓", "info": "·", "warning": "!", "critical": "✗"}
-
-
 def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
     """A readable multi-line summary: the verdict and its reasons first, then the numbers
     (plain text, no markup)."""
@@ -134,12 +116,12 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
     lines = [f"trainmon report: {path}", ""]
     if sum(t.records.values()) == 0:
         # Nothing to judge: say so rather than calling an empty file healthy.
-        lines.append("НЕТ ДАННЫХ" if lang == "ru" else "NO DATA")
-        lines.append("  · " + ("в файле нет записей с метриками" if lang == "ru" else "no metric records in this file"))
+        lines.append(verdict_word("unknown", lang))
+        lines.append("  · " + label("no_records", lang))
     else:
         lines.append(verdict_word(h.status, lang))
         for r in h.reasons:
-            lines.append(f"  {_MARK.get(r.severity, '·')} {r.text_ru if lang == 'ru' else r.text_en}")
+            lines.append(f"  {SEVERITY_MARKS.get(r.severity, '·')} {reason_text(r, lang)}")
     lines.append("")
     lines.append(
         f"format {d['format']}: {t.records['train']} train, {t.records['eval']} eval, "
@@ -151,7 +133,7 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
     if t.global_step is not None:
         prog.append(f"step {t.global_step}" + (f"/{t.total_steps}" if t.total_steps else ""))
     if t.epoch is not None:
-        prog.append(f"epoch {t.epoch:g}")
+        prog.append(f"epoch {fmt_num(t.epoch)}")
     if prog:
         lines.append("progress: " + ", ".join(prog))
     lines.append("")

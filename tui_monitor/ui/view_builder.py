@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 
 from tui_monitor.core.analysis.smoothing import ema_debiased_by_distance
-from tui_monitor.core.i18n import label, verdict_word, word
-from tui_monitor.ui.chart_model import fmt_num
-from tui_monitor.ui.view import SYMBOLS, DashboardView, Line, MetricRow, Severity, Status, fmt_duration
+from tui_monitor.core.analysis.verdict import Health
+from tui_monitor.core.text.fmt import fmt_duration, fmt_num
+from tui_monitor.core.text.reasons import reason_text
+from tui_monitor.core.text.words import label, verdict_word, word
+from tui_monitor.ui.view import SYMBOLS, DashboardView, Line, MetricRow, Severity, Status
 
 RECENT_POINTS = 120
 """Points shown by the "recent" window (``w``)."""
@@ -375,12 +377,12 @@ def _status(snap: Any, opts: ViewOptions, now: float) -> Status:
 # --- reasons and events ------------------------------------------------------------------
 
 
-def _reasons(health: Any, lang: str) -> tuple[Line, ...]:
+def _reasons(health: Health | None, lang: str) -> tuple[Line, ...]:
+    """The verdict's reasons as lines, most severe first, in words of ``lang`` (the catalogue's)."""
     out: list[Line] = []
-    for r in getattr(health, "reasons", ()) or ():
-        sev = _sev(getattr(r, "severity", "info"))
-        text = getattr(r, "text_ru" if lang == "ru" else "text_en", "") or getattr(r, "text_en", "")
-        out.append(Line(sev, SYMBOLS[sev], text))
+    for r in health.reasons if health is not None else ():
+        sev = _sev(r.severity)
+        out.append(Line(sev, SYMBOLS[sev], reason_text(r, lang)))
     order = {"critical": 0, "warning": 1, "info": 2, "ok": 3}
     out.sort(key=lambda line: order[line.severity])
     return tuple(out)
