@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from tui_monitor.core import glossary
-from tui_monitor.core.glossary import ENTRIES, FALLBACK, LANGS, entry_for, explain
+from tui_monitor.core.text import glossary
+from tui_monitor.core.text.glossary import ENTRIES, FALLBACK, LANGS, entry_for, explain
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_core_four_say_what_the_issue_asks() -> None:
 def test_glossary_never_imports_textual_or_rich() -> None:
     """GIVEN a fresh interpreter WHEN importing the glossary THEN neither textual nor rich loads."""
     code = (
-        "import sys, tui_monitor.core.glossary, tui_monitor.ui.chart_model, tui_monitor.core.demo;"
+        "import sys, tui_monitor.core.text.glossary, tui_monitor.ui.chart_model, tui_monitor.core.demo;"
         "print(any(m.split('.')[0] in ('textual','rich') for m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -94,7 +94,7 @@ def test_ui_words_complete_in_both_languages() -> None:
     """GIVEN every UI word, label and key text WHEN read THEN both languages, same placeholders."""
     import string
 
-    from tui_monitor.core import i18n
+    from tui_monitor.core.text import words as i18n
 
     for table in (i18n.WORDS, i18n.LABELS, i18n.KEYS):
         for key, (en, ru) in table.items():

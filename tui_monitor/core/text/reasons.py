@@ -8,6 +8,7 @@ that says how to show the value:
 
 ========================  ================================================================
 ``{start:num}``           a metric value (:func:`~tui_monitor.core.text.fmt.fmt_num`)
+``{first:epoch}``         an epoch, 3 significant digits as the status bar shows it
 ``{change:change}``       a relative change, ``−38 %``
 ``{fraction:percent}``    a fraction done, ``46 %``
 ``{eta:dur}``             seconds as ``4:05``
@@ -236,8 +237,14 @@ REASONS: dict[str, tuple[str, str]] = {
     "run_running": ("running{step:?where}{rate:?rate}{eta:?eta}", "идёт{step:?where}{rate:?rate}{eta:?eta}"),
     "run_waiting": ("waiting for the first metric record", "ждём первую запись с метриками"),
     # -- epoch -----------------------------------------------------------------------------------
-    "epoch_advancing": ("epoch is advancing: {first:num} → {last:num}", "эпоха растёт: {first:num} → {last:num}"),
-    "epoch_advancing.finished": ("epochs done: {first:num} → {last:num}", "пройдено эпох: {first:num} → {last:num}"),
+    "epoch_advancing": (
+        "epoch is advancing: {first:epoch} → {last:epoch}",
+        "эпоха растёт: {first:epoch} → {last:epoch}",
+    ),
+    "epoch_advancing.finished": (
+        "epochs done: {first:epoch} → {last:epoch}",
+        "пройдено эпох: {first:epoch} → {last:epoch}",
+    ),
 }
 """Reason sentences by template key (``code`` or ``code.variant``, see :func:`template_key`):
 ``(english, russian)``."""
@@ -297,6 +304,8 @@ class _ReasonFormatter(string.Formatter):
             return self.vformat(_pick(FRAGMENTS[format_spec[1:]], lang), (), self.params)
         if format_spec == "num":
             return fmt_num(value)
+        if format_spec == "epoch":
+            return fmt_num(value, 3)
         if format_spec == "change":
             return fmt_change(value)
         if format_spec == "percent":
