@@ -94,11 +94,11 @@ def test_ui_words_complete_in_both_languages() -> None:
     """GIVEN every UI word, label and key text WHEN read THEN both languages, same placeholders."""
     import string
 
-    from tui_monitor.core.text import words as i18n
+    from tui_monitor.core.text import words
 
-    for table in (i18n.WORDS, i18n.LABELS, i18n.KEYS):
+    for table in (words.WORDS, words.LABELS, words.KEYS, words.HELP_TEXTS, words.SHORT_KEYS, words.VERDICT_WORDS):
         for key, (en, ru) in table.items():
             assert en.strip() and ru.strip(), key
             fields = {f for _, f, _, _ in string.Formatter().parse(en) if f}
             assert fields == {f for _, f, _, _ in string.Formatter().parse(ru) if f}, key
-    assert i18n.word("critical", "ru") == "критично" and i18n.word("no-such-word") == "no-such-word"
+    assert words.word("critical", "ru") == "критично" and words.word("no-such-word") == "no-such-word"
