@@ -172,3 +172,23 @@ def test_the_analysis_imports_no_words() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_headless_lines_use_the_catalogue_and_the_formatter() -> None:
+    """GIVEN a plain printer in Russian WHEN a resume and a record are printed THEN words and numbers come from text/."""
+    import io
+
+    from tui_monitor.core.headless import HeadlessPrinter
+    from tui_monitor.core.records import Record, Rewind
+
+    buf = io.StringIO()
+    printer = HeadlessPrinter(buf, as_json=False, lang="ru")
+    printer.items([Rewind(epoch=0.8203125, step=None), Rewind(epoch=0.82, step=105)])
+    printer.items(
+        [Record(kind="train", metrics={"loss": 12345.6, "learning_rate": 0.0001971}, step=5, epoch=0.0390625)]
+    )
+    assert buf.getvalue().splitlines() == [
+        "-- запуск перезапущен или продолжен: записи с эпохи 0.8203 заменяют прежние",
+        "-- запуск перезапущен или продолжен: записи с шага 105 заменяют прежние",
+        "train    step 5  epoch 0.03906  loss 12346  learning_rate 1.97e-04",
+    ]
