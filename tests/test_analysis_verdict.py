@@ -7,6 +7,7 @@ import numpy as np
 from tui_monitor.core.analysis import analyse
 from tui_monitor.core.parse import Event, Record, RunInfo
 from tui_monitor.core.state import Run, RunSnapshot
+from tui_monitor.core.text import reason_text
 
 RNG = np.random.default_rng(7)
 
@@ -42,7 +43,7 @@ def test_healthy_run_is_healthy_with_ok_reasons_in_both_languages() -> None:
     h = analyse(_snap(_run(n, loss, 1.5 + RNG.normal(0, 0.1, n)), RunInfo(total_steps=4000)), now=1000.0 + n)
     assert h.status == "healthy"
     assert {"loss_decreasing", "grad_ok", "lr_constant", "run_running", "epoch_advancing"} <= set(h.codes)
-    assert all(r.text_en and r.text_ru for r in h.reasons)
+    assert all(reason_text(r, "en") and reason_text(r, "ru") for r in h.reasons)
     assert h.progress.steps_per_s is not None and abs(h.progress.steps_per_s - 10.0) < 1e-6
     assert h.progress.eta_s is not None and abs(h.progress.eta_s - 200.0) < 1e-6
 
@@ -78,7 +79,7 @@ def test_crash_after_the_last_record_and_stall() -> None:
     oom = Event("oom", "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB", offset=10**6)
     h = analyse(_snap(recs, oom))
     assert h.status == "critical" and h.reasons[0].code == "run_crashed"
-    assert "CUDA out of memory" in h.reasons[0].text_en
+    assert "CUDA out of memory" in reason_text(h.reasons[0], "en")
     stalled = analyse(_snap(recs), now=1000.0 + n + 600)
     assert "run_stalled" in stalled.codes and stalled.state.word == "stalled"
 

@@ -8,7 +8,6 @@ from tui_monitor.ui.chart_model import (
     NONFINITE_MARK,
     braille_chart,
     bucket,
-    fmt_num,
     sparkline,
 )
 
@@ -84,15 +83,6 @@ def test_braille_chart_of_nothing_says_so() -> None:
     """GIVEN only NaNs WHEN charted THEN a message instead of a crash."""
     c = braille_chart([np.nan, np.nan], 40, 3)
     assert "no finite values yet" in "\n".join(c.lines) and c.nonfinite == 2
-
-
-def test_fmt_num() -> None:
-    """GIVEN typical Trainer values WHEN formatted THEN short and readable."""
-    assert fmt_num(4.812) == "4.812"
-    assert fmt_num(0.0001971) == "1.97e-04"
-    assert fmt_num(float("nan")) == "nan"
-    assert fmt_num(2339.0) == "2339"
-    assert fmt_num(None) == "–"
 
 
 def test_constant_series_with_float_noise_is_flat() -> None:

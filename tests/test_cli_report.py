@@ -73,13 +73,13 @@ def test_three_line_example_is_healthy_with_its_reasons(tmp_path: Path) -> None:
     )
     # WHEN reported as JSON
     d = json.loads(run("report", "--json", str(log)).stdout)
-    # THEN healthy, loss fell 3.82 -> 2.36, LR warmed up and decays, epoch advancing
+    # THEN healthy, loss fell 3.821 -> 2.357, LR warmed up and decays, epoch advancing
     assert d["verdict"]["status"] == "healthy"
     codes = [r["code"] for r in d["verdict"]["reasons"]]
     assert "loss_decreasing" in codes and "epoch_advancing" in codes
     assert "lr_decay" in codes or "lr_warmup" in codes
     loss_text = next(r["text"] for r in d["verdict"]["reasons"] if r["code"] == "loss_decreasing")
-    assert "3.82" in loss_text and "2.36" in loss_text
+    assert "3.821 → 2.357" in loss_text
     assert d["lr"]["peak"] == 0.0002
     assert d["state"] == "running"
 
@@ -87,7 +87,7 @@ def test_three_line_example_is_healthy_with_its_reasons(tmp_path: Path) -> None:
 def test_text_report_leads_with_verdict_in_russian() -> None:
     out = run("report", "--lang", "ru", str(FIX / "public" / "glm4_gradnorm_nan_trailing_ws.log"))
     lines = out.stdout.splitlines()
-    assert lines[2] == "КРИТИЧНО"  # the same words as the app (i18n.verdict_word)
+    assert lines[2] == "КРИТИЧНО"  # the same words as the app (text.verdict_word)
     assert lines[3].startswith("  ✗ grad_norm")
 
 

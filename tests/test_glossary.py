@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from tui_monitor.core import glossary
-from tui_monitor.core.glossary import ENTRIES, FALLBACK, LANGS, entry_for, explain
+from tui_monitor.core.text import glossary
+from tui_monitor.core.text.glossary import ENTRIES, FALLBACK, LANGS, entry_for, explain
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_core_four_say_what_the_issue_asks() -> None:
 def test_glossary_never_imports_textual_or_rich() -> None:
     """GIVEN a fresh interpreter WHEN importing the glossary THEN neither textual nor rich loads."""
     code = (
-        "import sys, tui_monitor.core.glossary, tui_monitor.ui.chart_model, tui_monitor.core.demo;"
+        "import sys, tui_monitor.core.text.glossary, tui_monitor.ui.chart_model, tui_monitor.core.demo;"
         "print(any(m.split('.')[0] in ('textual','rich') for m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -94,11 +94,11 @@ def test_ui_words_complete_in_both_languages() -> None:
     """GIVEN every UI word, label and key text WHEN read THEN both languages, same placeholders."""
     import string
 
-    from tui_monitor.core import i18n
+    from tui_monitor.core.text import words
 
-    for table in (i18n.WORDS, i18n.LABELS, i18n.KEYS):
+    for table in (words.WORDS, words.LABELS, words.KEYS, words.HELP_TEXTS, words.SHORT_KEYS, words.VERDICT_WORDS):
         for key, (en, ru) in table.items():
             assert en.strip() and ru.strip(), key
             fields = {f for _, f, _, _ in string.Formatter().parse(en) if f}
             assert fields == {f for _, f, _, _ in string.Formatter().parse(ru) if f}, key
-    assert i18n.word("critical", "ru") == "критично" and i18n.word("no-such-word") == "no-such-word"
+    assert words.word("critical", "ru") == "критично" and words.word("no-such-word") == "no-such-word"

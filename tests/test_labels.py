@@ -10,6 +10,7 @@ import pytest
 from tui_monitor.core.analysis import Health, analyse
 from tui_monitor.core.parse import LogParser
 from tui_monitor.core.state import Run
+from tui_monitor.core.text import reason_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 LABELS: dict[str, dict[str, list[str]]] = {
@@ -41,11 +42,11 @@ def test_fixture_verdict_matches_its_label(name: str) -> None:
     codes = h.codes
     # THEN the verdict agrees with the label
     if "status" in label:
-        assert h.status in label["status"], [r.text_en for r in h.reasons]
+        assert h.status in label["status"], [reason_text(r) for r in h.reasons]
     for code in label.get("require", []):
         assert code in codes, (code, codes)
     for code in label.get("forbid", []):
-        assert code not in codes, (code, [r.text_en for r in h.reasons if r.code == code])
+        assert code not in codes, (code, [reason_text(r) for r in h.reasons if r.code == code])
     if "schedule" in label:
         assert h.lr is not None and h.lr.schedule in label["schedule"]
     if "state" in label:
@@ -68,15 +69,15 @@ def test_three_line_example_through_the_parser() -> None:
     )
     # WHEN analysed
     h = run_pipeline(log)
-    # THEN healthy: loss fell 3.82 → 2.36, the LR warmed up and now decays, the epoch advances
+    # THEN healthy: loss fell 3.821 → 2.357, the LR warmed up and now decays, the epoch advances
     assert h.status == "healthy"
     assert h.codes[:1] == ["loss_decreasing"] or "loss_decreasing" in h.codes
     dec = h.reason("loss_decreasing")
-    assert dec is not None and "3.82 → 2.36" in dec.text_en and "−38 %" in dec.text_en
-    assert "снизился 3.82 → 2.36" in dec.text_ru
+    assert dec is not None and "3.821 → 2.357" in reason_text(dec, "en") and "−38 %" in reason_text(dec, "en")
+    assert "снизился 3.821 → 2.357" in reason_text(dec, "ru")
     assert "lr_decay" in h.codes and "lr_stuck_zero" not in h.codes
     lr = h.reason("lr_decay")
-    assert lr is not None and "2.00e-04" in lr.text_en
+    assert lr is not None and "2.00e-04" in reason_text(lr, "en")
     assert "epoch_advancing" in h.codes
     assert h.lr is not None and h.lr.peak == 0.0002 and h.lr.warmup_end_x == 1.0
 
@@ -90,5 +91,5 @@ def test_resumed_run_keeps_each_step_once() -> None:
 def test_glm4_names_the_nonfinite_grad_with_a_finite_loss() -> None:
     h = run_pipeline((FIXTURES / "public/glm4_gradnorm_nan_trailing_ws.log").read_bytes())
     r = h.reason("grad_nonfinite")
-    assert r is not None and r.severity == "critical" and "logging_nan_inf_filter" in r.text_en
+    assert r is not None and r.severity == "critical" and "logging_nan_inf_filter" in reason_text(r, "en")
     assert h.reasons[0].severity == "critical"

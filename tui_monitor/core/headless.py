@@ -17,7 +17,8 @@ from typing import IO, Any
 
 from tui_monitor.core.monitor import Monitor
 from tui_monitor.core.parse import Batch, Event, ParsedItem, Record, Rewind, clean_line
-from tui_monitor.core.report import fmt_num, jsonable
+from tui_monitor.core.report import jsonable
+from tui_monitor.core.text import fmt_num, label, reason_text
 
 _FILE_EVENTS = frozenset({"truncated", "rotated", "deleted", "recreated"})
 """Event kinds that come from the tailer; headless output prints them as resets."""
@@ -58,7 +59,7 @@ def record_line(rec: Record) -> str:
     if rec.step is not None:
         parts.append(f"step {rec.step}")
     if rec.epoch is not None:
-        parts.append(f"epoch {rec.epoch:g}")
+        parts.append(f"epoch {fmt_num(rec.epoch)}")
     for k, v in rec.metrics.items():
         parts.append(f"{clean_line(k.encode(), 60)} {fmt_num(v)}")
     return "  ".join(parts)
@@ -71,12 +72,14 @@ class HeadlessPrinter:
         out: the text stream (stdout).
         as_json: JSON objects instead of plain lines.
         label: prefix for lines (the file name when several files are followed), or ``None``.
+        lang: ``"en"`` or ``"ru"``: the words of plain lines (JSON keys and codes stay English).
     """
 
-    def __init__(self, out: IO[str], *, as_json: bool, label: str | None = None) -> None:
+    def __init__(self, out: IO[str], *, as_json: bool, label: str | None = None, lang: str = "en") -> None:
         self.out = out
         self.as_json = as_json
         self.label = label
+        self.lang = lang
         self.lock = threading.Lock()
         self._keys: dict[str, str] = {}
         self._head: dict[str, str] = {}
@@ -123,9 +126,9 @@ class HeadlessPrinter:
                 lines.append(
                     self._line(
                         jsonable({"type": "rewind", "epoch": it.epoch, "step": it.step, "rank": it.rank}),
-                        f"-- run restarted or resumed: records from epoch {it.epoch:g} on replace the earlier ones"
+                        "-- " + label("rewind_epoch", self.lang).format(epoch=fmt_num(it.epoch))
                         if it.step is None
-                        else f"-- run restarted or resumed: records from step {it.step} on replace the earlier ones",
+                        else "-- " + label("rewind_step", self.lang).format(step=it.step),
                     )
                 )
         self._write(lines)
@@ -205,7 +208,7 @@ def _say_verdict(
     if health is None or word is None or word == said:
         return
     top = health.reasons[0] if health.reasons else None
-    text = (top.text_ru if lang == "ru" else top.text_en) if top is not None else ""
+    text = reason_text(top, lang) if top is not None else ""
     printer.status(
         verdict=word,
         reason=text,
@@ -247,7 +250,7 @@ def run_headless(
             signal.signal(sig, on_signal)
     monitors: list[tuple[Monitor, HeadlessPrinter]] = []
     for path in paths:
-        printer = HeadlessPrinter(out, as_json=as_json, label=path if len(paths) > 1 else None)
+        printer = HeadlessPrinter(out, as_json=as_json, label=path if len(paths) > 1 else None, lang=lang)
         mon = Monitor(path, poll=poll, from_end=from_end, on_items=printer.items, on_reset=printer.reset, batches=True)
         monitors.append((mon, printer))
     threads = [threading.Thread(target=m.run, args=(stop,), daemon=True, name=f"tail:{m.path}") for m, _ in monitors]

@@ -7,9 +7,10 @@ import math
 from typing import Any
 
 from tui_monitor.core.analysis import Health
-from tui_monitor.core.i18n import verdict_word
 from tui_monitor.core.pipeline import Pipeline
 from tui_monitor.core.state import RunSnapshot
+from tui_monitor.core.text import fmt_num, label, reason_text, verdict_word
+from tui_monitor.core.text.words import SEVERITY_MARKS
 
 
 def _finite_or_none(v: float | None) -> float | None:
@@ -85,7 +86,7 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
                     "code": r.code,
                     "severity": r.severity,
                     "step": r.step,
-                    "text": r.text_ru if lang == "ru" else r.text_en,
+                    "text": reason_text(r, lang),
                 }
                 for r in h.reasons
             ],
@@ -102,25 +103,6 @@ def _step(x: float | None, run: RunSnapshot, series: str | None) -> int | None:
     return int(x) if snap is not None and snap.x_is_step else None
 
 
-def fmt_num(v: float | None) -> str:
-    """Short human form of a metric value: ``4.273``, ``1.97e-04``, ``nan``, ``-``."""
-    if v is None:
-        return "-"
-    if not math.isfinite(v):
-        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
-    if v == 0:
-        return "0"
-    a = abs(v)
-    if a >= 1e5 or a < 1e-3:
-        return f"{v:.2e}"
-    if a >= 100:
-        return f"{v:.1f}"
-    return f"{v:.4g}"
-
-
-_MARK = {"ok": "✓", "info": "·", "warning": "!", "critical": "✗"}
-
-
 def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
     """A readable multi-line summary: the verdict and its reasons first, then the numbers
     (plain text, no markup)."""
@@ -131,12 +113,12 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
     lines = [f"trainmon report: {path}", ""]
     if sum(t.records.values()) == 0:
         # Nothing to judge: say so rather than calling an empty file healthy.
-        lines.append("НЕТ ДАННЫХ" if lang == "ru" else "NO DATA")
-        lines.append("  · " + ("в файле нет записей с метриками" if lang == "ru" else "no metric records in this file"))
+        lines.append(verdict_word("unknown", lang))
+        lines.append("  · " + label("no_records", lang))
     else:
         lines.append(verdict_word(h.status, lang))
         for r in h.reasons:
-            lines.append(f"  {_MARK.get(r.severity, '·')} {r.text_ru if lang == 'ru' else r.text_en}")
+            lines.append(f"  {SEVERITY_MARKS.get(r.severity, '·')} {reason_text(r, lang)}")
     lines.append("")
     lines.append(
         f"format {d['format']}: {t.records['train']} train, {t.records['eval']} eval, "
@@ -148,7 +130,7 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
     if prog.step is not None:
         where.append(f"step {prog.step}" + (f"/{prog.total}" if prog.total else ""))
     if prog.epoch is not None:
-        where.append(f"epoch {prog.epoch:g}")
+        where.append(f"epoch {fmt_num(prog.epoch)}")
     if where:
         lines.append("progress: " + ", ".join(where))
     lines.append("")

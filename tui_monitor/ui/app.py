@@ -22,7 +22,7 @@ from textual.content import Content
 from textual.events import Resize
 from textual.widgets import Static, TabbedContent, TabPane
 
-from tui_monitor.core.i18n import label, verdict_word
+from tui_monitor.core.text.words import label, verdict_word
 from tui_monitor.ui.dashboard import RunDashboard
 from tui_monitor.ui.model import inert
 from tui_monitor.ui.widgets.help_screen import HelpScreen

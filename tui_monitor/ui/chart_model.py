@@ -9,7 +9,6 @@ frozen dataclasses), so the charts are tested as text. The widgets in
 - :func:`sparkline` — one row of block characters, ``×`` where a bucket held NaN/inf.
 - :func:`braille_chart` — a line chart in braille dots (2×4 dots per cell) with y-axis
   min/max labels, step labels on the x-axis, optional log scale and a smoothed overlay.
-- :func:`fmt_num` — the compact number format every widget uses.
 """
 
 from __future__ import annotations
@@ -20,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+
+from tui_monitor.core.text.fmt import fmt_num
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -34,33 +35,6 @@ _BRAILLE_BASE = 0x2800
 _DOTS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
 _LEFT_DOTS = 0x01 | 0x02 | 0x04 | 0x40
 """The left dot column of a braille cell: a raw series drawn with only these is dotted."""
-
-
-def fmt_num(v: float | None, digits: int = 4) -> str:
-    """Format a metric value compactly: 4 significant digits, e-notation when tiny or huge.
-
-    Args:
-        v: the value; ``None`` gives ``"–"``; NaN/inf give ``"nan"``, ``"inf"``, ``"-inf"``.
-        digits: significant digits.
-
-    Returns:
-        e.g. ``"4.812"``, ``"1.97e-04"``, ``"0.0392"``, ``"2339"``, ``"1.2e+06"``.
-    """
-    if v is None:
-        return "–"
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    if v == 0:
-        return "0"
-    a = abs(v)
-    if a < 1e-3 or a >= 1e6:
-        return f"{v:.{max(digits - 2, 1)}e}"
-    if a >= 10 ** (digits - 1) and float(v).is_integer():
-        return f"{int(v)}"
-    s = f"{v:.{digits}g}"
-    return s
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.worker import get_current_worker
 
-from tui_monitor.core.i18n import label
 from tui_monitor.core.monitor import Monitor, MonitorSnapshot
+from tui_monitor.core.text.words import label
 from tui_monitor.ui.model import DashboardModel, MetricRowModel, inert
 from tui_monitor.ui.present import SMOOTHING_WEIGHTS, DisplayOptions, build_dashboard
 from tui_monitor.ui.widgets.big_chart import BigChart

@@ -186,13 +186,3 @@ def inert(text: str) -> str:
     from plain strings, which Textual never parses as markup.
     """
     return text.translate(_INERT)
-
-
-def fmt_duration(seconds: float | None) -> str:
-    """Format seconds as ``0:23``, ``4:05``, ``1:02:03``; ``None``/negative/NaN → ``–``."""
-    if seconds is None or seconds != seconds or seconds < 0 or seconds == float("inf"):
-        return "–"
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"

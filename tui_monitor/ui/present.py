@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -29,11 +29,12 @@ from tui_monitor.core.analysis.series import (
     whole_run,
 )
 from tui_monitor.core.analysis.smoothing import ema_debiased_by_distance
-from tui_monitor.core.i18n import label, verdict_word, word
 from tui_monitor.core.monitor import MonitorSnapshot
 from tui_monitor.core.parse import Event
 from tui_monitor.core.state import SeriesSnapshot
-from tui_monitor.ui.chart_model import fmt_num
+from tui_monitor.core.text.fmt import fmt_duration, fmt_num
+from tui_monitor.core.text.reasons import reason_text
+from tui_monitor.core.text.words import label, verdict_word, word
 from tui_monitor.ui.model import (
     SYMBOLS,
     DashboardModel,
@@ -42,7 +43,6 @@ from tui_monitor.ui.model import (
     MetricRowModel,
     Severity,
     StatusModel,
-    fmt_duration,
 )
 
 RECENT_POINTS = 120
@@ -572,12 +572,12 @@ def _status(run: _Run, opts: DisplayOptions, now: float) -> StatusModel:
 # --- reasons and events ------------------------------------------------------------------
 
 
-def _reasons(health: Any, lang: str) -> tuple[Line, ...]:
+def _reasons(health: Health | None, lang: str) -> tuple[Line, ...]:
+    """The verdict's reasons as lines, most severe first, in words of ``lang`` (the catalogue's)."""
     out: list[Line] = []
-    for r in getattr(health, "reasons", ()) or ():
-        sev = _sev(getattr(r, "severity", "info"))
-        text = getattr(r, "text_ru" if lang == "ru" else "text_en", "") or getattr(r, "text_en", "")
-        out.append(Line(sev, SYMBOLS[sev], text))
+    for r in health.reasons if health is not None else ():
+        sev = _sev(r.severity)
+        out.append(Line(sev, SYMBOLS[sev], reason_text(r, lang)))
     order = {"critical": 0, "warning": 1, "info": 2, "ok": 3}
     out.sort(key=lambda line: order[line.severity])
     return tuple(out)

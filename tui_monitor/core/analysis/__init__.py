@@ -17,7 +17,7 @@ from tui_monitor.core.analysis.trend import (
     mann_kendall,
     sen_slope,
 )
-from tui_monitor.core.analysis.verdict import Health, Reason, analyse
+from tui_monitor.core.analysis.verdict import Health, Place, Reason, analyse
 
 __all__ = [
     "EvalStatus",
@@ -26,6 +26,7 @@ __all__ = [
     "LrStatus",
     "MannKendall",
     "ProgressEstimate",
+    "Place",
     "Reason",
     "RunState",
     "SCHEDULES",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from tui_monitor.core.glossary import LABELS, explain
+from tui_monitor.core.text.glossary import LABELS, explain
 from tui_monitor.ui.model import inert
 
 

@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui_monitor.core.i18n import help_text, label
+from tui_monitor.core.text.words import help_text, label
 
 HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("q  ctrl+c", "quit"),
@@ -21,7 +21,7 @@ HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("w", "window"),
     ("p", "pause"),
 )
-"""(keys, description key in :data:`tui_monitor.core.i18n.KEYS`) shown by the help screen."""
+"""(keys, description key in :data:`tui_monitor.core.text.words.KEYS`) shown by the help screen."""
 
 TAB_HELP_KEYS: tuple[tuple[str, str], ...] = (
     ("[  ]", "tab"),

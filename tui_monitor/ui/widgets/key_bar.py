@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from tui_monitor.core.i18n import key_text
+from tui_monitor.core.text.words import key_text
 
 FOOTER_KEYS: tuple[tuple[str, str], ...] = (
     ("q", "quit"),

@@ -7,7 +7,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from tui_monitor.core.i18n import label
+from tui_monitor.core.text.words import label
 from tui_monitor.ui.model import Line, inert
 from tui_monitor.ui.widgets._style import MUTED, SEVERITY_STYLE
 

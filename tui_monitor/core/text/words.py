@@ -1,13 +1,17 @@
-"""UI words in English and Russian: status words, labels, key descriptions.
+"""Words shown to a person, in English and Russian: status words, labels, key descriptions.
 
-Data only (no textual, no rich). Every status the screen shows is a word (plus a symbol),
-never a colour alone, so ``NO_COLOR`` and 16-colour terminals stay readable; this module
-holds those words. Analysis reasons carry their own ``text_en``/``text_ru``.
+Data only (stdlib). Every status the screen shows is a word (plus a symbol), never a
+colour alone, so ``NO_COLOR`` and 16-colour terminals stay readable; this module holds
+those words. The reason sentences are in :mod:`tui_monitor.core.text.reasons`, the
+metric explanations in :mod:`tui_monitor.core.text.glossary`.
+
+One Russian word per idea: LR warmup is «прогрев» everywhere (the reasons too), and a
+schedule's name is translated once, here (``WORDS``, by transformers' spelling).
 """
 
 from __future__ import annotations
 
-LANGS = ("en", "ru")
+LANGS: tuple[str, ...] = ("en", "ru")
 """Supported UI languages."""
 
 WORDS: dict[str, tuple[str, str]] = {
@@ -59,6 +63,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "spike": ("spike", "спайк"),
     "nan": ("NaN", "NaN"),
     "few_points": ("few points", "мало точек"),
+    "unclear": ("unclear", "неясно"),
     # LR schedules (names as transformers spells them)
     "linear": ("linear", "линейный"),
     "cosine": ("cosine", "косинусный"),
@@ -80,7 +85,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "best": ("best", "лучший"),
     "at": ("at", "на"),
     "at_step": ("at step {n}", "на шаге {n}"),
-    "at_record": ("at #{n}", "в записи №{n}"),
+    "at_record": ("at record #{n}", "в записи №{n}"),
     "peak": ("peak", "пик"),
     "median": ("median", "медиана"),
     "last": ("last", "посл."),
@@ -114,6 +119,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "of_epochs": ("of epochs", "эпох"),
     "raw_only": ("raw only", "только сырые"),
     "more": ("+{n} more", "ещё {n}"),
+    "no_records": ("no metric records in this file", "в файле нет записей с метриками"),
+    "rewind_step": (
+        "run restarted or resumed: records from step {step} on replace the earlier ones",
+        "запуск перезапущен или продолжен: записи с шага {step} заменяют прежние",
+    ),
+    "rewind_epoch": (
+        "run restarted or resumed: records from epoch {epoch} on replace the earlier ones",
+        "запуск перезапущен или продолжен: записи с эпохи {epoch} заменяют прежние",
+    ),
+    "steps_per_s": ("{n} steps/s", "{n} шаг/с"),
+    "s_per_step": ("{n} s/step", "{n} с/шаг"),
 }
 """Labels by key: ``(english, russian)``."""
 
@@ -201,6 +217,10 @@ def verdict_word(verdict: str, lang: str = "en") -> str:
     if pair is None:
         return verdict.upper()
     return pair[1] if lang == "ru" else pair[0]
+
+
+SEVERITY_MARKS: dict[str, str] = {"ok": "✓", "info": "·", "warning": "!", "critical": "✗"}
+"""A reason's severity as one plain-text mark (``trainmon report``): readable without colour."""
 
 
 def key_text(key: str, lang: str = "en", *, short: bool = False) -> str:

@@ -1,0 +1,339 @@
+"""The reason sentences: one template per reason code (and variant) and language, rendered here.
+
+The analysis gives a finding as a code, a variant and typed parameters (numbers, names,
+places); :func:`reason_text` picks the template and formats each parameter at render time
+through :mod:`~tui_monitor.core.text.fmt`, so a number reads the same in the verdict, the
+report and on the screen. Templates are data: ``str.format`` fields with a format spec
+that says how to show the value:
+
+========================  ================================================================
+``{start:num}``           a metric value (:func:`~tui_monitor.core.text.fmt.fmt_num`)
+``{first:epoch}``         an epoch, 3 significant digits as the status bar shows it
+``{change:change}``       a relative change, ``−38 %``
+``{fraction:percent}``    a fraction done, ``46 %``
+``{eta:dur}``             seconds as ``4:05``
+``{at:place}``            `` at step 110`` / `` at record #6`` (leading space), or nothing
+``{schedule:sched}``      `` (cosine)`` in the language, or nothing for an unknown schedule
+``{rate:rate}``           ``2.5 steps/s``, or ``4.2 s/step`` when slower than 0.1 steps/s
+``{eta:?eta}``            the fragment ``eta`` of :data:`FRAGMENTS` when ``eta`` is not
+                          None, else nothing (for the optional parts of a sentence)
+``{factor:.0f}``          any other spec is Python's own
+========================  ================================================================
+
+Stdlib only: a reason and a place are read through the small protocols below, so this
+module does not import the analysis.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from tui_monitor.core.text.fmt import fmt_change, fmt_duration, fmt_num, fmt_percent
+from tui_monitor.core.text.words import label, word
+
+__all__ = ["FRAGMENTS", "REASONS", "PlaceLike", "ReasonLike", "place_text", "reason_text", "template_key"]
+
+
+class PlaceLike(Protocol):
+    """Where a finding happened: ``x`` is a global step when ``is_step``, else a 0-based record ordinal."""
+
+    @property
+    def x(self) -> float: ...
+
+    @property
+    def is_step(self) -> bool: ...
+
+
+class ReasonLike(Protocol):
+    """What :func:`reason_text` reads of a finding (``analysis.verdict.Reason`` has it)."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def variant(self) -> str: ...
+
+    @property
+    def params(self) -> Mapping[str, Any]: ...
+
+
+REASONS: dict[str, tuple[str, str]] = {
+    # -- loss ------------------------------------------------------------------------------------
+    "loss_nonfinite.now": (
+        "loss is {value:num}{at:place}: training has diverged",
+        "loss равен {value:num}{at:place}: обучение разошлось",
+    ),
+    "loss_nonfinite.earlier": (
+        "loss was {value:num}{at:place} ({count}×), finite since",
+        "loss был {value:num}{at:place} ({count}×), дальше конечен",
+    ),
+    "loss_zero_expected": (
+        "loss is 0 on every record: normal for GRPO (the loss is ~0 by construction); watch reward and kl instead",
+        "loss равен 0 во всех записях: для GRPO это нормально (loss ≈ 0 по построению); следите за reward и kl",
+    ),
+    "loss_few_points.one": (
+        "loss {start:num} → {end:num} ({n} point): too few to judge",
+        "loss {start:num} → {end:num} (точек: {n}): слишком мало, чтобы судить",
+    ),
+    "loss_few_points.many": (
+        "loss {start:num} → {end:num} ({n} points): too few to judge",
+        "loss {start:num} → {end:num} (точек: {n}): слишком мало, чтобы судить",
+    ),
+    "loss_unclear": (
+        "loss has no clear trend yet: {start:num} → {end:num} over {n} noisy points",
+        "у loss пока нет явного тренда: {start:num} → {end:num} за {n} шумных точек",
+    ),
+    "loss_diverging.after_fall": (
+        "loss is diverging: it fell {start:num} → {low:num}, now {end:num} (×{factor:.1f})",
+        "loss расходится: снизился {start:num} → {low:num}, теперь {end:num} (×{factor:.1f})",
+    ),
+    "loss_diverging.fit": (
+        "loss is diverging: {start:num} → {end:num} ({change:change} fitted)",
+        "loss расходится: {start:num} → {end:num} ({change:change} по тренду)",
+    ),
+    "loss_rising.whole_run": (
+        "loss is rising over the run: {start:num} → {end:num} ({change:change} fitted)",
+        "loss растёт за весь прогон: {start:num} → {end:num} ({change:change} по тренду)",
+    ),
+    "loss_rising.recent": (
+        "loss is rising recently: {start:num} → {end:num} ({change:change} fitted)",
+        "loss растёт в последнее время: {start:num} → {end:num} ({change:change} по тренду)",
+    ),
+    "loss_decreasing": (
+        "loss fell {start:num} → {end:num} ({change:change})",
+        "loss снизился {start:num} → {end:num} ({change:change})",
+    ),
+    "loss_decreasing.whole_run": (
+        "over the whole run loss fell {start:num} → {end:num} ({change:change})",
+        "за весь прогон loss снизился {start:num} → {end:num} ({change:change})",
+    ),
+    "loss_flattening": (
+        "loss has levelled off recently near {level:num}",
+        "в последнее время loss выровнялся около {level:num}",
+    ),
+    "loss_plateau": (
+        "loss is flat near {level:num} over {n} points (fitted {change:change}): the model is not learning",
+        "loss стоит около {level:num} уже {n} точек (по тренду {change:change}): модель не учится",
+    ),
+    "loss_plateau.warmup": (
+        "loss is flat near {level:num} over {n} points (fitted {change:change}) during LR warmup: "
+        "expected while the LR is small",
+        "loss стоит около {level:num} уже {n} точек (по тренду {change:change}) во время прогрева LR: "
+        "ожидаемо, пока LR мал",
+    ),
+    "loss_spike": (
+        "loss spike{at:place}: {before:num} → {after:num}",
+        "всплеск loss{at:place}: {before:num} → {after:num}",
+    ),
+    # -- rewards (GRPO) and DPO ------------------------------------------------------------------
+    "reward_trend.decreasing": ("reward falling: {start:num} → {end:num}", "reward падает: {start:num} → {end:num}"),
+    "reward_trend.plateau": ("reward flat: {start:num} → {end:num}", "reward стоит: {start:num} → {end:num}"),
+    "reward_trend.rising": ("reward rising: {start:num} → {end:num}", "reward растёт: {start:num} → {end:num}"),
+    "reward_trend.diverging": (
+        "reward rising fast: {start:num} → {end:num}",
+        "reward быстро растёт: {start:num} → {end:num}",
+    ),
+    "reward_trend.unknown": ("reward unclear: {start:num} → {end:num}", "reward неясно: {start:num} → {end:num}"),
+    "dpo_degenerate": (
+        "DPO looks degenerate: loss {loss:num} with rewards/accuracies {accuracy:num} and rewards/margins "
+        "{margin:num} ({count} recent records): the policy separates pairs trivially (check β, data, "
+        "reference model)",
+        "DPO вырождается: loss {loss:num} при rewards/accuracies {accuracy:num} и rewards/margins "
+        "{margin:num} ({count} последних записей): модель тривиально разделяет пары (проверьте β, данные, "
+        "референсную модель)",
+    ),
+    # -- gradient --------------------------------------------------------------------------------
+    "grad_nonfinite.now": ("grad_norm is {value:num}{at:place}", "grad_norm равен {value:num}{at:place}"),
+    "grad_nonfinite.now_loss_finite": (
+        "grad_norm is {value:num}{at:place} while loss is still finite: logging_nan_inf_filter hides NaN "
+        "losses, so the model has likely diverged",
+        "grad_norm равен {value:num}{at:place} при конечном loss: logging_nan_inf_filter скрывает NaN в "
+        "loss, модель, скорее всего, разошлась",
+    ),
+    "grad_nonfinite.earlier": (
+        "grad_norm was non-finite{at:place} ({count}×), finite since (near {level:num})",
+        "grad_norm был не конечен{at:place} ({count}×), дальше конечен (около {level:num})",
+    ),
+    "grad_zero": (
+        "grad_norm is exactly 0: no gradient reaches the weights (frozen model, detached loss, or no "
+        "trainable parameters)",
+        "grad_norm ровно 0: градиент не доходит до весов (замороженная модель, оторванный loss или нет "
+        "обучаемых параметров)",
+    ),
+    "grad_exploding": (
+        "grad_norm is exploding: {level:num}, {factor:.0f}× its usual {usual:num}",
+        "grad_norm взрывается: {level:num}, в {factor:.0f} раз выше обычного {usual:num}",
+    ),
+    "grad_vanishing": (
+        "grad_norm is vanishing: {level:num}, down from {start:num}",
+        "grad_norm затухает: {level:num}, было {start:num}",
+    ),
+    "grad_ok": ("grad_norm stable near {level:num}", "grad_norm стабилен, около {level:num}"),
+    # -- learning rate ---------------------------------------------------------------------------
+    "lr_warmup": ("LR warming up: {first:num} → {last:num}", "LR в прогреве: {first:num} → {last:num}"),
+    "lr_hold": (
+        "LR warmed up to {peak:num}{at:place} and holds there{schedule:sched}",
+        "LR прогрет до {peak:num}{at:place} и держится{schedule:sched}",
+    ),
+    "lr_constant": ("LR constant at {peak:num}", "LR постоянный: {peak:num}"),
+    "lr_decay": (
+        "LR decaying{schedule:sched}: {peak:num} → {last:num}",
+        "LR снижается{schedule:sched}: {peak:num} → {last:num}",
+    ),
+    "lr_decay.after_warmup": (
+        "LR warmed up to {peak:num} and is now decaying{schedule:sched}: {last:num}",
+        "LR прогрет до {peak:num} и теперь снижается{schedule:sched}: {last:num}",
+    ),
+    "lr_finished": (
+        "LR decayed from its peak {peak:num} to {last:num}: end of the schedule{schedule:sched}",
+        "LR снизился с пика {peak:num} до {last:num}: расписание завершено{schedule:sched}",
+    ),
+    "lr_stuck_zero": (
+        "LR is stuck at 0{at:place} mid-run: the weights do not move",
+        "LR застрял на 0{at:place} посреди обучения: веса не меняются",
+    ),
+    # -- evaluation ------------------------------------------------------------------------------
+    "eval_improving": (
+        "{metric} improving: {first:num} → {last:num} (best {best:num}{at:place})",
+        "{metric} улучшается: {first:num} → {last:num} (лучший {best:num}{at:place})",
+    ),
+    "eval_overfitting": (
+        "overfitting: {metric} rose {rises} evaluations in a row since its best {best:num}{at:place} "
+        "(now {last:num}) while train loss keeps falling",
+        "переобучение: {metric} растёт {rises} оценки подряд после лучшего {best:num}{at:place} "
+        "(сейчас {last:num}), а train loss продолжает падать",
+    ),
+    "eval_flat": ("{metric} flat: {first:num} → {last:num}", "{metric} не меняется: {first:num} → {last:num}"),
+    "eval_worsening": (
+        "{metric} worse than at the start: {first:num} → {last:num} (best {best:num}{at:place})",
+        "{metric} хуже, чем в начале: {first:num} → {last:num} (лучший {best:num}{at:place})",
+    ),
+    "eval_single": ("one evaluation so far: {metric} {last:num}", "пока одна оценка: {metric} {last:num}"),
+    "eval_no_loss": ("evaluations report no loss", "оценки не сообщают loss"),
+    # -- run state -------------------------------------------------------------------------------
+    "run_crashed": ("crashed: {line}", "упал: {line}"),
+    "run_finished": (
+        "finished ({why}{runtime:?runtime}){step:?where}",
+        "завершён ({why}{runtime:?runtime}){step:?where}",
+    ),
+    "run_finished.summary": (
+        "finished (summary record{runtime:?runtime}){step:?where}",
+        "завершён (итоговая запись{runtime:?runtime}){step:?where}",
+    ),
+    "run_finished.last_step": (
+        "finished (last step reached{runtime:?runtime}){step:?where}",
+        "завершён (достигнут последний шаг{runtime:?runtime}){step:?where}",
+    ),
+    "run_finished.final_line": (
+        "finished (final line at 100 %{runtime:?runtime}){step:?where}",
+        "завершён (финальная строка 100 %{runtime:?runtime}){step:?where}",
+    ),
+    "run_stalled": (
+        "stalled: no new record for {silence:dur}{usual:?usual}",
+        "застрял: нет новых записей {silence:dur}{usual:?usual}",
+    ),
+    "run_running": ("running{step:?where}{rate:?rate}{eta:?eta}", "идёт{step:?where}{rate:?rate}{eta:?eta}"),
+    "run_waiting": ("waiting for the first metric record", "ждём первую запись с метриками"),
+    # -- epoch -----------------------------------------------------------------------------------
+    "epoch_advancing": (
+        "epoch is advancing: {first:epoch} → {last:epoch}",
+        "эпоха растёт: {first:epoch} → {last:epoch}",
+    ),
+    "epoch_advancing.finished": (
+        "epochs done: {first:epoch} → {last:epoch}",
+        "пройдено эпох: {first:epoch} → {last:epoch}",
+    ),
+}
+"""Reason sentences by template key (``code`` or ``code.variant``, see :func:`template_key`):
+``(english, russian)``."""
+
+FRAGMENTS: dict[str, tuple[str, str]] = {
+    "where": (": step {step}{total:?of_total}", ": шаг {step}{total:?of_total}"),
+    "of_total": ("/{total} ({fraction:percent})", "/{total} ({fraction:percent})"),
+    "runtime": (", train_runtime {runtime:dur}", ", train_runtime {runtime:dur}"),
+    "usual": (" (usual interval {usual:dur})", " (обычно {usual:dur})"),
+    "rate": (", {rate:rate}", ", {rate:rate}"),
+    "eta": (", ETA {eta:dur}", ", осталось ~{eta:dur}"),
+}
+"""Optional parts of a sentence, used as ``{name:?fragment}``: shown only when ``name`` is not None."""
+
+
+def template_key(code: str, variant: str = "") -> str:
+    """The key of a reason's template in :data:`REASONS`: ``code``, or ``code.variant``."""
+    return f"{code}.{variant}" if variant else code
+
+
+def place_text(x: float | None, is_step: bool, lang: str = "en") -> str:
+    """Where something happened: ``at step 110`` / ``на шаге 110``, or ``at record #6`` /
+    ``в записи №6`` when ``x`` is a 0-based record ordinal (not a step); ``""`` when ``x``
+    is None or not finite."""
+    if x is None or x != x or x in (float("inf"), float("-inf")):
+        return ""
+    if is_step:
+        return label("at_step", lang).format(n=int(x))
+    return label("at_record", lang).format(n=int(x) + 1)
+
+
+def _rate_text(steps_per_s: float, lang: str) -> str:
+    """Steps per second, or seconds per step when slower than 0.1 steps/s (easier to read)."""
+    if steps_per_s >= 0.1:
+        return label("steps_per_s", lang).format(n=fmt_num(steps_per_s))
+    return label("s_per_step", lang).format(n=fmt_num(1 / steps_per_s))
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "ru" else pair[0]
+
+
+class _ReasonFormatter(string.Formatter):
+    """``str.format`` with the specs of this module's docstring; one instance per rendering."""
+
+    def __init__(self, lang: str, params: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.lang = lang
+        self.params = params
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        lang = self.lang
+        if format_spec.startswith("?"):
+            # An optional part: nothing when its value is absent, else the fragment, itself a template.
+            if value is None:
+                return ""
+            return self.vformat(_pick(FRAGMENTS[format_spec[1:]], lang), (), self.params)
+        if format_spec == "num":
+            return fmt_num(value)
+        if format_spec == "epoch":
+            return fmt_num(value, 3)
+        if format_spec == "change":
+            return fmt_change(value)
+        if format_spec == "percent":
+            return fmt_percent(value)
+        if format_spec == "dur":
+            return fmt_duration(value)
+        if format_spec == "place":
+            return "" if value is None else " " + place_text(value.x, value.is_step, lang)
+        if format_spec == "sched":
+            return "" if value in (None, "unknown") else f" ({word(value, lang)})"
+        if format_spec == "rate":
+            return _rate_text(value, lang)
+        return str(super().format_field(value, format_spec))
+
+
+def reason_text(reason: ReasonLike, lang: str = "en") -> str:
+    """Render a finding as the sentence a person reads.
+
+    Args:
+        reason: a finding with ``code``, ``variant`` and ``params`` (``analysis.verdict.Reason``).
+        lang: ``"en"`` or ``"ru"`` (anything else reads as English).
+
+    Returns:
+        e.g. ``"loss fell 3.821 → 2.357 (−38 %)"`` / ``"loss снизился 3.821 → 2.357 (−38 %)"``.
+
+    Raises:
+        KeyError: the code/variant has no template, or the template names a parameter the
+            finding does not carry (a bug: ``tests/test_text.py`` renders every finding).
+    """
+    template = _pick(REASONS[template_key(reason.code, reason.variant)], lang)
+    return _ReasonFormatter(lang, reason.params).vformat(template, (), reason.params)
