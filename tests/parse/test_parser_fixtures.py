@@ -13,12 +13,13 @@ import math
 from pathlib import Path
 
 import pytest
+from helpers import FIXTURES
 
 from tui_monitor.core.monitor import Pipeline, read_once
 from tui_monitor.core.parser import LogParser
 from tui_monitor.core.records import Progress, Record
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = FIXTURES
 REAL_LOGS = [
     "hf5_linear_warmup",
     "hf5_linear_warmup_unbuffered",

@@ -221,17 +221,13 @@ def test_pipeline_chunked_equals_read_once(tmp_path: Path) -> None:
     assert not math.isnan(a.last or 0.0)
 
 
-def test_many_distinct_keys_memory_and_cpu_bounded(tmp_path: Path) -> None:
+def test_many_distinct_keys_memory_bounded(tmp_path: Path) -> None:
     # GIVEN a hostile log where every record brings new metric keys (before: the parser's
     # fast path compiled a regex per new key sequence, ~200 records/s; the tally kept a
-    # MetricStats per key without bound)
-    import time
-
+    # MetricStats per key without bound; the time it takes: benchmarks/pathological.py)
     log = tmp_path / "keys.log"
     log.write_bytes(b"".join(b"{'loss': 1.0, 'k%d_a': 1, 'k%d_b': 2, 'epoch': %d}\n" % (i, i, i) for i in range(20000)))
-    t0 = time.perf_counter()
     p = pipe_of(log)
-    assert time.perf_counter() - t0 < 15.0
     # THEN every record counts; store and tally keep a bounded number of series
     assert p.tally.records["train"] == 20000
     assert p.tally.metrics["loss"].count == 20000

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from helpers import FIXTURES
 
 from tui_monitor.core.parser import LogParser
 from tui_monitor.core.records import Record
 
-FIX = Path(__file__).parent / "fixtures" / "real"
+FIX = FIXTURES / "real"
 
 
 def bar(n: int, total: int) -> str:

@@ -8,12 +8,11 @@ import shutil
 import stat
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest_tail import (
+from helpers import (
     Collector,
     ThreadWriter,
     append,
@@ -22,6 +21,7 @@ from conftest_tail import (
     records_bytes,
     run_unprivileged,
     start_writer_process,
+    wait_for,
 )
 
 from tui_monitor.core.tailer import (
@@ -525,24 +525,22 @@ def test_permission_lost_on_rotation_is_retried(shared_dir: Path) -> None:
         c.pump_until(lambda: c.tailer.state == "unreadable")
         states.append(c.tailer.state)
         c.pump_records(3)  # the last record of the old file is still drained
-        while not go.exists():
-            time.sleep(0.005)
+        (shared_dir / "saw_unreadable").touch()
+        wait_for(go.exists, "the parent's go")
         c.pump_records(5)
         states.append(c.tailer.state)
         return states, c.resets, c.seen()
 
     def parent_side() -> None:
-        deadline = time.monotonic() + 8
-        while not (shared_dir / "ready").exists():
-            assert time.monotonic() < deadline
-            time.sleep(0.005)
+        wait_for((shared_dir / "ready").exists, "the child's first two records")
         rotated = log.with_suffix(".log.1")
         os.rename(log, rotated)
         append(rotated, record_line(2))
         fd = os.open(log, os.O_WRONLY | os.O_CREAT, 0o600)
         os.write(fd, records_bytes(3, 5))
         os.close(fd)
-        time.sleep(0.05)
+        # made readable only once the child has seen it unreadable
+        wait_for((shared_dir / "saw_unreadable").exists, "the child's 'unreadable' state")
         os.chmod(log, 0o644)
         go.touch()
 

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-FIX = Path(__file__).parent / "fixtures"
+from helpers import FIXTURES
+
+FIX = FIXTURES
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
