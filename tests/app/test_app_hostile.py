@@ -98,6 +98,7 @@ async def test_hostile_text_is_shown_inertly_and_the_app_keeps_running(tmp_path:
         assert app.is_running
 
 
+@pytest.mark.slow
 async def test_frames_keep_coming_under_10k_records_per_second(tmp_path: Path) -> None:
     # GIVEN the live app on an empty log
     log = tmp_path / "train.log"
@@ -159,6 +160,7 @@ def tmux_ok() -> None:
         pytest.skip("tmux not installed")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: signal.Signals(s).name)
 def test_app_signal_restores_terminal(tmp_path: Path, tmux_ok: None, sig: int) -> None:
     # GIVEN the app running in a terminal on a log

@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from helpers import TailProcess, wait_for
 
+pytestmark = pytest.mark.slow  # trainmon tail in a subprocess or a forked child
+
 
 def _drop_to_nobody() -> None:
     os.setgroups([])

@@ -24,6 +24,8 @@ from helpers import wait_for
 
 from tui_monitor.core.monitor import Monitor, read_once
 
+pytestmark = pytest.mark.slow  # trainmon under strace, in subprocesses
+
 LOG = b"".join(b"{'loss': %.3f, 'learning_rate': 0.0001, 'epoch': %.2f}\n" % (2 - i / 100, i / 10) for i in range(50))
 WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND")
 

@@ -41,6 +41,7 @@ def log(tmp_path: Path) -> Path:
 # -- 1, 2, 3: plain growth --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_slow_appends_one_record_at_a_time(log: Path) -> None:
     """GIVEN a separate process appending 25 records 20 ms apart
     WHEN the tailer polls alongside it
@@ -111,6 +112,7 @@ def test_record_split_across_two_writes_with_a_pause(log: Path) -> None:
 # -- 4: truncation ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_restarted_run_truncates_and_rewrites(log: Path) -> None:
     """GIVEN 30 records read from a run's log
     WHEN a restarted run opens the log with `> train.log` and writes 5 new records
@@ -261,6 +263,7 @@ def test_deleted_while_writer_keeps_writing(log: Path) -> None:
     assert c.tailer.state == "deleted"
 
 
+@pytest.mark.slow
 def test_deleted_and_created_again(log: Path) -> None:
     """GIVEN 5 records read, then the log deleted (seen by a poll)
     WHEN a new train.log is created with 3 records
@@ -296,6 +299,7 @@ def test_deleted_and_created_again_between_two_polls(log: Path) -> None:
 # -- 9: missing path --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_missing_file_and_directory_are_waited_for(tmp_path: Path) -> None:
     """GIVEN a path whose directory does not exist yet
     WHEN the run creates the directory and starts writing
@@ -373,6 +377,7 @@ def test_invalid_utf8_bytes_are_passed_on_verbatim(log: Path) -> None:
     assert c.seen() == expected(0, 7)
 
 
+@pytest.mark.slow
 def test_50_mb_without_a_line_break_is_handed_on_in_bounded_chunks(log: Path) -> None:
     """GIVEN a followed log
     WHEN a 50 MB run of bytes with no line break is written, then a newline and a record

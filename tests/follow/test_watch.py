@@ -349,6 +349,7 @@ def test_follow_a_directory_raises_tail_error(tmp_path: Path) -> None:
     assert threading.active_count() == before
 
 
+@pytest.mark.slow
 def test_follower_keeps_up_with_a_large_backlog(tmp_path: Path) -> None:
     """GIVEN a 3 MB log followed with a small per-poll budget
     WHEN iterated THEN all records arrive without waiting a safety interval per batch."""

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from helpers import wait_for
 
+pytestmark = pytest.mark.slow  # a writer process at 10k records/s and trainmon in a subprocess
+
 WRITER = r"""
 import os, sys, time
 path, rate, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
@@ -47,7 +49,6 @@ def peak_rss_kib(pid: int) -> int:
     raise AssertionError("no VmHWM")
 
 
-@pytest.mark.slow
 def test_10k_records_per_second_all_counted_memory_bounded(tmp_path: Path) -> None:
     log = tmp_path / "train.log"
     log.write_bytes(b"")

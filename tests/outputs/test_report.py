@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers import FIXTURES
+
+pytestmark = pytest.mark.slow  # trainmon report in a subprocess
 
 FIX = FIXTURES
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from helpers import FIXTURES, TailProcess
 
+pytestmark = pytest.mark.slow  # trainmon tail in a subprocess
+
 
 def replay(src: Path, dst: Path, speed: float = 40.0) -> threading.Thread:
     """Append ``src`` to ``dst`` in the byte pieces and at the pace it was really written
