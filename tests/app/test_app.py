@@ -281,7 +281,16 @@ async def test_several_files_open_on_the_first_tab_and_keys_switch_them() -> Non
     every tab title carries its verdict, so the critical run shows from the first tab."""
     app = make_app([HEALTHY, NAN_LOG, TRL], follow=False, bell=False)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for_app(pilot, lambda: "✗ CRITICAL" in screen_text(app).splitlines()[0], "every tab's verdict")
+        # ready: every tab's verdict drawn, and the first tab's activation done (its view has the focus)
+        await wait_for_app(
+            pilot,
+            lambda: (
+                "✗ CRITICAL" in screen_text(app).splitlines()[0]
+                and app.focused is not None
+                and app.run_view in app.focused.ancestors
+            ),
+            "every tab's verdict and the first view focused",
+        )
         tabs = app.query_one("#tabs")
         assert tabs.active == "tab-0" and app.run_view.id == "run-0"  # type: ignore[attr-defined]
         text = screen_text(app)
