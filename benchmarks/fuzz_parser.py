@@ -1,10 +1,10 @@
-"""Fuzz the parser with the hardening properties of tests/test_hardening_parser.py, at scale.
+"""Fuzz the parser with the hardening properties of tests/parse/test_parser_properties.py, at scale.
 
 Runs each property with hypothesis (generate + shrink phases, no example database) for
 ``--examples`` generated inputs, as runs of ``--chunk`` examples with distinct seeds spread
 over ``--jobs`` worker processes, and prints how many inputs were run and what failed
 (shrunk input included). The generator's rules (what noise may
-surround a record) are documented in tests/hardening_gen.py.
+surround a record) are documented in tests/parse/hypothesis_logs.py.
 
     .venv/bin/python benchmarks/fuzz_parser.py --examples 100000 --jobs 2
 """
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "parse"))
 
 PROPERTIES = ("bytes", "soup", "console", "jsonl")
 
@@ -25,11 +25,11 @@ PROPERTIES = ("bytes", "soup", "console", "jsonl")
 def run(job: tuple[str, int, int]) -> tuple[str, int, float, str | None]:
     """Run ``n`` examples of one property with ``seed``; return (name, n, seconds, failure)."""
     name, n, seed = job
-    import test_hardening_parser as T
-    from hardening_gen import check_records, chunked, console_logs, jsonl_logs, parse_chunks
+    import test_parser_properties as T
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hseed
     from hypothesis import strategies as st
+    from hypothesis_logs import check_records, chunked, console_logs, jsonl_logs, parse_chunks
 
     cuts = st.lists(st.integers(min_value=0, max_value=1 << 16), max_size=12)
     cfg = settings(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
@@ -13,46 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import FIXTURES, TailProcess
 
-FIX = Path(__file__).parent / "fixtures"
-DEADLINE = 20.0
-
-
-class Tail:
-    """`trainmon tail` in a subprocess; its stdout lines are collected by a thread."""
-
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tui_monitor", "tail", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, pred, what: str) -> list[str]:
-        """Collect lines until ``pred(all_lines)`` holds (bounded wait)."""
-        end = time.monotonic() + DEADLINE
-        while not pred(self.seen):
-            left = end - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"timed out waiting for {what}; got {self.seen[-5:]}")
-            try:
-                self.seen.append(self.lines.get(timeout=min(left, 0.5)))
-            except queue.Empty:
-                pass
-        return self.seen
-
-    def stop(self, sig: int = signal.SIGINT) -> int:
-        self.proc.send_signal(sig)
-        return self.proc.wait(timeout=10)
+pytestmark = pytest.mark.slow  # trainmon tail in a subprocess
 
 
 def replay(src: Path, dst: Path, speed: float = 40.0) -> threading.Thread:
@@ -82,16 +44,16 @@ def records(lines: list[str]) -> list[dict]:
 def test_json_tail_sees_every_record_of_a_live_real_run(tmp_path: Path) -> None:
     # GIVEN trainmon tail --json started before the training log exists
     log = tmp_path / "train.log"
-    tail = Tail("--json", str(log))
+    tail = TailProcess("--json", str(log))
     try:
         tail.wait_for(lambda ls: any('"waiting"' in s for s in ls), "waiting status")
         # WHEN a real Trainer run's log is written at (40x) its real pace
-        writer = replay(FIX / "real" / "hf5_linear_warmup_unbuffered.log", log)
+        writer = replay(FIXTURES / "real" / "hf5_linear_warmup_unbuffered.log", log)
         lines = tail.wait_for(lambda ls: sum('"summary"' in s for s in ls) >= 1, "the summary record")
         writer.join()
         # THEN every record the Trainer logged arrives, once, with its values
         recs = records(lines)
-        truth = json.loads((FIX / "real" / "hf5_linear_warmup_unbuffered.truth.json").read_text())["log_history"]
+        truth = json.loads((FIXTURES / "real" / "hf5_linear_warmup_unbuffered.truth.json").read_text())["log_history"]
         assert [r["kind"] for r in recs].count("train") == 60
         assert [r["kind"] for r in recs].count("eval") == 6
         train = [r for r in recs if r["kind"] == "train"]
@@ -99,7 +61,7 @@ def test_json_tail_sees_every_record_of_a_live_real_run(tmp_path: Path) -> None:
         assert all(abs(r["metrics"]["loss"] - w) / w < 6e-4 for r, w in zip(train, want))
         assert train[0]["metrics"]["loss"] == 6.191 and train[-1]["epoch"] == 2.344
     finally:
-        status = tail.stop()
+        status, _ = tail.stop()
     # Ctrl-C ends it with 130, as documented
     assert status == 130
 
@@ -107,7 +69,7 @@ def test_json_tail_sees_every_record_of_a_live_real_run(tmp_path: Path) -> None:
 def test_plain_tail_reports_truncation_and_restart(tmp_path: Path) -> None:
     log = tmp_path / "train.log"
     log.write_bytes(b"{'loss': 2.5, 'learning_rate': 1e-4, 'epoch': 0.5}\n")
-    tail = Tail("--plain", str(log))
+    tail = TailProcess("--plain", str(log))
     try:
         tail.wait_for(lambda ls: any("loss 2.5" in s for s in ls), "first record")
         # WHEN the run is restarted with `> train.log`
@@ -120,13 +82,13 @@ def test_plain_tail_reports_truncation_and_restart(tmp_path: Path) -> None:
         assert any(s.startswith("-- run restarted or resumed") for s in lines)
         assert lines[-1] == "train    epoch 0.01  loss 3.75  learning_rate 0"
     finally:
-        assert tail.stop(signal.SIGTERM) == 143
+        assert tail.stop(signal.SIGTERM)[0] == 143
 
 
 def test_from_end_skips_history(tmp_path: Path) -> None:
     log = tmp_path / "train.log"
     log.write_bytes(b"{'loss': 9.0, 'epoch': 0.1}\n" * 50)
-    tail = Tail("--json", "--from-end", "--poll", "0.05", str(log))
+    tail = TailProcess("--json", "--from-end", "--poll", "0.05", str(log))
     try:
         tail.wait_for(lambda ls: any('"poll"' in s for s in ls), "status with poll mode")
         with open(log, "ab") as f:
@@ -217,7 +179,7 @@ def test_verdict_changes_are_said(tmp_path: Path) -> None:
             for i in range(10)
         )
     )
-    tail = Tail("--json", str(log))
+    tail = TailProcess("--json", str(log))
     try:
         lines = tail.wait_for(lambda ls: any('"verdict"' in s for s in ls), "the first verdict")
         first = [json.loads(s) for s in lines if '"verdict"' in s]

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # trainmon in subprocesses, signals
+
 EXPECTED = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
 
@@ -55,15 +57,15 @@ def test_signal_while_catching_up(big_log: Path, sig: int) -> None:
     assert p.stdout is not None
     for _ in range(20):
         assert p.stdout.readline()
+    # The subject, not a synchronisation: left unread, the pipe fills and the writer blocks mid-batch
+    # (nothing outside the process says when; 0.3 s is far more than filling 64 KiB takes).
     time.sleep(0.3)
     # WHEN the signal arrives
     p.send_signal(sig)
-    t0 = time.monotonic()
     out, err = finish(p, 20)
-    # THEN it ends promptly with 128 + signal and no traceback, without having printed it all
+    # THEN it ends (within finish's deadline) with 128 + signal and no traceback, without having printed it all
     assert p.returncode == EXPECTED[sig]
     assert err == b""
-    assert time.monotonic() - t0 < 5
     assert out.count(b'"record"') < 400_000
 
 
@@ -75,7 +77,7 @@ def test_signal_while_idle(tmp_path: Path, sig: int) -> None:
     assert p.stdout is not None
     lines = [p.stdout.readline() for _ in range(2)]
     assert any(b'"record"' in x for x in lines)
-    time.sleep(0.5)
+    time.sleep(0.5)  # the subject, not a synchronisation: the signal lands after a while of idling
     p.send_signal(sig)
     out, err = finish(p, 10)
     assert p.returncode == EXPECTED[sig]

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from helpers import TailProcess, wait_for
 
-DEADLINE = 15.0
+pytestmark = pytest.mark.slow  # trainmon tail in a subprocess or a forked child
 
 
 def _drop_to_nobody() -> None:
@@ -82,12 +81,11 @@ class NobodyProc:
         return self.returncode
 
     def wait(self, timeout: float) -> int:
-        end = time.monotonic() + timeout
-        while self.poll() is None:
-            if time.monotonic() > end:
-                os.kill(self.pid, signal.SIGKILL)
-                raise AssertionError("child did not exit")
-            time.sleep(0.02)
+        try:
+            wait_for(lambda: self.poll() is not None, "the child's exit", timeout)
+        except AssertionError:
+            os.kill(self.pid, signal.SIGKILL)
+            raise
         return self.returncode  # type: ignore[return-value]
 
     def send_signal(self, sig: int) -> None:
@@ -101,48 +99,10 @@ def run_as_nobody(argv: list[str], timeout: float = 30) -> tuple[int, str, str]:
     return p.wait(timeout), out, err
 
 
-class Tail:
-    """`trainmon tail --json ARGS` in a subprocess (or as nobody in a forked child); stdout
-    objects collected by a thread."""
-
-    def __init__(self, *args: str, nobody: bool = False, cwd: Path | None = None) -> None:
-        if nobody and os.geteuid() == 0:
-            self.proc: subprocess.Popen[str] | NobodyProc = NobodyProc(["tail", "--json", *args])
-        else:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tui_monitor", "tail", "--json", *args],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                cwd=cwd,
-            )
-        self.lines: queue.Queue[dict] = queue.Queue()
-        self.seen: list[dict] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(json.loads(line))
-
-    def wait_for(self, pred: Callable[[list[dict]], bool], what: str) -> list[dict]:
-        end = time.monotonic() + DEADLINE
-        while not pred(self.seen):
-            left = end - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"timed out waiting for {what}; got {self.seen[-6:]}")
-            try:
-                self.seen.append(self.lines.get(timeout=min(left, 0.5)))
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    raise AssertionError(f"trainmon exited {self.proc.returncode}: {self.proc.stderr.read()}") from None
-        return self.seen
-
-    def stop(self, sig: int = signal.SIGINT) -> tuple[int, str]:
-        self.proc.send_signal(sig)
-        rc = self.proc.wait(timeout=10)
-        assert self.proc.stderr is not None
-        return rc, self.proc.stderr.read()
+def tail_json(*args: str, nobody: bool = False, cwd: Path | None = None) -> TailProcess:
+    """`trainmon tail --json ARGS` in a subprocess, or as nobody in a forked child."""
+    proc = NobodyProc(["tail", "--json", *args]) if nobody and os.geteuid() == 0 else None
+    return TailProcess("--json", *args, decode=json.loads, cwd=cwd, proc=proc)
 
 
 def losses(objs: list[dict]) -> list[float]:
@@ -154,7 +114,8 @@ def has_loss(v: float) -> Callable[[list[dict]], bool]:
 
 
 def states(objs: list[dict]) -> list[str]:
-    return [o["state"] for o in objs if o["type"] == "status"]
+    # a status object is either a file state or a verdict (which has no "state"; it comes every second)
+    return [o["state"] for o in objs if o["type"] == "status" and "state" in o]
 
 
 def append(path: Path, loss: float, epoch: float) -> None:
@@ -191,7 +152,7 @@ def test_symlink_followed_and_repointed(tmp_path: Path) -> None:
     first, second, link = tmp_path / "a" / "train.log", tmp_path / "b" / "train.log", tmp_path / "links" / "cur.log"
     append(first, 1.5, 0.1)
     link.symlink_to(Path("..") / "a" / "train.log")
-    tail = Tail(str(link))
+    tail = tail_json(str(link))
     try:
         tail.wait_for(has_loss(1.5), "record through the symlink")
         # WHEN the target grows, THEN the record arrives
@@ -226,7 +187,7 @@ def test_path_with_spaces_and_non_ascii(tmp_path: Path) -> None:
         [sys.executable, "-m", "tui_monitor", "report", str(log)], capture_output=True, text=True, timeout=60
     )
     assert text.returncode == 0 and str(log) in text.stdout
-    tail = Tail(log.name, cwd=d)
+    tail = tail_json(log.name, cwd=d)
     try:
         tail.wait_for(has_loss(2.5), "first record")
         append(log, 2.25, 0.2)
@@ -250,7 +211,7 @@ def test_read_only_directory_and_file_as_nobody(shared_dir: Path) -> None:
     rc, out, err = run_as_nobody(["report", "--json", str(log)])
     assert rc == 0, err
     assert json.loads(out)["records"]["train"] == 1
-    tail = Tail(str(log), nobody=True)
+    tail = tail_json(str(log), nobody=True)
     try:
         tail.wait_for(has_loss(1.5), "record")
         d.chmod(0o755)
@@ -286,7 +247,7 @@ def test_permission_lost_mid_run_as_nobody(shared_dir: Path) -> None:
     log = d / "train.log"
     append(log, 1.5, 0.1)
     log.chmod(0o644)
-    tail = Tail(str(log), nobody=True)
+    tail = tail_json(str(log), nobody=True)
     try:
         tail.wait_for(lambda o: has_loss(1.5)(o) and "following" in states(o), "first record, following")
         # WHEN the open file's mode becomes 000: the open handle still reads it
@@ -305,6 +266,7 @@ def test_permission_lost_mid_run_as_nobody(shared_dir: Path) -> None:
         # WHEN the directory becomes unsearchable, then searchable again
         d.chmod(0)
         append(log, 0.75, 0.4)
+        # The subject, not a synchronisation: the directory stays unsearchable across several polls.
         time.sleep(0.5)
         d.chmod(0o777)
         append(log, 0.5, 0.5)

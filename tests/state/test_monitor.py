@@ -3,42 +3,42 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
+from helpers import FIXTURES, wait_for
+
 from tui_monitor.core.monitor import Monitor, MonitorSnapshot
 
-FIX = Path(__file__).parent / "fixtures"
 
-
-def wait_for(mon: Monitor, pred: Callable[[MonitorSnapshot], bool], what: str) -> MonitorSnapshot:
-    end = time.monotonic() + 10
-    while time.monotonic() < end:
-        snap = mon.snapshot()
-        if pred(snap):
-            return snap
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}: {mon.snapshot().run.records}")
+def snapshot_when(mon: Monitor, pred: Callable[[MonitorSnapshot], bool], what: str) -> MonitorSnapshot:
+    """The first snapshot of ``mon`` for which ``pred`` holds (polled, 10 s deadline)."""
+    return wait_for(
+        lambda: snap if pred(snap := mon.snapshot()) else None,
+        lambda: f"{what} (records so far: {mon.snapshot().records})",
+        10.0,
+    )
 
 
 def test_trainer_state_rewritten_at_each_checkpoint(tmp_path: Path) -> None:
     # GIVEN trainmon following a trainer_state.json as the Trainer rewrites it
     state = tmp_path / "trainer_state.json"
-    state.write_bytes((FIX / "real" / "trainer_state_hf5_resume_append.resumed_from_checkpoint-100.json").read_bytes())
+    state.write_bytes(
+        (FIXTURES / "real" / "trainer_state_hf5_resume_append.resumed_from_checkpoint-100.json").read_bytes()
+    )
     mon = Monitor(state, poll=0.05)
     stop = threading.Event()
     th = threading.Thread(target=mon.run, args=(stop,), daemon=True)
     th.start()
     try:
-        snap = wait_for(mon, lambda s: s.run.records["train"] == 20, "checkpoint-100 state")
+        snap = snapshot_when(mon, lambda s: s.run.records["train"] == 20, "checkpoint-100 state")
         assert snap.format == "trainer_state" and snap.run.progress.step == 100
         # WHEN the next checkpoint rewrites it in place (same inode, truncated and rewritten)
         with open(state, "r+b") as f:
             f.truncate(0)
-            f.write((FIX / "real" / "trainer_state_hf5_resume_append.json").read_bytes())
+            f.write((FIXTURES / "real" / "trainer_state_hf5_resume_append.json").read_bytes())
         # THEN the records already seen are not counted twice
-        snap = wait_for(mon, lambda s: s.run.progress.step == 300, "checkpoint-300 state")
+        snap = snapshot_when(mon, lambda s: s.run.progress.step == 300, "checkpoint-300 state")
         assert snap.run.records == {"train": 60, "eval": 3, "summary": 0}
         assert snap.run.get("loss").count == 60
     finally:
@@ -53,9 +53,9 @@ def test_snapshot_carries_the_verdict_and_position(tmp_path: Path) -> None:
     th = threading.Thread(target=mon.run, args=(stop,), daemon=True)
     th.start()
     try:
-        assert wait_for(mon, lambda s: s.mode == "poll", "start").file_state == "waiting"
-        log.write_bytes((FIX / "real" / "hf5_linear_warmup.log").read_bytes())
-        snap = wait_for(mon, lambda s: s.run.records["summary"] == 1, "the whole run")
+        assert snapshot_when(mon, lambda s: s.mode == "poll", "start").file_state == "waiting"
+        log.write_bytes((FIXTURES / "real" / "hf5_linear_warmup.log").read_bytes())
+        snap = snapshot_when(mon, lambda s: s.run.records["summary"] == 1, "the whole run")
         assert snap.file_state == "following"
         assert snap.health.status == "healthy"
         assert snap.health.state.word == "finished"
@@ -77,7 +77,7 @@ def test_directory_is_an_error_state_not_a_crash(tmp_path: Path) -> None:
 def test_one_shot_read_cut_before_the_last_redraw_keeps_steps(tmp_path: Path) -> None:
     # GIVEN the first six records of a real unbuffered log, cut right after the sixth dict
     # (its tqdm redraw, which carries its step, is not written yet)
-    data = (FIX / "real" / "hf5_linear_warmup_unbuffered.log").read_bytes()
+    data = (FIXTURES / "real" / "hf5_linear_warmup_unbuffered.log").read_bytes()
     cut = 0
     for _ in range(6):
         cut = data.index(b"{'loss'", cut + 1)

@@ -20,15 +20,20 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import wait_for
 
 from tui_monitor.core.monitor import Monitor
 from tui_monitor.core.pipeline import read_once
+
+pytestmark = pytest.mark.slow  # trainmon under strace, in subprocesses
 
 LOG = b"".join(b"{'loss': %.3f, 'learning_rate': 0.0001, 'epoch': %.2f}\n" % (2 - i / 100, i / 10) for i in range(50))
 WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND")
 
 
-def _strace(args: list[str], tmp_path: Path, sig_after: float | None = None) -> list[str]:
+def _strace(args: list[str], tmp_path: Path, interrupt: bool = False) -> list[str]:
+    """The file-touching syscalls of ``trainmon ARGS`` under strace; with ``interrupt``, trainmon is
+    sent SIGINT once it has printed its first line (it has opened and read the log by then)."""
     trace = tmp_path / "trace.txt"
     cmd = [
         "strace",
@@ -45,8 +50,9 @@ def _strace(args: list[str], tmp_path: Path, sig_after: float | None = None) -> 
         *args,
     ]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    if sig_after is not None:
-        time.sleep(sig_after)
+    if interrupt:
+        assert p.stdout is not None
+        assert p.stdout.readline()
         # signal trainmon itself (strace's child), not strace
         kids = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True, text=True).stdout.split()
         for k in kids:
@@ -89,7 +95,7 @@ def test_report_opens_log_read_only_under_strace(tmp_path: Path, strace_ok: None
 def test_tail_opens_log_read_only_under_strace(tmp_path: Path, strace_ok: None) -> None:
     log = tmp_path / "train.log"
     log.write_bytes(LOG)
-    lines = _strace(["tail", "--json", str(log)], tmp_path, sig_after=2.0)
+    lines = _strace(["tail", "--json", str(log)], tmp_path, interrupt=True)
     assert _check(lines, log) >= 1
 
 
@@ -114,17 +120,12 @@ def test_audit_hook_sees_only_read_only_opens(tmp_path: Path) -> None:
     th = threading.Thread(target=mon.run, args=(stop,))
     th.start()
     try:
-        deadline = time.monotonic() + 10
-        while mon.snapshot().run.records["train"] < 50:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_for(lambda: mon.snapshot().run.records["train"] >= 50, "50 records read", 10.0)
         recording[0] = False  # the trainer appends: this open is not trainmon's
         with open(log, "ab") as f:
             f.write(b"{'loss': 0.5, 'epoch': 9.9}\n")
         recording[0] = True
-        while mon.snapshot().run.records["train"] < 51:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_for(lambda: mon.snapshot().run.records["train"] >= 51, "the appended record", 10.0)
     finally:
         stop.set()
         th.join(5)
@@ -161,7 +162,7 @@ def test_no_write_permission_anywhere_file_unchanged(tmp_path: Path) -> None:
         )
         assert p.stdout is not None
         assert p.stdout.readline()
-        time.sleep(0.5)
+        time.sleep(0.5)  # the subject, not a synchronisation: trainmon follows the log a while
         p.send_signal(signal.SIGINT)
         assert p.wait(timeout=10) == 130
         # THEN nothing changed: no file beside it, same bytes, mtime and mode

@@ -7,14 +7,19 @@ follower's peak RSS (VmHWM) stays bounded.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
+
+import pytest
+from helpers import wait_for
+
+pytestmark = pytest.mark.slow  # a writer process at 10k records/s and trainmon in a subprocess
 
 WRITER = r"""
 import os, sys, time
@@ -67,18 +72,16 @@ def test_10k_records_per_second_all_counted_memory_bounded(tmp_path: Path) -> No
 
     th = threading.Thread(target=pump, daemon=True)
     th.start()
-    deadline = time.monotonic() + 10
-    while not other and time.monotonic() < deadline:
-        time.sleep(0.02)  # wait for the "following" status
+    wait_for(lambda: other, "the first status line", 10.0)
     # WHEN a writer appends 10,000 records/s for 3 s
     out = subprocess.run(
         [sys.executable, "-c", WRITER, str(log), "10000", "3"], capture_output=True, text=True, timeout=60
     )
-    n, secs = out.stdout.split()
-    assert int(n) == 30_000 and float(secs) < 4.5, out.stdout  # the writer kept its pace
-    deadline = time.monotonic() + 20
-    while len(seqs) < 30_000 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    n, _secs = out.stdout.split()
+    # (whether this machine's writer kept its 10k/s pace is benchmarks/stress.py's business)
+    assert int(n) == 30_000, out.stdout
+    with contextlib.suppress(AssertionError):  # the assertion on seqs below says what is missing
+        wait_for(lambda: len(seqs) >= 30_000, "30,000 records", 20.0)
     rss = peak_rss_kib(tail.pid)
     tail.send_signal(signal.SIGINT)
     rc = tail.wait(timeout=10)

@@ -13,11 +13,12 @@ import math
 from pathlib import Path
 
 import pytest
+from helpers import FIXTURES
 
 from tui_monitor.core.parse import LogParser, Progress, Record
 from tui_monitor.core.pipeline import Pipeline, read_once
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = FIXTURES
 REAL_LOGS = [
     "hf5_linear_warmup",
     "hf5_linear_warmup_unbuffered",

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest_tail import (
+from helpers import (
     Collector,
     ThreadWriter,
     append,
@@ -149,8 +149,8 @@ def inotify(tmp_path: Path) -> Iterator[InotifyWaker]:
 
 
 def _settle(w: InotifyWaker) -> None:
-    """Let the watch thread start and swallow start-up events."""
-    time.sleep(0.1)
+    """Wait until the watch thread has set up its first watch, and swallow start-up events."""
+    wait_for(w.settled.is_set, "the watch thread's first watch")
     w.wait(0)
 
 
@@ -164,7 +164,7 @@ def test_inotify_wakes_on_appends_and_not_for_other_files(tmp_path: Path, inotif
     wait_for(lambda: inotify.watched_dir == tmp_path / "run" and inotify.settled.is_set())
     inotify.wait(0)
     append(tmp_path / "run" / "other.txt", b"x")
-    assert inotify.wait(0.3) is False
+    assert inotify.wait(0.3) is False  # the subject: no wake-up within 0.3 s
     append(tmp_path / "run" / "train.log", record_line(0))
     assert inotify.wait(5) is True
 
@@ -176,23 +176,20 @@ def test_inotify_follows_directory_creation(tmp_path: Path, inotify: InotifyWake
     _settle(inotify)
     (tmp_path / "run").mkdir()
     assert inotify.wait(5) is True  # the directory appeared: the watch moves down
-    deadline = time.monotonic() + 5
     append(tmp_path / "run" / "train.log", record_line(0))
-    woke = False
-    while time.monotonic() < deadline and not woke:
-        woke = inotify.wait(0.5)
-    assert woke
+    assert wait_for(lambda: inotify.wait(0.5), "a wake-up for the file's creation", 5.0)
 
 
 def test_inotify_close_stops_the_thread_promptly(tmp_path: Path) -> None:
     """GIVEN a running inotify waker WHEN closed THEN its thread is gone within a second,
     and wait() returns False at once."""
     w = InotifyWaker(tmp_path / "train.log")
-    time.sleep(0.05)
+    wait_for(w.settled.is_set, "the watch thread's first watch")
     w.close()
     assert not w._thread.is_alive()
     t0 = time.monotonic()
     assert w.wait(5) is False
+    # not a speed check: a wait that ran its 5 s timeout would take 5 s, "at once" is far below it
     assert time.monotonic() - t0 < 1.0
 
 
@@ -205,7 +202,7 @@ def test_external_stop_event_wakes_a_waiting_inotify_waker(tmp_path: Path) -> No
         threading.Timer(0.1, stop.set).start()
         t0 = time.monotonic()
         assert w.wait(10) is False
-        assert time.monotonic() - t0 < 5
+        assert time.monotonic() - t0 < 5  # woken by the event, not by the 10 s timeout
     finally:
         w.close()
 
@@ -220,7 +217,7 @@ def test_poll_waker_sleeps_its_interval_and_honours_stop() -> None:
     threading.Timer(0.05, stop.set).start()
     t0 = time.monotonic()
     p.wait(30)
-    assert time.monotonic() - t0 < 5
+    assert time.monotonic() - t0 < 5  # woken by the event, not by the 30 s interval
     with pytest.raises(ValueError):
         PollWaker(0)
 
@@ -352,6 +349,7 @@ def test_follow_a_directory_raises_tail_error(tmp_path: Path) -> None:
     assert threading.active_count() == before
 
 
+@pytest.mark.slow
 def test_follower_keeps_up_with_a_large_backlog(tmp_path: Path) -> None:
     """GIVEN a 3 MB log followed with a small per-poll budget
     WHEN iterated THEN all records arrive without waiting a safety interval per batch."""

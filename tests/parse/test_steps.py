@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from helpers import FIXTURES
 
 from tui_monitor.core.parse import LogParser, Record
 
-FIX = Path(__file__).parent / "fixtures" / "real"
+FIX = FIXTURES / "real"
 
 
 def bar(n: int, total: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import FIXTURES
 
 from tui_monitor.core.demo import DEMOS, DemoWriter, load_demo, start_demo
 
@@ -20,7 +21,7 @@ def test_bundled_demo_chunks_cover_the_log(name: str) -> None:
 
 def test_healthy_demo_is_the_real_fixture() -> None:
     """GIVEN the healthy demo WHEN compared with the real fixture THEN byte-identical."""
-    fixture = Path(__file__).parent / "fixtures" / "real" / "hf5_linear_warmup_unbuffered.log"
+    fixture = FIXTURES / "real" / "hf5_linear_warmup_unbuffered.log"
     assert load_demo("healthy").data == fixture.read_bytes()
 
 

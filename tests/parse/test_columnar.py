@@ -12,23 +12,19 @@ import io
 import math
 import random
 import struct
-import sys
 from dataclasses import replace
 from pathlib import Path
 
+import gen_logs  # benchmarks/gen_logs.py (pyproject's pythonpath)
 import numpy as np
 import pytest
+from helpers import FIXTURES as FIX
 
 from tui_monitor.core import pipeline as pipeline_mod
 from tui_monitor.core.analysis import analyse
 from tui_monitor.core.parse import Batch, LogParser, PolicyState, Record
 from tui_monitor.core.parse import columnar as parser_mod
 from tui_monitor.core.pipeline import Pipeline
-
-ROOT = Path(__file__).resolve().parent.parent
-FIX = Path(__file__).parent / "fixtures"
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import gen_logs  # noqa: E402
 
 FIXTURES = sorted(
     p

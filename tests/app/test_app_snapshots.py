@@ -2,7 +2,7 @@
 
 Every app here reads a real or bundled log once (``follow=False``: no monitor thread, no
 wall-clock times in the events), at a fixed terminal size. Update the pictures with
-``pytest tests/test_app_snapshots.py --snapshot-update`` after a deliberate layout change,
+``make snapshots-update`` after a deliberate layout change,
 and look at them (``snapshot_report.html``) before committing.
 """
 
@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpers import FIXTURES
+
 from tui_monitor.core.demo import load_demo
 from tui_monitor.ui.app import make_app
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = FIXTURES
 HEALTHY = FIX / "real" / "hf5_linear_warmup_unbuffered.log"
 
 

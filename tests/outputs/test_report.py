@@ -7,7 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-FIX = Path(__file__).parent / "fixtures"
+import pytest
+from helpers import FIXTURES
+
+pytestmark = pytest.mark.slow  # trainmon report in a subprocess
+
+FIX = FIXTURES
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

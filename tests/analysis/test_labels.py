@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from helpers import FIXTURES
 
 from tui_monitor.core.analysis import Health, analyse
 from tui_monitor.core.parse import LogParser
 from tui_monitor.core.state import Run
 from tui_monitor.core.text import reason_text
 
-FIXTURES = Path(__file__).parent / "fixtures"
 LABELS: dict[str, dict[str, list[str]]] = {
     k: v for k, v in json.loads((FIXTURES / "labels.json").read_text()).items() if not k.startswith("_")
 }

@@ -6,34 +6,18 @@ and reads the screen back as plain text.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import FIXTURES, screen_text, wait_for_app
 
-from tui_monitor.ui.app import TrainmonApp, make_app
+from tui_monitor.ui.app import make_app
 from tui_monitor.ui.dashboard import RunDashboard
 
-FIX = Path(__file__).parent / "fixtures"
+FIX = FIXTURES
 HEALTHY = FIX / "real" / "hf5_linear_warmup_unbuffered.log"
 NAN_LOG = FIX / "public" / "glm4_gradnorm_nan_trailing_ws.log"
 TRL = FIX / "real" / "trl_sft.log"
-
-
-def screen_text(app: TrainmonApp) -> str:
-    """Everything on screen as plain text, one line per terminal row."""
-    strips = app.screen._compositor.render_strips()
-    return "\n".join("".join(seg.text for seg in strip) for strip in strips)
-
-
-async def wait_for(pilot, cond: Callable[[], bool], timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    """Let the app run until ``cond()`` holds (polled; fails after ``timeout`` seconds)."""
-    for _ in range(int(timeout / 0.05)):
-        if cond():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
 
 
 async def test_status_line_rows_and_verdict_of_a_finished_run() -> None:
@@ -137,7 +121,7 @@ async def test_too_small_notice_and_q_still_quits() -> None:
         assert "too small" in text and "50×12" in text
         await pilot.press("q")
         await pilot.pause()
-    assert app.return_code == 0 or app.return_code is None
+    assert app.return_code == 0
 
 
 async def test_keys_change_smoothing_scale_window_and_pause() -> None:
@@ -197,13 +181,16 @@ async def test_live_follow_then_truncation_shows_an_event(tmp_path: Path) -> Non
     app = make_app([log], poll=0.05, bell=False)
     async with app.run_test(size=(120, 36)) as pilot:
         rv = app.dashboard
-        await wait_for(pilot, lambda: rv.model is not None and rv.model.row("loss") is not None)
+        await wait_for_app(pilot, lambda: rv.model is not None and rv.model.row("loss") is not None)
         with open(log, "r+b") as f:
             f.truncate(0)
-        await asyncio.sleep(0.3)
+        # the monitor has seen the empty file before it grows again
+        await wait_for_app(
+            pilot, lambda: any(e.kind == "truncated" for e in rv.monitor.snapshot().run.events), "the truncation"
+        )
         with open(log, "ab") as f:
             f.write(data[:4000])
-        await wait_for(pilot, lambda: "truncated" in screen_text(app))
+        await wait_for_app(pilot, lambda: "truncated" in screen_text(app))
         assert "truncated" in screen_text(app)
 
 
@@ -294,7 +281,16 @@ async def test_several_files_open_on_the_first_tab_and_keys_switch_them() -> Non
     every tab title carries its verdict, so the critical run shows from the first tab."""
     app = make_app([HEALTHY, NAN_LOG, TRL], follow=False, bell=False)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.pause(0.2)
+        # ready: every tab's verdict drawn, and the first tab's activation done (its view has the focus)
+        await wait_for_app(
+            pilot,
+            lambda: (
+                "✗ CRITICAL" in screen_text(app).splitlines()[0]
+                and app.focused is not None
+                and app.dashboard in app.focused.ancestors
+            ),
+            "every tab's verdict and the first view focused",
+        )
         tabs = app.query_one("#tabs")
         assert tabs.active == "tab-0" and app.dashboard.id == "run-0"  # type: ignore[attr-defined]
         text = screen_text(app)
@@ -335,7 +331,7 @@ async def test_ctrl_c_quits_at_once_with_130() -> None:
 
 async def test_signal_handler_exits_with_128_plus_the_signal() -> None:
     """GIVEN the dashboard WHEN the loop's SIGTERM handler runs THEN the app leaves its loop with 143.
-    (The real signals in a real terminal: tests/test_hardening_app.py.)"""
+    (The real signals in a real terminal: tests/app/test_app_hostile.py.)"""
     import signal
 
     app = make_app([HEALTHY], follow=False)
@@ -350,10 +346,10 @@ async def test_verdict_pane_says_how_many_lines_are_below_the_fold() -> None:
     """GIVEN 80x24, where the verdict has 4 lines for 6 reasons THEN its title says "+2 more"."""
     app = make_app([HEALTHY], follow=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.2)
+        await wait_for_app(pilot, lambda: "verdict · +2 more ↓" in screen_text(app), "the verdict's fold")
         assert "verdict · +2 more ↓" in screen_text(app)
         app.query_one("#verdict").scroll_end(animate=False)
-        await pilot.pause(0.2)
+        await wait_for_app(pilot, lambda: "more ↓" not in screen_text(app), "the verdict scrolled to its end")
         text = screen_text(app)
         assert "more ↓" not in text and "epochs done" in text
 
@@ -380,7 +376,7 @@ async def test_metric_names_are_not_cut(log: Path, size: tuple[int, int], names:
     """GIVEN long metric names WHEN shown at ≥ 100 columns THEN each name shows whole."""
     app = make_app([log], follow=False)
     async with app.run_test(size=size) as pilot:
-        await pilot.pause(0.2)
+        await wait_for_app(pilot, lambda: all(n in screen_text(app) for n in names), "every metric name")
         text = screen_text(app)
         for name in names:
             assert name in text, name

@@ -4,20 +4,17 @@ the file's last bytes first, then the whole file, which replaces it."""
 from __future__ import annotations
 
 import io
-import sys
 import threading
-import time
 from pathlib import Path
 
+import gen_logs  # benchmarks/gen_logs.py (pyproject's pythonpath)
 import pytest
+from helpers import wait_for
 
 from tui_monitor.core import monitor as monitor_mod
 from tui_monitor.core.monitor import Monitor
 from tui_monitor.core.parse import LogParser, Record
 from tui_monitor.core.pipeline import read_once
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-import gen_logs  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +44,14 @@ def _run_until_caught_up(mon: Monitor, size: int) -> list[object]:
     th = threading.Thread(target=mon.run, args=(stop,), daemon=True)
     seen = []
     th.start()
+
+    def caught_up() -> bool:
+        snap = mon.snapshot()
+        seen.append((snap.provisional, snap.bytes_read))
+        return not snap.provisional and snap.bytes_read >= size and mon.pipeline.parser.idle
+
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            snap = mon.snapshot()
-            seen.append((snap.provisional, snap.bytes_read))
-            if not snap.provisional and snap.bytes_read >= size and mon.pipeline.parser.idle:
-                break
-            time.sleep(0.005)
-        else:  # pragma: no cover
-            raise AssertionError("monitor did not catch up")
+        wait_for(caught_up, "the monitor caught up", 60.0)
     finally:
         stop.set()
         th.join(5)
@@ -141,7 +136,11 @@ def test_small_file_and_from_end_are_not_progressive(tmp_path: Path, big_log: Pa
     stop = threading.Event()
     th = threading.Thread(target=mon.run, args=(stop,), daemon=True)
     th.start()
-    time.sleep(0.3)
+    snap = wait_for(
+        lambda: s if (s := mon.snapshot()).mode is not None and s.file_state == "following" else None,
+        "following from the end",
+    )
+    assert not snap.provisional
     assert not mon.snapshot().provisional
     stop.set()
     th.join(5)

@@ -1,6 +1,6 @@
 """Hardening: property-based tests of the parser (hypothesis), and the regressions they found.
 
-The generators and their rules (what noise may surround a record) are in hardening_gen.py;
+The generators and their rules (what noise may surround a record) are in hypothesis_logs.py;
 benchmarks/fuzz_parser.py runs the same properties on >= 100,000 inputs.
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from hardening_gen import GenLog, check_records, chunked, console_logs, jsonl_logs, parse_chunks
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis_logs import GenLog, check_records, chunked, console_logs, jsonl_logs, parse_chunks
 
-from tui_monitor.core.parse import LogParser, Progress, Record
+from tui_monitor.core.parse import Batch, Event, LogParser, Progress, Record, Rewind, RunInfo
 
 CI = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 cuts = st.lists(st.integers(min_value=0, max_value=1 << 16), max_size=12)
@@ -22,10 +22,12 @@ cuts = st.lists(st.integers(min_value=0, max_value=1 << 16), max_size=12)
 @CI
 @given(data=st.binary(max_size=4096), cuts=cuts)
 def test_arbitrary_bytes_never_raise(data: bytes, cuts: list[int]) -> None:
-    # GIVEN any bytes, split anywhere WHEN fed and flushed THEN no exception, sane counters
+    # GIVEN any bytes, split anywhere WHEN fed and flushed THEN no exception, only parser items,
+    # and as many skipped fragments as when the same bytes arrive in one piece
     p, items = parse_chunks(chunked(data, cuts))
-    assert p.skipped >= 0
-    assert all(isinstance(i, object) for i in items)
+    whole, _ = parse_chunks([data])
+    assert p.skipped == whole.skipped
+    assert all(isinstance(i, (Record, Progress, RunInfo, Event, Rewind, Batch)) for i in items)
 
 
 @CI
@@ -208,17 +210,6 @@ def test_blank_only_prefix_does_not_grow_the_carry() -> None:
     assert [r.metrics["loss"] for r in items if isinstance(r, Record)] == [1.5]
 
 
-def _mib_per_s(data: bytes) -> float:
-    import time
-
-    p = LogParser()
-    t0 = time.perf_counter()
-    for i in range(0, len(data), 1 << 20):
-        p.feed(data[i : i + (1 << 20)])
-    p.flush()
-    return len(data) / (1 << 20) / (time.perf_counter() - t0)
-
-
 LOGGING_LINES = (
     b"[INFO|trainer.py:2128] 2024-07-17 00:18:20,620 >> {'loss': 1.25, 'grad_norm': 0.5, "
     b"'learning_rate': 1e-4, 'epoch': 0.2}\n[INFO|configuration_utils.py:472] 2024-07-17 >> "
@@ -226,21 +217,18 @@ LOGGING_LINES = (
 )
 
 
-def test_log_without_train_bar_is_not_a_cpu_bomb() -> None:
+def test_log_without_train_bar_keeps_its_records() -> None:
     # GIVEN logging-format lines ('|' and '/' but no tqdm bar: disable_tqdm, or a long
-    # preprocessing phase of labelled bars). Before: the first-bars scan ran its regex at
-    # every byte of every chunk while no train total was known: 0.2 MiB/s.
-    data = LOGGING_LINES * (2 * (1 << 20) // len(LOGGING_LINES))
-    assert _mib_per_s(data) > 2.0
+    # preprocessing phase of labelled bars). Once a CPU bomb (the first-bars scan ran its regex
+    # at every byte while no train total was known): its speed is benchmarks/pathological.py's.
+    n = 2 * (1 << 20) // len(LOGGING_LINES)
+    p = LogParser()
+    items = p.feed(LOGGING_LINES * n) + p.flush()
+    # THEN every record is read, and labelled bars alone make no record
+    assert sum(isinstance(r, Record) for r in items) == n
+    p = LogParser()
     maps = b"Map: 50%|#####     | 5000/10000 [00:01<00:01, 5000.00 examples/s]\r" * 30000
-    assert _mib_per_s(maps) > 1.0  # was 0.36 MiB/s
-
-
-def test_random_bytes_parse_fast() -> None:
-    import random
-
-    # 0.2 MiB/s before (random bytes hold '%|', '|' and '/' everywhere)
-    assert _mib_per_s(random.Random(7).randbytes(2 << 20)) > 5.0
+    assert not [r for r in p.feed(maps) + p.flush() if isinstance(r, Record)]
 
 
 def test_marker_key_with_text_value_keeps_the_record() -> None:
@@ -256,15 +244,14 @@ def test_marker_key_with_text_value_keeps_the_record() -> None:
     assert not [r for r in p.feed(b"{'eval_strategy': 'steps', 'seed': 42}\n") + p.flush() if isinstance(r, Record)]
 
 
-def test_line_repeating_crash_words_is_not_a_cpu_bomb() -> None:
+def test_line_repeating_crash_words_is_one_event_per_kind() -> None:
     # GIVEN one 1.4 MiB line repeating the crash words (before: an event per word, each
-    # re-scanning and cleaning the whole line: 0.9 MiB took 305 s)
+    # re-scanning and cleaning the whole line: 0.9 MiB took 305 s; speed: benchmarks/pathological.py)
     from tui_monitor.core.parse import Event
 
     data = b"Killed memory OutOfMemoryError CUDA out of memory NCCL timed out " * 22000 + b"\n"
     p = LogParser()
     events = [e for e in p.feed(data) + p.flush() if isinstance(e, Event)]
-    assert _mib_per_s(data) > 2.0
     # THEN one event per kind and line
     assert sorted(e.kind for e in events) == ["killed", "nccl_timeout", "oom"]
     assert all(len(e.line) <= 500 for e in events)

@@ -8,12 +8,11 @@ import shutil
 import stat
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest_tail import (
+from helpers import (
     Collector,
     ThreadWriter,
     append,
@@ -22,6 +21,7 @@ from conftest_tail import (
     records_bytes,
     run_unprivileged,
     start_writer_process,
+    wait_for,
 )
 
 from tui_monitor.core.follow import (
@@ -41,6 +41,7 @@ def log(tmp_path: Path) -> Path:
 # -- 1, 2, 3: plain growth --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_slow_appends_one_record_at_a_time(log: Path) -> None:
     """GIVEN a separate process appending 25 records 20 ms apart
     WHEN the tailer polls alongside it
@@ -111,6 +112,7 @@ def test_record_split_across_two_writes_with_a_pause(log: Path) -> None:
 # -- 4: truncation ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_restarted_run_truncates_and_rewrites(log: Path) -> None:
     """GIVEN 30 records read from a run's log
     WHEN a restarted run opens the log with `> train.log` and writes 5 new records
@@ -261,6 +263,7 @@ def test_deleted_while_writer_keeps_writing(log: Path) -> None:
     assert c.tailer.state == "deleted"
 
 
+@pytest.mark.slow
 def test_deleted_and_created_again(log: Path) -> None:
     """GIVEN 5 records read, then the log deleted (seen by a poll)
     WHEN a new train.log is created with 3 records
@@ -296,6 +299,7 @@ def test_deleted_and_created_again_between_two_polls(log: Path) -> None:
 # -- 9: missing path --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_missing_file_and_directory_are_waited_for(tmp_path: Path) -> None:
     """GIVEN a path whose directory does not exist yet
     WHEN the run creates the directory and starts writing
@@ -373,6 +377,7 @@ def test_invalid_utf8_bytes_are_passed_on_verbatim(log: Path) -> None:
     assert c.seen() == expected(0, 7)
 
 
+@pytest.mark.slow
 def test_50_mb_without_a_line_break_is_handed_on_in_bounded_chunks(log: Path) -> None:
     """GIVEN a followed log
     WHEN a 50 MB run of bytes with no line break is written, then a newline and a record
@@ -525,24 +530,22 @@ def test_permission_lost_on_rotation_is_retried(shared_dir: Path) -> None:
         c.pump_until(lambda: c.tailer.state == "unreadable")
         states.append(c.tailer.state)
         c.pump_records(3)  # the last record of the old file is still drained
-        while not go.exists():
-            time.sleep(0.005)
+        (shared_dir / "saw_unreadable").touch()
+        wait_for(go.exists, "the parent's go")
         c.pump_records(5)
         states.append(c.tailer.state)
         return states, c.resets, c.seen()
 
     def parent_side() -> None:
-        deadline = time.monotonic() + 8
-        while not (shared_dir / "ready").exists():
-            assert time.monotonic() < deadline
-            time.sleep(0.005)
+        wait_for((shared_dir / "ready").exists, "the child's first two records")
         rotated = log.with_suffix(".log.1")
         os.rename(log, rotated)
         append(rotated, record_line(2))
         fd = os.open(log, os.O_WRONLY | os.O_CREAT, 0o600)
         os.write(fd, records_bytes(3, 5))
         os.close(fd)
-        time.sleep(0.05)
+        # made readable only once the child has seen it unreadable
+        wait_for((shared_dir / "saw_unreadable").exists, "the child's 'unreadable' state")
         os.chmod(log, 0o644)
         go.touch()
 

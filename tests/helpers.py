@@ -1,9 +1,15 @@
-"""Helpers for the tailer and watch tests: record lines, real writers, a parsing collector."""
+"""Shared test helpers: fixture paths, waits with a deadline, real writers and a tail process.
+
+Every wait in the tests polls a condition until a deadline (:func:`wait_for`, :func:`wait_for_app`,
+:meth:`TailProcess.wait_for`); none sleeps a fixed time to let something happen.
+"""
 
 from __future__ import annotations
 
 import os
 import pickle
+import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -11,13 +17,71 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from tui_monitor.core.follow import Chunk, Reset, Tailer, TailItem
 from tui_monitor.core.parse import LogParser, Record
 
+ROOT = Path(__file__).resolve().parent.parent
+"""The repository root (where pyproject.toml is)."""
+FIXTURES = ROOT / "tests" / "fixtures"
+"""Real logs (``real/``, with ``*.truth.json``), public samples (``public*/``, with ``*.expect.json``), labels."""
+
 DEADLINE_S = 8.0
-"""Upper bound for every wait loop; a passing run needs a small fraction of it."""
+"""Default upper bound for a wait; a passing run needs a small fraction of it."""
+
+T = TypeVar("T")
+
+
+def wait_for(cond: Callable[[], T], what: str | Callable[[], str] = "condition", deadline_s: float = DEADLINE_S) -> T:
+    """Poll ``cond()`` every 5 ms until it returns a truthy value, and return that value.
+
+    Args:
+        cond: the condition; its truthy result is returned.
+        what: what is waited for, for the failure message (a callable is asked at the deadline).
+        deadline_s: seconds before giving up.
+
+    Raises:
+        AssertionError: naming ``what``, when ``deadline_s`` seconds pass first.
+    """
+    end = time.monotonic() + deadline_s
+    while True:
+        got = cond()
+        if got:
+            return got
+        if time.monotonic() > end:
+            said = what() if callable(what) else what
+            raise AssertionError(f"{said}: not met in {deadline_s}s")
+        time.sleep(0.005)
+
+
+class _Pilot(Protocol):
+    async def pause(self, delay: float | None = None) -> None: ...
+
+
+async def wait_for_app(
+    pilot: _Pilot, cond: Callable[[], object], what: str = "condition", deadline_s: float = 15.0
+) -> None:
+    """Let the app under ``pilot`` run (50 ms at a time) until ``cond()`` holds.
+
+    Raises:
+        AssertionError: naming ``what``, when ``deadline_s`` seconds pass first.
+    """
+    end = time.monotonic() + deadline_s
+    while not cond():
+        if time.monotonic() > end:
+            raise AssertionError(f"{what} not met in {deadline_s}s")
+        await pilot.pause(0.05)
+
+
+def screen_lines(app: Any) -> list[str]:
+    """What the app's screen shows, as plain text, one string per terminal row."""
+    return ["".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips()]
+
+
+def screen_text(app: Any) -> str:
+    """Everything on the app's screen as plain text, one line per terminal row."""
+    return "\n".join(screen_lines(app))
 
 
 def record_line(i: int) -> bytes:
@@ -88,17 +152,11 @@ class Collector:
 
     def pump_until(self, cond: Callable[[], bool], deadline_s: float = DEADLINE_S) -> None:
         """Poll until ``cond()`` holds; fail after ``deadline_s`` seconds."""
-        end = time.monotonic() + deadline_s
-        while True:
-            self.pump()
-            if cond():
-                return
-            if time.monotonic() > end:
-                raise AssertionError(
-                    f"condition not met in {deadline_s}s: {len(self.records)} records, resets {self.resets}, "
-                    f"state {self.tailer.state}"
-                )
-            time.sleep(0.005)
+        wait_for(
+            lambda: (self.pump(), cond())[1],
+            lambda: f"condition: {len(self.records)} records, resets {self.resets}, state {self.tailer.state}",
+            deadline_s,
+        )
 
     def pump_records(self, n: int, deadline_s: float = DEADLINE_S) -> None:
         """Poll until at least ``n`` records were parsed."""
@@ -113,15 +171,6 @@ def append(path: Path, data: bytes) -> None:
     """Append ``data`` with O_APPEND, as a logging handler or ``tee -a`` does."""
     with open(path, "ab") as f:
         f.write(data)
-
-
-def wait_for(cond: Callable[[], bool], deadline_s: float = DEADLINE_S) -> None:
-    """Sleep in small steps until ``cond()`` holds; fail after ``deadline_s`` seconds."""
-    end = time.monotonic() + deadline_s
-    while not cond():
-        if time.monotonic() > end:
-            raise AssertionError(f"condition not met in {deadline_s}s")
-        time.sleep(0.005)
 
 
 WRITER_SCRIPT = r"""
@@ -213,3 +262,71 @@ def run_unprivileged(fn: Callable[[], Any]) -> Any:
     if kind == "error":
         raise AssertionError(f"unprivileged child raised {value}")
     return value
+
+
+class _Proc(Protocol):
+    """The bits of `subprocess.Popen` a :class:`TailProcess` uses (a forked child can offer them too)."""
+
+    stdout: Any
+    stderr: Any
+    returncode: int | None
+
+    def poll(self) -> int | None: ...
+    def wait(self, timeout: float) -> int: ...
+    def send_signal(self, sig: int) -> None: ...
+
+
+class TailProcess:
+    """`trainmon tail ARGS` in a subprocess (or ``proc``, already started); a thread collects its
+    stdout lines, each passed through ``decode`` (``str``: as text; ``json.loads``: as objects)."""
+
+    def __init__(
+        self,
+        *args: str,
+        decode: Callable[[str], Any] = str,
+        cwd: Path | None = None,
+        proc: _Proc | None = None,
+        deadline_s: float = 20.0,
+    ) -> None:
+        self.proc: _Proc = proc or subprocess.Popen(
+            [sys.executable, "-m", "tui_monitor", "tail", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=cwd,
+        )
+        self.decode = decode
+        self.deadline_s = deadline_s
+        self.lines: queue.Queue[Any] = queue.Queue()
+        self.seen: list[Any] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.put(self.decode(line.rstrip("\n")))
+
+    def wait_for(self, pred: Callable[[list[Any]], bool], what: str) -> list[Any]:
+        """Collect lines until ``pred(all_lines_so_far)`` holds, and return them.
+
+        Raises:
+            AssertionError: after ``deadline_s`` seconds, or at once when trainmon exits first.
+        """
+        end = time.monotonic() + self.deadline_s
+        while not pred(self.seen):
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {what}; got {self.seen[-6:]}")
+            try:
+                self.seen.append(self.lines.get(timeout=min(left, 0.5)))
+            except queue.Empty:
+                if self.proc.poll() is not None and self.lines.empty():
+                    raise AssertionError(f"trainmon exited {self.proc.returncode}: {self.proc.stderr.read()}") from None
+        return self.seen
+
+    def stop(self, sig: int = signal.SIGINT) -> tuple[int, str]:
+        """Send ``sig`` and return (exit status, everything trainmon wrote to stderr)."""
+        self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout=10)
+        assert self.proc.stderr is not None
+        return rc, self.proc.stderr.read()

@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from helpers import FIXTURES, ROOT  # noqa: E402
 
 from tui_monitor.core.analysis import Health
 from tui_monitor.core.analysis.verdict import Place, Reason
@@ -17,8 +18,6 @@ from tui_monitor.core.pipeline import read_once
 from tui_monitor.core.text import fmt_change, fmt_duration, fmt_num, fmt_percent, reason_text, words
 from tui_monitor.core.text.reasons import FRAGMENTS, REASONS
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "tests" / "fixtures"
 LOGS = sorted(
     p
     for p in [*FIXTURES.rglob("*"), *(ROOT / "tui_monitor" / "data").rglob("*")]
