@@ -29,7 +29,7 @@ _SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
 def record_json(rec: Record) -> dict[str, Any]:
     """The ``{"type": "record", ...}`` object of a record (non-finite values as strings)."""
-    return jsonable(
+    obj: dict[str, Any] = jsonable(
         {
             "type": "record",
             "kind": rec.kind,
@@ -40,6 +40,7 @@ def record_json(rec: Record) -> dict[str, Any]:
             "offset": rec.offset,
         }
     )
+    return obj
 
 
 def _num(v: float) -> str:
@@ -283,5 +284,5 @@ def run_headless(
         # No "Exception ignored ... BrokenPipeError" when Python flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
     if got:
-        return _SIGNAL_EXIT.get(got[0], 1)  # type: ignore[call-overload]
+        return _SIGNAL_EXIT.get(signal.Signals(got[0]), 1)
     return status

@@ -92,7 +92,8 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
             ],
         },
     }
-    return jsonable(out)
+    result: dict[str, Any] = jsonable(out)
+    return result
 
 
 def _step(x: float | None, run: RunSnapshot, series: str | None) -> int | None:

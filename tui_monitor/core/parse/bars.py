@@ -73,7 +73,7 @@ class TrainBar:
             value = int(m.group(2).replace(b",", b""))
             if field == "total_steps":
                 self.banner_total = value
-            out.append(RunInfo(**{field: value, "offset": base + m.start()}))  # type: ignore[arg-type]
+            out.append(RunInfo(**{field: value, "offset": base + m.start()}))
         return out
 
     def last(self, buf: bytes, base: int) -> Progress | None:
@@ -110,10 +110,11 @@ class TrainBar:
             if i < 0:
                 return None
             start = segment_start(buf, i)
-            m = BAR_SEG_RE.match(buf, start, min(len(buf), i + 8))
+            bar = BAR_SEG_RE.match(buf, start, min(len(buf), i + 8))
             pos = start
-            if m is None:
+            if bar is None:
                 continue
+            m = bar
             desc = ANSI_RE.sub(b"", m.group(1)).strip().rstrip(b":").strip().lower()
             if desc and desc not in (b"train", b"training"):
                 continue
@@ -123,9 +124,9 @@ class TrainBar:
                 self.train_total = ref = total
             if total != ref:
                 continue
-            rate = None
+            rate: float | None = None
             if m.group(5):
-                r = float(m.group(5))
-                rate = r if m.group(6) == b"it/s" else (1.0 / r if r > 0 else None)
+                shown = float(m.group(5))
+                rate = shown if m.group(6) == b"it/s" else (1.0 / shown if shown > 0 else None)
             return Progress(n, total, parse_elapsed(m.group(4)), rate, base + m.start(2), "bar")
         return None

@@ -119,7 +119,7 @@ class ColumnRun:
         vals = self.vals[i].tolist()
         ei = plan.epoch_idx
         return Record(
-            plan.kind,  # type: ignore[arg-type]
+            plan.kind,
             dict(zip(plan.names, [vals[j] for j in plan.idx])),
             None,
             vals[ei] if ei >= 0 else None,

@@ -112,26 +112,21 @@ class ConsoleReader:
                         if plan is not None:
                             self._last_plan = plan
                             sm = plan.shape.fullmatch(body)
-                    if sm is not None:
-                        if plan.record and plan.is_metric:  # type: ignore[union-attr]
-                            if (
-                                columnar
-                                and seg == s
-                                and plan.kind == "train"  # type: ignore[union-attr]
-                                and buf[m.end() : m.end() + 2] == b"\n{"
-                            ):
-                                run = read_run(buf, s, base, plan)  # type: ignore[arg-type]
+                    if sm is not None and plan is not None:
+                        if plan.record and plan.is_metric:
+                            if columnar and seg == s and plan.kind == "train" and buf[m.end() : m.end() + 2] == b"\n{":
+                                run = read_run(buf, s, base, plan)
                                 if run is not None:
-                                    found.append((base + s, order, run))  # type: ignore[arg-type]
+                                    found.append((base + s, order, run))
                                     order += 1
                                     runs += 1
                                     pos = run.end - base
                                     break
                             vals = list(map(float, filter(None, sm.groups())))
-                            ei = plan.epoch_idx  # type: ignore[union-attr]
+                            ei = plan.epoch_idx
                             rec = Record(
-                                plan.kind,  # type: ignore[union-attr,arg-type]
-                                dict(zip(plan.names, [vals[i] for i in plan.idx])),  # type: ignore[union-attr]
+                                plan.kind,
+                                dict(zip(plan.names, [vals[i] for i in plan.idx])),
                                 None,
                                 vals[ei] if ei >= 0 else None,
                                 base + s,
@@ -149,12 +144,12 @@ class ConsoleReader:
                     if not is_metric_dict(values):
                         continue
                     rank = self._rank_of(buf, seg, s)
-                    rec, prog = build_record(values, offset=base + s, rank=rank)
+                    built, prog = build_record(values, offset=base + s, rank=rank)
                     if prog is not None:
                         found.append((base + s, order, prog))
                         order += 1
-                    if rec is not None:
-                        found.append((base + s, order, rec))
+                    if built is not None:
+                        found.append((base + s, order, built))
                         order += 1
         if b"|" in buf and b"/" in buf:
             prog = self.bars.last(buf, base)

@@ -81,7 +81,7 @@ class RecordPolicy:
             dict(self._last_step),
             self.steps.steps_per_epoch,
             self.steps.enabled,
-            tuple(self.steps.peek_batch(None, self.steps.queued)[0].tolist()),
+            self.steps.queued_steps(),
             self._echo_mode,
             self._prev,
             self._pending,

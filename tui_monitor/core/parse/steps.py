@@ -226,6 +226,10 @@ class StepTracker:
         """Queue the step of a whole clear -> redraw pair (its open and close cancel out)."""
         self._steps.append(n)
 
+    def queued_steps(self) -> tuple[int, ...]:
+        """The queued steps, oldest first (a copy)."""
+        return tuple(self._steps)
+
     @property
     def queued(self) -> int:
         """Steps queued and not yet taken by a record."""

@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Mapping
 
-from tui_monitor.core.parse.items import Progress, Record
+from tui_monitor.core.parse.items import Progress, Record, RecordKind
 
 __all__ = [
     "DICT_RE",
@@ -220,11 +220,12 @@ def build_record(
             metrics["learning_rate"] = fv
         else:
             metrics[key] = fv
-    if "current_steps" in values and isinstance(values.get("total_steps"), (int, float)) and step is not None:
+    total_steps = values.get("total_steps")
+    if "current_steps" in values and isinstance(total_steps, (int, float)) and step is not None:
         elapsed = values.get("elapsed_time")
         progress = Progress(
             step,
-            int(values["total_steps"]),  # type: ignore[arg-type]
+            int(total_steps),
             elapsed_s=parse_elapsed(elapsed) if isinstance(elapsed, str) else None,
             offset=offset,
             source="json",
@@ -233,6 +234,7 @@ def build_record(
         # (a marker key whose value is text this time, 'loss': 'n/a', still makes a record)
         # e.g. LLaMA-Factory's last line: only throughput/progress, no metric.
         return None, progress
+    kind: RecordKind
     if "train_runtime" in metrics:
         kind = "summary"
     elif any(k.startswith("eval_") for k in metrics):

@@ -207,8 +207,9 @@ class RecordStats:
             st = self.metrics[key]
             st.last = None
             st.last_step = None
-        for rec in self._recent:
-            assert isinstance(rec, Record)
+        for entry in self._recent:
+            assert isinstance(entry, Record)  # the window was rebuilt from records just above
+            rec = entry
             for k, v in rec.metrics.items():
                 key = series_key(k, rec.rank)
                 if key in touched:
