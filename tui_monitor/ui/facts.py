@@ -1,0 +1,121 @@
+"""What the dashboard reads of a monitor snapshot, read once (`read_run`), and the user's
+display options. When the snapshot changes shape, `read_run` is the one place to follow it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tui_monitor.core.analysis import Health
+from tui_monitor.core.monitor import MonitorSnapshot
+from tui_monitor.core.parse import Event
+from tui_monitor.core.state import SeriesSnapshot
+from tui_monitor.core.text.words import label
+from tui_monitor.ui.model import Severity
+
+__all__ = ["DisplayOptions", "RunFacts", "place_label", "read_run", "severity_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayOptions:
+    """How the user wants to see the run.
+
+    Attributes:
+        lang: ``"en"`` or ``"ru"``.
+        smoothing: EMA weight (0 = off).
+        whole: whole run (decimated history) instead of the recent window.
+        paused: the display is frozen (shown in the status line).
+        times: show wall-clock times in events (off for fixed states: no clock).
+    """
+
+    lang: str = "en"
+    smoothing: float = 0.6
+    whole: bool = True
+    paused: bool = False
+    times: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    """The facts of one run the dashboard presents, read once from a snapshot.
+
+    Attributes:
+        version: the monitor version of the snapshot.
+        series: stored series by key (``loss``, ``eval_loss``, ``loss@rank1``).
+        health: the analysis' findings, or ``None`` before the first analysis.
+        tallied_nonfinite: NaN/inf values the run's tally counted, by series key.
+        step / total: the logged global step and total steps, or ``None``.
+        epoch: the run's latest epoch, or ``None``.
+        rate: logged steps per second, or ``None``.
+        elapsed_s: logged seconds since the start, or ``None``.
+        num_epochs: the banner's ``Num Epochs``, or ``None``.
+        file: the log's file name.
+        file_state: ``following``, ``waiting``, ``deleted``, ``error``...
+        polling: the file is polled rather than watched.
+        error: the read error's text, or ``None``.
+        bytes_read / file_size: bytes read so far and the file's size.
+        provisional: only the file's tail has been read yet.
+        events: file and crash events, oldest first.
+    """
+
+    version: int
+    series: Mapping[str, SeriesSnapshot]
+    health: Health | None
+    tallied_nonfinite: Mapping[str, int]
+    step: int | None
+    total: int | None
+    epoch: float | None
+    rate: float | None
+    elapsed_s: float | None
+    num_epochs: int | None
+    file: str
+    file_state: str
+    polling: bool
+    error: str | None
+    bytes_read: int
+    file_size: int
+    provisional: bool
+    events: tuple[Event, ...]
+
+
+def read_run(snap: MonitorSnapshot) -> RunFacts:
+    """Every field the dashboard reads of ``snap``, in one place."""
+    run = snap.run
+    progress = run.progress
+    return RunFacts(
+        version=snap.version,
+        series=run.series,
+        health=snap.health,
+        tallied_nonfinite={key: stats.nonfinite for key, stats in run.metrics.items()},
+        step=progress.step,
+        total=progress.total,
+        epoch=progress.epoch,
+        rate=progress.rate,
+        elapsed_s=progress.elapsed_s,
+        num_epochs=run.run_info.get("num_epochs"),
+        file=snap.path.rsplit("/", 1)[-1],
+        file_state=snap.file_state,
+        polling=snap.mode == "poll",
+        error=snap.error,
+        bytes_read=snap.bytes_read,
+        file_size=snap.file_size,
+        provisional=snap.provisional,
+        events=run.events,
+    )
+
+
+def severity_of(value: str | None) -> Severity:
+    """A finding's severity as a colour class (``info`` for anything else)."""
+    if value in ("ok", "info", "warning", "critical"):
+        return value  # type: ignore[return-value]
+    return "info"
+
+
+def place_label(x: float | None, lang: str, x_is_step: bool = True) -> str:
+    """``at step 25`` / ``на шаге 25`` (``at #3`` for record ordinals), ``""`` without ``x``."""
+    if x is None or not math.isfinite(x):
+        return ""
+    if x_is_step:
+        return label("at_step", lang).format(n=int(x))
+    return label("at_record", lang).format(n=int(x) + 1)

@@ -1,0 +1,224 @@
+"""The dashboard's status line, the verdict's reasons and the events, in words of the UI language."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from tui_monitor.core.analysis import Health
+from tui_monitor.core.analysis.series import first_nonfinite
+from tui_monitor.core.state import SeriesSnapshot
+from tui_monitor.core.text.fmt import fmt_duration, fmt_num
+from tui_monitor.core.text.reasons import reason_text
+from tui_monitor.core.text.words import label, verdict_word, word
+from tui_monitor.ui.facts import DisplayOptions, RunFacts, severity_of
+from tui_monitor.ui.model import SYMBOLS, Line, Severity, StatusModel
+from tui_monitor.ui.rows import total_epochs
+
+__all__ = ["present_events", "present_reasons", "present_status"]
+
+_STATE_SEV: dict[str, Severity] = {
+    "running": "ok",
+    "following": "ok",
+    "stalled": "warning",
+    "finished": "ok",
+    "crashed": "critical",
+    "waiting": "warning",
+    "deleted": "warning",
+    "unreadable": "critical",
+    "error": "critical",
+    "empty": "info",
+}
+_EVENT_SEV: dict[str, Severity] = {
+    "traceback": "critical",
+    "oom": "critical",
+    "killed": "critical",
+    "nccl_timeout": "critical",
+    "error": "critical",
+    "truncated": "warning",
+    "rotated": "info",
+    "deleted": "warning",
+    "recreated": "info",
+}
+
+
+def present_status(run: RunFacts, opts: DisplayOptions, now: float) -> StatusModel:
+    """The status line: file and run state, position, rate, ETA and the verdict."""
+    lang = opts.lang
+    health = run.health
+    prog = health.progress if health is not None else None
+    state = health.state if health is not None else None
+    file_state = run.file_state
+    key = file_state
+    text = word(file_state, lang)
+    if file_state == "following":
+        key = "following"
+        text = word("polling" if run.polling else "following", lang)
+        if state is not None and state.word in ("stalled", "finished", "crashed"):
+            key = state.word
+            text = word(state.word, lang)
+            if state.word == "stalled" and state.silence_s:
+                text += f" {fmt_duration(state.silence_s)}"
+    elif file_state == "error":
+        text = run.error or word("unreadable", lang)
+    # no metric record yet: there is nothing to judge, whatever the detectors default to
+    verdict: str = health.status if health is not None and run.series else "unknown"
+    step = prog.step if prog is not None else run.step
+    total = prog.total if prog is not None else run.total
+    rate = prog.steps_per_s if prog is not None else run.rate
+    eta = prog.eta_s if prog is not None else None
+    catching = None
+    if run.file_size and run.file_size - run.bytes_read > (1 << 20):
+        catching = run.bytes_read / run.file_size
+    run_epochs, estimated = total_epochs(run)
+    return StatusModel(
+        file=run.file,
+        state=key,
+        state_text=text,
+        state_severity=_STATE_SEV.get(key, "info"),
+        step=step if step is not None else run.step,
+        total=total if total is not None else run.total,
+        epoch=run.epoch if run.epoch is not None else run.epoch,
+        total_epochs=run_epochs,
+        total_epochs_estimated=estimated,
+        rate=rate if rate is not None else run.rate,
+        elapsed_s=run.elapsed_s,
+        eta_s=eta,
+        verdict=verdict,
+        verdict_text=verdict_word(verdict, lang),
+        catching_up=catching,
+        provisional=run.provisional,
+        paused=opts.paused,
+    )
+
+
+# --- reasons and events ------------------------------------------------------------------
+
+
+def present_reasons(health: Health | None, lang: str) -> tuple[Line, ...]:
+    """The verdict's reasons as lines, most severe first, in words of ``lang`` (the catalogue's)."""
+    out: list[Line] = []
+    for r in health.reasons if health is not None else ():
+        sev = severity_of(r.severity)
+        out.append(Line(sev, SYMBOLS[sev], reason_text(r, lang)))
+    order = {"critical": 0, "warning": 1, "info": 2, "ok": 3}
+    out.sort(key=lambda line: order[line.severity])
+    return tuple(out)
+
+
+def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -> tuple[Line, ...]:
+    """Events in time order: findings of the analysis with their step, then file/crash events.
+
+    Findings: the warmup's end, each loss spike, the first NaN/inf of loss and grad_norm,
+    each new best of the judged eval metric, overfitting, and the run's end (finished,
+    stalled, crashed with its line). Times are the arrival times of the points (hidden
+    when ``opts.times`` is off, for fixed-state screenshots).
+    """
+    lang = opts.lang
+    series_of = run.series
+    found: list[tuple[tuple[float, float], Line]] = []
+
+    def at(series: SeriesSnapshot | None, x: float | None) -> tuple[tuple[float, float], str]:
+        """((arrival, epoch) sort key, "step N hh:mm:ss") for point ``x`` of ``series``.
+
+        Arrival times order events across series; the epoch breaks ties (a file read at
+        once arrives all at the same time), since steps of eval and train ordinals differ.
+        """
+        if x is None or series is None or not math.isfinite(x):
+            return (math.inf, math.inf), ""
+        idx = np.flatnonzero(series.x == x)
+        t = float(series.t[idx[0]]) if idx.size and len(series.t) else 0.0
+        ep = float(series.epoch[idx[0]]) if idx.size and len(series.epoch) else math.inf
+        ep = ep if math.isfinite(ep) else float(x)
+        where = f"{label('step', lang)} {int(x)}" if series.x_is_step else f"#{int(x) + 1}"
+        if opts.times and t > 0:
+            where += " " + time.strftime("%H:%M:%S", time.localtime(t))
+        return (t, ep), where
+
+    def add(series: SeriesSnapshot | None, x: float | None, sev: Severity, symbol: str, en: str, ru: str) -> None:
+        key, where = at(series, x)
+        found.append((key, Line(sev, symbol, ru if lang == "ru" else en, where)))
+
+    lr = health.lr if health is not None else None
+    lrs = series_of.get("learning_rate")
+    # Only once the LR has left the warmup: while it still climbs, the last point is not
+    # the warmup's end, and an event there would move later with every new record.
+    if lr is not None and lr.warmup_end_x is not None and lr.phase in ("hold", "decay", "finished", "constant"):
+        add(
+            lrs,
+            lr.warmup_end_x,
+            "ok",
+            "↗",
+            f"warmup finished, LR {fmt_num(lr.peak)}",
+            f"прогрев закончен, LR {fmt_num(lr.peak)}",
+        )
+    loss = series_of.get("loss")
+    spikes = health.spikes if health is not None else None
+    if spikes is not None and loss is not None:
+        for k in range(len(spikes.x)):
+            v, b = float(spikes.values[k]), float(spikes.baseline[k])
+            ratio = f" ×{v / b:.1f}" if b > 0 and math.isfinite(v / b) else ""
+            add(
+                loss,
+                float(spikes.x[k]),
+                "warning",
+                "!",
+                f"loss spike{ratio}: {fmt_num(v)}",
+                f"всплеск loss{ratio}: {fmt_num(v)}",
+            )
+    for name in ("loss", "grad_norm"):
+        s = series_of.get(name)
+        first_bad = first_nonfinite(s.y) if s is not None else None
+        if s is not None and first_bad is not None:
+            bad_v = fmt_num(float(s.y[first_bad]))
+            add(
+                s,
+                float(s.x[first_bad]),
+                "critical",
+                "✗",
+                f"first {bad_v} in {name}",
+                f"первое значение {bad_v} в {name}",
+            )
+    ev = health.eval if health is not None else None
+    if ev is not None and ev.metric and ev.metric in series_of and ev.direction:
+        s = series_of[ev.metric]
+        if ev.n >= 2 and math.isfinite(ev.best) and ev.best != ev.first:  # the latest new best
+            add(
+                s,
+                ev.best_x,
+                "ok",
+                "★",
+                f"new best {ev.metric} {fmt_num(ev.best)}",
+                f"новый лучший {ev.metric} {fmt_num(ev.best)}",
+            )
+        if ev.word == "overfitting":
+            add(
+                s,
+                ev.best_x,
+                "warning",
+                "!",
+                f"overfitting: {ev.metric} worse since",
+                f"переобучение: {ev.metric} хуже с этого места",
+            )
+    st = health.state if health is not None else None
+    if st is not None and st.word in ("finished", "crashed", "stalled"):
+        series = loss if loss is not None else None
+        last_x = float(series.x[-1]) if series is not None and len(series.x) else None
+        if st.word == "crashed":
+            add(series, last_x, "critical", "✗", f"crashed: {st.line}", f"упал: {st.line}")
+        elif st.word == "finished":
+            add(series, last_x, "ok", "■", "finished", "завершён")
+        else:
+            silent = fmt_duration(st.silence_s) if st.silence_s else ""
+            add(series, last_x, "warning", "!", f"stalled: no record for {silent}", f"застрял: нет записей {silent}")
+    for e in run.events:
+        crash_kind = e.kind in ("traceback", "error", "oom", "killed", "nccl_timeout")
+        if crash_kind and st is not None and st.word == "crashed" and e.line == st.line:
+            continue  # already shown as "crashed: <line>"
+        sev = _EVENT_SEV.get(e.kind, "info")
+        when = time.strftime("%H:%M:%S", time.localtime(e.arrival)) if e.arrival and opts.times else ""
+        found.append(((e.arrival or math.inf, math.inf), Line(sev, SYMBOLS[sev], e.line, when)))
+    found.sort(key=lambda kv: kv[0])
+    return tuple(line for _, line in found)
