@@ -17,13 +17,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.content import Content
 from textual.events import Resize
 from textual.widgets import Static, TabbedContent, TabPane
 
 from tui_monitor.core.text.words import label, verdict_word
 from tui_monitor.ui.dashboard import RunDashboard
+from tui_monitor.ui.keys import BINDINGS as KEY_BINDINGS
 from tui_monitor.ui.model import inert
 from tui_monitor.ui.widgets.help_screen import HelpScreen
 from tui_monitor.ui.widgets.key_bar import KeyBar
@@ -68,23 +68,7 @@ class TrainmonApp(App[int]):
     TITLE = "trainmon"
     ENABLE_COMMAND_PALETTE = False
 
-    BINDINGS = [
-        Binding("q", "quit", "quit", priority=True),
-        # Ctrl-C arrives as a key in raw mode: quit at once with the shell's status for it
-        # (Textual's default only shows a "press ctrl+q" toast).
-        Binding("ctrl+c", "interrupt", "quit", show=False, priority=True, system=True),
-        Binding("left_square_bracket", "tab(-1)", "previous file", show=False),
-        Binding("right_square_bracket", "tab(1)", "next file", show=False),
-        *(Binding(str(n), f"goto_tab({n})", f"file {n}", show=False) for n in range(1, 10)),
-        Binding("question_mark", "help", "help"),
-        Binding("g", "glossary", "glossary"),
-        Binding("up", "move(-1)", "previous metric", show=False, priority=True),
-        Binding("down", "move(1)", "next metric", show=False, priority=True),
-        Binding("l", "log_scale", "log-y"),
-        Binding("s", "smoothing", "smoothing"),
-        Binding("w", "window", "whole/recent"),
-        Binding("p", "pause", "pause"),
-    ]
+    BINDINGS = list(KEY_BINDINGS)  # described once, in ui/keys.py
 
     def __init__(
         self,

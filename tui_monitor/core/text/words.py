@@ -144,7 +144,6 @@ KEYS: dict[str, tuple[str, str]] = {
     "pause": ("pause", "пауза"),
     "next_metric": ("next metric", "следующая метрика"),
     "prev_metric": ("previous metric", "предыдущая метрика"),
-    "tab": ("file tab", "вкладка"),
     "tab_n": ("tab N", "вкладка N"),
     "tabs": ("tabs", "вкладки"),
 }
@@ -170,7 +169,7 @@ def label(key: str, lang: str = "en") -> str:
 HELP_TEXTS: dict[str, tuple[str, str]] = {
     "quit": ("quit (ctrl+c: exit status 130)", "выход (ctrl+c: код выхода 130)"),
     "help": ("this help", "эта справка"),
-    "tab": ("previous / next file (tab)", "предыдущий / следующий файл (вкладка)"),
+    "tabs": ("previous / next file (tab)", "предыдущий / следующий файл (вкладка)"),
     "tab_n": ("go to file N (tab N)", "файл номер N (вкладка N)"),
     "metric": ("previous / next metric: the chart follows", "предыдущая / следующая метрика: график за ней"),
     "glossary": ("explain the focused metric in plain words", "объяснить выбранную метрику простыми словами"),

@@ -10,24 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui_monitor.core.text.words import help_text, label
-
-HELP_KEYS: tuple[tuple[str, str], ...] = (
-    ("q  ctrl+c", "quit"),
-    ("?", "help"),
-    ("↑ ↓  tab", "metric"),
-    ("g", "glossary"),
-    ("l", "log"),
-    ("s", "smooth"),
-    ("w", "window"),
-    ("p", "pause"),
-)
-"""(keys, description key in :data:`tui_monitor.core.text.words.KEYS`) shown by the help screen."""
-
-TAB_HELP_KEYS: tuple[tuple[str, str], ...] = (
-    ("[  ]", "tab"),
-    ("1 … 9", "tab_n"),
-)
-"""Added when several files are open (one tab each)."""
+from tui_monitor.ui.keys import help_keys
 
 _NOTES = {
     "en": "Smoothing is TensorBoard's debiased EMA. Any key closes this help.",
@@ -45,10 +28,9 @@ def help_content(lang: str, *, tabs: bool = False) -> Content:
         lang: ``"en"`` or ``"ru"``.
         tabs: several files are open: add the tab keys.
     """
-    rows = HELP_KEYS[:2] + (TAB_HELP_KEYS if tabs else ()) + HELP_KEYS[2:]
     parts: list[str | tuple[str, str]] = []
-    for keys, what in rows:
-        parts += [(f"{keys:>{_KEY_W}}", "bold $text-accent"), "  ", help_text(what, lang), "\n"]
+    for c in help_keys(tabs):
+        parts += [(f"{c.help:>{_KEY_W}}", "bold $text-accent"), "  ", help_text(c.word, lang), "\n"]
     parts += ["\n", (_NOTES.get(lang, _NOTES["en"]), "$text-muted")]
     return Content.assemble(*parts)
 

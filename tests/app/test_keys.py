@@ -1,0 +1,33 @@
+"""The keys are described once (ui/keys.py): the app's bindings, the footer and the help screen agree."""
+
+from __future__ import annotations
+
+from tui_monitor.ui.app import TrainmonApp
+from tui_monitor.ui.keys import COMMANDS, footer_keys
+from tui_monitor.ui.widgets.help_screen import help_content
+from tui_monitor.ui.widgets.key_bar import footer_content
+
+
+def test_every_binding_of_the_app_is_a_listed_command() -> None:
+    # GIVEN the app's bindings WHEN compared with the commands THEN each one is described
+    described = {b.key for c in COMMANDS for b in c.bindings}
+    bound = {b.key if hasattr(b, "key") else b[0] for b in TrainmonApp.BINDINGS}  # type: ignore[union-attr]
+    assert bound == described
+    assert "ctrl+c" in bound and "left_square_bracket" in bound and "9" in bound
+
+
+def test_help_lists_every_command_and_the_footer_its_short_form() -> None:
+    # GIVEN several files (tabs) WHEN the help is drawn THEN every command's keys and words are there
+    text = help_content("en", tabs=True).plain
+    for c in COMMANDS:
+        assert c.help in text
+    assert "1 … 9" in text and "previous / next file" in text and "q  ctrl+c" in text
+    # AND without tabs the tab keys are not offered
+    assert "1 … 9" not in help_content("en", tabs=False).plain
+    # WHEN the footer has room THEN it shows each footer command in order, in words
+    wide = footer_content("en", 200, tabs=True).plain
+    assert [c.footer for c in footer_keys(True)] == ["q", "?", "[ ] 1-9", "g", "↑↓", "l", "s", "w", "p"]
+    assert wide.index(" q quit") < wide.index(" ? help") < wide.index(" g glossary") < wide.index(" p pause")
+    # WHEN it is narrow THEN q and ? stay and the lowest-priority hints go first
+    narrow = footer_content("en", 30).plain
+    assert " q " in narrow and " ? " in narrow and " l " not in narrow
