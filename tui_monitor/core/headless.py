@@ -18,7 +18,7 @@ from typing import IO, Any
 from tui_monitor.core.monitor import Monitor
 from tui_monitor.core.parse import Batch, Event, ParsedItem, Record, Rewind, clean_line
 from tui_monitor.core.report import jsonable
-from tui_monitor.core.text import fmt_num, label, reason_text
+from tui_monitor.core.text import fmt_num, label, reason_text, verdict_word
 
 _FILE_EVENTS = frozenset({"truncated", "rotated", "deleted", "recreated"})
 """Event kinds that come from the tailer; headless output prints them as resets."""
@@ -179,15 +179,18 @@ class HeadlessPrinter:
 
     def reset(self, reason: str) -> None:
         """Print a file reset (truncated / rotated / deleted / recreated)."""
-        self._emit({"type": "reset", "reason": reason}, f"-- file {reason}")
+        self._emit({"type": "reset", "reason": reason}, label("line_reset", self.lang).format(reason=reason))
 
     def status(self, **fields: Any) -> None:
         """Print a status object/line (file state, wake-up mode, verdict)."""
         if "verdict" in fields:
-            text = f"verdict {fields['verdict'].upper()}: {fields.get('reason') or ''}".rstrip(": ")
+            text = label("line_verdict", self.lang).format(
+                verdict=verdict_word(fields["verdict"], self.lang), reason=fields.get("reason") or ""
+            )
+            text = text.rstrip(": ")
         else:
-            text = "  ".join(f"{k} {v}" for k, v in fields.items() if v is not None)
-        self._emit(jsonable({"type": "status", **fields}), f"-- {clean_line(text.encode(), 300)}")
+            text = "-- " + "  ".join(f"{k} {v}" for k, v in fields.items() if v is not None)
+        self._emit(jsonable({"type": "status", **fields}), clean_line(text.encode(), 300))
 
 
 VERDICT_EVERY = 1.0

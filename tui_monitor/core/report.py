@@ -111,7 +111,7 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
     d = report_dict(pipe, lang, h)
     t = pipe.run.snapshot()
     prog = t.progress
-    lines = [f"trainmon report: {path}", ""]
+    lines = [label("report_title", lang).format(path=path), ""]
     if sum(t.records.values()) == 0:
         # Nothing to judge: say so rather than calling an empty file healthy.
         lines.append(verdict_word("unknown", lang))
@@ -122,21 +122,24 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
             lines.append(f"  {SEVERITY_MARKS.get(r.severity, '·')} {reason_text(r, lang)}")
     lines.append("")
     lines.append(
-        f"format {d['format']}: {t.records['train']} train, {t.records['eval']} eval, "
-        f"{t.records['summary']} summary records"
-        + (f", {d['skipped']} skipped" if d["skipped"] else "")
-        + (f", resumed {t.rewinds}x" if t.rewinds else "")
+        label("report_counts", lang).format(
+            format=d["format"], train=t.records["train"], eval=t.records["eval"], summary=t.records["summary"]
+        )
+        + (label("report_skipped", lang).format(n=d["skipped"]) if d["skipped"] else "")
+        + (label("report_resumed", lang).format(n=t.rewinds) if t.rewinds else "")
     )
     where: list[str] = []
     if prog.step is not None:
-        where.append(f"step {prog.step}" + (f"/{prog.total}" if prog.total else ""))
+        where.append(f"{label('step', lang)} {prog.step}" + (f"/{prog.total}" if prog.total else ""))
     if prog.epoch is not None:
-        where.append(f"epoch {fmt_num(prog.epoch)}")
+        where.append(f"{label('epoch', lang)} {fmt_num(prog.epoch)}")
     if where:
-        lines.append("progress: " + ", ".join(where))
+        lines.append(label("report_progress", lang).format(where=", ".join(where)))
     lines.append("")
-    width = max([len(k) for k in t.metrics] + [6])
-    lines.append(f"{'metric':<{width}}  {'count':>6}  {'first':>10}  {'last':>10}  {'min':>10}  {'max':>10}  nonfinite")
+    names = label("report_columns", lang).split()
+    width = max([len(k) for k in t.metrics] + [len(names[0])])
+    head = f"{names[0]:<{width}}  {names[1]:>6}  " + "  ".join(f"{n:>10}" for n in names[2:6])
+    lines.append(f"{head}  {names[6]}")
     for k, s in t.metrics.items():
         lines.append(
             f"{k:<{width}}  {s.count:>6}  {fmt_num(s.first):>10}  {fmt_num(s.last):>10}  "
@@ -144,7 +147,7 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
         )
     if t.events:
         lines.append("")
-        lines.append("events:")
+        lines.append(label("report_events", lang))
         for e in t.events:
             lines.append(f"  {e.kind:<12} {e.line}")
     return "\n".join(lines)

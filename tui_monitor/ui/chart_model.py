@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tui_monitor.core.text.fmt import fmt_num
+from tui_monitor.core.text.words import label
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -272,6 +273,7 @@ def braille_chart(
     smoothed: npt.ArrayLike | None = None,
     log: bool = False,
     dotted_raw: bool = False,
+    lang: str = "en",
 ) -> Chart:
     """Draw a line chart in braille characters with y labels at the left and steps below.
 
@@ -292,6 +294,7 @@ def braille_chart(
         dotted_raw: with a smoothed overlay, draw the raw series with every other dot
             column only (a dotted line under the solid smoothed one), so the two read
             apart without colour (``NO_COLOR``). ``Chart.raw`` keeps every dot.
+        lang: the language of the message an empty chart shows.
 
     Returns:
         A :class:`Chart`; for an empty or all-non-finite series the lines are blank with
@@ -319,7 +322,7 @@ def braille_chart(
         pool = np.concatenate([pool, psm[np.isfinite(psm)]])
     if pool.size == 0:
         blank = " " * width
-        msg = "no finite values yet" if n else "no values yet"
+        msg = label("chart_no_finite" if n else "chart_no_values", lang)
         empty = [blank] * height
         empty[height // 2] = msg.center(width)[:width]
         return Chart(
@@ -366,13 +369,13 @@ def braille_chart(
     lines: list[str] = []
     raw_mask = _LEFT_DOTS if dotted_raw and psm is not None else 0xFF
     for r in range(height):
-        label = top_label if r == 0 else bot_label if r == height - 1 else ""
+        y_label = top_label if r == 0 else bot_label if r == height - 1 else ""
         bits = [(raw[r][c] & raw_mask) | smooth[r][c] for c in range(cols)]
         cells = [chr(_BRAILLE_BASE + b) if b else " " for b in bits]
         if r == 0:
             for c in bad_cols:
                 cells[c] = NONFINITE_MARK
-        lines.append(label.rjust(gutter - 1) + " " + "".join(cells))
+        lines.append(y_label.rjust(gutter - 1) + " " + "".join(cells))
     lines.append(" " * gutter + _x_axis(x0, x1, cols))
     return Chart(lines, gutter, raw, smooth, bad_cols, unlog(ymin), unlog(ymax), nonfinite, skipped_nonpos)
 

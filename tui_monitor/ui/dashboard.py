@@ -307,7 +307,7 @@ class RunDashboard(Vertical):
         if row is not None and row.nonfinite:
             sub = Content.assemble((f"× {row.nonfinite} NaN/inf", "bold $text-error"))
         self.query_one(BigChart).show(
-            row, log=self.log_scale, title=title, subtitle=sub, message=label("no_metrics", lang)
+            row, log=self.log_scale, title=title, subtitle=sub, message=label("no_metrics", lang), lang=lang
         )
         if self.glossary_open:
             self.query_one(GlossaryPane).explain(self.focused_key or "loss", lang, label("glossary", lang))

@@ -137,9 +137,12 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
             where += " " + time.strftime("%H:%M:%S", time.localtime(t))
         return (t, ep), where
 
-    def add(series: SeriesSnapshot | None, x: float | None, sev: Severity, symbol: str, en: str, ru: str) -> None:
+    def add(
+        series: SeriesSnapshot | None, x: float | None, sev: Severity, symbol: str, text: str, **params: str
+    ) -> None:
+        """One event line: the catalogue's ``text`` label with ``params``, placed at ``x``."""
         key, where = at(series, x)
-        found.append((key, Line(sev, symbol, ru if lang == "ru" else en, where)))
+        found.append((key, Line(sev, symbol, label(text, lang).format(**params), where)))
 
     lr = health.lr if health is not None else None
     lrs = series_of.get("learning_rate")
@@ -151,8 +154,8 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
             lr.warmup_end_x,
             "ok",
             "↗",
-            f"warmup finished, LR {fmt_num(lr.peak)}",
-            f"прогрев закончен, LR {fmt_num(lr.peak)}",
+            "ev_warmup_done",
+            lr=fmt_num(lr.peak),
         )
     loss = series_of.get("loss")
     spikes = health.spikes if health is not None else None
@@ -165,8 +168,9 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
                 float(spikes.x[k]),
                 "warning",
                 "!",
-                f"loss spike{ratio}: {fmt_num(v)}",
-                f"всплеск loss{ratio}: {fmt_num(v)}",
+                "ev_loss_spike",
+                ratio=ratio,
+                value=fmt_num(v),
             )
     for name in ("loss", "grad_norm"):
         s = series_of.get(name)
@@ -178,8 +182,9 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
                 float(s.x[first_bad]),
                 "critical",
                 "✗",
-                f"first {bad_v} in {name}",
-                f"первое значение {bad_v} в {name}",
+                "ev_first_nonfinite",
+                value=bad_v,
+                metric=name,
             )
     ev = health.eval if health is not None else None
     if ev is not None and ev.metric and ev.metric in series_of and ev.direction:
@@ -190,8 +195,9 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
                 ev.best_x,
                 "ok",
                 "★",
-                f"new best {ev.metric} {fmt_num(ev.best)}",
-                f"новый лучший {ev.metric} {fmt_num(ev.best)}",
+                "ev_new_best",
+                metric=ev.metric,
+                value=fmt_num(ev.best),
             )
         if ev.word == "overfitting":
             add(
@@ -199,20 +205,20 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
                 ev.best_x,
                 "warning",
                 "!",
-                f"overfitting: {ev.metric} worse since",
-                f"переобучение: {ev.metric} хуже с этого места",
+                "ev_overfitting",
+                metric=ev.metric,
             )
     st = health.state if health is not None else None
     if st is not None and st.word in ("finished", "crashed", "stalled"):
         series = loss if loss is not None else None
         last_x = float(series.x[-1]) if series is not None and len(series.x) else None
         if st.word == "crashed":
-            add(series, last_x, "critical", "✗", f"crashed: {st.line}", f"упал: {st.line}")
+            add(series, last_x, "critical", "✗", "ev_crashed", line=st.line)
         elif st.word == "finished":
-            add(series, last_x, "ok", "■", "finished", "завершён")
+            add(series, last_x, "ok", "■", "ev_finished")
         else:
             silent = fmt_duration(st.silence_s) if st.silence_s else ""
-            add(series, last_x, "warning", "!", f"stalled: no record for {silent}", f"застрял: нет записей {silent}")
+            add(series, last_x, "warning", "!", "ev_stalled", silence=silent)
     for e in run.events:
         crash_kind = e.kind in ("traceback", "error", "oom", "killed", "nccl_timeout")
         if crash_kind and st is not None and st.word == "crashed" and e.line == st.line:

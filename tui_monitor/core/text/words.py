@@ -119,6 +119,39 @@ LABELS: dict[str, tuple[str, str]] = {
     "of_epochs": ("of epochs", "эпох"),
     "raw_only": ("raw only", "только сырые"),
     "more": ("+{n} more", "ещё {n}"),
+    # events pane (the analysis' findings placed at their step)
+    "ev_warmup_done": ("warmup finished, LR {lr}", "прогрев закончен, LR {lr}"),
+    "ev_loss_spike": ("loss spike{ratio}: {value}", "всплеск loss{ratio}: {value}"),
+    "ev_first_nonfinite": ("first {value} in {metric}", "первое значение {value} в {metric}"),
+    "ev_new_best": ("new best {metric} {value}", "новый лучший {metric} {value}"),
+    "ev_overfitting": ("overfitting: {metric} worse since", "переобучение: {metric} хуже с этого места"),
+    "ev_crashed": ("crashed: {line}", "упал: {line}"),
+    "ev_finished": ("finished", "завершён"),
+    "ev_stalled": ("stalled: no record for {silence}", "застрял: нет записей {silence}"),
+    # report text and headless lines
+    "report_title": ("trainmon report: {path}", "отчёт trainmon: {path}"),
+    "report_counts": (
+        "format {format}: {train} train, {eval} eval, {summary} summary records",
+        "формат {format}: записей обучения {train}, оценки {eval}, итоговых {summary}",
+    ),
+    "report_skipped": (", {n} skipped", ", пропущено {n}"),
+    "report_resumed": (", resumed {n}x", ", продолжен {n} раз"),
+    "report_progress": ("progress: {where}", "ход: {where}"),
+    "report_columns": (
+        "metric count first last min max nonfinite",
+        "метрика число первое последнее мин макс не_числа",
+    ),
+    "report_events": ("events:", "события:"),
+    "line_reset": ("-- file {reason}", "-- файл {reason}"),
+    "line_verdict": ("-- verdict {verdict}: {reason}", "-- вердикт {verdict}: {reason}"),
+    # chart
+    "chart_no_values": ("no values yet", "значений пока нет"),
+    "chart_no_finite": ("no finite values yet", "конечных значений пока нет"),
+    # help screen
+    "help_note": (
+        "Smoothing is TensorBoard's debiased EMA. Any key closes this help.",
+        "Сглаживание — EMA с поправкой, как в TensorBoard. Любая клавиша закрывает справку.",
+    ),
     "no_records": ("no metric records in this file", "в файле нет записей с метриками"),
     "rewind_step": (
         "run restarted or resumed: records from step {step} on replace the earlier ones",

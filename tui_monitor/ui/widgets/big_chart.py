@@ -17,7 +17,9 @@ SMOOTH_STYLE = "bold $text-accent"
 """The smoothed overlay."""
 
 
-def chart_lines(row: MetricRowModel | None, width: int, height: int, *, log: bool, message: str) -> list[Content]:
+def chart_lines(
+    row: MetricRowModel | None, width: int, height: int, *, log: bool, message: str, lang: str = "en"
+) -> list[Content]:
     """Draw ``row`` as ``height`` lines of braille (one of them the x-axis) at ``width``.
 
     With a smoothed overlay the raw series is dotted and muted and the smoothed line solid,
@@ -29,6 +31,7 @@ def chart_lines(row: MetricRowModel | None, width: int, height: int, *, log: boo
         height: lines in all (plot lines + 1 axis line).
         log: log-scale y-axis.
         message: what to show without a row.
+        lang: the language of an empty chart's message.
 
     Returns:
         ``height`` Content lines.
@@ -37,7 +40,9 @@ def chart_lines(row: MetricRowModel | None, width: int, height: int, *, log: boo
         lines = [Content("")] * max(height, 1)
         lines[len(lines) // 2] = Content.assemble((message.center(width), MUTED))
         return lines
-    chart = braille_chart(row.y, width, height - 1, steps=row.x, smoothed=row.smoothed, log=log, dotted_raw=True)
+    chart = braille_chart(
+        row.y, width, height - 1, steps=row.x, smoothed=row.smoothed, log=log, dotted_raw=True, lang=lang
+    )
     out: list[Content] = []
     has_smooth = row.smoothed is not None
     for r, text in enumerate(chart.lines):
@@ -77,12 +82,23 @@ class BigChart(Widget):
         self.row: MetricRowModel | None = None
         self.log_scale = False
         self.message = ""
+        self.lang = "en"
 
-    def show(self, row: MetricRowModel | None, *, log: bool, title: Content, subtitle: Content, message: str) -> None:
+    def show(
+        self,
+        row: MetricRowModel | None,
+        *,
+        log: bool,
+        title: Content,
+        subtitle: Content,
+        message: str,
+        lang: str = "en",
+    ) -> None:
         """Set what to draw and repaint."""
         self.row = row
         self.log_scale = log
         self.message = message
+        self.lang = lang
         self.border_title = title
         self.border_subtitle = subtitle
         self.refresh()
@@ -90,5 +106,5 @@ class BigChart(Widget):
     def render(self) -> Content:
         """Draw the chart at the current content size."""
         size = self.content_size
-        lines = chart_lines(self.row, size.width, size.height, log=self.log_scale, message=self.message)
+        lines = chart_lines(self.row, size.width, size.height, log=self.log_scale, message=self.message, lang=self.lang)
         return Content("\n").join(lines)

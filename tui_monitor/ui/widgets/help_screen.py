@@ -12,11 +12,6 @@ from textual.widgets import Static
 from tui_monitor.core.text.words import help_text, label
 from tui_monitor.ui.keys import help_keys
 
-_NOTES = {
-    "en": "Smoothing is TensorBoard's debiased EMA. Any key closes this help.",
-    "ru": "Сглаживание — EMA с поправкой, как в TensorBoard. Любая клавиша закрывает справку.",
-}
-
 _KEY_W = 10
 """Columns of the key column."""
 
@@ -31,7 +26,7 @@ def help_content(lang: str, *, tabs: bool = False) -> Content:
     parts: list[str | tuple[str, str]] = []
     for c in help_keys(tabs):
         parts += [(f"{c.help:>{_KEY_W}}", "bold $text-accent"), "  ", help_text(c.word, lang), "\n"]
-    parts += ["\n", (_NOTES.get(lang, _NOTES["en"]), "$text-muted")]
+    parts += ["\n", (label("help_note", lang), "$text-muted")]
     return Content.assemble(*parts)
 
 
