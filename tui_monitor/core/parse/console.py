@@ -15,7 +15,7 @@ from tui_monitor.core.parse.bars import TrainBar
 from tui_monitor.core.parse.columnar import ColumnRun, ShapePlan, plan_for, read_run
 from tui_monitor.core.parse.crash import CrashScanner
 from tui_monitor.core.parse.framing import segment_start
-from tui_monitor.core.parse.items import ParsedItem, Record
+from tui_monitor.core.parse.items import ParsedItem, Record, is_main_rank
 from tui_monitor.core.parse.policy import Out, RecordPolicy
 from tui_monitor.core.parse.steps import StepTracker
 from tui_monitor.core.parse.values import DICT_RE, FAST_DICT_RE, FAST_PAIR_RE, build_record, is_metric_dict, parse_pairs
@@ -188,7 +188,7 @@ class ConsoleReader:
                     policy.markers(markers, mi, j, out)
                     mi = j
             if isinstance(item, Record):
-                if item.step is None and item.rank in (None, "0"):
+                if item.step is None and is_main_rank(item.rank):
                     policy.take(item, out)
                 else:
                     policy.emit(item, out)

@@ -36,7 +36,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from tui_monitor.core.parse.items import Batch, Record, Rewind, rank_suffix
+from tui_monitor.core.parse.items import Batch, Record, Rewind, is_main_rank, rank_suffix
 
 __all__ = ["SeriesSet", "SeriesSnapshot", "SeriesStore"]
 
@@ -321,8 +321,8 @@ class SeriesStore:
 
     def _add(self, record: Record) -> None:
         rank = record.rank
-        main = rank is None or rank == "0"
-        suffix = "" if main else f"@rank{rank}"
+        main = is_main_rank(rank)
+        suffix = rank_suffix(rank)
         kind = record.kind
         ckey = kind + suffix
         ordinal = self._counts.get(ckey, 0)
@@ -444,7 +444,7 @@ class SeriesStore:
                 s.flush()
 
     def _rewind(self, epoch: float | None, step: int | None, rank: str | None) -> None:
-        main = rank is None or rank == "0"
+        main = is_main_rank(rank)
         want = None if main else rank
         lost: dict[str, int] = {}
         min_ord: dict[str, float] = {}
