@@ -180,7 +180,7 @@ class MetricRowWidget(Widget, can_focus=True):
     """A focusable metric row; the focused row drives the big chart and the glossary.
 
     The row's text is built from :class:`~tui_monitor.ui.model.MetricRowModel` data with
-    :func:`row_lines`; its height (1 or 2) comes from the stylesheet (``.compact``).
+    :func:`row_lines`; its height (1 or 2) follows :attr:`compact` (`watch_compact`).
     """
 
     DEFAULT_CSS = """
