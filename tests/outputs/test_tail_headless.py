@@ -76,10 +76,12 @@ def test_plain_tail_reports_truncation_and_restart(tmp_path: Path) -> None:
         with open(log, "wb") as f:
             f.write(b"{'loss': 3.75, 'learning_rate': 0.0, 'epoch': 0.01}\n")
         lines = tail.wait_for(lambda ls: any("loss 3.75" in s for s in ls), "record after restart")
-        # THEN the reset and the restart (epoch going back) are said, then the new record
+        # THEN the reset and the new run (epoch back at the start: not a resume) are said,
+        # then the new record
         assert "-- file truncated" in lines
-        assert sum("truncated" in s for s in lines) == 1  # said once, not as event + reset
-        assert any(s.startswith("-- run restarted or resumed") for s in lines)
+        assert sum("file truncated" in s for s in lines) == 1  # said once, not as event + reset
+        assert "-- run 2 starts: the log was truncated or replaced and the steps do not go on" in lines
+        assert not any(s.startswith("-- run restarted or resumed") for s in lines)
         assert lines[-1] == "train    epoch 0.01  loss 3.75  learning_rate 0"
     finally:
         assert tail.stop(signal.SIGTERM)[0] == 143

@@ -126,6 +126,9 @@ def _policy(st: PolicyState) -> tuple[object, ...]:
         _norm(st.prev),
         _norm(st.pending),
         st.waiting,
+        st.step_interval,
+        _f(st.epoch_interval),
+        st.run_flags,
     )
 
 

@@ -16,7 +16,7 @@ import time
 from typing import IO, Any
 
 from tui_monitor.core.monitor import Monitor
-from tui_monitor.core.parse import Batch, Event, ParsedItem, Record, Rewind, clean_line
+from tui_monitor.core.parse import Batch, Event, ParsedItem, Record, Rewind, RunStart, clean_line
 from tui_monitor.core.report import jsonable
 from tui_monitor.core.text import fmt_num, label, reason_text, verdict_word
 
@@ -27,11 +27,13 @@ _SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 """Exit status per signal: 128 + signal number, as a shell reports it."""
 
 
-def record_json(rec: Record) -> dict[str, Any]:
-    """The ``{"type": "record", ...}`` object of a record (non-finite values as strings)."""
+def record_json(rec: Record, run: int = 1) -> dict[str, Any]:
+    """The ``{"type": "record", ...}`` object of a record of run ``run`` (1-based; non-finite
+    values as strings)."""
     obj: dict[str, Any] = jsonable(
         {
             "type": "record",
+            "run": run,
             "kind": rec.kind,
             "step": rec.step,
             "epoch": rec.epoch,
@@ -86,6 +88,8 @@ class HeadlessPrinter:
         self._head: dict[str, str] = {}
         self.broken = False
         """True once stdout's reader has gone (`| head -1`): the run then ends."""
+        self.run = 1
+        """The run the next records belong to (1-based; a `RunStart` item moves it on)."""
 
     def _line(self, obj: dict[str, Any], text: str) -> str:
         if self.as_json:
@@ -123,6 +127,18 @@ class HeadlessPrinter:
                 if it.kind in _FILE_EVENTS:
                     continue  # printed once by `reset`, as {"type": "reset"}
                 lines.append(self._line({"type": "event", "kind": it.kind, "line": it.line}, f"! {it.kind}: {it.line}"))
+            elif isinstance(it, RunStart):
+                self.run += 1
+                self._head.clear()
+                lines.append(
+                    self._line(
+                        {"type": "run", "run": self.run, "reason": it.reason},
+                        "-- "
+                        + label("run_starts", self.lang).format(
+                            n=self.run, reason=label(f"run_reason_{it.reason}", self.lang)
+                        ),
+                    )
+                )
             elif isinstance(it, Rewind):
                 lines.append(
                     self._line(
@@ -145,7 +161,7 @@ class HeadlessPrinter:
         """`record_json` as text, formatted directly (text-identical to ``json.dumps``)."""
         head = self._head.get(rec.kind)
         if head is None:
-            head = '{"type": "record", "kind": ' + json.dumps(rec.kind) + ', "step": '
+            head = '{"type": "record", "run": ' + str(self.run) + ', "kind": ' + json.dumps(rec.kind) + ', "step": '
             if self.label is not None:
                 head = '{"file": ' + json.dumps(self.label, ensure_ascii=False) + ", " + head[1:]
             self._head[rec.kind] = head

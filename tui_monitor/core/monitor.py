@@ -296,7 +296,7 @@ class Monitor:
                 bytes_read=real.bytes_read,
                 file_size=max(self.file_size, real.bytes_read),
                 started=self.started,
-                runs=(pipe.run.snapshot(),),
+                runs=tuple(r.snapshot() for r in pipe.runs),
                 provisional=prov is not None,
                 provisional_from=self._provisional_from if prov is not None else None,
             )

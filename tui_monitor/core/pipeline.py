@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tui_monitor.core.analysis import Health, analyse
-from tui_monitor.core.parse import COLUMNAR_MIN, Batch, Event, Format, LogParser, ParsedItem
+from tui_monitor.core.parse import COLUMNAR_MIN, Batch, Event, Format, LogParser, ParsedItem, Record, RunStart
 from tui_monitor.core.state import Run
 
 __all__ = [
@@ -30,6 +30,10 @@ __all__ = [
 
 READ_CHUNK = 1 << 20
 """Bytes read per ``pread`` during catch-up."""
+
+FULL_RUNS = 8
+"""Runs of a log that keep their numeric series (for the chart and comparisons); earlier ones
+keep their counts, statistics and progress only, so a sweep of thousands of runs stays bounded."""
 
 FIRST_PIECE = 64 << 10
 """Piece size fed to the parser while it has not learnt the train bar's total yet."""
@@ -56,7 +60,8 @@ class Pipeline:
 
     Attributes:
         parser: the `LogParser`.
-        run: the `Run` the items go to.
+        runs: the log's runs, oldest first (a parser `RunStart` item starts a new one); the
+            last is the one new items go to.
         bytes_read: bytes fed so far (all streams).
         version: bumped whenever something changed.
     """
@@ -71,12 +76,18 @@ class Pipeline:
         format: Format | None = None,
     ) -> None:
         self.parser = LogParser(start_offset=start_offset, format=format)
-        self.run = Run(start_offset=start_offset)
+        self.runs: list[Run] = [Run(start_offset=start_offset)]
+        self._reset_events: list[Event] = []
         self.clock = clock
         self._batches = batches
         self.bytes_read = 0
         self.version = 0
         self._on_items = on_items
+
+    @property
+    def run(self) -> Run:
+        """The latest run (the one new items go to)."""
+        return self.runs[-1]
 
     def health(self, now: float | None = None) -> Health:
         """The verdict on the run read so far (``now=None``: no clock, as for a whole-file
@@ -123,7 +134,22 @@ class Pipeline:
         (the parser then emits a `Rewind`); a rotated log just continues.
         """
         self.parser.reset()
-        self.add_file_event(Event(reason, f"file {reason}", -1, self.clock()))  # type: ignore[arg-type]
+        event = Event(reason, f"file {reason}", -1, self.clock())  # type: ignore[arg-type]
+        self.add_file_event(event)
+        # Whether the run goes on is told by the next train record: if a new run starts, the
+        # reset is the first thing that happened to it too.
+        self._reset_events.append(event)
+
+    def _start_run(self, start: RunStart) -> None:
+        """A new run starts: the earlier one is superseded; runs before the last
+        :data:`FULL_RUNS` keep their counts and progress but drop their series."""
+        self.run.superseded = True
+        self.runs.append(Run(len(self.runs) + 1, start.offset, start.reason))
+        if start.reason == "new_file" and self._reset_events:
+            self.run.apply(self._reset_events)
+        self._reset_events = []
+        if len(self.runs) > FULL_RUNS:
+            self.runs[-FULL_RUNS - 1].drop_series()
 
     def add_file_event(self, event: Event) -> None:
         """Account an event that did not come from the parser (a file reset)."""
@@ -132,7 +158,16 @@ class Pipeline:
     def _apply(self, items: list[ParsedItem | Batch] | list[ParsedItem] | list[Event]) -> None:
         if not items:
             return
-        self.run.apply(items, self.clock())
+        now = self.clock()
+        start = 0
+        for i, it in enumerate(items):
+            if isinstance(it, RunStart):
+                self.run.apply(items[start:i], now)
+                self._start_run(it)
+                start = i + 1
+            elif self._reset_events and isinstance(it, (Record, Batch)) and it.kind == "train":
+                self._reset_events = []  # the run went on after the reset
+        self.run.apply(items[start:] if start else items, now)
         self.version += 1
         if self._on_items is not None:
             if not self._batches and any(isinstance(it, Batch) for it in items):

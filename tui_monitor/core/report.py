@@ -6,9 +6,9 @@ import json
 import math
 from typing import Any
 
-from tui_monitor.core.analysis import Health
+from tui_monitor.core.analysis import Health, analyse
 from tui_monitor.core.pipeline import Pipeline
-from tui_monitor.core.state import RunSnapshot
+from tui_monitor.core.state import RunSnapshot, merge_stats
 from tui_monitor.core.text import fmt_num, label, reason_text, verdict_word
 from tui_monitor.core.text.words import SEVERITY_MARKS
 
@@ -36,28 +36,34 @@ def jsonable(v: Any) -> Any:
 def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) -> dict[str, Any]:
     """The ``report --json`` object for a pipeline that has read a file.
 
-    Keys (stable): ``format``, ``records`` (distinct counts by kind), ``metrics`` (per
-    series: count, first, last, min, max over finite values, nonfinite), ``progress``
-    (global_step, total_steps, epoch), ``skipped``; ``state``, ``loss`` (trend,
-    smoothed_last, spikes), ``grad`` (status), ``lr`` (phase, schedule, peak,
-    warmup_end_step), ``eval`` (best, overfitting), ``verdict`` (status, reasons with
-    code, severity, step, text in ``lang``); plus ``events`` (crash evidence).
+    Keys (stable): ``format``, ``records`` (distinct counts by kind, the whole file),
+    ``metrics`` (per series, the whole file: count, first, last, min, max over finite values,
+    nonfinite), ``skipped``, ``events`` (crash evidence and file events, every run); the
+    judged run (the latest): ``run`` (its index), ``progress`` (global_step, total_steps,
+    epoch), ``state``, ``loss`` (trend, smoothed_last, spikes), ``grad`` (status), ``lr`` (phase,
+    schedule, peak, warmup_end_step), ``eval`` (best, overfitting), ``verdict`` (status, reasons
+    with code, severity, step, text in ``lang``); and ``runs``: every run of the log (index,
+    start_offset, start_reason, records, step, total_steps, state, verdict).
     Non-finite numbers are strings (see `jsonable`).
     """
     h = health or pipe.health()
-    run = pipe.run.snapshot()
+    runs = [r.snapshot() for r in pipe.runs]
+    run = runs[-1]
     prog = run.progress
+    records = {kind: sum(r.records.get(kind, 0) for r in runs) for kind in ("train", "eval", "summary")}
     metrics = {
         k: {"count": s.count, "first": s.first, "last": s.last, "min": s.min, "max": s.max, "nonfinite": s.nonfinite}
-        for k, s in run.metrics.items()
+        for k, s in merge_stats([r.metrics for r in runs]).items()
     }
     out: dict[str, Any] = {
         "format": pipe.parser.format or "console",
-        "records": dict(run.records),
+        "records": records,
         "metrics": metrics,
         "progress": {"global_step": prog.step, "total_steps": prog.total, "epoch": prog.epoch},
         "skipped": pipe.parser.skipped,
-        "events": [{"kind": e.kind, "line": e.line, "offset": e.offset} for e in run.events],
+        "events": [{"kind": e.kind, "line": e.line, "offset": e.offset} for r in runs for e in r.events],
+        "run": run.index,
+        "runs": [_run_entry(r, h if r is run else analyse(r, None)) for r in runs],
         "state": h.state.word,
         "loss": {
             "trend": h.loss_trend.word if h.loss_trend is not None else None,
@@ -94,6 +100,20 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
     }
     result: dict[str, Any] = jsonable(out)
     return result
+
+
+def _run_entry(run: RunSnapshot, h: Health) -> dict[str, Any]:
+    """One run of the log for ``report --json``'s ``runs`` list."""
+    return {
+        "index": run.index,
+        "start_offset": run.start_offset,
+        "start_reason": run.start_reason,
+        "records": dict(run.records),
+        "step": h.progress.step,
+        "total_steps": h.progress.total,
+        "state": h.state.word,
+        "verdict": h.status,
+    }
 
 
 def _step(x: float | None, run: RunSnapshot, series: str | None) -> int | None:

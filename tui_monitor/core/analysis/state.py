@@ -13,7 +13,7 @@ from tui_monitor.core.parse import Event
 
 __all__ = ["RunState", "StateWord", "run_state", "CRASH_KINDS"]
 
-StateWord = Literal["running", "stalled", "finished", "crashed", "empty"]
+StateWord = Literal["running", "stalled", "finished", "crashed", "superseded", "empty"]
 
 CRASH_KINDS = ("oom", "nccl_timeout", "killed", "error", "traceback")
 """Event kinds that end a run, most telling first (the line shown is the best of them)."""
@@ -58,6 +58,7 @@ def run_state(
     arrivals: np.ndarray,
     last_activity: float,
     now: float | None,
+    superseded: bool = False,
 ) -> RunState:
     """Decide running / stalled / finished / crashed.
 
@@ -78,6 +79,8 @@ def run_state(
         arrivals: ``(k,) float64`` arrival times of recent records (seconds since the epoch).
         last_activity: arrival of the latest progress item (seconds), 0 if unknown.
         now: current time (seconds since the epoch) or None (no stall detection: reports).
+        superseded: a later run started in the same log (then it is ``superseded``, not
+            running or stalled, unless it finished or crashed).
     """
     floor = max(last_record_offset, summary_offset if summary_offset is not None else -1)
     crash = [e for e in events if e.kind in CRASH_KINDS and e.offset >= 0 and e.offset > floor]
@@ -101,6 +104,9 @@ def run_state(
         return RunState("finished", "final line", "", -1, silence, med)
     if not has_records:
         return RunState("empty", "", "", -1, silence, med)
+    if superseded:
+        # A later run started in the same log: this one stopped without a summary or a crash.
+        return RunState("superseded", "next run", "", -1, silence, med)
     if silence is not None:
         limit = max(STALL_FACTOR * med, STALL_MIN_S) if med is not None and math.isfinite(med) else STALL_MIN_S
         if silence > limit:

@@ -315,6 +315,7 @@ def analyse(snap: RunSnapshot, now: float | None = None) -> Health:
         arrivals=snap.arrivals,
         last_activity=info.last_activity,
         now=now,
+        superseded=snap.superseded,
     )
     state_findings(add, st, pr, snap)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from tui_monitor.core.parse.framing import ANSI_RE, has_any, segment_start
-from tui_monitor.core.parse.items import Progress, RunInfo
+from tui_monitor.core.parse.framing import ANSI_RE, has_any, rank_of_prefix, segment_start
+from tui_monitor.core.parse.items import Progress, RunInfo, RunMarker
 from tui_monitor.core.parse.values import parse_elapsed
 
 __all__ = ["BAR_SEG_RE", "TrainBar"]
@@ -37,6 +37,14 @@ _BANNER_WORDS = {
 """A literal that every `_BANNER_RE` match contains, by first letter."""
 
 
+_MARKER_RE = re.compile(
+    rb"\*{5} Running training \*{5}|(?:Continuing|Resuming) training from (?:checkpoint|global step)"
+)
+"""The Trainer's training banner and its resume messages (transformers ``Trainer._inner_training_loop``)."""
+_MARKER_WORDS = {b"R": (b"Running training", b"Resuming training"), b"C": (b"Continuing training",)}
+"""A literal that every `_MARKER_RE` match contains, by first letter."""
+
+
 class TrainBar:
     """What is known of the run's train bar and banner, and the readers that learn it.
 
@@ -59,6 +67,33 @@ class TrainBar:
     def known(self) -> bool:
         """Whether a train total is known (until then every bar of a chunk is scanned)."""
         return self.train_total is not None or self.banner_total is not None
+
+    def forget(self) -> None:
+        """A new run or a new byte stream: its train bar and banner are still to be read."""
+        self.train_total = None
+        self.banner_total = None
+
+    def markers(self, buf: bytes, base: int) -> list[tuple[int, RunMarker]]:
+        """The run markers in ``buf`` (training banner, resume messages) as ``(offset, marker)``.
+
+        A training banner after a train total was known starts a new run's bar: the totals are
+        forgotten here, in file order, before the new banner's totals are read (`banner` runs
+        after this on the same buffer).
+        """
+        out: list[tuple[int, RunMarker]] = []
+        if not has_any(buf, _MARKER_WORDS):
+            return out
+        for m in _MARKER_RE.finditer(buf):
+            start = segment_start(buf, m.start())
+            prefix = buf[start : m.start()]
+            rank = rank_of_prefix(prefix)
+            if m.group().startswith(b"*"):
+                if self.known and rank in (None, "0"):
+                    self.forget()
+                out.append((base + start, RunMarker("start", base + start, rank)))
+            else:
+                out.append((base + start, RunMarker("resume", base + start, rank)))
+        return out
 
     def banner(self, buf: bytes, base: int) -> list[RunInfo]:
         """The banner facts in ``buf`` (one `RunInfo` per banner line), in order.

@@ -7,26 +7,19 @@ chunk (C speed), Python work only per dict, never per tqdm segment.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
 from tui_monitor.core.parse.bars import TrainBar
 from tui_monitor.core.parse.columnar import ColumnRun, ShapePlan, plan_for, read_run
 from tui_monitor.core.parse.crash import CrashScanner
-from tui_monitor.core.parse.framing import segment_start
-from tui_monitor.core.parse.items import ParsedItem, Record, is_main_rank
+from tui_monitor.core.parse.framing import rank_of_prefix, segment_start
+from tui_monitor.core.parse.items import ParsedItem, Record, RunMarker, is_main_rank
 from tui_monitor.core.parse.policy import Out, RecordPolicy
 from tui_monitor.core.parse.steps import StepTracker
 from tui_monitor.core.parse.values import DICT_RE, FAST_DICT_RE, FAST_PAIR_RE, build_record, is_metric_dict, parse_pairs
 
 __all__ = ["ConsoleReader", "ParseCounts"]
-
-_RANK_RES = (
-    re.compile(rb"^\s*(\d{1,4}): "),  # srun -l
-    re.compile(rb"\[rank(\d+)\]:", re.I),  # torchrun --tee / [rank0]:
-    re.compile(rb"\[Rank:(\d+)\]"),  # FATE / Rich handler
-)
 
 
 @dataclass
@@ -70,14 +63,7 @@ class ConsoleReader:
 
     @staticmethod
     def _rank_of(buf: bytes, start: int, pos: int) -> str | None:
-        if start == pos:
-            return None
-        prefix = buf[start:pos]
-        for rx in _RANK_RES:
-            m = rx.search(prefix)
-            if m:
-                return m.group(1).decode()
-        return None
+        return rank_of_prefix(buf[start:pos]) if start != pos else None
 
     def parse(self, buf: bytes, base: int) -> Out:
         """Items of ``buf`` (complete segments only), in file order.
@@ -86,7 +72,7 @@ class ConsoleReader:
             buf: bytes ending at a segment boundary (``\\r`` or ``\\n``).
             base: stream offset of ``buf[0]``.
         """
-        found: list[tuple[int, int, ParsedItem | ColumnRun]] = []  # (offset, order, item)
+        found: list[tuple[int, int, ParsedItem | ColumnRun | RunMarker]] = []  # (offset, order, item)
         order = 0
         runs = 0
         if b"{" in buf:
@@ -156,6 +142,9 @@ class ConsoleReader:
             if prog is not None:
                 found.append((prog.offset, order, prog))
                 order += 1
+        for off, marker in self.bars.markers(buf, base):
+            found.append((off, order, marker))
+            order += 1
         for info in self.bars.banner(buf, base):
             found.append((info.offset, order, info))
             order += 1
@@ -194,6 +183,8 @@ class ConsoleReader:
                     policy.emit(item, out)
             elif isinstance(item, ColumnRun):
                 policy.take_run(item, out)
+            elif isinstance(item, RunMarker):
+                policy.run_marker(item, out)
             else:
                 out.append(item)
         if mi < nm:
@@ -203,8 +194,8 @@ class ConsoleReader:
 
 
 def _split_runs(
-    found: list[tuple[int, int, ParsedItem | ColumnRun]],
-) -> list[tuple[int, int, ParsedItem | ColumnRun]]:
+    found: list[tuple[int, int, ParsedItem | ColumnRun | RunMarker]],
+) -> list[tuple[int, int, ParsedItem | ColumnRun | RunMarker]]:
     """Runs with another item inside their bytes (cannot happen with a validated run;
     a safety net) become their records again."""
     bad = [

@@ -106,3 +106,20 @@ def sniff_format(head: bytes, final: bool = False) -> Format | None:
     if first.startswith(b'{"'):
         return "jsonl"
     return "console"
+
+
+_RANK_PREFIX_RES = (
+    re.compile(rb"^\s*(\d{1,4}): "),  # srun -l
+    re.compile(rb"\[rank(\d+)\]:", re.I),  # torchrun --tee / [rank0]:
+    re.compile(rb"\[Rank:(\d+)\]"),  # FATE / Rich handler
+)
+
+
+def rank_of_prefix(prefix: bytes) -> str | None:
+    """The writer's rank a line's prefix names (``0: `` from ``srun -l``, ``[rank1]:`` from
+    ``torchrun --tee``, ``[Rank:1]`` from FATE's Rich handler), else ``None``."""
+    for rx in _RANK_PREFIX_RES:
+        m = rx.search(prefix)
+        if m:
+            return m.group(1).decode()
+    return None

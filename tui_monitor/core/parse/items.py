@@ -153,7 +153,44 @@ class Rewind:
     offset: int = 0
 
 
-ParsedItem = Union[Record, Progress, RunInfo, Event, Rewind]
+RunStartReason = Literal["banner", "after_summary", "restart", "new_file"]
+"""Why a new run starts (DESIGN.md, "Runs"): the Trainer's training banner after records were
+seen; a train record after the run's summary record; step or epoch falling back to the start
+without a resume; the file was truncated or replaced and the first record does not continue."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunStart:
+    """A new run starts here: everything after this item belongs to it.
+
+    Attributes:
+        reason: see :data:`RunStartReason`.
+        offset: byte offset of the evidence (the banner line or the new run's first record).
+    """
+
+    reason: RunStartReason
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RunMarker:
+    """A line that tells where a run stands: the Trainer's ``***** Running training *****``
+    banner (``kind="start"``) or a resume message (``kind="resume"``: "Continuing training from
+    checkpoint", "Resuming training from checkpoint"). Read by the record policy, which decides
+    on it (a start after records is a new run; a resume makes the next rewind a resume).
+
+    Attributes:
+        kind: ``"start"`` or ``"resume"``.
+        offset: byte offset of the line.
+        rank: the writer's rank label when a prefix names it, else ``None``.
+    """
+
+    kind: Literal["start", "resume"]
+    offset: int = 0
+    rank: str | None = None
+
+
+ParsedItem = Union[Record, Progress, RunInfo, Event, Rewind, RunStart]
 """What ``LogParser.feed`` returns, in file order."""
 
 MAIN_RANKS: tuple[str | None, ...] = (None, "0")

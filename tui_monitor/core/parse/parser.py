@@ -51,6 +51,7 @@ class LogParser:
         self._counts = ParseCounts()
         self._bars = TrainBar()
         self._policy = RecordPolicy(StepTracker())
+        self._policy.on_new_run = self._bars.forget
         self._console = ConsoleReader(self._policy, self._bars, self._counts)
         self._jsonl = JsonLinesReader(self._console)
         self._state = TrainerStateReader(self._policy, self._counts)
@@ -88,16 +89,18 @@ class LogParser:
     def reset(self) -> None:
         """Start a new byte stream (the file was truncated, rotated or re-created).
 
-        Framing state is cleared; what the parser learnt about the run (last epoch per
-        rank, the train bar's total, trainer_state records already emitted) is kept, so
-        a restarted run shows up as a `Rewind` and a rewritten trainer_state.json does
-        not duplicate records.
+        Framing state is cleared and the train bar is learnt again. What the parser learnt
+        about the run (last step and epoch per rank, trainer_state records already emitted) is
+        kept: the next train record tells whether the run goes on (a copytruncate) or a new run
+        started (a `RunStart`), and a rewritten trainer_state.json does not duplicate records.
         """
         self._carry = b""
         self._carry_offset = 0
         self.offset = 0
         self._console.reset()
         self._policy.steps.reset()
+        self._policy.new_stream()
+        self._bars.forget()
         if self.format == "trainer_state":
             self.format = None
 

@@ -12,8 +12,16 @@ columnar catch-up needs it, a batch form (a `ColumnRun` of plain train records) 
   prefix (a second logging handler, e.g. FATE's Rich handler) counts once. Scalar only: a run
   with an echo pending takes the record path.
 * **rewind**: a train record whose step (else epoch) is lower than the previous one of the same
-  rank means the run was resumed or restarted into the same log: a `Rewind` goes out before it.
+  rank means the run was resumed into the same log: a `Rewind` goes out before it.
   Scalar: `_went_back`; batch: `_run_goes_back`.
+* **new run** (DESIGN.md, "Runs"): a `RunStart` goes out before the first item of a new run when
+  the training banner appears after records were seen (`run_marker`), a main-writer train record
+  follows the run's summary record, a step or epoch falls back to the start of the run (no later
+  than its first logged record) without a resume message, or, after the file was truncated or
+  replaced (`new_stream`), the first train record does not continue the run. A fall back to a
+  mid-run position (a checkpoint) is a resume: the same run, a `Rewind`. Everything the policy
+  learnt of the old run (last steps and epochs, steps per epoch) is forgotten, and ``on_new_run``
+  lets the parser forget the old run's bar.
 
 Equal consecutive records are *not* duplicates by themselves: only evidence decides.
 """
@@ -21,12 +29,22 @@ Equal consecutive records are *not* duplicates by themselves: only evidence deci
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from tui_monitor.core.parse.columnar import ColumnRun
-from tui_monitor.core.parse.items import Batch, ParsedItem, Record, Rewind
+from tui_monitor.core.parse.items import (
+    Batch,
+    ParsedItem,
+    Record,
+    Rewind,
+    RunMarker,
+    RunStart,
+    RunStartReason,
+    is_main_rank,
+)
 from tui_monitor.core.parse.steps import MAX_WAIT, StepTracker
 
 __all__ = ["PolicyState", "RecordPolicy"]
@@ -45,6 +63,9 @@ class PolicyState:
         echo_mode: a second logger repeats every record (bare copies are held back).
         prev / pending: the last record that went out, and the bare copy held in echo mode.
         waiting: how many records wait for their redraw.
+        step_interval / epoch_interval: the run's logging interval, as learnt so far.
+        run_flags: (records seen in this run, its summary seen, a resume message seen, a file
+            reset not yet followed by a train record).
     """
 
     last_epoch: dict[str | None, float]
@@ -56,6 +77,9 @@ class PolicyState:
     prev: Record | None
     pending: Record | None
     waiting: int
+    step_interval: int | None
+    epoch_interval: float | None
+    run_flags: tuple[bool, bool, bool, bool]
 
 
 class RecordPolicy:
@@ -63,10 +87,20 @@ class RecordPolicy:
 
     Args:
         steps: the step tracker fed by the console reader's tqdm markers.
+
+    Attributes:
+        on_new_run: called when a new run starts (the parser forgets the old run's bar).
     """
 
     def __init__(self, steps: StepTracker) -> None:
         self.steps = steps
+        self.on_new_run: Callable[[], None] | None = None
+        self._run_has_records = False
+        self._summary_seen = False
+        self._resume_seen = False
+        self._after_reset = False
+        self._step_interval: int | None = None
+        self._epoch_interval: float | None = None
         self._last_epoch: dict[str | None, float] = {}
         self._last_step: dict[str | None, int] = {}
         self._prev: Record | None = None
@@ -86,6 +120,9 @@ class RecordPolicy:
             self._prev,
             self._pending,
             len(self._waiting),
+            self._step_interval,
+            self._epoch_interval,
+            (self._run_has_records, self._summary_seen, self._resume_seen, self._after_reset),
         )
 
     @property
@@ -158,6 +195,74 @@ class RecordPolicy:
         if self._waiting and not self.steps.awaiting:
             self.release(out, with_steps=True)
 
+    # -- runs -----------------------------------------------------------------------------------
+
+    def run_marker(self, marker: RunMarker, out: Out) -> None:
+        """A training banner or a resume message (main writer only): a banner after records
+        starts a new run; a resume message makes the next fall back a resume."""
+        if not is_main_rank(marker.rank):
+            return
+        if marker.kind == "resume":
+            self._resume_seen = True
+        elif self._run_has_records:
+            self._new_run("banner", marker.offset, out)
+
+    def new_stream(self) -> None:
+        """The file was truncated or replaced: the next train record tells whether the run
+        goes on (a copytruncate) or a new one started."""
+        self._after_reset = True
+
+    def _new_run(self, reason: RunStartReason, offset: int, out: Out) -> None:
+        out.append(RunStart(reason, offset))
+        self._last_step.clear()
+        self._last_epoch.clear()
+        self._run_has_records = False
+        self._summary_seen = False
+        self._resume_seen = False
+        self._after_reset = False
+        self._step_interval = None
+        self._epoch_interval = None
+        self.steps.forget_run()
+        if self.on_new_run is not None:
+            self.on_new_run()
+
+    def _starts_new_run(self, rec: Record) -> RunStartReason | None:
+        """Whether this main-writer train record is the first of a new run, and why."""
+        if self._summary_seen:
+            return "after_summary"
+        if self._after_reset:
+            continues = (
+                rec.step is not None
+                and self._last_step.get(rec.rank) is not None
+                and rec.step >= self._last_step[rec.rank]
+            ) or (
+                rec.step is None
+                and rec.epoch is not None
+                and self._last_epoch.get(rec.rank) is not None
+                and rec.epoch >= self._last_epoch[rec.rank]
+            )
+            return None if continues or not self._run_has_records else "new_file"
+        if self._resume_seen or not self._went_back(rec):
+            return None
+        # Back at the start: within two logging intervals of step (epoch) 0. A resume goes back
+        # to a checkpoint, further on (a log that starts mid-run has no start to go back to).
+        if rec.step is not None and self._step_interval is not None:
+            return "restart" if rec.step <= 2 * self._step_interval else None
+        if rec.step is None and rec.epoch is not None and self._epoch_interval is not None:
+            return "restart" if rec.epoch <= 2 * self._epoch_interval else None
+        return None
+
+    def _learn_interval(self, rec: Record) -> None:
+        """The logging interval (the smallest forward step and epoch between two main-writer
+        train records), which tells a restart from a resume."""
+        last_step, last_epoch = self._last_step.get(rec.rank), self._last_epoch.get(rec.rank)
+        if rec.step is not None and last_step is not None and rec.step > last_step:
+            d = rec.step - last_step
+            self._step_interval = d if self._step_interval is None else min(self._step_interval, d)
+        if rec.epoch is not None and last_epoch is not None and rec.epoch > last_epoch:
+            e = rec.epoch - last_epoch
+            self._epoch_interval = e if self._epoch_interval is None else min(self._epoch_interval, e)
+
     # -- echo and rewind --------------------------------------------------------------------
 
     def emit(self, rec: Record, out: Out) -> None:
@@ -217,13 +322,24 @@ class RecordPolicy:
         return rec.epoch is not None and last_epoch is not None and rec.epoch < last_epoch
 
     def _accept(self, rec: Record, out: Out) -> None:
+        main = is_main_rank(rec.rank)
         if rec.kind == "train":
-            if self._went_back(rec):
+            reason = self._starts_new_run(rec) if main else None
+            if reason is not None:
+                self._new_run(reason, rec.offset, out)
+            elif self._went_back(rec):
                 out.append(Rewind(rec.epoch, rec.step, rec.rank, rec.offset))
+                self._resume_seen = False
+            if main:
+                self._after_reset = False
+                self._learn_interval(rec)
             if rec.step is not None:
                 self._last_step[rec.rank] = rec.step
             if rec.epoch is not None:
                 self._last_epoch[rec.rank] = rec.epoch
+        elif rec.kind == "summary" and main:
+            self._summary_seen = True
+        self._run_has_records = True
         self._prev = rec
         out.append(rec)
 
@@ -242,7 +358,7 @@ class RecordPolicy:
         plan = run.plan
         ei = plan.epoch_idx
         epochs = run.vals[1:, ei] if ei >= 0 else None
-        ok = not (self._echo_mode or self._pending is not None or self._waiting)
+        ok = not (self._echo_mode or self._pending is not None or self._waiting or self._summary_seen)
         k = 0
         st: np.ndarray = np.empty(0, dtype=np.int64)
         spe = steps.steps_per_epoch
@@ -264,12 +380,33 @@ class RecordPolicy:
             return
         if k:
             steps.take_batch(k, spe)
+            self._learn_batch_interval(st, None)
             self._last_step[None] = int(st[-1])
         if epochs is not None:
+            self._learn_batch_interval(None, epochs)
             self._last_epoch[None] = float(epochs[-1])
         batch = Batch(plan.kind, plan.names, run.vals[1:, plan.idx], epochs, st, run.offsets[1:])
         self._prev = batch.record(m - 1)
         out.append(batch)
+
+    def _learn_batch_interval(self, steps: np.ndarray | None, epochs: np.ndarray | None) -> None:
+        """`_learn_interval` for the rows of a run (which never go back: `_run_goes_back`)."""
+        if steps is not None:
+            last = self._last_step.get(None)
+            seq = np.concatenate([[last], steps]) if last is not None else steps
+            d = np.diff(seq)
+            d = d[d > 0]
+            if d.size:
+                m = int(d.min())
+                self._step_interval = m if self._step_interval is None else min(self._step_interval, m)
+        if epochs is not None:
+            last_e = self._last_epoch.get(None)
+            seq_e = np.concatenate([[last_e], epochs]) if last_e is not None else epochs
+            de = np.diff(seq_e)
+            de = de[de > 0]
+            if de.size:
+                me = float(de.min())
+                self._epoch_interval = me if self._epoch_interval is None else min(self._epoch_interval, me)
 
     def _run_goes_back(self, st: np.ndarray, epochs: np.ndarray | None, k: int, m: int) -> bool:
         """The rewind rule (`_went_back`) for rows 1.. of a run: the first ``k`` have steps

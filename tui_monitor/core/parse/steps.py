@@ -103,6 +103,12 @@ class StepTracker:
         self._spe = None
         self.enabled = True
 
+    def forget_run(self) -> None:
+        """A new run started: its steps per epoch are still to be learnt (the queue stays:
+        its steps are the new run's)."""
+        self._spe = None
+        self.enabled = True
+
     # -- finding events ------------------------------------------------------------------
 
     def scan(self, buf: bytes, base: int, train_total: int | None) -> list[tuple[int, str, int, int]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from tui_monitor.core.state.progress import ProgressState
 from tui_monitor.core.state.run import Run, RunSnapshot
 from tui_monitor.core.state.series import SeriesSet, SeriesSnapshot, SeriesStore
-from tui_monitor.core.state.stats import MetricStats, RecordStats
+from tui_monitor.core.state.stats import MetricStats, RecordStats, merge_stats
 
 __all__ = [
     "MetricStats",
@@ -23,4 +23,5 @@ __all__ = [
     "SeriesSet",
     "SeriesSnapshot",
     "SeriesStore",
+    "merge_stats",
 ]

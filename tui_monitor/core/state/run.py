@@ -34,6 +34,9 @@ class RunSnapshot:
     Attributes:
         index: the run's number in its log (1-based).
         start_offset: byte offset where the run starts in the stream.
+        start_reason: why the run is a new one (``"first"`` for the log's first run, else a
+            :data:`~tui_monitor.core.parse.items.RunStartReason`).
+        superseded: a later run started after this one (it no longer runs).
         version: the run's change counter when the snapshot was taken.
         records: distinct records by kind (``train``, ``eval``, ``summary``), all writers,
             after resumes replaced superseded records.
@@ -54,6 +57,8 @@ class RunSnapshot:
 
     index: int = 1
     start_offset: int = 0
+    start_reason: str = "first"
+    superseded: bool = False
     version: int = 0
     records: Mapping[str, int] = field(default_factory=lambda: {"train": 0, "eval": 0, "summary": 0})
     metrics: Mapping[str, MetricStats] = field(default_factory=dict)
@@ -92,19 +97,34 @@ class Run:
     Args:
         index: the run's number in its log (1-based).
         start_offset: byte offset where the run starts in the stream.
+        start_reason: why it is a new run (``"first"`` for a log's first run).
         capacity: points kept per series at full resolution (see `SeriesStore`).
         history: points kept per series in the decimated whole-run history.
+
+    Attributes:
+        superseded: a later run started (set by the owner).
     """
 
-    def __init__(self, index: int = 1, start_offset: int = 0, *, capacity: int = 4096, history: int = 2048) -> None:
+    def __init__(
+        self,
+        index: int = 1,
+        start_offset: int = 0,
+        start_reason: str = "first",
+        *,
+        capacity: int = 4096,
+        history: int = 2048,
+    ) -> None:
         self.index = index
         self.start_offset = start_offset
+        self.start_reason = start_reason
+        self.superseded = False
         self.version = 0
         self._stats = RecordStats()
         self._series = SeriesStore(capacity=capacity, history=history)
         self._progress = ProgressState()
         self._run_info: dict[str, int] = {}
         self._events: deque[Event] = deque(maxlen=MAX_EVENTS)
+        self._snap: RunSnapshot | None = None
 
     @property
     def progress(self) -> ProgressState:
@@ -162,17 +182,32 @@ class Run:
         if store_items:
             self._series.apply(store_items)
 
+    def drop_series(self) -> None:
+        """Free the numeric series (an old run of a long log): counts, statistics, progress
+        and events stay."""
+        self._series = SeriesStore(capacity=2, history=2)
+
     def recent_records(self) -> list[Record]:
         """The records of the rewind window, oldest first (for equality checks in tests)."""
         return self._stats.recent_records()
 
     def snapshot(self) -> RunSnapshot:
-        """A frozen copy of the run (unchanged series reuse their previous copies)."""
+        """A frozen copy of the run (unchanged series reuse their previous copies; an unchanged
+        run returns its previous snapshot)."""
+        cached = self._snap
+        if cached is not None and cached.version == self.version and cached.superseded == self.superseded:
+            return cached
+        self._snap = self._take_snapshot()
+        return self._snap
+
+    def _take_snapshot(self) -> RunSnapshot:
         st = self._stats
         series: SeriesSet = self._series.snapshot()
         return RunSnapshot(
             index=self.index,
             start_offset=self.start_offset,
+            start_reason=self.start_reason,
+            superseded=self.superseded,
             version=self.version,
             records=MappingProxyType(dict(st.records)),
             metrics=MappingProxyType({k: replace(v) for k, v in st.metrics.items()}),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -226,3 +227,32 @@ def _at_or_after(rec: Record, rw: Rewind) -> bool:
     if rw.epoch is not None and rec.epoch is not None:
         return rec.epoch >= rw.epoch
     return False
+
+
+def merge_stats(parts: Sequence[Mapping[str, MetricStats]]) -> dict[str, MetricStats]:
+    """Whole-file statistics from per-run ones, in run order: counts and non-finite counts
+    add up, ``first`` is the first run's, ``last`` (and ``last_step``) the latest run's,
+    ``min``/``max`` over all.
+
+    Args:
+        parts: each run's statistics by series key, oldest run first.
+
+    Returns:
+        A new dict by series key, in order of first appearance.
+    """
+    out: dict[str, MetricStats] = {}
+    for stats in parts:
+        for key, st in stats.items():
+            cur = out.get(key)
+            if cur is None:
+                out[key] = MetricStats(st.count, st.first, st.last, st.min, st.max, st.nonfinite, st.last_step)
+                continue
+            cur.count += st.count
+            cur.nonfinite += st.nonfinite
+            if st.last is not None:
+                cur.last, cur.last_step = st.last, st.last_step
+            if st.min is not None and (cur.min is None or st.min < cur.min):
+                cur.min = st.min
+            if st.max is not None and (cur.max is None or st.max > cur.max):
+                cur.max = st.max
+    return out

@@ -236,6 +236,10 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
     "run_running": ("running{step:?where}{rate:?rate}{eta:?eta}", "идёт{step:?where}{rate:?rate}{eta:?eta}"),
     "run_waiting": ("waiting for the first metric record", "ждём первую запись с метриками"),
+    "run_superseded": (
+        "ended without finishing: a new run started after it{step:?where}",
+        "закончился незавершённым: после него начался новый запуск{step:?where}",
+    ),
     # -- epoch -----------------------------------------------------------------------------------
     "epoch_advancing": (
         "epoch is advancing: {first:epoch} → {last:epoch}",

@@ -143,6 +143,17 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "report_events": ("events:", "события:"),
     "line_reset": ("-- file {reason}", "-- файл {reason}"),
+    "run_starts": ("run {n} starts: {reason}", "запуск {n} начинается: {reason}"),
+    "run_reason_banner": ("the training banner again", "снова баннер обучения"),
+    "run_reason_after_summary": (
+        "training went on after the summary record",
+        "обучение продолжилось после итоговой записи",
+    ),
+    "run_reason_restart": ("the steps started again from the beginning", "шаги снова начались с начала"),
+    "run_reason_new_file": (
+        "the log was truncated or replaced and the steps do not go on",
+        "лог обрезан или заменён, и шаги не продолжаются",
+    ),
     "line_verdict": ("-- verdict {verdict}: {reason}", "-- вердикт {verdict}: {reason}"),
     # chart
     "chart_no_values": ("no values yet", "значений пока нет"),
