@@ -79,6 +79,8 @@ def main() -> None:
         n_embd=sargs.n_embd,
         n_layer=sargs.n_layer,
         n_head=sargs.n_head,
+        bos_token_id=sargs.vocab_size - 1,
+        eos_token_id=sargs.vocab_size - 1,
     )
     model = GPT2LMHeadModel(config)
     run_info = {
