@@ -137,12 +137,14 @@ def printed_text(record: dict[str, Any]) -> str:
 
 
 def kind(record: dict[str, Any]) -> str:
-    if "train_runtime" in record:
-        return "summary"
+    # eval_* first; then "loss" = a train record (with include_num_input_tokens_seen, 5.x train records ALSO carry
+    # train_runtime and train_tokens_per_second, so train_runtime alone does not make a summary); summary = train_loss
     if any(k.startswith("eval_") for k in record):
         return "eval"
     if "loss" in record:
         return "train"
+    if "train_loss" in record or "train_runtime" in record:
+        return "summary"
     return "other"
 
 
@@ -263,10 +265,11 @@ def capture(cwd: str, log: str, mode: str, chunks: str, command: str, meta: str,
     return json.load(open(os.path.join(cwd, meta)))
 
 
-def make(name: str, spec: dict[str, Any], work: str, python: str) -> None:
+def make(name: str, spec: dict[str, Any], work: str, python: str, rebuild: bool = False) -> None:
     d = os.path.join(work, name)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
+    if not rebuild:
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
     runs = spec["runs"]
     truncating = [r["redirect"] in (">", "| tee") for r in runs]
     metas = []
@@ -276,6 +279,9 @@ def make(name: str, spec: dict[str, Any], work: str, python: str) -> None:
         truth = f"truth_run{i}.jsonl"
         cmd = shell_command(python, run, truth)
         commands.append(cmd)
+        if rebuild:  # only rebuild the truth files from an earlier run's work directory
+            metas.append(json.load(open(os.path.join(d, f"meta_run{i}.json"))))
+            continue
         if spec.get("keep_part1") and i == 2:
             shutil.copyfile(os.path.join(d, "train.log"), os.path.join(d, "part1.log"))
         # runs appended to one file share one chunks file and one time axis; a truncating second run starts its own
@@ -386,12 +392,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default="/work/real_runs")
     ap.add_argument("--python", default="/work/mlenv/bin/python")
+    ap.add_argument("--rebuild", action="store_true", help="do not train; rebuild fixtures from the work dirs")
     ap.add_argument("only", nargs="*")
     a = ap.parse_args()
     for name, spec in SCENARIOS.items():
         if a.only and name not in a.only:
             continue
-        make(name, spec, a.work, a.python)
+        make(name, spec, a.work, a.python, a.rebuild)
 
 
 if __name__ == "__main__":

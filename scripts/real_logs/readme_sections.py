@@ -84,7 +84,7 @@ def section(name: str) -> str:
     out += [f"Log file `{name}.log` (final): " + stats_line(t["log_file_stats"]) + ".", ""]
     out += ["Facts (from the truth callback = the Trainer's own `state.log_history`):", ""]
     for run in t["runs"]:
-        where = "in the final log" if run["in_final_log"] else "NOT in the final log (overwritten)"
+        where = "in the final log" if run["in_final_log"] else "NOT in the final log: overwritten"
         out += [f"*run {run['index']} of {t['n_runs']} ({where})*", ""] if t["n_runs"] > 1 else []
         out += facts_table(run) + [""]
     return "\n".join(out)
