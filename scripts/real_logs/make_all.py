@@ -36,77 +36,116 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "title": "a finished 300-step run, then a new shorter run (100 steps) `> train.log` into the same file",
         "keep_part1": True,
         "runs": [
-            dict(args="--max_steps 300 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 30 "
-                 "--logging_steps 5 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 42", redirect=">"),
-            dict(args="--max_steps 100 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 10 "
-                 "--logging_steps 5 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 43", redirect=">"),
+            dict(
+                args="--max_steps 300 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 30 "
+                "--logging_steps 5 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 42",
+                redirect=">",
+            ),
+            dict(
+                args="--max_steps 100 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 10 "
+                "--logging_steps 5 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 43",
+                redirect=">",
+            ),
         ],
     },
     "append_two_runs": {
         "title": "two different runs `>> train.log` (200 steps linear 5e-4, then 150 steps cosine 3e-4, other seed)",
         "runs": [
-            dict(args="--max_steps 200 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 20 "
-                 "--logging_steps 5 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 1", redirect=">>"),
-            dict(args="--max_steps 150 --learning_rate 3e-4 --lr_scheduler_type cosine --warmup_steps 15 "
-                 "--logging_steps 5 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 2", redirect=">>"),
+            dict(
+                args="--max_steps 200 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 20 "
+                "--logging_steps 5 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 1",
+                redirect=">>",
+            ),
+            dict(
+                args="--max_steps 150 --learning_rate 3e-4 --lr_scheduler_type cosine --warmup_steps 15 "
+                "--logging_steps 5 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 2",
+                redirect=">>",
+            ),
         ],
     },
     "killed_sigkill": {
         "title": "a 300-step run killed with SIGKILL right after its step-150 record was logged (block-buffered)",
         "runs": [
-            dict(args="--max_steps 300 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 30 "
-                 "--logging_steps 5 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 42",
-                 redirect=">", kill=150),
+            dict(
+                args="--max_steps 300 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 30 "
+                "--logging_steps 5 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 42",
+                redirect=">",
+                kill=150,
+            ),
         ],
     },
     "disable_tqdm_banner": {
         "title": "`disable_tqdm=True` with `--log_level info`: the banner (`Num Epochs = 3`, "
-                 "`Total optimization steps = 300`), no bars",
+        "`Total optimization steps = 300`), no bars",
         "runs": [
-            dict(args="--max_steps 300 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 30 "
-                 "--logging_steps 10 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 42 "
-                 "--disable_tqdm true --log_level info", redirect=">"),
+            dict(
+                args="--max_steps 300 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 30 "
+                "--logging_steps 10 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 42 "
+                "--disable_tqdm true --log_level info",
+                redirect=">",
+            ),
         ],
     },
     "tee_run": {
         "title": "a healthy run with evals, `2>&1 | tee train.log`",
         "runs": [
-            dict(args="--max_steps 200 --learning_rate 5e-4 --lr_scheduler_type cosine --warmup_steps 20 "
-                 "--logging_steps 5 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 42",
-                 redirect="| tee"),
+            dict(
+                args="--max_steps 200 --learning_rate 5e-4 --lr_scheduler_type cosine --warmup_steps 20 "
+                "--logging_steps 5 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 42",
+                redirect="| tee",
+            ),
         ],
     },
     "tokens_checkpoints": {
         "title": "`include_num_input_tokens_seen=True`, checkpoints every 50 steps, `--log_level info`, evals every 50",
         "trainer_state": "out/checkpoint-200/trainer_state.json",
         "runs": [
-            dict(args="--max_steps 200 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 20 "
-                 "--logging_steps 10 --eval_strategy steps --eval_steps 50 --save_strategy steps --save_steps 50 "
-                 "--include_num_input_tokens_seen true --log_level info --seed 42", redirect=">"),
+            dict(
+                args="--max_steps 200 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 20 "
+                "--logging_steps 10 --eval_strategy steps --eval_steps 50 --save_strategy steps --save_steps 50 "
+                "--include_num_input_tokens_seen true --log_level info --seed 42",
+                redirect=">",
+            ),
         ],
     },
     "unbuffered_killed_restart": {
         "title": "`python -u` run killed with SIGKILL right after its step-60 record, then restarted from scratch "
-                 "`> train.log` into the same file",
+        "`> train.log` into the same file",
         "keep_part1": True,
         "runs": [
-            dict(args="--max_steps 300 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 30 "
-                 "--logging_steps 5 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 42",
-                 redirect=">", unbuffered=True, kill=60),
-            dict(args="--max_steps 300 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 30 "
-                 "--logging_steps 5 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 42",
-                 redirect=">", unbuffered=True),
+            dict(
+                args="--max_steps 300 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 30 "
+                "--logging_steps 5 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 42",
+                redirect=">",
+                unbuffered=True,
+                kill=60,
+            ),
+            dict(
+                args="--max_steps 300 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 30 "
+                "--logging_steps 5 --eval_strategy steps --eval_steps 50 --save_strategy no --seed 42",
+                redirect=">",
+                unbuffered=True,
+            ),
         ],
     },
     "three_runs_append": {
         "title": "three short runs (60, 80, 40 steps; lr 1e-3, 5e-4, 2e-3) `>> train.log`",
         "runs": [
-            dict(args="--max_steps 60 --learning_rate 1e-3 --lr_scheduler_type linear --warmup_steps 6 "
-                 "--logging_steps 5 --eval_strategy steps --eval_steps 20 --save_strategy no --seed 11", redirect=">>"),
-            dict(args="--max_steps 80 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 8 "
-                 "--logging_steps 5 --eval_strategy steps --eval_steps 20 --save_strategy no --seed 12", redirect=">>"),
-            dict(args="--max_steps 40 --learning_rate 2e-3 --lr_scheduler_type linear --warmup_steps 4 "
-                 "--logging_steps 5 --eval_strategy steps --eval_steps 20 --save_strategy no --seed 13", redirect=">>"),
+            dict(
+                args="--max_steps 60 --learning_rate 1e-3 --lr_scheduler_type linear --warmup_steps 6 "
+                "--logging_steps 5 --eval_strategy steps --eval_steps 20 --save_strategy no --seed 11",
+                redirect=">>",
+            ),
+            dict(
+                args="--max_steps 80 --learning_rate 5e-4 --lr_scheduler_type linear --warmup_steps 8 "
+                "--logging_steps 5 --eval_strategy steps --eval_steps 20 --save_strategy no --seed 12",
+                redirect=">>",
+            ),
+            dict(
+                args="--max_steps 40 --learning_rate 2e-3 --lr_scheduler_type linear --warmup_steps 4 "
+                "--logging_steps 5 --eval_strategy steps --eval_steps 20 --save_strategy no --seed 13",
+                redirect=">>",
+            ),
         ],
     },
 }
@@ -154,8 +193,13 @@ def read_truth(path: str) -> dict[str, Any]:
     records = [e["record"] for e in events if e["event"] == "log"]
     checked = next((e for e in events if e["event"] == "checked"), None)
     ended = next((e for e in events if e["event"] == "train_end"), None)
-    return {"run_info": begin["run_info"], "pid": begin["pid"], "log_history": records, "checked": checked,
-            "train_end": ended}
+    return {
+        "run_info": begin["run_info"],
+        "pid": begin["pid"],
+        "log_history": records,
+        "checked": checked,
+        "train_end": ended,
+    }
 
 
 def run_facts(h: list[dict[str, Any]], info: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +232,8 @@ def run_facts(h: list[dict[str, Any]], info: dict[str, Any]) -> dict[str, Any]:
         "summary": summ[0] if summ else None,
     }
     if any("num_input_tokens_seen" in r for r in h):
-        facts["num_input_tokens_seen_last"] = [r["num_input_tokens_seen"] for r in h if "num_input_tokens_seen" in r][-1]
+        seen = [r["num_input_tokens_seen"] for r in h if "num_input_tokens_seen" in r]
+        facts["num_input_tokens_seen_last"] = seen[-1]
     return facts
 
 
@@ -235,8 +280,13 @@ def print_check(runs_records: list[list[dict[str, Any]]], data: bytes, chunks: l
                 status = "out_of_order" if pos >= 0 else "missing"
             else:
                 cursor = pos + len(b)
-            c: dict[str, Any] = {"step": r["step"], "kind": kind(r), "status": status,
-                                 "byte_offset": pos if pos >= 0 else None, "text": text}
+            c: dict[str, Any] = {
+                "step": r["step"],
+                "kind": kind(r),
+                "status": status,
+                "byte_offset": pos if pos >= 0 else None,
+                "text": text,
+            }
             if chunks is not None and pos >= 0:
                 end = pos + len(b)
                 c["complete_in_file_at_s"] = next((t for t, off, n in chunks if off + n >= end and off <= end), None)
@@ -252,10 +302,19 @@ def counts(checks: list[dict]) -> dict[str, int]:
     return res
 
 
-def capture(cwd: str, log: str, mode: str, chunks: str, command: str, meta: str, t0: float,
-            append_chunks: bool, kill: int | None, truth: str) -> dict[str, Any]:
-    argv = [sys.executable, CAPTURE, "--log", log, "--mode", mode, "--chunks", chunks, "--meta", meta,
-            "--t0", repr(t0)]
+def capture(
+    cwd: str,
+    log: str,
+    mode: str,
+    chunks: str,
+    command: str,
+    meta: str,
+    t0: float,
+    append_chunks: bool,
+    kill: int | None,
+    truth: str,
+) -> dict[str, Any]:
+    argv = [sys.executable, CAPTURE, "--log", log, "--mode", mode, "--chunks", chunks, "--meta", meta, "--t0", repr(t0)]
     if append_chunks:
         argv.append("--append-chunks")
     if kill is not None:
@@ -289,11 +348,23 @@ def make(name: str, spec: dict[str, Any], work: str, python: str, rebuild: bool 
             t0 = time.time()
         chunks = "chunks_run1.tsv" if (i > 1 and not truncating[i - 1]) else f"chunks_run{i}.tsv"
         append_chunks = i > 1 and not truncating[i - 1]
-        meta = capture(d, "train.log", "trunc" if truncating[i - 1] else "append", chunks, cmd,
-                       f"meta_run{i}.json", t0, append_chunks, run.get("kill"), truth)
+        meta = capture(
+            d,
+            "train.log",
+            "trunc" if truncating[i - 1] else "append",
+            chunks,
+            cmd,
+            f"meta_run{i}.json",
+            t0,
+            append_chunks,
+            run.get("kill"),
+            truth,
+        )
         metas.append(meta)
-        print(f"{name} run {i}: exit {meta['exit_code']} killed={meta['killed']} log={meta['log_size_after']}",
-              file=sys.stderr)
+        print(
+            f"{name} run {i}: exit {meta['exit_code']} killed={meta['killed']} log={meta['log_size_after']}",
+            file=sys.stderr,
+        )
 
     truths = [read_truth(os.path.join(d, f"truth_run{i}.jsonl")) for i in range(1, len(runs) + 1)]
     # which runs are in the final file: everything after the last truncating run
@@ -314,14 +385,24 @@ def make(name: str, spec: dict[str, Any], work: str, python: str, rebuild: bool 
         info = tr["run_info"]
         killed = meta["killed"]
         if killed:
-            ended = {"how": "killed", "signal": "SIGKILL", "exit_code_of_shell": meta["exit_code"],
-                     "killed_after_truth_record_of_step": killed["after_truth_record_step"],
-                     "last_record_step_in_truth": tr["log_history"][-1]["step"],
-                     "log_size_at_kill": killed["log_size_at_kill"], "t_kill_s": killed["t_kill_s"],
-                     "summary_record": False, "train_end_callback": tr["train_end"] is not None}
+            ended = {
+                "how": "killed",
+                "signal": "SIGKILL",
+                "exit_code_of_shell": meta["exit_code"],
+                "killed_after_truth_record_of_step": killed["after_truth_record_step"],
+                "last_record_step_in_truth": tr["log_history"][-1]["step"],
+                "log_size_at_kill": killed["log_size_at_kill"],
+                "t_kill_s": killed["t_kill_s"],
+                "summary_record": False,
+                "train_end_callback": tr["train_end"] is not None,
+            }
         else:
-            ended = {"how": "finished", "exit_code": meta["exit_code"], "summary_record": True,
-                     "log_history_matches_final_state": bool(tr["checked"] and tr["checked"]["log_history_matches"])}
+            ended = {
+                "how": "finished",
+                "exit_code": meta["exit_code"],
+                "summary_record": True,
+                "log_history_matches_final_state": bool(tr["checked"] and tr["checked"]["log_history_matches"]),
+            }
         entry = {
             "index": i + 1,
             "command": cmd,
@@ -345,12 +426,20 @@ def make(name: str, spec: dict[str, Any], work: str, python: str, rebuild: bool 
     truth_json: dict[str, Any] = {
         "name": name,
         "title": spec["title"],
-        "capture_command": [f"cd {d}"] + [
-            c + (f"   # SIGKILL to the python process after the truth record of step {r['kill']} appeared"
-                 if r.get("kill") else "")
+        "capture_command": [f"cd {d}"]
+        + [
+            c
+            + (
+                f"   # SIGKILL to the python process after the truth record of step {r['kill']} appeared"
+                if r.get("kill")
+                else ""
+            )
             for c, r in zip(commands, runs)
-        ] + ["# each run under: python3 scripts/real_logs/capture.py --log train.log --mode trunc|append "
-             "--chunks ... -- '<the command>'"],
+        ]
+        + [
+            "# each run under: python3 scripts/real_logs/capture.py --log train.log --mode trunc|append "
+            "--chunks ... -- '<the command>'"
+        ],
         "nonfinite_encoding": NONFINITE_NOTE,
         "transformers_version": latest["run_info"]["transformers_version"],
         "torch_version": latest["run_info"]["torch_version"],
@@ -369,7 +458,7 @@ def make(name: str, spec: dict[str, Any], work: str, python: str, rebuild: bool 
         },
         "runs": run_entries,
         "chunks_note": "complete_in_file_at_s = seconds (on the .chunks.tsv time axis) at which the last byte of the "
-                       "record's text was in the file",
+        "record's text was in the file",
     }
     if part1 is not None:
         truth_json["part1_log_file_stats"] = file_stats(part1)

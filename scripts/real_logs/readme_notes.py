@@ -1,7 +1,8 @@
 """Hand-written "What the log shows" notes for readme_sections.py (written after reading the logs)."""
 
-COMMON_BUFFERED = """stdout block-buffered (a file or a pipe): the dict lines come in bursts when tqdm flushes stdout (each time
-  it creates an eval bar) and at exit; the first record of a burst is glued after a bar segment on the same line."""
+COMMON_BUFFERED = """stdout block-buffered (a file or a pipe): the dict lines come in bursts when tqdm flushes stdout
+  (each time it creates an eval bar) and at exit; the first record of a burst is glued after a bar segment on the
+  same line."""
 
 NOTES = {
     "reuse_shorter": """
@@ -14,7 +15,9 @@ NOTES = {
   the 21,609-byte file at t ≈ 0, several seconds before run 2's first byte at 4.7 s). To replay live: write part1
   by its chunks, truncate the file to 0, then apply `reuse_shorter.chunks.tsv`. During the replay the file is
   always shorter than part1 (8,864 < 21,609 bytes): the "new run shorter than the old one" case of issue 11.
-- """ + COMMON_BUFFERED + """
+- """
+    + COMMON_BUFFERED
+    + """
 - truth: `runs[0]` = run 1 (`in_final_log: false`, its print check is against part1.log), `runs[1]` = run 2;
   top-level `log_history`/`facts` = run 2.""",
     "append_two_runs": """
@@ -25,7 +28,8 @@ NOTES = {
   the loss jumps back up (3.617 at step 200 → 4.735 at step 5), the bar total changes /200 → /150.
 - `append_two_runs.chunks.tsv` covers the whole file on ONE time axis (t = seconds since run 1's launch;
   run 2 launched at 105.2 s, 0.2 s after run 1 exited). Run 1 was slow (2 it/s, the 2 cores were shared).
-- """ + COMMON_BUFFERED,
+- """
+    + COMMON_BUFFERED,
     "killed_sigkill": """
 - 300-step run, block-buffered `> train.log 2>&1`; `capture.py` sent SIGKILL to the python process the moment the
   truth callback had written the step-150 train record (24.5 s). No traceback, no summary, no `Killed` text in the
@@ -52,8 +56,8 @@ NOTES = {
   4.735 → 3.650, eval loss 4.29 → 3.62. Records complete in the file at 7.6, 11.3, 19.0, 22.1 s (one burst per eval
   bar, the last at exit); process exit at 23.4 s.""",
     "tokens_checkpoints": """
-- `include_num_input_tokens_seen=True` (5.x: the field takes `"all"`/`"non_padding"`/`"no"` or a bool, `true` → `"all"`),
-  checkpoints every 50 steps, eval every 50, `--log_level info`, 200 steps (2 epochs of 100).
+- `include_num_input_tokens_seen=True` (5.x: the field takes `"all"`/`"non_padding"`/`"no"` or a bool,
+  `true` → `"all"`), checkpoints every 50 steps, eval every 50, `--log_level info`, 200 steps (2 epochs of 100).
 - In transformers 5.25 every TRAIN record then carries `num_input_tokens_seen` (an int, printed unquoted:
   `'num_input_tokens_seen': 5120`) AND `train_runtime` and `train_tokens_per_second` (floats, quoted `.4g`,
   e.g. `'train_tokens_per_second': '1.526e+04'`). So `train_runtime` in a record does NOT mean the summary here;
@@ -70,8 +74,8 @@ NOTES = {
   `unbuffered_killed_restart.part1.log` is the file at that moment: 13 records, all present (train 5–60, eval 50),
   ending with the bar `\\r 20%|██        | 60/300 [00:01<00:07, 30.43it/s]` without a final newline.
 - Run 2: the same command again from scratch (`> train.log` truncates): `unbuffered_killed_restart.log` holds only
-  run 2 (finished, 300 steps, 67 records). Its train records equal run 1's for steps 5–60 (same seed, deterministic); the eval of step 50 differs
-  only in `eval_runtime` / `eval_*_per_second`.
+  run 2 (finished, 300 steps, 67 records). Its train records equal run 1's for steps 5–60 (same seed,
+  deterministic); the eval of step 50 differs only in `eval_runtime` / `eval_*_per_second`.
 - Chunks as for `reuse_shorter`: part1 chunks (run 1, t from its launch), then the final chunks from offset 0
   (t from run 2's launch). Here the new run is LONGER than the killed one.""",
     "three_runs_append": """
@@ -79,5 +83,6 @@ NOTES = {
   40 steps lr 2e-3 seed 13; linear with warmup = 10 % of the steps; logging 5, eval every 20. Each ends with its
   summary record; each starts with a new bar (`0/60`, `0/80`, `0/40`) and the torch UserWarning.
 - `three_runs_append.chunks.tsv` covers the whole file on one time axis (t since run 1's launch).
-- """ + COMMON_BUFFERED,
+- """
+    + COMMON_BUFFERED,
 }

@@ -29,23 +29,35 @@ def facts_table(run: dict) -> list[str]:
     pc = run.get("print_check")
     ended = run["ended"]
     if ended["how"] == "killed":
-        how = (f"killed by SIGKILL after the truth record of step {ended['killed_after_truth_record_of_step']} "
-               f"(last record in the truth: step {ended['last_record_step_in_truth']}); no summary record")
+        how = (
+            f"killed by SIGKILL after the truth record of step {ended['killed_after_truth_record_of_step']} "
+            f"(last record in the truth: step {ended['last_record_step_in_truth']}); no summary record"
+        )
     else:
         how = "finished (summary record; the truth equals the final `state.log_history`)"
     ev = f["eval_steps_logged"]
     rows = [
         ("how the run ended", how),
-        ("redirect", f"`{run['redirect']}`" + (" with `python -u`" if run["python_unbuffered"] else " (block-buffered)")),
-        ("records (truth)", f"{f['n_records']}: {f['n_train_records']} train, {f['n_eval_records']} eval"
-                            f"{' (steps ' + ', '.join(map(str, ev)) + ')' if ev else ''}, "
-                            f"summary {'yes' if f['has_summary_record'] else 'no'}"),
+        (
+            "redirect",
+            f"`{run['redirect']}`" + (" with `python -u`" if run["python_unbuffered"] else " (block-buffered)"),
+        ),
+        (
+            "records (truth)",
+            f"{f['n_records']}: {f['n_train_records']} train, {f['n_eval_records']} eval"
+            f"{' (steps ' + ', '.join(map(str, ev)) + ')' if ev else ''}, "
+            f"summary {'yes' if f['has_summary_record'] else 'no'}",
+        ),
         ("first loss", f"{f['first_loss']} at step {f['first_loss_step']} (printed '{f['first_loss']:.4g}')"),
         ("last loss", f"{f['last_loss']} at step {f['last_loss_step']} (printed '{f['last_loss']:.4g}')"),
-        ("peak learning rate as logged", f"{fmt_lr(f['peak_learning_rate_logged'])}, first at step "
-                                         f"{f['peak_learning_rate_first_step']}"),
-        ("configured learning rate / scheduler / warmup", f"{f['configured_learning_rate']} / {f['lr_scheduler_type']}"
-                                                          f" / {f['warmup_steps']:g} steps"),
+        (
+            "peak learning rate as logged",
+            f"{fmt_lr(f['peak_learning_rate_logged'])}, first at step {f['peak_learning_rate_first_step']}",
+        ),
+        (
+            "configured learning rate / scheduler / warmup",
+            f"{f['configured_learning_rate']} / {f['lr_scheduler_type']} / {f['warmup_steps']:g} steps",
+        ),
         ("total steps (max_steps)", str(f["total_steps"])),
         ("last step logged / epoch", f"{f['final_step']} / {f['final_epoch']}"),
     ]
@@ -53,8 +65,12 @@ def facts_table(run: dict) -> list[str]:
         rows.append(("num_input_tokens_seen (last record)", str(f["num_input_tokens_seen_last"])))
     if pc:
         where = "part1.log" if run.get("print_check_where") == "part1.log" else "the log"
-        rows.append((f"records found verbatim in {where}",
-                     f"{pc['intact']} intact, {pc['out_of_order']} out of order, {pc['missing']} missing"))
+        rows.append(
+            (
+                f"records found verbatim in {where}",
+                f"{pc['intact']} intact, {pc['out_of_order']} out of order, {pc['missing']} missing",
+            )
+        )
     out = ["| fact | value |", "| --- | --- |"]
     out += [f"| {k} | {v} |" for k, v in rows]
     return out
@@ -62,25 +78,47 @@ def facts_table(run: dict) -> list[str]:
 
 def stats_line(s: dict) -> str:
     totals = ", ".join(f"`/{k}` ×{v}" for k, v in s["tqdm_bar_totals_seen"].items()) or "none"
-    return (f"{s['bytes']} bytes, {s['newlines']} `\\n`, {s['carriage_returns']} `\\r`, "
-            f"{s['esc_cursor_up_sequences']} `ESC[A`, ends with newline: {s['ends_with_newline']}; "
-            f"tqdm bar totals {totals}; banner `Total optimization steps` "
-            f"{s['banner_total_optimization_steps'] or 'absent'}, `Num Epochs` {s['banner_num_epochs'] or 'absent'}"
-            + (f"; `Saving model checkpoint to` ×{len(s['saving_checkpoint_lines'])}"
-               if s["saving_checkpoint_lines"] else ""))
+    return (
+        f"{s['bytes']} bytes, {s['newlines']} `\\n`, {s['carriage_returns']} `\\r`, "
+        f"{s['esc_cursor_up_sequences']} `ESC[A`, ends with newline: {s['ends_with_newline']}; "
+        f"tqdm bar totals {totals}; banner `Total optimization steps` "
+        f"{s['banner_total_optimization_steps'] or 'absent'}, `Num Epochs` {s['banner_num_epochs'] or 'absent'}"
+        + (
+            f"; `Saving model checkpoint to` ×{len(s['saving_checkpoint_lines'])}"
+            if s["saving_checkpoint_lines"]
+            else ""
+        )
+    )
 
 
 def section(name: str) -> str:
     t = json.load(open(os.path.join(FIXTURES, f"{name}.truth.json")))
     files = sorted(f for f in os.listdir(FIXTURES) if f.startswith(name + "."))
-    out = [f"## `{name}`", "", f"**{t['title']}**", "", "Files: " + ", ".join(f"`{f}`" for f in files), "",
-           f"Versions: transformers {t['transformers_version']}, torch {t['torch_version']}", "",
-           "Capture command (exactly as run):", "", "```sh", *t["capture_command"], "```", ""]
+    out = [
+        f"## `{name}`",
+        "",
+        f"**{t['title']}**",
+        "",
+        "Files: " + ", ".join(f"`{f}`" for f in files),
+        "",
+        f"Versions: transformers {t['transformers_version']}, torch {t['torch_version']}",
+        "",
+        "Capture command (exactly as run):",
+        "",
+        "```sh",
+        *t["capture_command"],
+        "```",
+        "",
+    ]
     if name in NOTES:
         out += ["What the log shows:", "", NOTES[name].strip(), ""]
     if "part1_log_file_stats" in t:
-        out += [f"`{name}.part1.log` (the file just before the second run truncated it): "
-                + stats_line(t["part1_log_file_stats"]) + ".", ""]
+        out += [
+            f"`{name}.part1.log` (the file just before the second run truncated it): "
+            + stats_line(t["part1_log_file_stats"])
+            + ".",
+            "",
+        ]
     out += [f"Log file `{name}.log` (final): " + stats_line(t["log_file_stats"]) + ".", ""]
     out += ["Facts (from the truth callback = the Trainer's own `state.log_history`):", ""]
     for run in t["runs"]:
