@@ -65,7 +65,8 @@ NOTES = {
 - INFO lines: the banner (`Num Epochs = 2`, `Total optimization steps = 200`), `***** Running Evaluation *****`,
   `Saving model checkpoint to out/checkpoint-50` (…100, 150, 200), `Configuration saved in ...`,
   `Model weights saved in out/checkpoint-50/model.safetensors`, a `Writing model shards` bar per save,
-  and the torch pin_memory UserWarning again after each save (new dataloader iterator).
+  and the torch `pin_memory` UserWarning 4 times (at the start, then again
+  later between saves; the runs without checkpoints print it once per run).
 - `tokens_checkpoints.trainer_state.json` = `out/checkpoint-200/trainer_state.json`: its `log_history` equals the
   truth's first 24 records (the summary is logged after the last save).""",
     "unbuffered_killed_restart": """
@@ -86,3 +87,56 @@ NOTES = {
 - """
     + COMMON_BUFFERED,
 }
+
+
+# The README text before the sections (readme_sections.py --intro prints it first).
+INTRO = """
+# Runs and liveness fixtures (issue 11)
+
+Eight more scenarios, made for "Runs and liveness": a log reused by a shorter run, runs appended to one file, runs
+killed with SIGKILL (block-buffered and `python -u`), `disable_tqdm=True` with the INFO banner, `| tee`, and
+`include_num_input_tokens_seen` with checkpoints. Same method as above (real Trainer on CPU, tiny GPT-2 from
+`GPT2Config`, random init, synthetic progressions/motifs, `HF_HUB_OFFLINE=1`, `env -u PYTHONUNBUFFERED`), but the
+scripts are in this repo: `scripts/real_logs/`.
+
+- `train.py`: the tiny GPT-2 (vocab 128, seq 32, n_embd 128, 2 layers, 4 heads, 417,280 parameters; 1,600 train
+  / 128 eval sequences; batch 16 → 100 steps per epoch). Every `TrainingArguments` field is a flag
+  (`HfArgumentParser`), plus `--truth PATH`.
+- `truth_callback.py`: appends one JSON line per event to `--truth` and flushes each line (survives SIGKILL):
+  `train_begin` (run facts: versions, max_steps, args), `log` (= `state.log_history[-1]`, with `step`),
+  `train_end`, and `checked` (written by train.py after `train()`: the recorded list equals `state.log_history`).
+- `capture.py`: runs the command under `bash -c` with the user's own redirect (`> train.log 2>&1`,
+  `>> train.log 2>&1`, `2>&1 | tee train.log`), polls the log's size every ~2 ms into `.chunks.tsv`, and
+  optionally sends SIGKILL to the python process once the truth has the train record of step N.
+- `make_all.py`: regenerates all eight (`python3 scripts/real_logs/make_all.py [name ...]`, work dirs in
+  `/work/real_runs/<name>`; `--rebuild` rebuilds the fixtures from existing work dirs without training).
+  `readme_sections.py` + `readme_notes.py` print the sections below from the truth files.
+- Venv (outside the repo): `python3 -m venv /work/mlenv && /work/mlenv/bin/pip install torch==2.13.0 &&
+  /work/mlenv/bin/pip install transformers==5.25.0 accelerate` → torch 2.13.0+cpu, transformers 5.25.0,
+  accelerate 1.16.0, numpy 2.4.6, safetensors 0.8.0 (Python 3.11.7).
+- The 2 cores were shared with other work while these ran: speeds (it/s, `train_runtime`) vary a lot between and
+  within runs; they are real but not reproducible.
+
+Differences from the truth format above:
+
+- `runs`: one entry per training process, in the order they ran: `index` (1-based), `command` (exactly as run),
+  `redirect`, `python_unbuffered`, `in_final_log` (false for a run whose output a later `>` truncated away),
+  `ended` (`how`: `finished` or `killed`; for killed runs `signal`, `killed_after_truth_record_of_step`,
+  `last_record_step_in_truth`, `log_size_at_kill`, `t_kill_s`), `total_steps`, `run_info`, `log_history`
+  (up to the kill for killed runs: there is no final state to compare with), `facts`, `capture` (from capture.py:
+  launch/exit times on the chunks time axis, exit code, log size before/after), `print_check` / `print_check_records`.
+- Top-level `log_history`, `total_steps`, `run_info`, `facts` = the latest run; `runs_in_final_log` = which runs'
+  output the final `.log` holds; `file_facts` counts records of those runs found verbatim in the final log.
+- `print_check_records[].status`: `intact` (the printed text is in the file, after the previous record's),
+  `out_of_order`, or `missing` (never reached the file). `complete_in_file_at_s` is on the `.chunks.tsv` time axis.
+- "train record" = has `loss` (even when it also has `train_runtime`, see `tokens_checkpoints`); "summary" = has
+  `train_loss`.
+- `.chunks.tsv` as above (`t_seconds  byte_offset  n_bytes`). For `>>` scenarios one file covers all runs on one time
+  axis (t since the first run's launch). For `reuse_shorter` and `unbuffered_killed_restart` there are two:
+  `<name>.part1.chunks.tsv` (run 1, t since its launch) and `<name>.chunks.tsv` (the truncating run, offsets from 0,
+  t since its launch). No `.timing.tsv` for these.
+
+Fixtures: `reuse_shorter`, `append_two_runs`, `killed_sigkill`, `disable_tqdm_banner`, `tee_run`, `tokens_checkpoints`,
+`unbuffered_killed_restart`, `three_runs_append`
+
+"""

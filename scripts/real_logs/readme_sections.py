@@ -1,6 +1,6 @@
 """Print the README.md sections (facts tables) for the fixtures made by make_all.py, from their truth files.
 
-    python3 scripts/real_logs/readme_sections.py NAME... > sections.md
+    python3 scripts/real_logs/readme_sections.py [--intro] NAME... > sections.md
 
 The "What the log shows" notes are written by hand (NOTES below), after reading the logs.
 """
@@ -13,11 +13,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "fixtures", "real")
-NOTES: dict[str, str] = {}
-try:
-    from readme_notes import NOTES  # type: ignore[no-redef]  # noqa: F811
-except ImportError:
-    pass
+sys.path.insert(0, HERE)
+from readme_notes import INTRO, NOTES  # noqa: E402
 
 
 def fmt_lr(v: float | None) -> str:
@@ -129,4 +126,5 @@ def section(name: str) -> str:
 
 
 if __name__ == "__main__":
-    print("\n".join(section(n) for n in sys.argv[1:]))
+    names = [a for a in sys.argv[1:] if a != "--intro"]
+    print((INTRO if "--intro" in sys.argv else "") + "\n".join(section(n) for n in names))
