@@ -46,6 +46,49 @@ def test_trainer_state_rewritten_at_each_checkpoint(tmp_path: Path) -> None:
         th.join(5)
 
 
+def test_state_before_the_first_read_is_known_from_the_path(tmp_path: Path) -> None:
+    # GIVEN a log that exists and one that does not, and their monitors not started yet
+    log = tmp_path / "train.log"
+    data = (FIXTURES / "real" / "hf5_linear_warmup.log").read_bytes()
+    log.write_bytes(data)
+    existing, missing = Monitor(log, poll=0.05), Monitor(tmp_path / "later.log", poll=0.05)
+    # THEN the first snapshot (what the first frame is drawn from) says what is true
+    first = existing.snapshot()
+    assert first.file_state == "reading" and first.file_size == len(data) and first.bytes_read == 0
+    assert missing.snapshot().file_state == "waiting"
+    # WHEN the existing one runs THEN "reading" ends once what the file held is read
+    stop = threading.Event()
+    th = threading.Thread(target=existing.run, args=(stop,), daemon=True)
+    th.start()
+    try:
+        snap = snapshot_when(existing, lambda s: s.file_state == "following", "following")
+        assert snap.run.records["summary"] == 1 and snap.bytes_read == len(data)
+    finally:
+        stop.set()
+        th.join(5)
+
+
+def test_empty_and_from_end_files_are_not_left_reading(tmp_path: Path) -> None:
+    # GIVEN an empty log, and a full one followed from its end
+    empty, full = tmp_path / "empty.log", tmp_path / "full.log"
+    empty.write_bytes(b"")
+    full.write_bytes((FIXTURES / "real" / "hf5_linear_warmup.log").read_bytes())
+    mons = [Monitor(empty, poll=0.05), Monitor(full, poll=0.05, from_end=True)]
+    stop = threading.Event()
+    threads = [threading.Thread(target=m.run, args=(stop,), daemon=True) for m in mons]
+    for th in threads:
+        th.start()
+    try:
+        # THEN both are "following" at once, though no batch of bytes ever comes
+        for m in mons:
+            snap = snapshot_when(m, lambda s: s.file_state == "following", f"{m.path} following")
+            assert snap.run.records["train"] == 0 and snap.file_size - snap.bytes_read <= 0
+    finally:
+        stop.set()
+        for th in threads:
+            th.join(5)
+
+
 def test_snapshot_carries_the_verdict_and_position(tmp_path: Path) -> None:
     log = tmp_path / "train.log"
     mon = Monitor(log, poll=0.05)

@@ -34,8 +34,9 @@ class MonitorSnapshot:
         path: the followed file as given.
         version: the monitor's change counter when taken.
         mode: ``"inotify"``, ``"poll"`` or ``None`` before following started.
-        file_state: ``"waiting"`` (file not there yet), ``"following"``, ``"deleted"``,
-            ``"unreadable"``, or ``"error"`` (see ``error``).
+        file_state: ``"waiting"`` (file not there yet), ``"reading"`` (the file is there and
+            what it held when the monitor started is being read), ``"following"``,
+            ``"deleted"``, ``"unreadable"``, or ``"error"`` (see ``error``).
         error: a one-line message when the file cannot be followed, else ``None``.
         format: the sniffed format (``console``, ``jsonl``, ``trainer_state``) or ``None``.
         skipped: malformed metric-looking inputs skipped (the whole file).
@@ -126,18 +127,30 @@ class Monitor:
         self.on_reset = on_reset
         self.lock = threading.RLock()
         self.mode: str | None = None
-        self.file_state = "waiting"
         self.error: str | None = None
-        self.file_size = 0
         self.started = clock()
         self._follower: Follower | None = None
+        # The first frame is drawn before `run` has opened anything: look at the path now,
+        # so that a file that exists is "reading" (with its size, for the catch-up figure)
+        # from the start instead of "waiting" until the worker thread's first read.
+        exists, size = _regular_file_size(self.path)
+        self._reading = exists
+        """True until what the file held at start has been read (see `live_state`)."""
+        self.file_state = "reading" if exists else "waiting"
+        self.file_size = 0 if from_end else size
 
     @property
     def live_state(self) -> str:
         """The file state now. ``file_state`` is synced per batch of new bytes only; the
-        tailer's own state also changes between batches (permission lost on a reopen)."""
+        tailer's own state also changes between batches (permission lost on a reopen).
+
+        ``"reading"`` while the file is open but what it held at start is not read yet (the
+        tailer says ``"following"`` as soon as it has opened the file)."""
         f = self._follower
-        return f.tailer.state if f is not None and self.error is None else self.file_state
+        if f is None or self.error is not None:
+            return self.file_state
+        state = f.tailer.state
+        return "reading" if state == "following" and self._reading else state
 
     @property
     def version(self) -> int:
@@ -164,6 +177,11 @@ class Monitor:
             return
         self._follower = follower
         self.mode = follower.mode
+        if follower.tailer.offset >= follower.tailer.size:
+            # Nothing to read at start (missing or empty file, or --from-end): the first
+            # batch may be far off, so "reading" ends here. (A file of NUL bytes only gives
+            # no batch either, and stays "reading" until something is written to it.)
+            self._reading = False
         try:
             if self.progressive and not self.from_end:
                 self._load_provisional(stop_event)
@@ -181,6 +199,8 @@ class Monitor:
                         ):
                             self._drop_provisional()
                 with self.lock:
+                    if not follower.tailer.behind:
+                        self._reading = False  # what the file held at start is read
                     self._sync_state(follower)
         finally:
             follower.close()
@@ -247,7 +267,7 @@ class Monitor:
             self.on_reset(item.reason)
 
     def _sync_state(self, follower: Follower) -> None:
-        state = follower.tailer.state
+        state = self.live_state
         size = follower.tailer.size
         if state != self.file_state or size != self.file_size:
             self.file_state = state
@@ -268,6 +288,7 @@ class Monitor:
         """Read the whole file once (no following) — for tests and ``report``-like uses."""
         with self.lock:
             read_once(self.path, self.pipeline)
+            self._reading = False
             self.file_state = "following"
             try:
                 self.file_size = os.stat(self.path).st_size
@@ -302,3 +323,14 @@ class Monitor:
             )
         health = analyse(snap.run, now)
         return replace(snap, health=health)
+
+
+def _regular_file_size(path: str) -> tuple[bool, int]:
+    """``(True, size in bytes)`` when ``path`` is a regular file now, else ``(False, 0)``.
+
+    Only a look (``stat``): opening, permissions and errors are the `Follower`'s business."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False, 0
+    return (True, st.st_size) if stat.S_ISREG(st.st_mode) else (False, 0)

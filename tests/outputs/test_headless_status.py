@@ -1,0 +1,71 @@
+"""The status lines of `trainmon tail --json/--plain`, run in-process on real files."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from pathlib import Path
+
+from helpers import FIXTURES, wait_for
+
+from tui_monitor.core.headless import run_headless
+
+
+class _Tail:
+    """`run_headless` on ``paths`` in a thread, writing into a string buffer."""
+
+    def __init__(self, paths: list[Path], *, as_json: bool = True) -> None:
+        self.out = io.StringIO()
+        self.stop = threading.Event()
+        self.status: list[int] = []
+
+        def run() -> None:
+            code = run_headless(
+                [str(p) for p in paths], as_json=as_json, poll=0.05, from_end=False, out=self.out, stop_event=self.stop
+            )
+            self.status.append(code)
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+    def objects(self) -> list[dict]:
+        return [json.loads(line) for line in self.out.getvalue().splitlines() if line]
+
+    def states(self) -> list[str]:
+        return [o["state"] for o in self.objects() if o["type"] == "status" and "state" in o]
+
+    def close(self) -> int:
+        self.stop.set()
+        self.thread.join(10)
+        return self.status[0]
+
+
+def test_first_status_of_an_existing_file_is_not_waiting(tmp_path: Path) -> None:
+    # GIVEN a finished run's log on disk
+    log = tmp_path / "train.log"
+    log.write_bytes((FIXTURES / "real" / "hf5_linear_warmup.log").read_bytes())
+    # WHEN `trainmon tail --json` starts on it
+    tail = _Tail([log])
+    try:
+        wait_for(lambda: "following" in tail.states(), "the following status")
+        # THEN its first status says it reads or follows the file, never that it waits for it
+        states = tail.states()
+        assert states[0] in ("reading", "following") and "waiting" not in states
+        assert sum(o["type"] == "record" for o in tail.objects()) == 67
+    finally:
+        assert tail.close() == 0
+
+
+def test_first_status_of_a_missing_file_is_waiting(tmp_path: Path) -> None:
+    # GIVEN a log the training has not created yet
+    log = tmp_path / "train.log"
+    tail = _Tail([log])
+    try:
+        wait_for(lambda: tail.states(), "a status line")
+        assert tail.states()[0] == "waiting"
+        # WHEN it is written THEN it is followed
+        log.write_bytes((FIXTURES / "real" / "hf5_linear_warmup.log").read_bytes())
+        wait_for(lambda: tail.states()[-1] == "following", "the following status")
+    finally:
+        assert tail.close() == 0
