@@ -26,21 +26,26 @@ def test_trainer_state_rewritten_at_each_checkpoint(tmp_path: Path) -> None:
     state.write_bytes(
         (FIXTURES / "real" / "trainer_state_hf5_resume_append.resumed_from_checkpoint-100.json").read_bytes()
     )
-    mon = Monitor(state, poll=0.05)
+    resets: list[str] = []
+    mon = Monitor(state, poll=0.05, on_reset=resets.append)
     stop = threading.Event()
     th = threading.Thread(target=mon.run, args=(stop,), daemon=True)
     th.start()
     try:
         snap = snapshot_when(mon, lambda s: s.run.records["train"] == 20, "checkpoint-100 state")
         assert snap.format == "trainer_state" and snap.run.progress.step == 100
+        inode = state.stat().st_ino
         # WHEN the next checkpoint rewrites it in place (same inode, truncated and rewritten)
         with open(state, "r+b") as f:
             f.truncate(0)
             f.write((FIXTURES / "real" / "trainer_state_hf5_resume_append.json").read_bytes())
+        assert state.stat().st_ino == inode
         # THEN the records already seen are not counted twice
         snap = snapshot_when(mon, lambda s: s.run.progress.step == 300, "checkpoint-300 state")
         assert snap.run.records == {"train": 60, "eval": 3, "summary": 0}
         assert snap.run.get("loss").count == 60
+        # AND the same run growing is neither a truncation nor a restart
+        assert resets == [] and [e.kind for e in snap.run.events] == [] and snap.run.rewinds == 0
     finally:
         stop.set()
         th.join(5)
@@ -87,6 +92,33 @@ def test_empty_and_from_end_files_are_not_left_reading(tmp_path: Path) -> None:
         stop.set()
         for th in threads:
             th.join(5)
+
+
+def test_trainer_state_of_another_run_written_over_it_is_a_truncation(tmp_path: Path) -> None:
+    # GIVEN trainmon following the final trainer_state.json of a run (step 300)
+    state = tmp_path / "trainer_state.json"
+    state.write_bytes((FIXTURES / "real" / "trainer_state_hf5_resume_append.json").read_bytes())
+    resets: list[str] = []
+    mon = Monitor(state, poll=0.05, on_reset=resets.append)
+    stop = threading.Event()
+    th = threading.Thread(target=mon.run, args=(stop,), daemon=True)
+    th.start()
+    try:
+        snapshot_when(mon, lambda s: s.run.progress.step == 300, "checkpoint-300 state")
+        # WHEN a document whose history does not start with the earlier one is written in
+        # place (a run restarted from checkpoint-100: its state has 21 entries, not 63)
+        with open(state, "r+b") as f:
+            f.truncate(0)
+            f.write(
+                (FIXTURES / "real" / "trainer_state_hf5_resume_append.resumed_from_checkpoint-100.json").read_bytes()
+            )
+        # THEN it is announced as a truncation, as before
+        snap = snapshot_when(mon, lambda s: s.run.progress.step == 100, "checkpoint-100 state")
+        assert resets == ["truncated"]
+        assert [e.kind for e in snap.run.events] == ["truncated"]
+    finally:
+        stop.set()
+        th.join(5)
 
 
 def test_snapshot_carries_the_verdict_and_position(tmp_path: Path) -> None:

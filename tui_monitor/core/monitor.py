@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tui_monitor.core.analysis import Health, analyse
 from tui_monitor.core.follow import Chunk, Follower, Reset, TailError
-from tui_monitor.core.parse import Event, ParsedItem, sniff_format
+from tui_monitor.core.parse import Event, ParsedItem, keeps_history, sniff_format
 from tui_monitor.core.pipeline import READ_CHUNK, Pipeline, feed_range, read_once
 from tui_monitor.core.state import RunSnapshot
 
@@ -130,6 +130,8 @@ class Monitor:
         self.error: str | None = None
         self.started = clock()
         self._follower: Follower | None = None
+        self._rewrite_pending = False
+        """A trainer_state.json was truncated: is it a checkpoint's rewrite? (`_state_rewritten`)"""
         # The first frame is drawn before `run` has opened anything: look at the path now,
         # so that a file that exists is "reading" (with its size, for the catch-up figure)
         # from the start instead of "waiting" until the worker thread's first read.
@@ -253,13 +255,24 @@ class Monitor:
 
     def _apply_tail_item(self, item: Chunk | Reset) -> None:
         """One tail item: bytes to the parser, or a file reset."""
+        parser = self.pipeline.parser
         if isinstance(item, Chunk):
-            if self.pipeline.parser.format == "trainer_state" and self.pipeline.parser.idle:
+            if self._rewrite_pending:
+                self._state_rewritten()
+            elif parser.format == "trainer_state" and parser.idle:
                 self._reread_state()
             else:
                 self.pipeline.feed(item.payload)
             return
+        if item.reason == "truncated" and parser.format == "trainer_state" and parser.state_history is not None:
+            # The Trainer saves trainer_state.json at each checkpoint by rewriting it in place
+            # (truncate, write the whole document): to the tailer a truncation like `> log`.
+            # Whether it is the same run growing or a new run's state is only known from the
+            # new document, so the reset is held until it is whole.
+            self._rewrite_pending = True
+            return
         if item.new_stream:
+            self._rewrite_pending = False  # rotated or re-created: a new file, announced as such
             self.pipeline.reset(item.reason)
         else:
             self.pipeline.add_file_event(Event(item.reason, f"file {item.reason}", -1, self.clock()))
@@ -273,6 +286,28 @@ class Monitor:
             self.file_state = state
             self.file_size = size
             self.pipeline.version += 1
+
+    def _state_rewritten(self) -> None:
+        """A truncated trainer_state.json has new bytes: once its document is whole, a rewrite
+        that keeps the earlier ``log_history`` (a checkpoint of the same run) is read on
+        silently, as `_reread_state` does; anything else is the truncation it looked like,
+        announced (event, ``on_reset``) before its records."""
+        try:
+            data = Path(self.path).read_bytes()
+        except OSError:
+            return
+        mark = self.pipeline.parser.state_history
+        kept = keeps_history(mark, data) if mark is not None else False
+        if kept is None:
+            return  # still being written: read it whole when its next bytes arrive
+        self._rewrite_pending = False
+        if kept:
+            self.pipeline.parser.reset()
+        else:
+            self.pipeline.reset("truncated")
+            if self.on_reset is not None:
+                self.on_reset("truncated")
+        self.pipeline.feed(data)
 
     def _reread_state(self) -> None:
         """trainer_state.json is rewritten whole at each checkpoint: read it again from the

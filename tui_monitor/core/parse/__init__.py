@@ -30,6 +30,7 @@ from tui_monitor.core.parse.items import (
 )
 from tui_monitor.core.parse.parser import LogParser
 from tui_monitor.core.parse.policy import PolicyState
+from tui_monitor.core.parse.trainer_state import HistoryMark, keeps_history
 
 __all__ = [
     "COLUMNAR_MIN",
@@ -39,6 +40,7 @@ __all__ = [
     "Event",
     "EventKind",
     "Format",
+    "HistoryMark",
     "LogParser",
     "ParsedItem",
     "PolicyState",
@@ -49,6 +51,7 @@ __all__ = [
     "RunInfo",
     "clean_line",
     "is_main_rank",
+    "keeps_history",
     "rank_suffix",
     "series_key",
     "sniff_format",
