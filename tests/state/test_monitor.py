@@ -121,6 +121,28 @@ def test_trainer_state_of_another_run_written_over_it_is_a_truncation(tmp_path: 
         th.join(5)
 
 
+def test_from_end_on_a_large_file_is_not_catching_up(tmp_path: Path) -> None:
+    # GIVEN a 3 MiB log followed from its end (--from-end)
+    log = tmp_path / "train.log"
+    log.write_bytes(b"x" * (3 << 20) + b"\n")
+    mon = Monitor(log, poll=0.05, from_end=True)
+    stop = threading.Event()
+    th = threading.Thread(target=mon.run, args=(stop,), daemon=True)
+    th.start()
+    try:
+        snapshot_when(mon, lambda s: s.file_state == "following", "following")
+        # WHEN the training writes a record
+        with open(log, "ab") as f:
+            f.write(b"{'loss': 2.5, 'learning_rate': 1e-4, 'epoch': 0.5}\n")
+        snap = snapshot_when(mon, lambda s: s.run.records["train"] == 1, "the new record")
+        # THEN the skipped history counts as read: nothing is left to catch up
+        assert snap.bytes_read == snap.file_size == log.stat().st_size
+        assert not snap.catching_up
+    finally:
+        stop.set()
+        th.join(5)
+
+
 def test_snapshot_carries_the_verdict_and_position(tmp_path: Path) -> None:
     log = tmp_path / "train.log"
     mon = Monitor(log, poll=0.05)

@@ -130,6 +130,9 @@ class Monitor:
         self.error: str | None = None
         self.started = clock()
         self._follower: Follower | None = None
+        self._skipped_at_start = 0
+        """Bytes ``from_end`` skipped: they count as read, or the status would say
+        "catching up 0%" for ever after the first new record of a large file."""
         self._rewrite_pending = False
         """A trainer_state.json was truncated: is it a checkpoint's rewrite? (`_state_rewritten`)"""
         # The first frame is drawn before `run` has opened anything: look at the path now,
@@ -179,6 +182,8 @@ class Monitor:
             return
         self._follower = follower
         self.mode = follower.mode
+        if self.from_end:
+            self._skipped_at_start = follower.tailer.offset
         if follower.tailer.offset >= follower.tailer.size:
             # Nothing to read at start (missing or empty file, or --from-end): the first
             # batch may be far off, so "reading" ends here. (A file of NUL bytes only gives
@@ -349,8 +354,8 @@ class Monitor:
                 error=self.error,
                 format=pipe.parser.format,
                 skipped=pipe.parser.skipped,
-                bytes_read=real.bytes_read,
-                file_size=max(self.file_size, real.bytes_read),
+                bytes_read=real.bytes_read + self._skipped_at_start,
+                file_size=max(self.file_size, real.bytes_read + self._skipped_at_start),
                 started=self.started,
                 runs=(pipe.run.snapshot(),),
                 provisional=prov is not None,
