@@ -11,22 +11,67 @@ import sys
 
 from tui_monitor import __version__
 
+MAIN_EXAMPLES = """\
+examples:
+  trainmon tail logs/train.log                 # the dashboard, in a tmux pane beside the training
+  trainmon report logs/train.log               # the verdict and the numbers of a whole log, once
+  trainmon tail --json logs/train.log | jq -c 'select(.type == "status")'   # verdicts as JSON
+"""
+"""The end of ``trainmon --help``: commands to paste (README "Use" has the same ones)."""
+
+TAIL_EXAMPLES = """\
+examples:
+  python train.py > logs/train.log 2>&1 &      # the training, its console in a file
+  trainmon tail logs/train.log                 # the dashboard beside it (may start first)
+  trainmon tail --json logs/train.log | jq -c 'select(.type == "record") | .metrics.loss'
+"""
+
+REPORT_EXAMPLES = """\
+examples:
+  trainmon report logs/train.log               # the verdict with its reasons, then the numbers
+  trainmon report --json out/checkpoint-500/trainer_state.json | jq -r .verdict.status
+  status=$(trainmon report --json logs/train.log | jq -r .verdict.status)   # in a script
+"""
+
+DEMO_EXAMPLES = """\
+examples:
+  trainmon demo                                # a real run replayed at its real pace (q quits)
+  trainmon demo --speed 4 --scenario exploding # gradients exploding into NaN, four times faster
+  trainmon demo --json | jq -c 'select(.type == "status")'   # the same run as JSON lines
+"""
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the ``trainmon`` argument parser (sub-commands ``tail``, ``report``, ``demo``)."""
+    # RawDescriptionHelpFormatter keeps the examples' lines as written (argparse rewraps text).
+    raw = argparse.RawDescriptionHelpFormatter
     p = argparse.ArgumentParser(
         prog="trainmon",
         description="Monitor Hugging Face Trainer training logs: is this run healthy?",
+        epilog=MAIN_EXAMPLES,
+        formatter_class=raw,
     )
     p.add_argument("--version", action="version", version=f"trainmon {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    r = sub.add_parser("report", help="read a whole log once and print what it found")
+    r = sub.add_parser(
+        "report",
+        help="read a whole log once and print what it found",
+        description="Read a whole log once and print the verdict with its reasons, then the numbers.",
+        epilog=REPORT_EXAMPLES,
+        formatter_class=raw,
+    )
     r.add_argument("path", help="training log, trainer_log.jsonl or trainer_state.json")
     r.add_argument("--json", action="store_true", help="print one strict JSON object")
     r.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the verdict text")
 
-    t = sub.add_parser("tail", help="follow logs live (the dashboard; headless when piped)")
+    t = sub.add_parser(
+        "tail",
+        help="follow logs live (the dashboard; headless when piped)",
+        description="Follow training logs live: the dashboard, or one line per record when piped.",
+        epilog=TAIL_EXAMPLES,
+        formatter_class=raw,
+    )
     t.add_argument("paths", nargs="+", metavar="PATH", help="log file(s); one tab per file")
     t.add_argument(
         "--poll",
@@ -45,7 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-bell", action="store_true", help="no terminal bell when the verdict turns critical")
     t.add_argument("--inline", action="store_true", help="draw below the prompt instead of full screen")
 
-    d = sub.add_parser("demo", help="replay a bundled real Trainer log at its real pace and tail it")
+    d = sub.add_parser(
+        "demo",
+        help="replay a bundled real Trainer log at its real pace and tail it",
+        description="Replay a bundled real Trainer log at its real pace and follow it.",
+        epilog=DEMO_EXAMPLES,
+        formatter_class=raw,
+    )
     d.add_argument("--speed", type=float, default=1.0, metavar="X", help="replay X times faster (default 1)")
     d.add_argument(
         "--scenario",

@@ -194,6 +194,33 @@ async def test_live_follow_then_truncation_shows_an_event(tmp_path: Path) -> Non
         assert "truncated" in screen_text(app)
 
 
+async def test_first_frame_of_an_existing_file_says_reading_not_waiting() -> None:
+    """GIVEN trainmon tail on a log that exists WHEN the app draws its first frame
+    THEN the status line says the file is being read (never "waiting for file"), and then
+    what the run is once it has been read."""
+    app = make_app([FIX / "real" / "hf5_linear_warmup.log"], bell=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        first = screen_text(app).splitlines()[0]  # before any pause: the frame drawn at mount
+        assert "hf5_linear_warmup.log" in first
+        assert "waiting" not in first
+        # the mount-time frame says "reading"; only a busy machine lets the worker finish first
+        assert "reading the file" in first or "finished" in first, first
+        await wait_for_app(pilot, lambda: "finished" in screen_text(app).splitlines()[0], "the finished run")
+        assert "HEALTHY" in screen_text(app).splitlines()[0]
+
+
+async def test_first_frame_of_a_missing_file_says_waiting(tmp_path: Path) -> None:
+    """GIVEN trainmon tail on a log that does not exist yet WHEN the app starts THEN
+    "waiting for file"; WHEN the training writes it THEN the run is shown."""
+    log = tmp_path / "train.log"
+    app = make_app([log], poll=0.05, bell=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        first = screen_text(app).splitlines()[0]
+        assert "waiting for file" in first and "reading" not in first
+        log.write_bytes((FIX / "real" / "hf5_linear_warmup.log").read_bytes())
+        await wait_for_app(pilot, lambda: "finished" in screen_text(app).splitlines()[0], "the written run")
+
+
 async def test_bell_rings_once_when_the_verdict_turns_critical(monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN the NaN log and the bell on WHEN shown THEN one bell; with --no-bell THEN none."""
     rings: list[int] = []

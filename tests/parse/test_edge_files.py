@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import FIXTURES
 
+from tui_monitor.core.parse import LogParser, keeps_history
 from tui_monitor.core.pipeline import Pipeline, read_once
 
 REC = "{{'loss': {loss}, 'grad_norm': 0.5, 'learning_rate': 1e-4, 'epoch': {epoch}}}\n"
@@ -241,3 +243,24 @@ def test_many_distinct_keys_memory_bounded(tmp_path: Path) -> None:
     assert p.run.snapshot().metrics["loss"].count == 20000
     assert len(p.run.snapshot().series) <= 256
     assert len(p.run.snapshot().metrics) <= 4096 and p.run.snapshot().dropped_metrics == 40000 - 4095
+
+
+def test_keeps_history_tells_a_checkpoint_rewrite_from_another_run() -> None:
+    """GIVEN the real trainer_state.json of checkpoint-100 and of checkpoint-300 of one run
+    THEN the later one keeps the earlier history, not the other way round; a half-written
+    document is undecided; a console log is not a trainer_state.json."""
+    early = (FIXTURES / "real" / "trainer_state_hf5_resume_append.resumed_from_checkpoint-100.json").read_bytes()
+    late = (FIXTURES / "real" / "trainer_state_hf5_resume_append.json").read_bytes()
+    marks = []
+    for doc in (early, late):
+        p = LogParser()
+        p.feed(doc)
+        assert p.state_history is not None
+        marks.append(p.state_history)
+    assert marks[0][0] == 21 and marks[1][0] == 63
+    assert keeps_history(marks[0], late) is True
+    assert keeps_history(marks[0], early) is True
+    assert keeps_history(marks[1], early) is False
+    assert keeps_history(marks[0], late[: len(late) // 2]) is None
+    assert keeps_history(marks[0], b"") is None
+    assert keeps_history(marks[0], b"{'loss': 2.5, 'epoch': 0.1}\n") is False

@@ -26,21 +26,118 @@ def test_trainer_state_rewritten_at_each_checkpoint(tmp_path: Path) -> None:
     state.write_bytes(
         (FIXTURES / "real" / "trainer_state_hf5_resume_append.resumed_from_checkpoint-100.json").read_bytes()
     )
-    mon = Monitor(state, poll=0.05)
+    resets: list[str] = []
+    mon = Monitor(state, poll=0.05, on_reset=resets.append)
     stop = threading.Event()
     th = threading.Thread(target=mon.run, args=(stop,), daemon=True)
     th.start()
     try:
         snap = snapshot_when(mon, lambda s: s.run.records["train"] == 20, "checkpoint-100 state")
         assert snap.format == "trainer_state" and snap.run.progress.step == 100
+        inode = state.stat().st_ino
         # WHEN the next checkpoint rewrites it in place (same inode, truncated and rewritten)
         with open(state, "r+b") as f:
             f.truncate(0)
             f.write((FIXTURES / "real" / "trainer_state_hf5_resume_append.json").read_bytes())
+        assert state.stat().st_ino == inode
         # THEN the records already seen are not counted twice
         snap = snapshot_when(mon, lambda s: s.run.progress.step == 300, "checkpoint-300 state")
         assert snap.run.records == {"train": 60, "eval": 3, "summary": 0}
         assert snap.run.get("loss").count == 60
+        # AND the same run growing is neither a truncation nor a restart
+        assert resets == [] and [e.kind for e in snap.run.events] == [] and snap.run.rewinds == 0
+    finally:
+        stop.set()
+        th.join(5)
+
+
+def test_state_before_the_first_read_is_known_from_the_path(tmp_path: Path) -> None:
+    # GIVEN a log that exists and one that does not, and their monitors not started yet
+    log = tmp_path / "train.log"
+    data = (FIXTURES / "real" / "hf5_linear_warmup.log").read_bytes()
+    log.write_bytes(data)
+    existing, missing = Monitor(log, poll=0.05), Monitor(tmp_path / "later.log", poll=0.05)
+    # THEN the first snapshot (what the first frame is drawn from) says what is true
+    first = existing.snapshot()
+    assert first.file_state == "reading" and first.file_size == len(data) and first.bytes_read == 0
+    assert missing.snapshot().file_state == "waiting"
+    # WHEN the existing one runs THEN "reading" ends once what the file held is read
+    stop = threading.Event()
+    th = threading.Thread(target=existing.run, args=(stop,), daemon=True)
+    th.start()
+    try:
+        snap = snapshot_when(existing, lambda s: s.file_state == "following", "following")
+        assert snap.run.records["summary"] == 1 and snap.bytes_read == len(data)
+    finally:
+        stop.set()
+        th.join(5)
+
+
+def test_empty_and_from_end_files_are_not_left_reading(tmp_path: Path) -> None:
+    # GIVEN an empty log, and a full one followed from its end
+    empty, full = tmp_path / "empty.log", tmp_path / "full.log"
+    empty.write_bytes(b"")
+    full.write_bytes((FIXTURES / "real" / "hf5_linear_warmup.log").read_bytes())
+    mons = [Monitor(empty, poll=0.05), Monitor(full, poll=0.05, from_end=True)]
+    stop = threading.Event()
+    threads = [threading.Thread(target=m.run, args=(stop,), daemon=True) for m in mons]
+    for th in threads:
+        th.start()
+    try:
+        # THEN both are "following" at once, though no batch of bytes ever comes
+        for m in mons:
+            snap = snapshot_when(m, lambda s: s.file_state == "following", f"{m.path} following")
+            assert snap.run.records["train"] == 0 and snap.file_size - snap.bytes_read <= 0
+    finally:
+        stop.set()
+        for th in threads:
+            th.join(5)
+
+
+def test_trainer_state_of_another_run_written_over_it_is_a_truncation(tmp_path: Path) -> None:
+    # GIVEN trainmon following the final trainer_state.json of a run (step 300)
+    state = tmp_path / "trainer_state.json"
+    state.write_bytes((FIXTURES / "real" / "trainer_state_hf5_resume_append.json").read_bytes())
+    resets: list[str] = []
+    mon = Monitor(state, poll=0.05, on_reset=resets.append)
+    stop = threading.Event()
+    th = threading.Thread(target=mon.run, args=(stop,), daemon=True)
+    th.start()
+    try:
+        snapshot_when(mon, lambda s: s.run.progress.step == 300, "checkpoint-300 state")
+        # WHEN a document whose history does not start with the earlier one is written in
+        # place (a run restarted from checkpoint-100: its state has 21 entries, not 63)
+        with open(state, "r+b") as f:
+            f.truncate(0)
+            f.write(
+                (FIXTURES / "real" / "trainer_state_hf5_resume_append.resumed_from_checkpoint-100.json").read_bytes()
+            )
+        # THEN it is announced as a truncation, as before
+        snap = snapshot_when(mon, lambda s: s.run.progress.step == 100, "checkpoint-100 state")
+        assert resets == ["truncated"]
+        assert [e.kind for e in snap.run.events] == ["truncated"]
+    finally:
+        stop.set()
+        th.join(5)
+
+
+def test_from_end_on_a_large_file_is_not_catching_up(tmp_path: Path) -> None:
+    # GIVEN a 3 MiB log followed from its end (--from-end)
+    log = tmp_path / "train.log"
+    log.write_bytes(b"x" * (3 << 20) + b"\n")
+    mon = Monitor(log, poll=0.05, from_end=True)
+    stop = threading.Event()
+    th = threading.Thread(target=mon.run, args=(stop,), daemon=True)
+    th.start()
+    try:
+        snapshot_when(mon, lambda s: s.file_state == "following", "following")
+        # WHEN the training writes a record
+        with open(log, "ab") as f:
+            f.write(b"{'loss': 2.5, 'learning_rate': 1e-4, 'epoch': 0.5}\n")
+        snap = snapshot_when(mon, lambda s: s.run.records["train"] == 1, "the new record")
+        # THEN the skipped history counts as read: nothing is left to catch up
+        assert snap.bytes_read == snap.file_size == log.stat().st_size
+        assert not snap.catching_up
     finally:
         stop.set()
         th.join(5)

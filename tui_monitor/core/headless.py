@@ -250,7 +250,8 @@ def run_headless(
     """Follow ``paths`` and print until interrupted; returns the exit status.
 
     Besides records and events, a status line is printed when a file's state changes
-    and when its verdict changes (checked at most every :data:`VERDICT_EVERY` seconds,
+    (``waiting``, ``following`` once what the file held at start is read, ``deleted``,
+    ``unreadable``) and when its verdict changes (checked at most every :data:`VERDICT_EVERY` seconds,
     only after new data): ``-- verdict CRITICAL: <the most severe reason>``.
 
     SIGINT gives 130, SIGTERM 143, SIGHUP 129 (128 + signal number); a path that is a
@@ -282,7 +283,10 @@ def run_headless(
     while not stop.is_set() and not got:
         for i, (mon, printer) in enumerate(monitors):
             state = (mon.mode, mon.live_state, mon.error)
-            if state != last_state.get(i):
+            # "reading" (what the file held at start) is not printed: this loop samples the
+            # state, so whether a short read showed would depend on timing; "following" then
+            # says that the history has been read.
+            if state != last_state.get(i) and (state[1] != "reading" or mon.error):
                 last_state[i] = state
                 if mon.error:
                     print(f"trainmon: {mon.error}", file=sys.stderr)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tui_monitor.core.analysis import Health, analyse
 from tui_monitor.core.follow import Chunk, Follower, Reset, TailError
-from tui_monitor.core.parse import Event, ParsedItem, sniff_format
+from tui_monitor.core.parse import Event, ParsedItem, keeps_history, sniff_format
 from tui_monitor.core.pipeline import READ_CHUNK, Pipeline, feed_range, read_once
 from tui_monitor.core.state import RunSnapshot
 
@@ -34,8 +34,9 @@ class MonitorSnapshot:
         path: the followed file as given.
         version: the monitor's change counter when taken.
         mode: ``"inotify"``, ``"poll"`` or ``None`` before following started.
-        file_state: ``"waiting"`` (file not there yet), ``"following"``, ``"deleted"``,
-            ``"unreadable"``, or ``"error"`` (see ``error``).
+        file_state: ``"waiting"`` (file not there yet), ``"reading"`` (the file is there and
+            what it held when the monitor started is being read), ``"following"``,
+            ``"deleted"``, ``"unreadable"``, or ``"error"`` (see ``error``).
         error: a one-line message when the file cannot be followed, else ``None``.
         format: the sniffed format (``console``, ``jsonl``, ``trainer_state``) or ``None``.
         skipped: malformed metric-looking inputs skipped (the whole file).
@@ -126,18 +127,35 @@ class Monitor:
         self.on_reset = on_reset
         self.lock = threading.RLock()
         self.mode: str | None = None
-        self.file_state = "waiting"
         self.error: str | None = None
-        self.file_size = 0
         self.started = clock()
         self._follower: Follower | None = None
+        self._skipped_at_start = 0
+        """Bytes ``from_end`` skipped: they count as read, or the status would say
+        "catching up 0%" for ever after the first new record of a large file."""
+        self._rewrite_pending = False
+        """A trainer_state.json was truncated: is it a checkpoint's rewrite? (`_state_rewritten`)"""
+        # The first frame is drawn before `run` has opened anything: look at the path now,
+        # so that a file that exists is "reading" (with its size, for the catch-up figure)
+        # from the start instead of "waiting" until the worker thread's first read.
+        exists, size = _regular_file_size(self.path)
+        self._reading = exists
+        """True until what the file held at start has been read (see `live_state`)."""
+        self.file_state = "reading" if exists else "waiting"
+        self.file_size = 0 if from_end else size
 
     @property
     def live_state(self) -> str:
         """The file state now. ``file_state`` is synced per batch of new bytes only; the
-        tailer's own state also changes between batches (permission lost on a reopen)."""
+        tailer's own state also changes between batches (permission lost on a reopen).
+
+        ``"reading"`` while the file is open but what it held at start is not read yet (the
+        tailer says ``"following"`` as soon as it has opened the file)."""
         f = self._follower
-        return f.tailer.state if f is not None and self.error is None else self.file_state
+        if f is None or self.error is not None:
+            return self.file_state
+        state = f.tailer.state
+        return "reading" if state == "following" and self._reading else state
 
     @property
     def version(self) -> int:
@@ -164,6 +182,13 @@ class Monitor:
             return
         self._follower = follower
         self.mode = follower.mode
+        if self.from_end:
+            self._skipped_at_start = follower.tailer.offset
+        if follower.tailer.offset >= follower.tailer.size:
+            # Nothing to read at start (missing or empty file, or --from-end): the first
+            # batch may be far off, so "reading" ends here. (A file of NUL bytes only gives
+            # no batch either, and stays "reading" until something is written to it.)
+            self._reading = False
         try:
             if self.progressive and not self.from_end:
                 self._load_provisional(stop_event)
@@ -181,6 +206,8 @@ class Monitor:
                         ):
                             self._drop_provisional()
                 with self.lock:
+                    if not follower.tailer.behind:
+                        self._reading = False  # what the file held at start is read
                     self._sync_state(follower)
         finally:
             follower.close()
@@ -233,13 +260,24 @@ class Monitor:
 
     def _apply_tail_item(self, item: Chunk | Reset) -> None:
         """One tail item: bytes to the parser, or a file reset."""
+        parser = self.pipeline.parser
         if isinstance(item, Chunk):
-            if self.pipeline.parser.format == "trainer_state" and self.pipeline.parser.idle:
+            if self._rewrite_pending:
+                self._state_rewritten()
+            elif parser.format == "trainer_state" and parser.idle:
                 self._reread_state()
             else:
                 self.pipeline.feed(item.payload)
             return
+        if item.reason == "truncated" and parser.format == "trainer_state" and parser.state_history is not None:
+            # The Trainer saves trainer_state.json at each checkpoint by rewriting it in place
+            # (truncate, write the whole document): to the tailer a truncation like `> log`.
+            # Whether it is the same run growing or a new run's state is only known from the
+            # new document, so the reset is held until it is whole.
+            self._rewrite_pending = True
+            return
         if item.new_stream:
+            self._rewrite_pending = False  # rotated or re-created: a new file, announced as such
             self.pipeline.reset(item.reason)
         else:
             self.pipeline.add_file_event(Event(item.reason, f"file {item.reason}", -1, self.clock()))
@@ -247,12 +285,34 @@ class Monitor:
             self.on_reset(item.reason)
 
     def _sync_state(self, follower: Follower) -> None:
-        state = follower.tailer.state
+        state = self.live_state
         size = follower.tailer.size
         if state != self.file_state or size != self.file_size:
             self.file_state = state
             self.file_size = size
             self.pipeline.version += 1
+
+    def _state_rewritten(self) -> None:
+        """A truncated trainer_state.json has new bytes: once its document is whole, a rewrite
+        that keeps the earlier ``log_history`` (a checkpoint of the same run) is read on
+        silently, as `_reread_state` does; anything else is the truncation it looked like,
+        announced (event, ``on_reset``) before its records."""
+        try:
+            data = Path(self.path).read_bytes()
+        except OSError:
+            return
+        mark = self.pipeline.parser.state_history
+        kept = keeps_history(mark, data) if mark is not None else False
+        if kept is None:
+            return  # still being written: read it whole when its next bytes arrive
+        self._rewrite_pending = False
+        if kept:
+            self.pipeline.parser.reset()
+        else:
+            self.pipeline.reset("truncated")
+            if self.on_reset is not None:
+                self.on_reset("truncated")
+        self.pipeline.feed(data)
 
     def _reread_state(self) -> None:
         """trainer_state.json is rewritten whole at each checkpoint: read it again from the
@@ -268,6 +328,7 @@ class Monitor:
         """Read the whole file once (no following) — for tests and ``report``-like uses."""
         with self.lock:
             read_once(self.path, self.pipeline)
+            self._reading = False
             self.file_state = "following"
             try:
                 self.file_size = os.stat(self.path).st_size
@@ -293,8 +354,8 @@ class Monitor:
                 error=self.error,
                 format=pipe.parser.format,
                 skipped=pipe.parser.skipped,
-                bytes_read=real.bytes_read,
-                file_size=max(self.file_size, real.bytes_read),
+                bytes_read=real.bytes_read + self._skipped_at_start,
+                file_size=max(self.file_size, real.bytes_read + self._skipped_at_start),
                 started=self.started,
                 runs=tuple(r.snapshot() for r in pipe.runs),
                 provisional=prov is not None,
@@ -302,3 +363,14 @@ class Monitor:
             )
         health = analyse(snap.run, now)
         return replace(snap, health=health)
+
+
+def _regular_file_size(path: str) -> tuple[bool, int]:
+    """``(True, size in bytes)`` when ``path`` is a regular file now, else ``(False, 0)``.
+
+    Only a look (``stat``): opening, permissions and errors are the `Follower`'s business."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False, 0
+    return (True, st.st_size) if stat.S_ISREG(st.st_mode) else (False, 0)

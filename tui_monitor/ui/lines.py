@@ -26,6 +26,7 @@ _STATE_SEV: dict[str, Severity] = {
     "finished": "ok",
     "crashed": "critical",
     "waiting": "warning",
+    "reading": "info",
     "deleted": "warning",
     "unreadable": "critical",
     "error": "critical",

@@ -77,7 +77,7 @@ def ema_debiased(y: np.ndarray, weight: float) -> np.ndarray:
     if not 0.0 <= weight < 1.0:
         raise ValueError(f"weight must be in [0, 1), got {weight}")
     y = np.asarray(y, dtype=np.float64)
-    out = y.copy()
+    out: np.ndarray = y.copy()  # mypy (python_version 3.10) types copy() here as Any
     fin = np.isfinite(y)
     v = y[fin]
     if v.size == 0 or weight == 0.0 or np.all(v == v[0]):
@@ -115,7 +115,7 @@ def ema_debiased_by_distance(x: np.ndarray, y: np.ndarray, weight: float, unit: 
     y = np.asarray(y, dtype=np.float64)
     if x.shape != y.shape:
         raise ValueError("x and y must have the same shape")
-    out = y.copy()
+    out: np.ndarray = y.copy()  # mypy (python_version 3.10) types copy() here as Any
     fin = np.isfinite(y) & np.isfinite(x)
     v = y[fin]
     if v.size == 0 or weight == 0.0 or np.all(v == v[0]):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Self
 
 from tui_monitor.core.follow.tailer import DEFAULT_CHUNK_SIZE, Tailer, TailItem
 from tui_monitor.core.follow.wake import SAFETY_INTERVAL, Waker, WakerMode, make_waker
@@ -72,7 +71,7 @@ class Follower:
         self.waker.close()
         self.tailer.close()
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> Follower:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -12,7 +12,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Self
+from typing import Literal
 
 __all__ = [
     "HEAD_FINGERPRINT_BYTES",
@@ -190,7 +190,7 @@ class Tailer:
             except OSError:
                 pass
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> Tailer:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -33,6 +33,7 @@ from tui_monitor.core.parse.items import (
 )
 from tui_monitor.core.parse.parser import LogParser
 from tui_monitor.core.parse.policy import PolicyState
+from tui_monitor.core.parse.trainer_state import HistoryMark, keeps_history
 
 __all__ = [
     "COLUMNAR_MIN",
@@ -42,6 +43,7 @@ __all__ = [
     "Event",
     "EventKind",
     "Format",
+    "HistoryMark",
     "LogParser",
     "ParsedItem",
     "PolicyState",
@@ -55,6 +57,7 @@ __all__ = [
     "RunStartReason",
     "clean_line",
     "is_main_rank",
+    "keeps_history",
     "rank_suffix",
     "series_key",
     "sniff_format",

@@ -16,7 +16,7 @@ from tui_monitor.core.parse.items import Batch, ParsedItem
 from tui_monitor.core.parse.jsonl import JsonLinesReader
 from tui_monitor.core.parse.policy import Out, PolicyState, RecordPolicy
 from tui_monitor.core.parse.steps import StepTracker
-from tui_monitor.core.parse.trainer_state import TrainerStateReader
+from tui_monitor.core.parse.trainer_state import HistoryMark, TrainerStateReader
 
 __all__ = ["LogParser"]
 
@@ -79,6 +79,12 @@ class LogParser:
         """Whether the train bar's total is known (from a bar or the banner). Until then each
         chunk's bars are all scanned, which is slow on large chunks of bars."""
         return self._bars.known
+
+    @property
+    def state_history(self) -> HistoryMark | None:
+        """The mark of the last whole trainer_state.json document read (its ``log_history``),
+        for `~tui_monitor.core.parse.trainer_state.keeps_history`; ``None`` before one."""
+        return self._state.history
 
     def policy_state(self) -> PolicyState:
         """What the record policy carries between feeds (for equality checks in tests)."""

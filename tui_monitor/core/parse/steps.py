@@ -57,9 +57,14 @@ _SP_CR_RE = re.compile(rb" \r")
 """``buf.find(b" \\r", i)`` as a regex search: the same positions, ~2x faster (re's literal
 prefix search skips ahead further than ``bytes.find`` on a two-byte needle)."""
 
-_COMBO_RE = re.compile(rb"\r( {1,4097}+)\r(?:" + _FAST_RE.pattern + rb")?")
+_COMBO_RE = re.compile(rb"\r(?=( {1,4097}))\1\r(?:" + _FAST_RE.pattern + rb")?")
 """A clear that follows a ``\r`` (spaces only, at most 4097 of them: what the loop in
-`StepTracker.scan` accepts), then optionally the common shape of `_FAST_RE`."""
+`StepTracker.scan` accepts), then optionally the common shape of `_FAST_RE`.
+
+The spaces are taken atomically (a lookahead captures them, the backreference consumes
+them), so a longer run of spaces fails at once instead of backtracking through 4097
+shorter ones; this is ``( {1,4097}+)`` written without the possessive quantifier, which
+``re`` only has from Python 3.11 on."""
 _NL_CLEAR_RE = re.compile(rb"\n +\r")
 _START_CLEAR_RE = re.compile(rb" +\r")
 """Candidate clears after a ``\n`` (bars at other positions) or at the buffer's start:

@@ -7,23 +7,83 @@ adds only the new entries.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from typing import Literal
 
 from tui_monitor.core.parse.console import ParseCounts
-from tui_monitor.core.parse.framing import MAX_CARRY
+from tui_monitor.core.parse.framing import MAX_CARRY, sniff_format
 from tui_monitor.core.parse.items import ParsedItem, Progress, RunInfo
 from tui_monitor.core.parse.policy import Out, RecordPolicy
 from tui_monitor.core.parse.values import build_record
 
-__all__ = ["MAX_DOC", "StateRead", "TrainerStateReader"]
+__all__ = ["MAX_DOC", "HistoryMark", "StateRead", "TrainerStateReader", "keeps_history"]
 
 MAX_DOC = 256 << 20
 """Largest trainer_state.json document (bytes) the parser will buffer."""
 
 StateRead = Literal["items", "incomplete", "not_state", "too_large"]
 """What `TrainerStateReader.read` made of the bytes held so far."""
+
+HistoryMark = tuple[int, str]
+"""``(n, digest)``: how many ``log_history`` entries a document had, and a digest of them."""
+
+
+def _history_digest(history: list[object]) -> str:
+    # json.dumps writes NaN as NaN, so a NaN entry digests equal to itself (NaN != NaN).
+    text = json.dumps(history, sort_keys=True, allow_nan=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _document(buf: bytes) -> tuple[StateRead, dict[str, object] | None]:
+    """The trainer_state.json document held in ``buf`` (every byte since the stream started),
+    if it is complete: see `TrainerStateReader.read` for the outcomes."""
+    if len(buf) > MAX_DOC:
+        return "too_large", None
+    tail = buf.rstrip()
+    close = buf.find(b"\n}")
+    if (close >= 0 and buf[close + 2 :].strip()) or len(buf) - buf.rfind(b"\n") > MAX_CARRY:
+        # A pretty-printed JSON document followed by more text, or a line longer than any
+        # of an indented trainer_state.json: not a trainer_state.json, never buffered whole.
+        return "not_state", None
+    if not tail.endswith(b"}") or buf.count(b"{") != buf.count(b"}"):
+        return "incomplete", None
+    try:
+        doc = json.loads(buf)  # json accepts the bare NaN / Infinity the Trainer writes
+    except ValueError:
+        return "incomplete", None
+    if not isinstance(doc, dict) or not isinstance(doc.get("log_history"), list):
+        return "not_state", None
+    return "items", doc
+
+
+def keeps_history(mark: HistoryMark, data: bytes) -> bool | None:
+    """Whether the file content ``data`` is a trainer_state.json whose ``log_history`` starts
+    with the entries that ``mark`` was taken of (`TrainerStateReader.history`).
+
+    That is what a checkpoint writes: the same run's state, rewritten whole in place, its
+    history kept and grown. A new run's state (a history that does not start with the
+    earlier one), or a file that is no trainer_state.json any more, does not keep it.
+
+    Returns:
+        True or False; ``None`` while ``data`` is not a whole document yet (the file was
+        truncated and is still being written).
+    """
+    fmt = sniff_format(data)
+    if fmt is None:  # nothing, or not even a first line yet
+        return None
+    if fmt != "trainer_state":
+        return False
+    what, doc = _document(data)
+    if what == "incomplete":
+        return None
+    if doc is None:
+        return False
+    history = doc["log_history"]
+    assert isinstance(history, list)
+    n, digest = mark
+    return len(history) >= n and _history_digest(history[:n]) == digest
 
 
 class TrainerStateReader:
@@ -38,6 +98,8 @@ class TrainerStateReader:
         self.policy = policy
         self.counts = counts
         self._seen: set[tuple[str, int | None, float | None]] = set()
+        self.history: HistoryMark | None = None
+        """The mark of the last whole document read (see `keeps_history`), else ``None``."""
 
     def read(self, buf: bytes, base: int) -> tuple[StateRead, Out]:
         """Read the document held in ``buf`` (every byte since the stream started).
@@ -49,23 +111,14 @@ class TrainerStateReader:
             read them as console output); ``("too_large", [])`` past :data:`MAX_DOC` (counted
             as skipped; drop the bytes).
         """
-        if len(buf) > MAX_DOC:
-            self.counts.skipped += 1
-            return "too_large", []
-        tail = buf.rstrip()
-        close = buf.find(b"\n}")
-        if (close >= 0 and buf[close + 2 :].strip()) or len(buf) - buf.rfind(b"\n") > MAX_CARRY:
-            # A pretty-printed JSON document followed by more text, or a line longer than any
-            # of an indented trainer_state.json: not a trainer_state.json, never buffered whole.
-            return "not_state", []
-        if not tail.endswith(b"}") or buf.count(b"{") != buf.count(b"}"):
-            return "incomplete", []
-        try:
-            doc = json.loads(buf)  # json accepts the bare NaN / Infinity the Trainer writes
-        except ValueError:
-            return "incomplete", []
-        if not isinstance(doc, dict) or not isinstance(doc.get("log_history"), list):
-            return "not_state", []
+        what, doc = _document(buf)
+        if doc is None:
+            if what == "too_large":
+                self.counts.skipped += 1
+            return what, []
+        history = doc["log_history"]
+        assert isinstance(history, list)
+        self.history = (len(history), _history_digest(history))
         return "items", list(self._items(doc, base))
 
     def _items(self, doc: dict[str, object], base: int) -> Iterator[ParsedItem]:

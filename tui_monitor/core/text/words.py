@@ -24,6 +24,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "following": ("following", "слежу"),
     "polling": ("polling", "опрос"),
     "waiting": ("waiting for file", "жду файл"),
+    "reading": ("reading the file", "читаю файл"),
     "deleted": ("file deleted", "файл удалён"),
     "unreadable": ("unreadable", "нет доступа"),
     "running": ("running", "идёт"),
