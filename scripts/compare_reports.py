@@ -91,6 +91,9 @@ def main() -> int:
     ap.add_argument("--lang", default="en", choices=("en", "ru"))
     ap.add_argument("--ignore-text", action="store_true", help="do not compare reason/event texts")
     ap.add_argument("--show", action="store_true", help="print both values of each differing key")
+    ap.add_argument(
+        "--ignore-new", action="store_true", help="keys only in the after tree (new fields) are not differences"
+    )
     args = ap.parse_args()
     files = args.files or default_inputs()
     bad = 0
@@ -102,6 +105,8 @@ def main() -> int:
         if args.ignore_text:
             a, b = _strip_text(a), _strip_text(b)
         keys = diff_keys(a, b)
+        if args.ignore_new:
+            keys = [k for k in keys if not k.endswith("(only in after)")]
         if keys:
             bad += 1
             print(f"DIFF {f}: {', '.join(keys[:12])}{' ...' if len(keys) > 12 else ''}")

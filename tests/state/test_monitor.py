@@ -15,7 +15,7 @@ def snapshot_when(mon: Monitor, pred: Callable[[MonitorSnapshot], bool], what: s
     """The first snapshot of ``mon`` for which ``pred`` holds (polled, 10 s deadline)."""
     return wait_for(
         lambda: snap if pred(snap := mon.snapshot()) else None,
-        lambda: f"{what} (records so far: {mon.snapshot().records})",
+        lambda: f"{what} (records so far: {mon.snapshot().run.records})",
         10.0,
     )
 

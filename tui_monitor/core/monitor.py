@@ -16,11 +16,15 @@ from tui_monitor.core.parse import Event, ParsedItem, keeps_history, sniff_forma
 from tui_monitor.core.pipeline import READ_CHUNK, Pipeline, feed_range, read_once
 from tui_monitor.core.state import RunSnapshot
 
-__all__ = ["PROGRESSIVE_MIN", "PROVISIONAL_WINDOW", "Monitor", "MonitorSnapshot"]
+__all__ = ["PROGRESSIVE_MIN", "PROVISIONAL_WINDOW", "QUIET_AFTER", "Monitor", "MonitorSnapshot"]
 
 PROGRESSIVE_MIN = 8 << 20
 """A file at least this large when `Monitor` starts is loaded progressively: its last
 :data:`PROVISIONAL_WINDOW` bytes first (a provisional view), then the whole file."""
+QUIET_AFTER = 0.5
+"""Seconds without new bytes after which records held for a tqdm redraw go out (a run that died
+right after logging leaves its last record waiting for a redraw that never comes)."""
+
 PROVISIONAL_WINDOW = 4 << 20
 """Bytes read from the end of a large file for the provisional view (~4,000 records of a
 tqdm-laden log; ~50 ms to parse)."""
@@ -174,7 +178,9 @@ class Monitor:
         one-line ``error`` and returns.
         """
         try:
-            follower = Follower(self.path, stop_event=stop_event, poll=self.poll, from_end=self.from_end)
+            follower = Follower(
+                self.path, stop_event=stop_event, poll=self.poll, from_end=self.from_end, quiet_after=QUIET_AFTER
+            )
         except TailError as e:
             with self.lock:
                 self.file_state, self.error = "error", str(e)
@@ -193,6 +199,10 @@ class Monitor:
             if self.progressive and not self.from_end:
                 self._load_provisional(stop_event)
             for batch in follower:
+                if not batch:  # the file went quiet: records held for a redraw go out
+                    with self.lock:
+                        self.pipeline.quiet()
+                    continue
                 # The lock is taken per item (a Chunk is at most 1 MiB), so a snapshot taken
                 # during a long catch-up waits milliseconds and shows its progress.
                 self.file_size = max(self.file_size, follower.tailer.size)

@@ -15,7 +15,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tui_monitor.core.analysis import Health, analyse
-from tui_monitor.core.parse import COLUMNAR_MIN, Batch, Event, Format, LogParser, ParsedItem, Record, RunStart
+from tui_monitor.core.parse import (
+    COLUMNAR_MIN,
+    Batch,
+    Event,
+    Format,
+    LogParser,
+    ParsedItem,
+    Progress,
+    Record,
+    RunInfo,
+    RunStart,
+    is_main_rank,
+)
 from tui_monitor.core.state import Run
 
 __all__ = [
@@ -78,6 +90,8 @@ class Pipeline:
         self.parser = LogParser(start_offset=start_offset, format=format)
         self.runs: list[Run] = [Run(start_offset=start_offset)]
         self._reset_events: list[Event] = []
+        self._run_ended = False  # the current run's summary was read
+        self._deferred: list[ParsedItem | Batch | Event] = []  # progress after a summary or reset
         self.clock = clock
         self._batches = batches
         self.bytes_read = 0
@@ -125,6 +139,15 @@ class Pipeline:
         """End of input (one-shot reads): parse the held partial line."""
         items = self.parser.flush()
         self._apply(items)
+        if self._deferred:  # the end: the progress after the last summary is the last run's
+            self.run.apply(self._deferred, self.clock())
+            self._deferred = []
+        return items
+
+    def quiet(self) -> list[ParsedItem]:
+        """No new bytes for a while (live following): records held for a redraw go out."""
+        items = self.parser.release_held()
+        self._apply(items)
         return items
 
     def reset(self, reason: str) -> None:
@@ -145,7 +168,8 @@ class Pipeline:
         :data:`FULL_RUNS` keep their counts and progress but drop their series."""
         self.run.superseded = True
         self.runs.append(Run(len(self.runs) + 1, start.offset, start.reason))
-        if start.reason == "new_file" and self._reset_events:
+        self._run_ended = False
+        if self._reset_events:  # the reset is where this run begins
             self.run.apply(self._reset_events)
         self._reset_events = []
         if len(self.runs) > FULL_RUNS:
@@ -159,15 +183,27 @@ class Pipeline:
         if not items:
             return
         now = self.clock()
-        start = 0
-        for i, it in enumerate(items):
+        seg: list[ParsedItem | Batch | Event] = []
+        for it in items:
             if isinstance(it, RunStart):
-                self.run.apply(items[start:i], now)
+                self.run.apply(seg, now)
                 self._start_run(it)
-                start = i + 1
-            elif self._reset_events and isinstance(it, (Record, Batch)) and it.kind == "train":
-                self._reset_events = []  # the run went on after the reset
-        self.run.apply(items[start:] if start else items, now)
+                seg, self._deferred = list(self._deferred), []
+                continue
+            if isinstance(it, (Progress, RunInfo)) and self._run_ended:
+                # After a run's summary, a bar belongs to whichever run comes next.
+                self._deferred.append(it)
+                continue
+            if isinstance(it, (Record, Batch)):
+                if self._deferred:  # the same run went on
+                    seg.extend(self._deferred)
+                    self._deferred = []
+                if it.kind == "train":
+                    self._reset_events = []
+                elif isinstance(it, Record) and it.kind == "summary" and is_main_rank(it.rank):
+                    self._run_ended = True
+            seg.append(it)
+        self.run.apply(seg, now)
         self.version += 1
         if self._on_items is not None:
             if not self._batches and any(isinstance(it, Batch) for it in items):

@@ -57,6 +57,7 @@ class RunFacts:
         bytes_read / file_size: bytes read so far and the file's size.
         provisional: only the file's tail has been read yet.
         events: file and crash events, oldest first.
+        run_index / run_count: which run of the log this is (1-based), of how many.
     """
 
     version: int
@@ -77,6 +78,8 @@ class RunFacts:
     file_size: int
     provisional: bool
     events: tuple[Event, ...]
+    run_index: int = 1
+    run_count: int = 1
 
 
 def read_run(snap: MonitorSnapshot) -> RunFacts:
@@ -102,6 +105,8 @@ def read_run(snap: MonitorSnapshot) -> RunFacts:
         file_size=snap.file_size,
         provisional=snap.provisional,
         events=run.events,
+        run_index=run.index,
+        run_count=len(snap.runs),
     )
 
 

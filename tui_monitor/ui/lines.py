@@ -92,6 +92,8 @@ def present_status(run: RunFacts, opts: DisplayOptions, now: float) -> StatusMod
         catching_up=catching,
         provisional=run.provisional,
         paused=opts.paused,
+        run_index=run.run_index,
+        run_count=run.run_count,
     )
 
 

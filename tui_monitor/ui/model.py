@@ -116,6 +116,7 @@ class StatusModel:
         provisional: the rows and verdict show only the file's last megabytes (a large
             file's quick first view) while the whole history is being read.
         paused: the display is paused (reading continues).
+        run_index / run_count: which run of the log is shown (1-based), of how many.
     """
 
     file: str
@@ -135,6 +136,8 @@ class StatusModel:
     catching_up: float | None = None
     provisional: bool = False
     paused: bool = False
+    run_index: int = 1
+    run_count: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,9 @@ class Follower:
     """Iterator of non-empty :meth:`Tailer.poll` batches: wait for a wake-up, poll, repeat.
 
     Polls right away at start, on each wake-up, at least every ``safety_interval`` seconds,
-    and again without waiting while the tailer is :attr:`~Tailer.behind`. Iteration ends
+    and again without waiting while the tailer is :attr:`~Tailer.behind`. With ``quiet_after``
+    (seconds, > 0) an empty batch comes once the file has been quiet that long after new data
+    (the reader may then give out what it held for more bytes). Iteration ends
     when ``stop_event`` is set (within the waker's step, about 15 ms with inotify, or one
     poll interval); the waker and tailer are then closed.
 
@@ -37,11 +40,14 @@ class Follower:
         from_end: bool = False,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         safety_interval: float = SAFETY_INTERVAL,
+        quiet_after: float = 0.0,
     ) -> None:
         self.tailer = Tailer(path, from_end=from_end, chunk_size=chunk_size)
         self.stop_event = stop_event
         self.safety_interval = safety_interval
         self.waker: Waker = make_waker(path, poll, stop_event=stop_event)
+        self.quiet_after = quiet_after
+        self._quiet_due: float | None = None
         self._first = True
 
     @property
@@ -57,12 +63,17 @@ class Follower:
             if self._first:
                 self._first = False
             elif not self.tailer.behind:
-                self.waker.wait(self.safety_interval)
+                wait = self.safety_interval if self._quiet_due is None else min(self.safety_interval, self.quiet_after)
+                self.waker.wait(wait)
                 if self.stop_event.is_set():
                     break
             items = self.tailer.poll()
             if items:
+                self._quiet_due = time.monotonic() + self.quiet_after if self.quiet_after else None
                 return items
+            if self._quiet_due is not None and time.monotonic() >= self._quiet_due:
+                self._quiet_due = None
+                return []  # the file has been quiet for quiet_after seconds since the last data
         self.close()
         raise StopIteration
 

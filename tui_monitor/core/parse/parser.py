@@ -183,6 +183,13 @@ class LogParser:
         self._policy.flush(out)
         return out  # type: ignore[return-value]
 
+    def release_held(self) -> list[ParsedItem]:
+        """The log went quiet: records held for a tqdm redraw that has not come go out now
+        (with a queued step when there is one); the partial line is kept (unlike `flush`)."""
+        out: Out = []
+        self._policy.release_quiet(out)
+        return out  # type: ignore[return-value]
+
     def _hold(self, rest: bytes, offset: int) -> None:
         if len(rest) > MAX_CARRY:
             # An endless \r-less line: nothing before its last KEEP_TAIL bytes can still

@@ -190,6 +190,17 @@ class RecordPolicy:
             else:
                 self.marker(kind, n, out)
 
+    def release_quiet(self, out: Out) -> None:
+        """The log has gone quiet with records held for their redraw (a run that died right
+        after logging, a redraw still in the write buffer): they go out now with what is known
+        (queued steps first), and the redraws still open will not shift later records."""
+        if not self._waiting:
+            return
+        self.release(out, with_steps=True)
+        if self._waiting:
+            self.steps.give_up_open()
+            self.release(out, with_steps=False)
+
     def settle(self, out: Out) -> None:
         """End of a buffer: held records go out when no redraw is still open for them."""
         if self._waiting and not self.steps.awaiting:

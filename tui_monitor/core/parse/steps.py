@@ -96,6 +96,7 @@ class StepTracker:
         self.enabled = True
         self._armed = False  # a clear was seen, its redraw not yet (across feeds)
         self._open = 0
+        self._skip = 0  # redraws still to come for records already released without them
         self._steps: deque[int] = deque(maxlen=100_000)
         self._spe: float | None = None  # steps per epoch, from the first good pairing
 
@@ -104,6 +105,7 @@ class StepTracker:
         what was learnt of the run — a restarted run may have another steps-per-epoch."""
         self._armed = False
         self._open = 0
+        self._skip = 0
         self._steps.clear()
         self._spe = None
         self.enabled = True
@@ -231,7 +233,16 @@ class StepTracker:
             return
         self._open = max(0, self._open - 1)
         if kind == "step":
-            self._steps.append(n)
+            if self._skip:
+                self._skip -= 1  # its record went out without it (`give_up_open`)
+            else:
+                self._steps.append(n)
+
+    def give_up_open(self) -> None:
+        """The records held for the open log events went out without their steps (the log
+        went quiet before the redraws): those redraws, when they come, are not queued for the
+        records after them."""
+        self._skip += self._open
 
     def queue_step(self, n: int) -> None:
         """Queue the step of a whole clear -> redraw pair (its open and close cancel out)."""

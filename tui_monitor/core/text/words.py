@@ -145,6 +145,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "report_events": ("events:", "события:"),
     "line_reset": ("-- file {reason}", "-- файл {reason}"),
     "run_starts": ("run {n} starts: {reason}", "запуск {n} начинается: {reason}"),
+    "run_of": ("run {n}/{total}", "запуск {n}/{total}"),
     "run_reason_banner": ("the training banner again", "снова баннер обучения"),
     "run_reason_after_summary": (
         "training went on after the summary record",

@@ -54,6 +54,9 @@ def status_content(s: StatusModel, lang: str, *, narrow: bool, width: int = 200)
             # Until the whole file is read, what is shown is its recent end only.
             text = f"{word('recent_window', lang)} · {text}"
         groups.append((97, ["  ", (text, "bold $text-warning")]))
+    if s.run_count > 1:
+        # Which run of the log is shown (a reused log, a sweep): the screen never mixes two.
+        groups.append((97, ["  ", (label("run_of", lang).format(n=s.run_index, total=s.run_count), "bold")]))
     groups.append((96, ["  ", (inert(s.state_text or word(s.state, lang)), state_style)]))
     if s.step is not None:
         step_txt = f"{s.step}/{s.total}" if s.total else f"{s.step}"
