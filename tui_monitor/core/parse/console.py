@@ -1,5 +1,5 @@
-"""Console output (what the Trainer prints): metric dicts anywhere on a line, tqdm bars, the
-training banner and crash evidence, merged in file order and passed through the record policy.
+"""Console output (what the Trainer prints): metric dicts anywhere on a line, notebook tables,
+tqdm bars, the training banner and crash evidence, merged in file order and passed through the record policy.
 
 The measured decision of DESIGN.md: compiled regular expressions over ``bytes`` for the whole
 chunk (C speed), Python work only per dict, never per tqdm segment.
@@ -15,9 +15,10 @@ from tui_monitor.core.parse.bars import TrainBar
 from tui_monitor.core.parse.columnar import ColumnRun, ShapePlan, plan_for, read_run
 from tui_monitor.core.parse.crash import CrashScanner
 from tui_monitor.core.parse.framing import segment_start
-from tui_monitor.core.parse.items import ParsedItem, Record
+from tui_monitor.core.parse.items import ParsedItem, Progress, Record
 from tui_monitor.core.parse.policy import Out, RecordPolicy
 from tui_monitor.core.parse.steps import StepTracker
+from tui_monitor.core.parse.tables import TableReader
 from tui_monitor.core.parse.values import DICT_RE, FAST_DICT_RE, FAST_PAIR_RE, build_record, is_metric_dict, parse_pairs
 
 __all__ = ["ConsoleReader", "ParseCounts"]
@@ -59,6 +60,7 @@ class ConsoleReader:
         self.steps: StepTracker = policy.steps
         self.bars = bars
         self.crash = CrashScanner()
+        self.tables = TableReader()
         self.counts = counts
         self.columnar = False
         self._plans: dict[tuple[bytes, ...], ShapePlan | None] = {}
@@ -67,6 +69,7 @@ class ConsoleReader:
     def reset(self) -> None:
         """A new byte stream: an open traceback does not continue into it."""
         self.crash.in_traceback = False
+        self.tables = TableReader()
 
     @staticmethod
     def _rank_of(buf: bytes, start: int, pos: int) -> str | None:
@@ -151,11 +154,20 @@ class ConsoleReader:
                     if built is not None:
                         found.append((base + s, order, built))
                         order += 1
+        bar: Progress | None = None
         if b"|" in buf and b"/" in buf:
-            prog = self.bars.last(buf, base)
-            if prog is not None:
-                found.append((prog.offset, order, prog))
+            bar = self.bars.last(buf, base)
+            if bar is not None:
+                found.append((bar.offset, order, bar))
                 order += 1
+        for prog in self.bars.plain(buf, base):
+            if bar is not None and prog.source == "bar":
+                continue  # a tqdm bar with "|" is the train bar of this buffer
+            found.append((prog.offset, order, prog))
+            order += 1
+        for rec in self.tables.scan(buf, base):
+            found.append((rec.offset, order, rec))
+            order += 1
         for info in self.bars.banner(buf, base):
             found.append((info.offset, order, info))
             order += 1

@@ -62,7 +62,10 @@ class Progress:
         elapsed_s: elapsed time in seconds as the bar prints it, or ``None``.
         rate: steps per second (a bar's ``s/it`` is inverted), or ``None``.
         offset: byte offset of the segment that carried it.
-        source: ``"bar"``, ``"global_step"`` or ``"json"``.
+        source: ``"bar"`` (a tqdm bar, or a notebook bar drawn without ``|``),
+            ``"global_step"``, ``"json"`` or ``"deepspeed"`` (``[Rank 0] step=…, skipped=…``).
+        skipped: optimizer steps skipped so far (fp16 overflow), when the line says
+            (DeepSpeed's ``skipped=``), else ``None``.
     """
 
     step: int
@@ -71,6 +74,7 @@ class Progress:
     rate: float | None = None
     offset: int = 0
     source: str = "bar"
+    skipped: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
