@@ -20,6 +20,7 @@ from tui_monitor.core.parse.policy import Out, RecordPolicy
 from tui_monitor.core.parse.steps import StepTracker
 from tui_monitor.core.parse.tables import TableReader
 from tui_monitor.core.parse.values import DICT_RE, FAST_DICT_RE, FAST_PAIR_RE, build_record, is_metric_dict, parse_pairs
+from tui_monitor.core.parse.wrapped import OPENER_RE, join_at, looks_like_metrics
 
 __all__ = ["ConsoleReader", "ParseCounts"]
 
@@ -37,9 +38,12 @@ class ParseCounts:
     Attributes:
         skipped: malformed metric-looking inputs that were skipped (a dict with a ``loss``
             key whose values do not parse, a JSON line that is not JSON).
+        fragments: dicts wrapped over lines that looked like metrics but did not join into
+            one readable dict (:mod:`~tui_monitor.core.parse.wrapped`).
     """
 
     skipped: int = 0
+    fragments: int = 0
 
 
 class ConsoleReader:
@@ -165,6 +169,8 @@ class ConsoleReader:
                 continue  # a tqdm bar with "|" is the train bar of this buffer
             found.append((prog.offset, order, prog))
             order += 1
+        if b"{'" in buf:
+            order = self._wrapped(buf, base, found, order)
         for rec in self.tables.scan(buf, base):
             found.append((rec.offset, order, rec))
             order += 1
@@ -212,6 +218,33 @@ class ConsoleReader:
             policy.markers(markers, mi, nm, out)
         policy.settle(out)
         return out
+
+    def _wrapped(self, buf: bytes, base: int, found: list[tuple[int, int, ParsedItem | ColumnRun]], order: int) -> int:
+        """Dicts wrapped or pretty-printed over several lines (see :mod:`wrapped`), appended
+        to ``found``; returns the next order number."""
+        for m in OPENER_RE.finditer(buf):
+            s = m.start()
+            seg = segment_start(buf, s)
+            if buf.rfind(b"{", seg, s) > buf.rfind(b"}", seg, s):
+                continue  # inside another literal: a nested value, not a record
+            verdict, text, _ = join_at(buf, s, m.end() - 1)
+            if verdict == "open":
+                continue  # the buffer ends first: only at the end of input (flush)
+            values = parse_pairs(text) if verdict == "dict" else None
+            if values is None:
+                if looks_like_metrics(text):
+                    self.counts.fragments += 1
+                continue
+            if not is_metric_dict(values):
+                continue
+            built, prog = build_record(values, offset=base + s, rank=self._rank_of(buf, seg, s))
+            if prog is not None:
+                found.append((base + s, order, prog))
+                order += 1
+            if built is not None:
+                found.append((base + s, order, built))
+                order += 1
+        return order
 
 
 def _split_runs(
