@@ -15,7 +15,7 @@ from tui_monitor.core.parse.bars import TrainBar
 from tui_monitor.core.parse.columnar import ColumnRun, ShapePlan, plan_for, read_run
 from tui_monitor.core.parse.crash import CrashScanner
 from tui_monitor.core.parse.framing import segment_start
-from tui_monitor.core.parse.items import ParsedItem, Progress, Record
+from tui_monitor.core.parse.items import ParsedItem, Progress, Record, RunInfo
 from tui_monitor.core.parse.policy import Out, RecordPolicy
 from tui_monitor.core.parse.steps import StepTracker
 from tui_monitor.core.parse.tables import TableReader
@@ -23,6 +23,10 @@ from tui_monitor.core.parse.values import DICT_RE, FAST_DICT_RE, FAST_PAIR_RE, b
 from tui_monitor.core.parse.wrapped import OPENER_RE, join_at, looks_like_metrics
 
 __all__ = ["ConsoleReader", "ParseCounts"]
+
+_LOGGER_RE = re.compile(rb"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?::\d+)?\s*(?:>>|-|:|\|)?\s*$")
+"""A logging handler's name just before a dict (``… llamafactory.train.callbacks:143 >> {…}``,
+``… - INFO - llamafactory.train.callbacks - {…}``)."""
 
 _RANK_RES = (
     re.compile(rb"^\s*(\d{1,4}): "),  # srun -l
@@ -86,6 +90,13 @@ class ConsoleReader:
                 return m.group(1).decode()
         return None
 
+    @staticmethod
+    def _logger_of(buf: bytes, start: int, pos: int) -> str | None:
+        if start == pos:
+            return None
+        m = _LOGGER_RE.search(buf, max(start, pos - 200), pos)
+        return m.group(1).decode("ascii", "replace") if m else None
+
     def parse(self, buf: bytes, base: int) -> Out:
         """Items of ``buf`` (complete segments only), in file order.
 
@@ -139,6 +150,8 @@ class ConsoleReader:
                                 base + s,
                                 self._rank_of(buf, seg, s),
                                 {},
+                                0.0,
+                                self._logger_of(buf, seg, s),
                             )
                             found.append((base + s, order, rec))
                             order += 1
@@ -213,6 +226,8 @@ class ConsoleReader:
             elif isinstance(item, ColumnRun):
                 policy.take_run(item, out)
             else:
+                if isinstance(item, RunInfo) and item.total_steps is not None:
+                    policy.banner()
                 out.append(item)
         if mi < nm:
             policy.markers(markers, mi, nm, out)

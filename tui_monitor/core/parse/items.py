@@ -36,6 +36,9 @@ class Record:
         text: non-numeric string values (``elapsed_time: '3m 53s'``), by key.
         arrival: wall-clock time (seconds since the epoch) when the record was read;
             set by the monitor, 0.0 when unknown.
+        logger: the logging handler's name when the line's prefix names one before the
+            dict (``llamafactory.train.callbacks``), else ``None``: evidence that the
+            record may be a second logger's copy of the Trainer's dict.
     """
 
     kind: RecordKind
@@ -46,6 +49,7 @@ class Record:
     rank: str | None = None
     text: dict[str, str] = field(default_factory=dict)
     arrival: float = 0.0
+    logger: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,13 @@ class LogParser:
         return self._counts.skipped + self._counts.fragments
 
     @property
+    def readings(self) -> tuple[str, ...]:
+        """Readings taken on evidence, sorted: ``second_logger`` (a second logging handler's
+        copies of the records were dropped), ``two_writers`` (two processes printed every
+        record: each is counted once)."""
+        return tuple(sorted(self._policy.readings))
+
+    @property
     def idle(self) -> bool:
         """True when no partial input is held (the last document or line was complete)."""
         return not self._carry
