@@ -22,10 +22,10 @@ _PLAIN_BAR_RE = re.compile(
     # Bars drawn without "|": Colab/Jupyter progress exported as text. NotebookProgressBar
     # ("[135/250 02:11 < 01:52, 1.03 it/s, Epoch 1/2]", "[54/54 06:24, Epoch 6/6]"), a
     # "Step 135/250 [02:11 < 01:52, 1.03 it/s]" line, a tqdm notebook widget's text
-    # ("45/100 [00:12<00:15]"). Its rate (group 5/6) and any other text (group 7) are checked
+    # ("45/100 [00:12<00:15]"), after a constant prefix ("# "). Its rate and other text are checked
     # by the caller: "271/271 [00:00<00:00, 311.41 examples/s]" is a data bar, not ours.
     # Groups: 1 "Step", 2 "[", 3 step, 4 total, 5 elapsed, 6 rate, 7 unit, 8 the rest.
-    rb"(?:^|(?<=[\r\n]))[ \t]*(Step[ \t]+)?(\[)?(\d+)/(\d+)[ \t]*\[?[ \t]*(?=\d)"
+    rb"(?:^|(?<=[\r\n]))[ \t#>;]*(Step[ \t]+)?(\[)?(\d+)/(\d+)[ \t]*\[?[ \t]*(?=\d)"
     rb"(\d+(?::\d+)+)(?:[ \t]*<[ \t]*(?:\d+(?::\d+)+|\?))?"
     rb"(?:,[ \t]*([\d.]+)[ \t]*(it/s|s/it))?([^\]\r\n]{0,40})\]",
     re.M,
@@ -50,6 +50,12 @@ _BANNER_WORDS = {
     b"G": (b"Gradient Accumulation steps = ",),
 }
 """A literal that every `_BANNER_RE` match contains, by first letter."""
+
+
+def _desc(raw: bytes) -> bytes:
+    """A bar's label, lower case, without escapes, a trailing ``:`` or a constant line prefix
+    (``# ``, ``> ``: a log quoted or commented line by line)."""
+    return ANSI_RE.sub(b"", raw).strip().lstrip(b"#>; \t").rstrip(b":").strip().lower()
 
 
 class TrainBar:
@@ -147,7 +153,7 @@ class TrainBar:
                     i = buf.find(b"%|", stop)  # not a bar the regex can match ("examples/s")
                     continue
                 for m in BAR_SEG_RE.finditer(buf, segment_start(buf, i), stop):
-                    desc = ANSI_RE.sub(b"", m.group(1)).strip().rstrip(b":").strip().lower()
+                    desc = _desc(m.group(1))
                     if not desc or desc in (b"train", b"training"):
                         total = int(m.group(3))
                         if self.train_total is None or total > self.train_total:
@@ -164,7 +170,7 @@ class TrainBar:
             if bar is None:
                 continue
             m = bar
-            desc = ANSI_RE.sub(b"", m.group(1)).strip().rstrip(b":").strip().lower()
+            desc = _desc(m.group(1))
             if desc and desc not in (b"train", b"training"):
                 continue
             n, total = int(m.group(2)), int(m.group(3))

@@ -91,7 +91,8 @@ class TableReader:
             if end < 0:
                 end = n
             raw = buf[pos:end]
-            line = raw.decode("utf-8", "replace").strip().rstrip("\r").strip()
+            # (A constant prefix before every line, "# " or "> ", is not a cell.)
+            line = raw.decode("utf-8", "replace").strip().lstrip("#>;").strip()
             if "<" in line:
                 # HTML is read by _scan_html.
                 pos = end + 1

@@ -47,6 +47,10 @@ def join_at(buf: bytes, s: int, line_end: int) -> JoinResult:
     its line's ``\\n``) with the following lines of ``buf``."""
     parts = [_trim(buf[s:line_end])]
     size = len(parts[0])
+    # A constant prefix before every line ("# ", "[rank0]: ") is not part of the dict: a
+    # continuation line that starts with the opener line's prefix loses it.
+    ls = max(buf.rfind(b"\n", 0, s), buf.rfind(b"\r", 0, s)) + 1
+    prefix = buf[ls:s] if s - ls <= 80 and buf[ls:s].strip() else b""
     if size > MAX_JOIN_BYTES:
         return "broken", parts[0], line_end + 1
     pos = line_end + 1
@@ -55,6 +59,10 @@ def join_at(buf: bytes, s: int, line_end: int) -> JoinResult:
         if nl < 0:
             return "open", b"", -1
         line = buf[pos:nl]
+        if prefix and line.startswith(prefix):
+            line = line[len(prefix) :]
+        elif prefix and line.startswith(prefix.rstrip()):
+            line = line[len(prefix.rstrip()) :]
         if not line.strip():
             return "broken", b"".join(parts), pos
         close = line.find(b"}")
@@ -65,7 +73,7 @@ def join_at(buf: bytes, s: int, line_end: int) -> JoinResult:
             return "broken", b"".join(parts), pos  # a tqdm redraw: not a wrapped line
         if close >= 0:
             parts.append(line[: close + 1])
-            return "dict", b"".join(parts), pos + close + 1
+            return "dict", b"".join(parts), nl
         part = _trim(line)
         size += len(part)
         if size > MAX_JOIN_BYTES:
