@@ -9,7 +9,7 @@ from typing import Any
 from tui_monitor.core.analysis import Health
 from tui_monitor.core.pipeline import Pipeline
 from tui_monitor.core.state import RunSnapshot
-from tui_monitor.core.text import fmt_num, label, reason_text, verdict_word
+from tui_monitor.core.text import fmt_num, inert, label, reason_text, verdict_word
 from tui_monitor.core.text.words import SEVERITY_MARKS
 
 
@@ -38,7 +38,9 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
 
     Keys (stable): ``format``, ``records`` (distinct counts by kind), ``metrics`` (per
     series: count, first, last, min, max over finite values, nonfinite), ``progress``
-    (global_step, total_steps, epoch), ``skipped``; ``state``, ``loss`` (trend,
+    (global_step, total_steps, epoch), ``skipped``, ``unreadable_fragments`` (text that looked
+    like metrics but could not be read), ``readings`` (readings taken on evidence:
+    ``second_logger``, ``two_writers``); ``state``, ``loss`` (trend,
     smoothed_last, spikes), ``grad`` (status), ``lr`` (phase, schedule, peak,
     warmup_end_step), ``eval`` (best, overfitting), ``verdict`` (status, reasons with
     code, severity, step, text in ``lang``); plus ``events`` (crash evidence).
@@ -57,6 +59,8 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
         "metrics": metrics,
         "progress": {"global_step": prog.step, "total_steps": prog.total, "epoch": prog.epoch},
         "skipped": pipe.parser.skipped,
+        "unreadable_fragments": pipe.parser.unreadable_fragments,
+        "readings": list(pipe.parser.readings),
         "events": [{"kind": e.kind, "line": e.line, "offset": e.offset} for e in run.events],
         "state": h.state.word,
         "loss": {
@@ -116,6 +120,8 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
         # Nothing to judge: say so rather than calling an empty file healthy.
         lines.append(verdict_word("unknown", lang))
         lines.append("  · " + label("no_records", lang))
+        if pipe.parser.unreadable_fragments:
+            lines.append("  · " + label("unreadable_fragments", lang).format(n=pipe.parser.unreadable_fragments))
     else:
         lines.append(verdict_word(h.status, lang))
         for r in h.reasons:
@@ -127,6 +133,10 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
         + (f", {d['skipped']} skipped" if d["skipped"] else "")
         + (f", resumed {t.rewinds}x" if t.rewinds else "")
     )
+    if t.record_count and pipe.parser.unreadable_fragments:
+        lines.append(label("unreadable_fragments", lang).format(n=pipe.parser.unreadable_fragments))
+    for reading in pipe.parser.readings:
+        lines.append(label("reading_" + reading, lang))
     where: list[str] = []
     if prog.step is not None:
         where.append(f"step {prog.step}" + (f"/{prog.total}" if prog.total else ""))
@@ -147,7 +157,9 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
         lines.append("events:")
         for e in t.events:
             lines.append(f"  {e.kind:<12} {e.line}")
-    return "\n".join(lines)
+    # Log text (metric keys, event lines, the path) is data: no control character of it
+    # reaches the reader's terminal (an escaped OSC 52 in a key would write the clipboard).
+    return "\n".join(inert(line) for line in lines)
 
 
 def dumps(d: dict[str, Any]) -> str:

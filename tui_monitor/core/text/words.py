@@ -120,6 +120,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "raw_only": ("raw only", "только сырые"),
     "more": ("+{n} more", "ещё {n}"),
     "no_records": ("no metric records in this file", "в файле нет записей с метриками"),
+    "unreadable_fragments": (
+        "{n} fragments looked like metrics but could not be read",
+        "фрагментов, похожих на метрики, но не прочитанных: {n}",
+    ),
+    "reading_second_logger": (
+        "each record was printed again by a second logger (its copies are not counted)",
+        "каждая запись напечатана ещё раз вторым логгером (копии не учтены)",
+    ),
+    "reading_two_writers": (
+        "two processes printed every record (each record is counted once)",
+        "каждую запись напечатали два процесса (каждая учтена один раз)",
+    ),
     "rewind_step": (
         "run restarted or resumed: records from step {step} on replace the earlier ones",
         "запуск перезапущен или продолжен: записи с шага {step} заменяют прежние",
