@@ -253,6 +253,10 @@ def state_findings(add: AddReason, st: RunState, pr: ProgressEstimate, snap: Run
         variant = _FINISHED_VARIANT.get(st.why, "")
         params: dict[str, ParamValue] = {**where, "why": st.why, "runtime": runtime or None}
         add(Reason("run_finished", "ok", pr.step, variant, params))
+        if st.late_line:
+            # An error after training finished (post-training analysis, another model's
+            # caught exception): an event to read, not a crash of this run.
+            add(Reason("error_after_finish", "info", None, params={"line": st.late_line}))
     elif st.word == "stalled":
         # A usual interval under a second is a catch-up burst, not a training rhythm: not said.
         usual = st.median_interval_s if st.median_interval_s and st.median_interval_s >= 1 else None

@@ -105,6 +105,7 @@ class RunInfo:
 
 
 EventKind = Literal[
+    "finished",
     "traceback",
     "oom",
     "killed",
@@ -122,7 +123,8 @@ class Event:
     """Something that happened to the run or to the file, with the line that says so.
 
     Attributes:
-        kind: ``traceback`` (``Traceback (most recent call last):``), ``oom`` (CUDA out of
+        kind: ``finished`` (the Trainer's ``Training completed.`` line: train() returned),
+            ``traceback`` (``Traceback (most recent call last):``), ``oom`` (CUDA out of
             memory / ``OutOfMemoryError``), ``killed`` (a ``Killed`` line from the OOM
             killer or the shell), ``nccl_timeout``, ``error`` (the exception line that
             closes a traceback, e.g. ``KeyboardInterrupt``); from the tailer:

@@ -13,6 +13,7 @@ columnar catch-up needs it, a batch form (a `ColumnRun` of plain train records) 
   with an echo pending takes the record path.
 * **rewind**: a train record whose step (else epoch) is lower than the previous one of the same
   rank means the run was resumed or restarted into the same log: a `Rewind` goes out before it.
+  After a summary record the run has ended: what follows is a new run, never a rewind.
   Scalar: `_went_back`; batch: `_run_goes_back`.
 
 * **copies** (scalar only: a run that may hold one takes the record path): a second logger's
@@ -305,6 +306,11 @@ class RecordPolicy:
         return rec.epoch is not None and last_epoch is not None and rec.epoch < last_epoch
 
     def _accept(self, rec: Record, out: Out) -> None:
+        if rec.kind == "summary":
+            # The run ended: the next train record starts a new run (DESIGN.md, "Runs"), it
+            # does not resume this one, so going back from here is no rewind.
+            self._last_step.pop(rec.rank, None)
+            self._last_epoch.pop(rec.rank, None)
         if rec.kind == "train":
             if self._went_back(rec):
                 out.append(Rewind(rec.epoch, rec.step, rec.rank, rec.offset))

@@ -214,6 +214,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "eval_no_loss": ("evaluations report no loss", "оценки не сообщают loss"),
     # -- run state -------------------------------------------------------------------------------
     "run_crashed": ("crashed: {line}", "упал: {line}"),
+    "error_after_finish": ("error after training finished: {line}", "ошибка после конца обучения: {line}"),
     "run_finished": (
         "finished ({why}{runtime:?runtime}){step:?where}",
         "завершён ({why}{runtime:?runtime}){step:?where}",
