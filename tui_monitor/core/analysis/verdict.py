@@ -145,6 +145,30 @@ def _most_severe_first(reasons: list[Reason]) -> tuple[Reason, ...]:
 # -- the entry point ------------------------------------------------------------------------------
 
 
+COLLAPSE_FROM = 0.01
+"""A loss that drops from at least this straight to exactly 0 collapsed: a converging loss
+passes through the printed 4-digit values below it (0.0042, 0.0003) on its way down."""
+
+
+def loss_collapse(x: np.ndarray, y: np.ndarray) -> tuple[int, float, int] | None:
+    """A loss that is exactly 0 at its last records after a real loss.
+
+    Returns ``(index of the first zero of the tail, the last loss before it, how many zeros)``
+    or None. Exact zeros after a real loss are no learning: fp16 overflow skipping every step
+    (DeepSpeed's ``skipped=``), NaN gradients filtered out of the logged loss, a masked-out
+    label set."""
+    if not len(y) or y[-1] != 0.0:
+        return None
+    nz = np.flatnonzero(y != 0.0)
+    if not nz.size:
+        return None
+    j = int(nz[-1])
+    before = float(y[j])
+    if not math.isfinite(before) or abs(before) < COLLAPSE_FROM:
+        return None
+    return j + 1, before, len(y) - j - 1
+
+
 def analyse(snap: RunSnapshot, now: float | None = None) -> Health:
     """Read a store snapshot like an experienced engineer and give the verdict with its reasons.
 
@@ -194,7 +218,32 @@ def analyse(snap: RunSnapshot, now: float | None = None) -> Health:
             )
             smf = sm[np.isfinite(sm)]
             smoothed_last = float(smf[-1]) if smf.size else None
-        zero_by_design = grpo and fin.any() and bool(np.all(np.abs(y[fin]) <= 1e-6))
+        gs_all = snap.get("grad_norm")
+        # GRPO's loss is ~0 by construction, but only where gradients flow: a loss of 0
+        # with NaN or zero gradients is a dead run whatever the task.
+        flowing = gs_all is None or not len(gs_all) or bool(np.any(np.isfinite(gs_all.y[-5:]) & (gs_all.y[-5:] > 0)))
+        zero_by_design = grpo and flowing and fin.any() and bool(np.all(np.abs(y[fin]) <= 1e-6))
+        collapse = None if zero_by_design else loss_collapse(x, y)
+        if collapse is not None:
+            first_zero, before, count = collapse
+            dead_grad = gs_all is not None and len(gs_all) > 0 and not bool(np.isfinite(gs_all.y[-count:]).any())
+            skipped = info.skipped
+            mostly_skipped = skipped is not None and info.step is not None and skipped * 2 >= info.step > 0
+            add(
+                Reason(
+                    "loss_collapse",
+                    "critical" if dead_grad or mostly_skipped else "warning",
+                    step_or_none(x[first_zero], is_step),
+                    "skipped" if skipped is not None and info.step else "",
+                    {
+                        "before": before,
+                        "at": place_of(x[first_zero], is_step),
+                        "count": count,
+                        "skipped": skipped,
+                        "steps": info.step,
+                    },
+                )
+            )
         bad = np.flatnonzero(~fin)
         if bad.size and not fin[-1]:
             add(
@@ -216,7 +265,9 @@ def analyse(snap: RunSnapshot, now: float | None = None) -> Health:
                     {"value": float(y[bad[0]]), "at": place_of(x[bad[0]], is_step), "count": int(bad.size)},
                 )
             )
-        if zero_by_design:
+        if collapse is not None:
+            pass  # neither a trend nor spikes: the loss stopped being a loss
+        elif zero_by_design:
             add(Reason("loss_zero_expected", "info", None))
             rw = snap.get("reward")
             if rw is not None and len(rw) >= 3:

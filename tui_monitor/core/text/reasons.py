@@ -69,6 +69,16 @@ REASONS: dict[str, tuple[str, str]] = {
         "loss was {value:num}{at:place} ({count}×), finite since",
         "loss был {value:num}{at:place} ({count}×), дальше конечен",
     ),
+    "loss_collapse": (
+        "loss collapsed to exactly 0{at:place} after {before:num} ({count}× since): no learning, not progress",
+        "loss упал ровно до 0{at:place} после {before:num} ({count}× с тех пор): это не обучение, а сбой",
+    ),
+    "loss_collapse.skipped": (
+        "loss collapsed to exactly 0{at:place} after {before:num} ({count}× since); "
+        "DeepSpeed skipped {skipped} of {steps} steps (fp16 overflow)",
+        "loss упал ровно до 0{at:place} после {before:num} ({count}× с тех пор); "
+        "DeepSpeed пропустил {skipped} из {steps} шагов (переполнение fp16)",
+    ),
     "loss_zero_expected": (
         "loss is 0 on every record: normal for GRPO (the loss is ~0 by construction); watch reward and kl instead",
         "loss равен 0 во всех записях: для GRPO это нормально (loss ≈ 0 по построению); следите за reward и kl",
