@@ -15,6 +15,10 @@ from tui_monitor.core.text import reason_text
 LABELS: dict[str, dict[str, list[str]]] = {
     k: v for k, v in json.loads((FIXTURES / "labels.json").read_text()).items() if not k.startswith("_")
 }
+# The public3 samples carry their labels in their expect files.
+for _exp in sorted((FIXTURES / "public3").glob("*.expect.json")):
+    _e = json.loads(_exp.read_text())
+    LABELS[f"public3/{_e['file']}"] = _e["labels"]
 
 
 def run_pipeline(data: bytes, chunk: int | None = None) -> Health:

@@ -171,6 +171,11 @@ class ConsoleReader:
                     if built is not None:
                         found.append((base + s, order, built))
                         order += 1
+        # The banner first: its total names the train bar of this buffer (a log of several
+        # runs has several totals; the bars of the latest run are the ones to show).
+        for info in self.bars.banner(buf, base):
+            found.append((info.offset, order, info))
+            order += 1
         bar: Progress | None = None
         if b"|" in buf and b"/" in buf:
             bar = self.bars.last(buf, base)
@@ -186,9 +191,6 @@ class ConsoleReader:
             order = self._wrapped(buf, base, found, order)
         for rec in self.tables.scan(buf, base):
             found.append((rec.offset, order, rec))
-            order += 1
-        for info in self.bars.banner(buf, base):
-            found.append((info.offset, order, info))
             order += 1
         found.extend(self.crash.scan(buf, base, order))
         order += len(found)
