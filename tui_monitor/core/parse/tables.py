@@ -57,6 +57,8 @@ class TableReader:
         self._html_cells: list[str] = []
         self._html_is_head = False
         self._cell_start = -1
+        self._in_row = False  # between <tr> and </tr> (a row may span several buffers)
+        self._row_offset = 0  # stream offset of the open <tr>
 
     @staticmethod
     def wanted(buf: bytes) -> bool:
@@ -65,10 +67,11 @@ class TableReader:
 
     def scan(self, buf: bytes, base: int) -> list[Record]:
         """Records of the table rows in ``buf`` (complete lines), in order."""
-        if not (self.header is not None or self._html_header is not None or self.wanted(buf)):
+        html_open = self._html_header is not None or self._in_row
+        if not (self.header is not None or html_open or self.wanted(buf)):
             return []
         out: list[Record] = []
-        if b"<" in buf and (self._html_header is not None or b"<t" in buf or b"<T" in buf):
+        if b"<" in buf and (html_open or b"<t" in buf or b"<T" in buf):
             self._scan_html(buf, base, out)
         if self.header is not None or b"Loss" in buf:
             self._scan_text(buf, base, out)
@@ -130,31 +133,31 @@ class TableReader:
     # -- HTML tables -----------------------------------------------------------------------
 
     def _scan_html(self, buf: bytes, base: int, out: list[Record]) -> None:
-        row_offset = base
         for m in _HTML_RE.finditer(buf):
-            tag = m.group(2)
-            closing = m.group(1) == b"/" or tag is None
-            if tag is None:  # </th> or </td>
+            tag = (m.group(2) or b"").lower()
+            closing = m.group(1) == b"/" or not tag
+            if closing and tag in (b"th", b"td", b""):  # a cell ends
                 if self._cell_start >= 0:
                     text = buf[self._cell_start : m.start()] if self._cell_start <= m.start() else b""
                     self._html_cells.append(re.sub(rb"<[^>]*>", b"", text).decode("utf-8", "replace").strip())
                     self._cell_start = -1
                 continue
-            tag = tag.lower()
-            if tag in (b"th", b"td") and not closing:
+            if tag in (b"th", b"td"):
                 self._cell_start = m.end()
                 if tag == b"th":
                     self._html_is_head = True
             elif tag == b"tr" and not closing:
                 self._html_cells, self._html_is_head, self._cell_start = [], False, -1
-                row_offset = base + m.start()
+                self._in_row = True
+                self._row_offset = base + m.start()
             elif tag == b"tr":
                 cells = self._html_cells[:MAX_COLUMNS]
                 if self._html_is_head:
                     self._html_header = cells if _is_header(cells) else None
                 elif self._html_header is not None:
-                    self._row(self._html_header, cells, row_offset, out)
+                    self._row(self._html_header, cells, self._row_offset, out)
                 self._html_cells = []
+                self._in_row = False
             elif tag == b"table" and closing:
                 self._html_header = None
         if self._cell_start >= 0:

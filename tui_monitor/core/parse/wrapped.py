@@ -94,15 +94,15 @@ def open_join_start(buf: bytes) -> int:
 
     Only the last ``{'`` can be open: a join before it stops at it at the latest."""
     i = buf.rfind(b"{'")
-    if i < 0 or buf.find(b"}", i) >= 0:
+    if i < 0:
         return -1
     start = max(buf.rfind(b"\n", 0, i), buf.rfind(b"\r", 0, i)) + 1
     m = OPENER_RE.match(buf, i)
     if m is None:
-        # The opener's line may end in "\r" with its "\n" still to come (CRLF cut between
-        # the two): hold it, as the join then depends on the next bytes.
+        # Closed on its line, or a line ending in "\r" with its "\n" still to come (CRLF
+        # cut between the two): the latter is held, as the join depends on the next bytes.
         rest = buf[i:].rstrip(b"\r")
-        return start if b"\r" not in rest and b"\n" not in rest and len(rest) <= MAX_JOIN_BYTES else -1
-    if join_at(buf, i, m.end() - 1)[0] != "open":
-        return -1
-    return start
+        if b"}" in rest or b"\r" in rest or b"\n" in rest or len(rest) > MAX_JOIN_BYTES:
+            return -1
+        return start
+    return start if join_at(buf, i, m.end() - 1)[0] == "open" else -1
