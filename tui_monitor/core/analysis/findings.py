@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from tui_monitor.core.analysis.evals import EvalStatus
-from tui_monitor.core.analysis.grad import GradStatus
+from tui_monitor.core.analysis.grad import FALLING_FACTOR, GradStatus
 from tui_monitor.core.analysis.lr import LrStatus
 from tui_monitor.core.analysis.progress import ProgressEstimate
 from tui_monitor.core.analysis.state import RunState
@@ -174,6 +174,17 @@ def grad_findings(add: AddReason, g: GradStatus, s: SeriesSnapshot) -> None:
     elif g.word == "zero":
         add(Reason("grad_zero", g.severity, step_or_none(last_x, is_step)))  # type: ignore[arg-type]
     elif g.word == "exploding":
+        if g.onset_x is not None and g.usual > 0:
+            # Said with the current value, from where it started: "exploding since step 110:
+            # 7.44 → now 153 (100× usual)".
+            since = step_or_none(g.onset_x, is_step)
+            params = {"onset": g.onset_value, "now": g.now, "factor": g.now / g.usual}
+            if since is not None:
+                params["since"] = since
+            else:
+                params["at"] = place_of(g.onset_x, is_step)
+            add(Reason("grad_exploding", "critical", since, "since" if since is not None else "from", params))
+            return
         usual = g.reference if g.reference > 0 else g.start
         factor = g.level / usual if usual > 0 else math.inf
         params = {"level": g.level, "factor": factor, "usual": usual}
@@ -182,7 +193,11 @@ def grad_findings(add: AddReason, g: GradStatus, s: SeriesSnapshot) -> None:
         params = {"level": g.level, "start": g.start}
         add(Reason("grad_vanishing", "warning", step_or_none(last_x, is_step), params=params))
     elif g.word == "healthy":
-        add(Reason("grad_ok", "ok", None, params={"level": g.level}))
+        if g.n >= 3 and g.first > 0 and g.now < FALLING_FACTOR * g.first and g.now <= g.level:
+            # 98.5 → 11.8 is falling, not "stable near 45" (the recent median).
+            add(Reason("grad_ok", "ok", None, "falling", {"first": g.first, "now": g.now}))
+        else:
+            add(Reason("grad_ok", "ok", None, params={"level": g.level}))
 
 
 def lr_findings(add: AddReason, lr: LrStatus, is_step: bool) -> None:

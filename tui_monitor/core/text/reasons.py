@@ -180,7 +180,16 @@ REASONS: dict[str, tuple[str, str]] = {
         "grad_norm is vanishing: {level:num}, down from {start:num}",
         "grad_norm затухает: {level:num}, было {start:num}",
     ),
+    "grad_exploding.since": (
+        "grad_norm exploding since step {since}: {onset:num} → now {now:num} ({factor:.0f}× usual)",
+        "grad_norm взрывается с шага {since}: {onset:num} → сейчас {now:num} (в {factor:.0f} раз выше обычного)",
+    ),
+    "grad_exploding.from": (
+        "grad_norm exploding from{at:place}: {onset:num} → now {now:num} ({factor:.0f}× usual)",
+        "grad_norm взрывается начиная{at:place}: {onset:num} → сейчас {now:num} (в {factor:.0f} раз выше обычного)",
+    ),
     "grad_ok": ("grad_norm stable near {level:num}", "grad_norm стабилен, около {level:num}"),
+    "grad_ok.falling": ("grad_norm falling: {first:num} → {now:num}", "grad_norm снижается: {first:num} → {now:num}"),
     # -- learning rate ---------------------------------------------------------------------------
     "lr_warmup": ("LR warming up: {first:num} → {last:num}", "LR в прогреве: {first:num} → {last:num}"),
     "lr_hold": (
