@@ -143,3 +143,44 @@ def test_launcher_wrapper_never_names_the_cause() -> None:
     h = judge(log)
     assert h.state.word == "crashed"
     assert h.state.line == "RuntimeError: CUDA error: an illegal memory access was encountered"
+
+
+def test_huge_loss_beside_nan_is_critical_not_flat() -> None:
+    # GIVEN losses of 3.4e14 among NaN losses and a NaN train_loss in the summary
+    log = (
+        b"{'loss': 2.1, 'learning_rate': 1e-05, 'epoch': 0.1}\n{'loss': nan, 'learning_rate': 1e-05, 'epoch': 0.2}\n"
+        b"{'loss': 340000000000000.0, 'learning_rate': 1e-05, 'epoch': 0.3}\n{'loss': nan, 'learning_rate': 1e-05, 'epoch': 0.4}\n"
+        b"{'loss': 0.0, 'learning_rate': 1e-05, 'epoch': 0.5}\n"
+        b"{'train_runtime': 10.0, 'train_samples_per_second': 1.0, 'train_steps_per_second': 1.0, 'train_loss': nan, 'epoch': 0.5}\n"
+    )
+    h = judge(log)
+    assert h.status == "critical"
+    assert "loss_plateau" not in h.codes and "loss_decreasing" not in h.codes
+
+
+def test_first_nan_is_reported_as_the_first() -> None:
+    # GIVEN KTO: a finite loss, then NaN on every later record
+    log = b"{'loss': 1.0431, 'grad_norm': 42.1, 'learning_rate': 1e-06, 'epoch': 0.0}\n" + b"".join(
+        b"{'loss': nan, 'grad_norm': %r, 'learning_rate': %de-06, 'epoch': 0.0}\n" % (40.0 + i, i) for i in range(2, 6)
+    )
+    r = judge(log).reason("loss_nonfinite")
+    assert r is not None and r.severity == "critical"
+    assert reason_text(r, "en") == "loss is nan (first at record #2, 4× in all): training has diverged"
+
+
+@pytest.mark.parametrize(
+    ("evals", "word"),
+    [
+        # 1.532 → 1.553 over 7 evaluations after the best, the train loss falling: overfitting
+        ([1.60, 1.532, 1.54, 1.538, 1.545, 1.549, 1.547, 1.553], "eval_overfitting"),
+        # best at the second-to-last evaluation, the last worse: not "improving"
+        ([1.9, 1.7, 1.5, 1.52], "eval_worsening"),
+    ],
+)
+def test_eval_worse_than_its_best_is_never_improving(evals: list[float], word: str) -> None:
+    lines = []
+    for i, e in enumerate(evals):
+        lines.append(b"{'loss': %r, 'learning_rate': 1e-05, 'epoch': %d.0}\n" % (3.0 - i * 0.2, i + 1))
+        lines.append(b"{'eval_loss': %r, 'eval_runtime': 1.0, 'epoch': %d.0}\n" % (e, i + 1))
+    h = judge(b"".join(lines))
+    assert word in h.codes and "eval_improving" not in h.codes, h.codes

@@ -237,11 +237,17 @@ def eval_findings(add: AddReason, ev: EvalStatus, is_step: bool) -> None:
     if ev.word == "improving":
         add(Reason("eval_improving", "ok", best_step, params=params))
     elif ev.word == "overfitting":
-        add(Reason("eval_overfitting", "warning", best_step, params={**params, "rises": ev.rises}))
+        if ev.rises >= 2:
+            add(Reason("eval_overfitting", "warning", best_step, params={**params, "rises": ev.rises}))
+        else:
+            params = {**params, "after": ev.after}
+            add(Reason("eval_overfitting", "warning", best_step, "since_best", params))
     elif ev.word == "flat":
         add(Reason("eval_flat", "info", None, params=params))
     elif ev.word == "worsening":
-        add(Reason("eval_worsening", "info", None, params=params))
+        # Better than the first evaluation but worse than the best: said against the best.
+        variant = "since_best" if ev.last * ev.direction > ev.first * ev.direction else ""
+        add(Reason("eval_worsening", "info", None, variant, params))
     elif ev.word == "single":
         add(Reason("eval_single", "info", None, params=params))
     elif ev.word == "no_loss":

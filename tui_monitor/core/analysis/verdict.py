@@ -150,6 +150,30 @@ COLLAPSE_FROM = 0.01
 passes through the printed 4-digit values below it (0.0042, 0.0003) on its way down."""
 
 
+DIVERGED_ABS = 1e6
+"""A finite loss above this, and ..."""
+DIVERGED_REL = 1e3
+"""... this many times the run's first finite loss, is a diverged run (3.4e14 beside NaNs)."""
+
+
+def diverged_loss(y: np.ndarray, snap: RunSnapshot) -> tuple[int, float] | None:
+    """The latest absurd finite loss (see :data:`DIVERGED_ABS`) as ``(index, value)``, when the
+    run diverged: such a loss, or non-finite losses with a non-finite ``train_loss`` summary."""
+    fin = np.flatnonzero(np.isfinite(y))
+    if not fin.size:
+        return None
+    first = abs(float(y[fin[0]]))
+    big = fin[np.abs(y[fin]) > max(DIVERGED_ABS, DIVERGED_REL * first)]
+    if not big.size:
+        return None
+    summ = snap.summaries.get(None) or {}
+    tl = summ.get("train_loss")
+    j = int(big[-1])
+    if j >= int(fin[-1]) or (tl is not None and not math.isfinite(tl)) or not bool(np.isfinite(y[j:]).all()):
+        return j, float(y[j])
+    return None
+
+
 def loss_collapse(x: np.ndarray, y: np.ndarray) -> tuple[int, float, int] | None:
     """A loss that is exactly 0 at its last records after a real loss.
 
@@ -246,13 +270,15 @@ def analyse(snap: RunSnapshot, now: float | None = None) -> Health:
             )
         bad = np.flatnonzero(~fin)
         if bad.size and not fin[-1]:
+            # The first non-finite value is said as the first (with how many followed), not
+            # the latest one.
             add(
                 Reason(
                     "loss_nonfinite",
                     "critical",
-                    step_or_none(x[-1], is_step),
+                    step_or_none(x[bad[0]], is_step),
                     "now",
-                    {"value": float(y[-1]), "at": place_of(x[-1], is_step)},
+                    {"value": float(y[-1]), "at": place_of(x[bad[0]], is_step), "count": int(bad.size)},
                 )
             )
         elif bad.size:
@@ -265,7 +291,18 @@ def analyse(snap: RunSnapshot, now: float | None = None) -> Health:
                     {"value": float(y[bad[0]]), "at": place_of(x[bad[0]], is_step), "count": int(bad.size)},
                 )
             )
-        if collapse is not None:
+        huge = diverged_loss(y, snap)
+        if huge is not None and collapse is None:
+            j, value = huge
+            add(
+                Reason(
+                    "loss_diverged",
+                    "critical",
+                    step_or_none(x[j], is_step),
+                    params={"value": value, "at": place_of(x[j], is_step)},
+                )
+            )
+        if collapse is not None or huge is not None:
             pass  # neither a trend nor spikes: the loss stopped being a loss
         elif zero_by_design:
             add(Reason("loss_zero_expected", "info", None))

@@ -62,6 +62,10 @@ class ReasonLike(Protocol):
 REASONS: dict[str, tuple[str, str]] = {
     # -- loss ------------------------------------------------------------------------------------
     "loss_nonfinite.now": (
+        "loss is {value:num} (first{at:place}, {count}× in all): training has diverged",
+        "loss равен {value:num} (впервые{at:place}, всего {count}×): обучение разошлось",
+    ),
+    "loss_diverged": (
         "loss is {value:num}{at:place}: training has diverged",
         "loss равен {value:num}{at:place}: обучение разошлось",
     ),
@@ -223,6 +227,16 @@ REASONS: dict[str, tuple[str, str]] = {
         "(now {last:num}) while train loss keeps falling",
         "переобучение: {metric} растёт {rises} оценки подряд после лучшего {best:num}{at:place} "
         "(сейчас {last:num}), а train loss продолжает падать",
+    ),
+    "eval_overfitting.since_best": (
+        "overfitting: {metric} worse than its best {best:num}{at:place} for {after} evaluations "
+        "(now {last:num}) while train loss keeps falling",
+        "переобучение: {metric} хуже лучшего {best:num}{at:place} уже {after} оценок "
+        "(сейчас {last:num}), а train loss падает",
+    ),
+    "eval_worsening.since_best": (
+        "{metric} worse than its best {best:num}{at:place}: now {last:num} (first {first:num})",
+        "{metric} хуже лучшего {best:num}{at:place}: сейчас {last:num} (в начале {first:num})",
     ),
     "eval_flat": ("{metric} flat: {first:num} → {last:num}", "{metric} не меняется: {first:num} → {last:num}"),
     "eval_worsening": (
