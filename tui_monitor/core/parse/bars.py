@@ -30,6 +30,8 @@ _PLAIN_BAR_RE = re.compile(
     rb"(?:,[ \t]*([\d.]+)[ \t]*(it/s|s/it))?([^\]\r\n]{0,40})\]",
     re.M,
 )
+_PLAIN_HINT_RE = re.compile(rb"/\d+[ \t]*\[?[ \t]*\d+:")
+"""What every `_PLAIN_BAR_RE` match holds, starting with a literal: its candidates."""
 _DS_STEP_RE = re.compile(rb"\[Rank \d+\] step=(\d+), skipped=(\d+)")
 """DeepSpeed's ``log_dist`` line (``[Rank 0] step=2000, skipped=1995, lr=[...]``): the
 optimizer step and how many steps were skipped on fp16 overflow."""
@@ -102,9 +104,19 @@ class TrainBar:
         notebook-style train bar of ``buf`` (see `_PLAIN_BAR_RE`; the train total is learnt
         as for `last`) and every DeepSpeed ``step=…, skipped=…`` line."""
         out: list[Progress] = []
-        if b"/" in buf and b"[" in buf:
+        # Only where no tqdm bar with "|" is (a console log's bars are read by `last`), and
+        # only lines holding "/<digits>" are tried (a literal the regex engine finds fast).
+        if b"%|" not in buf and b"/" in buf and b"[" in buf and (b"<" in buf or b"Epoch" in buf):
             best: Progress | None = None
-            for m in _PLAIN_BAR_RE.finditer(buf):
+            tried = -1
+            for c in _PLAIN_HINT_RE.finditer(buf):
+                ls = max(buf.rfind(b"\n", 0, c.start()), buf.rfind(b"\r", 0, c.start())) + 1
+                if ls == tried:
+                    continue
+                tried = ls
+                m = _PLAIN_BAR_RE.match(buf, ls)
+                if m is None:
+                    continue
                 tail = m.group(8)
                 if b"/s" in tail or (m.group(1) is None and m.group(2) is None and b"<" not in m.group()):
                     # A data bar (examples/s) is not ours; a bare "45/100 [00:12]" without

@@ -107,6 +107,7 @@ class ConsoleReader:
         found: list[tuple[int, int, ParsedItem | ColumnRun]] = []  # (offset, order, item)
         order = 0
         runs = 0
+        closed = 0  # "{'" openers of dicts closed on their line (DICT_RE matches, run lines)
         if b"{" in buf:
             columnar = self.columnar
             pos = 0
@@ -116,6 +117,8 @@ class ConsoleReader:
                 for m in DICT_RE.finditer(buf, start):
                     s = m.start()
                     body = m.group()
+                    if body[1] == 39:  # "{'"
+                        closed += 1
                     if s == 0 or buf[s - 1] in (10, 13):
                         seg = s  # the common case: the dict starts its segment
                     else:
@@ -135,6 +138,7 @@ class ConsoleReader:
                             if columnar and seg == s and plan.kind == "train" and buf[m.end() : m.end() + 2] == b"\n{":
                                 run = read_run(buf, s, base, plan)
                                 if run is not None:
+                                    closed += len(run) - 1  # its first line was counted above
                                     found.append((base + s, order, run))
                                     order += 1
                                     runs += 1
@@ -187,7 +191,10 @@ class ConsoleReader:
                 continue  # a tqdm bar with "|" is the train bar of this buffer
             found.append((prog.offset, order, prog))
             order += 1
-        if b"{'" in buf:
+        if b"{'" in buf and buf.count(b"{'") > closed:
+            # Some "{'" is not a dict closed on its line (a DICT_RE match holds exactly one
+            # opener): look for dicts wrapped over lines. Counting keeps this scan off the
+            # catch-up of ordinary logs, where every opener is closed.
             order = self._wrapped(buf, base, found, order)
         for rec in self.tables.scan(buf, base):
             found.append((rec.offset, order, rec))

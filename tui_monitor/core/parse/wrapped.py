@@ -27,8 +27,9 @@ MAX_JOIN_LINES = 64
 MAX_JOIN_BYTES = 16 << 10
 """Bytes of a joined dict at most."""
 
-OPENER_RE = re.compile(rb"\{'[^}\r\n]*(?:\r*\n)")
-"""``{'`` with no ``}`` up to the end of its line (the line end included)."""
+OPENER_RE = re.compile(rb"\{'[^}\r\n]*+\r*+\n")
+"""``{'`` with no ``}`` up to the end of its line (the line end included). Possessive: a
+closed dict fails at its ``}`` without backtracking through its body."""
 
 _METRIC_HINT_RE = re.compile(rb"'(?:[^'\n]*loss|learning_rate|lr|grad_norm|eval_[^'\n]*|epoch|rewards?/?[^'\n]*)'")
 
