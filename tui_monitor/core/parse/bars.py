@@ -106,7 +106,9 @@ class TrainBar:
         out: list[Progress] = []
         # Only where no tqdm bar with "|" is (a console log's bars are read by `last`), and
         # only lines holding "/<digits>" are tried (a literal the regex engine finds fast).
-        if b"%|" not in buf and b"/" in buf and b"[" in buf and (b"<" in buf or b"Epoch" in buf):
+        # (Ordered so that each test stops early: "/" is absent from bar-less logs, "%|" is
+        # found at once in logs of tqdm bars.)
+        if b"/" in buf and (b"<" in buf or b"Epoch" in buf) and b"%|" not in buf and b"[" in buf:
             best: Progress | None = None
             tried = -1
             for c in _PLAIN_HINT_RE.finditer(buf):
