@@ -178,9 +178,6 @@ def eval_status(
     change = (score[-1] - score[0]) / scale
     if (rises >= 2 or worse_since_best) and train_falling:
         word, sev = "overfitting", "warning"
-    elif not last_is_best and change < 0:
-        # Better than the first but worse than the best: never "improving".
-        word, sev = "worsening", "info"
     elif ib >= n - 2 and (score[ib] - score[0]) / scale <= -IMPROVE_REL:
         word, sev = "improving", "ok"
     elif change >= IMPROVE_REL and rises >= 1:
@@ -189,4 +186,7 @@ def eval_status(
         word, sev = "flat", "info"
     else:
         word, sev = "improving" if change < 0 else "worsening", "ok" if change < 0 else "info"
+    if word == "improving" and not last_is_best:
+        # Better than the first but worse than the best: never "improving".
+        word, sev = ("flat", "info") if abs(change) < IMPROVE_REL else ("worsening", "info")
     return EvalStatus(word, sev, metric, d, best, best_x, last, first, n, rises, has_loss, after)
