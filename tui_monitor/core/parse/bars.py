@@ -110,12 +110,15 @@ class TrainBar:
         # found at once in logs of tqdm bars.)
         if b"/" in buf and (b"<" in buf or b"Epoch" in buf) and b"%|" not in buf and b"[" in buf:
             best: Progress | None = None
-            tried = -1
+            line_end = 0  # end of the last line tried: each line is tried once, each byte looked at once
             for c in _PLAIN_HINT_RE.finditer(buf):
-                ls = max(buf.rfind(b"\n", 0, c.start()), buf.rfind(b"\r", 0, c.start())) + 1
-                if ls == tried:
+                i = c.start()
+                if i < line_end:
                     continue
-                tried = ls
+                ls = max(buf.rfind(b"\n", line_end, i), buf.rfind(b"\r", line_end, i)) + 1
+                ls = ls if ls > 0 else line_end
+                r, n = buf.find(b"\r", i), buf.find(b"\n", i)
+                line_end = min(r, n) if r >= 0 and n >= 0 else max(r, n) if max(r, n) >= 0 else len(buf)
                 m = _PLAIN_BAR_RE.match(buf, ls)
                 if m is None:
                     continue
