@@ -42,8 +42,8 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
     like metrics but could not be read), ``readings`` (readings taken on evidence:
     ``second_logger``, ``two_writers``); ``state``, ``loss`` (trend,
     smoothed_last, spikes), ``grad`` (status), ``lr`` (phase, schedule, peak,
-    warmup_end_step), ``eval`` (best, overfitting), ``verdict`` (status, reasons with
-    code, severity, step, text in ``lang``); plus ``events`` (crash evidence).
+    warmup_end_step), ``eval`` (best, overfitting), ``verdict`` (status — ``unknown`` for a file
+    with no record —, reasons with code, severity, step, text in ``lang``); plus ``events`` (crash evidence).
     Non-finite numbers are strings (see `jsonable`).
     """
     h = health or pipe.health()
@@ -84,7 +84,8 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
             "overfitting": h.eval.word == "overfitting",
         },
         "verdict": {
-            "status": h.status,
+            # No record, no verdict (DESIGN.md): "unknown", as the text report's NO DATA.
+            "status": h.status if run.record_count else "unknown",
             "reasons": [
                 {
                     "code": r.code,
