@@ -73,6 +73,28 @@ CASES: list[tuple[str, Callable[[], float], float, str, str]] = [
         "0.9 MiB in 305 s",
     ),
     ("20,000 records with new keys each (s)", many_keys_seconds, 15.0, "lower", "~200 records/s"),
+    # Issue 12's scans (no "before": new code). Each line opens a dict that the next breaks.
+    (
+        "dict openers never closed, one per line (MiB/s)",
+        lambda: mib_per_s(b"{'loss': 1.0, 'x\n" * 200000),
+        0.3,
+        "higher",
+        "new",
+    ),
+    (
+        "one line of {' and notebook-bar look-alikes (MiB/s)",
+        lambda: mib_per_s((b"{'a" * 100000 + b"x/12 [3:4 <" * 50000 + b"\n") * 4),
+        5.0,
+        "higher",
+        "new",
+    ),
+    (
+        "notebook table rows (MiB/s)",
+        lambda: mib_per_s((b"Epoch\tTraining Loss\tValidation Loss\n" + b"1\t0.5\t0.6\n" * 50) * 5000),
+        0.3,
+        "higher",
+        "new",
+    ),
 ]
 
 

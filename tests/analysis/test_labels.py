@@ -7,29 +7,28 @@ import json
 import pytest
 from helpers import FIXTURES
 
-from tui_monitor.core.analysis import Health, analyse
-from tui_monitor.core.parse import LogParser
-from tui_monitor.core.state import Run
+from tui_monitor.core.analysis import Health
+from tui_monitor.core.pipeline import Pipeline
 from tui_monitor.core.text import reason_text
 
 LABELS: dict[str, dict[str, list[str]]] = {
     k: v for k, v in json.loads((FIXTURES / "labels.json").read_text()).items() if not k.startswith("_")
 }
+# The public3 samples carry their labels in their expect files.
+for _exp in sorted((FIXTURES / "public3").glob("*.expect.json")):
+    _e = json.loads(_exp.read_text())
+    LABELS[f"public3/{_e['file']}"] = _e["labels"]
 
 
 def run_pipeline(data: bytes, chunk: int | None = None) -> Health:
-    """Parse ``data`` (optionally in ``chunk``-byte pieces), apply it to a run and analyse it (no clock)."""
-    parser = LogParser()
-    items = []
-    if chunk:
-        for i in range(0, len(data), chunk):
-            items += parser.feed(data[i : i + chunk])
-    else:
-        items += parser.feed(data)
-    items += parser.flush()
-    run = Run()
-    run.apply(items)
-    return analyse(run.snapshot(), None)
+    """Read ``data`` (optionally in ``chunk``-byte pieces) through the real pipeline and judge its
+    latest run, as ``trainmon report`` does (no clock)."""
+    pipe = Pipeline()
+    step = chunk or max(len(data), 1)
+    for i in range(0, len(data), step):
+        pipe.feed(data[i : i + step])
+    pipe.finish()
+    return pipe.health()
 
 
 @pytest.mark.parametrize("name", sorted(LABELS))

@@ -18,7 +18,7 @@ from typing import IO, Any
 from tui_monitor.core.monitor import Monitor
 from tui_monitor.core.parse import Batch, Event, ParsedItem, Record, Rewind, RunStart, clean_line
 from tui_monitor.core.report import jsonable
-from tui_monitor.core.text import fmt_num, label, reason_text, verdict_word
+from tui_monitor.core.text import fmt_num, inert, label, reason_text, verdict_word
 
 _FILE_EVENTS = frozenset({"truncated", "rotated", "deleted", "recreated"})
 """Event kinds that come from the tailer; headless output prints them as resets."""
@@ -96,7 +96,8 @@ class HeadlessPrinter:
             if self.label is not None:
                 obj = {"file": self.label, **obj}
             return json.dumps(obj, allow_nan=False, ensure_ascii=False)
-        return text if self.label is None else f"{self.label}: {text}"
+        # Plain lines are for a terminal: log text in them is made inert (see core.text.inert).
+        return inert(text if self.label is None else f"{self.label}: {text}")
 
     def _write(self, lines: list[str]) -> None:
         """Write lines and flush once (a catch-up batch is one write, not one per record)."""
@@ -191,7 +192,7 @@ class HeadlessPrinter:
 
     def _plain(self, rec: Record) -> str:
         text = record_line(rec)
-        return text if self.label is None else f"{self.label}: {text}"
+        return inert(text if self.label is None else f"{self.label}: {text}")
 
     def reset(self, reason: str) -> None:
         """Print a file reset (truncated / rotated / deleted / recreated)."""

@@ -9,7 +9,7 @@ from typing import Any
 from tui_monitor.core.analysis import Health, analyse
 from tui_monitor.core.pipeline import Pipeline
 from tui_monitor.core.state import RunSnapshot, merge_stats
-from tui_monitor.core.text import fmt_num, label, reason_text, verdict_word
+from tui_monitor.core.text import fmt_num, inert, label, reason_text, verdict_word, word
 from tui_monitor.core.text.words import SEVERITY_MARKS
 
 
@@ -38,12 +38,14 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
 
     Keys (stable): ``format``, ``records`` (distinct counts by kind, the whole file),
     ``metrics`` (per series, the whole file: count, first, last, min, max over finite values,
-    nonfinite), ``skipped``, ``events`` (crash evidence and file events, every run); the
-    judged run (the latest): ``run`` (its index), ``progress`` (global_step, total_steps,
-    epoch), ``state``, ``loss`` (trend, smoothed_last, spikes), ``grad`` (status), ``lr`` (phase,
-    schedule, peak, warmup_end_step), ``eval`` (best, overfitting), ``verdict`` (status, reasons
-    with code, severity, step, text in ``lang``); and ``runs``: every run of the log (index,
-    start_offset, start_reason, records, step, total_steps, state, verdict).
+    nonfinite), ``skipped``, ``unreadable_fragments`` (text that looked like metrics but could not
+    be read), ``readings`` (readings taken on evidence: ``second_logger``, ``two_writers``),
+    ``events`` (crash evidence and file events, every run); the judged run (the latest): ``run``
+    (its index), ``progress`` (global_step, total_steps, epoch), ``state``, ``loss`` (trend,
+    smoothed_last, spikes), ``grad`` (status), ``lr`` (phase, schedule, peak, warmup_end_step),
+    ``eval`` (best, overfitting), ``verdict`` (status — ``unknown`` for a file with no record —,
+    reasons with code, severity, step, text in ``lang``); and ``runs``: every run of the log
+    (index, start_offset, start_reason, records, step, total_steps, state, verdict).
     Non-finite numbers are strings (see `jsonable`).
     """
     h = health or pipe.health()
@@ -61,6 +63,8 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
         "metrics": metrics,
         "progress": {"global_step": prog.step, "total_steps": prog.total, "epoch": prog.epoch},
         "skipped": pipe.parser.skipped,
+        "unreadable_fragments": pipe.parser.unreadable_fragments,
+        "readings": list(pipe.parser.readings),
         "events": [{"kind": e.kind, "line": e.line, "offset": e.offset} for r in runs for e in r.events],
         "run": run.index,
         "runs": [_run_entry(r, h if r is run else analyse(r, None)) for r in runs],
@@ -86,7 +90,8 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
             "overfitting": h.eval.word == "overfitting",
         },
         "verdict": {
-            "status": h.status,
+            # No record, no verdict (DESIGN.md): "unknown", as the text report's NO DATA.
+            "status": h.status if run.record_count else "unknown",
             "reasons": [
                 {
                     "code": r.code,
@@ -136,18 +141,40 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
         # Nothing to judge: say so rather than calling an empty file healthy.
         lines.append(verdict_word("unknown", lang))
         lines.append("  · " + label("no_records", lang))
+        if pipe.parser.unreadable_fragments:
+            lines.append("  · " + label("unreadable_fragments", lang).format(n=pipe.parser.unreadable_fragments))
     else:
-        lines.append(verdict_word(h.status, lang))
+        head = verdict_word(h.status, lang)
+        if len(d["runs"]) > 1:
+            head += "  (" + label("run_of", lang).format(n=t.index, total=len(d["runs"])) + ")"
+        lines.append(head)
         for r in h.reasons:
             lines.append(f"  {SEVERITY_MARKS.get(r.severity, '·')} {reason_text(r, lang)}")
+    if len(d["runs"]) > 1:
+        # The earlier runs of a reused log or a sweep: one line each, the latest judged above.
+        lines.append("")
+        lines.append(label("report_runs", lang).format(n=len(d["runs"])))
+        for r in d["runs"]:
+            rec = r["records"]
+            at = f"{label('step', lang)} {r['step']}" + (f"/{r['total_steps']}" if r["total_steps"] else "")
+            lines.append(
+                f"  {label('run_of', lang).format(n=r['index'], total=len(d['runs'])):<12} "
+                f"{word(r['state'], lang):<12} {verdict_word(r['verdict'], lang):<10} "
+                + label("report_run_counts", lang).format(train=rec["train"], eval=rec["eval"])
+                + (f", {at}" if r["step"] is not None else "")
+            )
     lines.append("")
     lines.append(
         label("report_counts", lang).format(
-            format=d["format"], train=t.records["train"], eval=t.records["eval"], summary=t.records["summary"]
+            format=d["format"], train=d["records"]["train"], eval=d["records"]["eval"], summary=d["records"]["summary"]
         )
         + (label("report_skipped", lang).format(n=d["skipped"]) if d["skipped"] else "")
         + (label("report_resumed", lang).format(n=t.rewinds) if t.rewinds else "")
     )
+    if t.record_count and pipe.parser.unreadable_fragments:
+        lines.append(label("unreadable_fragments", lang).format(n=pipe.parser.unreadable_fragments))
+    for reading in pipe.parser.readings:
+        lines.append(label("reading_" + reading, lang))
     where: list[str] = []
     if prog.step is not None:
         where.append(f"{label('step', lang)} {prog.step}" + (f"/{prog.total}" if prog.total else ""))
@@ -157,10 +184,12 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
         lines.append(label("report_progress", lang).format(where=", ".join(where)))
     lines.append("")
     names = label("report_columns", lang).split()
-    width = max([len(k) for k in t.metrics] + [len(names[0])])
+    # The whole file's numbers, as `report --json` gives them (every run together).
+    whole = merge_stats([r.snapshot().metrics for r in pipe.runs])
+    width = max([len(k) for k in whole] + [len(names[0])])
     head = f"{names[0]:<{width}}  {names[1]:>6}  " + "  ".join(f"{n:>10}" for n in names[2:6])
     lines.append(f"{head}  {names[6]}")
-    for k, s in t.metrics.items():
+    for k, s in whole.items():
         lines.append(
             f"{k:<{width}}  {s.count:>6}  {fmt_num(s.first):>10}  {fmt_num(s.last):>10}  "
             f"{fmt_num(s.min):>10}  {fmt_num(s.max):>10}  {s.nonfinite or ''}"
@@ -170,7 +199,9 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
         lines.append(label("report_events", lang))
         for e in t.events:
             lines.append(f"  {e.kind:<12} {e.line}")
-    return "\n".join(lines)
+    # Log text (metric keys, event lines, the path) is data: no control character of it
+    # reaches the reader's terminal (an escaped OSC 52 in a key would write the clipboard).
+    return "\n".join(inert(line) for line in lines)
 
 
 def dumps(d: dict[str, Any]) -> str:

@@ -21,10 +21,10 @@ from textual.content import Content
 from textual.events import Resize
 from textual.widgets import Static, TabbedContent, TabPane
 
+from tui_monitor.core.text.inert import inert
 from tui_monitor.core.text.words import label, verdict_word
 from tui_monitor.ui.dashboard import RunDashboard
 from tui_monitor.ui.keys import BINDINGS as KEY_BINDINGS
-from tui_monitor.ui.model import inert
 from tui_monitor.ui.widgets.help_screen import HelpScreen
 from tui_monitor.ui.widgets.key_bar import KeyBar
 from tui_monitor.ui.widgets.status_bar import clip_middle

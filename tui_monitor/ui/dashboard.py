@@ -23,8 +23,9 @@ from textual.reactive import reactive
 from textual.worker import get_current_worker
 
 from tui_monitor.core.monitor import Monitor, MonitorSnapshot
+from tui_monitor.core.text.inert import inert
 from tui_monitor.core.text.words import label
-from tui_monitor.ui.model import DashboardModel, MetricRowModel, inert
+from tui_monitor.ui.model import DashboardModel, MetricRowModel
 from tui_monitor.ui.present import SMOOTHING_WEIGHTS, DisplayOptions, build_dashboard
 from tui_monitor.ui.widgets.big_chart import BigChart
 from tui_monitor.ui.widgets.glossary_pane import GlossaryPane

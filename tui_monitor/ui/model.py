@@ -167,25 +167,3 @@ class DashboardModel:
             if r.key == key:
                 return r
         return None
-
-
-def _control_picture(code: int) -> str:
-    if code < 0x20:
-        return chr(0x2400 + code)  # ␀..␟: ESC shows as ␛, BEL as ␇
-    if code == 0x7F:
-        return "␡"
-    return "�"  # C1 controls (0x80..0x9f) have no picture
-
-
-_INERT = {c: _control_picture(c) for c in (*range(0x20), *range(0x7F, 0xA0))}
-_INERT[0x09] = " "
-
-
-def inert(text: str) -> str:
-    """Make log text safe to draw: every C0/C1 control character and DEL becomes a visible
-    picture (``ESC`` → ``␛``, ``BEL`` → ``␇``, a newline → ``␊``, a tab → a space), so no
-    escape sequence, bell or cursor move from a log ever reaches the terminal, and a
-    one-line field stays one line. Markup needs no escaping: widgets build ``Content``
-    from plain strings, which Textual never parses as markup.
-    """
-    return text.translate(_INERT)

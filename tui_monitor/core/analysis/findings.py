@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from tui_monitor.core.analysis.evals import EvalStatus
-from tui_monitor.core.analysis.grad import GradStatus
+from tui_monitor.core.analysis.grad import FALLING_FACTOR, GradStatus
 from tui_monitor.core.analysis.lr import LrStatus
 from tui_monitor.core.analysis.progress import ProgressEstimate
 from tui_monitor.core.analysis.state import RunState
@@ -174,6 +174,17 @@ def grad_findings(add: AddReason, g: GradStatus, s: SeriesSnapshot) -> None:
     elif g.word == "zero":
         add(Reason("grad_zero", g.severity, step_or_none(last_x, is_step)))  # type: ignore[arg-type]
     elif g.word == "exploding":
+        if g.onset_x is not None and g.usual > 0:
+            # Said with the current value, from where it started: "exploding since step 110:
+            # 7.44 → now 153 (100× usual)".
+            since = step_or_none(g.onset_x, is_step)
+            params = {"onset": g.onset_value, "now": g.now, "factor": g.now / g.usual}
+            if since is not None:
+                params["since"] = since
+            else:
+                params["at"] = place_of(g.onset_x, is_step)
+            add(Reason("grad_exploding", "critical", since, "since" if since is not None else "from", params))
+            return
         usual = g.reference if g.reference > 0 else g.start
         factor = g.level / usual if usual > 0 else math.inf
         params = {"level": g.level, "factor": factor, "usual": usual}
@@ -182,7 +193,11 @@ def grad_findings(add: AddReason, g: GradStatus, s: SeriesSnapshot) -> None:
         params = {"level": g.level, "start": g.start}
         add(Reason("grad_vanishing", "warning", step_or_none(last_x, is_step), params=params))
     elif g.word == "healthy":
-        add(Reason("grad_ok", "ok", None, params={"level": g.level}))
+        if g.n >= 3 and g.first > 0 and g.now < FALLING_FACTOR * g.first and g.now <= g.level:
+            # 98.5 → 11.8 is falling, not "stable near 45" (the recent median).
+            add(Reason("grad_ok", "ok", None, "falling", {"first": g.first, "now": g.now}))
+        else:
+            add(Reason("grad_ok", "ok", None, params={"level": g.level}))
 
 
 def lr_findings(add: AddReason, lr: LrStatus, is_step: bool) -> None:
@@ -222,11 +237,17 @@ def eval_findings(add: AddReason, ev: EvalStatus, is_step: bool) -> None:
     if ev.word == "improving":
         add(Reason("eval_improving", "ok", best_step, params=params))
     elif ev.word == "overfitting":
-        add(Reason("eval_overfitting", "warning", best_step, params={**params, "rises": ev.rises}))
+        if ev.rises >= 2:
+            add(Reason("eval_overfitting", "warning", best_step, params={**params, "rises": ev.rises}))
+        else:
+            params = {**params, "after": ev.after}
+            add(Reason("eval_overfitting", "warning", best_step, "since_best", params))
     elif ev.word == "flat":
         add(Reason("eval_flat", "info", None, params=params))
     elif ev.word == "worsening":
-        add(Reason("eval_worsening", "info", None, params=params))
+        # Better than the first evaluation but worse than the best: said against the best.
+        variant = "since_best" if ev.last * ev.direction > ev.first * ev.direction else ""
+        add(Reason("eval_worsening", "info", None, variant, params))
     elif ev.word == "single":
         add(Reason("eval_single", "info", None, params=params))
     elif ev.word == "no_loss":
@@ -253,6 +274,10 @@ def state_findings(add: AddReason, st: RunState, pr: ProgressEstimate, snap: Run
         variant = _FINISHED_VARIANT.get(st.why, "")
         params: dict[str, ParamValue] = {**where, "why": st.why, "runtime": runtime or None}
         add(Reason("run_finished", "ok", pr.step, variant, params))
+        if st.late_line:
+            # An error after training finished (post-training analysis, another model's
+            # caught exception): an event to read, not a crash of this run.
+            add(Reason("error_after_finish", "info", None, params={"line": st.late_line}))
     elif st.word == "stalled":
         # A usual interval under a second is a catch-up burst, not a training rhythm: not said.
         usual = st.median_interval_s if st.median_interval_s and st.median_interval_s >= 1 else None

@@ -27,6 +27,16 @@ VANISH_FACTOR = 1e-3
 RECENT = 5
 """Points forming the "recent" level."""
 
+EXPLODE_NOW_FACTOR = 10.0
+"""The latest value this many times the usual (median of the values before it) is exploding
+on that very record: the alarm sounds on the record that shows it, not one record later."""
+
+ONSET_FACTOR = 3.0
+"""An explosion's onset: the first of the trailing values above this many times the usual."""
+
+FALLING_FACTOR = 0.5
+"""A healthy grad_norm whose latest value is below this fraction of its first is falling."""
+
 
 @dataclass(frozen=True, slots=True)
 class GradStatus:
@@ -44,6 +54,10 @@ class GradStatus:
         loss_finite_at_end: the loss at that x is finite (``logging_nan_inf_filter`` hides NaN loss).
         zero_at_end: the latest values are exactly 0.
         n: points seen.
+        now: the latest finite value, NaN if none.
+        first: the first finite value, NaN if none.
+        usual: median of the finite values before the explosion's onset (exploding), else NaN.
+        onset_x / onset_value: where the explosion started and its value there, or None / NaN.
     """
 
     word: GradWord
@@ -57,6 +71,11 @@ class GradStatus:
     loss_finite_at_end: bool
     zero_at_end: bool
     n: int
+    now: float = math.nan
+    first: float = math.nan
+    usual: float = math.nan
+    onset_x: float | None = None
+    onset_value: float = math.nan
 
 
 def grad_status(x: np.ndarray, g: np.ndarray, loss_last: float | None = None) -> GradStatus:
@@ -69,8 +88,10 @@ def grad_status(x: np.ndarray, g: np.ndarray, loss_last: float | None = None) ->
        signal). Earlier non-finite values followed by finite ones → ``nonfinite`` warning naming
        the first step (the optimizer step was probably skipped), unless rule 2/3 applies.
     2. latest value exactly 0 → ``zero`` (critical if the last 2+ points are 0, else warning).
-    3. ``exploding`` (critical): recent median (last 5) > 10× the median before it, or the last
-       value > 100× it, or the recent level is >= 2 decades above the start level.
+    3. ``exploding`` (critical): the latest value > 10× the median of the values before it (on
+       that record, with the onset: the first of the trailing values above 3× usual), or the
+       recent median (last 5) > 10× the median before it, or the last value > 100× it, or the
+       recent level is >= 2 decades above the start level.
     4. ``vanishing`` (warning): recent median < 1e-3 × the start level (median of the first 5).
     5. else ``healthy``.
 
@@ -102,15 +123,46 @@ def grad_status(x: np.ndarray, g: np.ndarray, loss_last: float | None = None) ->
         else:
             break
 
+    xf = x[fin]
+    now = float(gf[-1]) if gf.size else nan
+    first = float(gf[0]) if gf.size else nan
+    onset: tuple[float, float, float] | None = None  # (usual, onset x, onset value)
+    if gf.size >= 3:
+        usual_all = float(np.median(gf[:-1]))
+        if usual_all > 0 and now > EXPLODE_NOW_FACTOR * usual_all:
+            i = gf.size - 1
+            while i > 0 and gf[i - 1] > ONSET_FACTOR * usual_all:
+                i -= 1
+            usual = float(np.median(gf[:i])) if i > 0 else usual_all
+            onset = (usual, float(xf[i]), float(gf[i]))
+
     def out(word: GradWord, sev: str) -> GradStatus:
+        u, ox, ov = onset if (onset is not None and word == "exploding") else (nan, None, nan)
         return GradStatus(
-            word, sev, level, reference, start, int(bad.size), first_bad, at_end, loss_ok, zero_tail > 0, n
+            word,
+            sev,
+            level,
+            reference,
+            start,
+            int(bad.size),
+            first_bad,
+            at_end,
+            loss_ok,
+            zero_tail > 0,
+            n,
+            now,
+            first,
+            u,
+            ox,
+            ov,
         )
 
     if at_end:
         return out("nonfinite", "critical")
     if zero_tail:
         return out("zero", "critical" if zero_tail >= 2 or n == zero_tail else "warning")
+    if onset is not None:
+        return out("exploding", "critical")
     if gf.size >= 2:
         last = float(gf[-1])
         if gf.size > RECENT and reference > 0:

@@ -37,6 +37,9 @@ class RunState:
         offset: byte offset of that line, or -1.
         silence_s: seconds since the last record or progress update (when ``now`` was given), else None.
         median_interval_s: median seconds between records, or None.
+        late_line: an error read after the run had finished (a summary or the Trainer's
+            ``Training completed.`` line, and no record after it): said as an event, not a
+            crash; ``""`` when none.
     """
 
     word: StateWord
@@ -45,6 +48,19 @@ class RunState:
     offset: int
     silence_s: float | None
     median_interval_s: float | None
+    late_line: str = ""
+
+
+_WRAPPER_RE = ("ChildFailedError", "torch.distributed.elastic", "CalledProcessError")
+"""A launcher's wrapper around a child's failure (torchrun's ``ChildFailedError``): it
+never replaces the child's own error as the cause."""
+
+
+def _root_cause(crash: Sequence[Event]) -> Event:
+    """The event that names the cause: the most telling kind (:data:`CRASH_KINDS`), the
+    latest of it, a launcher's wrapper only when nothing else is there."""
+    own = [e for e in crash if not any(w in e.line for w in _WRAPPER_RE)] or list(crash)
+    return min(own, key=lambda e: (CRASH_KINDS.index(e.kind), -e.offset))
 
 
 def run_state(
@@ -84,6 +100,16 @@ def run_state(
     """
     floor = max(last_record_offset, summary_offset if summary_offset is not None else -1)
     crash = [e for e in events if e.kind in CRASH_KINDS and e.offset >= 0 and e.offset > floor]
+    # The run finished before these errors when a summary or the Trainer's "Training
+    # completed." line came after the last record: an error in post-training work (an
+    # analysis running out of memory, another model's caught exception) is an event.
+    done = [e.offset for e in events if e.kind == "finished" and e.offset > last_record_offset]
+    finish_at = max(done, default=summary_offset if summary_offset is not None else -1)
+    late = ""
+    if crash and finish_at >= 0 and finish_at >= last_record_offset and all(e.offset > finish_at for e in crash):
+        late = _root_cause(crash).line
+        crash = []
+    finished_marker = finished_marker or bool(done)
     med: float | None = None
     arr = arrivals[arrivals > 0] if arrivals.size else arrivals
     if arr.shape[0] >= 3:
@@ -94,14 +120,14 @@ def run_state(
     last = max(float(arr[-1]) if arr.size else 0.0, last_activity)
     silence = (now - last) if (now is not None and last > 0) else None
     if crash:
-        best = min(crash, key=lambda e: (CRASH_KINDS.index(e.kind), -e.offset))
+        best = _root_cause(crash)
         return RunState("crashed", best.kind, best.line, best.offset, silence, med)
     if summary_offset is not None:
-        return RunState("finished", "summary", "", summary_offset, silence, med)
+        return RunState("finished", "summary", "", summary_offset, silence, med, late)
     if at_total:
-        return RunState("finished", "step==total", "", -1, silence, med)
+        return RunState("finished", "step==total", "", -1, silence, med, late)
     if finished_marker:
-        return RunState("finished", "final line", "", -1, silence, med)
+        return RunState("finished", "final line", "", -1, silence, med, late)
     if not has_records:
         return RunState("empty", "", "", -1, silence, med)
     if superseded:

@@ -145,6 +145,54 @@ def _most_severe_first(reasons: list[Reason]) -> tuple[Reason, ...]:
 # -- the entry point ------------------------------------------------------------------------------
 
 
+COLLAPSE_FROM = 0.01
+"""A loss that drops from at least this straight to exactly 0 collapsed: a converging loss
+passes through the printed 4-digit values below it (0.0042, 0.0003) on its way down."""
+
+
+DIVERGED_ABS = 1e6
+"""A finite loss above this, and ..."""
+DIVERGED_REL = 1e3
+"""... this many times the run's first finite loss, is a diverged run (3.4e14 beside NaNs)."""
+
+
+def diverged_loss(y: np.ndarray, snap: RunSnapshot) -> tuple[int, float] | None:
+    """The latest absurd finite loss (see :data:`DIVERGED_ABS`) as ``(index, value)``, when the
+    run diverged: such a loss, or non-finite losses with a non-finite ``train_loss`` summary."""
+    fin = np.flatnonzero(np.isfinite(y))
+    if not fin.size:
+        return None
+    first = abs(float(y[fin[0]]))
+    big = fin[np.abs(y[fin]) > max(DIVERGED_ABS, DIVERGED_REL * first)]
+    if not big.size:
+        return None
+    summ = snap.summaries.get(None) or {}
+    tl = summ.get("train_loss")
+    j = int(big[-1])
+    if j >= int(fin[-1]) or (tl is not None and not math.isfinite(tl)) or not bool(np.isfinite(y[j:]).all()):
+        return j, float(y[j])
+    return None
+
+
+def loss_collapse(x: np.ndarray, y: np.ndarray) -> tuple[int, float, int] | None:
+    """A loss that is exactly 0 at its last records after a real loss.
+
+    Returns ``(index of the first zero of the tail, the last loss before it, how many zeros)``
+    or None. Exact zeros after a real loss are no learning: fp16 overflow skipping every step
+    (DeepSpeed's ``skipped=``), NaN gradients filtered out of the logged loss, a masked-out
+    label set."""
+    if not len(y) or y[-1] != 0.0:
+        return None
+    nz = np.flatnonzero(y != 0.0)
+    if not nz.size:
+        return None
+    j = int(nz[-1])
+    before = float(y[j])
+    if not math.isfinite(before) or abs(before) < COLLAPSE_FROM:
+        return None
+    return j + 1, before, len(y) - j - 1
+
+
 def analyse(snap: RunSnapshot, now: float | None = None) -> Health:
     """Read a store snapshot like an experienced engineer and give the verdict with its reasons.
 
@@ -194,16 +242,43 @@ def analyse(snap: RunSnapshot, now: float | None = None) -> Health:
             )
             smf = sm[np.isfinite(sm)]
             smoothed_last = float(smf[-1]) if smf.size else None
-        zero_by_design = grpo and fin.any() and bool(np.all(np.abs(y[fin]) <= 1e-6))
+        gs_all = snap.get("grad_norm")
+        # GRPO's loss is ~0 by construction, but only where gradients flow: a loss of 0
+        # with NaN or zero gradients is a dead run whatever the task.
+        flowing = gs_all is None or not len(gs_all) or bool(np.any(np.isfinite(gs_all.y[-5:]) & (gs_all.y[-5:] > 0)))
+        zero_by_design = grpo and flowing and fin.any() and bool(np.all(np.abs(y[fin]) <= 1e-6))
+        collapse = None if zero_by_design else loss_collapse(x, y)
+        if collapse is not None:
+            first_zero, before, count = collapse
+            dead_grad = gs_all is not None and len(gs_all) > 0 and not bool(np.isfinite(gs_all.y[-count:]).any())
+            skipped = info.skipped
+            mostly_skipped = skipped is not None and info.step is not None and skipped * 2 >= info.step > 0
+            add(
+                Reason(
+                    "loss_collapse",
+                    "critical" if dead_grad or mostly_skipped else "warning",
+                    step_or_none(x[first_zero], is_step),
+                    "skipped" if skipped is not None and info.step else "",
+                    {
+                        "before": before,
+                        "at": place_of(x[first_zero], is_step),
+                        "count": count,
+                        "skipped": skipped,
+                        "steps": info.step,
+                    },
+                )
+            )
         bad = np.flatnonzero(~fin)
         if bad.size and not fin[-1]:
+            # The first non-finite value is said as the first (with how many followed), not
+            # the latest one.
             add(
                 Reason(
                     "loss_nonfinite",
                     "critical",
-                    step_or_none(x[-1], is_step),
+                    step_or_none(x[bad[0]], is_step),
                     "now",
-                    {"value": float(y[-1]), "at": place_of(x[-1], is_step)},
+                    {"value": float(y[-1]), "at": place_of(x[bad[0]], is_step), "count": int(bad.size)},
                 )
             )
         elif bad.size:
@@ -216,7 +291,20 @@ def analyse(snap: RunSnapshot, now: float | None = None) -> Health:
                     {"value": float(y[bad[0]]), "at": place_of(x[bad[0]], is_step), "count": int(bad.size)},
                 )
             )
-        if zero_by_design:
+        huge = diverged_loss(y, snap)
+        if huge is not None and collapse is None:
+            j, value = huge
+            add(
+                Reason(
+                    "loss_diverged",
+                    "critical",
+                    step_or_none(x[j], is_step),
+                    params={"value": value, "at": place_of(x[j], is_step)},
+                )
+            )
+        if collapse is not None or huge is not None:
+            pass  # neither a trend nor spikes: the loss stopped being a loss
+        elif zero_by_design:
             add(Reason("loss_zero_expected", "info", None))
             rw = snap.get("reward")
             if rw is not None and len(rw) >= 3:

@@ -18,6 +18,23 @@ __all__ = ["BAR_SEG_RE", "TrainBar"]
 BAR_SEG_RE = re.compile(
     rb"([^\r\n|]{0,80}?)\s*\d{1,3}%\|[^|\r\n]*\|\s*(\d+)/(\d+)\s*\[([\d:]+)<[^,\]]*,\s*(?:([\d.]+)(it/s|s/it)|\?it/s)"
 )
+_PLAIN_BAR_RE = re.compile(
+    # Bars drawn without "|": Colab/Jupyter progress exported as text. NotebookProgressBar
+    # ("[135/250 02:11 < 01:52, 1.03 it/s, Epoch 1/2]", "[54/54 06:24, Epoch 6/6]"), a
+    # "Step 135/250 [02:11 < 01:52, 1.03 it/s]" line, a tqdm notebook widget's text
+    # ("45/100 [00:12<00:15]"), after a constant prefix ("# "). Its rate and other text are checked
+    # by the caller: "271/271 [00:00<00:00, 311.41 examples/s]" is a data bar, not ours.
+    # Groups: 1 "Step", 2 "[", 3 step, 4 total, 5 elapsed, 6 rate, 7 unit, 8 the rest.
+    rb"(?:^|(?<=[\r\n]))[ \t#>;]*(Step[ \t]+)?(\[)?(\d+)/(\d+)[ \t]*\[?[ \t]*(?=\d)"
+    rb"(\d+(?::\d+)+)(?:[ \t]*<[ \t]*(?:\d+(?::\d+)+|\?))?"
+    rb"(?:,[ \t]*([\d.]+)[ \t]*(it/s|s/it))?([^\]\r\n]{0,40})\]",
+    re.M,
+)
+_PLAIN_HINT_RE = re.compile(rb"/\d+[ \t]*\[?[ \t]*\d+:")
+"""What every `_PLAIN_BAR_RE` match holds, starting with a literal: its candidates."""
+_DS_STEP_RE = re.compile(rb"\[Rank \d+\] step=(\d+), skipped=(\d+)")
+"""DeepSpeed's ``log_dist`` line (``[Rank 0] step=2000, skipped=1995, lr=[...]``): the
+optimizer step and how many steps were skipped on fp16 overflow."""
 _BANNER_RE = re.compile(
     rb"(Total optimization steps|Num Epochs|Gradient Accumulation steps|Num examples"
     rb"|Total train batch size \(w\. parallel, distributed & accumulation\)) = ([\d,]+)"
@@ -43,6 +60,12 @@ _MARKER_RE = re.compile(
 """The Trainer's training banner and its resume messages (transformers ``Trainer._inner_training_loop``)."""
 _MARKER_WORDS = {b"R": (b"Running training", b"Resuming training"), b"C": (b"Continuing training",)}
 """A literal that every `_MARKER_RE` match contains, by first letter."""
+
+
+def _desc(raw: bytes) -> bytes:
+    """A bar's label, lower case, without escapes, a trailing ``:`` or a constant line prefix
+    (``# ``, ``> ``: a log quoted or commented line by line)."""
+    return ANSI_RE.sub(b"", raw).strip().lstrip(b"#>; \t").rstrip(b":").strip().lower()
 
 
 class TrainBar:
@@ -111,6 +134,55 @@ class TrainBar:
             out.append(RunInfo(**{field: value, "offset": base + m.start()}))
         return out
 
+    def plain(self, buf: bytes, base: int) -> list[Progress]:
+        """Positions from lines that are not tqdm bars with ``|``, in order: the last
+        notebook-style train bar of ``buf`` (see `_PLAIN_BAR_RE`; the train total is learnt
+        as for `last`) and every DeepSpeed ``step=…, skipped=…`` line."""
+        out: list[Progress] = []
+        # Only where no tqdm bar with "|" is (a console log's bars are read by `last`), and
+        # only lines holding "/<digits>" are tried (a literal the regex engine finds fast).
+        # (Ordered so that each test stops early: "/" is absent from bar-less logs, "%|" is
+        # found at once in logs of tqdm bars.)
+        if b"/" in buf and (b"<" in buf or b"Epoch" in buf) and b"%|" not in buf and b"[" in buf:
+            best: Progress | None = None
+            line_end = 0  # end of the last line tried: each line is tried once, each byte looked at once
+            for c in _PLAIN_HINT_RE.finditer(buf):
+                i = c.start()
+                if i < line_end:
+                    continue
+                ls = max(buf.rfind(b"\n", line_end, i), buf.rfind(b"\r", line_end, i)) + 1
+                ls = ls if ls > 0 else line_end
+                r, n = buf.find(b"\r", i), buf.find(b"\n", i)
+                line_end = min(r, n) if r >= 0 and n >= 0 else max(r, n) if max(r, n) >= 0 else len(buf)
+                m = _PLAIN_BAR_RE.match(buf, ls)
+                if m is None:
+                    continue
+                tail = m.group(8)
+                if b"/s" in tail or (m.group(1) is None and m.group(2) is None and b"<" not in m.group()):
+                    # A data bar (examples/s) is not ours; a bare "45/100 [00:12]" without
+                    # an ETA is too weak to be a bar.
+                    continue
+                n, total = int(m.group(3)), int(m.group(4))
+                if n > total or total == 0:
+                    continue
+                ref = self.banner_total or self.train_total
+                if ref is None or (total > ref and self.banner_total is None):
+                    self.train_total = ref = total
+                if total != ref:
+                    continue  # an eval bar ("[3/3 00:01]")
+                rate: float | None = None
+                if m.group(6):
+                    shown = float(m.group(6))
+                    rate = shown if m.group(7) == b"it/s" else (1.0 / shown if shown > 0 else None)
+                best = Progress(n, total, parse_elapsed(m.group(5)), rate, base + m.start(3), "bar")
+            if best is not None:
+                out.append(best)
+        if b"skipped=" in buf:
+            for m in _DS_STEP_RE.finditer(buf):
+                step, skipped = int(m.group(1)), int(m.group(2))
+                out.append(Progress(step, None, offset=base + m.start(), source="deepspeed", skipped=skipped))
+        return out
+
     def last(self, buf: bytes, base: int) -> Progress | None:
         """The last train-bar position in ``buf``, found by scanning backwards.
 
@@ -133,7 +205,7 @@ class TrainBar:
                     i = buf.find(b"%|", stop)  # not a bar the regex can match ("examples/s")
                     continue
                 for m in BAR_SEG_RE.finditer(buf, segment_start(buf, i), stop):
-                    desc = ANSI_RE.sub(b"", m.group(1)).strip().rstrip(b":").strip().lower()
+                    desc = _desc(m.group(1))
                     if not desc or desc in (b"train", b"training"):
                         total = int(m.group(3))
                         if self.train_total is None or total > self.train_total:
@@ -150,7 +222,7 @@ class TrainBar:
             if bar is None:
                 continue
             m = bar
-            desc = ANSI_RE.sub(b"", m.group(1)).strip().rstrip(b":").strip().lower()
+            desc = _desc(m.group(1))
             if desc and desc not in (b"train", b"training"):
                 continue
             n, total = int(m.group(2)), int(m.group(3))

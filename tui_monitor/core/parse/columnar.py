@@ -16,7 +16,15 @@ import re
 import numpy as np
 
 from tui_monitor.core.parse.items import Record, RecordKind
-from tui_monitor.core.parse.values import FAST_QNUM, NON_METRIC_NUMERIC, NUM, SPECIAL_KEYS, is_metric_dict
+from tui_monitor.core.parse.values import (
+    FAST_QNUM,
+    NON_METRIC_NUMERIC,
+    NUM,
+    SPECIAL_KEYS,
+    has_metric,
+    is_metric_dict,
+    record_kind,
+)
 
 __all__ = ["COLUMNAR_MIN", "MIN_RUN", "ColumnRun", "ShapePlan", "plan_for", "read_run"]
 
@@ -73,13 +81,9 @@ class ShapePlan:
                 self.names.append("learning_rate" if key == "lr" else key)
                 self.idx.append(i)
         metrics = dict.fromkeys(self.names)
-        self.record = bool(metrics) and is_metric_dict(metrics)
-        if "train_runtime" in metrics:
-            self.kind: RecordKind = "summary"
-        elif any(k.startswith("eval_") for k in metrics):
-            self.kind = "eval"
-        else:
-            self.kind = "train"
+        # The rules of build_record, once per key sequence (a plan has no step keys).
+        self.record = bool(metrics) and has_metric(metrics, self.epoch_idx >= 0)
+        self.kind: RecordKind = record_kind(metrics)
 
     @property
     def run(self) -> re.Pattern[bytes]:

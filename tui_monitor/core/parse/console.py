@@ -1,5 +1,5 @@
-"""Console output (what the Trainer prints): metric dicts anywhere on a line, tqdm bars, the
-training banner and crash evidence, merged in file order and passed through the record policy.
+"""Console output (what the Trainer prints): metric dicts anywhere on a line, notebook tables,
+tqdm bars, the training banner and crash evidence, merged in file order and passed through the record policy.
 
 The measured decision of DESIGN.md: compiled regular expressions over ``bytes`` for the whole
 chunk (C speed), Python work only per dict, never per tqdm segment.
@@ -7,6 +7,7 @@ chunk (C speed), Python work only per dict, never per tqdm segment.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
@@ -14,12 +15,18 @@ from tui_monitor.core.parse.bars import TrainBar
 from tui_monitor.core.parse.columnar import ColumnRun, ShapePlan, plan_for, read_run
 from tui_monitor.core.parse.crash import CrashScanner
 from tui_monitor.core.parse.framing import rank_of_prefix, segment_start
-from tui_monitor.core.parse.items import ParsedItem, Record, RunMarker, is_main_rank
+from tui_monitor.core.parse.items import ParsedItem, Progress, Record, RunInfo, RunMarker, is_main_rank
 from tui_monitor.core.parse.policy import Out, RecordPolicy
 from tui_monitor.core.parse.steps import StepTracker
+from tui_monitor.core.parse.tables import TableReader
 from tui_monitor.core.parse.values import DICT_RE, FAST_DICT_RE, FAST_PAIR_RE, build_record, is_metric_dict, parse_pairs
+from tui_monitor.core.parse.wrapped import OPENER_RE, join_at, looks_like_metrics
 
 __all__ = ["ConsoleReader", "ParseCounts"]
+
+_LOGGER_RE = re.compile(rb"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?::\d+)?\s*(?:>>|-|:|\|)?\s*$")
+"""A logging handler's name just before a dict (``… llamafactory.train.callbacks:143 >> {…}``,
+``… - INFO - llamafactory.train.callbacks - {…}``)."""
 
 
 @dataclass
@@ -29,9 +36,12 @@ class ParseCounts:
     Attributes:
         skipped: malformed metric-looking inputs that were skipped (a dict with a ``loss``
             key whose values do not parse, a JSON line that is not JSON).
+        fragments: dicts wrapped over lines that looked like metrics but did not join into
+            one readable dict (:mod:`~tui_monitor.core.parse.wrapped`).
     """
 
     skipped: int = 0
+    fragments: int = 0
 
 
 class ConsoleReader:
@@ -52,6 +62,7 @@ class ConsoleReader:
         self.steps: StepTracker = policy.steps
         self.bars = bars
         self.crash = CrashScanner()
+        self.tables = TableReader()
         self.counts = counts
         self.columnar = False
         self._plans: dict[tuple[bytes, ...], ShapePlan | None] = {}
@@ -60,10 +71,23 @@ class ConsoleReader:
     def reset(self) -> None:
         """A new byte stream: an open traceback does not continue into it."""
         self.crash.in_traceback = False
+        self.tables = TableReader()
 
     @staticmethod
     def _rank_of(buf: bytes, start: int, pos: int) -> str | None:
         return rank_of_prefix(buf[start:pos]) if start != pos else None
+
+    @staticmethod
+    def _logger_of(buf: bytes, start: int, pos: int) -> str | None:
+        if start == pos:
+            return None
+        j = pos - 1
+        while j > start and buf[j] in (32, 9):
+            j -= 1
+        if buf[j] == 93:  # "]": a dict glued after a tqdm bar ("… 5.60it/s]{'loss' …")
+            return None
+        m = _LOGGER_RE.search(buf, max(start, pos - 200), pos)
+        return m.group(1).decode("ascii", "replace") if m else None
 
     def parse(self, buf: bytes, base: int) -> Out:
         """Items of ``buf`` (complete segments only), in file order.
@@ -75,6 +99,7 @@ class ConsoleReader:
         found: list[tuple[int, int, ParsedItem | ColumnRun | RunMarker]] = []  # (offset, order, item)
         order = 0
         runs = 0
+        closed = 0  # "{" of dicts closed on their line (DICT_RE matches, run lines): one each
         if b"{" in buf:
             columnar = self.columnar
             pos = 0
@@ -84,6 +109,7 @@ class ConsoleReader:
                 for m in DICT_RE.finditer(buf, start):
                     s = m.start()
                     body = m.group()
+                    closed += 1
                     if s == 0 or buf[s - 1] in (10, 13):
                         seg = s  # the common case: the dict starts its segment
                     else:
@@ -103,6 +129,7 @@ class ConsoleReader:
                             if columnar and seg == s and plan.kind == "train" and buf[m.end() : m.end() + 2] == b"\n{":
                                 run = read_run(buf, s, base, plan)
                                 if run is not None:
+                                    closed += len(run) - 1  # its first line was counted above
                                     found.append((base + s, order, run))
                                     order += 1
                                     runs += 1
@@ -118,6 +145,8 @@ class ConsoleReader:
                                 base + s,
                                 self._rank_of(buf, seg, s),
                                 {},
+                                0.0,
+                                self._logger_of(buf, seg, s),
                             )
                             found.append((base + s, order, rec))
                             order += 1
@@ -137,16 +166,34 @@ class ConsoleReader:
                     if built is not None:
                         found.append((base + s, order, built))
                         order += 1
-        if b"|" in buf and b"/" in buf:
-            prog = self.bars.last(buf, base)
-            if prog is not None:
-                found.append((prog.offset, order, prog))
-                order += 1
+        # Run markers first: a training banner after a known total starts a new run's bar, and
+        # the totals are forgotten in file order, before the new banner's are read.
         for off, marker in self.bars.markers(buf, base):
             found.append((off, order, marker))
             order += 1
+        # The banner next: its total names the train bar of this buffer (a log of several
+        # runs has several totals; the bars of the latest run are the ones to show).
         for info in self.bars.banner(buf, base):
             found.append((info.offset, order, info))
+            order += 1
+        bar: Progress | None = None
+        if b"|" in buf and b"/" in buf:
+            bar = self.bars.last(buf, base)
+            if bar is not None:
+                found.append((bar.offset, order, bar))
+                order += 1
+        for prog in self.bars.plain(buf, base):
+            if bar is not None and prog.source == "bar":
+                continue  # a tqdm bar with "|" is the train bar of this buffer
+            found.append((prog.offset, order, prog))
+            order += 1
+        if closed < len(buf) and buf.count(b"{") > closed and b"{'" in buf:
+            # Some "{" is not a dict closed on its line (a DICT_RE match holds exactly one):
+            # look for dicts wrapped over lines. Counting (one byte: ~0.3 ms per MiB) keeps
+            # this scan off the catch-up of ordinary logs, where every dict is closed.
+            order = self._wrapped(buf, base, found, order)
+        for rec in self.tables.scan(buf, base):
+            found.append((rec.offset, order, rec))
             order += 1
         found.extend(self.crash.scan(buf, base, order))
         order += len(found)
@@ -186,11 +233,42 @@ class ConsoleReader:
             elif isinstance(item, RunMarker):
                 policy.run_marker(item, out)
             else:
+                if isinstance(item, RunInfo) and item.total_steps is not None:
+                    policy.banner()
                 out.append(item)
         if mi < nm:
             policy.markers(markers, mi, nm, out)
         policy.settle(out)
         return out
+
+    def _wrapped(
+        self, buf: bytes, base: int, found: list[tuple[int, int, ParsedItem | ColumnRun | RunMarker]], order: int
+    ) -> int:
+        """Dicts wrapped or pretty-printed over several lines (see :mod:`wrapped`), appended
+        to ``found``; returns the next order number."""
+        for m in OPENER_RE.finditer(buf):
+            s = m.start()
+            seg = segment_start(buf, s)
+            if buf.rfind(b"{", seg, s) > buf.rfind(b"}", seg, s):
+                continue  # inside another literal: a nested value, not a record
+            verdict, text, _ = join_at(buf, s, m.end() - 1)
+            if verdict == "open":
+                continue  # the buffer ends first: only at the end of input (flush)
+            values = parse_pairs(text) if verdict == "dict" else None
+            if values is None:
+                if looks_like_metrics(text):
+                    self.counts.fragments += 1
+                continue
+            if not is_metric_dict(values):
+                continue
+            built, prog = build_record(values, offset=base + s, rank=self._rank_of(buf, seg, s))
+            if prog is not None:
+                found.append((base + s, order, prog))
+                order += 1
+            if built is not None:
+                found.append((base + s, order, built))
+                order += 1
+        return order
 
 
 def _split_runs(

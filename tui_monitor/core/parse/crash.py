@@ -1,5 +1,6 @@
 """Crash evidence in console output: tracebacks, CUDA OOM, ``Killed``, NCCL timeouts, and the
-exception line that closes a traceback."""
+exception line that closes a traceback; and the Trainer's ``Training completed.`` line, after
+which an error is not a crash of the training."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from tui_monitor.core.parse.items import Event, ParsedItem
 __all__ = ["CrashScanner"]
 
 _CRASH_RE = re.compile(
-    rb"Traceback \(most recent call last\):"
+    rb"Training completed\. Do not forget"  # the Trainer's last line: what follows is after training
+    rb"|Traceback \(most recent call last\):"
     rb"|CUDA out of memory|OutOfMemoryError"
     rb"|(?:^|[\r\n]|\s)Killed(?=\s|$)"
     rb"|Watchdog caught collective operation timeout|NCCL[^\r\n]{0,200}?[Tt]imed? ?out"
 )
 _CRASH_WORDS = {
-    b"T": (b"Traceback",),
+    b"T": (b"Traceback", b"Training completed"),
     b"C": (b"CUDA out of memory",),
     b"O": (b"OutOfMemoryError",),
     b"K": (b"Killed",),
@@ -49,7 +51,9 @@ class CrashScanner:
         line_start, line_end, line_kinds = 0, -1, set()
         for m in _CRASH_RE.finditer(buf):
             tok = m.group().strip()
-            if tok.startswith(b"Traceback"):
+            if tok.startswith(b"Training"):
+                kind = "finished"
+            elif tok.startswith(b"Traceback"):
                 kind = "traceback"
                 self.in_traceback = True
             elif tok in (b"CUDA out of memory", b"OutOfMemoryError"):

@@ -36,6 +36,9 @@ class Record:
         text: non-numeric string values (``elapsed_time: '3m 53s'``), by key.
         arrival: wall-clock time (seconds since the epoch) when the record was read;
             set by the monitor, 0.0 when unknown.
+        logger: the logging handler's name when the line's prefix names one before the
+            dict (``llamafactory.train.callbacks``), else ``None``: evidence that the
+            record may be a second logger's copy of the Trainer's dict.
     """
 
     kind: RecordKind
@@ -46,6 +49,7 @@ class Record:
     rank: str | None = None
     text: dict[str, str] = field(default_factory=dict)
     arrival: float = 0.0
+    logger: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +66,10 @@ class Progress:
         elapsed_s: elapsed time in seconds as the bar prints it, or ``None``.
         rate: steps per second (a bar's ``s/it`` is inverted), or ``None``.
         offset: byte offset of the segment that carried it.
-        source: ``"bar"``, ``"global_step"`` or ``"json"``.
+        source: ``"bar"`` (a tqdm bar, or a notebook bar drawn without ``|``),
+            ``"global_step"``, ``"json"`` or ``"deepspeed"`` (``[Rank 0] step=…, skipped=…``).
+        skipped: optimizer steps skipped so far (fp16 overflow), when the line says
+            (DeepSpeed's ``skipped=``), else ``None``.
     """
 
     step: int
@@ -71,6 +78,7 @@ class Progress:
     rate: float | None = None
     offset: int = 0
     source: str = "bar"
+    skipped: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +105,7 @@ class RunInfo:
 
 
 EventKind = Literal[
+    "finished",
     "traceback",
     "oom",
     "killed",
@@ -114,7 +123,8 @@ class Event:
     """Something that happened to the run or to the file, with the line that says so.
 
     Attributes:
-        kind: ``traceback`` (``Traceback (most recent call last):``), ``oom`` (CUDA out of
+        kind: ``finished`` (the Trainer's ``Training completed.`` line: train() returned),
+            ``traceback`` (``Traceback (most recent call last):``), ``oom`` (CUDA out of
             memory / ``OutOfMemoryError``), ``killed`` (a ``Killed`` line from the OOM
             killer or the shell), ``nccl_timeout``, ``error`` (the exception line that
             closes a traceback, e.g. ``KeyboardInterrupt``); from the tailer:

@@ -17,6 +17,7 @@ from tui_monitor.core.parse.jsonl import JsonLinesReader
 from tui_monitor.core.parse.policy import Out, PolicyState, RecordPolicy
 from tui_monitor.core.parse.steps import StepTracker
 from tui_monitor.core.parse.trainer_state import HistoryMark, TrainerStateReader
+from tui_monitor.core.parse.wrapped import open_join_start
 
 __all__ = ["LogParser"]
 
@@ -63,6 +64,20 @@ class LogParser:
         """Malformed metric-looking inputs that were skipped (a dict with a ``loss`` key whose
         values do not parse, a JSON line that is not JSON)."""
         return self._counts.skipped
+
+    @property
+    def unreadable_fragments(self) -> int:
+        """Pieces of text that looked like metrics but could not be read: dicts wrapped or
+        pretty-printed over lines that do not join into one dict, and the ``skipped`` ones.
+        A file with such fragments and no record says so instead of just "no data"."""
+        return self._counts.skipped + self._counts.fragments
+
+    @property
+    def readings(self) -> tuple[str, ...]:
+        """Readings taken on evidence, sorted: ``second_logger`` (a second logging handler's
+        copies of the records were dropped), ``two_writers`` (two processes printed every
+        record: each is counted once)."""
+        return tuple(sorted(self._policy.readings))
 
     @property
     def idle(self) -> bool:
@@ -158,6 +173,15 @@ class LogParser:
         if cut == 0:
             self._hold(buf, base)
             return []
+        if self.format == "console":
+            # A dict wrapped over lines whose end has not been read yet: hold its lines
+            # back, so that it is joined as when the file is fed whole.
+            held = open_join_start(buf[:cut])
+            if held >= 0:
+                cut = held
+                if cut == 0:
+                    self._hold(buf, base)
+                    return []
         complete = buf[:cut]
         self._hold(buf[cut:], base + cut)
         if self.format == "jsonl":

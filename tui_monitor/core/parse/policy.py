@@ -13,6 +13,7 @@ columnar catch-up needs it, a batch form (a `ColumnRun` of plain train records) 
   with an echo pending takes the record path.
 * **rewind**: a train record whose step (else epoch) is lower than the previous one of the same
   rank means the run was resumed into the same log: a `Rewind` goes out before it.
+  After a summary record the run has ended: what follows is a new run, never a rewind.
   Scalar: `_went_back`; batch: `_run_goes_back`.
 * **new run** (DESIGN.md, "Runs"): a `RunStart` goes out before the first item of a new run when
   the training banner appears after records were seen (`run_marker`), a main-writer train record
@@ -22,6 +23,14 @@ columnar catch-up needs it, a batch form (a `ColumnRun` of plain train records) 
   mid-run position (a checkpoint) is a resume: the same run, a `Rewind`. Everything the policy
   learnt of the old run (last steps and epochs, steps per epoch) is forgotten, and ``on_new_run``
   lets the parser forget the old run's bar.
+
+* **copies** (scalar only: a run that may hold one takes the record path): a second logger's
+  copy (a line whose prefix names a logging handler, LLaMA-Factory's
+  ``llamafactory.train.callbacks``, right after the Trainer's dict with the same values to the
+  digits it prints) is dropped; two processes that both print every record (the stream's first
+  record printed twice identically, or the banner printed twice before any record) make each
+  record's identical copy among the last two dropped. Each reading taken is noted in
+  `RecordPolicy.readings` (the report says it).
 
 Equal consecutive records are *not* duplicates by themselves: only evidence decides.
 """
@@ -66,6 +75,8 @@ class PolicyState:
         step_interval / epoch_interval: the run's logging interval, as learnt so far.
         run_flags: (records seen in this run, its summary seen, a resume message seen, a file
             reset not yet followed by a train record).
+        readings: the readings taken on evidence (``second_logger``, ``two_writers``).
+        two_writers: two processes print every record (their copies are dropped).
     """
 
     last_epoch: dict[str | None, float]
@@ -80,6 +91,8 @@ class PolicyState:
     step_interval: int | None
     epoch_interval: float | None
     run_flags: tuple[bool, bool, bool, bool]
+    readings: frozenset[str] = frozenset()
+    two_writers: bool = False
 
 
 class RecordPolicy:
@@ -107,6 +120,12 @@ class RecordPolicy:
         self._pending: Record | None = None
         self._echo_mode = False
         self._waiting: list[Record] = []  # records between a tqdm clear and its redraw
+        self.readings: set[str] = set()
+        self._two_writers = False
+        self._accepted = 0  # records accepted in this stream
+        self._banners = 0  # banners read before the first record
+        self._recent: list[list[object]] = []  # [record, matched] of the last two accepted
+        self._probe: list[Record] = []  # copies held while the two-writer evidence is open
 
     def state(self) -> PolicyState:
         """A copy of what the policy carries between feeds."""
@@ -119,10 +138,12 @@ class RecordPolicy:
             self._echo_mode,
             self._prev,
             self._pending,
-            len(self._waiting),
+            len(self._waiting) + len(self._probe),
             self._step_interval,
             self._epoch_interval,
             (self._run_has_records, self._summary_seen, self._resume_seen, self._after_reset),
+            frozenset(self.readings),
+            self._two_writers,
         )
 
     @property
@@ -276,8 +297,72 @@ class RecordPolicy:
 
     # -- echo and rewind --------------------------------------------------------------------
 
+    def banner(self) -> None:
+        """The Trainer's banner (its total steps) was read: twice before any record means two
+        processes that each believe they are the main one."""
+        if self._accepted == 0:
+            self._banners += 1
+            if self._banners >= 2:
+                self._two_writers = True
+
+    def _is_copy(self, rec: Record) -> bool:
+        """A second logger's or (in two-writer mode) a second process's copy of a record
+        already out (see the module docstring); notes the reading taken."""
+        prev = self._prev
+        if rec.logger is not None and prev is not None and prev.logger is None and _same_rounded(prev, rec):
+            self.readings.add("second_logger")
+            return True
+        if rec.kind == "summary" or not self._two_writers:
+            return False
+        for entry in self._recent:
+            old = entry[0]
+            if not entry[1] and isinstance(old, Record) and _identical(old, rec):
+                entry[1] = True
+                self.readings.add("two_writers")
+                return True
+        return False
+
+    def _probe_writers(self, rec: Record, out: Out) -> bool:
+        """The evidence of two writers at a stream's start: its first two distinct records
+        each printed twice in a row (r1 r1 r2 r2). The copy of r1 and r2 are held until the
+        fourth record decides; True when ``rec`` was taken (held or dropped)."""
+        probe = self._probe
+        if not probe:
+            first = self._recent[0][0] if self._recent else None
+            if (
+                self._accepted == 1
+                and not self._two_writers
+                and rec.kind != "summary"
+                and isinstance(first, Record)
+                and _identical(first, rec)
+            ):
+                probe.append(rec)
+                return True
+            return False
+        if len(probe) == 1 and not _identical(probe[0], rec):
+            probe.append(rec)
+            return True
+        held, self._probe = probe, []
+        if len(held) == 2 and _identical(held[1], rec):
+            # Confirmed: every record comes twice. r1's copy is dropped, r2 goes out, and
+            # this copy of r2 is dropped.
+            self._two_writers = True
+            self.readings.add("two_writers")
+            self._recent[0][1] = True
+            self._emit(held[1], out)
+            self._recent[-1][1] = True
+            return True
+        for h in held:
+            self._emit(h, out)
+        return False
+
     def emit(self, rec: Record, out: Out) -> None:
-        """Apply echo dedupe and rewind detection, then append ``rec`` to ``out``."""
+        """Apply copy and echo dedupe and rewind detection, then append ``rec`` to ``out``."""
+        if self._probe_writers(rec, out) or self._is_copy(rec):
+            return
+        self._emit(rec, out)
+
+    def _emit(self, rec: Record, out: Out) -> None:
         prev = self._pending or self._prev
         if prev is not None and self._is_echo(prev, rec):
             # The same record logged a second time by another handler, with its step
@@ -302,6 +387,10 @@ class RecordPolicy:
         """End of input: held records (without a step) and a held bare copy go out."""
         if self._waiting:
             self.release(out, with_steps=False)
+        if self._probe:
+            held, self._probe = self._probe, []
+            for h in held:
+                self._emit(h, out)
         if self._pending is not None:
             out.append(self._pending)
             self._pending = None
@@ -333,6 +422,11 @@ class RecordPolicy:
         return rec.epoch is not None and last_epoch is not None and rec.epoch < last_epoch
 
     def _accept(self, rec: Record, out: Out) -> None:
+        if rec.kind == "summary":
+            # The run ended: the next train record starts a new run (DESIGN.md, "Runs"), it
+            # does not resume this one, so going back from here is no rewind.
+            self._last_step.pop(rec.rank, None)
+            self._last_epoch.pop(rec.rank, None)
         main = is_main_rank(rec.rank)
         if rec.kind == "train":
             reason = self._starts_new_run(rec) if main else None
@@ -352,6 +446,8 @@ class RecordPolicy:
             self._summary_seen = True
         self._run_has_records = True
         self._prev = rec
+        self._accepted += 1
+        self._recent = [*self._recent[-1:], [rec, False]]
         out.append(rec)
 
     # -- the batch form ---------------------------------------------------------------------
@@ -369,7 +465,15 @@ class RecordPolicy:
         plan = run.plan
         ei = plan.epoch_idx
         epochs = run.vals[1:, ei] if ei >= 0 else None
-        ok = not (self._echo_mode or self._pending is not None or self._waiting or self._summary_seen)
+        # (A stream's first records and a two-writer log take the record path: a copy is
+        # decided per record.)
+        ok = not (
+            self._echo_mode or self._pending is not None or self._waiting or self._summary_seen or self._two_writers
+        )
+        ok = ok and not self._probe
+        if ok and self._accepted == 1 and m:
+            a, b = run.vals[0], run.vals[1]
+            ok = not bool(((a == b) | (np.isnan(a) & np.isnan(b))).all())
         k = 0
         st: np.ndarray = np.empty(0, dtype=np.int64)
         spe = steps.steps_per_epoch
@@ -398,6 +502,8 @@ class RecordPolicy:
             self._last_epoch[None] = float(epochs[-1])
         batch = Batch(plan.kind, plan.names, run.vals[1:, plan.idx], epochs, st, run.offsets[1:])
         self._prev = batch.record(m - 1)
+        self._accepted += m
+        self._recent = [[batch.record(i), False] for i in range(max(0, m - 2), m)]
         out.append(batch)
 
     def _learn_batch_interval(self, steps: np.ndarray | None, epochs: np.ndarray | None) -> None:
@@ -431,3 +537,30 @@ class RecordPolicy:
             if bool((cur[1:] < cur[:-1]).any()) or (prev0 is not None and cur[0] < prev0):
                 return True
         return False
+
+
+def _same_value(a: float, b: float, tol: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return abs(a - b) <= tol + 5e-4 * abs(a)
+
+
+def _same_rounded(prev: Record, rec: Record) -> bool:
+    """``rec`` repeats ``prev`` to the digits a second logger prints (LLaMA-Factory: loss
+    ``.4f``, learning rate ``.4e``, epoch ``.2f``): same kind and step, and every shared
+    metric (at least one) equal within that rounding."""
+    if prev.kind != rec.kind or (rec.step is not None and prev.step is not None and rec.step != prev.step):
+        return False
+    if (prev.epoch is None) != (rec.epoch is None):
+        return False
+    if prev.epoch is not None and rec.epoch is not None and not _same_value(prev.epoch, rec.epoch, 0.006):
+        return False
+    shared = [k for k in rec.metrics if k in prev.metrics]
+    return bool(shared) and all(_same_value(prev.metrics[k], rec.metrics[k], 5e-5) for k in shared)
+
+
+def _identical(a: Record, b: Record) -> bool:
+    """Same kind, step, epoch, rank and exactly the same values (NaN equal to NaN)."""
+    if (a.kind, a.step, a.epoch, a.rank) != (b.kind, b.step, b.epoch, b.rank) or a.metrics.keys() != b.metrics.keys():
+        return False
+    return all(_same_value(v, b.metrics[k], 0.0) and (v == b.metrics[k] or math.isnan(v)) for k, v in a.metrics.items())

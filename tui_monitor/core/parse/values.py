@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from tui_monitor.core.parse.items import Progress, Record, RecordKind
 
@@ -25,7 +25,9 @@ __all__ = [
     "NUM",
     "SPECIAL_KEYS",
     "build_record",
+    "has_metric",
     "is_metric_dict",
+    "record_kind",
     "parse_elapsed",
     "parse_pairs",
     "to_float",
@@ -75,7 +77,17 @@ MARKER_KEYS = frozenset(
 )
 """A dict is a metric record only if it has one of these keys (or a key ending in
 ``loss``, or an ``eval_`` / ``rewards/`` key); a tokenizer config or a dataset sample
-printed to the console is not."""
+printed to the console is not. The learning rate is a marker only beside a position
+(see :func:`has_metric`)."""
+
+_LR_KEYS = frozenset({"learning_rate", "lr"})
+_WHEN_KEYS = frozenset({"epoch", "step", "current_steps", "global_step", "global_step/max_steps"})
+"""Keys that place a record in the run: a learning rate logged beside one of them is a
+trainer's record; a learning rate alone is a hyper-parameter (an Optuna trial's parameters,
+``{'learning_rate': 0.012, 'num_leaves': 91}``, or a config)."""
+
+_SUMMARY_KEYS = frozenset({"train_loss", "train_samples_per_second", "train_steps_per_second"})
+_STEP_KEYS = frozenset({"loss", "grad_norm", "learning_rate"})
 
 NON_METRIC_NUMERIC = frozenset({"epoch", "step", "current_steps", "total_steps", "percentage"})
 
@@ -144,11 +156,48 @@ def parse_pairs(body: bytes) -> dict[str, object] | None:
     return None
 
 
-def is_metric_dict(d: Mapping[str, object]) -> bool:
-    for k in d:
-        if k in MARKER_KEYS or k.endswith("loss") or k.startswith(("eval_", "rewards/")):
+def has_metric(names: Iterable[str], timed: bool) -> bool:
+    """Whether keys ``names`` are those a trainer logs together.
+
+    Args:
+        names: the dict's keys (or a record's metric names).
+        timed: the dict places itself in the run (an epoch or a step beside its metrics).
+
+    A loss (any key ending in ``loss``), an ``eval_``/``rewards/`` key or another training
+    marker (:data:`MARKER_KEYS`) is enough; a learning rate counts only when ``timed``: a
+    hyper-parameter search prints trial parameters with a learning rate and no epoch.
+    """
+    lr = False
+    for k in names:
+        if k in _LR_KEYS:
+            lr = True
+        elif k in MARKER_KEYS or k.endswith("loss") or k.startswith(("eval_", "rewards/")):
             return True
-    return False
+    return lr and timed
+
+
+def is_metric_dict(d: Mapping[str, object]) -> bool:
+    """Whether a parsed dict's keys mark a metric record (:func:`has_metric`, timed by its
+    own epoch/step keys)."""
+    return has_metric(d, any(k in _WHEN_KEYS for k in d))
+
+
+def record_kind(metrics: Collection[str]) -> RecordKind:
+    """The kind of a record with metric names ``metrics``.
+
+    ``summary``: ``train_runtime`` with the train-level keys the Trainer's last record has
+    (``train_loss``, ``train_samples_per_second``...) and none of a step's (``loss``,
+    ``grad_norm``, ``learning_rate``): frameworks that log the runtime at every step print
+    train records, not summaries. ``eval``: any ``eval_*`` key. Else ``train``.
+    """
+    if "train_runtime" in metrics:
+        if not _STEP_KEYS.intersection(metrics) and (
+            _SUMMARY_KEYS.intersection(metrics) or not any(k != "train_runtime" for k in metrics)
+        ):
+            return "summary"
+    if any(k.startswith("eval_") for k in metrics):
+        return "eval"
+    return "train"
 
 
 def parse_elapsed(text: bytes | str) -> float | None:
@@ -188,8 +237,8 @@ def build_record(
         when the dict states its position (``global_step/max_steps``, ``current_steps`` /
         ``total_steps``).
 
-    Classification (as transformers' Trainer logs them): ``summary`` if ``train_runtime``
-    is present; ``eval`` if any ``eval_*`` key has a value; else ``train``.
+    Classification (as transformers' Trainer logs them): :func:`record_kind`. A dict whose
+    only metric is a learning rate, with no epoch or step, is no record (:func:`has_metric`).
     """
     metrics: dict[str, float] = {}
     text: dict[str, str] = {}
@@ -230,15 +279,9 @@ def build_record(
             offset=offset,
             source="json",
         )
-    if not metrics or not (is_metric_dict(metrics) or any(k in MARKER_KEYS or k.endswith("loss") for k in text)):
+    timed = epoch is not None or step is not None
+    if not metrics or not (has_metric(metrics, timed) or any(k in MARKER_KEYS or k.endswith("loss") for k in text)):
         # (a marker key whose value is text this time, 'loss': 'n/a', still makes a record)
         # e.g. LLaMA-Factory's last line: only throughput/progress, no metric.
         return None, progress
-    kind: RecordKind
-    if "train_runtime" in metrics:
-        kind = "summary"
-    elif any(k.startswith("eval_") for k in metrics):
-        kind = "eval"
-    else:
-        kind = "train"
-    return Record(kind, metrics, step, epoch, offset, rank, text), progress
+    return Record(record_kind(metrics), metrics, step, epoch, offset, rank, text), progress

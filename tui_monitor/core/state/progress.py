@@ -37,6 +37,7 @@ class ProgressState:
         elapsed_s: elapsed seconds as the bar prints it, or ``None``.
         last_activity: when the latest progress item was read (seconds since the epoch),
             0.0 if unknown.
+        skipped: optimizer steps skipped so far as the latest DeepSpeed line says, or ``None``.
     """
 
     step: int | None = None
@@ -46,6 +47,7 @@ class ProgressState:
     rate: float | None = None
     elapsed_s: float | None = None
     last_activity: float = 0.0
+    skipped: int | None = None
 
     def with_item(self, item: Progress | RunInfo, arrival: float = 0.0) -> ProgressState:
         """A copy moved on by a parser `Progress` or `RunInfo` item read at ``arrival``."""
@@ -64,6 +66,7 @@ class ProgressState:
             rate=item.rate if item.rate else self.rate,
             elapsed_s=item.elapsed_s if item.elapsed_s is not None else self.elapsed_s,
             last_activity=arrival or self.last_activity,
+            skipped=item.skipped if item.skipped is not None else self.skipped,
         )
 
     def with_record(self, rec: Record) -> ProgressState:

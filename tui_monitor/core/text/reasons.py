@@ -62,12 +62,26 @@ class ReasonLike(Protocol):
 REASONS: dict[str, tuple[str, str]] = {
     # -- loss ------------------------------------------------------------------------------------
     "loss_nonfinite.now": (
+        "loss is {value:num} (first{at:place}, {count}× in all): training has diverged",
+        "loss равен {value:num} (впервые{at:place}, всего {count}×): обучение разошлось",
+    ),
+    "loss_diverged": (
         "loss is {value:num}{at:place}: training has diverged",
         "loss равен {value:num}{at:place}: обучение разошлось",
     ),
     "loss_nonfinite.earlier": (
         "loss was {value:num}{at:place} ({count}×), finite since",
         "loss был {value:num}{at:place} ({count}×), дальше конечен",
+    ),
+    "loss_collapse": (
+        "loss collapsed to exactly 0{at:place} after {before:num} ({count}× since): no learning, not progress",
+        "loss упал ровно до 0{at:place} после {before:num} ({count}× с тех пор): это не обучение, а сбой",
+    ),
+    "loss_collapse.skipped": (
+        "loss collapsed to exactly 0{at:place} after {before:num} ({count}× since); "
+        "DeepSpeed skipped {skipped} of {steps} steps (fp16 overflow)",
+        "loss упал ровно до 0{at:place} после {before:num} ({count}× с тех пор); "
+        "DeepSpeed пропустил {skipped} из {steps} шагов (переполнение fp16)",
     ),
     "loss_zero_expected": (
         "loss is 0 on every record: normal for GRPO (the loss is ~0 by construction); watch reward and kl instead",
@@ -170,7 +184,16 @@ REASONS: dict[str, tuple[str, str]] = {
         "grad_norm is vanishing: {level:num}, down from {start:num}",
         "grad_norm затухает: {level:num}, было {start:num}",
     ),
+    "grad_exploding.since": (
+        "grad_norm exploding since step {since}: {onset:num} → now {now:num} ({factor:.0f}× usual)",
+        "grad_norm взрывается с шага {since}: {onset:num} → сейчас {now:num} (в {factor:.0f} раз выше обычного)",
+    ),
+    "grad_exploding.from": (
+        "grad_norm exploding from{at:place}: {onset:num} → now {now:num} ({factor:.0f}× usual)",
+        "grad_norm взрывается начиная{at:place}: {onset:num} → сейчас {now:num} (в {factor:.0f} раз выше обычного)",
+    ),
     "grad_ok": ("grad_norm stable near {level:num}", "grad_norm стабилен, около {level:num}"),
+    "grad_ok.falling": ("grad_norm falling: {first:num} → {now:num}", "grad_norm снижается: {first:num} → {now:num}"),
     # -- learning rate ---------------------------------------------------------------------------
     "lr_warmup": ("LR warming up: {first:num} → {last:num}", "LR в прогреве: {first:num} → {last:num}"),
     "lr_hold": (
@@ -205,6 +228,16 @@ REASONS: dict[str, tuple[str, str]] = {
         "переобучение: {metric} растёт {rises} оценки подряд после лучшего {best:num}{at:place} "
         "(сейчас {last:num}), а train loss продолжает падать",
     ),
+    "eval_overfitting.since_best": (
+        "overfitting: {metric} worse than its best {best:num}{at:place} for {after} evaluations "
+        "(now {last:num}) while train loss keeps falling",
+        "переобучение: {metric} хуже лучшего {best:num}{at:place} уже {after} оценок "
+        "(сейчас {last:num}), а train loss падает",
+    ),
+    "eval_worsening.since_best": (
+        "{metric} worse than its best {best:num}{at:place}: now {last:num} (first {first:num})",
+        "{metric} хуже лучшего {best:num}{at:place}: сейчас {last:num} (в начале {first:num})",
+    ),
     "eval_flat": ("{metric} flat: {first:num} → {last:num}", "{metric} не меняется: {first:num} → {last:num}"),
     "eval_worsening": (
         "{metric} worse than at the start: {first:num} → {last:num} (best {best:num}{at:place})",
@@ -214,6 +247,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "eval_no_loss": ("evaluations report no loss", "оценки не сообщают loss"),
     # -- run state -------------------------------------------------------------------------------
     "run_crashed": ("crashed: {line}", "упал: {line}"),
+    "error_after_finish": ("error after training finished: {line}", "ошибка после конца обучения: {line}"),
     "run_finished": (
         "finished ({why}{runtime:?runtime}){step:?where}",
         "завершён ({why}{runtime:?runtime}){step:?where}",

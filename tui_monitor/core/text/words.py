@@ -31,6 +31,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "stalled": ("stalled", "застрял"),
     "finished": ("finished", "завершён"),
     "crashed": ("crashed", "упал"),
+    "superseded": ("superseded", "прерван"),
     "paused": ("paused", "пауза"),
     "catching_up": ("catching up", "догоняю"),
     "recent_window": ("recent window only", "только последние записи"),
@@ -143,6 +144,8 @@ LABELS: dict[str, tuple[str, str]] = {
         "метрика число первое последнее мин макс не_числа",
     ),
     "report_events": ("events:", "события:"),
+    "report_runs": ("runs in this log: {n} (the latest is judged above)", "запусков в логе: {n} (выше — о последнем)"),
+    "report_run_counts": ("{train} train, {eval} eval", "обучения {train}, оценки {eval}"),
     "line_reset": ("-- file {reason}", "-- файл {reason}"),
     "run_starts": ("run {n} starts: {reason}", "запуск {n} начинается: {reason}"),
     "run_of": ("run {n}/{total}", "запуск {n}/{total}"),
@@ -166,6 +169,18 @@ LABELS: dict[str, tuple[str, str]] = {
         "Сглаживание — EMA с поправкой, как в TensorBoard. Любая клавиша закрывает справку.",
     ),
     "no_records": ("no metric records in this file", "в файле нет записей с метриками"),
+    "unreadable_fragments": (
+        "{n} fragments looked like metrics but could not be read",
+        "фрагментов, похожих на метрики, но не прочитанных: {n}",
+    ),
+    "reading_second_logger": (
+        "each record was printed again by a second logger (its copies are not counted)",
+        "каждая запись напечатана ещё раз вторым логгером (копии не учтены)",
+    ),
+    "reading_two_writers": (
+        "two processes printed every record (each record is counted once)",
+        "каждую запись напечатали два процесса (каждая учтена один раз)",
+    ),
     "rewind_step": (
         "run restarted or resumed: records from step {step} on replace the earlier ones",
         "запуск перезапущен или продолжен: записи с шага {step} заменяют прежние",

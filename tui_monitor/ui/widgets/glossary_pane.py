@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui_monitor.core.text.glossary import LABELS, explain
-from tui_monitor.ui.model import inert
+from tui_monitor.core.text.inert import inert
 
 
 def glossary_content(key: str, lang: str) -> Content:

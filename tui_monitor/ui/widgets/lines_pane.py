@@ -7,14 +7,15 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from tui_monitor.core.text.inert import inert
 from tui_monitor.core.text.words import label
-from tui_monitor.ui.model import Line, inert
+from tui_monitor.ui.model import Line
 from tui_monitor.ui.widgets._style import MUTED, SEVERITY_STYLE
 
 
 def line_content(line: Line) -> Content:
     """``symbol where text``: the symbol coloured by severity, the text as plain data
-    (control characters shown as pictures, see :func:`~tui_monitor.ui.model.inert`)."""
+    (control characters shown as pictures, see :func:`~tui_monitor.core.text.inert.inert`)."""
     parts: list[str | tuple[str, str]] = [(line.symbol or " ", SEVERITY_STYLE.get(line.severity, MUTED)), " "]
     if line.where:
         parts += [(inert(line.where), MUTED), "  "]

@@ -9,9 +9,10 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from tui_monitor.core.text.fmt import fmt_num
+from tui_monitor.core.text.inert import inert
 from tui_monitor.core.text.words import label
 from tui_monitor.ui.chart_model import NONFINITE_MARK, sparkline
-from tui_monitor.ui.model import Fact, MetricRowModel, inert
+from tui_monitor.ui.model import Fact, MetricRowModel
 from tui_monitor.ui.widgets._style import MUTED, NAN_STYLE, SEVERITY_STYLE, SPARK_STYLE
 
 NAME_W = 14

@@ -8,8 +8,9 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui_monitor.core.text.fmt import fmt_duration, fmt_num
+from tui_monitor.core.text.inert import inert
 from tui_monitor.core.text.words import label, verdict_word, word
-from tui_monitor.ui.model import StatusModel, inert
+from tui_monitor.ui.model import StatusModel
 from tui_monitor.ui.widgets._style import MUTED, SEVERITY_STYLE
 
 _VERDICT_SEVERITY = {"healthy": "ok", "warning": "warning", "critical": "critical", "unknown": "info"}
