@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 from collections import Counter
 from pathlib import Path
@@ -139,3 +140,37 @@ def test_tail_json_says_which_run_each_record_belongs_to() -> None:
     ]
     per_run = Counter(o["run"] for o in lines if o["type"] == "record" and o["kind"] == "train")
     assert per_run == {1: 12, 2: 16, 3: 8}
+
+
+def test_a_killed_run_read_two_days_later_is_stalled_not_running(tmp_path: Path) -> None:
+    # GIVEN a copy of a run killed with SIGKILL (no summary, no traceback), last written 2 days ago
+    log = tmp_path / "train.log"
+    log.write_bytes((REAL / "killed_sigkill.log").read_bytes())
+    two_days = 2 * 86400
+    old = log.stat().st_mtime - two_days
+    os.utime(log, (old, old))
+    # WHEN reported THEN stalled for as long as the file is silent, no ETA, never running
+    d = report_dict(read_once(log))
+    assert d["state"] == "stalled" and d["verdict"]["status"] == "warning"
+    stalled = next(r for r in d["verdict"]["reasons"] if r["code"] == "run_stalled")
+    assert stalled["text"].startswith("stalled: no new record for 48:00:")
+    assert not any(r["code"] == "run_running" for r in d["verdict"]["reasons"])
+    # AND followed live, the first verdict after reading it says the same (the file's clock,
+    # not the time trainmon started)
+    mon, stop, th = _follow(log)
+    try:
+        snap = wait_for(lambda: (s := mon.snapshot()).run.records["train"] == 20 and s, "the records")
+    finally:
+        stop.set()
+        th.join(5)
+    assert snap.health is not None and snap.health.state.word == "stalled"
+    assert snap.health.state.silence_s is not None and snap.health.state.silence_s >= two_days
+
+
+def test_a_run_written_just_now_without_summary_is_running(tmp_path: Path) -> None:
+    # GIVEN the same log, written just now (a live run between two records)
+    log = tmp_path / "train.log"
+    log.write_bytes((REAL / "killed_sigkill.log").read_bytes())
+    # WHEN reported THEN it is running, with its position
+    d = report_dict(read_once(log))
+    assert d["state"] == "running" and d["progress"]["global_step"] == 150

@@ -371,7 +371,9 @@ class Monitor:
                 provisional=prov is not None,
                 provisional_from=self._provisional_from if prov is not None else None,
             )
-        health = analyse(snap.run, now)
+        follower = self._follower
+        last_write = follower.tailer.mtime if follower is not None and follower.tailer.mtime else None
+        health = analyse(snap.run, now, last_write)
         return replace(snap, health=health)
 
 

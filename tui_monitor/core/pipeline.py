@@ -76,6 +76,8 @@ class Pipeline:
             last is the one new items go to.
         bytes_read: bytes fed so far (all streams).
         version: bumped whenever something changed.
+        last_write: when the file was last written (``st_mtime``, seconds since the epoch),
+            when known (set by `read_once`), else ``None``.
     """
 
     def __init__(
@@ -96,6 +98,7 @@ class Pipeline:
         self._batches = batches
         self.bytes_read = 0
         self.version = 0
+        self.last_write: float | None = None
         self._on_items = on_items
 
     @property
@@ -104,9 +107,16 @@ class Pipeline:
         return self.runs[-1]
 
     def health(self, now: float | None = None) -> Health:
-        """The verdict on the run read so far (``now=None``: no clock, as for a whole-file
-        report, where arrival times say nothing about the run)."""
-        return analyse(self.run.snapshot(), now)
+        """The verdict on the latest run read so far.
+
+        Args:
+            now: wall-clock seconds for stall detection. ``None``: the pipeline's clock when the
+                file's last write is known (`read_once` sets `last_write`: a run without a
+                summary in a file written long ago is stalled, never running), else no clock.
+        """
+        if now is None and self.last_write is not None:
+            now = self.clock()
+        return analyse(self.run.snapshot(), now, self.last_write)
 
     def feed(self, data: bytes) -> list[ParsedItem | Batch]:
         """Parse ``data`` (the next bytes of the current stream) and account the items.
@@ -258,6 +268,7 @@ def read_once(path: str | Path, pipeline: Pipeline | None = None) -> Pipeline:
     except OSError as e:
         raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
     try:
+        pipe.last_write = os.fstat(fd).st_mtime
         feed_range(fd, pipe, 0)
     except OSError as e:
         raise InputError(f"{path}: read failed ({e.strerror or e})") from None

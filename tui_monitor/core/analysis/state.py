@@ -75,6 +75,7 @@ def run_state(
     last_activity: float,
     now: float | None,
     superseded: bool = False,
+    last_write: float | None = None,
 ) -> RunState:
     """Decide running / stalled / finished / crashed.
 
@@ -97,6 +98,8 @@ def run_state(
         now: current time (seconds since the epoch) or None (no stall detection: reports).
         superseded: a later run started in the same log (then it is ``superseded``, not
             running or stalled, unless it finished or crashed).
+        last_write: when the log was last written (``st_mtime``, seconds since the epoch), or
+            ``None``: then the silence counts from the last record or progress read.
     """
     floor = max(last_record_offset, summary_offset if summary_offset is not None else -1)
     crash = [e for e in events if e.kind in CRASH_KINDS and e.offset >= 0 and e.offset > floor]
@@ -117,7 +120,9 @@ def run_state(
         d = d[d > 0]
         if d.size:
             med = float(np.median(d))
-    last = max(float(arr[-1]) if arr.size else 0.0, last_activity)
+    # The run's clock is the file's: its last write when known (a file read long after it was
+    # written is as silent as its age), else when records and progress were read.
+    last = last_write if last_write else max(float(arr[-1]) if arr.size else 0.0, last_activity)
     silence = (now - last) if (now is not None and last > 0) else None
     if crash:
         best = _root_cause(crash)

@@ -193,7 +193,7 @@ def loss_collapse(x: np.ndarray, y: np.ndarray) -> tuple[int, float, int] | None
     return j + 1, before, len(y) - j - 1
 
 
-def analyse(snap: RunSnapshot, now: float | None = None) -> Health:
+def analyse(snap: RunSnapshot, now: float | None = None, last_write: float | None = None) -> Health:
     """Read a store snapshot like an experienced engineer and give the verdict with its reasons.
 
     Runs every detector (loss trend + spikes, grad_norm, LR phase/schedule, eval, progress,
@@ -204,7 +204,10 @@ def analyse(snap: RunSnapshot, now: float | None = None) -> Health:
     Args:
         snap: the run (:class:`~tui_monitor.core.state.RunSnapshot`): its series, progress
             and events (crash evidence).
-        now: current wall-clock seconds for stall detection; None (reports) disables it.
+        now: current wall-clock seconds for stall detection; None disables it.
+        last_write: when the log was last written (``st_mtime``, seconds); the silence counts
+            from it (else from when the last record was read). Only the latest run is still
+            being written: an earlier one gets ``None``.
 
     Returns:
         :class:`Health`. Never raises on odd data (empty store, all-NaN series).
@@ -404,6 +407,7 @@ def analyse(snap: RunSnapshot, now: float | None = None) -> Health:
         last_activity=info.last_activity,
         now=now,
         superseded=snap.superseded,
+        last_write=last_write,
     )
     state_findings(add, st, pr, snap)
 

@@ -143,6 +143,7 @@ class Tailer:
         self._ident: tuple[int, int] | None = None
         self._offset = 0
         self._size = 0
+        self._mtime = 0.0
         self._head = b""
         self._tail = b""
         self._state: TailState = "waiting"
@@ -168,6 +169,12 @@ class Tailer:
     def offset(self) -> int:
         """Byte offset of the next byte to read in the current file."""
         return self._offset
+
+    @property
+    def mtime(self) -> float:
+        """When the followed file was last written (``st_mtime``, seconds since the epoch; 0.0
+        before it was opened): the run's clock, for a file read long after it was written."""
+        return self._mtime
 
     @property
     def size(self) -> int:
@@ -258,6 +265,7 @@ class Tailer:
         self._ident = _identity(st)
         self._offset = 0
         self._size = st.st_size
+        self._mtime = st.st_mtime
         self._head = b""
         self._tail = b""
         self._state = "following"
@@ -418,6 +426,7 @@ class Tailer:
         fd = self._fd
         end = fst.st_size
         self._size = end
+        self._mtime = fst.st_mtime
         while self._offset < end:
             if budget[0] <= 0:
                 self._behind = True

@@ -70,7 +70,7 @@ def status_content(s: StatusModel, lang: str, *, narrow: bool, width: int = 200)
         if s.total_epochs:
             total = f"/{'≈' if s.total_epochs_estimated else ''}{fmt_num(s.total_epochs, 3)}"
             groups.append((5, [total]))
-    if s.eta_s is not None and s.state not in ("finished", "crashed"):
+    if s.eta_s is not None and s.state not in ("finished", "crashed", "stalled", "superseded"):
         groups.append((94, ["  ", (f"{label('eta', lang)} ", MUTED), fmt_duration(s.eta_s)]))
     if s.rate:
         groups.append((3, ["  ", f"{s.rate:.2g} " if s.rate < 10 else f"{s.rate:.0f} ", (label("it_s", lang), MUTED)]))
