@@ -97,5 +97,7 @@ def test_overfitting_and_nonfinite_loss() -> None:
 
 
 def test_empty_store() -> None:
-    h = analyse(Run().snapshot())
-    assert h.status == "healthy" and h.codes == ["run_waiting"]
+    # GIVEN a run with no record WHEN judged THEN no verdict is invented: no data, and why
+    h = analyse(Run().snapshot(), bytes_read=120)
+    assert h.status == "no_data" and h.codes == ["no_data"]
+    assert reason_text(h.reasons[0]) == "no metric record in 120 bytes read"

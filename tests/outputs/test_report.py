@@ -112,4 +112,6 @@ def test_file_without_records_is_no_data(tmp_path: Path) -> None:
     log.write_text("hello\nno metrics here\n")
     out = run("report", str(log))
     assert out.returncode == 0
-    assert out.stdout.splitlines()[2:4] == ["NO DATA", "  · no metric records in this file"]
+    assert out.stdout.splitlines()[2:4] == ["NO DATA", "  · no metric record in 22 bytes read"]
+    d = json.loads(run("report", "--json", str(log)).stdout)
+    assert d["verdict"]["status"] == "no_data" and d["verdict"]["reasons"][0]["code"] == "no_data"

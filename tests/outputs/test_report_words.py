@@ -16,7 +16,7 @@ def test_unreadable_fragments_and_no_data_are_said(tmp_path: Path) -> None:
     pipe = read_once(log)
     # WHEN reported THEN no verdict is invented, and why there is none is said
     d = report_dict(pipe)
-    assert d["verdict"]["status"] == "unknown" and d["unreadable_fragments"] == 1
+    assert d["verdict"]["status"] == "no_data" and d["unreadable_fragments"] == 1
     text = report_text(pipe, str(log))
     assert "NO DATA" in text.upper() and "1 fragments looked like metrics but could not be read" in text
 

@@ -116,7 +116,13 @@ class Pipeline:
         """
         if now is None and self.last_write is not None:
             now = self.clock()
-        return analyse(self.run.snapshot(), now, self.last_write)
+        return analyse(
+            self.run.snapshot(),
+            now,
+            self.last_write,
+            bytes_read=self.bytes_read,
+            unreadable=self.parser.unreadable_fragments,
+        )
 
     def feed(self, data: bytes) -> list[ParsedItem | Batch]:
         """Parse ``data`` (the next bytes of the current stream) and account the items.

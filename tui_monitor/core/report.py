@@ -43,7 +43,7 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
     ``events`` (crash evidence and file events, every run); the judged run (the latest): ``run``
     (its index), ``progress`` (global_step, total_steps, epoch), ``state``, ``loss`` (trend,
     smoothed_last, spikes), ``grad`` (status), ``lr`` (phase, schedule, peak, warmup_end_step),
-    ``eval`` (best, overfitting), ``verdict`` (status — ``unknown`` for a file with no record —,
+    ``eval`` (best, overfitting), ``verdict`` (status — ``no_data`` for a file with no record —,
     reasons with code, severity, step, text in ``lang``); and ``runs``: every run of the log
     (index, start_offset, start_reason, records, step, total_steps, state, verdict).
     Non-finite numbers are strings (see `jsonable`).
@@ -90,8 +90,7 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
             "overfitting": h.eval.word == "overfitting",
         },
         "verdict": {
-            # No record, no verdict (DESIGN.md): "unknown", as the text report's NO DATA.
-            "status": h.status if run.record_count else "unknown",
+            "status": h.status,
             "reasons": [
                 {
                     "code": r.code,
@@ -137,12 +136,10 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
     t = pipe.run.snapshot()
     prog = t.progress
     lines = [label("report_title", lang).format(path=path), ""]
-    if sum(t.records.values()) == 0:
-        # Nothing to judge: say so rather than calling an empty file healthy.
-        lines.append(verdict_word("unknown", lang))
-        lines.append("  · " + label("no_records", lang))
-        if pipe.parser.unreadable_fragments:
-            lines.append("  · " + label("unreadable_fragments", lang).format(n=pipe.parser.unreadable_fragments))
+    if h.status == "no_data":
+        # Nothing to judge: the analysis says what was seen instead of calling it healthy.
+        lines.append(verdict_word("no_data", lang))
+        lines.extend(f"  · {reason_text(r, lang)}" for r in h.reasons)
     else:
         head = verdict_word(h.status, lang)
         if len(d["runs"]) > 1:

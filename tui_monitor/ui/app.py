@@ -47,7 +47,7 @@ EXIT_GRACE_S = 5.0
 """After a signal, the process is ended this many seconds later if the app has not
 left its loop (e.g. a dropped SSH session where writing to the terminal blocks)."""
 
-_VERDICT_SYMBOL = {"healthy": "✓", "warning": "!", "critical": "✗", "unknown": "·"}
+_VERDICT_SYMBOL = {"healthy": "✓", "warning": "!", "critical": "✗", "unknown": "·", "no_data": "·"}
 
 
 class TrainmonApp(App[int]):

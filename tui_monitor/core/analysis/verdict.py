@@ -34,7 +34,7 @@ from tui_monitor.core.state import RunSnapshot
 
 __all__ = ["Health", "Place", "ParamValue", "Reason", "Severity", "Status", "analyse", "SEVERITY_ORDER"]
 
-Status = Literal["healthy", "warning", "critical"]
+Status = Literal["healthy", "warning", "critical", "no_data"]
 
 SEVERITY_ORDER: dict[str, int] = {"critical": 0, "warning": 1, "info": 2, "ok": 3}
 """Sort key: most severe first."""
@@ -60,7 +60,8 @@ class Health:
     """The verdict and everything it was built from (what the report and the app read).
 
     Attributes:
-        status: ``healthy`` (no warning/critical reason), ``warning`` or ``critical``.
+        status: ``healthy`` (no warning/critical reason), ``warning``, ``critical``, or
+            ``no_data`` (no metric record: nothing to judge).
         reasons: most severe first.
         loss_trend: whole-run loss trend (None without a loss series).
         loss_recent: recent-window loss trend.
@@ -193,7 +194,14 @@ def loss_collapse(x: np.ndarray, y: np.ndarray) -> tuple[int, float, int] | None
     return j + 1, before, len(y) - j - 1
 
 
-def analyse(snap: RunSnapshot, now: float | None = None, last_write: float | None = None) -> Health:
+def analyse(
+    snap: RunSnapshot,
+    now: float | None = None,
+    last_write: float | None = None,
+    *,
+    bytes_read: int | None = None,
+    unreadable: int = 0,
+) -> Health:
     """Read a store snapshot like an experienced engineer and give the verdict with its reasons.
 
     Runs every detector (loss trend + spikes, grad_norm, LR phase/schedule, eval, progress,
@@ -205,6 +213,8 @@ def analyse(snap: RunSnapshot, now: float | None = None, last_write: float | Non
         snap: the run (:class:`~tui_monitor.core.state.RunSnapshot`): its series, progress
             and events (crash evidence).
         now: current wall-clock seconds for stall detection; None disables it.
+        bytes_read / unreadable: what was read of the log (bytes) and how many fragments looked
+            like metrics but could not be read, said when there is no record (``no_data``).
         last_write: when the log was last written (``st_mtime``, seconds); the silence counts
             from it (else from when the last record was read). Only the latest run is still
             being written: an earlier one gets ``None``.
@@ -422,6 +432,11 @@ def analyse(snap: RunSnapshot, now: float | None = None, last_write: float | Non
     ordered = _most_severe_first(reasons)
     severities = {r.severity for r in ordered}
     status: Status = "critical" if "critical" in severities else ("warning" if "warning" in severities else "healthy")
+    if snap.record_count == 0:
+        # No record, no verdict (DESIGN.md): say what was seen instead of calling it healthy.
+        seen: dict[str, ParamValue] = {"bytes": bytes_read, "fragments": unreadable or None}
+        ordered = (Reason("no_data", "info", None, params=seen),)
+        status = "no_data"
     return Health(
         status,
         ordered,

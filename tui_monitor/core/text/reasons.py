@@ -270,6 +270,10 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
     "run_running": ("running{step:?where}{rate:?rate}{eta:?eta}", "идёт{step:?where}{rate:?rate}{eta:?eta}"),
     "run_waiting": ("waiting for the first metric record", "ждём первую запись с метриками"),
+    "no_data": (
+        "no metric record{bytes:?bytes_read}{fragments:?fragments}",
+        "нет записей с метриками{bytes:?bytes_read}{fragments:?fragments}",
+    ),
     "run_superseded": (
         "ended without finishing: a new run started after it{step:?where}",
         "закончился незавершённым: после него начался новый запуск{step:?where}",
@@ -289,6 +293,11 @@ REASONS: dict[str, tuple[str, str]] = {
 
 FRAGMENTS: dict[str, tuple[str, str]] = {
     "where": (": step {step}{total:?of_total}", ": шаг {step}{total:?of_total}"),
+    "bytes_read": (" in {bytes} bytes read", " в {bytes} прочитанных байтах"),
+    "fragments": (
+        "; {fragments} fragments looked like metrics but could not be read",
+        "; {fragments} фрагментов похожи на метрики, но не читаются",
+    ),
     "of_total": ("/{total} ({fraction:percent})", "/{total} ({fraction:percent})"),
     "runtime": (", train_runtime {runtime:dur}", ", train_runtime {runtime:dur}"),
     "usual": (" (usual interval {usual:dur})", " (обычно {usual:dur})"),

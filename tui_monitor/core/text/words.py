@@ -20,6 +20,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "warning": ("warning", "внимание"),
     "critical": ("critical", "критично"),
     "unknown": ("no data", "нет данных"),
+    "no_data": ("no data", "нет данных"),
     # run / file states
     "following": ("following", "слежу"),
     "polling": ("polling", "опрос"),
@@ -267,6 +268,7 @@ VERDICT_WORDS: dict[str, tuple[str, str]] = {
     "warning": ("WARNING", "ВНИМАНИЕ"),
     "critical": ("CRITICAL", "КРИТИЧНО"),
     "unknown": ("NO DATA", "НЕТ ДАННЫХ"),
+    "no_data": ("NO DATA", "НЕТ ДАННЫХ"),
 }
 """The verdict as one word in capitals, the same on every screen and in ``trainmon report``."""
 
