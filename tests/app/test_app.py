@@ -221,6 +221,19 @@ async def test_first_frame_of_a_missing_file_says_waiting(tmp_path: Path) -> Non
         await wait_for_app(pilot, lambda: "finished" in screen_text(app).splitlines()[0], "the written run")
 
 
+async def test_a_path_whose_directory_does_not_exist_says_so(tmp_path: Path) -> None:
+    """GIVEN a mistyped path (its directory does not exist) WHEN the app waits for it THEN the
+    status line says so; WHEN the directory and the log appear THEN the run is shown."""
+    log = tmp_path / "logz" / "train.log"
+    app = make_app([log], poll=0.05, bell=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_for_app(pilot, lambda: "its directory does not exist" in screen_text(app).splitlines()[0])
+        log.parent.mkdir()
+        log.write_bytes((FIX / "real" / "hf5_linear_warmup.log").read_bytes())
+        await wait_for_app(pilot, lambda: "finished" in screen_text(app).splitlines()[0], "the written run")
+        assert "directory" not in screen_text(app).splitlines()[0]
+
+
 async def test_bell_rings_once_when_the_verdict_turns_critical(monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN the NaN log and the bell on WHEN shown THEN one bell; with --no-bell THEN none."""
     rings: list[int] = []

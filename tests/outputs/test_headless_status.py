@@ -72,6 +72,18 @@ def test_first_status_of_a_missing_file_is_waiting(tmp_path: Path) -> None:
         assert tail.close() == 0
 
 
+def test_a_path_whose_directory_does_not_exist_says_so_in_json(tmp_path: Path) -> None:
+    # GIVEN a mistyped path: its directory does not exist
+    log = tmp_path / "logz" / "train.log"
+    tail = _Tail([log])
+    try:
+        # WHEN followed THEN the first status says waiting, and that the directory is missing
+        first = wait_for(lambda: next((o for o in tail.objects() if o["type"] == "status"), None), "a status line")
+        assert first["state"] == "waiting" and first["directory"] == "missing"
+    finally:
+        assert tail.close() == 0
+
+
 def test_checkpoint_rewrite_of_trainer_state_prints_no_reset(tmp_path: Path) -> None:
     # GIVEN `trainmon tail --json` on a real trainer_state.json saved at checkpoint-100
     state = tmp_path / "trainer_state.json"

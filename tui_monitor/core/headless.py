@@ -278,12 +278,12 @@ def run_headless(
     threads = [threading.Thread(target=m.run, args=(stop,), daemon=True, name=f"tail:{m.path}") for m, _ in monitors]
     for t in threads:
         t.start()
-    last_state: dict[int, tuple[str | None, str, str | None]] = {}
+    last_state: dict[int, tuple[str | None, str, str | None, bool]] = {}
     last_verdict: dict[int, tuple[int, str | None, float]] = {}  # (version, status, checked at)
     status = 0
     while not stop.is_set() and not got:
         for i, (mon, printer) in enumerate(monitors):
-            state = (mon.mode, mon.live_state, mon.error)
+            state = (mon.mode, mon.live_state, mon.error, mon.dir_missing)
             # "reading" (what the file held at start) is not printed: this loop samples the
             # state, so whether a short read showed would depend on timing; "following" then
             # says that the history has been read.
@@ -293,7 +293,10 @@ def run_headless(
                     print(f"trainmon: {mon.error}", file=sys.stderr)
                     status = 1
                 elif mon.mode is not None:
-                    printer.status(state=state[1], mode=mon.mode)
+                    if mon.dir_missing:
+                        printer.status(state=state[1], mode=mon.mode, directory="missing")
+                    else:
+                        printer.status(state=state[1], mode=mon.mode)
             _say_verdict(i, mon, printer, last_verdict, lang)
         if status or any(p.broken for _, p in monitors):
             stop.set()

@@ -53,6 +53,7 @@ class MonitorSnapshot:
             the whole file is still being read (``bytes_read`` / ``file_size`` say how far);
             False once they cover the whole file.
         provisional_from: byte offset where the provisional view starts, else ``None``.
+        dir_missing: while waiting for the file, its directory does not exist either.
     """
 
     path: str
@@ -69,6 +70,7 @@ class MonitorSnapshot:
     health: Health | None = None
     provisional: bool = False
     provisional_from: int | None = None
+    dir_missing: bool = False
 
     @property
     def run(self) -> RunSnapshot:
@@ -147,6 +149,14 @@ class Monitor:
         """True until what the file held at start has been read (see `live_state`)."""
         self.file_state = "reading" if exists else "waiting"
         self.file_size = 0 if from_end else size
+
+    @property
+    def dir_missing(self) -> bool:
+        """While waiting for the file: its directory does not exist either (a mistyped path?)."""
+        f = self._follower
+        if f is not None:
+            return f.tailer.dir_missing
+        return self.file_state == "waiting" and not Path(self.path).parent.is_dir()
 
     @property
     def live_state(self) -> str:
@@ -370,6 +380,7 @@ class Monitor:
                 runs=tuple(r.snapshot() for r in pipe.runs),
                 provisional=prov is not None,
                 provisional_from=self._provisional_from if prov is not None else None,
+                dir_missing=self.dir_missing,
             )
         follower = self._follower
         last_write = follower.tailer.mtime if follower is not None and follower.tailer.mtime else None

@@ -58,6 +58,7 @@ class RunFacts:
         provisional: only the file's tail has been read yet.
         events: file and crash events, oldest first.
         run_index / run_count: which run of the log this is (1-based), of how many.
+        dir_missing: while waiting for the file, its directory does not exist either.
     """
 
     version: int
@@ -80,6 +81,7 @@ class RunFacts:
     events: tuple[Event, ...]
     run_index: int = 1
     run_count: int = 1
+    dir_missing: bool = False
 
 
 def read_run(snap: MonitorSnapshot) -> RunFacts:
@@ -107,6 +109,7 @@ def read_run(snap: MonitorSnapshot) -> RunFacts:
         events=run.events,
         run_index=run.index,
         run_count=len(snap.runs),
+        dir_missing=snap.dir_missing,
     )
 
 

@@ -54,6 +54,8 @@ def present_status(run: RunFacts, opts: DisplayOptions, now: float) -> StatusMod
     file_state = run.file_state
     key = file_state
     text = word(file_state, lang)
+    if file_state == "waiting" and run.dir_missing:
+        text = label("waiting_no_dir", lang)
     if file_state == "following":
         key = "following"
         text = word("polling" if run.polling else "following", lang)

@@ -144,6 +144,7 @@ class Tailer:
         self._offset = 0
         self._size = 0
         self._mtime = 0.0
+        self._dir_missing = False
         self._head = b""
         self._tail = b""
         self._state: TailState = "waiting"
@@ -169,6 +170,11 @@ class Tailer:
     def offset(self) -> int:
         """Byte offset of the next byte to read in the current file."""
         return self._offset
+
+    @property
+    def dir_missing(self) -> bool:
+        """While waiting for the file: its directory does not exist either (a mistyped path?)."""
+        return self._dir_missing
 
     @property
     def mtime(self) -> float:
@@ -217,8 +223,11 @@ class Tailer:
             st = os.stat(self._path)
         except OSError as e:
             if e.errno in _MISSING_ERRNOS:
+                # A mistyped path waits for ever: whether its directory exists is worth saying.
+                self._dir_missing = not self._path.parent.is_dir()
                 return None
             raise
+        self._dir_missing = False
         if stat.S_ISDIR(st.st_mode):
             raise TailError(f"{self._path} is a directory, not a log file")
         if not stat.S_ISREG(st.st_mode):

@@ -150,6 +150,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "line_reset": ("-- file {reason}", "-- файл {reason}"),
     "run_starts": ("run {n} starts: {reason}", "запуск {n} начинается: {reason}"),
     "run_of": ("run {n}/{total}", "запуск {n}/{total}"),
+    "waiting_no_dir": (
+        "waiting for file: its directory does not exist",
+        "жду файл: его каталога нет",
+    ),
     "run_reason_banner": ("the training banner again", "снова баннер обучения"),
     "run_reason_after_summary": (
         "training went on after the summary record",
