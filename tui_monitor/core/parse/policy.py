@@ -509,21 +509,13 @@ class RecordPolicy:
     def _learn_batch_interval(self, steps: np.ndarray | None, epochs: np.ndarray | None) -> None:
         """`_learn_interval` for the rows of a run (which never go back: `_run_goes_back`)."""
         if steps is not None:
-            last = self._last_step.get(None)
-            seq = np.concatenate([[last], steps]) if last is not None else steps
-            d = np.diff(seq)
-            d = d[d > 0]
-            if d.size:
-                m = int(d.min())
-                self._step_interval = m if self._step_interval is None else min(self._step_interval, m)
+            d = _smallest_forward(self._last_step.get(None), steps)
+            if d is not None:
+                self._step_interval = int(d) if self._step_interval is None else min(self._step_interval, int(d))
         if epochs is not None:
-            last_e = self._last_epoch.get(None)
-            seq_e = np.concatenate([[last_e], epochs]) if last_e is not None else epochs
-            de = np.diff(seq_e)
-            de = de[de > 0]
-            if de.size:
-                me = float(de.min())
-                self._epoch_interval = me if self._epoch_interval is None else min(self._epoch_interval, me)
+            e = _smallest_forward(self._last_epoch.get(None), epochs)
+            if e is not None:
+                self._epoch_interval = e if self._epoch_interval is None else min(self._epoch_interval, e)
 
     def _run_goes_back(self, st: np.ndarray, epochs: np.ndarray | None, k: int, m: int) -> bool:
         """The rewind rule (`_went_back`) for rows 1.. of a run: the first ``k`` have steps
@@ -564,3 +556,12 @@ def _identical(a: Record, b: Record) -> bool:
     if (a.kind, a.step, a.epoch, a.rank) != (b.kind, b.step, b.epoch, b.rank) or a.metrics.keys() != b.metrics.keys():
         return False
     return all(_same_value(v, b.metrics[k], 0.0) and (v == b.metrics[k] or math.isnan(v)) for k, v in a.metrics.items())
+
+
+def _smallest_forward(last: float | None, values: np.ndarray) -> float | None:
+    """The smallest positive difference between consecutive ``values`` (after ``last``, when
+    given), or ``None`` when nothing moves forward."""
+    seq = np.concatenate([[last], values]) if last is not None else values
+    d = np.diff(seq)
+    d = d[d > 0]
+    return float(d.min()) if d.size else None
