@@ -214,10 +214,16 @@ VERDICT_EVERY = 1.0
 """Seconds between verdict checks of the headless mode (each runs the detectors)."""
 
 
+_RUN_ENDS = ("stalled", "finished", "crashed", "ended")
+"""Run states a status line is printed for when the run reaches them (even if the verdict's
+word stays the same: a run killed while its verdict was already a warning)."""
+
+
 def _say_verdict(
     i: int, mon: Monitor, printer: HeadlessPrinter, last: dict[int, tuple[int, str | None, float]], lang: str
 ) -> None:
-    """Print the verdict of monitor ``i`` when it changed since the last one printed."""
+    """Print the verdict of monitor ``i`` when it changed since the last one printed, or when the
+    run reached an end state (stalled, finished, crashed, ended without finishing)."""
     version, said, at = last.get(i, (-1, None, 0.0))
     now = time.monotonic()
     if mon.version == version or now - at < VERDICT_EVERY:
@@ -225,17 +231,21 @@ def _say_verdict(
     snap = mon.snapshot()
     health = snap.health
     word = health.status if health is not None and snap.run.series else None
-    last[i] = (snap.version, word if word is not None else said, now)
-    if health is None or word is None or word == said:
+    state = health.state.word if health is not None else ""
+    key = f"{word}/{state}" if word is not None else None
+    last[i] = (snap.version, key if key is not None else said, now)
+    if health is None or word is None or key == said:
         return
+    said_word, _, said_state = (said or "").partition("/")
     top = health.reasons[0] if health.reasons else None
-    text = reason_text(top, lang) if top is not None else ""
-    printer.status(
-        verdict=word,
-        reason=text,
-        code=top.code if top is not None else None,
-        step=top.step if top is not None else None,
-    )
+    say = [top] if word != said_word and top is not None else []
+    if state != said_state and state in _RUN_ENDS:
+        # The run reached an end (even with the verdict's word unchanged): say it on its own line.
+        end = next((r for r in health.reasons if r.code.startswith("run_")), None)
+        if end is not None and end is not top:
+            say.append(end)
+    for r in say:
+        printer.status(verdict=word, reason=reason_text(r, lang), code=r.code, step=r.step)
 
 
 def run_headless(
@@ -297,6 +307,7 @@ def run_headless(
                         printer.status(state=state[1], mode=mon.mode, directory="missing")
                     else:
                         printer.status(state=state[1], mode=mon.mode)
+            mon.check_liveness()
             _say_verdict(i, mon, printer, last_verdict, lang)
         if status or any(p.broken for _, p in monitors):
             stop.set()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tui_monitor.core.analysis import Health, analyse
 from tui_monitor.core.follow import Chunk, Follower, Reset, TailError
+from tui_monitor.core.follow.writer import Writer, WriterWatch
 from tui_monitor.core.parse import Event, ParsedItem, keeps_history, sniff_format
 from tui_monitor.core.pipeline import READ_CHUNK, Pipeline, feed_range, read_once
 from tui_monitor.core.state import RunSnapshot
@@ -54,6 +55,8 @@ class MonitorSnapshot:
             False once they cover the whole file.
         provisional_from: byte offset where the provisional view starts, else ``None``.
         dir_missing: while waiting for the file, its directory does not exist either.
+        writers: the processes that have the log open for writing (Linux ``/proc``), if seen.
+        writers_gone: the writers that were seen and have exited.
     """
 
     path: str
@@ -71,6 +74,8 @@ class MonitorSnapshot:
     provisional: bool = False
     provisional_from: int | None = None
     dir_missing: bool = False
+    writers: tuple[Writer, ...] = ()
+    writers_gone: tuple[Writer, ...] = ()
 
     @property
     def run(self) -> RunSnapshot:
@@ -129,6 +134,7 @@ class Monitor:
         self.poll = poll
         self.from_end = from_end
         self.clock = clock
+        self._writers = WriterWatch(self.path)
         self.pipeline = Pipeline(on_items=on_items, batches=batches, clock=clock)
         self.on_reset = on_reset
         self.lock = threading.RLock()
@@ -149,6 +155,15 @@ class Monitor:
         """True until what the file held at start has been read (see `live_state`)."""
         self.file_state = "reading" if exists else "waiting"
         self.file_size = 0 if from_end else size
+
+    def check_liveness(self) -> bool:
+        """Look for the log's writer process now and then (call it often: it is rate-limited);
+        returns whether what is known changed (a snapshot then shows it)."""
+        changed = self._writers.check(time.monotonic())
+        if changed:
+            with self.lock:
+                self._pversion += 1
+        return changed
 
     @property
     def dir_missing(self) -> bool:
@@ -381,10 +396,12 @@ class Monitor:
                 provisional=prov is not None,
                 provisional_from=self._provisional_from if prov is not None else None,
                 dir_missing=self.dir_missing,
+                writers=self._writers.writers,
+                writers_gone=self._writers.gone,
             )
         follower = self._follower
         last_write = follower.tailer.mtime if follower is not None and follower.tailer.mtime else None
-        health = analyse(snap.run, now, last_write)
+        health = analyse(snap.run, now, last_write, writer_gone=bool(snap.writers_gone))
         return replace(snap, health=health)
 
 

@@ -162,6 +162,8 @@ class RunDashboard(Vertical):
         """Timer tick: snapshot and redraw only when the monitor changed (or the clock matters)."""
         if self.paused and not force:
             return
+        if self.follow:
+            self.monitor.check_liveness()
         now = self.clock()
         version = self.monitor.version
         recent = time.monotonic() - self._last_snap_time < CLOCK_REFRESH_S
@@ -178,7 +180,7 @@ class RunDashboard(Vertical):
         snap = self.snap
         if snap is None or snap.health is None:
             return True
-        return snap.health.state.word not in ("finished", "crashed")
+        return snap.health.state.word not in ("finished", "crashed", "ended")
 
     def redraw(self) -> None:
         """Rebuild the dashboard model from the last snapshot with the current options and apply it."""

@@ -59,6 +59,7 @@ class RunFacts:
         events: file and crash events, oldest first.
         run_index / run_count: which run of the log this is (1-based), of how many.
         dir_missing: while waiting for the file, its directory does not exist either.
+        writer: the process writing the log (``pid 1234 python train.py``), or ``""``.
     """
 
     version: int
@@ -82,6 +83,7 @@ class RunFacts:
     run_index: int = 1
     run_count: int = 1
     dir_missing: bool = False
+    writer: str = ""
 
 
 def read_run(snap: MonitorSnapshot) -> RunFacts:
@@ -110,6 +112,7 @@ def read_run(snap: MonitorSnapshot) -> RunFacts:
         run_index=run.index,
         run_count=len(snap.runs),
         dir_missing=snap.dir_missing,
+        writer=" ".join(f"pid {w.pid} {' '.join(w.command.split())}" for w in snap.writers[:1]),
     )
 
 

@@ -25,6 +25,7 @@ _STATE_SEV: dict[str, Severity] = {
     "stalled": "warning",
     "finished": "ok",
     "crashed": "critical",
+    "ended": "warning",
     "waiting": "warning",
     "reading": "info",
     "deleted": "warning",
@@ -59,7 +60,7 @@ def present_status(run: RunFacts, opts: DisplayOptions, now: float) -> StatusMod
     if file_state == "following":
         key = "following"
         text = word("polling" if run.polling else "following", lang)
-        if state is not None and state.word in ("stalled", "finished", "crashed"):
+        if state is not None and state.word in ("stalled", "finished", "crashed", "ended"):
             key = state.word
             text = word(state.word, lang)
             if state.word == "stalled" and state.silence_s:
@@ -96,6 +97,7 @@ def present_status(run: RunFacts, opts: DisplayOptions, now: float) -> StatusMod
         paused=opts.paused,
         run_index=run.run_index,
         run_count=run.run_count,
+        writer=run.writer,
     )
 
 

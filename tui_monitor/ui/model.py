@@ -117,6 +117,7 @@ class StatusModel:
             file's quick first view) while the whole history is being read.
         paused: the display is paused (reading continues).
         run_index / run_count: which run of the log is shown (1-based), of how many.
+        writer: the process writing the log (``pid 1234 python train.py``), or ``""``.
     """
 
     file: str
@@ -138,6 +139,7 @@ class StatusModel:
     paused: bool = False
     run_index: int = 1
     run_count: int = 1
+    writer: str = ""
 
 
 @dataclass(frozen=True, slots=True)

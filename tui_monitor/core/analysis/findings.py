@@ -284,6 +284,8 @@ def state_findings(add: AddReason, st: RunState, pr: ProgressEstimate, snap: Run
         add(Reason("run_stalled", "warning", pr.step, params={"silence": st.silence_s or 0.0, "usual": usual}))
     elif st.word == "superseded":
         add(Reason("run_superseded", "info", pr.step, params=where))
+    elif st.word == "ended":
+        add(Reason("run_ended", "warning", pr.step, params=where))
     elif st.word == "running":
         params = {**where, "rate": pr.steps_per_s or None, "eta": pr.eta_s}
         add(Reason("run_running", "ok", pr.step, params=params))

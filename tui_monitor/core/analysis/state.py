@@ -13,7 +13,7 @@ from tui_monitor.core.parse import Event
 
 __all__ = ["RunState", "StateWord", "run_state", "CRASH_KINDS"]
 
-StateWord = Literal["running", "stalled", "finished", "crashed", "superseded", "empty"]
+StateWord = Literal["running", "stalled", "finished", "crashed", "superseded", "ended", "empty"]
 
 CRASH_KINDS = ("oom", "nccl_timeout", "killed", "error", "traceback")
 """Event kinds that end a run, most telling first (the line shown is the best of them)."""
@@ -76,6 +76,7 @@ def run_state(
     now: float | None,
     superseded: bool = False,
     last_write: float | None = None,
+    writer_gone: bool = False,
 ) -> RunState:
     """Decide running / stalled / finished / crashed.
 
@@ -100,6 +101,8 @@ def run_state(
             running or stalled, unless it finished or crashed).
         last_write: when the log was last written (``st_mtime``, seconds since the epoch), or
             ``None``: then the silence counts from the last record or progress read.
+        writer_gone: the process that had the log open for writing exited (then the run
+            ``ended`` without finishing, unless it finished or crashed).
     """
     floor = max(last_record_offset, summary_offset if summary_offset is not None else -1)
     crash = [e for e in events if e.kind in CRASH_KINDS and e.offset >= 0 and e.offset > floor]
@@ -138,6 +141,9 @@ def run_state(
     if superseded:
         # A later run started in the same log: this one stopped without a summary or a crash.
         return RunState("superseded", "next run", "", -1, silence, med)
+    if writer_gone:
+        # The process that wrote the log exited and left no summary (a SIGKILL leaves no trace).
+        return RunState("ended", "writer gone", "", -1, silence, med)
     if silence is not None:
         limit = max(STALL_FACTOR * med, STALL_MIN_S) if med is not None and math.isfinite(med) else STALL_MIN_S
         if silence > limit:

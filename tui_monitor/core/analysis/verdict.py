@@ -201,6 +201,7 @@ def analyse(
     *,
     bytes_read: int | None = None,
     unreadable: int = 0,
+    writer_gone: bool = False,
 ) -> Health:
     """Read a store snapshot like an experienced engineer and give the verdict with its reasons.
 
@@ -213,6 +214,7 @@ def analyse(
         snap: the run (:class:`~tui_monitor.core.state.RunSnapshot`): its series, progress
             and events (crash evidence).
         now: current wall-clock seconds for stall detection; None disables it.
+        writer_gone: the process writing the log exited (see ``core.follow.writer``).
         bytes_read / unreadable: what was read of the log (bytes) and how many fragments looked
             like metrics but could not be read, said when there is no record (``no_data``).
         last_write: when the log was last written (``st_mtime``, seconds); the silence counts
@@ -418,6 +420,7 @@ def analyse(
         now=now,
         superseded=snap.superseded,
         last_write=last_write,
+        writer_gone=writer_gone,
     )
     state_findings(add, st, pr, snap)
 

@@ -274,6 +274,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "no metric record{bytes:?bytes_read}{fragments:?fragments}",
         "нет записей с метриками{bytes:?bytes_read}{fragments:?fragments}",
     ),
+    "run_ended": (
+        "ended without finishing: the process writing the log exited and left no summary{step:?where}",
+        "закончился незавершённым: процесс, писавший лог, вышел без итоговой записи{step:?where}",
+    ),
     "run_superseded": (
         "ended without finishing: a new run started after it{step:?where}",
         "закончился незавершённым: после него начался новый запуск{step:?where}",

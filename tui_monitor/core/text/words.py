@@ -33,6 +33,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "finished": ("finished", "завершён"),
     "crashed": ("crashed", "упал"),
     "superseded": ("superseded", "прерван"),
+    "ended": ("ended without finishing", "закончился незавершённым"),
     "paused": ("paused", "пауза"),
     "catching_up": ("catching up", "догоняю"),
     "recent_window": ("recent window only", "только последние записи"),

@@ -76,6 +76,9 @@ def status_content(s: StatusModel, lang: str, *, narrow: bool, width: int = 200)
         groups.append((3, ["  ", f"{s.rate:.2g} " if s.rate < 10 else f"{s.rate:.0f} ", (label("it_s", lang), MUTED)]))
     if s.elapsed_s is not None:
         groups.append((2, ["  ", (f"{label('elapsed', lang)} ", MUTED), fmt_duration(s.elapsed_s)]))
+    if s.writer:
+        # The process writing the log (Linux /proc): the first thing to give way.
+        groups.append((1, ["  ", (clip_middle(inert(s.writer), 36), MUTED)]))
 
     def build(keep: list[tuple[int, list[str | tuple[str, str]]]]) -> Content:
         return Content.assemble(*(p for _, pieces in keep for p in pieces))
