@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -122,5 +123,25 @@ def test_truncated_console_log_still_prints_a_reset(tmp_path: Path) -> None:
         kinds = [o["type"] for o in tail.objects() if o["type"] in ("reset", "record")]
         assert kinds == ["record", "reset", "record"]
         assert {"type": "reset", "reason": "truncated"} in tail.objects()
+    finally:
+        assert tail.close() == 0
+
+
+def test_a_run_that_goes_silent_is_said_stalled_without_new_data(tmp_path: Path) -> None:
+    # GIVEN `trainmon tail --json` following a run without a summary (no writer process)
+    log = tmp_path / "train.log"
+    log.write_bytes((FIXTURES / "real" / "killed_sigkill.log").read_bytes())
+    tail = _Tail([log])
+    try:
+        wait_for(lambda: any(o["type"] == "status" and o.get("code") for o in tail.objects()), "a verdict")
+        assert not any(o.get("code") == "run_stalled" for o in tail.objects())
+        # WHEN nothing more is written and the file's last write is an hour old
+        old = log.stat().st_mtime - 3600
+        os.utime(log, (old, old))
+        # THEN, with no new data, a status line says the run is stalled
+        stalled = wait_for(
+            lambda: next((o for o in tail.objects() if o.get("code") == "run_stalled"), None), "the stall", 15
+        )
+        assert stalled["type"] == "status" and str(stalled["reason"]).startswith("stalled: no new record for 1:00:")
     finally:
         assert tail.close() == 0

@@ -210,6 +210,9 @@ class HeadlessPrinter:
         self._emit(jsonable({"type": "status", **fields}), clean_line(text.encode(), 300))
 
 
+RECHECK_EVERY = 5.0
+"""Seconds between verdict checks of the headless mode when nothing new was read (a stall)."""
+
 VERDICT_EVERY = 1.0
 """Seconds between verdict checks of the headless mode (each runs the detectors)."""
 
@@ -226,7 +229,9 @@ def _say_verdict(
     run reached an end state (stalled, finished, crashed, ended without finishing)."""
     version, said, at = last.get(i, (-1, None, 0.0))
     now = time.monotonic()
-    if mon.version == version or now - at < VERDICT_EVERY:
+    # Time alone changes a verdict too (a run that went silent is stalled): re-judged every
+    # RECHECK_EVERY seconds even without new data.
+    if now - at < VERDICT_EVERY or (mon.version == version and now - at < RECHECK_EVERY):
         return
     snap = mon.snapshot()
     health = snap.health
