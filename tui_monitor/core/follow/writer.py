@@ -94,7 +94,7 @@ class WriterWatch:
     """Looks for the log's writer now and then and notices when the last one is gone.
 
     A full look lists every process's fds (3.6 ms for 73 processes here; more on a busy
-    server), so it is made every 0.25 s only for the first seconds, then every
+    server), so it is made every 0.25 s only for the first 2 s, then every
     :data:`SEARCH_EVERY` seconds; once writers are known only their own fds are looked at,
     every ``every`` seconds.
 
@@ -144,8 +144,8 @@ class WriterWatch:
         return True
 
 
-FAST_SEARCHES = 40
-"""Full looks made 0.25 s apart after the start (10 s), before they slow down."""
+FAST_SEARCHES = 8
+"""Full looks made 0.25 s apart after the start (2 s), before they slow down to SEARCH_EVERY."""
 
 SEARCH_EVERY = 5.0
 """Seconds between full looks for a writer once the first seconds have passed."""
