@@ -14,8 +14,12 @@ MODULES = sorted(m.name for m in pkgutil.walk_packages(core.__path__, prefix="tu
 
 
 def test_there_are_core_modules() -> None:
-    assert "tui_monitor.core.parse" in MODULES
-    assert "tui_monitor.core.parse" in MODULES
+    # every stage's package and its modules are walked (a new module is checked without a list)
+    for stage in ("follow", "parse", "state", "analysis", "text"):
+        assert f"tui_monitor.core.{stage}" in MODULES
+    assert {"tui_monitor.core.parse.policy", "tui_monitor.core.state.run", "tui_monitor.core.follow.writer"} <= set(
+        MODULES
+    )
 
 
 @pytest.mark.parametrize("module", MODULES)
