@@ -107,8 +107,12 @@ def test_schedule_names_and_warmup_have_one_translation() -> None:
 def test_a_place_that_is_a_record_ordinal() -> None:
     """GIVEN NaN grad_norm with no step on the x axis WHEN rendered THEN the place is the record's number."""
     name = "public/glm4_gradnorm_nan_trailing_ws.log"
-    assert text_of(name, "grad_nonfinite", "en").startswith("grad_norm is nan at record #6 while loss is still finite")
-    assert text_of(name, "grad_nonfinite", "ru").startswith("grad_norm равен nan в записи №6 при конечном loss")
+    assert text_of(name, "grad_nonfinite", "en").startswith(
+        "grad_norm is nan (first at record #6, 1× in all) while loss is still finite"
+    )
+    assert text_of(name, "grad_nonfinite", "ru").startswith(
+        "grad_norm равен nan (впервые в записи №6, всего 1×) при конечном loss"
+    )
 
 
 def test_optional_parts_of_a_sentence() -> None:

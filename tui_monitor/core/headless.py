@@ -216,6 +216,10 @@ RECHECK_EVERY = 5.0
 VERDICT_EVERY = 1.0
 """Seconds between verdict checks of the headless mode (each runs the detectors)."""
 
+NEW_DATA_EVERY = 0.05
+"""Least seconds between two verdict checks made on new data (at up to 20 batches a second
+every record's verdict is said on that record; faster logs are judged 20 times a second)."""
+
 
 _RUN_ENDS = ("stalled", "finished", "crashed", "ended")
 """Run states a status line is printed for when the run reaches them (even if the verdict's
@@ -223,15 +227,31 @@ word stays the same: a run killed while its verdict was already a warning)."""
 
 
 def _say_verdict(
-    i: int, mon: Monitor, printer: HeadlessPrinter, last: dict[int, tuple[int, str | None, float]], lang: str
+    i: int,
+    mon: Monitor,
+    printer: HeadlessPrinter,
+    last: dict[int, tuple[int, str | None, float]],
+    lang: str,
+    *,
+    new_data: bool = False,
 ) -> None:
     """Print the verdict of monitor ``i`` when it changed since the last one printed, or when the
-    run reached an end state (stalled, finished, crashed, ended without finishing)."""
+    run reached an end state (stalled, finished, crashed, ended without finishing).
+
+    ``new_data``: called from the monitor's thread right after a batch was printed, so that a
+    verdict that changes is said after the record that changed it, before the next one (issue
+    12: an alarm sounds on the record that shows it). Judgements are at most every
+    :data:`NEW_DATA_EVERY` seconds on that path (a judgement costs ~2 ms); the main loop catches
+    what a skipped judgement would have said within :data:`VERDICT_EVERY`.
+    """
     version, said, at = last.get(i, (-1, None, 0.0))
     now = time.monotonic()
+    if new_data:
+        if now - at < NEW_DATA_EVERY:
+            return
     # Time alone changes a verdict too (a run that went silent is stalled): re-judged every
     # RECHECK_EVERY seconds even without new data.
-    if now - at < VERDICT_EVERY or (mon.version == version and now - at < RECHECK_EVERY):
+    elif now - at < VERDICT_EVERY or (mon.version == version and now - at < RECHECK_EVERY):
         return
     snap = mon.snapshot()
     health = snap.health
@@ -286,15 +306,28 @@ def run_headless(
         for sig in _SIGNAL_EXIT:
             signal.signal(sig, on_signal)
     monitors: list[tuple[Monitor, HeadlessPrinter]] = []
-    for path in paths:
+    last_verdict: dict[int, tuple[int, str | None, float]] = {}  # (version, status, checked at)
+    # The monitor threads judge after each batch they print (holding their monitor's lock, an
+    # RLock), the main loop when time passes: taking that same lock keeps the two from saying
+    # one change twice, with one lock order (no deadlock).
+
+    def judge(i: int, *, new_data: bool) -> None:
+        with monitors[i][0].lock:
+            _say_verdict(i, monitors[i][0], monitors[i][1], last_verdict, lang, new_data=new_data)
+
+    for i, path in enumerate(paths):
         printer = HeadlessPrinter(out, as_json=as_json, label=path if len(paths) > 1 else None, lang=lang)
-        mon = Monitor(path, poll=poll, from_end=from_end, on_items=printer.items, on_reset=printer.reset, batches=True)
+
+        def on_items(items: list[ParsedItem], i: int = i, printer: HeadlessPrinter = printer) -> None:
+            printer.items(items)
+            judge(i, new_data=True)
+
+        mon = Monitor(path, poll=poll, from_end=from_end, on_items=on_items, on_reset=printer.reset, batches=True)
         monitors.append((mon, printer))
     threads = [threading.Thread(target=m.run, args=(stop,), daemon=True, name=f"tail:{m.path}") for m, _ in monitors]
     for t in threads:
         t.start()
     last_state: dict[int, tuple[str | None, str, str | None, bool]] = {}
-    last_verdict: dict[int, tuple[int, str | None, float]] = {}  # (version, status, checked at)
     status = 0
     while not stop.is_set() and not got:
         for i, (mon, printer) in enumerate(monitors):
@@ -313,7 +346,7 @@ def run_headless(
                     else:
                         printer.status(state=state[1], mode=mon.mode)
             mon.check_liveness()
-            _say_verdict(i, mon, printer, last_verdict, lang)
+            judge(i, new_data=False)
         if status or any(p.broken for _, p in monitors):
             stop.set()
             break

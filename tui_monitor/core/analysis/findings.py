@@ -164,9 +164,16 @@ def grad_findings(add: AddReason, g: GradStatus, s: SeriesSnapshot) -> None:
     if g.word == "nonfinite":
         if g.nonfinite_at_end:
             # logging_nan_inf_filter hides NaN losses: a finite loss beside a NaN grad is the tell.
+            # The first non-finite value is said as the first (with how many in all), not the
+            # latest one, as for the loss.
             variant = "now_loss_finite" if g.loss_finite_at_end else "now"
-            params: dict[str, ParamValue] = {"value": float(s.y[-1]), "at": place_of(last_x, is_step)}
-            add(Reason("grad_nonfinite", "critical", step_or_none(last_x, is_step), variant, params))
+            fx = g.first_nonfinite_x if g.first_nonfinite_x is not None else last_x
+            params: dict[str, ParamValue] = {
+                "value": float(s.y[-1]),
+                "at": place_of(fx, is_step),
+                "count": g.nonfinite_count,
+            }
+            add(Reason("grad_nonfinite", "critical", step_or_none(fx, is_step), variant, params))
         else:
             fx = g.first_nonfinite_x
             params = {"at": place_of(fx, is_step), "count": g.nonfinite_count, "level": g.level}

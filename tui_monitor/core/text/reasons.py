@@ -159,12 +159,15 @@ REASONS: dict[str, tuple[str, str]] = {
         "референсную модель)",
     ),
     # -- gradient --------------------------------------------------------------------------------
-    "grad_nonfinite.now": ("grad_norm is {value:num}{at:place}", "grad_norm равен {value:num}{at:place}"),
+    "grad_nonfinite.now": (
+        "grad_norm is {value:num} (first{at:place}, {count}× in all)",
+        "grad_norm равен {value:num} (впервые{at:place}, всего {count}×)",
+    ),
     "grad_nonfinite.now_loss_finite": (
-        "grad_norm is {value:num}{at:place} while loss is still finite: logging_nan_inf_filter hides NaN "
-        "losses, so the model has likely diverged",
-        "grad_norm равен {value:num}{at:place} при конечном loss: logging_nan_inf_filter скрывает NaN в "
-        "loss, модель, скорее всего, разошлась",
+        "grad_norm is {value:num} (first{at:place}, {count}× in all) while loss is still finite: "
+        "logging_nan_inf_filter hides NaN losses, so the model has likely diverged",
+        "grad_norm равен {value:num} (впервые{at:place}, всего {count}×) при конечном loss: "
+        "logging_nan_inf_filter скрывает NaN в loss, модель, скорее всего, разошлась",
     ),
     "grad_nonfinite.earlier": (
         "grad_norm was non-finite{at:place} ({count}×), finite since (near {level:num})",
