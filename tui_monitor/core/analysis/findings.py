@@ -167,13 +167,13 @@ def grad_findings(add: AddReason, g: GradStatus, s: SeriesSnapshot) -> None:
             # The first non-finite value is said as the first (with how many in all), not the
             # latest one, as for the loss.
             variant = "now_loss_finite" if g.loss_finite_at_end else "now"
-            fx = g.first_nonfinite_x if g.first_nonfinite_x is not None else last_x
+            first = g.first_nonfinite_x if g.first_nonfinite_x is not None else last_x
             params: dict[str, ParamValue] = {
                 "value": float(s.y[-1]),
-                "at": place_of(fx, is_step),
+                "at": place_of(first, is_step),
                 "count": g.nonfinite_count,
             }
-            add(Reason("grad_nonfinite", "critical", step_or_none(fx, is_step), variant, params))
+            add(Reason("grad_nonfinite", "critical", step_or_none(first, is_step), variant, params))
         else:
             fx = g.first_nonfinite_x
             params = {"at": place_of(fx, is_step), "count": g.nonfinite_count, "level": g.level}
