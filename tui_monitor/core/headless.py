@@ -247,7 +247,9 @@ def _say_verdict(
     version, said, at = last.get(i, (-1, None, 0.0))
     now = time.monotonic()
     if new_data:
-        if now - at < NEW_DATA_EVERY:
+        # While the history is read (catch-up), once at its end is enough: judging each
+        # 1 MiB chunk of a long log would slow the read for verdicts nobody sees.
+        if now - at < NEW_DATA_EVERY or mon.live_state == "reading":
             return
     # Time alone changes a verdict too (a run that went silent is stalled): re-judged every
     # RECHECK_EVERY seconds even without new data.
