@@ -1,15 +1,19 @@
 """Command line: ``trainmon tail|report|demo``; argument parsing, exit codes, one-line errors.
 
 Exit codes: 0 ok, 1 usage or unreadable input (one line on stderr, no traceback),
-130 on Ctrl-C.
+130 on Ctrl-C; ``report --check`` exits 0/1/2/3 by verdict (Nagios plugin convention).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from tui_monitor import __version__
+
+if TYPE_CHECKING:
+    from tui_monitor.core.notify import Notifier
 
 MAIN_EXAMPLES = """\
 examples:
@@ -23,14 +27,14 @@ TAIL_EXAMPLES = """\
 examples:
   python train.py > logs/train.log 2>&1 &      # the training, its console in a file
   trainmon tail logs/train.log                 # the dashboard beside it (may start first)
-  trainmon tail --json logs/train.log | jq -c 'select(.type == "record") | .metrics.loss'
+  nohup trainmon tail --notify ntfy://my-topic logs/train.log > /dev/null 2>&1 &   # told on your phone
 """
 
 REPORT_EXAMPLES = """\
 examples:
   trainmon report logs/train.log               # the verdict with its reasons, then the numbers
   trainmon report --json out/checkpoint-500/trainer_state.json | jq -r .verdict.status
-  status=$(trainmon report --json logs/train.log | jq -r .verdict.status)   # in a script
+  trainmon report --check logs/train.log       # one line; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
 """
 
 DEMO_EXAMPLES = """\
@@ -64,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("path", help="training log, trainer_log.jsonl or trainer_state.json")
     r.add_argument("--json", action="store_true", help="print one strict JSON object")
     r.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the verdict text")
+    r.add_argument(
+        "--check",
+        action="store_true",
+        help="print one line and exit 0 healthy, 1 warning, 2 critical, 3 unknown (Nagios plugin convention)",
+    )
 
     t = sub.add_parser(
         "tail",
@@ -89,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-mouse", action="store_true", help="do not capture the mouse")
     t.add_argument("--no-bell", action="store_true", help="no terminal bell when the verdict turns critical")
     t.add_argument("--inline", action="store_true", help="draw below the prompt instead of full screen")
+    _notify_arguments(t)
 
     d = sub.add_parser(
         "demo",
@@ -110,7 +120,38 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--no-mouse", action="store_true")
     d.add_argument("--no-bell", action="store_true")
     d.add_argument("--inline", action="store_true")
+    _notify_arguments(d)
     return p
+
+
+def _notify_arguments(p: argparse.ArgumentParser) -> None:
+    """``--notify URL`` and ``--notify-cmd CMD`` (both repeatable) of ``tail`` and ``demo``."""
+    p.add_argument(
+        "--notify",
+        action="append",
+        metavar="URL",
+        help="send a message when the verdict changes or the run ends (an Apprise URL: ntfy://, slack://, "
+        "json://host:port ...; needs pip install 'trainmon[notify]')",
+    )
+    p.add_argument(
+        "--notify-cmd",
+        action="append",
+        metavar="CMD",
+        help="run CMD for each message, the event as JSON on its stdin (TRAINMON_STATUS, TRAINMON_FILE set)",
+    )
+
+
+def _notifier(args: argparse.Namespace) -> tuple[Notifier | None, int]:
+    """The notifier of ``--notify``/``--notify-cmd`` (or None), and 0; or None and 1 after a one-line error."""
+    if not args.notify and not args.notify_cmd:
+        return None, 0
+    from tui_monitor.core.notify import NotifyError, make_notifier
+
+    try:
+        return make_notifier(args.notify, args.notify_cmd, args.lang), 0
+    except NotifyError as e:
+        print(f"trainmon: {e}", file=sys.stderr)
+        return None, 1
 
 
 def _cmd_tail(args: argparse.Namespace) -> int:
@@ -126,10 +167,20 @@ def _cmd_tail(args: argparse.Namespace) -> int:
     if args.poll is not None and args.poll <= 0:
         print("trainmon: --poll needs a positive number of seconds", file=sys.stderr)
         return 1
+    notifier, bad = _notifier(args)
+    if bad:
+        return bad
     if args.plain or args.json or not sys.stdout.isatty():
         from tui_monitor.core.headless import run_headless
 
-        return run_headless(args.paths, as_json=args.json, poll=args.poll, from_end=args.from_end, lang=args.lang)
+        return run_headless(
+            args.paths,
+            as_json=args.json,
+            poll=args.poll,
+            from_end=args.from_end,
+            lang=args.lang,
+            notifier=notifier,
+        )
     from tui_monitor.ui.app import run_app
 
     return run_app(
@@ -140,6 +191,7 @@ def _cmd_tail(args: argparse.Namespace) -> int:
         poll=args.poll,
         from_end=args.from_end,
         inline=args.inline,
+        notifier=notifier,
     )
 
 
@@ -147,6 +199,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if args.speed <= 0:
         print("trainmon: --speed needs a positive factor", file=sys.stderr)
         return 1
+    notifier, bad = _notifier(args)
+    if bad:
+        return bad
     if args.plain or args.json or not sys.stdout.isatty():
         import shutil
         import threading
@@ -166,7 +221,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         threading.Thread(target=end_when_written, daemon=True).start()
         try:
             return run_headless(
-                [str(path)], as_json=args.json, poll=None, from_end=False, stop_event=stop, lang=args.lang
+                [str(path)],
+                as_json=args.json,
+                poll=None,
+                from_end=False,
+                stop_event=stop,
+                lang=args.lang,
+                notifier=notifier,
             )
         finally:
             writer.stop()
@@ -180,18 +241,34 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         mouse=not args.no_mouse,
         bell=not args.no_bell,
         inline=args.inline,
+        notifier=notifier,
     )
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from tui_monitor.core.check import check_line, check_unknown
     from tui_monitor.core.pipeline import InputError, read_once
     from tui_monitor.core.report import dumps, report_dict, report_text
+    from tui_monitor.core.text import reason_text
 
     try:
         pipe = read_once(args.path)
     except InputError as e:
+        if args.check:
+            code, line = check_unknown(str(e))
+            print(line)
+            return code
         print(f"trainmon: {e}", file=sys.stderr)
         return 1
+    if args.check:
+        health = pipe.health()
+        if health.status == "no_data":
+            code, line = check_unknown(reason_text(health.reasons[0], args.lang))
+        else:
+            last = {k: m.last for k, m in pipe.run.snapshot().metrics.items() if m.last is not None}
+            code, line = check_line(health, last, args.lang)
+        print(line)
+        return code
     if args.json:
         print(dumps(report_dict(pipe, args.lang)))
     else:

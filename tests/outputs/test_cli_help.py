@@ -41,10 +41,10 @@ def examples(text: str) -> list[str]:
             [
                 "python train.py > logs/train.log",
                 "trainmon tail logs/train.log",
-                "trainmon tail --json logs/train.log | jq",
+                "nohup trainmon tail --notify ntfy://",
             ],
         ),
-        (["report"], ["trainmon report logs/train.log", "trainmon report --json", "status=$(trainmon report --json"]),
+        (["report"], ["trainmon report logs/train.log", "trainmon report --json", "trainmon report --check"]),
         (["demo"], ["trainmon demo ", "trainmon demo --speed 4 --scenario exploding", "trainmon demo --json | jq"]),
     ],
 )

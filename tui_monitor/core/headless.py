@@ -15,10 +15,13 @@ import threading
 import time
 from typing import IO, Any
 
+from tui_monitor.core.changes import ChangeDetector
 from tui_monitor.core.monitor import Monitor
+from tui_monitor.core.notify import Notifier
 from tui_monitor.core.parse import Batch, Event, ParsedItem, Record, Rewind, RunStart, clean_line
 from tui_monitor.core.report import jsonable
 from tui_monitor.core.text import fmt_num, inert, label, reason_text, verdict_word
+from tui_monitor.core.text.actions import action_text
 
 _FILE_EVENTS = frozenset({"truncated", "rotated", "deleted", "recreated"})
 """Event kinds that come from the tailer; headless output prints them as resets."""
@@ -199,15 +202,27 @@ class HeadlessPrinter:
         self._emit({"type": "reset", "reason": reason}, label("line_reset", self.lang).format(reason=reason))
 
     def status(self, **fields: Any) -> None:
-        """Print a status object/line (file state, wake-up mode, verdict)."""
+        """Print a status object/line (file state, wake-up mode, verdict, a notifier's failure).
+
+        A verdict line with an ``action`` (what to try) gets it on a second plain line
+        (``   → set `max_grad_norm=1.0` ...``); in JSON it is the ``action`` key (null when none)."""
+        lines = []
         if "verdict" in fields:
             text = label("line_verdict", self.lang).format(
                 verdict=verdict_word(fields["verdict"], self.lang), reason=fields.get("reason") or ""
             )
             text = text.rstrip(": ")
+            if fields.get("action"):
+                lines.append(clean_line(f"   → {fields['action']}".encode(), 300))
+        elif fields.get("notify") == "failed":
+            text = label("line_notify_failed", self.lang).format(error=fields.get("error") or "")
         else:
             text = "-- " + "  ".join(f"{k} {v}" for k, v in fields.items() if v is not None)
-        self._emit(jsonable({"type": "status", **fields}), clean_line(text.encode(), 300))
+        obj = jsonable({"type": "status", **fields})
+        if self.as_json:
+            self._write([self._line(obj, "")])
+        else:
+            self._write([self._line(obj, line) for line in (clean_line(text.encode(), 300), *lines)])
 
 
 RECHECK_EVERY = 5.0
@@ -221,22 +236,21 @@ NEW_DATA_EVERY = 0.05
 every record's verdict is said on that record; faster logs are judged 20 times a second)."""
 
 
-_RUN_ENDS = ("stalled", "finished", "crashed", "ended")
-"""Run states a status line is printed for when the run reaches them (even if the verdict's
-word stays the same: a run killed while its verdict was already a warning)."""
-
-
 def _say_verdict(
     i: int,
     mon: Monitor,
     printer: HeadlessPrinter,
-    last: dict[int, tuple[int, str | None, float]],
+    last: dict[int, tuple[int, float]],
+    detectors: dict[int, ChangeDetector],
     lang: str,
+    notifier: Notifier | None = None,
     *,
     new_data: bool = False,
 ) -> None:
     """Print the verdict of monitor ``i`` when it changed since the last one printed, or when the
-    run reached an end state (stalled, finished, crashed, ended without finishing).
+    run reached an end state (stalled, finished, crashed, ended without finishing); hand the
+    same changes to ``notifier`` (which only queues them: it sends from its own thread) and print
+    its failures.
 
     ``new_data``: called from the monitor's thread right after a batch was printed, so that a
     verdict that changes is said after the record that changed it, before the next one (issue
@@ -244,7 +258,7 @@ def _say_verdict(
     :data:`NEW_DATA_EVERY` seconds on that path (a judgement costs ~2 ms); the main loop catches
     what a skipped judgement would have said within :data:`VERDICT_EVERY`.
     """
-    version, said, at = last.get(i, (-1, None, 0.0))
+    version, at = last.get(i, (-1, 0.0))
     now = time.monotonic()
     if new_data:
         # While the history is read (catch-up), once at its end is enough: judging each
@@ -256,23 +270,18 @@ def _say_verdict(
     elif now - at < VERDICT_EVERY or (mon.version == version and now - at < RECHECK_EVERY):
         return
     snap = mon.snapshot()
-    health = snap.health
-    word = health.status if health is not None and snap.run.series else None
-    state = health.state.word if health is not None else ""
-    key = f"{word}/{state}" if word is not None else None
-    last[i] = (snap.version, key if key is not None else said, now)
-    if health is None or word is None or key == said:
-        return
-    said_word, _, said_state = (said or "").partition("/")
-    top = health.reasons[0] if health.reasons else None
-    say = [top] if word != said_word and top is not None else []
-    if state != said_state and state in _RUN_ENDS:
-        # The run reached an end (even with the verdict's word unchanged): say it on its own line.
-        end = next((r for r in health.reasons if r.code.startswith("run_")), None)
-        if end is not None and end is not top:
-            say.append(end)
-    for r in say:
-        printer.status(verdict=word, reason=reason_text(r, lang), code=r.code, step=r.step)
+    last[i] = (snap.version, now)
+    changes = detectors.setdefault(i, ChangeDetector()).update(snap)
+    for c in changes:
+        if c.kind != "new_run" and c.reason is not None:
+            r = c.reason
+            printer.status(
+                verdict=c.status, reason=reason_text(r, lang), code=r.code, step=r.step, action=action_text(r, lang)
+            )
+    if notifier is not None:
+        notifier.observe(i, changes, snap, now)
+        for failure in notifier.take_failures():
+            printer.status(notify="failed", error=failure)
 
 
 def run_headless(
@@ -284,13 +293,16 @@ def run_headless(
     out: IO[str] | None = None,
     stop_event: threading.Event | None = None,
     lang: str = "en",
+    notifier: Notifier | None = None,
 ) -> int:
     """Follow ``paths`` and print until interrupted; returns the exit status.
 
     Besides records and events, a status line is printed when a file's state changes
     (``waiting``, ``following`` once what the file held at start is read, ``deleted``,
     ``unreadable``) and when its verdict changes (checked at most every :data:`VERDICT_EVERY` seconds,
-    only after new data): ``-- verdict CRITICAL: <the most severe reason>``.
+    only after new data): ``-- verdict CRITICAL: <the most severe reason>``. ``notifier`` is told
+    the same changes (``--notify``/``--notify-cmd``); a failing notifier is said once as a status
+    line (``-- notify failed: ...``) and never stops the following. It is closed on return.
 
     SIGINT gives 130, SIGTERM 143, SIGHUP 129 (128 + signal number); a path that is a
     directory or unreadable gives a one-line message on stderr and 1.
@@ -308,14 +320,15 @@ def run_headless(
         for sig in _SIGNAL_EXIT:
             signal.signal(sig, on_signal)
     monitors: list[tuple[Monitor, HeadlessPrinter]] = []
-    last_verdict: dict[int, tuple[int, str | None, float]] = {}  # (version, status, checked at)
+    last_verdict: dict[int, tuple[int, float]] = {}  # (version, checked at)
+    detectors: dict[int, ChangeDetector] = {}
     # The monitor threads judge after each batch they print (holding their monitor's lock, an
     # RLock), the main loop when time passes: taking that same lock keeps the two from saying
     # one change twice, with one lock order (no deadlock).
 
     def judge(i: int, *, new_data: bool) -> None:
         with monitors[i][0].lock:
-            _say_verdict(i, monitors[i][0], monitors[i][1], last_verdict, lang, new_data=new_data)
+            _say_verdict(i, monitors[i][0], monitors[i][1], last_verdict, detectors, lang, notifier, new_data=new_data)
 
     for i, path in enumerate(paths):
         printer = HeadlessPrinter(out, as_json=as_json, label=path if len(paths) > 1 else None, lang=lang)
@@ -358,6 +371,11 @@ def run_headless(
     stop.set()
     for t in threads:
         t.join(timeout=2.0)
+    if notifier is not None:
+        # What is queued still goes out (a crash said just before the end), within a bound.
+        notifier.close()
+        for failure in notifier.take_failures():
+            monitors[0][1].status(notify="failed", error=failure)
     if any(p.broken for _, p in monitors):
         # No "Exception ignored ... BrokenPipeError" when Python flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())

@@ -10,6 +10,7 @@ from tui_monitor.core.analysis import Health, analyse
 from tui_monitor.core.pipeline import Pipeline
 from tui_monitor.core.state import RunSnapshot, merge_stats
 from tui_monitor.core.text import fmt_num, inert, label, reason_text, verdict_word, word
+from tui_monitor.core.text.actions import action_text
 from tui_monitor.core.text.words import SEVERITY_MARKS
 
 
@@ -44,7 +45,8 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
     (its index), ``progress`` (global_step, total_steps, epoch), ``state``, ``loss`` (trend,
     smoothed_last, spikes), ``grad`` (status), ``lr`` (phase, schedule, peak, warmup_end_step),
     ``eval`` (best, overfitting), ``verdict`` (status — ``no_data`` for a file with no record —,
-    reasons with code, severity, step, text in ``lang``); and ``runs``: every run of the log
+    reasons with code, severity, step, text in ``lang`` and ``action``: what to try, for a warning or
+    critical reason, else null); and ``runs``: every run of the log
     (index, start_offset, start_reason, records, step, total_steps, state, verdict).
     Non-finite numbers are strings (see `jsonable`).
     """
@@ -97,6 +99,7 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
                     "severity": r.severity,
                     "step": r.step,
                     "text": reason_text(r, lang),
+                    "action": action_text(r, lang),
                 }
                 for r in h.reasons
             ],
@@ -147,6 +150,9 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
         lines.append(head)
         for r in h.reasons:
             lines.append(f"  {SEVERITY_MARKS.get(r.severity, '·')} {reason_text(r, lang)}")
+            action = action_text(r, lang)
+            if action is not None:
+                lines.append(f"      → {action}")
     if len(d["runs"]) > 1:
         # The earlier runs of a reused log or a sweep: one line each, the latest judged above.
         lines.append("")

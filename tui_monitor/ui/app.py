@@ -21,6 +21,7 @@ from textual.content import Content
 from textual.events import Resize
 from textual.widgets import Static, TabbedContent, TabPane
 
+from tui_monitor.core.notify import Notifier
 from tui_monitor.core.text.inert import inert
 from tui_monitor.core.text.words import label, verdict_word
 from tui_monitor.ui.dashboard import RunDashboard
@@ -62,6 +63,8 @@ class TrainmonApp(App[int]):
         bell: ring the terminal bell when a verdict turns critical.
         clock: wall-clock source (tests pass a fixed one).
         on_exit: called once when the app shuts down (e.g. to stop a demo writer).
+        notifier: sends ``--notify``/``--notify-cmd`` messages on the verdict's changes (each
+            dashboard hands it its snapshots' changes), or None.
     """
 
     CSS_PATH = "trainmon.tcss"
@@ -81,6 +84,7 @@ class TrainmonApp(App[int]):
         bell: bool = True,
         clock: Callable[[], float] = time.time,
         on_exit: Callable[[], None] | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         super().__init__()
         if not paths:
@@ -93,6 +97,7 @@ class TrainmonApp(App[int]):
         self.bell_on = bell
         self.clock = clock
         self._on_exit = on_exit
+        self.notifier = notifier
         self._verdicts: dict[int, str] = {}
 
     def _new_dashboard(self, path: str, i: int) -> RunDashboard:
@@ -105,6 +110,8 @@ class TrainmonApp(App[int]):
             clock=self.clock,
             bell=self.bell_on,
             id=f"run-{i}",
+            notifier=self.notifier,
+            index=i,
         )
 
     def compose(self) -> ComposeResult:
@@ -199,6 +206,8 @@ class TrainmonApp(App[int]):
         if self._on_exit is not None:
             hook, self._on_exit = self._on_exit, None
             hook()
+        if self.notifier is not None:
+            self.notifier.close(wait_s=2.0)
 
     # -- actions ------------------------------------------------------------------------------
     @property
@@ -283,6 +292,7 @@ def make_app(
     bell: bool = True,
     clock: Callable[[], float] = time.time,
     on_exit: Callable[[], None] | None = None,
+    notifier: Notifier | None = None,
 ) -> TrainmonApp:
     """Build the app (the CLI, the tests and the screenshot script all call this).
 
@@ -295,12 +305,21 @@ def make_app(
         bell: bell when a verdict turns critical.
         clock: wall-clock source.
         on_exit: hook run when the app shuts down.
+        notifier: ``--notify``/``--notify-cmd`` messages, or None.
 
     Returns:
         A :class:`TrainmonApp`, not yet running.
     """
     return TrainmonApp(
-        paths, lang=lang, follow=follow, poll=poll, from_end=from_end, bell=bell, clock=clock, on_exit=on_exit
+        paths,
+        lang=lang,
+        follow=follow,
+        poll=poll,
+        from_end=from_end,
+        bell=bell,
+        clock=clock,
+        on_exit=on_exit,
+        notifier=notifier,
     )
 
 
@@ -314,6 +333,7 @@ def run_app(
     from_end: bool = False,
     inline: bool = False,
     on_exit: Callable[[], None] | None = None,
+    notifier: Notifier | None = None,
 ) -> int:
     """Run the app in the terminal until the user quits; return the exit status.
 
@@ -330,8 +350,9 @@ def run_app(
         from_end: ``--from-end``.
         inline: run inline under the prompt (``--inline``) instead of the alternate screen.
         on_exit: hook run when the app shuts down.
+        notifier: ``--notify``/``--notify-cmd`` messages, or None.
     """
-    app = make_app(paths, lang=lang, bell=bell, poll=poll, from_end=from_end, on_exit=on_exit)
+    app = make_app(paths, lang=lang, bell=bell, poll=poll, from_end=from_end, on_exit=on_exit, notifier=notifier)
     result = app.run(mouse=mouse, inline=inline)
     return int(app.return_code or result or 0)
 
@@ -344,6 +365,7 @@ def run_demo(
     mouse: bool = True,
     bell: bool = True,
     inline: bool = False,
+    notifier: Notifier | None = None,
 ) -> int:
     """``trainmon demo``: replay a bundled log into a temporary file and tail it.
 
@@ -351,7 +373,7 @@ def run_demo(
         name: ``"healthy"`` (a real transformers 5.x run) or ``"exploding"`` (gradients
             explode into NaN); see :data:`tui_monitor.core.demo.DEMOS`.
         speed: pace factor (``2`` = twice as fast).
-        lang / mouse / bell / inline: as for :func:`run_app`.
+        lang / mouse / bell / inline / notifier: as for :func:`run_app`.
 
     Returns:
         The exit status, as :func:`run_app`. The temporary directory is removed on exit.
@@ -368,6 +390,6 @@ def run_demo(
         shutil.rmtree(path.parent, ignore_errors=True)
 
     try:
-        return run_app([path], lang=lang, mouse=mouse, bell=bell, inline=inline, on_exit=stop)
+        return run_app([path], lang=lang, mouse=mouse, bell=bell, inline=inline, on_exit=stop, notifier=notifier)
     finally:
         stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from textual import work
 from textual.app import ComposeResult
@@ -22,7 +23,9 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.worker import get_current_worker
 
+from tui_monitor.core.changes import ChangeDetector
 from tui_monitor.core.monitor import Monitor, MonitorSnapshot
+from tui_monitor.core.notify import Notifier
 from tui_monitor.core.text.inert import inert
 from tui_monitor.core.text.words import label
 from tui_monitor.ui.model import DashboardModel, MetricRowModel
@@ -64,6 +67,8 @@ class RunDashboard(Vertical):
         from_end: skip what the file already holds.
         clock: wall-clock source for stall detection and event times (``time.time``).
         bell: ring the terminal bell when the verdict turns critical.
+        notifier: told the changes of every snapshot taken (``--notify``), or None.
+        index: this log's index among the followed files (for the notifier).
     """
 
     paused: reactive[bool] = reactive(False)
@@ -101,6 +106,8 @@ class RunDashboard(Vertical):
         clock: Callable[[], float] = time.time,
         bell: bool = True,
         id: str | None = None,
+        notifier: Notifier | None = None,
+        index: int = 0,
     ) -> None:
         super().__init__(id=id)
         self.path = path
@@ -117,6 +124,11 @@ class RunDashboard(Vertical):
         self._last_snap_time = 0.0
         self._last_verdict = "unknown"
         self._verdict_posted: str | None = None
+        self.notifier = notifier
+        self.index = index
+        self._changes = ChangeDetector()
+        self._notice = ""
+        """A notifier's failure, said on the status line (once it happened, it stays)."""
 
     # -- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -159,8 +171,10 @@ class RunDashboard(Vertical):
         return DisplayOptions(self.lang, self.smoothing, self.whole, self.paused, times=self.follow)
 
     def pull(self, force: bool = False) -> None:
-        """Timer tick: snapshot and redraw only when the monitor changed (or the clock matters)."""
-        if self.paused and not force:
+        """Timer tick: snapshot and redraw only when the monitor changed (or the clock matters).
+
+        While paused the display stays, but a notifier is still told (the run goes on)."""
+        if self.paused and not force and self.notifier is None:
             return
         if self.follow:
             self.monitor.check_liveness()
@@ -171,8 +185,22 @@ class RunDashboard(Vertical):
             return
         self._seen_version = version
         self._last_snap_time = time.monotonic()
-        self.snap = self.monitor.snapshot(now=now)
+        snap = self.monitor.snapshot(now=now)
+        if self.notifier is not None and self.follow:
+            self._notify(snap)
+        if self.paused and not force:
+            return
+        self.snap = snap
         self.redraw()
+
+    def _notify(self, snap: MonitorSnapshot) -> None:
+        """Hand the snapshot's changes to the notifier (it sends from its own thread); say a
+        sender's failure once, as a toast and on the status line."""
+        assert self.notifier is not None
+        self.notifier.observe(self.index, self._changes.update(snap), snap)
+        for failure in self.notifier.take_failures():
+            self._notice = label("notify_failed", self.lang)
+            self.app.notify(inert(failure), title=self._notice, severity="error", markup=False)
 
     def _clock_matters(self) -> bool:
         """Whether time alone can change the screen: a run still going can become
@@ -187,6 +215,8 @@ class RunDashboard(Vertical):
         if self.snap is None:
             return
         model = build_dashboard(self.snap, self.options(), now=self.clock())
+        if self._notice:
+            model = replace(model, status=replace(model.status, notice=self._notice))
         with self.app.batch_update():
             self.apply(model)
         if model.status.verdict == "critical" and self._last_verdict != "critical" and self.bell_on:

@@ -10,6 +10,7 @@ import numpy as np
 from tui_monitor.core.analysis import Health
 from tui_monitor.core.analysis.series import first_nonfinite
 from tui_monitor.core.state import SeriesSnapshot
+from tui_monitor.core.text.actions import action_text
 from tui_monitor.core.text.fmt import fmt_duration, fmt_num
 from tui_monitor.core.text.reasons import reason_text
 from tui_monitor.core.text.words import label, verdict_word, word
@@ -105,13 +106,17 @@ def present_status(run: RunFacts, opts: DisplayOptions, now: float) -> StatusMod
 
 
 def present_reasons(health: Health | None, lang: str) -> tuple[Line, ...]:
-    """The verdict's reasons as lines, most severe first, in words of ``lang`` (the catalogue's)."""
+    """The verdict's reasons as lines, most severe first, in words of ``lang`` (the catalogue's);
+    under each warning and critical reason, what to try (``→ set `max_grad_norm=1.0` ...``)."""
+    order = {"critical": 0, "warning": 1, "info": 2, "ok": 3}
+    reasons = sorted(health.reasons if health is not None else (), key=lambda r: order[severity_of(r.severity)])
     out: list[Line] = []
-    for r in health.reasons if health is not None else ():
+    for r in reasons:
         sev = severity_of(r.severity)
         out.append(Line(sev, SYMBOLS[sev], reason_text(r, lang)))
-    order = {"critical": 0, "warning": 1, "info": 2, "ok": 3}
-    out.sort(key=lambda line: order[line.severity])
+        action = action_text(r, lang)
+        if action is not None:
+            out.append(Line("info", " ", f"→ {action}"))
     return tuple(out)
 
 

@@ -118,6 +118,7 @@ class StatusModel:
         paused: the display is paused (reading continues).
         run_index / run_count: which run of the log is shown (1-based), of how many.
         writer: the process writing the log (``pid 1234 python train.py``), or ``""``.
+        notice: a problem beside the run to say on the line (``notify failed``), or ``""``.
     """
 
     file: str
@@ -140,6 +141,7 @@ class StatusModel:
     run_index: int = 1
     run_count: int = 1
     writer: str = ""
+    notice: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -274,7 +274,7 @@ def state_findings(add: AddReason, st: RunState, pr: ProgressEstimate, snap: Run
         "fraction": pr.fraction or 0.0,
     }
     if st.word == "crashed":
-        add(Reason("run_crashed", "critical", pr.step, params={"line": st.line}))
+        add(Reason("run_crashed", "critical", pr.step, params={"line": st.line, "why": st.why}))
     elif st.word == "finished":
         summ = snap.summaries.get(None) or next(iter(snap.summaries.values()), None)
         runtime = summ.get("train_runtime") if summ else None

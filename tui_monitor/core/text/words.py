@@ -165,6 +165,14 @@ LABELS: dict[str, tuple[str, str]] = {
         "the log was truncated or replaced and the steps do not go on",
         "лог обрезан или заменён, и шаги не продолжаются",
     ),
+    "notify_head": ("{file}, run {n}: {head}", "{file}, запуск {n}: {head}"),
+    "notify_run_started": ("run {n} started", "запуск {n} начался"),
+    "notify_flapping": (
+        "the verdict changed {n} times within {window} (now {verdict}); further changes are held until it settles",
+        "вердикт сменился {n} раз за {window} (сейчас {verdict}); следующие смены придержаны, пока он не устоится",
+    ),
+    "notify_failed": ("notify failed", "уведомление не отправлено"),
+    "line_notify_failed": ("-- notify failed: {error}", "-- уведомление не отправлено: {error}"),
     "line_verdict": ("-- verdict {verdict}: {reason}", "-- вердикт {verdict}: {reason}"),
     # chart
     "chart_no_values": ("no values yet", "значений пока нет"),

@@ -59,6 +59,8 @@ def status_content(s: StatusModel, lang: str, *, narrow: bool, width: int = 200)
         # Which run of the log is shown (a reused log, a sweep): the screen never mixes two.
         groups.append((97, ["  ", (label("run_of", lang).format(n=s.run_index, total=s.run_count), "bold")]))
     groups.append((96, ["  ", (inert(s.state_text or word(s.state, lang)), state_style)]))
+    if s.notice:
+        groups.append((93, ["  ", (f"⚠ {s.notice}", "bold $text-error")]))
     if s.step is not None:
         step_txt = f"{s.step}/{s.total}" if s.total else f"{s.step}"
         groups.append((95, ["  ", (f"{label('step', lang)} ", MUTED), step_txt]))
