@@ -71,8 +71,10 @@ class ChangeDetector:
         health = snap.health
         run = snap.run
         if health is None or not run.series:
-            if snap.file_state in ("waiting", "following") and not snap.provisional:
-                self._empty_seen = True  # followed before any record: a first record is a run starting
+            if not snap.provisional and (snap.file_state != "reading" or snap.file_size == 0):
+                # Followed before any record (not a history still being read): the first
+                # record is a run starting.
+                self._empty_seen = True
             return []
         out: list[Change] = []
         status, state = health.status, health.state.word
