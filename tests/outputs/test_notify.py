@@ -153,7 +153,7 @@ def test_a_finished_run_gives_one_finished_message(tmp_path: Path, webhook: Any)
     (msg,) = webhook.titled("finished")
     assert msg["title"].endswith(": finished · HEALTHY train.log")
     assert msg["type"] == "success"
-    assert "step 300/300" in msg["message"].splitlines()
+    assert msg["message"].splitlines()[1].endswith(": step 300/300 (100 %)")
     assert webhook.titled("CRITICAL") == []
 
 

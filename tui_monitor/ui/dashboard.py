@@ -178,6 +178,8 @@ class RunDashboard(Vertical):
             return
         if self.follow:
             self.monitor.check_liveness()
+        if self.notifier is not None:
+            self._say_notify_failures()  # it fails on its own thread, whenever: looked at every tick
         now = self.clock()
         version = self.monitor.version
         recent = time.monotonic() - self._last_snap_time < CLOCK_REFRESH_S
@@ -194,13 +196,19 @@ class RunDashboard(Vertical):
         self.redraw()
 
     def _notify(self, snap: MonitorSnapshot) -> None:
-        """Hand the snapshot's changes to the notifier (it sends from its own thread); say a
-        sender's failure once, as a toast and on the status line."""
+        """Hand the snapshot's changes to the notifier (it sends from its own thread)."""
         assert self.notifier is not None
         self.notifier.observe(self.index, self._changes.update(snap), snap)
-        for failure in self.notifier.take_failures():
+
+    def _say_notify_failures(self) -> None:
+        """A sender's first failure, said once as a toast, and from then on on the status line."""
+        assert self.notifier is not None
+        failures = self.notifier.take_failures()
+        for failure in failures:
             self._notice = label("notify_failed", self.lang)
             self.app.notify(inert(failure), title=self._notice, severity="error", markup=False)
+        if failures and not self.paused:
+            self.redraw()
 
     def _clock_matters(self) -> bool:
         """Whether time alone can change the screen: a run still going can become

@@ -116,7 +116,7 @@ def present_reasons(health: Health | None, lang: str) -> tuple[Line, ...]:
         out.append(Line(sev, SYMBOLS[sev], reason_text(r, lang)))
         action = action_text(r, lang)
         if action is not None:
-            out.append(Line("info", " ", f"→ {action}"))
+            out.append(Line(sev, " ", f"→ {action}", note=True))
     return tuple(out)
 
 

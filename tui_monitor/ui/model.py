@@ -84,12 +84,14 @@ class Line:
         symbol: ``✓``, ``!``, ``✗``, ``★``...
         text: the sentence, already in the UI language.
         where: ``"step 150"`` / ``"12:03:11"`` prefix, or ``""``.
+        note: a line that belongs to the one above (what to try for a reason), drawn muted.
     """
 
     severity: Severity
     symbol: str
     text: str
     where: str = ""
+    note: bool = False
 
 
 @dataclass(frozen=True, slots=True)

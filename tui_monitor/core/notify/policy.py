@@ -232,7 +232,7 @@ class NotifyPolicy:
         parts = [label("notify_head", lang).format(file=name, n=c.run, head=head)]
         if reason and event not in ("run_started", "flapping"):
             parts.append(reason)
-        if where:
+        if where and where not in reason:  # a run-state sentence may say it already
             parts.append(where)
         if action and event not in ("run_started", "flapping"):
             parts.append(f"→ {action}")

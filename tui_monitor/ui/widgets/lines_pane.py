@@ -19,7 +19,8 @@ def line_content(line: Line) -> Content:
     parts: list[str | tuple[str, str]] = [(line.symbol or " ", SEVERITY_STYLE.get(line.severity, MUTED)), " "]
     if line.where:
         parts += [(inert(line.where), MUTED), "  "]
-    parts.append((inert(line.text), "bold" if line.severity == "critical" else ""))
+    style = MUTED if line.note else "bold" if line.severity == "critical" else ""
+    parts.append((inert(line.text), style))
     return Content.assemble(*parts)
 
 
