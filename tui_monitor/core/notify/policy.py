@@ -230,6 +230,8 @@ class NotifyPolicy:
         else:
             head = verdict_word(c.status, lang)
         parts = [label("notify_head", lang).format(file=name, n=c.run, head=head)]
+        if event == "run_started":
+            parts = [f"{name}: {head}"]
         if reason and event not in ("run_started", "flapping"):
             parts.append(reason)
         if where and where not in reason:  # a run-state sentence may say it already
