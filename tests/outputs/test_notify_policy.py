@@ -14,7 +14,7 @@ from tui_monitor.core.notify import NotifyPolicy
 
 SPIKE = Reason("loss_spike", "warning", 40, params={"at": None, "before": 2.0, "after": 9.0})
 FELL = Reason("loss_decreasing", "ok", None, params={"start": 6.0, "end": 4.0, "change": -0.33})
-NAN = Reason("grad_nonfinite", "critical", 60, "now", {"value": float("nan"), "at": None})
+NAN = Reason("grad_nonfinite", "critical", 60, "now", {"value": float("nan"), "at": None, "count": 1})
 DONE = Reason("run_finished", "ok", 300, "summary", {"step": 300, "total": 300, "fraction": 1.0, "runtime": 56.0})
 
 
