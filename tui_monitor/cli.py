@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("path", help="training log, trainer_log.jsonl or trainer_state.json")
     r.add_argument("--json", action="store_true", help="print one strict JSON object")
     r.add_argument("--lang", choices=("en", "ru"), default="en", help="language of the verdict text")
+    r.add_argument(
+        "--baseline",
+        metavar="OTHER",
+        help="compare the latest run with OTHER log's latest run (default: with the previous run of the same log)",
+    )
 
     t = sub.add_parser(
         "tail",
@@ -89,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-mouse", action="store_true", help="do not capture the mouse")
     t.add_argument("--no-bell", action="store_true", help="no terminal bell when the verdict turns critical")
     t.add_argument("--inline", action="store_true", help="draw below the prompt instead of full screen")
+    t.add_argument(
+        "--baseline",
+        metavar="OTHER",
+        help="draw OTHER log's latest run under the chart and compare with it (default: the previous run)",
+    )
 
     d = sub.add_parser(
         "demo",
@@ -126,10 +136,21 @@ def _cmd_tail(args: argparse.Namespace) -> int:
     if args.poll is not None and args.poll <= 0:
         print("trainmon: --poll needs a positive number of seconds", file=sys.stderr)
         return 1
+    baseline = None
+    if args.baseline is not None:
+        from tui_monitor.core.pipeline import InputError, read_baseline
+
+        try:
+            baseline = read_baseline(args.baseline)
+        except InputError as e:
+            print(f"trainmon: {e}", file=sys.stderr)
+            return 1
     if args.plain or args.json or not sys.stdout.isatty():
         from tui_monitor.core.headless import run_headless
 
-        return run_headless(args.paths, as_json=args.json, poll=args.poll, from_end=args.from_end, lang=args.lang)
+        return run_headless(
+            args.paths, as_json=args.json, poll=args.poll, from_end=args.from_end, lang=args.lang, baseline=baseline
+        )
     from tui_monitor.ui.app import run_app
 
     return run_app(
@@ -140,6 +161,7 @@ def _cmd_tail(args: argparse.Namespace) -> int:
         poll=args.poll,
         from_end=args.from_end,
         inline=args.inline,
+        baseline=baseline,
     )
 
 
@@ -184,11 +206,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from tui_monitor.core.pipeline import InputError, read_once
+    from tui_monitor.core.pipeline import InputError, read_baseline, read_once
     from tui_monitor.core.report import dumps, report_dict, report_text
 
     try:
-        pipe = read_once(args.path)
+        baseline = read_baseline(args.baseline) if args.baseline is not None else None
+        # The writer is looked for around the read: a run whose process exited without a
+        # summary ended without finishing; none visible: the file's age decides.
+        pipe = read_once(args.path, writers=True)
+        pipe.baseline = baseline
     except InputError as e:
         print(f"trainmon: {e}", file=sys.stderr)
         return 1

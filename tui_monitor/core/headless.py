@@ -15,6 +15,7 @@ import threading
 import time
 from typing import IO, Any
 
+from tui_monitor.core.analysis import Baseline
 from tui_monitor.core.monitor import Monitor
 from tui_monitor.core.parse import Batch, Event, ParsedItem, Record, Rewind, RunStart, clean_line
 from tui_monitor.core.report import jsonable
@@ -284,6 +285,7 @@ def run_headless(
     out: IO[str] | None = None,
     stop_event: threading.Event | None = None,
     lang: str = "en",
+    baseline: Baseline | None = None,
 ) -> int:
     """Follow ``paths`` and print until interrupted; returns the exit status.
 
@@ -291,6 +293,9 @@ def run_headless(
     (``waiting``, ``following`` once what the file held at start is read, ``deleted``,
     ``unreadable``) and when its verdict changes (checked at most every :data:`VERDICT_EVERY` seconds,
     only after new data): ``-- verdict CRITICAL: <the most severe reason>``.
+
+    ``baseline`` (``--baseline``): another log's latest run each file's latest run is compared
+    with (the verdict's ``loss_compare`` reason); else each run is compared with the previous one.
 
     SIGINT gives 130, SIGTERM 143, SIGHUP 129 (128 + signal number); a path that is a
     directory or unreadable gives a one-line message on stderr and 1.
@@ -324,7 +329,15 @@ def run_headless(
             printer.items(items)
             judge(i, new_data=True)
 
-        mon = Monitor(path, poll=poll, from_end=from_end, on_items=on_items, on_reset=printer.reset, batches=True)
+        mon = Monitor(
+            path,
+            poll=poll,
+            from_end=from_end,
+            on_items=on_items,
+            on_reset=printer.reset,
+            batches=True,
+            baseline=baseline,
+        )
         monitors.append((mon, printer))
     threads = [threading.Thread(target=m.run, args=(stop,), daemon=True, name=f"tail:{m.path}") for m, _ in monitors]
     for t in threads:
