@@ -263,6 +263,8 @@ def _row(name: str, run: RunFacts, opts: DisplayOptions) -> MetricRowModel:
     look = PRESENTERS[kind](d, run.health, opts.lang)
     base = run.baseline_series.get(name)
     under = aligned_baseline(run.series[name], base) if base is not None and len(base) else None
+    if under is not None and not d.series.x_is_step:
+        under = (under[0] + 1.0, under[1])  # on the drawn axis: record ordinals are shown from 1
     word_, symbol, sev = look.word, look.symbol, look.severity
     if d.nonfinite and d.last is not None and not math.isfinite(d.last):
         sev = "critical"
