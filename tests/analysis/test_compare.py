@@ -8,7 +8,7 @@ import json
 import pytest
 from helpers import FIXTURES
 
-from tui_monitor.core.analysis import Baseline, compare_runs
+from tui_monitor.core.analysis import compare_runs
 from tui_monitor.core.analysis.compare import COMPARE_WEIGHT, compare_values
 from tui_monitor.core.pipeline import read_baseline, read_once
 from tui_monitor.core.text import fmt_num, reason_text
@@ -50,7 +50,9 @@ def test_three_runs_appended_latest_compared_with_the_one_before_at_the_same_epo
     assert reason.severity == "info"
     # AND the sentence says it in both languages, with the numbers and the place
     en, ru = reason_text(reason, "en"), reason_text(reason, "ru")
-    assert en.startswith(f"loss {fmt_num(reason.params['now'])} vs {fmt_num(reason.params['then'])} for run 2 at epoch 0.4 (")
+    assert en.startswith(
+        f"loss {fmt_num(reason.params['now'])} vs {fmt_num(reason.params['then'])} for run 2 at epoch 0.4 ("
+    )
     assert "у запуска 2 на эпохе 0.4" in ru
 
 

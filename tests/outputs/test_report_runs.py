@@ -82,7 +82,9 @@ os._exit(0)  # the process ends while the file is being read (a SIGKILL leaves n
 
 
 def _start(script: str, log: Path) -> subprocess.Popen[str]:
-    p = subprocess.Popen([sys.executable, "-c", script, str(log)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [sys.executable, "-c", script, str(log)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     assert p.stdout is not None and p.stdout.readline().strip() == "ready"
     return p
 
