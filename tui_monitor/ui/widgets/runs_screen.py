@@ -18,20 +18,22 @@ from tui_monitor.ui.widgets._style import MUTED, SEVERITY_STYLE
 _VERDICT_SEVERITY = {"healthy": "ok", "warning": "warning", "critical": "critical"}
 
 
-def run_option(line: RunLine, count: int, lang: str) -> Content:
+def run_option(line: RunLine, count: int, lang: str, widths: tuple[int, int] = (16, 26)) -> Content:
     """One run as a list entry: ``▶ run 2/3  step 80/80  finished  ✓ HEALTHY  latest``.
 
     Args:
         line: the run's presented facts.
         count: how many runs the log has.
         lang: ``"en"`` or ``"ru"``.
+        widths: columns of the steps and the state (the longest of the list's, plus a gap).
     """
     sev = _VERDICT_SEVERITY.get(line.verdict, "info")
+    run_w = len(label("run_of", lang).format(n=count, total=count)) + 2
     return Content.assemble(
         ("▶ " if line.shown else "  ", "bold"),
-        (f"{label('run_of', lang).format(n=line.index, total=count):<14}", "bold"),
-        (f"{line.steps:<16}", ""),
-        (f"{line.state:<26}", MUTED),
+        (f"{label('run_of', lang).format(n=line.index, total=count):<{run_w}}", "bold"),
+        (f"{line.steps:<{widths[0]}}", ""),
+        (f"{line.state:<{widths[1]}}", MUTED),
         (f"{line.symbol} {line.verdict_text}", SEVERITY_STYLE[sev]),
         (f"  {label('runs_latest', lang)}" if line.latest else "", MUTED),
     )
@@ -58,7 +60,11 @@ class RunsScreen(ModalScreen[int | None]):
         """The runs in a bordered box, the shown one highlighted, and how to use it."""
         with Vertical(id="runs-box") as box:
             box.border_title = Content(label("runs_title", self.lang))
-            options = [Option(run_option(r, len(self.lines), self.lang), id=str(r.index)) for r in self.lines]
+            widths = (
+                max((len(r.steps) for r in self.lines), default=0) + 2,
+                max((len(r.state) for r in self.lines), default=0) + 2,
+            )
+            options = [Option(run_option(r, len(self.lines), self.lang, widths), id=str(r.index)) for r in self.lines]
             yield OptionList(*options, id="runs-list")
             yield Static(Content.assemble((label("runs_hint", self.lang), MUTED)), id="runs-hint")
 
