@@ -36,6 +36,8 @@ class Shot:
     until_s: float | None = None
     """Replay the demo log only up to this many seconds (a run under way)."""
     extra: dict[str, str] = field(default_factory=dict)
+    path: str | None = None
+    """A real log of the repository to show instead of a demo log (``log`` is then unused)."""
 
 
 SHOTS: tuple[Shot, ...] = (
@@ -45,11 +47,16 @@ SHOTS: tuple[Shot, ...] = (
     Shot("glossary_120x36", "healthy", (120, 36), keys=("down", "down", "g"), until_s=40.0),
     Shot("russian_120x36", "exploding", (120, 36), keys=("down", "down", "g"), lang="ru"),
     Shot("finished_160x48", "healthy", (160, 48)),
+    # Three runs appended to one log: the latest, with run 2 drawn under its loss chart and
+    # the verdict comparing them at the same epoch.
+    Shot("runs_compared_120x36", "", (120, 36), path="tests/fixtures/real/three_runs_append.log"),
 )
 """The pictures the README shows."""
 
 
 def _write_log(shot: Shot, folder: Path) -> Path:
+    if shot.path is not None:
+        return ROOT / shot.path
     demo = load_demo(shot.log)
     t0 = demo.chunks[0].t
     end = len(demo.data)

@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print one line and exit 0 healthy, 1 warning, 2 critical, 3 unknown (Nagios plugin convention)",
     )
+    r.add_argument(
+        "--baseline",
+        metavar="OTHER",
+        help="compare the latest run with OTHER log's latest run (default: with the previous run of the same log)",
+    )
 
     t = sub.add_parser(
         "tail",
@@ -99,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-bell", action="store_true", help="no terminal bell when the verdict turns critical")
     t.add_argument("--inline", action="store_true", help="draw below the prompt instead of full screen")
     _notify_arguments(t)
+    t.add_argument(
+        "--baseline",
+        metavar="OTHER",
+        help="draw OTHER log's latest run under the chart and compare with it (default: the previous run)",
+    )
 
     d = sub.add_parser(
         "demo",
@@ -167,6 +177,15 @@ def _cmd_tail(args: argparse.Namespace) -> int:
     if args.poll is not None and args.poll <= 0:
         print("trainmon: --poll needs a positive number of seconds", file=sys.stderr)
         return 1
+    baseline = None
+    if args.baseline is not None:
+        from tui_monitor.core.pipeline import InputError, read_baseline
+
+        try:
+            baseline = read_baseline(args.baseline)
+        except InputError as e:
+            print(f"trainmon: {e}", file=sys.stderr)
+            return 1
     notifier, bad = _notifier(args)
     if bad:
         return bad
@@ -180,6 +199,7 @@ def _cmd_tail(args: argparse.Namespace) -> int:
             from_end=args.from_end,
             lang=args.lang,
             notifier=notifier,
+            baseline=baseline,
         )
     from tui_monitor.ui.app import run_app
 
@@ -192,6 +212,7 @@ def _cmd_tail(args: argparse.Namespace) -> int:
         from_end=args.from_end,
         inline=args.inline,
         notifier=notifier,
+        baseline=baseline,
     )
 
 
@@ -247,12 +268,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from tui_monitor.core.check import check_line, check_unknown
-    from tui_monitor.core.pipeline import InputError, read_once
+    from tui_monitor.core.pipeline import InputError, read_baseline, read_once
     from tui_monitor.core.report import dumps, report_dict, report_text
     from tui_monitor.core.text import reason_text
 
     try:
-        pipe = read_once(args.path)
+        baseline = read_baseline(args.baseline) if args.baseline is not None else None
+        # The writer is looked for around the read: a run whose process exited without a
+        # summary ended without finishing; none visible: the file's age decides.
+        pipe = read_once(args.path, writers=True)
+        pipe.baseline = baseline
     except InputError as e:
         if args.check:
             code, line = check_unknown(str(e))

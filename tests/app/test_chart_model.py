@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tui_monitor.ui.chart_model import (
     NONFINITE_MARK,
+    UNDER_MARK,
     braille_chart,
     bucket,
     sparkline,
@@ -90,3 +92,29 @@ def test_constant_series_with_float_noise_is_flat() -> None:
     values = np.full(1000, 2e-4) + np.array([0.0, 1e-20] * 500)
     # THEN the sparkline is one flat level, not a zigzag
     assert set(sparkline(values, 20)) == {"▄"}
+
+
+def test_run_underneath_is_its_own_mark_within_the_x_range_and_counts_in_the_y_range() -> None:
+    # GIVEN a run of 20 points falling 4 → 2 and, underneath, a longer run from 4.3 at the same steps
+    x = np.arange(5, 105, 5, dtype=np.float64)
+    y = np.linspace(4.0, 2.0, x.size)
+    ux = np.arange(5, 305, 5, dtype=np.float64)
+    uy = np.linspace(4.3, 1.0, ux.size)
+    # WHEN drawn
+    c = braille_chart(y, 60, 8, steps=x, under=(ux, uy))
+    # THEN the y range reaches the run underneath where it is drawn (up to step 100, not its end at 1.0)
+    assert c.y_max == pytest.approx(4.3)
+    assert c.y_min == pytest.approx(min(2.0, float(uy[ux <= 100].min())))
+    # AND its cells show the mark only where the current run has no dot; the braille is unchanged
+    plain = braille_chart(y, 60, 8, steps=x, log=False)
+    marks = sum(line.count(UNDER_MARK) for line in c.lines)
+    assert marks >= 20
+    for r, line in enumerate(c.lines[:-1]):
+        for col, ch in enumerate(line[c.gutter :]):
+            if c.raw[r][col]:
+                assert ch != UNDER_MARK
+            if ch == UNDER_MARK:
+                assert c.under[r][col] and not c.raw[r][col]
+    assert plain.lines[-1].split() == c.lines[-1].split()  # the same steps below: 5 … 100
+    # AND without a run underneath nothing is marked
+    assert not any(UNDER_MARK in line for line in plain.lines)

@@ -26,7 +26,7 @@ def test_help_lists_every_command_and_the_footer_its_short_form() -> None:
     assert "1 … 9" not in help_content("en", tabs=False).plain
     # WHEN the footer has room THEN it shows each footer command in order, in words
     wide = footer_content("en", 200, tabs=True).plain
-    assert [c.footer for c in footer_keys(True)] == ["q", "?", "[ ] 1-9", "g", "↑↓", "l", "s", "w", "p"]
+    assert [c.footer for c in footer_keys(True)] == ["q", "?", "[ ] 1-9", "g", "↑↓", "l", "s", "w", "p", "r"]
     assert wide.index(" q quit") < wide.index(" ? help") < wide.index(" g glossary") < wide.index(" p pause")
     # WHEN it is narrow THEN q and ? stay and the lowest-priority hints go first
     narrow = footer_content("en", 30).plain

@@ -15,6 +15,7 @@ import threading
 import time
 from typing import IO, Any
 
+from tui_monitor.core.analysis import Baseline
 from tui_monitor.core.changes import ChangeDetector
 from tui_monitor.core.monitor import Monitor
 from tui_monitor.core.notify import Notifier
@@ -294,6 +295,7 @@ def run_headless(
     stop_event: threading.Event | None = None,
     lang: str = "en",
     notifier: Notifier | None = None,
+    baseline: Baseline | None = None,
 ) -> int:
     """Follow ``paths`` and print until interrupted; returns the exit status.
 
@@ -303,6 +305,9 @@ def run_headless(
     only after new data): ``-- verdict CRITICAL: <the most severe reason>``. ``notifier`` is told
     the same changes (``--notify``/``--notify-cmd``); a failing notifier is said once as a status
     line (``-- notify failed: ...``) and never stops the following. It is closed on return.
+
+    ``baseline`` (``--baseline``): another log's latest run each file's latest run is compared
+    with (the verdict's ``loss_compare`` reason); else each run is compared with the previous one.
 
     SIGINT gives 130, SIGTERM 143, SIGHUP 129 (128 + signal number); a path that is a
     directory or unreadable gives a one-line message on stderr and 1.
@@ -337,7 +342,15 @@ def run_headless(
             printer.items(items)
             judge(i, new_data=True)
 
-        mon = Monitor(path, poll=poll, from_end=from_end, on_items=on_items, on_reset=printer.reset, batches=True)
+        mon = Monitor(
+            path,
+            poll=poll,
+            from_end=from_end,
+            on_items=on_items,
+            on_reset=printer.reset,
+            batches=True,
+            baseline=baseline,
+        )
         monitors.append((mon, printer))
     threads = [threading.Thread(target=m.run, args=(stop,), daemon=True, name=f"tail:{m.path}") for m, _ in monitors]
     for t in threads:

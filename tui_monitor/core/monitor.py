@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import stat
 import threading
@@ -10,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tui_monitor.core.analysis import Health, analyse
+from tui_monitor.core.analysis import Baseline, Health, analyse
 from tui_monitor.core.follow import Chunk, Follower, Reset, TailError
 from tui_monitor.core.follow.writer import Writer, WriterWatch
 from tui_monitor.core.parse import Event, ParsedItem, keeps_history, sniff_format
-from tui_monitor.core.pipeline import READ_CHUNK, Pipeline, feed_range, read_once
+from tui_monitor.core.pipeline import READ_CHUNK, Pipeline, baseline_for, feed_range, read_once
 from tui_monitor.core.state import RunSnapshot
 
 __all__ = ["PROGRESSIVE_MIN", "PROVISIONAL_WINDOW", "QUIET_AFTER", "Monitor", "MonitorSnapshot"]
@@ -57,6 +58,11 @@ class MonitorSnapshot:
         dir_missing: while waiting for the file, its directory does not exist either.
         writers: the processes that have the log open for writing (Linux ``/proc``), if seen.
         writers_gone: the writers that were seen and have exited.
+        baseline: another log's latest run the latest run is compared with (``--baseline``),
+            else ``None`` (then each run is compared with the one before it).
+        history_until: wall-clock seconds up to which what was read came from the file's
+            history (what it held when the monitor started): arrival times up to it are when
+            trainmon read the lines, not when they were written. ``inf`` while that is read.
     """
 
     path: str
@@ -76,6 +82,8 @@ class MonitorSnapshot:
     dir_missing: bool = False
     writers: tuple[Writer, ...] = ()
     writers_gone: tuple[Writer, ...] = ()
+    baseline: Baseline | None = None
+    history_until: float = math.inf
 
     @property
     def run(self) -> RunSnapshot:
@@ -86,6 +94,19 @@ class MonitorSnapshot:
     def catching_up(self) -> bool:
         """True while the initial read is well behind the file's end (> 1 MiB left)."""
         return self.file_size - self.bytes_read > READ_CHUNK
+
+    def baseline_of(self, index: int) -> Baseline | None:
+        """What run ``index`` (1-based) is compared with: ``baseline`` for the latest run when
+        given, else the run before it (``None`` for the first run, or one whose predecessor
+        kept no series)."""
+        return baseline_for(self.runs, index - 1, self.baseline)
+
+    def judge(self, index: int) -> Health:
+        """The verdict on run ``index`` (1-based): the latest run's is ``health``; an earlier
+        run is judged on its own, without a clock (it has ended: finished, crashed or superseded)."""
+        if index == len(self.runs) and self.health is not None:
+            return self.health
+        return analyse(self.runs[index - 1], None, baseline=self.baseline_of(index))
 
 
 class Monitor:
@@ -108,6 +129,7 @@ class Monitor:
             state leaks into the real pass) and never calls ``on_items``. ``None`` (the
             default): only when there is no ``on_items`` (a display, not a printer).
         clock: wall-clock source (seconds since the epoch): arrival times, stall detection.
+        baseline: another log's latest run to compare the latest run with (``--baseline``).
 
     `run` blocks (call it from a worker thread); `snapshot` may be called from any other
     thread at any time.
@@ -124,8 +146,11 @@ class Monitor:
         progressive: bool | None = None,
         batches: bool = False,
         clock: Callable[[], float] = time.time,
+        baseline: Baseline | None = None,
     ) -> None:
         self.path = str(path)
+        self.baseline = baseline
+        self._history_until = math.inf
         self.progressive = (on_items is None) if progressive is None else progressive
         self._provisional: Pipeline | None = None
         self._provisional_from = 0
@@ -219,7 +244,7 @@ class Monitor:
             # Nothing to read at start (missing or empty file, or --from-end): the first
             # batch may be far off, so "reading" ends here. (A file of NUL bytes only gives
             # no batch either, and stays "reading" until something is written to it.)
-            self._reading = False
+            self._end_history()
         try:
             if self.progressive and not self.from_end:
                 self._load_provisional(stop_event)
@@ -241,11 +266,16 @@ class Monitor:
                         ):
                             self._drop_provisional()
                 with self.lock:
-                    if not follower.tailer.behind:
-                        self._reading = False  # what the file held at start is read
+                    if not follower.tailer.behind and self._reading:
+                        self._end_history()  # what the file held at start is read
                     self._sync_state(follower)
         finally:
             follower.close()
+
+    def _end_history(self) -> None:
+        """What the file held at start is read: later arrivals are live."""
+        self._reading = False
+        self._history_until = self.clock()
 
     def _load_provisional(self, stop_event: threading.Event) -> None:
         """The provisional view of a large file: its last :data:`PROVISIONAL_WINDOW` bytes
@@ -363,7 +393,7 @@ class Monitor:
         """Read the whole file once (no following) — for tests and ``report``-like uses."""
         with self.lock:
             read_once(self.path, self.pipeline)
-            self._reading = False
+            self._end_history()
             self.file_state = "following"
             try:
                 self.file_size = os.stat(self.path).st_size
@@ -398,10 +428,14 @@ class Monitor:
                 dir_missing=self.dir_missing,
                 writers=self._writers.writers,
                 writers_gone=self._writers.gone,
+                baseline=self.baseline,
+                history_until=self._history_until,
             )
         follower = self._follower
         last_write = follower.tailer.mtime if follower is not None and follower.tailer.mtime else None
-        health = analyse(snap.run, now, last_write, writer_gone=bool(snap.writers_gone))
+        health = analyse(
+            snap.run, now, last_write, writer_gone=bool(snap.writers_gone), baseline=snap.baseline_of(len(snap.runs))
+        )
         return replace(snap, health=health)
 
 

@@ -11,10 +11,11 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tui_monitor.core.analysis import Health, analyse
+from tui_monitor.core.analysis import Baseline, Health, analyse
 from tui_monitor.core.parse import (
     COLUMNAR_MIN,
     Batch,
@@ -28,15 +29,20 @@ from tui_monitor.core.parse import (
     RunStart,
     is_main_rank,
 )
-from tui_monitor.core.state import Run
+from tui_monitor.core.state import Run, RunSnapshot
+
+if TYPE_CHECKING:  # the writer look is imported when used: `report` need not load the follower
+    from tui_monitor.core.follow.writer import Writer
 
 __all__ = [
     "FIRST_PIECE",
     "READ_CHUNK",
     "InputError",
     "Pipeline",
+    "baseline_for",
     "check_readable",
     "feed_range",
+    "read_baseline",
     "read_once",
 ]
 
@@ -78,6 +84,12 @@ class Pipeline:
         version: bumped whenever something changed.
         last_write: when the file was last written (``st_mtime``, seconds since the epoch),
             when known (set by `read_once`), else ``None``.
+        baseline: another log's latest run to compare the latest run with (``--baseline``),
+            else ``None``: then the previous run of this log, if any, is the comparison.
+        writers: the processes seen writing the file while it was read (`read_once` with
+            ``writers=True``; Linux ``/proc``), still there at the end.
+        writers_gone: those seen at the start of the read and gone at its end: the run's
+            process exited, so a run without a summary ended without finishing.
     """
 
     def __init__(
@@ -99,6 +111,9 @@ class Pipeline:
         self.bytes_read = 0
         self.version = 0
         self.last_write: float | None = None
+        self.baseline: Baseline | None = None
+        self.writers: tuple[Writer, ...] = ()
+        self.writers_gone: tuple[Writer, ...] = ()
         self._on_items = on_items
 
     @property
@@ -116,12 +131,15 @@ class Pipeline:
         """
         if now is None and self.last_write is not None:
             now = self.clock()
+        runs = [r.snapshot() for r in self.runs[-2:]]
         return analyse(
-            self.run.snapshot(),
+            runs[-1],
             now,
             self.last_write,
             bytes_read=self.bytes_read,
             unreadable=self.parser.unreadable_fragments,
+            writer_gone=bool(self.writers_gone),
+            baseline=baseline_for(runs, len(runs) - 1, self.baseline),
         )
 
     def feed(self, data: bytes) -> list[ParsedItem | Batch]:
@@ -235,6 +253,22 @@ class Pipeline:
                 self._on_items(items)  # type: ignore[arg-type]
 
 
+def baseline_for(runs: Sequence[RunSnapshot], i: int, other: Baseline | None = None) -> Baseline | None:
+    """What run ``runs[i]`` is compared with: ``other`` (another log's latest run, ``--baseline``)
+    for the latest run when given, else the run before it in the same log, else ``None``.
+
+    Args:
+        runs: runs of one log, oldest first (the last may be a suffix of the log's runs).
+        i: the position in ``runs`` of the run to compare (0-based).
+        other: another log's run, or ``None``.
+    """
+    if other is not None and i == len(runs) - 1:
+        return other
+    if i >= 1 and runs[i - 1].series:
+        return Baseline(runs[i - 1])
+    return None
+
+
 def check_readable(path: str | Path) -> Path:
     """Return ``path`` as a `Path` if it is a readable regular file (or a FIFO).
 
@@ -258,17 +292,27 @@ def check_readable(path: str | Path) -> Path:
     return p
 
 
-def read_once(path: str | Path, pipeline: Pipeline | None = None) -> Pipeline:
+def read_once(path: str | Path, pipeline: Pipeline | None = None, *, writers: bool = False) -> Pipeline:
     """Read the whole file once through a `Pipeline` (``trainmon report``).
 
     Opens the file read-only (``O_RDONLY``), never locks or writes it; reads it in
     :data:`READ_CHUNK`-byte pieces, so memory stays bounded for any file size.
+
+    With ``writers``, the processes writing the file are looked for (``/proc/*/fd``) before
+    the read and looked at again after it: those still there are ``Pipeline.writers``, those
+    gone ``Pipeline.writers_gone`` (the run's process exited). Where no writer is visible
+    (another node, another user) both stay empty and the file's age decides, as without.
 
     Raises:
         InputError: the path is missing, a directory or unreadable.
     """
     p = check_readable(path)
     pipe = pipeline or Pipeline()
+    seen: tuple[Writer, ...] = ()
+    if writers:
+        from tui_monitor.core.follow.writer import find_writers, still_writing
+
+        seen = tuple(find_writers(p) or ())
     try:
         fd = os.open(p, os.O_RDONLY)
     except OSError as e:
@@ -281,6 +325,10 @@ def read_once(path: str | Path, pipeline: Pipeline | None = None) -> Pipeline:
     finally:
         os.close(fd)
     pipe.finish()
+    if seen:
+        pipe.writers = tuple(w for w in seen if still_writing(w.pid, p))
+        if not pipe.writers:
+            pipe.writers_gone = seen
     return pipe
 
 
@@ -304,3 +352,16 @@ def feed_range(
             data = data.replace(b"\x00", b"")
         pipe.feed(data)
     return offset
+
+
+def read_baseline(path: str | Path) -> Baseline:
+    """Another log's latest run, to compare a run with (``--baseline OTHER.log``).
+
+    Raises:
+        InputError: the path cannot be read, or its latest run has no loss to compare with.
+    """
+    run = read_once(path).run.snapshot()
+    loss = run.get("loss")
+    if loss is None or not len(loss):
+        raise InputError(f"{path}: no loss records to compare with (--baseline)")
+    return Baseline(run, source=Path(path).name)

@@ -6,8 +6,9 @@ import json
 import math
 from typing import Any
 
-from tui_monitor.core.analysis import Health, analyse
-from tui_monitor.core.pipeline import Pipeline
+from tui_monitor.core.analysis import Baseline, Health, analyse
+from tui_monitor.core.analysis.compare import compare_values
+from tui_monitor.core.pipeline import Pipeline, baseline_for
 from tui_monitor.core.state import RunSnapshot, merge_stats
 from tui_monitor.core.text import fmt_num, inert, label, reason_text, verdict_word, word
 from tui_monitor.core.text.actions import action_text
@@ -47,7 +48,12 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
     ``eval`` (best, overfitting), ``verdict`` (status — ``no_data`` for a file with no record —,
     reasons with code, severity, step, text in ``lang`` and ``action``: what to try, for a warning or
     critical reason, else null); and ``runs``: every run of the log
-    (index, start_offset, start_reason, records, step, total_steps, state, verdict).
+    (index, start_offset, start_reason, records, step, total_steps, state, verdict);
+    ``writer``: the process writing the file (``pid``, ``command``, ``alive``: false when it
+    exited while the file was read) or ``null`` when none was seen; ``baseline``: what the
+    judged run was compared with (``file``: another log's name with ``--baseline``, else
+    ``null`` for the previous run of this log; ``run``: its index; ``metric``, ``step``,
+    ``epoch``, ``value`` (this run's smoothed value), ``baseline_value``), or ``null``.
     Non-finite numbers are strings (see `jsonable`).
     """
     h = health or pipe.health()
@@ -69,6 +75,8 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
         "readings": list(pipe.parser.readings),
         "events": [{"kind": e.kind, "line": e.line, "offset": e.offset} for r in runs for e in r.events],
         "run": run.index,
+        "writer": _writer_entry(pipe),
+        "baseline": _baseline_entry(run, baseline_for(runs, len(runs) - 1, pipe.baseline)),
         "runs": [_run_entry(r, h if r is run else analyse(r, None)) for r in runs],
         "state": h.state.word,
         "loss": {
@@ -120,6 +128,32 @@ def _run_entry(run: RunSnapshot, h: Health) -> dict[str, Any]:
         "total_steps": h.progress.total,
         "state": h.state.word,
         "verdict": h.status,
+    }
+
+
+def _writer_entry(pipe: Pipeline) -> dict[str, Any] | None:
+    """The process writing the log, as seen by `read_once` (``alive`` false: it exited)."""
+    for alive, ws in ((True, pipe.writers), (False, pipe.writers_gone)):
+        if ws:
+            return {"pid": ws[0].pid, "command": ws[0].command, "alive": alive}
+    return None
+
+
+def _baseline_entry(run: RunSnapshot, base: Baseline | None) -> dict[str, Any] | None:
+    """What the judged run was compared with and the two smoothed values, or ``None``."""
+    if base is None:
+        return None
+    c = compare_values(run, base.run)
+    if c is None:
+        return None
+    return {
+        "file": base.source,
+        "run": base.run.index,
+        "metric": c.metric,
+        "step": int(c.x) if c.is_step else None,
+        "epoch": c.epoch if math.isfinite(c.epoch) else None,
+        "value": c.now,
+        "baseline_value": c.then,
     }
 
 
@@ -178,6 +212,12 @@ def report_text(pipe: Pipeline, path: str, lang: str = "en") -> str:
         lines.append(label("unreadable_fragments", lang).format(n=pipe.parser.unreadable_fragments))
     for reading in pipe.parser.readings:
         lines.append(label("reading_" + reading, lang))
+    w = d["writer"]
+    if w is not None:
+        key = "report_writer" if w["alive"] else "report_writer_gone"
+        lines.append(label(key, lang).format(pid=w["pid"], command=" ".join(w["command"].split())))
+    if pipe.baseline is not None and d["baseline"] is not None:
+        lines.append(label("report_baseline", lang).format(file=pipe.baseline.source, n=pipe.baseline.run.index))
     where: list[str] = []
     if prog.step is not None:
         where.append(f"{label('step', lang)} {prog.step}" + (f"/{prog.total}" if prog.total else ""))

@@ -21,6 +21,7 @@ from textual.content import Content
 from textual.events import Resize
 from textual.widgets import Static, TabbedContent, TabPane
 
+from tui_monitor.core.analysis import Baseline
 from tui_monitor.core.notify import Notifier
 from tui_monitor.core.text.inert import inert
 from tui_monitor.core.text.words import label, verdict_word
@@ -28,6 +29,7 @@ from tui_monitor.ui.dashboard import RunDashboard
 from tui_monitor.ui.keys import BINDINGS as KEY_BINDINGS
 from tui_monitor.ui.widgets.help_screen import HelpScreen
 from tui_monitor.ui.widgets.key_bar import KeyBar
+from tui_monitor.ui.widgets.runs_screen import RunsScreen
 from tui_monitor.ui.widgets.status_bar import clip_middle
 
 MIN_WIDTH = 60
@@ -65,6 +67,8 @@ class TrainmonApp(App[int]):
         on_exit: called once when the app shuts down (e.g. to stop a demo writer).
         notifier: sends ``--notify``/``--notify-cmd`` messages on the verdict's changes (each
             dashboard hands it its snapshots' changes), or None.
+        baseline: another log's latest run every file's latest run is compared with
+            (``--baseline``), or ``None``.
     """
 
     CSS_PATH = "trainmon.tcss"
@@ -85,8 +89,10 @@ class TrainmonApp(App[int]):
         clock: Callable[[], float] = time.time,
         on_exit: Callable[[], None] | None = None,
         notifier: Notifier | None = None,
+        baseline: Baseline | None = None,
     ) -> None:
         super().__init__()
+        self.baseline = baseline
         if not paths:
             raise ValueError("at least one path is needed")
         self.paths = [str(p) for p in paths]
@@ -109,6 +115,7 @@ class TrainmonApp(App[int]):
             from_end=self.from_end,
             clock=self.clock,
             bell=self.bell_on,
+            baseline=self.baseline,
             id=f"run-{i}",
             notifier=self.notifier,
             index=i,
@@ -259,7 +266,11 @@ class TrainmonApp(App[int]):
         rv.glossary_open = not rv.glossary_open
 
     def action_move(self, delta: int) -> None:
-        """Focus the previous or next metric."""
+        """Focus the previous or next metric; in the runs list, move through the runs (the
+        arrow keys are priority bindings of the app, so the list gets them from here)."""
+        if isinstance(self.screen, RunsScreen):
+            self.screen.move(delta)
+            return
         self.dashboard.move_focus(delta)
 
     def action_log_scale(self) -> None:
@@ -275,6 +286,18 @@ class TrainmonApp(App[int]):
         """Toggle whole run / recent window."""
         rv = self.dashboard
         rv.whole = not rv.whole
+
+    def action_runs(self) -> None:
+        """List the log's runs; the one chosen is shown (an earlier one read-only, the latest live)."""
+        rv = self.dashboard
+        if rv.snap is None:
+            return
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                rv.view_run = None if index >= len(rv.snap.runs if rv.snap is not None else ()) else index
+
+        self.push_screen(RunsScreen(rv.runs_list(), self.lang), chosen)
 
     def action_pause(self) -> None:
         """Freeze or resume the display (reading continues)."""
@@ -293,6 +316,7 @@ def make_app(
     clock: Callable[[], float] = time.time,
     on_exit: Callable[[], None] | None = None,
     notifier: Notifier | None = None,
+    baseline: Baseline | None = None,
 ) -> TrainmonApp:
     """Build the app (the CLI, the tests and the screenshot script all call this).
 
@@ -306,6 +330,7 @@ def make_app(
         clock: wall-clock source.
         on_exit: hook run when the app shuts down.
         notifier: ``--notify``/``--notify-cmd`` messages, or None.
+        baseline: another log's latest run to compare with (``--baseline``; ``core.pipeline.read_baseline``).
 
     Returns:
         A :class:`TrainmonApp`, not yet running.
@@ -320,6 +345,7 @@ def make_app(
         clock=clock,
         on_exit=on_exit,
         notifier=notifier,
+        baseline=baseline,
     )
 
 
@@ -334,6 +360,7 @@ def run_app(
     inline: bool = False,
     on_exit: Callable[[], None] | None = None,
     notifier: Notifier | None = None,
+    baseline: Baseline | None = None,
 ) -> int:
     """Run the app in the terminal until the user quits; return the exit status.
 
@@ -351,8 +378,18 @@ def run_app(
         inline: run inline under the prompt (``--inline``) instead of the alternate screen.
         on_exit: hook run when the app shuts down.
         notifier: ``--notify``/``--notify-cmd`` messages, or None.
+        baseline: another log's latest run to compare with (``--baseline``).
     """
-    app = make_app(paths, lang=lang, bell=bell, poll=poll, from_end=from_end, on_exit=on_exit, notifier=notifier)
+    app = make_app(
+        paths,
+        lang=lang,
+        bell=bell,
+        poll=poll,
+        from_end=from_end,
+        on_exit=on_exit,
+        notifier=notifier,
+        baseline=baseline,
+    )
     result = app.run(mouse=mouse, inline=inline)
     return int(app.return_code or result or 0)
 

@@ -31,6 +31,10 @@ BLOCKS = "▁▂▃▄▅▆▇█"
 NONFINITE_MARK = "×"
 """Drawn where a bucket held a NaN or an infinity (in sparklines and the chart's top row)."""
 
+UNDER_MARK = "·"
+"""Drawn where only the run underneath (the previous run, ``--baseline``) passes: a dotted line
+of its own character, so it reads apart from the braille of the current run without colour."""
+
 _BRAILLE_BASE = 0x2800
 # Dot bits of a braille cell by (column 0..1, row 0..3 from the top); Unicode's order.
 _DOTS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
@@ -201,6 +205,8 @@ class Chart:
         y_max: the value at the top.
         nonfinite: NaN/inf points skipped.
         skipped_nonpositive: points left out because the log scale cannot show them.
+        under: per plot line, per plot column, the braille bits of the run underneath (all
+            zeros without one); its cells show :data:`UNDER_MARK` where the current run has no dot.
     """
 
     lines: list[str]
@@ -212,6 +218,7 @@ class Chart:
     y_max: float | None = None
     nonfinite: int = 0
     skipped_nonpositive: int = 0
+    under: list[list[int]] = field(default_factory=list)
 
 
 def _set_span(grid: list[list[int]], px: int, y0: int, y1: int, height_px: int) -> None:
@@ -274,6 +281,7 @@ def braille_chart(
     log: bool = False,
     dotted_raw: bool = False,
     lang: str = "en",
+    under: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
 ) -> Chart:
     """Draw a line chart in braille characters with y labels at the left and steps below.
 
@@ -295,6 +303,9 @@ def braille_chart(
             column only (a dotted line under the solid smoothed one), so the two read
             apart without colour (``NO_COLOR``). ``Chart.raw`` keeps every dot.
         lang: the language of the message an empty chart shows.
+        under: ``(x, y)`` another run's points on the same x axis (the previous run at the
+            same steps), drawn beneath as a thin line of :data:`UNDER_MARK` cells; only its
+            points within this series' x range are drawn, and they count in the y range.
 
     Returns:
         A :class:`Chart`; for an empty or all-non-finite series the lines are blank with
@@ -320,6 +331,10 @@ def braille_chart(
     pool = pv[np.isfinite(pv)]
     if psm is not None:
         pool = np.concatenate([pool, psm[np.isfinite(psm)]])
+    fin_x = xs[np.isfinite(xs)]
+    x0, x1 = (float(fin_x.min()), float(fin_x.max())) if fin_x.size else (0.0, 1.0)
+    ux, uy = _under_points(under, x0, x1, log) if pool.size else (np.zeros(0), np.zeros(0))
+    pool = np.concatenate([pool, uy])
     if pool.size == 0:
         blank = " " * width
         msg = label("chart_no_finite" if n else "chart_no_values", lang)
@@ -353,8 +368,6 @@ def braille_chart(
             return height_px // 2
         return int(round((ymax - val) * scale))
 
-    fin_x = xs[np.isfinite(xs)]
-    x0, x1 = (float(fin_x.min()), float(fin_x.max())) if fin_x.size else (0.0, 1.0)
     raw = [[0] * cols for _ in range(height)]
     smooth = [[0] * cols for _ in range(height)]
     b = bucket(pv, width_px, xs, (x0, x1))
@@ -362,6 +375,9 @@ def braille_chart(
     if psm is not None:
         bs = bucket(psm, width_px, xs, (x0, x1))
         _draw(smooth, bs, to_px, height_px, span=False)
+    below = [[0] * cols for _ in range(height)]
+    if uy.size:
+        _draw(below, bucket(uy, width_px, ux, (x0, x1)), to_px, height_px, span=False)
     bad_cols: list[int] = []
     if nonfinite:
         badb = bucket(nonfinite_mask.astype(np.float64), width_px, xs, (x0, x1))
@@ -371,13 +387,27 @@ def braille_chart(
     for r in range(height):
         y_label = top_label if r == 0 else bot_label if r == height - 1 else ""
         bits = [(raw[r][c] & raw_mask) | smooth[r][c] for c in range(cols)]
-        cells = [chr(_BRAILLE_BASE + b) if b else " " for b in bits]
+        cells = [chr(_BRAILLE_BASE + b) if b else UNDER_MARK if below[r][c] else " " for b, c in zip(bits, range(cols))]
         if r == 0:
             for c in bad_cols:
                 cells[c] = NONFINITE_MARK
         lines.append(y_label.rjust(gutter - 1) + " " + "".join(cells))
     lines.append(" " * gutter + _x_axis(x0, x1, cols))
-    return Chart(lines, gutter, raw, smooth, bad_cols, unlog(ymin), unlog(ymax), nonfinite, skipped_nonpos)
+    return Chart(lines, gutter, raw, smooth, bad_cols, unlog(ymin), unlog(ymax), nonfinite, skipped_nonpos, below)
+
+
+def _under_points(
+    under: tuple[npt.ArrayLike, npt.ArrayLike] | None, x0: float, x1: float, log: bool
+) -> tuple[FloatArray, FloatArray]:
+    """The run underneath within ``[x0, x1]``, finite, log10 when ``log`` (non-positive left out)."""
+    if under is None:
+        return np.zeros(0), np.zeros(0)
+    ux = np.asarray(under[0], dtype=np.float64).ravel()
+    uy = np.asarray(under[1], dtype=np.float64).ravel()
+    if log:
+        uy = _log_or_nan(uy)
+    keep = np.isfinite(ux) & np.isfinite(uy) & (ux >= x0) & (ux <= x1)
+    return ux[keep], uy[keep]
 
 
 def _x_axis(x0: float, x1: float, cols: int) -> str:

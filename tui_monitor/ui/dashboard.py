@@ -23,12 +23,15 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.worker import get_current_worker
 
+from tui_monitor.core.analysis import Baseline, Health
 from tui_monitor.core.changes import ChangeDetector
 from tui_monitor.core.monitor import Monitor, MonitorSnapshot
 from tui_monitor.core.notify import Notifier
 from tui_monitor.core.text.inert import inert
 from tui_monitor.core.text.words import label
-from tui_monitor.ui.model import DashboardModel, MetricRowModel
+from tui_monitor.ui.chart_model import UNDER_MARK
+from tui_monitor.ui.lines import present_runs
+from tui_monitor.ui.model import DashboardModel, MetricRowModel, RunLine
 from tui_monitor.ui.present import SMOOTHING_WEIGHTS, DisplayOptions, build_dashboard
 from tui_monitor.ui.widgets.big_chart import BigChart
 from tui_monitor.ui.widgets.glossary_pane import GlossaryPane
@@ -69,6 +72,7 @@ class RunDashboard(Vertical):
         bell: ring the terminal bell when the verdict turns critical.
         notifier: told the changes of every snapshot taken (``--notify``), or None.
         index: this log's index among the followed files (for the notifier).
+        baseline: another log's latest run the latest run is compared with (``--baseline``).
     """
 
     paused: reactive[bool] = reactive(False)
@@ -81,6 +85,8 @@ class RunDashboard(Vertical):
     """Draw the whole run (decimated) rather than the recent window."""
     glossary_open: reactive[bool] = reactive(False)
     """The glossary pane is shown."""
+    view_run: reactive[int | None] = reactive(None)
+    """The run shown (1-based) when it is an earlier one (read-only); ``None``: the latest, live."""
 
     class VerdictChanged(Message):
         """The run's verdict changed (the app shows it in the tab title).
@@ -105,6 +111,7 @@ class RunDashboard(Vertical):
         from_end: bool = False,
         clock: Callable[[], float] = time.time,
         bell: bool = True,
+        baseline: Baseline | None = None,
         id: str | None = None,
         notifier: Notifier | None = None,
         index: int = 0,
@@ -115,7 +122,8 @@ class RunDashboard(Vertical):
         self.follow = follow
         self.clock = clock
         self.bell_on = bell
-        self.monitor = Monitor(path, poll=poll, from_end=from_end)
+        self.monitor = Monitor(path, poll=poll, from_end=from_end, baseline=baseline)
+        self._judged: dict[int, tuple[int, Health]] = {}
         self.model: DashboardModel | None = None
         self.snap: MonitorSnapshot | None = None
         self.focused_key: str | None = None
@@ -218,15 +226,48 @@ class RunDashboard(Vertical):
             return True
         return snap.health.state.word not in ("finished", "crashed", "ended")
 
+    def judged(self, index: int) -> Health:
+        """The verdict on run ``index`` (1-based) of the last snapshot; an earlier run's is kept
+        while the run does not change (it has ended), so showing it costs one analysis."""
+        snap = self.snap
+        assert snap is not None
+        if index >= len(snap.runs) and snap.health is not None:
+            return snap.health
+        version = snap.runs[index - 1].version
+        kept = self._judged.get(index)
+        if kept is None or kept[0] != version:
+            kept = self._judged[index] = (version, snap.judge(index))
+        return kept[1]
+
+    def shown_run(self) -> int:
+        """The index (1-based) of the run on screen."""
+        count = len(self.snap.runs) if self.snap is not None else 1
+        return self.view_run if self.view_run is not None and 1 <= self.view_run < count else count
+
+    def runs_list(self) -> list[RunLine]:
+        """The log's runs for the runs list (``r``)."""
+        count = len(self.snap.runs) if self.snap is not None else 0
+        return present_runs([self.judged(i) for i in range(1, count + 1)], self.shown_run(), self.lang)
+
     def redraw(self) -> None:
         """Rebuild the dashboard model from the last snapshot with the current options and apply it."""
         if self.snap is None:
             return
-        model = build_dashboard(self.snap, self.options(), now=self.clock())
+        index = self.shown_run()
+        earlier = index < len(self.snap.runs)
+        model = build_dashboard(
+            self.snap,
+            self.options(),
+            now=self.clock(),
+            index=index if earlier else None,
+            health=self.judged(index) if earlier else None,
+        )
         if self._notice:
             model = replace(model, status=replace(model.status, notice=self._notice))
         with self.app.batch_update():
             self.apply(model)
+        if earlier:
+            return  # the bell and the tab title follow the latest run, not the one looked at
         if model.status.verdict == "critical" and self._last_verdict != "critical" and self.bell_on:
             self.app.bell()
         self._last_verdict = model.status.verdict
@@ -342,6 +383,8 @@ class RunDashboard(Vertical):
             opts.append(label("log_y" if self.log_scale else "linear_y", lang))
             opts.append(label("whole" if self.whole else "recent", lang))
             opts.append(label("steps" if row.x_is_step else "records", lang))
+            if row.under_x is not None and model is not None and model.under:
+                opts.append(f"{model.under} {UNDER_MARK * 3}")  # its mark is its legend
         name = inert(row.key) if row is not None else ""
         title = Content.assemble((name, "bold"), ("  " + " · ".join(opts), "$text-muted"))
         sub = Content("")
@@ -370,6 +413,10 @@ class RunDashboard(Vertical):
 
     def watch_smoothing(self) -> None:
         """Redraw with the new smoothing."""
+        self._options_changed()
+
+    def watch_view_run(self) -> None:
+        """Show the chosen run (an earlier run's rows, verdict and events, or the latest)."""
         self._options_changed()
 
     def watch_whole(self) -> None:

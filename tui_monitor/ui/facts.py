@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tui_monitor.core.analysis import Health
 from tui_monitor.core.monitor import MonitorSnapshot
@@ -60,6 +60,13 @@ class RunFacts:
         run_index / run_count: which run of the log this is (1-based), of how many.
         dir_missing: while waiting for the file, its directory does not exist either.
         writer: the process writing the log (``pid 1234 python train.py``), or ``""``.
+        earlier: the run shown is an earlier run of the log (read-only), not the latest.
+        baseline_series: the series of the run drawn faintly under this one (the previous
+            run, or ``--baseline``'s run), by key; empty without one.
+        baseline_run: that run's index in its log, or ``None``.
+        baseline_file: the other log's file name (``--baseline``), or ``None`` (same log).
+        history_until: arrival times up to this (seconds) are when lines of the file's
+            history were read, not written: no time is shown for them.
     """
 
     version: int
@@ -84,16 +91,32 @@ class RunFacts:
     run_count: int = 1
     dir_missing: bool = False
     writer: str = ""
+    earlier: bool = False
+    baseline_series: Mapping[str, SeriesSnapshot] = field(default_factory=dict)
+    baseline_run: int | None = None
+    baseline_file: str | None = None
+    history_until: float = math.inf
 
 
-def read_run(snap: MonitorSnapshot) -> RunFacts:
-    """Every field the dashboard reads of ``snap``, in one place."""
-    run = snap.run
+def read_run(snap: MonitorSnapshot, index: int | None = None, health: Health | None = None) -> RunFacts:
+    """Every field the dashboard reads of ``snap``, in one place.
+
+    Args:
+        snap: the monitor's snapshot.
+        index: the run to show (1-based); ``None`` or past the last: the latest.
+        health: that run's verdict when it is not the latest (``MonitorSnapshot.judge``).
+    """
+    latest = len(snap.runs)
+    i = latest if index is None or not 1 <= index <= latest else index
+    run = snap.runs[i - 1]
+    if i == latest or health is None:
+        health = snap.health if i == latest else snap.judge(i)
+    base = snap.baseline_of(i)
     progress = run.progress
     return RunFacts(
         version=snap.version,
         series=run.series,
-        health=snap.health,
+        health=health,
         tallied_nonfinite={key: stats.nonfinite for key, stats in run.metrics.items()},
         step=progress.step,
         total=progress.total,
@@ -110,9 +133,14 @@ def read_run(snap: MonitorSnapshot) -> RunFacts:
         provisional=snap.provisional,
         events=run.events,
         run_index=run.index,
-        run_count=len(snap.runs),
+        run_count=latest,
         dir_missing=snap.dir_missing,
-        writer=" ".join(f"pid {w.pid} {' '.join(w.command.split())}" for w in snap.writers[:1]),
+        writer=" ".join(f"pid {w.pid} {' '.join(w.command.split())}" for w in snap.writers[:1]) if i == latest else "",
+        earlier=i != latest,
+        baseline_series=base.run.series if base is not None else {},
+        baseline_run=base.run.index if base is not None else None,
+        baseline_file=base.source if base is not None else None,
+        history_until=snap.history_until,
     )
 
 

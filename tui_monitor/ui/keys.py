@@ -77,6 +77,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("smooth", "s", "s", (Binding("s", "smoothing", "smoothing"),), drop=4),
     Command("window", "w", "w", (Binding("w", "window", "whole/recent"),), drop=5),
     Command("pause", "p", "p", (Binding("p", "pause", "pause"),), drop=2),
+    # Only a log with more than one run has anything to list, but the key is always there
+    # (a reused log gains its second run while it is watched): the list says there is one.
+    Command("runs", "r", "r", (Binding("r", "runs", "runs"),), drop=7),
 )
 """Every command, in the order the footer and the help screen list them."""
 

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
 from tui_monitor.core.analysis import Health
 from tui_monitor.core.analysis.series import first_nonfinite
+from tui_monitor.core.parse import Event
 from tui_monitor.core.state import SeriesSnapshot
 from tui_monitor.core.text.actions import action_text
 from tui_monitor.core.text.fmt import fmt_duration, fmt_num
 from tui_monitor.core.text.reasons import reason_text
 from tui_monitor.core.text.words import label, verdict_word, word
 from tui_monitor.ui.facts import DisplayOptions, RunFacts, severity_of
-from tui_monitor.ui.model import SYMBOLS, Line, Severity, StatusModel
+from tui_monitor.ui.model import SYMBOLS, Line, RunLine, Severity, StatusModel
 from tui_monitor.ui.rows import total_epochs
 
-__all__ = ["present_events", "present_reasons", "present_status"]
+__all__ = ["event_time", "present_runs", "present_events", "present_reasons", "present_status"]
 
 _STATE_SEV: dict[str, Severity] = {
     "running": "ok",
@@ -27,6 +29,7 @@ _STATE_SEV: dict[str, Severity] = {
     "finished": "ok",
     "crashed": "critical",
     "ended": "warning",
+    "superseded": "info",
     "waiting": "warning",
     "reading": "info",
     "deleted": "warning",
@@ -61,7 +64,7 @@ def present_status(run: RunFacts, opts: DisplayOptions, now: float) -> StatusMod
     if file_state == "following":
         key = "following"
         text = word("polling" if run.polling else "following", lang)
-        if state is not None and state.word in ("stalled", "finished", "crashed", "ended"):
+        if state is not None and state.word in ("stalled", "finished", "crashed", "ended", "superseded"):
             key = state.word
             text = word(state.word, lang)
             if state.word == "stalled" and state.silence_s:
@@ -99,10 +102,20 @@ def present_status(run: RunFacts, opts: DisplayOptions, now: float) -> StatusMod
         run_index=run.run_index,
         run_count=run.run_count,
         writer=run.writer,
+        earlier=run.earlier,
     )
 
 
 # --- reasons and events ------------------------------------------------------------------
+
+
+def event_time(e: Event, history_until: float) -> float | None:
+    """When an event happened, as far as anyone knows: the log's own timestamp on its line
+    (``Event.time``), else when it was read if that was live (after ``history_until``), else
+    ``None`` (read from the file's history: the time trainmon read it says nothing)."""
+    if e.time is not None:
+        return e.time
+    return e.arrival if e.arrival > history_until else None
 
 
 def present_reasons(health: Health | None, lang: str) -> tuple[Line, ...]:
@@ -145,7 +158,7 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
         ep = float(series.epoch[idx[0]]) if idx.size and len(series.epoch) else math.inf
         ep = ep if math.isfinite(ep) else float(x)
         where = f"{label('step', lang)} {int(x)}" if series.x_is_step else f"#{int(x) + 1}"
-        if opts.times and t > 0:
+        if opts.times and t > run.history_until:  # read live: when it was written, give or take a poll
             where += " " + time.strftime("%H:%M:%S", time.localtime(t))
         return (t, ep), where
 
@@ -236,7 +249,40 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
         if crash_kind and st is not None and st.word == "crashed" and e.line == st.line:
             continue  # already shown as "crashed: <line>"
         sev = _EVENT_SEV.get(e.kind, "info")
-        when = time.strftime("%H:%M:%S", time.localtime(e.arrival)) if e.arrival and opts.times else ""
+        stamp = event_time(e, run.history_until)
+        when = time.strftime("%H:%M:%S", time.localtime(stamp)) if stamp is not None and opts.times else ""
         found.append(((e.arrival or math.inf, math.inf), Line(sev, SYMBOLS[sev], e.line, when)))
     found.sort(key=lambda kv: kv[0])
     return tuple(line for _, line in found)
+
+
+_VERDICT_SYMBOL = {"healthy": "✓", "warning": "!", "critical": "✗"}
+
+
+def present_runs(verdicts: Sequence[Health], shown: int, lang: str) -> list[RunLine]:
+    """The runs list: each run's steps, how it ended and its verdict word.
+
+    Args:
+        verdicts: each run's verdict, oldest run first (``MonitorSnapshot.judge``).
+        shown: the index (1-based) of the run on screen.
+        lang: ``"en"`` or ``"ru"``.
+    """
+    out: list[RunLine] = []
+    for i, h in enumerate(verdicts, start=1):
+        p = h.progress
+        steps = ""
+        if p.step is not None:
+            steps = label("runs_steps", lang).format(step=f"{p.step}/{p.total}" if p.total else p.step)
+        out.append(
+            RunLine(
+                index=i,
+                steps=steps,
+                state=word(h.state.word, lang),
+                verdict=h.status,
+                verdict_text=verdict_word(h.status, lang),
+                symbol=_VERDICT_SYMBOL.get(h.status, "·"),
+                latest=i == len(verdicts),
+                shown=i == shown,
+            )
+        )
+    return out

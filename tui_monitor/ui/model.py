@@ -57,6 +57,9 @@ class MetricRowModel:
         progress: ``0..1`` for rows drawn as a progress bar (epoch), else ``None``.
         progress_label: what the bar measures (``of steps``), shown after its percentage.
         spark_agg: ``"mean"`` or ``"max"`` per sparkline bucket (``max`` keeps spikes).
+        under_x / under_y: ``(m,) float64`` the same metric of the run compared with (the
+            previous run, or ``--baseline``'s), placed on this row's x axis, drawn faintly
+            under the chart; ``None`` without one.
     """
 
     key: str
@@ -73,6 +76,8 @@ class MetricRowModel:
     progress: float | None = None
     progress_label: str = ""
     spark_agg: str = "mean"
+    under_x: np.ndarray | None = None
+    under_y: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +126,7 @@ class StatusModel:
         run_index / run_count: which run of the log is shown (1-based), of how many.
         writer: the process writing the log (``pid 1234 python train.py``), or ``""``.
         notice: a problem beside the run to say on the line (``notify failed``), or ``""``.
+        earlier: the run shown is an earlier run of the log (read-only), not the latest.
     """
 
     file: str
@@ -144,6 +150,32 @@ class StatusModel:
     run_count: int = 1
     writer: str = ""
     notice: str = ""
+    earlier: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RunLine:
+    """One run of the log in the runs list (``r``).
+
+    Attributes:
+        index: the run's number in its log (1-based).
+        steps: where it got, already in words (``step 80/80``), or ``""``.
+        state: how it ended or what it is doing, in words (``finished``, ``ended without finishing``).
+        verdict: ``healthy`` / ``warning`` / ``critical`` / ``no_data``.
+        verdict_text: the verdict word in capitals, in the UI language.
+        symbol: the verdict's symbol (``✓``, ``!``, ``✗``, ``·``).
+        latest: it is the latest run (followed live).
+        shown: it is the run on screen.
+    """
+
+    index: int
+    steps: str
+    state: str
+    verdict: str
+    verdict_text: str
+    symbol: str
+    latest: bool
+    shown: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +190,7 @@ class DashboardModel:
         reasons: the verdict's reasons, most severe first.
         events: events, oldest first.
         lang: ``"en"`` or ``"ru"``.
+        under: what the chart draws faintly under the current run (``run 1 under it``), or ``""``.
     """
 
     version: int
@@ -166,6 +199,7 @@ class DashboardModel:
     reasons: tuple[Line, ...] = ()
     events: tuple[Line, ...] = ()
     lang: str = "en"
+    under: str = ""
 
     def row(self, key: str) -> MetricRowModel | None:
         """Return the row of ``key``, or ``None``."""

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import time
 
+from tui_monitor.core.analysis import Health
 from tui_monitor.core.monitor import MonitorSnapshot
+from tui_monitor.core.text.words import label
 from tui_monitor.ui.facts import DisplayOptions, read_run
 from tui_monitor.ui.lines import present_events, present_reasons, present_status
 from tui_monitor.ui.model import DashboardModel
@@ -24,22 +26,37 @@ from tui_monitor.ui.rows import PRESENTERS, SMOOTHING_WEIGHTS, present_rows
 __all__ = ["PRESENTERS", "SMOOTHING_WEIGHTS", "DisplayOptions", "build_dashboard"]
 
 
-def build_dashboard(snap: MonitorSnapshot, opts: DisplayOptions, *, now: float | None = None) -> DashboardModel:
+def build_dashboard(
+    snap: MonitorSnapshot,
+    opts: DisplayOptions,
+    *,
+    now: float | None = None,
+    index: int | None = None,
+    health: Health | None = None,
+) -> DashboardModel:
     """Build the dashboard for one run.
 
     Args:
         snap: the monitor's snapshot.
         opts: the user's display options.
         now: wall-clock seconds for "time since" texts (default ``time.time()``).
+        index: the run to show (1-based), ``None`` for the latest.
+        health: that run's verdict when it is an earlier one (else judged here through
+            ``MonitorSnapshot.judge``).
 
     Returns:
         The frozen :class:`DashboardModel`.
     """
     lang = opts.lang
     now = time.time() if now is None else now
-    run = read_run(snap)
+    run = read_run(snap, index, health)
     rows = present_rows(run, opts)
     status = present_status(run, opts, now)
     reasons = present_reasons(run.health, lang)
     events = present_events(run, run.health, opts)
-    return DashboardModel(run.version, status, tuple(rows), reasons, events, lang)
+    under = ""
+    if run.baseline_file is not None:
+        under = label("under_file", lang).format(file=run.baseline_file)
+    elif run.baseline_run is not None:
+        under = label("under_run", lang).format(n=run.baseline_run)
+    return DashboardModel(run.version, status, tuple(rows), reasons, events, lang, under)

@@ -11,6 +11,7 @@ from typing import Literal
 import numpy as np
 
 from tui_monitor.core.analysis import Health, LrStatus
+from tui_monitor.core.analysis.compare import aligned_baseline
 from tui_monitor.core.analysis.series import Direction, endpoint_direction, nonfinite_count, whole_run
 from tui_monitor.core.analysis.smoothing import ema_debiased_by_distance
 from tui_monitor.core.state import SeriesSnapshot
@@ -260,6 +261,10 @@ def _row(name: str, run: RunFacts, opts: DisplayOptions) -> MetricRowModel:
     kind = _row_kind(run.series[name])
     d = _drawn(name, run, opts, kind in SMOOTHED_KINDS)
     look = PRESENTERS[kind](d, run.health, opts.lang)
+    base = run.baseline_series.get(name)
+    under = aligned_baseline(run.series[name], base) if base is not None and len(base) else None
+    if under is not None and not d.series.x_is_step:
+        under = (under[0] + 1.0, under[1])  # on the drawn axis: record ordinals are shown from 1
     word_, symbol, sev = look.word, look.symbol, look.severity
     if d.nonfinite and d.last is not None and not math.isfinite(d.last):
         sev = "critical"
@@ -278,6 +283,8 @@ def _row(name: str, run: RunFacts, opts: DisplayOptions) -> MetricRowModel:
         facts=look.facts,
         nonfinite=d.nonfinite,
         spark_agg=look.spark_agg,
+        under_x=under[0] if under is not None else None,
+        under_y=under[1] if under is not None else None,
     )
 
 

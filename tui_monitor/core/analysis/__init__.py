@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tui_monitor.core.analysis.compare import Baseline, compare_runs
 from tui_monitor.core.analysis.evals import EvalStatus, eval_status, metric_direction, pick_eval_metric
 from tui_monitor.core.analysis.grad import GradStatus, grad_status
 from tui_monitor.core.analysis.lr import SCHEDULES, LrStatus, lr_status
@@ -20,6 +21,7 @@ from tui_monitor.core.analysis.trend import (
 from tui_monitor.core.analysis.verdict import Health, Place, Reason, analyse
 
 __all__ = [
+    "Baseline",
     "EvalStatus",
     "GradStatus",
     "Health",
@@ -34,6 +36,7 @@ __all__ = [
     "Trend",
     "analyse",
     "classify_trend",
+    "compare_runs",
     "detect_spikes",
     "ema_debiased",
     "ema_debiased_by_distance",

@@ -9,6 +9,7 @@ from typing import Literal
 
 import numpy as np
 
+from tui_monitor.core.analysis.compare import Baseline, compare_runs
 from tui_monitor.core.analysis.evals import EvalStatus, eval_status, pick_eval_metric
 from tui_monitor.core.analysis.findings import (
     ParamValue,
@@ -202,6 +203,7 @@ def analyse(
     bytes_read: int | None = None,
     unreadable: int = 0,
     writer_gone: bool = False,
+    baseline: Baseline | None = None,
 ) -> Health:
     """Read a store snapshot like an experienced engineer and give the verdict with its reasons.
 
@@ -215,6 +217,9 @@ def analyse(
             and events (crash evidence).
         now: current wall-clock seconds for stall detection; None disables it.
         writer_gone: the process writing the log exited (see ``core.follow.writer``).
+        baseline: the run to compare the loss with (the previous run of the same log, or
+            another log's latest run): adds ``loss_compare`` (:mod:`.compare`) when both have
+            loss at a shared step.
         bytes_read / unreadable: what was read of the log (bytes) and how many fragments looked
             like metrics but could not be read, said when there is no record (``no_data``).
         last_write: when the log was last written (``st_mtime``, seconds); the silence counts
@@ -353,6 +358,10 @@ def analyse(
                             },
                         )
                     )
+    if baseline is not None and loss is not None and len(loss):
+        compared = compare_runs(snap, baseline)
+        if compared is not None:
+            add(compared)
     if dpo:
         al = _aligned_last(snap, ["loss", "rewards/accuracies", "rewards/margins"], 20)
         if al is not None:

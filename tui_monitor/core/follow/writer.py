@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PROC", "Writer", "WriterWatch", "find_writers"]
+__all__ = ["PROC", "Writer", "WriterWatch", "find_writers", "still_writing"]
 
 PROC = Path("/proc")
 """Where Linux shows its processes."""
@@ -124,7 +124,7 @@ class WriterWatch:
             return False
         if self.writers:
             self._next = now + self.every
-            alive = tuple(w for w in self.writers if _still_writing(w.pid, self.path))
+            alive = tuple(w for w in self.writers if still_writing(w.pid, self.path))
             if alive == self.writers:
                 return False
             if not alive:
@@ -151,8 +151,14 @@ SEARCH_EVERY = 5.0
 """Seconds between full looks for a writer once the first seconds have passed."""
 
 
-def _still_writing(pid: int, path: str | Path, proc: Path = PROC) -> bool:
-    """Whether process ``pid`` still has ``path`` open (a cheap look at its fds only)."""
+def still_writing(pid: int, path: str | Path, proc: Path = PROC) -> bool:
+    """Whether process ``pid`` still has ``path`` open (a cheap look at its fds only).
+
+    Args:
+        pid: a process id (from :func:`find_writers`).
+        path: the log file.
+        proc: the ``/proc`` directory.
+    """
     target = os.path.realpath(path)
     fd_dir = proc / str(pid) / "fd"
     try:

@@ -8,6 +8,7 @@ import re
 
 from tui_monitor.core.parse.framing import clean_line, has_any, segment_start
 from tui_monitor.core.parse.items import Event, ParsedItem
+from tui_monitor.core.parse.stamps import line_time
 
 __all__ = ["CrashScanner"]
 
@@ -81,7 +82,8 @@ class CrashScanner:
                 line_start, line_end, line_kinds = ls, le, {kind}
             if kind == "oom" and found and found[-1][2].kind == "oom" and found[-1][0] == base + ls:  # type: ignore[union-attr]
                 continue
-            found.append((base + ls, order, Event(kind, clean_line(buf[ls : min(le, ls + 8192)]), base + ls)))  # type: ignore[arg-type]
+            line = clean_line(buf[ls : min(le, ls + 8192)])
+            found.append((base + ls, order, Event(kind, line, base + ls, time=line_time(line))))  # type: ignore[arg-type]
             order += 1
         if self.in_traceback:
             for m in _EXC_LINE_RE.finditer(buf):
@@ -91,6 +93,7 @@ class CrashScanner:
                 self.in_traceback = False
                 if any(f[0] == base + m.start() for f in found):
                     break  # the closing line is already an event (an OOM line): say it once
+                # (An exception line starts with the exception's name: it carries no timestamp.)
                 found.append((base + m.start(), order, Event("error", clean_line(m.group(1)), base + m.start())))
                 order += 1
                 break

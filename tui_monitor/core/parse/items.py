@@ -133,12 +133,15 @@ class Event:
             500 characters). It is data: never render it as markup.
         offset: byte offset of the line, or -1 for tailer events.
         arrival: wall-clock seconds when read; set by the monitor.
+        time: the log's own timestamp at the start of the line (seconds since the epoch,
+            :func:`~tui_monitor.core.parse.stamps.line_time`), or ``None`` when it has none.
     """
 
     kind: EventKind
     line: str
     offset: int = -1
     arrival: float = 0.0
+    time: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,7 +143,8 @@ class Run:
             items: `Record`, `Batch`, `Progress`, `RunInfo`, `Event`, `Rewind` items; anything
                 else is ignored.
             arrival: when the items were read (seconds since the epoch; 0.0 when unknown): it
-                is stamped on records and batches, and is the time of the latest progress.
+                is stamped on records, batches and events without one, and is the time of the
+                latest progress.
         """
         stats = self._stats
         progress = self._progress
@@ -171,7 +172,8 @@ class Run:
                         if v is not None:
                             self._run_info[name] = v
             elif isinstance(it, Event):
-                self._events.append(it)
+                # Stamped like records: when it was read (the parser does not know).
+                self._events.append(replace(it, arrival=arrival) if arrival and not it.arrival else it)
             elif isinstance(it, Rewind):
                 stats.rewind(it)
                 store_items.append(it)

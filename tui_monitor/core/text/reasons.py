@@ -285,6 +285,23 @@ REASONS: dict[str, tuple[str, str]] = {
         "ended without finishing: a new run started after it{step:?where}",
         "закончился незавершённым: после него начался новый запуск{step:?where}",
     ),
+    # -- comparison with an earlier run or another log ---------------------------------------------
+    "loss_compare.run": (
+        "{metric} {now:num} vs {then:num} for run {run}{at:place} ({change:change})",
+        "{metric} {now:num} против {then:num} у запуска {run}{at:place} ({change:change})",
+    ),
+    "loss_compare.file": (
+        "{metric} {now:num} vs {then:num} for {file}{at:place} ({change:change})",
+        "{metric} {now:num} против {then:num} у {file}{at:place} ({change:change})",
+    ),
+    "loss_compare.run_epoch": (
+        "{metric} {now:num} vs {then:num} for run {run} at epoch {epoch:epoch} ({change:change})",
+        "{metric} {now:num} против {then:num} у запуска {run} на эпохе {epoch:epoch} ({change:change})",
+    ),
+    "loss_compare.file_epoch": (
+        "{metric} {now:num} vs {then:num} for {file} at epoch {epoch:epoch} ({change:change})",
+        "{metric} {now:num} против {then:num} у {file} на эпохе {epoch:epoch} ({change:change})",
+    ),
     # -- epoch -----------------------------------------------------------------------------------
     "epoch_advancing": (
         "epoch is advancing: {first:epoch} → {last:epoch}",

@@ -151,6 +151,22 @@ LABELS: dict[str, tuple[str, str]] = {
     "line_reset": ("-- file {reason}", "-- файл {reason}"),
     "run_starts": ("run {n} starts: {reason}", "запуск {n} начинается: {reason}"),
     "run_of": ("run {n}/{total}", "запуск {n}/{total}"),
+    "run_earlier": ("earlier run, read-only", "прошлый запуск, только просмотр"),
+    "runs_title": ("runs in this log", "запуски в этом логе"),
+    "runs_hint": (
+        "enter: show the run · r or esc: close · the latest is followed live",
+        "enter: показать запуск · r или esc: закрыть · последний идёт вживую",
+    ),
+    "runs_latest": ("latest", "последний"),
+    "runs_steps": ("step {step}", "шаг {step}"),
+    "under_run": ("run {n} under it", "под ним запуск {n}"),
+    "under_file": ("{file} under it", "под ним {file}"),
+    "report_writer": ("writer: pid {pid} {command}", "пишет: pid {pid} {command}"),
+    "report_writer_gone": (
+        "writer: pid {pid} {command} exited while this was read",
+        "писал: pid {pid} {command}, вышел во время чтения",
+    ),
+    "report_baseline": ("compared with: {file}, run {n}", "сравнение с: {file}, запуск {n}"),
     "waiting_no_dir": (
         "waiting for file: its directory does not exist",
         "жду файл: его каталога нет",
@@ -217,6 +233,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "smooth": ("smoothing", "сглаживание"),
     "window": ("whole/recent", "весь/последние"),
     "pause": ("pause", "пауза"),
+    "runs": ("runs", "запуски"),
     "next_metric": ("next metric", "следующая метрика"),
     "prev_metric": ("previous metric", "предыдущая метрика"),
     "tab_n": ("tab N", "вкладка N"),
@@ -252,6 +269,10 @@ HELP_TEXTS: dict[str, tuple[str, str]] = {
     "smooth": ("chart smoothing: 0.6 → 0.9 → 0.99 → off (raw only)", "сглаживание графика: 0.6 → 0.9 → 0.99 → выкл"),
     "window": ("chart: whole run / recent points", "график: весь запуск / последние точки"),
     "pause": ("pause the display (reading the log goes on)", "пауза экрана (чтение лога продолжается)"),
+    "runs": (
+        "the log's runs: show an earlier run (read-only), or go back to the latest",
+        "запуски лога: показать прошлый (только просмотр) или вернуться к последнему",
+    ),
 }
 """What each key does, for the help screen (``?``): ``(english, russian)``."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widget import Widget
 
-from tui_monitor.ui.chart_model import NONFINITE_MARK, braille_chart
+from tui_monitor.ui.chart_model import NONFINITE_MARK, UNDER_MARK, braille_chart
 from tui_monitor.ui.model import MetricRowModel
 from tui_monitor.ui.widgets._style import MUTED, NAN_STYLE
 
@@ -15,6 +15,8 @@ LINE_STYLE = "$text-accent"
 """The raw series alone."""
 SMOOTH_STYLE = "bold $text-accent"
 """The smoothed overlay."""
+UNDER_STYLE = "$text-disabled"
+"""The run underneath (previous run, ``--baseline``): faint; its own mark says it without colour."""
 
 
 def chart_lines(
@@ -24,6 +26,7 @@ def chart_lines(
 
     With a smoothed overlay the raw series is dotted and muted and the smoothed line solid,
     bold and in the accent colour: they read apart with colour and without (``NO_COLOR``).
+    The run compared with (``row.under_x/under_y``) is drawn beneath in faint ``·`` cells.
 
     Args:
         row: the metric, or ``None`` before the first record.
@@ -41,7 +44,15 @@ def chart_lines(
         lines[len(lines) // 2] = Content.assemble((message.center(width), MUTED))
         return lines
     chart = braille_chart(
-        row.y, width, height - 1, steps=row.x, smoothed=row.smoothed, log=log, dotted_raw=True, lang=lang
+        row.y,
+        width,
+        height - 1,
+        steps=row.x,
+        smoothed=row.smoothed,
+        log=log,
+        dotted_raw=True,
+        lang=lang,
+        under=(row.under_x, row.under_y) if row.under_x is not None and row.under_y is not None else None,
     )
     out: list[Content] = []
     has_smooth = row.smoothed is not None
@@ -54,6 +65,8 @@ def chart_lines(
         for c, ch in enumerate(text[chart.gutter :]):
             if ch == NONFINITE_MARK:
                 style = NAN_STYLE
+            elif ch == UNDER_MARK:
+                style = UNDER_STYLE
             elif has_smooth and chart.smooth[r][c]:
                 style = SMOOTH_STYLE
             else:

@@ -58,6 +58,9 @@ def status_content(s: StatusModel, lang: str, *, narrow: bool, width: int = 200)
     if s.run_count > 1:
         # Which run of the log is shown (a reused log, a sweep): the screen never mixes two.
         groups.append((97, ["  ", (label("run_of", lang).format(n=s.run_index, total=s.run_count), "bold")]))
+    if s.earlier:
+        # An earlier run is on screen: said beside its number, so it is never taken for the live one.
+        groups.append((97, [" ", (f"({label('run_earlier', lang)})", "bold $text-warning")]))
     groups.append((96, ["  ", (inert(s.state_text or word(s.state, lang)), state_style)]))
     if s.notice:
         groups.append((93, ["  ", (f"⚠ {s.notice}", "bold $text-error")]))
