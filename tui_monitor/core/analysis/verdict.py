@@ -139,9 +139,17 @@ def _topic_rank(code: str) -> int:
     return _TOPIC_ORDER.index(head) if head in _TOPIC_ORDER else len(_TOPIC_ORDER)
 
 
+CONTEXT_CODES = frozenset({"loss_compare"})
+"""Reasons that give context, not a judgement (how the run compares with another): said after
+every judged reason, so a verdict's headline is never a comparison."""
+
+
 def _most_severe_first(reasons: list[Reason]) -> tuple[Reason, ...]:
-    """Most severe first; then loss, rewards, gradients, LR, eval, run state, epoch."""
-    return tuple(sorted(reasons, key=lambda r: (SEVERITY_ORDER[r.severity], _topic_rank(r.code))))
+    """Most severe first; then loss, rewards, gradients, LR, eval, run state, epoch; context
+    (:data:`CONTEXT_CODES`) last."""
+    return tuple(
+        sorted(reasons, key=lambda r: (r.code in CONTEXT_CODES, SEVERITY_ORDER[r.severity], _topic_rank(r.code)))
+    )
 
 
 # -- the entry point ------------------------------------------------------------------------------
