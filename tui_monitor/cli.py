@@ -303,7 +303,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``trainmon`` console script. Returns the process exit status."""
+    from tui_monitor.core.text.charset import prepare_stream
+
+    # Any locale: what the output encoding cannot show gets a plain fallback, never a
+    # UnicodeEncodeError (see core.text.charset). stderr is where Textual draws the dashboard,
+    # so its fallbacks keep each glyph's width in cells.
+    prepare_stream(sys.stdout, "text")
+    prepare_stream(sys.stderr, "cells")
     args = build_parser().parse_args(argv)
+    if getattr(args, "json", False):
+        prepare_stream(sys.stdout, "json")
     try:
         if args.command == "report":
             return _cmd_report(args)

@@ -7,6 +7,8 @@
   and ``reason_text(reason, lang)``, the one place a finding becomes words.
 - :mod:`~tui_monitor.core.text.inert`: ``inert(text)``, log text made safe for a terminal
   (every text output uses it).
+- :mod:`~tui_monitor.core.text.charset`: what the output encoding can show, and plain
+  fallbacks for the rest (``prepare_stream``: every output works in any locale).
 - :mod:`~tui_monitor.core.text.glossary`: the metrics explained in plain words (data).
 
 Stdlib only: the analysis gives codes and typed parameters, this package gives the words.
