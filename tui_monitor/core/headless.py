@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import IO, Any
 
 from tui_monitor.core.analysis import Baseline
@@ -296,8 +297,12 @@ def run_headless(
     lang: str = "en",
     notifier: Notifier | None = None,
     baseline: Baseline | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> int:
     """Follow ``paths`` and print until interrupted; returns the exit status.
+
+    ``clock`` is the monitors' wall clock (seconds since the epoch): what a run's silence is
+    measured against (a test moves it on instead of waiting minutes for a stall).
 
     Besides records and events, a status line is printed when a file's state changes
     (``waiting``, ``following`` once what the file held at start is read, ``deleted``,
@@ -350,6 +355,7 @@ def run_headless(
             on_reset=printer.reset,
             batches=True,
             baseline=baseline,
+            clock=clock,
         )
         monitors.append((mon, printer))
     threads = [threading.Thread(target=m.run, args=(stop,), daemon=True, name=f"tail:{m.path}") for m, _ in monitors]
