@@ -22,11 +22,14 @@ from tui_monitor.core.monitor import Monitor
 from tui_monitor.core.notify import Notifier
 from tui_monitor.core.parse import Batch, Event, ParsedItem, Record, Rewind, RunStart, clean_line
 from tui_monitor.core.report import jsonable
-from tui_monitor.core.text import fmt_num, inert, label, reason_text, verdict_word
+from tui_monitor.core.text import fmt_num, inert, label, reason_text, verdict_word, word
 from tui_monitor.core.text.actions import action_text
 
 _FILE_EVENTS = frozenset({"truncated", "rotated", "deleted", "recreated"})
 """Event kinds that come from the tailer; headless output prints them as resets."""
+
+_REPLACED = ("directory", "not_regular")
+"""Tailer states of a path replaced by something that is not a log file (waited out)."""
 
 _SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 """Exit status per signal: 128 + signal number, as a shell reports it."""
@@ -218,6 +221,8 @@ class HeadlessPrinter:
                 lines.append(clean_line(f"   → {fields['action']}".encode(), 300))
         elif fields.get("notify") == "failed":
             text = label("line_notify_failed", self.lang).format(error=fields.get("error") or "")
+        elif fields.get("reason"):
+            text = f"-- {fields['reason']}"
         else:
             text = "-- " + "  ".join(f"{k} {v}" for k, v in fields.items() if v is not None)
         obj = jsonable({"type": "status", **fields})
@@ -377,6 +382,10 @@ def run_headless(
                 elif mon.mode is not None:
                     if mon.dir_missing:
                         printer.status(state=state[1], mode=mon.mode, directory="missing")
+                    elif state[1] in _REPLACED:
+                        # The path names a directory now: say so in words, and that we wait.
+                        said = f"{mon.path} {word(state[1], lang)}"
+                        printer.status(state=state[1], mode=mon.mode, reason=said)
                     else:
                         printer.status(state=state[1], mode=mon.mode)
             mon.check_liveness()

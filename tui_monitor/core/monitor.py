@@ -179,6 +179,8 @@ class Monitor:
         self._reading = exists
         """True until what the file held at start has been read (see `live_state`)."""
         self.file_state = "reading" if exists else "waiting"
+        self._seen_state = self.file_state
+        """The file state the version last counted (see `version`)."""
         self.file_size = 0 if from_end else size
 
     def check_liveness(self) -> bool:
@@ -214,6 +216,14 @@ class Monitor:
     @property
     def version(self) -> int:
         """Change counter: grows whenever records, events or the file state changed."""
+        # The tailer's state can change without a byte to read (the path replaced by a
+        # directory): a reader polling the version must still see it.
+        state = self.live_state
+        if state != self._seen_state:
+            with self.lock:
+                if state != self._seen_state:
+                    self._seen_state = state
+                    self._pversion += 1
         return self.pipeline.version + self._pversion
 
     @property
@@ -269,6 +279,12 @@ class Monitor:
                     if not follower.tailer.behind and self._reading:
                         self._end_history()  # what the file held at start is read
                     self._sync_state(follower)
+        except TailError as e:
+            # The tailer waits out a path replaced by a directory; anything it still refuses
+            # ends this monitor with its one-line message, never a traceback.
+            with self.lock:
+                self.file_state, self.error = "error", str(e)
+                self.pipeline.version += 1
         finally:
             follower.close()
 

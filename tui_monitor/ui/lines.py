@@ -33,6 +33,8 @@ _STATE_SEV: dict[str, Severity] = {
     "waiting": "warning",
     "reading": "info",
     "deleted": "warning",
+    "directory": "warning",
+    "not_regular": "warning",
     "unreadable": "critical",
     "error": "critical",
     "empty": "info",

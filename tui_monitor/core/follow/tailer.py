@@ -19,6 +19,7 @@ __all__ = [
     "Chunk",
     "Reset",
     "ResetReason",
+    "NotAFile",
     "TailError",
     "TailItem",
     "TailState",
@@ -45,7 +46,7 @@ bounded batches (see :attr:`Tailer.behind`); 4 MiB keeps the catch-up of `tail` 
 memory of a one-shot `report`."""
 
 ResetReason = Literal["truncated", "rotated", "deleted", "recreated"]
-TailState = Literal["waiting", "following", "deleted", "unreadable"]
+TailState = Literal["waiting", "following", "deleted", "unreadable", "directory", "not_regular"]
 
 # Errors that mean "the path (or a directory on it) is not there (yet)".
 _MISSING_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR})
@@ -58,6 +59,21 @@ class TailError(Exception):
 
     ``str(error)`` is a one-line message meant for ``trainmon: <message>`` on stderr.
     """
+
+
+class NotAFile(TailError):
+    """The path names a directory or another file that is not a regular file.
+
+    At start it is an error (the user gave a wrong path); once following, the path was replaced
+    under us, and the tailer waits for a regular file to take the name again.
+
+    Attributes:
+        state: ``"directory"`` or ``"not_regular"`` (a FIFO, a socket, a device).
+    """
+
+    def __init__(self, message: str, state: TailState) -> None:
+        super().__init__(message)
+        self.state = state
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +179,9 @@ class Tailer:
     @property
     def state(self) -> TailState:
         """``"waiting"`` (no file yet), ``"following"``, ``"deleted"`` (path gone, following the
-        open handle) or ``"unreadable"`` (permission lost on reopen; retried on every poll)."""
+        open handle), ``"unreadable"`` (permission lost on reopen; retried on every poll), or
+        ``"directory"`` / ``"not_regular"`` (the path was replaced by a directory, a FIFO...:
+        the old handle is read on and a regular file at the path is waited for)."""
         return self._state
 
     @property
@@ -229,10 +247,10 @@ class Tailer:
             raise
         self._dir_missing = False
         if stat.S_ISDIR(st.st_mode):
-            raise TailError(f"{self._path} is a directory, not a log file")
+            raise NotAFile(f"{self._path} is a directory, not a log file", "directory")
         if not stat.S_ISREG(st.st_mode):
             # A FIFO would block the open and has no offsets to pread from.
-            raise TailError(f"{self._path} is not a regular file")
+            raise NotAFile(f"{self._path} is not a regular file", "not_regular")
         try:
             fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as e:
@@ -246,7 +264,8 @@ class Tailer:
             raise
         if not stat.S_ISREG(st.st_mode):  # replaced between stat and open
             os.close(fd)
-            raise TailError(f"{self._path} is not a regular file")
+            kind: TailState = "directory" if stat.S_ISDIR(st.st_mode) else "not_regular"
+            raise NotAFile(f"{self._path} is not a regular file", kind)
         return fd, st
 
     def _open_initial(self, from_end: bool) -> None:
@@ -290,8 +309,8 @@ class Tailer:
             NUL bytes dropped) and :class:`Reset` notices; ``[]`` when nothing changed, while
             the file is missing, or while it is unreadable.
 
-        Raises:
-            TailError: the path turned into a directory or a non-regular file.
+        A path replaced by a directory or another non-regular file is not an error here (see
+        :attr:`state`): a regular file that takes the name again is read as a new stream.
         """
         out: list[TailItem] = []
         self._behind = False
@@ -314,6 +333,11 @@ class Tailer:
         """Try to open the path when no handle is open. True if a handle is now open."""
         try:
             opened = self._open_path()
+        except NotAFile as e:
+            # Only the constructor refuses a directory; later the path was replaced under us
+            # (`rm log; mkdir log`): wait for a regular file to take the name again.
+            self._state = e.state
+            return False
         except PermissionError:
             # Only the constructor refuses an unreadable file; later (a new file, or one that
             # appeared after we started waiting) it is retried on every poll.
@@ -352,8 +376,13 @@ class Tailer:
                 path_st = self._current_stat_as_path()
             else:
                 raise
-        if path_st is not None and stat.S_ISDIR(path_st.st_mode):
-            raise TailError(f"{self._path} is a directory, not a log file")
+        if path_st is not None and not stat.S_ISREG(path_st.st_mode):
+            # The path names a directory (or a FIFO...) now: our file was moved or deleted. Read
+            # its handle on (a writer may still hold it) and wait for a regular file to take
+            # the name again; it is then read from offset 0 as a new stream.
+            self._state = "directory" if stat.S_ISDIR(path_st.st_mode) else "not_regular"
+            self._read_current(out, budget, os.fstat(self._fd))
+            return
 
         if path_st is None:
             fst = os.fstat(self._fd)
@@ -374,6 +403,10 @@ class Tailer:
         # The path names another file: open it first, so a failed open keeps the old handle.
         try:
             opened = self._open_path()
+        except NotAFile as e:  # replaced again between our stat and the open
+            self._state = e.state
+            self._read_current(out, budget, os.fstat(self._fd))
+            return
         except OSError:  # permission denied (or ELOOP, EIO...): keep the old file, retry later
             self._state = "unreadable"
             self._read_current(out, budget, os.fstat(self._fd))

@@ -27,6 +27,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "waiting": ("waiting for file", "жду файл"),
     "reading": ("reading the file", "читаю файл"),
     "deleted": ("file deleted", "файл удалён"),
+    "directory": ("is now a directory; waiting for the file", "теперь каталог; жду файл"),
+    "not_regular": ("is not a regular file now; waiting for the file", "теперь не обычный файл; жду файл"),
     "unreadable": ("unreadable", "нет доступа"),
     "running": ("running", "идёт"),
     "stalled": ("stalled", "застрял"),
