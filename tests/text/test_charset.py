@@ -77,3 +77,11 @@ def test_prepare_stream_replaces_instead_of_raising() -> None:
     prepare_stream(s, "text")
     s.write("→")
     assert s.getvalue() == "→"
+
+
+def test_russian_words_read_in_latin_letters() -> None:
+    # GIVEN `--lang ru` text under a locale without Cyrillic
+    line = "-- вердикт НОРМА: завершён, шаг 300/300"
+    # THEN line outputs spell it in Latin, the dashboard with one letter per cell
+    assert shown(line, "iso8859-1") == "-- verdikt NORMA: zavershyon, shag 300/300"
+    assert shown("НОРМА завершён", "ascii", "cells") == "NORMA zaversyn"

@@ -15,7 +15,7 @@ borders, a metric key read from the log):
 
 - ``"text"`` (``report``, ``--plain``, messages): a readable fallback (``→`` ``->``, ``✓``
   ``OK``, ``−`` ``-``, ``…`` ``...``; :data:`TEXT_FALLBACKS`), a letter without its accent
-  (``é`` ``e``), else ``?``.
+  (``é`` ``e``), a Russian letter in Latin (``ж`` ``zh``), else ``?``.
 - ``"cells"`` (the dashboard): a fallback of the same width in terminal cells (``→`` ``>``,
   ``✓`` ``v``; :data:`CELL_FALLBACKS`), so Textual's layout, computed on the real glyphs,
   stays right: box drawing becomes ``-`` ``|`` ``+``, braille chart cells ``'`` ``.`` ``:``,
@@ -114,6 +114,25 @@ for _code in range(0x20):
     CELL_FALLBACKS[_pic] = "?"
 
 
+_CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        "a b v g d e yo zh z i y k l m n o p r s t u f kh ts ch sh shch ' y ' e yu ya".split(),
+        strict=True,
+    )
+)
+"""Russian letters in Latin (`--lang ru` under an ISO-8859-1 locale reads as words, not ``???``)."""
+
+
+def _latin(ch: str) -> str | None:
+    """A Russian letter in Latin letters (capitalised like ``ch``), else ``None``."""
+    low = ch.lower()
+    got = _CYRILLIC.get(low)
+    if got is None:
+        return None
+    return got.capitalize() if low != ch else got
+
+
 def _cells(ch: str) -> int:
     """Terminal cells a character takes: 2 for East Asian wide/full-width, 0 for a combining
     mark or a format character, else 1 (the rule ``wcwidth`` and Rich's ``cell_len`` follow)."""
@@ -167,6 +186,9 @@ def fallback(ch: str, style: Style) -> str:
     shape = _drawing(ch)
     if shape is not None:
         return shape
+    latin = _latin(ch)
+    if latin is not None:
+        return latin if style == "text" else latin[0]
     width = _cells(ch)
     folded = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode("ascii")
     folded = "".join(c for c in folded if c.isprintable())
