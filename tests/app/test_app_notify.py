@@ -58,7 +58,13 @@ async def test_a_failing_notifier_is_said_on_the_status_line_and_following_goes_
     log.write_bytes(data[:cut])
     app = make_app([log], notifier=Notifier([CommandSender("echo no route >&2; exit 3")]))
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for_app(pilot, lambda: "⚠ notify failed" in screen_text(app), "the failure on the status line")
+        # App.notify posts a message: the toast is there once the app has handled it, which may
+        # be after the status line (redrawn at once) says the failure.
+        await wait_for_app(
+            pilot,
+            lambda: "⚠ notify failed" in screen_text(app) and list(app._notifications),
+            "the failure on the status line and its toast",
+        )
         toasts = list(app._notifications)
         assert [(n.title, n.message) for n in toasts] == [
             ("notify failed", "--notify-cmd 'echo no route >&2; exit 3': exit status 3: no route")
