@@ -75,11 +75,15 @@ class TrainBar:
         train_total: the train bar's total as learnt from the bars (the largest unlabelled
             total seen before a banner), or ``None``.
         banner_total: ``Total optimization steps`` from the Trainer's banner, or ``None``.
+        ending: the run's summary record was read and the next train-bar segment is still to
+            come: it is either the old bar's closing draw (``N/N``, printed after the summary
+            when stdout is unbuffered) or the next run's first bar (see `closing_cut`).
     """
 
     def __init__(self) -> None:
         self.train_total: int | None = None
         self.banner_total: int | None = None
+        self.ending = False
 
     @property
     def total(self) -> int | None:
@@ -95,13 +99,38 @@ class TrainBar:
         """A new run or a new byte stream: its train bar and banner are still to be read."""
         self.train_total = None
         self.banner_total = None
+        self.ending = False
+
+    def closing_cut(self, buf: bytes, start: int, stop: int) -> int | None:
+        """Where the ended run's bar knowledge stops in ``buf[start:stop]`` (``ending`` set).
+
+        The first unlabelled bar segment decides: a full one (``N/N``, ``N`` at least the
+        known train total) is the old train bar's closing draw (tqdm ``close`` after the
+        summary was logged) and the cut is after it; any other is the next run's first bar
+        and the cut is before it. ``None`` when no bar is in the range (still undecided).
+        """
+        i = buf.find(b"%|", start, stop)
+        while i >= 0:
+            r, n = buf.find(b"\r", i, stop), buf.find(b"\n", i, stop)
+            end = min(r, n) if r >= 0 and n >= 0 else max(r, n) if max(r, n) >= 0 else stop
+            seg = max(start, segment_start(buf, i))
+            m = BAR_SEG_RE.search(buf, seg, end)
+            if m is not None:
+                desc = _desc(m.group(1))
+                if not desc or desc in (b"train", b"training"):
+                    count, total = int(m.group(2)), int(m.group(3))
+                    ref = self.total
+                    if count == total and (ref is None or total >= ref):
+                        return end + 1 if end < stop else stop
+                    return seg
+            i = buf.find(b"%|", end, stop)
+        return None
 
     def markers(self, buf: bytes, base: int) -> list[tuple[int, RunMarker]]:
         """The run markers in ``buf`` (training banner, resume messages) as ``(offset, marker)``.
 
-        A training banner after a train total was known starts a new run's bar: the totals are
-        forgotten here, in file order, before the new banner's totals are read (`banner` runs
-        after this on the same buffer).
+        A main writer's training banner starts a new run's bar: the reader forgets the totals
+        at its offset, before the new banner's totals are read.
         """
         out: list[tuple[int, RunMarker]] = []
         if not has_any(buf, _MARKER_WORDS):
@@ -111,8 +140,6 @@ class TrainBar:
             prefix = buf[start : m.start()]
             rank = rank_of_prefix(prefix)
             if m.group().startswith(b"*"):
-                if self.known and rank in (None, "0"):
-                    self.forget()
                 out.append((base + start, RunMarker("start", base + start, rank)))
             else:
                 out.append((base + start, RunMarker("resume", base + start, rank)))

@@ -102,12 +102,14 @@ class RecordPolicy:
         steps: the step tracker fed by the console reader's tqdm markers.
 
     Attributes:
-        on_new_run: called when a new run starts (the parser forgets the old run's bar).
+        on_new_run: called with the reason when a new run starts (on a restart the parser
+            forgets the old run's bar; at a banner or after a summary the console reader
+            already did, at the byte where the run's bars start).
     """
 
     def __init__(self, steps: StepTracker) -> None:
         self.steps = steps
-        self.on_new_run: Callable[[], None] | None = None
+        self.on_new_run: Callable[[RunStartReason], None] | None = None
         self._run_has_records = False
         self._summary_seen = False
         self._resume_seen = False
@@ -256,7 +258,7 @@ class RecordPolicy:
         self._epoch_interval = None
         self.steps.forget_run()
         if self.on_new_run is not None:
-            self.on_new_run()
+            self.on_new_run(reason)
 
     def _starts_new_run(self, rec: Record) -> RunStartReason | None:
         """Whether this main-writer train record is the first of a new run, and why."""

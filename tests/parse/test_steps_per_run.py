@@ -1,0 +1,92 @@
+"""Every record's step, run by run, against what the Trainer recorded (real logs).
+
+The truth files list each record the Trainer printed (``print_check_records``: its global
+step, kind and the byte offset of its text in the log), per run for logs of several runs
+(``runs[]``). A record read from the log must carry exactly that step, read whole or fed in
+chunks of any size; a step trainmon cannot know is absent, never wrong.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import FIXTURES
+
+from tui_monitor.core.parse import LogParser, Record
+from tui_monitor.core.parse.items import Batch, RunStart
+
+REAL = FIXTURES / "real"
+WITH_BARS = [
+    "append_two_runs",
+    "three_runs_append",
+    "hf5_linear_warmup",
+    "hf5_linear_warmup_unbuffered",
+    "hf5_cosine_tee",
+    "hf5_constant_lr",
+    "hf5_resume_append",
+    "killed_sigkill",
+    "reuse_shorter",
+    "tee_run",
+    "tokens_checkpoints",
+    "trl_sft",
+    "unbuffered_killed_restart",
+]
+
+
+def truth_by_offset(name: str) -> dict[int, tuple[int, str, int]]:
+    """``byte_offset -> (run index, kind, step)`` of every record whose text is whole in the log."""
+    t = json.loads((REAL / f"{name}.truth.json").read_text())
+    runs = t["runs"] if isinstance(t.get("runs"), list) else [t]
+    out: dict[int, tuple[int, str, int]] = {}
+    index = 0
+    for run in runs:
+        if not run.get("in_final_log", True):
+            continue
+        for r in run["print_check_records"]:
+            if r["status"] == "intact":
+                out[r["byte_offset"]] = (index, r["kind"], r["step"])
+        index += 1
+    return out
+
+
+def read_records(data: bytes, chunk: int | None, start: int = 0) -> list[tuple[int, int, str, int | None]]:
+    """``(offset, run index, kind, step)`` of every record the parser gives, whole or in chunks."""
+    p = LogParser(start_offset=start)
+    items = []
+    if chunk is None:
+        items += p.feed_columnar(data)
+    else:
+        for i in range(0, len(data), chunk):
+            items += p.feed(data[i : i + chunk])
+    items += p.flush()
+    out: list[tuple[int, int, str, int | None]] = []
+    run = 0
+    for it in items:
+        if isinstance(it, RunStart) and out:
+            run += 1
+        elif isinstance(it, Record):
+            out.append((it.offset, run, it.kind, it.step))
+        elif isinstance(it, Batch):
+            for i in range(len(it.offsets)):
+                r = it.record(i)
+                out.append((r.offset, run, r.kind, r.step))
+    return out
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 7, 1 << 20], ids=["whole", "1B", "7B", "1MiB"])
+@pytest.mark.parametrize("name", WITH_BARS)
+def test_every_record_has_its_true_step_in_its_run(name: str, chunk: int | None) -> None:
+    # GIVEN a real Trainer log (one or several runs, buffered or not) and the Trainer's record of it
+    truth = truth_by_offset(name)
+    data = (REAL / f"{name}.log").read_bytes()
+    # WHEN it is read whole or fed in chunks
+    got = read_records(data, chunk)
+    # THEN every record the Trainer printed whole is read, in its run, with its true step
+    assert {off for off, *_ in got} >= set(truth)
+    mismatched = [
+        (off, run, kind, step, truth[off])
+        for off, run, kind, step in got
+        if off in truth and (run, kind, step) != truth[off]
+    ]
+    assert mismatched == []
