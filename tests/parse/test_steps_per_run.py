@@ -90,3 +90,49 @@ def test_every_record_has_its_true_step_in_its_run(name: str, chunk: int | None)
         if off in truth and (run, kind, step) != truth[off]
     ]
     assert mismatched == []
+
+
+def burst_ends(data: bytes) -> list[int]:
+    """Offsets where a run of metric-dict lines ends and other output follows (on a
+    block-buffered log, where one write of stdout's buffer ends)."""
+    ends = []
+    pos = data.find(b"{'")
+    while pos >= 0:
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            break
+        if not data.startswith(b"{'", nl + 1):
+            ends.append(nl + 1)
+        pos = data.find(b"{'", nl + 1)
+    return ends
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 7, 1 << 20], ids=["whole", "1B", "7B", "1MiB"])
+@pytest.mark.parametrize("name", WITH_BARS)
+def test_a_read_from_mid_file_never_gives_a_wrong_step(name: str, chunk: int | None) -> None:
+    # GIVEN a real Trainer log read from an offset in its middle (`--from-end`, the rest of a
+    # file after a rotation), at 23 positions: inside dict lines, bars and bursts
+    truth = truth_by_offset(name)
+    data = (REAL / f"{name}.log").read_bytes()
+    ends = burst_ends(data)
+    starts = (
+        [len(data) * i // 24 for i in range(1, 24)]
+        if chunk in (None, 1 << 20)
+        else [len(data) * i // 6 for i in range(1, 6)]
+    )
+    for start in starts:
+        # WHEN the parser reads from there on
+        got = read_records(data[start:], chunk, start)
+        # THEN each record has its true step or none, never a wrong one ...
+        wrong = [
+            (off, step, truth[off][2])
+            for off, _, _, step in got
+            if off in truth and step is not None and step != truth[off][2]
+        ]
+        assert wrong == [], start
+        # ... and, once two writes of stdout have ended after the start, every record has its
+        # step (the pairing is resynchronised: the first burst's records may be anyone's)
+        later = [e for e in ends if e > start]
+        if len(later) >= 2 and name != "hf5_constant_lr":
+            missing = [off for off, _, _, step in got if off > later[1] and off in truth and step is None]
+            assert missing == [], start

@@ -53,6 +53,8 @@ class LogParser:
         self._bars = TrainBar()
         self._policy = RecordPolicy(StepTracker())
         self._policy.on_new_run = self._on_new_run
+        if start_offset > 0:
+            self._policy.steps.begin_mid_stream()
         self._console = ConsoleReader(self._policy, self._bars, self._counts)
         self._jsonl = JsonLinesReader(self._console)
         self._state = TrainerStateReader(self._policy, self._counts)

@@ -122,6 +122,7 @@ class RecordPolicy:
         self._pending: Record | None = None
         self._echo_mode = False
         self._waiting: list[Record] = []  # records between a tqdm clear and its redraw
+        self._burst: list[Record] = []  # on probation: the records read since the last log event
         self.readings: set[str] = set()
         self._two_writers = False
         self._accepted = 0  # records accepted in this stream
@@ -162,6 +163,24 @@ class RecordPolicy:
         if not steps.enabled:
             self.emit(rec, out)
             return
+        if steps.unsynced:
+            # A read from mid-file: the first burst's steps are not known. One record between
+            # a clear and its redraw is an unbuffered log's; several are a burst of stdout
+            # written there (its buffer filled while tqdm wrote), none of them that event's.
+            stale = steps.stale_for_record()
+            if self._waiting:
+                self._waiting.append(rec)
+                steps.give_up_open()
+                self.release(out, with_steps=False)
+                return
+            if stale:
+                self.emit(rec, out)
+                return
+        if steps.probation and not self._waiting and (steps.queued or not steps.awaiting):
+            self._burst.append(rec)  # paired when the burst ends (`_end_burst`)
+            if len(self._burst) > MAX_WAIT:
+                self._end_burst(out)
+            return
         if self._waiting:
             self._waiting.append(rec)
             if len(self._waiting) > MAX_WAIT:
@@ -175,6 +194,21 @@ class RecordPolicy:
         elif steps.awaiting:
             self._waiting.append(rec)
         else:
+            self.emit(rec, out)
+
+    def _end_burst(self, out: Out) -> None:
+        """A burst of records read on probation ended (a log event, the log went quiet, the
+        end of input): its newest records take the queued steps, its oldest extra ones none
+        (see `StepTracker.pair_burst`)."""
+        burst, self._burst = self._burst, []
+        if not burst:
+            return
+        steps = self.steps
+        extra, _ = steps.pair_burst(len(burst))
+        for i, rec in enumerate(burst):
+            step = steps.take() if i >= extra else None
+            if step is not None and steps.check(step, rec.epoch):
+                rec.step = step
             self.emit(rec, out)
 
     def release(self, out: Out, *, with_steps: bool) -> None:
@@ -192,6 +226,10 @@ class RecordPolicy:
     def marker(self, kind: str, n: int, out: Out) -> None:
         """One tqdm log-event marker (see `StepTracker.scan`): held records may go out."""
         steps = self.steps
+        if steps.unsynced:
+            steps.synced_at_event(bool(self._waiting))
+        if self._burst:
+            self._end_burst(out)
         steps.on_marker(kind, n)
         if self._waiting:
             if kind == "step":
@@ -206,6 +244,10 @@ class RecordPolicy:
             _, kind, n, _ = markers[i]
             if kind == "pair":
                 if not self._waiting:
+                    if self.steps.unsynced:
+                        self.steps.synced_at_event(False)
+                    if self._burst:
+                        self._end_burst(out)
                     self.steps.queue_step(n)
                     continue
                 self.marker("open", 0, out)
@@ -217,6 +259,7 @@ class RecordPolicy:
         """The log has gone quiet with records held for their redraw (a run that died right
         after logging, a redraw still in the write buffer): they go out now with what is known
         (queued steps first), and the redraws still open will not shift later records."""
+        self._end_burst(out)
         if not self._waiting:
             return
         self.release(out, with_steps=True)
@@ -387,6 +430,7 @@ class RecordPolicy:
 
     def flush(self, out: Out) -> None:
         """End of input: held records (without a step) and a held bare copy go out."""
+        self._end_burst(out)
         if self._waiting:
             self.release(out, with_steps=False)
         if self._probe:
@@ -470,7 +514,10 @@ class RecordPolicy:
         # (A stream's first records and a two-writer log take the record path: a copy is
         # decided per record.)
         ok = not (
-            self._echo_mode or self._pending is not None or self._waiting or self._summary_seen or self._two_writers
+            steps.unsynced
+            or steps.probation
+            or self._burst
+            or self._echo_mode or self._pending is not None or self._waiting or self._summary_seen or self._two_writers
         )
         ok = ok and not self._probe
         if ok and self._accepted == 1 and m:

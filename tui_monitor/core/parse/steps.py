@@ -99,6 +99,49 @@ class StepTracker:
         self._skip = 0  # redraws still to come for records already released without them
         self._steps: deque[int] = deque(maxlen=100_000)
         self._spe: float | None = None  # steps per epoch, from the first good pairing
+        self.unsynced = False
+        self.probation = False  # synced mid-stream, not yet proven by a whole burst
+        self._seen_record = False
+
+    def begin_mid_stream(self) -> None:
+        """The stream starts in the middle of a run (a read from an offset, ``--from-end``):
+        until the first log event after a record, queued steps may belong to records before the
+        start (see `synced_at_event`)."""
+        self.unsynced = True
+        self._seen_record = False
+
+    def stale_for_record(self) -> bool:
+        """While unsynced: a record is read; True when steps are queued for it, which are then
+        stale. On a block-buffered log the records reach the file in bursts after their log
+        events, and the events before a read's first burst are those of records before the
+        start as well as of the burst: the pairing cannot be told, so the burst gets no steps.
+        (An unbuffered record sits between its clear and its redraw, with nothing queued.)"""
+        self._seen_record = True
+        return bool(self._steps)
+
+    def synced_at_event(self, holding: bool) -> None:
+        """While unsynced: a log event comes. After a record, with no record held for a
+        redraw, the burst of records that began the read is over: every record logged until
+        then is in the file (stdout was flushed), so every event from here on is a later
+        record's. What is queued is dropped and the pairing is trusted from here, on probation:
+        that burst may have been a partial write of stdout's buffer (8 KiB), its older records
+        still to come, so the policy pairs each later burst from its end (`pair_burst`) until
+        one burst holds exactly as many records as steps were queued for it."""
+        if self._seen_record and not holding:
+            self._steps.clear()
+            self.unsynced = False
+            self.probation = True
+
+    def pair_burst(self, n: int) -> tuple[int, bool]:
+        """On probation, a burst of ``n`` records read without a log event between them ends:
+        how many of its oldest records get no step (``n`` minus the steps queued, when more:
+        records left in stdout's buffer by a partial write, whose events came before the
+        queued ones), and whether the burst proved the pairing (as many records as steps)."""
+        q = len(self._steps)
+        proven = n == q
+        if proven:
+            self.probation = False
+        return max(0, n - q), proven
 
     def reset(self) -> None:
         """A new byte stream (the file was truncated or replaced): forget open events and
@@ -109,6 +152,8 @@ class StepTracker:
         self._steps.clear()
         self._spe = None
         self.enabled = True
+        self.unsynced = False
+        self.probation = False
 
     def forget_run(self) -> None:
         """A new run started: its steps per epoch are still to be learnt (the queue stays:
