@@ -13,7 +13,7 @@ import json
 import pytest
 from helpers import FIXTURES
 
-from tui_monitor.core.parse import LogParser, Record
+from tui_monitor.core.parse import LogParser, Progress, Record
 from tui_monitor.core.parse.items import Batch, RunStart
 
 REAL = FIXTURES / "real"
@@ -136,3 +136,26 @@ def test_a_read_from_mid_file_never_gives_a_wrong_step(name: str, chunk: int | N
         if len(later) >= 2 and name != "hf5_constant_lr":
             missing = [off for off, _, _, step in got if off > later[1] and off in truth and step is None]
             assert missing == [], start
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 7, 1 << 20], ids=["whole", "1B", "7B", "1MiB"])
+def test_eval_bars_are_never_taken_for_the_train_bar(chunk: int | None) -> None:
+    # GIVEN a real log whose train bar never reached the file: only the nested eval bars (total
+    # 8) are left (made from hf5_linear_warmup.log by scripts/real_logs/strip_train_bar.py, so
+    # its records are the Trainer's own, in order)
+    source = json.loads((REAL / "hf5_linear_warmup.truth.json").read_text())
+    steps = [r["step"] for r in source["log_history"]]
+    data = (REAL / "eval_bars_only.log").read_bytes()
+    assert b"/300 [" not in data and data.count(b"/8 [") > 0
+    # WHEN it is read
+    p = LogParser()
+    items = []
+    for i in range(0, len(data), chunk or len(data)):
+        items += p.feed(data[i : i + (chunk or len(data))])
+    items += p.flush()
+    records = [x for x in items if isinstance(x, Record)]
+    # THEN every record is read, none with an eval bar's count for its step, and no position
+    # of the eval bar is reported as the run's (no "8/8")
+    assert len(records) == len(steps)
+    assert [r.step for r in records if r.step is not None and r.step != steps[records.index(r)]] == []
+    assert [x for x in items if isinstance(x, Progress)] == []

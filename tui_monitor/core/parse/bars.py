@@ -1,8 +1,9 @@
 """tqdm progress bars and the training banner: where training is, and how long it runs.
 
 The train bar is the unlabelled (or ``Train``-labelled) tqdm bar whose total is the banner's
-``Total optimization steps``, or else the largest total seen: eval bars (``/8``) are shorter,
-labelled bars (``Tokenizing``, ``Writing model shards``) are not ours.
+``Total optimization steps``, or else the largest total seen: eval bars (``/8``) are shorter
+and drawn nested under it (``\x1b[A`` after them), labelled bars (``Tokenizing``, ``Writing
+model shards``) are not ours.
 """
 
 from __future__ import annotations
@@ -62,6 +63,14 @@ _MARKER_WORDS = {b"R": (b"Running training", b"Resuming training"), b"C": (b"Con
 """A literal that every `_MARKER_RE` match contains, by first letter."""
 
 
+def _nested(buf: bytes, end: int) -> bool:
+    """Is the bar whose match ends at ``end`` drawn below another (``position >= 1``)? tqdm
+    moves the cursor back up after drawing such a bar (``]\x1b[A``): the Trainer's eval bar
+    under its train bar. The train bar is the outermost, so a nested bar is never it, also
+    when the train bar's own output never reached the file."""
+    return buf.find(b"\x1b[A", end, end + 4) >= 0
+
+
 def _desc(raw: bytes) -> bytes:
     """A bar's label, lower case, without escapes, a trailing ``:`` or a constant line prefix
     (``# ``, ``> ``: a log quoted or commented line by line)."""
@@ -117,7 +126,7 @@ class TrainBar:
             m = BAR_SEG_RE.search(buf, seg, end)
             if m is not None:
                 desc = _desc(m.group(1))
-                if not desc or desc in (b"train", b"training"):
+                if (not desc or desc in (b"train", b"training")) and not _nested(buf, m.end()):
                     count, total = int(m.group(2)), int(m.group(3))
                     ref = self.total
                     if count == total and (ref is None or total >= ref):
@@ -233,7 +242,7 @@ class TrainBar:
                     continue
                 for m in BAR_SEG_RE.finditer(buf, segment_start(buf, i), stop):
                     desc = _desc(m.group(1))
-                    if not desc or desc in (b"train", b"training"):
+                    if (not desc or desc in (b"train", b"training")) and not _nested(buf, m.end()):
                         total = int(m.group(3))
                         if self.train_total is None or total > self.train_total:
                             self.train_total = total
@@ -250,7 +259,7 @@ class TrainBar:
                 continue
             m = bar
             desc = _desc(m.group(1))
-            if desc and desc not in (b"train", b"training"):
+            if (desc and desc not in (b"train", b"training")) or _nested(buf, m.end()):
                 continue
             n, total = int(m.group(2)), int(m.group(3))
             ref = self.banner_total or self.train_total

@@ -517,7 +517,11 @@ class RecordPolicy:
             steps.unsynced
             or steps.probation
             or self._burst
-            or self._echo_mode or self._pending is not None or self._waiting or self._summary_seen or self._two_writers
+            or self._echo_mode
+            or self._pending is not None
+            or self._waiting
+            or self._summary_seen
+            or self._two_writers
         )
         ok = ok and not self._probe
         if ok and self._accepted == 1 and m:
