@@ -17,7 +17,8 @@ from tui_monitor.core.parse import LogParser, Progress, Record
 from tui_monitor.core.parse.items import Batch, RunStart
 
 REAL = FIXTURES / "real"
-WITH_BARS = [
+STEPPED = [
+    "disable_tqdm_banner",  # no bar: the banner's steps per epoch times each record's epoch
     "append_two_runs",
     "three_runs_append",
     "hf5_linear_warmup",
@@ -75,7 +76,7 @@ def read_records(data: bytes, chunk: int | None, start: int = 0) -> list[tuple[i
 
 
 @pytest.mark.parametrize("chunk", [None, 1, 7, 1 << 20], ids=["whole", "1B", "7B", "1MiB"])
-@pytest.mark.parametrize("name", WITH_BARS)
+@pytest.mark.parametrize("name", STEPPED)
 def test_every_record_has_its_true_step_in_its_run(name: str, chunk: int | None) -> None:
     # GIVEN a real Trainer log (one or several runs, buffered or not) and the Trainer's record of it
     truth = truth_by_offset(name)
@@ -108,7 +109,7 @@ def burst_ends(data: bytes) -> list[int]:
 
 
 @pytest.mark.parametrize("chunk", [None, 1, 7, 1 << 20], ids=["whole", "1B", "7B", "1MiB"])
-@pytest.mark.parametrize("name", WITH_BARS)
+@pytest.mark.parametrize("name", STEPPED)
 def test_a_read_from_mid_file_never_gives_a_wrong_step(name: str, chunk: int | None) -> None:
     # GIVEN a real Trainer log read from an offset in its middle (`--from-end`, the rest of a
     # file after a rotation), at 23 positions: inside dict lines, bars and bursts
@@ -159,3 +160,28 @@ def test_eval_bars_are_never_taken_for_the_train_bar(chunk: int | None) -> None:
     assert len(records) == len(steps)
     assert [r.step for r in records if r.step is not None and r.step != steps[records.index(r)]] == []
     assert [x for x in items if isinstance(x, Progress)] == []
+
+
+@pytest.mark.parametrize("chunk", [None, 7])
+def test_a_banner_without_steps_per_epoch_gives_steps_from_examples_and_batch_size(chunk: int | None) -> None:
+    # GIVEN the disable_tqdm log's banner as transformers 4.x prints it (no "Num update steps per
+    # epoch" line): Num examples = 1,600, Total train batch size = 16, Num Epochs = 3, Total
+    # optimization steps = 300, no gradient accumulation
+    truth = truth_by_offset("disable_tqdm_banner")
+    data = (REAL / "disable_tqdm_banner.log").read_bytes()
+    line = data.index(b"[transformers]   Num update steps per epoch")
+    cut = data.index(b"\n", line) + 1 - line
+    data = data[:line] + data[line + cut :]
+    # WHEN it is read
+    got = read_records(data, chunk)
+    # THEN every record has its true step (ceil(1600 / 16) = 100 steps per epoch, which the
+    # epochs and the total agree with)
+    assert [step for *_, step in got] == [truth[off + cut][2] for off, *_ in got]
+    assert len(got) == len(truth)
+
+
+def test_without_bar_or_banner_no_step_is_made_up() -> None:
+    # GIVEN a real log with disable_tqdm=True and no banner WHEN it is read
+    got = read_records((REAL / "hf5_disable_tqdm.log").read_bytes(), None)
+    # THEN no record has a step (the epoch is the x axis)
+    assert len(got) == 105 and {step for *_, step in got} == {None}

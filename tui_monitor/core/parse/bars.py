@@ -38,7 +38,7 @@ _DS_STEP_RE = re.compile(rb"\[Rank \d+\] step=(\d+), skipped=(\d+)")
 optimizer step and how many steps were skipped on fp16 overflow."""
 _BANNER_RE = re.compile(
     rb"(Total optimization steps|Num Epochs|Gradient Accumulation steps|Num examples"
-    rb"|Total train batch size \(w\. parallel, distributed & accumulation\)) = ([\d,]+)"
+    rb"|Total train batch size \(w\. parallel, distributed & accumulation\)|Num update steps per epoch) = ([\d,]+)"
 )
 _BANNER_FIELD = {
     b"Total optimization steps": "total_steps",
@@ -46,10 +46,11 @@ _BANNER_FIELD = {
     b"Gradient Accumulation steps": "grad_accum",
     b"Num examples": "num_examples",
     b"Total train batch size (w. parallel, distributed & accumulation)": "batch_size",
+    b"Num update steps per epoch": "steps_per_epoch",
 }
 _BANNER_WORDS = {
     b"T": (b"Total optimization steps = ", b"Total train batch size (w. parallel, distributed & accumulation) = "),
-    b"N": (b"Num Epochs = ", b"Num examples = "),
+    b"N": (b"Num Epochs = ", b"Num examples = ", b"Num update steps per epoch = "),
     b"G": (b"Gradient Accumulation steps = ",),
 }
 """A literal that every `_BANNER_RE` match contains, by first letter."""

@@ -219,8 +219,10 @@ class ConsoleReader:
             elif isinstance(item, RunMarker):
                 policy.run_marker(item, out)
             else:
-                if isinstance(item, RunInfo) and item.total_steps is not None:
-                    policy.banner()
+                if isinstance(item, RunInfo):
+                    policy.run_info(item)
+                    if item.total_steps is not None:
+                        policy.banner()
                 out.append(item)
         if mi < nm:
             policy.markers(markers, mi, nm, out)

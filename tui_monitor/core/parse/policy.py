@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -49,12 +49,13 @@ from tui_monitor.core.parse.items import (
     ParsedItem,
     Record,
     Rewind,
+    RunInfo,
     RunMarker,
     RunStart,
     RunStartReason,
     is_main_rank,
 )
-from tui_monitor.core.parse.steps import MAX_WAIT, StepTracker
+from tui_monitor.core.parse.steps import MAX_WAIT, StepTracker, banner_steps_per_epoch, epoch_step
 
 __all__ = ["PolicyState", "RecordPolicy"]
 
@@ -124,6 +125,9 @@ class RecordPolicy:
         self._waiting: list[Record] = []  # records between a tqdm clear and its redraw
         self._burst: list[Record] = []  # on probation: the records read since the last log event
         self.readings: set[str] = set()
+        self._info: dict[str, int] = {}  # the run's banner facts
+        self._epoch_spe: int | None = None  # steps per epoch the banner gives (epoch steps)
+        self._epoch_stepped: Record | None = None  # the last record given its epoch's step
         self._two_writers = False
         self._accepted = 0  # records accepted in this stream
         self._banners = 0  # banners read before the first record
@@ -299,6 +303,8 @@ class RecordPolicy:
         self._after_reset = False
         self._step_interval = None
         self._epoch_interval = None
+        self._info = {}
+        self._epoch_spe = None
         self.steps.forget_run()
         if self.on_new_run is not None:
             self.on_new_run(reason)
@@ -341,6 +347,17 @@ class RecordPolicy:
             self._epoch_interval = e if self._epoch_interval is None else min(self._epoch_interval, e)
 
     # -- echo and rewind --------------------------------------------------------------------
+
+    def run_info(self, info: RunInfo) -> None:
+        """A banner fact of the run: with enough of them, records without a step take
+        ``epoch * steps per epoch`` (`~tui_monitor.core.parse.steps.epoch_step`)."""
+        for name in ("total_steps", "num_epochs", "grad_accum", "num_examples", "batch_size", "steps_per_epoch"):
+            v = getattr(info, name)
+            # (The training banner's "Num examples" is the first; "***** Running Evaluation
+            # *****" prints the eval set's.)
+            if v is not None and not (name == "num_examples" and name in self._info):
+                self._info[name] = v
+        self._epoch_spe = banner_steps_per_epoch(self._info)
 
     def banner(self) -> None:
         """The Trainer's banner (its total steps) was read: twice before any record means two
@@ -409,6 +426,8 @@ class RecordPolicy:
 
     def _emit(self, rec: Record, out: Out) -> None:
         prev = self._pending or self._prev
+        if prev is not None and prev is self._epoch_stepped:
+            prev = replace(prev, step=None)  # its step is the epoch's, not one the log stated
         if prev is not None and self._is_echo(prev, rec):
             # The same record logged a second time by another handler, with its step
             # and rank: keep one. In echo mode the bare copy was held back, so the
@@ -468,6 +487,11 @@ class RecordPolicy:
         return rec.epoch is not None and last_epoch is not None and rec.epoch < last_epoch
 
     def _accept(self, rec: Record, out: Out) -> None:
+        if rec.step is None and self._epoch_spe is not None and rec.epoch is not None and is_main_rank(rec.rank):
+            # No bar gave the step (disable_tqdm, a read from mid-file): the banner's steps per
+            # epoch do, where the printed epoch is precise enough.
+            rec.step = epoch_step(rec.epoch, self._epoch_spe)
+            self._epoch_stepped = rec
         if rec.kind == "summary":
             # The run ended: the next train record starts a new run (DESIGN.md, "Runs"), it
             # does not resume this one, so going back from here is no rewind.
@@ -540,6 +564,8 @@ class RecordPolicy:
                     ok = False  # a disagreement disables the tracker: the scalar path does that
                 else:
                     st, spe = paired
+        if ok and k < m and self._epoch_spe is not None:
+            ok = False  # rows without a queued step take their epoch's step, one by one
         if ok and self._run_goes_back(st, epochs, k, m):
             ok = False
         if not ok:

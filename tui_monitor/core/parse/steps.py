@@ -24,6 +24,7 @@ it never claims a step the log does not support.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import deque
 from itertools import islice
@@ -362,6 +363,45 @@ class StepTracker:
             self._steps.clear()
             return False
         return True
+
+
+def banner_steps_per_epoch(info: dict[str, int]) -> int | None:
+    """Optimizer steps per epoch from the Trainer's banner facts (`RunInfo` fields), or None.
+
+    ``Num update steps per epoch`` (transformers 5.x) says it. Else, without gradient
+    accumulation, an epoch is ``ceil(Num examples / Total train batch size)`` steps (one step per
+    batch of every process; ``ceil(ceil(N / w) / b) == ceil(N / (w * b))``), trusted only when
+    ``Num Epochs`` agrees with ``Total optimization steps`` (``Num Epochs`` is
+    ``ceil(max_steps / steps_per_epoch)``, transformers ``Trainer._inner_training_loop``). With
+    accumulation the rounding differs between versions: None.
+    """
+    spe = info.get("steps_per_epoch")
+    if spe:
+        return spe
+    n, b, epochs, total = (info.get(k) for k in ("num_examples", "batch_size", "num_epochs", "total_steps"))
+    if info.get("grad_accum", 1) != 1 or not (n and b and epochs and total):
+        return None
+    spe = -(-n // b)
+    return spe if (epochs - 1) * spe < total <= epochs * spe else None
+
+
+def epoch_step(epoch: float, steps_per_epoch: int) -> int | None:
+    """The global step of a record from its epoch: ``epoch * steps_per_epoch`` when that is a
+    whole number to the precision the epoch was printed with, else None (never a guess).
+
+    The Trainer's epoch is ``global_step / steps_per_epoch`` at a logging step; it is printed
+    with at least 4 significant digits (transformers 5.x ``.4g``, 4.x in full), so the product
+    is a whole step within ``half a unit of the 4th digit * steps_per_epoch``. When that
+    tolerance reaches half a step the epoch cannot tell the step: None.
+    """
+    if not epoch > 0 or not math.isfinite(epoch):
+        return None
+    tol = 0.5 * 10.0 ** (math.floor(math.log10(epoch)) - 3) * steps_per_epoch
+    if tol >= 0.5:
+        return None
+    v = epoch * steps_per_epoch
+    n = round(v)
+    return n if abs(v - n) <= tol + 1e-9 * v else None
 
 
 def _next_sep(buf: bytes, pos: int) -> int:
