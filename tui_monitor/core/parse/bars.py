@@ -203,10 +203,10 @@ class TrainBar:
                 if n > total or total == 0:
                     continue
                 ref = self.banner_total or self.train_total
-                if ref is None or (total > ref and self.banner_total is None):
+                if n and (ref is None or (total > ref and self.banner_total is None)):
                     self.train_total = ref = total
                 if total != ref:
-                    continue  # an eval bar ("[3/3 00:01]")
+                    continue  # an eval bar ("[3/3 00:01]"), or a bar not counted yet
                 rate: float | None = None
                 if m.group(6):
                     shown = float(m.group(6))
@@ -245,7 +245,7 @@ class TrainBar:
                     desc = _desc(m.group(1))
                     if (not desc or desc in (b"train", b"training")) and not _nested(buf, m.end()):
                         total = int(m.group(3))
-                        if self.train_total is None or total > self.train_total:
+                        if m.group(2) != b"0" and (self.train_total is None or total > self.train_total):
                             self.train_total = total
                 i = buf.find(b"%|", stop)
         pos = len(buf)
@@ -264,7 +264,9 @@ class TrainBar:
                 continue
             n, total = int(m.group(2)), int(m.group(3))
             ref = self.banner_total or self.train_total
-            if ref is None or (total > ref and self.banner_total is None):
+            if n and (ref is None or (total > ref and self.banner_total is None)):
+                # (Learnt from a draw that has counted: a bar only ever drawn at 0 may be
+                # anyone's, e.g. Optuna's trial bar, whose later draws carry a label.)
                 self.train_total = ref = total
             if total != ref:
                 continue
