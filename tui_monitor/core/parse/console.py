@@ -252,8 +252,10 @@ class ConsoleReader:
         events: list[tuple[int, bool]] = [
             (off - base, True) for off, m in run_marks if m.kind == "start" and is_main_rank(m.rank)
         ]
+        # (A loop over the items, ColumnRuns standing for many: `in` over the buffer for the
+        # summary's "train_runtime" cost ~0.8 ms per MiB.)
         for off, _, item in found:
-            if isinstance(item, Record) and item.kind == "summary" and is_main_rank(item.rank):
+            if type(item) is Record and item.kind == "summary" and is_main_rank(item.rank):
                 rel = off - base
                 r, n = buf.find(b"\r", rel), buf.find(b"\n", rel)
                 end = min(r, n) if r >= 0 and n >= 0 else max(r, n)
