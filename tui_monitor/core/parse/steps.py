@@ -100,6 +100,8 @@ class StepTracker:
         self._skip = 0  # redraws still to come for records already released without them
         self._steps: deque[int] = deque(maxlen=100_000)
         self._spe: float | None = None  # steps per epoch, from the first good pairing
+        self._lo, self._hi = 0.0, math.inf  # what every pairing so far allows steps per epoch to be
+        self._peeked: tuple[float, float] | None = None  # `peek_batch`'s bounds, for `take_batch`
         self.unsynced = False
         self.probation = False  # synced mid-stream, not yet proven by a whole burst
         self._seen_record = False
@@ -152,6 +154,7 @@ class StepTracker:
         self._skip = 0
         self._steps.clear()
         self._spe = None
+        self._lo, self._hi = 0.0, math.inf
         self.enabled = True
         self.unsynced = False
         self.probation = False
@@ -160,6 +163,7 @@ class StepTracker:
         """A new run started: its steps per epoch are still to be learnt (the queue stays:
         its steps are the new run's)."""
         self._spe = None
+        self._lo, self._hi = 0.0, math.inf
         self.enabled = True
 
     # -- finding events ------------------------------------------------------------------
@@ -337,6 +341,12 @@ class StepTracker:
                 spe = float(ratio[int(np.argmax(qual))])
             if spe is not None and (qual & (np.abs(ratio - spe) > EPOCH_TOLERANCE * spe)).any():
                 return None
+        if qual.any():
+            lo_i, hi_i = spe_bounds(st[qual].astype(np.float64), ep[qual])
+            lo, hi = max(self._lo, float(lo_i.max())), min(self._hi, float(hi_i.min()))
+            if lo > hi:
+                return None
+            self._peeked = (lo, hi)
         return st, spe
 
     def take_batch(self, k: int, steps_per_epoch: float | None) -> None:
@@ -344,6 +354,9 @@ class StepTracker:
         for _ in range(k):
             self._steps.popleft()
         self._spe = steps_per_epoch
+        if self._peeked is not None:
+            self._lo, self._hi = self._peeked
+            self._peeked = None
 
     @property
     def steps_per_epoch(self) -> float | None:
@@ -357,12 +370,38 @@ class StepTracker:
         ratio = step / epoch
         if self._spe is None:
             self._spe = ratio
-            return True
-        if abs(ratio - self._spe) > EPOCH_TOLERANCE * self._spe:
+        lo_i, hi_i = spe_bounds(np.array([float(step)]), np.array([epoch]))
+        lo, hi = max(self._lo, float(lo_i[0])), min(self._hi, float(hi_i[0]))
+        if abs(ratio - self._spe) > EPOCH_TOLERANCE * self._spe or lo > hi:
             self.enabled = False
             self._steps.clear()
             return False
+        self._lo, self._hi = lo, hi
         return True
+
+
+def spe_bounds(steps: np.ndarray, epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The steps per epoch each pairing ``(step, epoch)`` allows: ``(lo, hi)`` arrays.
+
+    A printed epoch is exact to half a unit of its last printed decimal (``2.344``: 0.0005,
+    ``5.27``: 0.005), and the step is the epoch's within one step per epoch completed: with gradient
+    accumulation over a dataloader whose length it does not divide, each epoch ends with a
+    partial step and the Trainer's epoch (``micro-batches / len(dataloader)``) snaps to the
+    whole epoch there (hf5_cosine_tee: 45.5 steps per epoch, step 46 at epoch 1). So
+    ``(step ± (floor(epoch) + 0.5)) / (epoch ∓ that)`` bound the run's steps per epoch. A pairing
+    shifted by a missing or extra log event (a thinned log whose bar redraws are incomplete)
+    falls outside what the others allow, once the logging interval exceeds that slack; the
+    tracker then stops rather than give wrong steps.
+    """
+    dec = np.full(epochs.shape, 9)
+    for d in range(8, -1, -1):  # the fewest decimals that print the value exactly
+        dec = np.where(np.abs(np.round(epochs, d) - epochs) <= 1e-9 * np.maximum(1.0, epochs), d, dec)
+    half = 0.5 * 10.0 ** (-dec.astype(np.float64))
+    slack = np.floor(epochs) + 0.5
+    with np.errstate(divide="ignore"):
+        lo = (steps - slack) / (epochs + half)
+        hi = np.where(epochs > half, (steps + slack) / np.maximum(epochs - half, 1e-300), np.inf)
+    return lo, hi
 
 
 def banner_steps_per_epoch(info: dict[str, int]) -> int | None:
