@@ -165,7 +165,7 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
         else:
             where = ""
         if opts.times and t > run.history_until:  # read live: when it was written, give or take a poll
-            where += " " + time.strftime("%H:%M:%S", time.localtime(t))
+            where = f"{where} {time.strftime('%H:%M:%S', time.localtime(t))}".lstrip()
         return (t, ep), where
 
     def add(
