@@ -165,7 +165,8 @@ def test_first_nan_is_reported_as_the_first() -> None:
     )
     r = judge(log).reason("loss_nonfinite")
     assert r is not None and r.severity == "critical"
-    assert reason_text(r, "en") == "loss is nan (first at record #2, 4× in all): training has diverged"
+    # (no step on the x axis: the place is the record's epoch, never its ordinal)
+    assert reason_text(r, "en") == "loss is nan (first at epoch 0, 4× in all): training has diverged"
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,6 @@ def test_fit_drops_the_place_first_then_the_last_facts() -> None:
 
 def test_fit_needs_no_language() -> None:
     """GIVEN a Russian place WHEN short of room THEN it goes like an English one."""
-    ru = (Fact("пик", "1.97e-04", "на шаге 25"), Fact("мин", "0.1", "в записи №3"))
+    ru = (Fact("пик", "1.97e-04", "на шаге 25"), Fact("мин", "0.1", "на эпохе 1.56"))
     assert fit_facts(ru, 36) == "пик 1.97e-04 на шаге 25   мин 0.1"
     assert fit_facts(ru, 20) == "пик 1.97e-04"

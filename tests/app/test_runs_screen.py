@@ -46,8 +46,8 @@ async def test_runs_key_shows_an_earlier_run_read_only_and_back_to_the_latest() 
         await wait_for_app(pilot, lambda: rv.model is not None and rv.model.row("loss") is not None)
         # THEN the latest run is shown, compared with run 2, which is drawn under its chart
         assert "run 3/3" in _status(app) and "earlier" not in _status(app)
-        assert " vs " in _verdict(app) and "for run 2 at epoch 0.4" in _verdict(app)
-        assert "for run 2 at epoch 0.4" in screen_text(app)
+        assert " vs " in _verdict(app) and "for run 2 at step 40" in _verdict(app)
+        assert "for run 2 at step 40" in screen_text(app)
         assert "run 2 under it" in _chart_title(app)
         loss = rv.model.row("loss")
         assert loss is not None and len(loss.y) == len(_train_losses(TRUTH3["runs"][2]))
@@ -79,20 +79,19 @@ async def test_runs_key_shows_an_earlier_run_read_only_and_back_to_the_latest() 
 
 
 async def test_previous_run_drawn_under_the_chart_with_its_own_mark() -> None:
-    """GIVEN three runs WHEN the loss chart of the latest is drawn THEN run 2's points show as
-    their own mark (readable without colour) only where run 3's line is not."""
+    """GIVEN three runs (each with its true steps) WHEN the loss chart of the latest is drawn
+    THEN run 2's points, at their steps, show as their own mark (readable without colour) only
+    where run 3's line is not."""
     app = make_app([THREE], follow=False, bell=False)
     async with app.run_test(size=(120, 36)) as pilot:
         rv = app.dashboard
         await wait_for_app(pilot, lambda: rv.model is not None and rv.model.row("loss") is not None)
         loss = rv.model.row("loss")
         assert loss is not None and loss.under_x is not None and loss.under_y is not None
-        # run 2's points up to epoch 0.4 (run 3's last), placed on run 3's axis at the same epochs
-        last_epoch = TRUTH3["runs"][2]["log_history"][-1]["epoch"]
+        # run 2's points at their own steps (run 3's are 5..40: both log every 5 steps)
         run2 = [h for h in TRUTH3["runs"][1]["log_history"] if "loss" in h and "train_runtime" not in h]
-        within = [h for h in run2 if h["epoch"] <= last_epoch]
-        assert len(within) == 8 and len(loss.under_y) == len(within)
-        assert list(loss.under_x) == list(loss.x)  # both log every 0.05 epoch: the same places
+        assert list(loss.under_x) == [h["step"] for h in run2]
+        assert list(loss.under_x[: len(loss.x)]) == list(loss.x)
         chart = screen_text(app).split("under it")[1]
         assert chart.count(UNDER_MARK) >= 3
 

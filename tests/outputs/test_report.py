@@ -115,3 +115,17 @@ def test_file_without_records_is_no_data(tmp_path: Path) -> None:
     assert out.stdout.splitlines()[2:4] == ["NO DATA", "  · no metric record in 22 bytes read"]
     d = json.loads(run("report", "--json", str(log)).stdout)
     assert d["verdict"]["status"] == "no_data" and d["verdict"]["reasons"][0]["code"] == "no_data"
+
+
+def test_report_on_a_log_with_only_eval_bars_does_not_call_the_eval_bar_the_run() -> None:
+    # GIVEN a real log whose train bar never reached the file (only nested eval bars, total 8)
+    out = run("report", "--json", str(FIX / "real" / "eval_bars_only.log"))
+    assert out.returncode == 0
+    d = json.loads(out.stdout)
+    # THEN no step or total comes from the eval bar, and the loss is not judged flat (its
+    # points are not stacked at one step)
+    assert d["progress"]["global_step"] is None and d["progress"]["total_steps"] is None
+    assert d["records"] == {"train": 60, "eval": 6, "summary": 1}
+    codes = [r["code"] for r in d["verdict"]["reasons"]]
+    assert "loss_decreasing" in codes and "loss_plateau" not in codes
+    assert "8/8" not in run("report", str(FIX / "real" / "eval_bars_only.log")).stdout

@@ -38,7 +38,7 @@ def check(path: Path | str, capsys: pytest.CaptureFixture[str]) -> tuple[int, li
         (
             "public/glm4_gradnorm_nan_trailing_ws.log",
             2,
-            "TRAINMON CRITICAL - grad_norm is nan (first at record #6, 1× in all) while loss is still finite",
+            "TRAINMON CRITICAL - grad_norm is nan (first at epoch 5.38, 1× in all) while loss is still finite",
             "loss=0.2096 grad_norm=U learning_rate=0.00026",
         ),
     ],

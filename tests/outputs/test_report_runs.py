@@ -30,12 +30,12 @@ def report_json(*args: str) -> dict:
 def test_three_runs_latest_compared_with_the_previous_one() -> None:
     # GIVEN three runs appended to one log WHEN reported
     d = report_json(str(REAL / "three_runs_append.log"))
-    # THEN the judged run 3 is compared with run 2 at its last epoch, said in the verdict too
+    # THEN the judged run 3 is compared with run 2 at its last step, said in the verdict too
     b = d["baseline"]
-    assert d["run"] == 3 and b["file"] is None and b["run"] == 2 and b["epoch"] == 0.4 and b["step"] is None
+    assert d["run"] == 3 and b["file"] is None and b["run"] == 2 and b["step"] == 40
     assert b["metric"] == "loss" and 4.1 < b["value"] < b["baseline_value"] < 4.5
     texts = [r["text"] for r in d["verdict"]["reasons"] if r["code"] == "loss_compare"]
-    assert texts == [f"loss {b['value']:.3f} vs {b['baseline_value']:.3f} for run 2 at epoch 0.4 (−3 %)"]
+    assert texts == [f"loss {b['value']:.3f} vs {b['baseline_value']:.3f} for run 2 at step 40 (−3 %)"]
 
 
 def test_baseline_option_compares_with_another_logs_latest_run() -> None:

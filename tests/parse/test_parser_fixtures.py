@@ -271,11 +271,6 @@ def test_public3_sample_matches_expect(name: str) -> None:
 @pytest.mark.parametrize("path", ALL_LOGS, ids=lambda p: p.name)
 @pytest.mark.parametrize("chunk", [1, 7, 4096, 1 << 20])
 def test_chunked_feeding_equals_whole(path: Path, chunk: int, request: pytest.FixtureRequest) -> None:
-    if path.name == "windows_optuna_multirun_nan_crlf.log" and chunk in (1, 7, 4096):
-        # Known, open (issue 12): seven runs whose train bars have different totals and no
-        # banner; the train bar's total is learnt as the largest seen so far, so the last
-        # position depends on where the chunks cut (records and events do not).
-        request.applymarker(pytest.mark.xfail(strict=True, reason="train-bar total across runs"))
     # GIVEN a fixture WHEN fed in chunks of `chunk` bytes THEN the records, events, rewinds
     # and banner facts are exactly those of feeding it whole (progress updates are
     # coalesced per feed, so only the last position is compared)

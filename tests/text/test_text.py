@@ -16,7 +16,7 @@ from tui_monitor.core.analysis import Health
 from tui_monitor.core.analysis.verdict import Place, Reason
 from tui_monitor.core.pipeline import read_once
 from tui_monitor.core.text import fmt_change, fmt_duration, fmt_num, fmt_percent, reason_text, words
-from tui_monitor.core.text.reasons import FRAGMENTS, REASONS
+from tui_monitor.core.text.reasons import FRAGMENTS, REASONS, place_text
 
 LOGS = sorted(
     p
@@ -104,15 +104,24 @@ def test_schedule_names_and_warmup_have_one_translation() -> None:
     assert not any("разогр" in t for t in every_text)
 
 
-def test_a_place_that_is_a_record_ordinal() -> None:
-    """GIVEN NaN grad_norm with no step on the x axis WHEN rendered THEN the place is the record's number."""
+def test_a_place_without_a_step_is_its_epoch_never_a_record_ordinal() -> None:
+    """GIVEN NaN grad_norm with no step on the x axis WHEN rendered THEN the place is the record's
+    epoch (the 6th record's 'epoch': 5.38), never its ordinal, which a person cannot map."""
     name = "public/glm4_gradnorm_nan_trailing_ws.log"
     assert text_of(name, "grad_nonfinite", "en").startswith(
-        "grad_norm is nan (first at record #6, 1× in all) while loss is still finite"
+        "grad_norm is nan (first at epoch 5.38, 1× in all) while loss is still finite"
     )
     assert text_of(name, "grad_nonfinite", "ru").startswith(
-        "grad_norm равен nan (впервые в записи №6, всего 1×) при конечном loss"
+        "grad_norm равен nan (впервые на эпохе 5.38, всего 1×) при конечном loss"
     )
+
+
+def test_a_place_with_neither_step_nor_epoch_is_not_said() -> None:
+    """GIVEN places that are record ordinals WHEN rendered THEN the epoch is said, or nothing."""
+    assert place_text(5.0, False, "en", 1.5625) == "at epoch 1.56"
+    assert place_text(5.0, False, "ru", 1.5625) == "на эпохе 1.56"
+    assert place_text(5.0, False, "en", None) == ""
+    assert place_text(110.0, True, "en", 1.5625) == "at step 110"
 
 
 def test_optional_parts_of_a_sentence() -> None:

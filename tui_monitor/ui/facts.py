@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tui_monitor.core.analysis import Health
+from tui_monitor.core.analysis.findings import epoch_at
 from tui_monitor.core.monitor import MonitorSnapshot
 from tui_monitor.core.parse import Event
 from tui_monitor.core.state import SeriesSnapshot
+from tui_monitor.core.text.reasons import place_text
 from tui_monitor.core.text.words import label
 from tui_monitor.ui.model import Severity
 
@@ -151,10 +153,11 @@ def severity_of(value: str | None) -> Severity:
     return "info"
 
 
-def place_label(x: float | None, lang: str, x_is_step: bool = True) -> str:
-    """``at step 25`` / ``на шаге 25`` (``at #3`` for record ordinals), ``""`` without ``x``."""
+def place_label(x: float | None, lang: str, x_is_step: bool = True, series: SeriesSnapshot | None = None) -> str:
+    """``at step 25`` / ``на шаге 25``; for a record ordinal (``x_is_step`` False) the epoch of
+    ``series``' point at ``x`` (``at epoch 1.56``), never the ordinal; ``""`` without either."""
     if x is None or not math.isfinite(x):
         return ""
     if x_is_step:
         return label("at_step", lang).format(n=int(x))
-    return label("at_record", lang).format(n=int(x) + 1)
+    return place_text(x, False, lang, epoch_at(series, x) if series is not None else None)

@@ -159,9 +159,15 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
         t = float(series.t[idx[0]]) if idx.size and len(series.t) else 0.0
         ep = float(series.epoch[idx[0]]) if idx.size and len(series.epoch) else math.inf
         ep = ep if math.isfinite(ep) else float(x)
-        where = f"{label('step', lang)} {int(x)}" if series.x_is_step else f"#{int(x) + 1}"
+        # Not a step: the point's epoch (a record ordinal means nothing to a person).
+        if series.x_is_step:
+            where = f"{label('step', lang)} {int(x)}"
+        elif idx.size and math.isfinite(float(series.epoch[idx[0]])):
+            where = f"{label('epoch', lang)} {fmt_num(float(series.epoch[idx[0]]), 3)}"
+        else:
+            where = ""
         if opts.times and t > run.history_until:  # read live: when it was written, give or take a poll
-            where += " " + time.strftime("%H:%M:%S", time.localtime(t))
+            where = f"{where} {time.strftime('%H:%M:%S', time.localtime(t))}".lstrip()
         return (t, ep), where
 
     def add(

@@ -143,7 +143,9 @@ def _present_lr(d: _Drawn, health: Health | None, lang: str) -> _Look:
     if sched:
         facts.append(Fact(word(sched, lang)))
     if math.isfinite(lr.peak):
-        facts.append(Fact(label("peak", lang), fmt_num(lr.peak), place_label(lr.peak_x, lang, d.series.x_is_step)))
+        facts.append(
+            Fact(label("peak", lang), fmt_num(lr.peak), place_label(lr.peak_x, lang, d.series.x_is_step, d.series))
+        )
     return _Look(
         word(phase, lang).upper(),
         _LR_SYMBOL.get(lr.phase, ""),
@@ -173,7 +175,7 @@ def _present_eval(d: _Drawn, health: Health | None, lang: str) -> _Look:
             word("best", lang) if is_best else word(_EVAL_WORD.get(ev.word, ev.word), lang),
             "★" if is_best else {"overfitting": "✗", "worsening": "▲", "improving": "▼"}.get(ev.word, "·"),
             "warning" if ev.word == "overfitting" else "ok" if is_best or ev.word == "improving" else "info",
-            (Fact(label("best", lang), fmt_num(ev.best), place_label(ev.best_x, lang, d.series.x_is_step)),),
+            (Fact(label("best", lang), fmt_num(ev.best), place_label(ev.best_x, lang, d.series.x_is_step, d.series)),),
         )
     return _Look(facts=_range_facts(d, lang))
 

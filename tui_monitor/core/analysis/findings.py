@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+
 from tui_monitor.core.analysis.evals import EvalStatus
 from tui_monitor.core.analysis.grad import FALLING_FACTOR, GradStatus
 from tui_monitor.core.analysis.lr import LrStatus
@@ -49,11 +51,13 @@ class Place:
     Attributes:
         x: the series' x value: a global step when ``is_step``, else a 0-based record ordinal.
         is_step: True when ``x`` is a step a log stated (shown as "at step 110"); False for an
-            ordinal (shown as "at record #6").
+            ordinal, which is never shown: the point's epoch is ("at epoch 1.56").
+        epoch: the epoch of the point at ``x`` (passes over the data), or None.
     """
 
     x: float
     is_step: bool
+    epoch: float | None = None
 
 
 ParamValue = float | int | str | Place | None
@@ -101,11 +105,22 @@ def step_or_none(x: float | None, is_step: bool) -> int | None:
     return int(x)
 
 
-def place_of(x: float | None, is_step: bool) -> Place | None:
-    """``x`` as a :class:`Place`, or None when it is missing or not finite (the sentence then names no place)."""
+def place_of(x: float | None, is_step: bool, series: SeriesSnapshot | None = None) -> Place | None:
+    """``x`` as a :class:`Place`, or None when it is missing or not finite (the sentence then
+    names no place). With the ``series`` ``x`` belongs to, the place carries the epoch of its
+    point, said where ``x`` is not a step."""
     if x is None or not math.isfinite(x):
         return None
-    return Place(float(x), is_step)
+    return Place(float(x), is_step, epoch_at(series, x) if series is not None and not is_step else None)
+
+
+def epoch_at(series: SeriesSnapshot, x: float) -> float | None:
+    """The epoch of ``series``' point at ``x``, or None (no such point kept, or no epoch)."""
+    idx = np.flatnonzero(series.x == x)
+    if not idx.size or len(series.epoch) <= idx[0]:
+        return None
+    ep = float(series.epoch[idx[0]])
+    return ep if math.isfinite(ep) else None
 
 
 # -- findings per detector ------------------------------------------------------------------------
@@ -170,13 +185,13 @@ def grad_findings(add: AddReason, g: GradStatus, s: SeriesSnapshot) -> None:
             first = g.first_nonfinite_x if g.first_nonfinite_x is not None else last_x
             params: dict[str, ParamValue] = {
                 "value": float(s.y[-1]),
-                "at": place_of(first, is_step),
+                "at": place_of(first, is_step, s),
                 "count": g.nonfinite_count,
             }
             add(Reason("grad_nonfinite", "critical", step_or_none(first, is_step), variant, params))
         else:
             fx = g.first_nonfinite_x
-            params = {"at": place_of(fx, is_step), "count": g.nonfinite_count, "level": g.level}
+            params = {"at": place_of(fx, is_step, s), "count": g.nonfinite_count, "level": g.level}
             add(Reason("grad_nonfinite", "warning", step_or_none(fx, is_step), "earlier", params))
     elif g.word == "zero":
         add(Reason("grad_zero", g.severity, step_or_none(last_x, is_step)))  # type: ignore[arg-type]
@@ -189,7 +204,7 @@ def grad_findings(add: AddReason, g: GradStatus, s: SeriesSnapshot) -> None:
             if since is not None:
                 params["since"] = since
             else:
-                params["at"] = place_of(g.onset_x, is_step)
+                params["at"] = place_of(g.onset_x, is_step, s)
             add(Reason("grad_exploding", "critical", since, "since" if since is not None else "from", params))
             return
         usual = g.reference if g.reference > 0 else g.start
@@ -207,15 +222,16 @@ def grad_findings(add: AddReason, g: GradStatus, s: SeriesSnapshot) -> None:
             add(Reason("grad_ok", "ok", None, params={"level": g.level}))
 
 
-def lr_findings(add: AddReason, lr: LrStatus, is_step: bool) -> None:
-    """The learning-rate phase (one finding) and, apart, an LR stuck at 0 mid-run."""
+def lr_findings(add: AddReason, lr: LrStatus, is_step: bool, series: SeriesSnapshot | None = None) -> None:
+    """The learning-rate phase (one finding) and, apart, an LR stuck at 0 mid-run (places in
+    the learning-rate ``series``)."""
     schedule = lr.schedule  # "unknown" is not said
     if lr.phase == "warmup":
         add(Reason("lr_warmup", "ok", None, params={"first": lr.first, "last": lr.last}))
     elif lr.phase == "hold":
         params: dict[str, ParamValue] = {
             "peak": lr.peak,
-            "at": place_of(lr.warmup_end_x, is_step),
+            "at": place_of(lr.warmup_end_x, is_step, series),
             "schedule": schedule,
         }
         add(Reason("lr_hold", "ok", step_or_none(lr.warmup_end_x, is_step), params=params))
@@ -227,18 +243,18 @@ def lr_findings(add: AddReason, lr: LrStatus, is_step: bool) -> None:
     elif lr.phase == "finished":
         add(Reason("lr_finished", "ok", None, params={"peak": lr.peak, "last": lr.last, "schedule": schedule}))
     if lr.stuck_zero_x is not None:
-        at = place_of(lr.stuck_zero_x, is_step)
+        at = place_of(lr.stuck_zero_x, is_step, series)
         add(Reason("lr_stuck_zero", "warning", step_or_none(lr.stuck_zero_x, is_step), params={"at": at}))
 
 
-def eval_findings(add: AddReason, ev: EvalStatus, is_step: bool) -> None:
-    """The evaluation finding (one at most) of the judged eval metric."""
+def eval_findings(add: AddReason, ev: EvalStatus, is_step: bool, series: SeriesSnapshot | None = None) -> None:
+    """The evaluation finding (one at most) of the judged eval metric (places in its ``series``)."""
     params: dict[str, ParamValue] = {
         "metric": ev.metric or "eval",
         "first": ev.first,
         "last": ev.last,
         "best": ev.best,
-        "at": place_of(ev.best_x, is_step),
+        "at": place_of(ev.best_x, is_step, series),
     }
     best_step = step_or_none(ev.best_x, is_step)
     if ev.word == "improving":

@@ -252,7 +252,7 @@ def analyse(
     lr: LrStatus | None = None
     if lrs is not None and len(lrs):
         lr = lr_status(lrs.x, lrs.y, info.total)
-        lr_findings(add, lr, lrs.x_is_step)
+        lr_findings(add, lr, lrs.x_is_step, lrs)
 
     # -- loss ------------------------------------------------------------------------------------
     trend = recent = None
@@ -289,7 +289,7 @@ def analyse(
                     "skipped" if skipped is not None and info.step else "",
                     {
                         "before": before,
-                        "at": place_of(x[first_zero], is_step),
+                        "at": place_of(x[first_zero], is_step, loss),
                         "count": count,
                         "skipped": skipped,
                         "steps": info.step,
@@ -306,7 +306,7 @@ def analyse(
                     "critical",
                     step_or_none(x[bad[0]], is_step),
                     "now",
-                    {"value": float(y[-1]), "at": place_of(x[bad[0]], is_step), "count": int(bad.size)},
+                    {"value": float(y[-1]), "at": place_of(x[bad[0]], is_step, loss), "count": int(bad.size)},
                 )
             )
         elif bad.size:
@@ -316,7 +316,7 @@ def analyse(
                     "warning",
                     step_or_none(x[bad[0]], is_step),
                     "earlier",
-                    {"value": float(y[bad[0]]), "at": place_of(x[bad[0]], is_step), "count": int(bad.size)},
+                    {"value": float(y[bad[0]]), "at": place_of(x[bad[0]], is_step, loss), "count": int(bad.size)},
                 )
             )
         huge = diverged_loss(y, snap)
@@ -327,7 +327,7 @@ def analyse(
                     "loss_diverged",
                     "critical",
                     step_or_none(x[j], is_step),
-                    params={"value": value, "at": place_of(x[j], is_step)},
+                    params={"value": value, "at": place_of(x[j], is_step, loss)},
                 )
             )
         if collapse is not None or huge is not None:
@@ -360,7 +360,7 @@ def analyse(
                             sev,
                             step_or_none(spikes.x[k], is_step),
                             params={
-                                "at": place_of(spikes.x[k], is_step),
+                                "at": place_of(spikes.x[k], is_step, loss),
                                 "before": float(spikes.baseline[k]),
                                 "after": float(spikes.values[k]),
                             },
@@ -415,7 +415,7 @@ def analyse(
         has_any_eval=bool(snap.records.get("eval", 0)),
         has_loss=snap.get("eval_loss") is not None,
     )
-    eval_findings(add, ev, em.x_is_step if em is not None else True)
+    eval_findings(add, ev, em.x_is_step if em is not None else True, em)
 
     # -- progress and state ----------------------------------------------------------------------
     pr = estimate_progress(

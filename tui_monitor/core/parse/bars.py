@@ -1,8 +1,9 @@
 """tqdm progress bars and the training banner: where training is, and how long it runs.
 
 The train bar is the unlabelled (or ``Train``-labelled) tqdm bar whose total is the banner's
-``Total optimization steps``, or else the largest total seen: eval bars (``/8``) are shorter,
-labelled bars (``Tokenizing``, ``Writing model shards``) are not ours.
+``Total optimization steps``, or else the largest total seen: eval bars (``/8``) are shorter
+and drawn nested under it (``\x1b[A`` after them), labelled bars (``Tokenizing``, ``Writing
+model shards``) are not ours.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ _DS_STEP_RE = re.compile(rb"\[Rank \d+\] step=(\d+), skipped=(\d+)")
 optimizer step and how many steps were skipped on fp16 overflow."""
 _BANNER_RE = re.compile(
     rb"(Total optimization steps|Num Epochs|Gradient Accumulation steps|Num examples"
-    rb"|Total train batch size \(w\. parallel, distributed & accumulation\)) = ([\d,]+)"
+    rb"|Total train batch size \(w\. parallel, distributed & accumulation\)|Num update steps per epoch) = ([\d,]+)"
 )
 _BANNER_FIELD = {
     b"Total optimization steps": "total_steps",
@@ -45,10 +46,11 @@ _BANNER_FIELD = {
     b"Gradient Accumulation steps": "grad_accum",
     b"Num examples": "num_examples",
     b"Total train batch size (w. parallel, distributed & accumulation)": "batch_size",
+    b"Num update steps per epoch": "steps_per_epoch",
 }
 _BANNER_WORDS = {
     b"T": (b"Total optimization steps = ", b"Total train batch size (w. parallel, distributed & accumulation) = "),
-    b"N": (b"Num Epochs = ", b"Num examples = "),
+    b"N": (b"Num Epochs = ", b"Num examples = ", b"Num update steps per epoch = "),
     b"G": (b"Gradient Accumulation steps = ",),
 }
 """A literal that every `_BANNER_RE` match contains, by first letter."""
@@ -60,6 +62,14 @@ _MARKER_RE = re.compile(
 """The Trainer's training banner and its resume messages (transformers ``Trainer._inner_training_loop``)."""
 _MARKER_WORDS = {b"R": (b"Running training", b"Resuming training"), b"C": (b"Continuing training",)}
 """A literal that every `_MARKER_RE` match contains, by first letter."""
+
+
+def _nested(buf: bytes, end: int) -> bool:
+    """Is the bar whose match ends at ``end`` drawn below another (``position >= 1``)? tqdm
+    moves the cursor back up after drawing such a bar (``]\x1b[A``): the Trainer's eval bar
+    under its train bar. The train bar is the outermost, so a nested bar is never it, also
+    when the train bar's own output never reached the file."""
+    return buf.find(b"\x1b[A", end, end + 4) >= 0
 
 
 def _desc(raw: bytes) -> bytes:
@@ -75,11 +85,15 @@ class TrainBar:
         train_total: the train bar's total as learnt from the bars (the largest unlabelled
             total seen before a banner), or ``None``.
         banner_total: ``Total optimization steps`` from the Trainer's banner, or ``None``.
+        ending: the run's summary record was read and the next train-bar segment is still to
+            come: it is either the old bar's closing draw (``N/N``, printed after the summary
+            when stdout is unbuffered) or the next run's first bar (see `closing_cut`).
     """
 
     def __init__(self) -> None:
         self.train_total: int | None = None
         self.banner_total: int | None = None
+        self.ending = False
 
     @property
     def total(self) -> int | None:
@@ -95,13 +109,38 @@ class TrainBar:
         """A new run or a new byte stream: its train bar and banner are still to be read."""
         self.train_total = None
         self.banner_total = None
+        self.ending = False
+
+    def closing_cut(self, buf: bytes, start: int, stop: int) -> int | None:
+        """Where the ended run's bar knowledge stops in ``buf[start:stop]`` (``ending`` set).
+
+        The first unlabelled bar segment decides: a full one (``N/N``, ``N`` at least the
+        known train total) is the old train bar's closing draw (tqdm ``close`` after the
+        summary was logged) and the cut is after it; any other is the next run's first bar
+        and the cut is before it. ``None`` when no bar is in the range (still undecided).
+        """
+        i = buf.find(b"%|", start, stop)
+        while i >= 0:
+            r, n = buf.find(b"\r", i, stop), buf.find(b"\n", i, stop)
+            end = min(r, n) if r >= 0 and n >= 0 else max(r, n) if max(r, n) >= 0 else stop
+            seg = max(start, segment_start(buf, i))
+            m = BAR_SEG_RE.search(buf, seg, end)
+            if m is not None:
+                desc = _desc(m.group(1))
+                if (not desc or desc in (b"train", b"training")) and not _nested(buf, m.end()):
+                    count, total = int(m.group(2)), int(m.group(3))
+                    ref = self.total
+                    if count == total and (ref is None or total >= ref):
+                        return end + 1 if end < stop else stop
+                    return seg
+            i = buf.find(b"%|", end, stop)
+        return None
 
     def markers(self, buf: bytes, base: int) -> list[tuple[int, RunMarker]]:
         """The run markers in ``buf`` (training banner, resume messages) as ``(offset, marker)``.
 
-        A training banner after a train total was known starts a new run's bar: the totals are
-        forgotten here, in file order, before the new banner's totals are read (`banner` runs
-        after this on the same buffer).
+        A main writer's training banner starts a new run's bar: the reader forgets the totals
+        at its offset, before the new banner's totals are read.
         """
         out: list[tuple[int, RunMarker]] = []
         if not has_any(buf, _MARKER_WORDS):
@@ -111,8 +150,6 @@ class TrainBar:
             prefix = buf[start : m.start()]
             rank = rank_of_prefix(prefix)
             if m.group().startswith(b"*"):
-                if self.known and rank in (None, "0"):
-                    self.forget()
                 out.append((base + start, RunMarker("start", base + start, rank)))
             else:
                 out.append((base + start, RunMarker("resume", base + start, rank)))
@@ -166,10 +203,10 @@ class TrainBar:
                 if n > total or total == 0:
                     continue
                 ref = self.banner_total or self.train_total
-                if ref is None or (total > ref and self.banner_total is None):
+                if n and (ref is None or (total > ref and self.banner_total is None)):
                     self.train_total = ref = total
                 if total != ref:
-                    continue  # an eval bar ("[3/3 00:01]")
+                    continue  # an eval bar ("[3/3 00:01]"), or a bar not counted yet
                 rate: float | None = None
                 if m.group(6):
                     shown = float(m.group(6))
@@ -206,9 +243,9 @@ class TrainBar:
                     continue
                 for m in BAR_SEG_RE.finditer(buf, segment_start(buf, i), stop):
                     desc = _desc(m.group(1))
-                    if not desc or desc in (b"train", b"training"):
+                    if (not desc or desc in (b"train", b"training")) and not _nested(buf, m.end()):
                         total = int(m.group(3))
-                        if self.train_total is None or total > self.train_total:
+                        if m.group(2) != b"0" and (self.train_total is None or total > self.train_total):
                             self.train_total = total
                 i = buf.find(b"%|", stop)
         pos = len(buf)
@@ -223,11 +260,13 @@ class TrainBar:
                 continue
             m = bar
             desc = _desc(m.group(1))
-            if desc and desc not in (b"train", b"training"):
+            if (desc and desc not in (b"train", b"training")) or _nested(buf, m.end()):
                 continue
             n, total = int(m.group(2)), int(m.group(3))
             ref = self.banner_total or self.train_total
-            if ref is None or (total > ref and self.banner_total is None):
+            if n and (ref is None or (total > ref and self.banner_total is None)):
+                # (Learnt from a draw that has counted: a bar only ever drawn at 0 may be
+                # anyone's, e.g. Optuna's trial bar, whose later draws carry a label.)
                 self.train_total = ref = total
             if total != ref:
                 continue

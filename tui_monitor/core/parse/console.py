@@ -166,27 +166,9 @@ class ConsoleReader:
                     if built is not None:
                         found.append((base + s, order, built))
                         order += 1
-        # Run markers first: a training banner after a known total starts a new run's bar, and
-        # the totals are forgotten in file order, before the new banner's are read.
-        for off, marker in self.bars.markers(buf, base):
-            found.append((off, order, marker))
-            order += 1
-        # The banner next: its total names the train bar of this buffer (a log of several
-        # runs has several totals; the bars of the latest run are the ones to show).
-        for info in self.bars.banner(buf, base):
-            found.append((info.offset, order, info))
-            order += 1
-        bar: Progress | None = None
-        if b"|" in buf and b"/" in buf:
-            bar = self.bars.last(buf, base)
-            if bar is not None:
-                found.append((bar.offset, order, bar))
-                order += 1
-        for prog in self.bars.plain(buf, base):
-            if bar is not None and prog.source == "bar":
-                continue  # a tqdm bar with "|" is the train bar of this buffer
-            found.append((prog.offset, order, prog))
-            order += 1
+        # Bar knowledge is per run: the buffer is read in spans cut at run boundaries (a main
+        # writer's training banner, a main writer's summary record), each span's bars with the
+        # totals learnt in it (`_bar_spans`).
         if closed < len(buf) and buf.count(b"{") > closed and b"{'" in buf:
             # Some "{" is not a dict closed on its line (a DICT_RE match holds exactly one):
             # look for dicts wrapped over lines. Counting (one byte: ~0.3 ms per MiB) keeps
@@ -195,9 +177,13 @@ class ConsoleReader:
         for rec in self.tables.scan(buf, base):
             found.append((rec.offset, order, rec))
             order += 1
+        run_marks = self.bars.markers(buf, base)
+        for off, marker in run_marks:
+            found.append((off, order, marker))
+            order += 1
+        order, markers = self._bar_spans(buf, base, found, order, run_marks)
         found.extend(self.crash.scan(buf, base, order))
         order += len(found)
-        markers = self.steps.scan(buf, base, self.bars.total)
         found.sort(key=lambda t: (t[0], t[1]))
         if runs:
             # (Markers are never inside a run's bytes: its lines are all dict lines.)
@@ -233,13 +219,99 @@ class ConsoleReader:
             elif isinstance(item, RunMarker):
                 policy.run_marker(item, out)
             else:
-                if isinstance(item, RunInfo) and item.total_steps is not None:
-                    policy.banner()
+                if isinstance(item, RunInfo):
+                    policy.run_info(item)
+                    if item.total_steps is not None:
+                        policy.banner()
                 out.append(item)
         if mi < nm:
             policy.markers(markers, mi, nm, out)
         policy.settle(out)
         return out
+
+    def _bar_spans(
+        self,
+        buf: bytes,
+        base: int,
+        found: list[tuple[int, int, ParsedItem | ColumnRun | RunMarker]],
+        order: int,
+        run_marks: list[tuple[int, RunMarker]],
+    ) -> tuple[int, list[tuple[int, str, int, int]]]:
+        """Banner facts, train-bar positions and tqdm log-event markers of ``buf``, per run.
+
+        A run's train bar is learnt from that run's bytes only (several runs appended to one
+        file have bars of different totals, and the largest of the file is not every run's
+        train bar). The cuts: at a main writer's training banner the totals are forgotten; after
+        a main writer's summary record they are forgotten at the next train-bar segment (after
+        it when it is the old bar's closing ``N/N`` draw, see `TrainBar.closing_cut`; the
+        decision waits across feeds for that segment, so feeding in chunks cuts where a whole
+        read does). Appends the banner facts and positions to ``found``; returns the next order
+        number and the markers (`StepTracker.scan`) of the whole buffer.
+        """
+        bars = self.bars
+        events: list[tuple[int, bool]] = [
+            (off - base, True) for off, m in run_marks if m.kind == "start" and is_main_rank(m.rank)
+        ]
+        # (A loop over the items, ColumnRuns standing for many: `in` over the buffer for the
+        # summary's "train_runtime" cost ~0.8 ms per MiB.)
+        for off, _, item in found:
+            if type(item) is Record and item.kind == "summary" and is_main_rank(item.rank):
+                rel = off - base
+                r, n = buf.find(b"\r", rel), buf.find(b"\n", rel)
+                end = min(r, n) if r >= 0 and n >= 0 else max(r, n)
+                events.append((end + 1 if end >= 0 else len(buf), False))
+        markers: list[tuple[int, str, int, int]] = []
+        if not events and not bars.ending:
+            return self._span(buf, base, found, order, markers), markers
+        events.sort()
+        pos = 0
+        for at, is_banner in [*events, (-1, False)]:
+            if bars.ending:
+                cut = bars.closing_cut(buf, pos, at if at >= 0 else len(buf))
+                if cut is not None:
+                    order = self._span(buf[pos:cut], base + pos, found, order, markers)
+                    bars.forget()
+                    pos = cut
+            if at < 0:
+                break  # the end of the buffer
+            order = self._span(buf[pos:at], base + pos, found, order, markers)
+            pos = at
+            if is_banner:
+                bars.forget()
+            else:
+                bars.ending = True
+        order = self._span(buf[pos:], base + pos, found, order, markers)
+        return order, markers
+
+    def _span(
+        self,
+        buf: bytes,
+        base: int,
+        found: list[tuple[int, int, ParsedItem | ColumnRun | RunMarker]],
+        order: int,
+        markers: list[tuple[int, str, int, int]],
+    ) -> int:
+        """`_bar_spans` for one span of one run: its banner facts, its last train-bar position
+        and its markers (appended); returns the next order number."""
+        if not buf:
+            return order
+        # The banner first: its total names the train bar of this span.
+        for info in self.bars.banner(buf, base):
+            found.append((info.offset, order, info))
+            order += 1
+        bar: Progress | None = None
+        if b"|" in buf and b"/" in buf:
+            bar = self.bars.last(buf, base)
+            if bar is not None:
+                found.append((bar.offset, order, bar))
+                order += 1
+        for prog in self.bars.plain(buf, base):
+            if bar is not None and prog.source == "bar":
+                continue  # a tqdm bar with "|" is the train bar of this span
+            found.append((prog.offset, order, prog))
+            order += 1
+        markers += self.steps.scan(buf, base, self.bars.total)
+        return order
 
     def _wrapped(
         self, buf: bytes, base: int, found: list[tuple[int, int, ParsedItem | ColumnRun | RunMarker]], order: int

@@ -93,6 +93,7 @@ class RunInfo:
         grad_accum: ``Gradient Accumulation steps = 4``.
         num_examples: ``Num examples = 100,000``.
         batch_size: ``Total train batch size (w. parallel, distributed & accumulation) = 1,024``.
+        steps_per_epoch: ``Num update steps per epoch = 100`` (transformers 5.x).
         offset: byte offset of the line.
     """
 
@@ -101,6 +102,7 @@ class RunInfo:
     grad_accum: int | None = None
     num_examples: int | None = None
     batch_size: int | None = None
+    steps_per_epoch: int | None = None
     offset: int = 0
 
 

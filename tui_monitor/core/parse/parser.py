@@ -12,7 +12,7 @@ from __future__ import annotations
 from tui_monitor.core.parse.bars import TrainBar
 from tui_monitor.core.parse.console import ConsoleReader, ParseCounts
 from tui_monitor.core.parse.framing import KEEP_TAIL, MAX_CARRY, Format, sniff_format
-from tui_monitor.core.parse.items import Batch, ParsedItem
+from tui_monitor.core.parse.items import Batch, ParsedItem, RunStartReason
 from tui_monitor.core.parse.jsonl import JsonLinesReader
 from tui_monitor.core.parse.policy import Out, PolicyState, RecordPolicy
 from tui_monitor.core.parse.steps import StepTracker
@@ -52,10 +52,19 @@ class LogParser:
         self._counts = ParseCounts()
         self._bars = TrainBar()
         self._policy = RecordPolicy(StepTracker())
-        self._policy.on_new_run = self._bars.forget
+        self._policy.on_new_run = self._on_new_run
+        if start_offset > 0:
+            self._policy.steps.begin_mid_stream()
         self._console = ConsoleReader(self._policy, self._bars, self._counts)
         self._jsonl = JsonLinesReader(self._console)
         self._state = TrainerStateReader(self._policy, self._counts)
+
+    def _on_new_run(self, reason: RunStartReason) -> None:
+        """A restart found by the records (a step or epoch back at the start, no banner, no
+        summary): the new run's bar is learnt afresh from the next bytes on. (A banner or a
+        summary is cut at its byte by the console reader; a new file was reset already.)"""
+        if reason == "restart":
+            self._bars.forget()
 
     # -- what callers may ask -------------------------------------------------------------
 

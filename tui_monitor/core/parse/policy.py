@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -49,12 +49,13 @@ from tui_monitor.core.parse.items import (
     ParsedItem,
     Record,
     Rewind,
+    RunInfo,
     RunMarker,
     RunStart,
     RunStartReason,
     is_main_rank,
 )
-from tui_monitor.core.parse.steps import MAX_WAIT, StepTracker
+from tui_monitor.core.parse.steps import MAX_WAIT, StepTracker, banner_steps_per_epoch, epoch_step
 
 __all__ = ["PolicyState", "RecordPolicy"]
 
@@ -102,12 +103,14 @@ class RecordPolicy:
         steps: the step tracker fed by the console reader's tqdm markers.
 
     Attributes:
-        on_new_run: called when a new run starts (the parser forgets the old run's bar).
+        on_new_run: called with the reason when a new run starts (on a restart the parser
+            forgets the old run's bar; at a banner or after a summary the console reader
+            already did, at the byte where the run's bars start).
     """
 
     def __init__(self, steps: StepTracker) -> None:
         self.steps = steps
-        self.on_new_run: Callable[[], None] | None = None
+        self.on_new_run: Callable[[RunStartReason], None] | None = None
         self._run_has_records = False
         self._summary_seen = False
         self._resume_seen = False
@@ -120,7 +123,11 @@ class RecordPolicy:
         self._pending: Record | None = None
         self._echo_mode = False
         self._waiting: list[Record] = []  # records between a tqdm clear and its redraw
+        self._burst: list[Record] = []  # on probation: the records read since the last log event
         self.readings: set[str] = set()
+        self._info: dict[str, int] = {}  # the run's banner facts
+        self._epoch_spe: int | None = None  # steps per epoch the banner gives (epoch steps)
+        self._epoch_stepped: Record | None = None  # the last record given its epoch's step
         self._two_writers = False
         self._accepted = 0  # records accepted in this stream
         self._banners = 0  # banners read before the first record
@@ -160,6 +167,24 @@ class RecordPolicy:
         if not steps.enabled:
             self.emit(rec, out)
             return
+        if steps.unsynced:
+            # A read from mid-file: the first burst's steps are not known. One record between
+            # a clear and its redraw is an unbuffered log's; several are a burst of stdout
+            # written there (its buffer filled while tqdm wrote), none of them that event's.
+            stale = steps.stale_for_record()
+            if self._waiting:
+                self._waiting.append(rec)
+                steps.give_up_open()
+                self.release(out, with_steps=False)
+                return
+            if stale:
+                self.emit(rec, out)
+                return
+        if steps.probation and not self._waiting and (steps.queued or not steps.awaiting):
+            self._burst.append(rec)  # paired when the burst ends (`_end_burst`)
+            if len(self._burst) > MAX_WAIT:
+                self._end_burst(out)
+            return
         if self._waiting:
             self._waiting.append(rec)
             if len(self._waiting) > MAX_WAIT:
@@ -173,6 +198,21 @@ class RecordPolicy:
         elif steps.awaiting:
             self._waiting.append(rec)
         else:
+            self.emit(rec, out)
+
+    def _end_burst(self, out: Out) -> None:
+        """A burst of records read on probation ended (a log event, the log went quiet, the
+        end of input): its newest records take the queued steps, its oldest extra ones none
+        (see `StepTracker.pair_burst`)."""
+        burst, self._burst = self._burst, []
+        if not burst:
+            return
+        steps = self.steps
+        extra, _ = steps.pair_burst(len(burst))
+        for i, rec in enumerate(burst):
+            step = steps.take() if i >= extra else None
+            if step is not None and steps.check(step, rec.epoch):
+                rec.step = step
             self.emit(rec, out)
 
     def release(self, out: Out, *, with_steps: bool) -> None:
@@ -190,6 +230,10 @@ class RecordPolicy:
     def marker(self, kind: str, n: int, out: Out) -> None:
         """One tqdm log-event marker (see `StepTracker.scan`): held records may go out."""
         steps = self.steps
+        if steps.unsynced:
+            steps.synced_at_event(bool(self._waiting))
+        if self._burst:
+            self._end_burst(out)
         steps.on_marker(kind, n)
         if self._waiting:
             if kind == "step":
@@ -204,6 +248,10 @@ class RecordPolicy:
             _, kind, n, _ = markers[i]
             if kind == "pair":
                 if not self._waiting:
+                    if self.steps.unsynced:
+                        self.steps.synced_at_event(False)
+                    if self._burst:
+                        self._end_burst(out)
                     self.steps.queue_step(n)
                     continue
                 self.marker("open", 0, out)
@@ -215,6 +263,7 @@ class RecordPolicy:
         """The log has gone quiet with records held for their redraw (a run that died right
         after logging, a redraw still in the write buffer): they go out now with what is known
         (queued steps first), and the redraws still open will not shift later records."""
+        self._end_burst(out)
         if not self._waiting:
             return
         self.release(out, with_steps=True)
@@ -254,9 +303,11 @@ class RecordPolicy:
         self._after_reset = False
         self._step_interval = None
         self._epoch_interval = None
+        self._info = {}
+        self._epoch_spe = None
         self.steps.forget_run()
         if self.on_new_run is not None:
-            self.on_new_run()
+            self.on_new_run(reason)
 
     def _starts_new_run(self, rec: Record) -> RunStartReason | None:
         """Whether this main-writer train record is the first of a new run, and why."""
@@ -296,6 +347,17 @@ class RecordPolicy:
             self._epoch_interval = e if self._epoch_interval is None else min(self._epoch_interval, e)
 
     # -- echo and rewind --------------------------------------------------------------------
+
+    def run_info(self, info: RunInfo) -> None:
+        """A banner fact of the run: with enough of them, records without a step take
+        ``epoch * steps per epoch`` (`~tui_monitor.core.parse.steps.epoch_step`)."""
+        for name in ("total_steps", "num_epochs", "grad_accum", "num_examples", "batch_size", "steps_per_epoch"):
+            v = getattr(info, name)
+            # (The training banner's "Num examples" is the first; "***** Running Evaluation
+            # *****" prints the eval set's.)
+            if v is not None and not (name == "num_examples" and name in self._info):
+                self._info[name] = v
+        self._epoch_spe = banner_steps_per_epoch(self._info)
 
     def banner(self) -> None:
         """The Trainer's banner (its total steps) was read: twice before any record means two
@@ -364,6 +426,8 @@ class RecordPolicy:
 
     def _emit(self, rec: Record, out: Out) -> None:
         prev = self._pending or self._prev
+        if prev is not None and prev is self._epoch_stepped:
+            prev = replace(prev, step=None)  # its step is the epoch's, not one the log stated
         if prev is not None and self._is_echo(prev, rec):
             # The same record logged a second time by another handler, with its step
             # and rank: keep one. In echo mode the bare copy was held back, so the
@@ -385,6 +449,7 @@ class RecordPolicy:
 
     def flush(self, out: Out) -> None:
         """End of input: held records (without a step) and a held bare copy go out."""
+        self._end_burst(out)
         if self._waiting:
             self.release(out, with_steps=False)
         if self._probe:
@@ -422,6 +487,11 @@ class RecordPolicy:
         return rec.epoch is not None and last_epoch is not None and rec.epoch < last_epoch
 
     def _accept(self, rec: Record, out: Out) -> None:
+        if rec.step is None and self._epoch_spe is not None and rec.epoch is not None and is_main_rank(rec.rank):
+            # No bar gave the step (disable_tqdm, a read from mid-file): the banner's steps per
+            # epoch do, where the printed epoch is precise enough.
+            rec.step = epoch_step(rec.epoch, self._epoch_spe)
+            self._epoch_stepped = rec
         if rec.kind == "summary":
             # The run ended: the next train record starts a new run (DESIGN.md, "Runs"), it
             # does not resume this one, so going back from here is no rewind.
@@ -468,7 +538,14 @@ class RecordPolicy:
         # (A stream's first records and a two-writer log take the record path: a copy is
         # decided per record.)
         ok = not (
-            self._echo_mode or self._pending is not None or self._waiting or self._summary_seen or self._two_writers
+            steps.unsynced
+            or steps.probation
+            or self._burst
+            or self._echo_mode
+            or self._pending is not None
+            or self._waiting
+            or self._summary_seen
+            or self._two_writers
         )
         ok = ok and not self._probe
         if ok and self._accepted == 1 and m:
@@ -487,6 +564,8 @@ class RecordPolicy:
                     ok = False  # a disagreement disables the tracker: the scalar path does that
                 else:
                     st, spe = paired
+        if ok and k < m and self._epoch_spe is not None:
+            ok = False  # rows without a queued step take their epoch's step, one by one
         if ok and self._run_goes_back(st, epochs, k, m):
             ok = False
         if not ok:

@@ -24,6 +24,7 @@ it never claims a step the log does not support.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import deque
 from itertools import islice
@@ -99,6 +100,51 @@ class StepTracker:
         self._skip = 0  # redraws still to come for records already released without them
         self._steps: deque[int] = deque(maxlen=100_000)
         self._spe: float | None = None  # steps per epoch, from the first good pairing
+        self._lo, self._hi = 0.0, math.inf  # what every pairing so far allows steps per epoch to be
+        self._peeked: tuple[float, float] | None = None  # `peek_batch`'s bounds, for `take_batch`
+        self.unsynced = False
+        self.probation = False  # synced mid-stream, not yet proven by a whole burst
+        self._seen_record = False
+
+    def begin_mid_stream(self) -> None:
+        """The stream starts in the middle of a run (a read from an offset, ``--from-end``):
+        until the first log event after a record, queued steps may belong to records before the
+        start (see `synced_at_event`)."""
+        self.unsynced = True
+        self._seen_record = False
+
+    def stale_for_record(self) -> bool:
+        """While unsynced: a record is read; True when steps are queued for it, which are then
+        stale. On a block-buffered log the records reach the file in bursts after their log
+        events, and the events before a read's first burst are those of records before the
+        start as well as of the burst: the pairing cannot be told, so the burst gets no steps.
+        (An unbuffered record sits between its clear and its redraw, with nothing queued.)"""
+        self._seen_record = True
+        return bool(self._steps)
+
+    def synced_at_event(self, holding: bool) -> None:
+        """While unsynced: a log event comes. After a record, with no record held for a
+        redraw, the burst of records that began the read is over: every record logged until
+        then is in the file (stdout was flushed), so every event from here on is a later
+        record's. What is queued is dropped and the pairing is trusted from here, on probation:
+        that burst may have been a partial write of stdout's buffer (8 KiB), its older records
+        still to come, so the policy pairs each later burst from its end (`pair_burst`) until
+        one burst holds exactly as many records as steps were queued for it."""
+        if self._seen_record and not holding:
+            self._steps.clear()
+            self.unsynced = False
+            self.probation = True
+
+    def pair_burst(self, n: int) -> tuple[int, bool]:
+        """On probation, a burst of ``n`` records read without a log event between them ends:
+        how many of its oldest records get no step (``n`` minus the steps queued, when more:
+        records left in stdout's buffer by a partial write, whose events came before the
+        queued ones), and whether the burst proved the pairing (as many records as steps)."""
+        q = len(self._steps)
+        proven = n == q
+        if proven:
+            self.probation = False
+        return max(0, n - q), proven
 
     def reset(self) -> None:
         """A new byte stream (the file was truncated or replaced): forget open events and
@@ -108,12 +154,16 @@ class StepTracker:
         self._skip = 0
         self._steps.clear()
         self._spe = None
+        self._lo, self._hi = 0.0, math.inf
         self.enabled = True
+        self.unsynced = False
+        self.probation = False
 
     def forget_run(self) -> None:
         """A new run started: its steps per epoch are still to be learnt (the queue stays:
         its steps are the new run's)."""
         self._spe = None
+        self._lo, self._hi = 0.0, math.inf
         self.enabled = True
 
     # -- finding events ------------------------------------------------------------------
@@ -291,6 +341,12 @@ class StepTracker:
                 spe = float(ratio[int(np.argmax(qual))])
             if spe is not None and (qual & (np.abs(ratio - spe) > EPOCH_TOLERANCE * spe)).any():
                 return None
+        if qual.any():
+            lo_i, hi_i = spe_bounds(st[qual].astype(np.float64), ep[qual])
+            lo, hi = max(self._lo, float(lo_i.max())), min(self._hi, float(hi_i.min()))
+            if lo > hi:
+                return None
+            self._peeked = (lo, hi)
         return st, spe
 
     def take_batch(self, k: int, steps_per_epoch: float | None) -> None:
@@ -298,6 +354,9 @@ class StepTracker:
         for _ in range(k):
             self._steps.popleft()
         self._spe = steps_per_epoch
+        if self._peeked is not None:
+            self._lo, self._hi = self._peeked
+            self._peeked = None
 
     @property
     def steps_per_epoch(self) -> float | None:
@@ -311,12 +370,77 @@ class StepTracker:
         ratio = step / epoch
         if self._spe is None:
             self._spe = ratio
-            return True
-        if abs(ratio - self._spe) > EPOCH_TOLERANCE * self._spe:
+        lo_i, hi_i = spe_bounds(np.array([float(step)]), np.array([epoch]))
+        lo, hi = max(self._lo, float(lo_i[0])), min(self._hi, float(hi_i[0]))
+        if abs(ratio - self._spe) > EPOCH_TOLERANCE * self._spe or lo > hi:
             self.enabled = False
             self._steps.clear()
             return False
+        self._lo, self._hi = lo, hi
         return True
+
+
+def spe_bounds(steps: np.ndarray, epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The steps per epoch each pairing ``(step, epoch)`` allows: ``(lo, hi)`` arrays.
+
+    A printed epoch is exact to half a unit of its last printed decimal (``2.344``: 0.0005,
+    ``5.27``: 0.005), and the step is the epoch's within one step per epoch completed: with gradient
+    accumulation over a dataloader whose length it does not divide, each epoch ends with a
+    partial step and the Trainer's epoch (``micro-batches / len(dataloader)``) snaps to the
+    whole epoch there (hf5_cosine_tee: 45.5 steps per epoch, step 46 at epoch 1). So
+    ``(step ± (floor(epoch) + 0.5)) / (epoch ∓ that)`` bound the run's steps per epoch. A pairing
+    shifted by a missing or extra log event (a thinned log whose bar redraws are incomplete)
+    falls outside what the others allow, once the logging interval exceeds that slack; the
+    tracker then stops rather than give wrong steps.
+    """
+    dec = np.full(epochs.shape, 9)
+    for d in range(8, -1, -1):  # the fewest decimals that print the value exactly
+        dec = np.where(np.abs(np.round(epochs, d) - epochs) <= 1e-9 * np.maximum(1.0, epochs), d, dec)
+    half = 0.5 * 10.0 ** (-dec.astype(np.float64))
+    slack = np.floor(epochs) + 0.5
+    with np.errstate(divide="ignore"):
+        lo = (steps - slack) / (epochs + half)
+        hi = np.where(epochs > half, (steps + slack) / np.maximum(epochs - half, 1e-300), np.inf)
+    return lo, hi
+
+
+def banner_steps_per_epoch(info: dict[str, int]) -> int | None:
+    """Optimizer steps per epoch from the Trainer's banner facts (`RunInfo` fields), or None.
+
+    ``Num update steps per epoch`` (transformers 5.x) says it. Else, without gradient
+    accumulation, an epoch is ``ceil(Num examples / Total train batch size)`` steps (one step per
+    batch of every process; ``ceil(ceil(N / w) / b) == ceil(N / (w * b))``), trusted only when
+    ``Num Epochs`` agrees with ``Total optimization steps`` (``Num Epochs`` is
+    ``ceil(max_steps / steps_per_epoch)``, transformers ``Trainer._inner_training_loop``). With
+    accumulation the rounding differs between versions: None.
+    """
+    spe = info.get("steps_per_epoch")
+    if spe:
+        return spe
+    n, b, epochs, total = (info.get(k) for k in ("num_examples", "batch_size", "num_epochs", "total_steps"))
+    if info.get("grad_accum", 1) != 1 or not (n and b and epochs and total):
+        return None
+    spe = -(-n // b)
+    return spe if (epochs - 1) * spe < total <= epochs * spe else None
+
+
+def epoch_step(epoch: float, steps_per_epoch: int) -> int | None:
+    """The global step of a record from its epoch: ``epoch * steps_per_epoch`` when that is a
+    whole number to the precision the epoch was printed with, else None (never a guess).
+
+    The Trainer's epoch is ``global_step / steps_per_epoch`` at a logging step; it is printed
+    with at least 4 significant digits (transformers 5.x ``.4g``, 4.x in full), so the product
+    is a whole step within ``half a unit of the 4th digit * steps_per_epoch``. When that
+    tolerance reaches half a step the epoch cannot tell the step: None.
+    """
+    if not epoch > 0 or not math.isfinite(epoch):
+        return None
+    tol = 0.5 * 10.0 ** (math.floor(math.log10(epoch)) - 3) * steps_per_epoch
+    if tol >= 0.5:
+        return None
+    v = epoch * steps_per_epoch
+    n = round(v)
+    return n if abs(v - n) <= tol + 1e-9 * v else None
 
 
 def _next_sep(buf: bytes, pos: int) -> int:

@@ -12,7 +12,7 @@ that says how to show the value:
 ``{change:change}``       a relative change, ``−38 %``
 ``{fraction:percent}``    a fraction done, ``46 %``
 ``{eta:dur}``             seconds as ``4:05``
-``{at:place}``            `` at step 110`` / `` at record #6`` (leading space), or nothing
+``{at:place}``            `` at step 110`` / `` at epoch 1.56`` (leading space), or nothing
 ``{schedule:sched}``      `` (cosine)`` in the language, or nothing for an unknown schedule
 ``{rate:rate}``           ``2.5 steps/s``, or ``4.2 s/step`` when slower than 0.1 steps/s
 ``{eta:?eta}``            the fragment ``eta`` of :data:`FRAGMENTS` when ``eta`` is not
@@ -37,13 +37,17 @@ __all__ = ["FRAGMENTS", "REASONS", "PlaceLike", "ReasonLike", "place_text", "rea
 
 
 class PlaceLike(Protocol):
-    """Where a finding happened: ``x`` is a global step when ``is_step``, else a 0-based record ordinal."""
+    """Where a finding happened: ``x`` is a global step when ``is_step``, else a 0-based record
+    ordinal, which is never shown: the point's ``epoch`` is (or nothing, without one)."""
 
     @property
     def x(self) -> float: ...
 
     @property
     def is_step(self) -> bool: ...
+
+    @property
+    def epoch(self) -> float | None: ...
 
 
 class ReasonLike(Protocol):
@@ -336,15 +340,18 @@ def template_key(code: str, variant: str = "") -> str:
     return f"{code}.{variant}" if variant else code
 
 
-def place_text(x: float | None, is_step: bool, lang: str = "en") -> str:
-    """Where something happened: ``at step 110`` / ``на шаге 110``, or ``at record #6`` /
-    ``в записи №6`` when ``x`` is a 0-based record ordinal (not a step); ``""`` when ``x``
-    is None or not finite."""
+def place_text(x: float | None, is_step: bool, lang: str = "en", epoch: float | None = None) -> str:
+    """Where something happened: ``at step 110`` / ``на шаге 110``; when ``x`` is not a step (a
+    record ordinal, which a person cannot map to anything), ``at epoch 1.56`` / ``на эпохе
+    1.56`` from the point's ``epoch``; ``""`` when neither is known (``x`` None or not finite,
+    or an ordinal without an epoch)."""
     if x is None or x != x or x in (float("inf"), float("-inf")):
         return ""
     if is_step:
         return label("at_step", lang).format(n=int(x))
-    return label("at_record", lang).format(n=int(x) + 1)
+    if epoch is None or epoch != epoch or epoch in (float("inf"), float("-inf")):
+        return ""
+    return label("at_epoch", lang).format(n=fmt_num(epoch, 3))
 
 
 def _rate_text(steps_per_s: float, lang: str) -> str:
@@ -384,7 +391,10 @@ class _ReasonFormatter(string.Formatter):
         if format_spec == "dur":
             return fmt_duration(value)
         if format_spec == "place":
-            return "" if value is None else " " + place_text(value.x, value.is_step, lang)
+            if value is None:
+                return ""
+            where = place_text(value.x, value.is_step, lang, value.epoch)
+            return " " + where if where else ""
         if format_spec == "sched":
             return "" if value in (None, "unknown") else f" ({word(value, lang)})"
         if format_spec == "rate":

@@ -91,7 +91,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "best": ("best", "лучший"),
     "at": ("at", "на"),
     "at_step": ("at step {n}", "на шаге {n}"),
-    "at_record": ("at record #{n}", "в записи №{n}"),
+    "at_epoch": ("at epoch {n}", "на эпохе {n}"),
     "peak": ("peak", "пик"),
     "median": ("median", "медиана"),
     "last": ("last", "посл."),
