@@ -128,6 +128,21 @@ SCENARIOS: dict[str, dict[str, Any]] = {
             ),
         ],
     },
+    "append_epochs": {
+        "title": "two epoch-based runs `>> train.log` (2 epochs of 50 steps, then 3 of 30; evals each epoch)",
+        "runs": [
+            dict(
+                args="--num_train_epochs 2 --n_train 800 --learning_rate 5e-4 --lr_scheduler_type linear "
+                "--warmup_steps 10 --logging_steps 10 --eval_strategy epoch --save_strategy no --seed 9",
+                redirect=">>",
+            ),
+            dict(
+                args="--num_train_epochs 3 --n_train 480 --learning_rate 5e-4 --lr_scheduler_type linear "
+                "--warmup_steps 5 --logging_steps 6 --eval_strategy epoch --save_strategy no --seed 10",
+                redirect=">>",
+            ),
+        ],
+    },
     "three_runs_append": {
         "title": "three short runs (60, 80, 40 steps; lr 1e-3, 5e-4, 2e-3) `>> train.log`",
         "runs": [

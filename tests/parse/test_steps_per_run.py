@@ -21,6 +21,7 @@ REAL = FIXTURES / "real"
 STEPPED = [
     "disable_tqdm_banner",  # no bar: the banner's steps per epoch times each record's epoch
     "append_two_runs",
+    "append_epochs",  # epoch-based runs: the second run's steps per epoch are its own
     "three_runs_append",
     "hf5_linear_warmup",
     "hf5_linear_warmup_unbuffered",

@@ -164,6 +164,10 @@ class RecordPolicy:
         """A console record with no stated step: give it the next tqdm step (holding it while
         its redraw has not been read yet), then `emit` it."""
         steps = self.steps
+        if self._summary_seen and rec.kind == "train":
+            # The first record of the next run (`emit` starts it): its step is checked against
+            # the new run's steps per epoch, not the old run's.
+            steps.forget_run()
         if not steps.enabled:
             self.emit(rec, out)
             return
