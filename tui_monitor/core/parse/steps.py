@@ -166,6 +166,19 @@ class StepTracker:
         self._lo, self._hi = 0.0, math.inf
         self.enabled = True
 
+    def partial(self, seg: bytes, train_total: int | None) -> int | None:
+        """The step of a redraw still being written: when a clear awaits its redraw and the
+        partial segment ``seg`` (no separator yet) already reads as the train bar's redraw up
+        to its ``N/T [``, the event is closed now (the rest of the segment cannot change the
+        match) and ``N`` is returned for `on_marker`; else ``None``."""
+        if not (self.enabled and self._armed) or train_total is None:
+            return None
+        m = _REDRAW_RE.match(seg.replace(b"\x1b[A", b""))
+        if m is None or int(m.group(2)) != train_total:
+            return None
+        self._armed = False
+        return int(m.group(1))
+
     # -- finding events ------------------------------------------------------------------
 
     def scan(self, buf: bytes, base: int, train_total: int | None) -> list[tuple[int, str, int, int]]:
@@ -293,6 +306,12 @@ class StepTracker:
         went quiet before the redraws): those redraws, when they come, are not queued for the
         records after them."""
         self._skip += self._open
+
+    def drop_open(self) -> None:
+        """The open event's record will never come whole: the event is closed without a step,
+        and its redraw (the clear no longer awaits it) is no event of its own."""
+        self._open = max(0, self._open - 1)
+        self._armed = False
 
     def queue_step(self, n: int) -> None:
         """Queue the step of a whole clear -> redraw pair (its open and close cancel out)."""
