@@ -407,7 +407,8 @@ def spe_bounds(steps: np.ndarray, epochs: np.ndarray) -> tuple[np.ndarray, np.nd
     accumulation over a dataloader whose length it does not divide, each epoch ends with a
     partial step and the Trainer's epoch (``micro-batches / len(dataloader)``) snaps to the
     whole epoch there (hf5_cosine_tee: 45.5 steps per epoch, step 46 at epoch 1). So
-    ``(step ± (floor(epoch) + 0.5)) / (epoch ∓ that)`` bound the run's steps per epoch. A pairing
+    ``(step + (floor(epoch) + 0.5)) / (epoch - that)`` and
+    ``(step - (floor(epoch) + 0.5)) / (epoch + that)`` bound the run's steps per epoch. A pairing
     shifted by a missing or extra log event (a thinned log whose bar redraws are incomplete)
     falls outside what the others allow, once the logging interval exceeds that slack; the
     tracker then stops rather than give wrong steps.
