@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -193,5 +194,48 @@ def test_verdict_changes_are_said(tmp_path: Path) -> None:
         # THEN one status object says so, with the reason's code
         crit = [json.loads(s) for s in lines if '"critical"' in s]
         assert crit[0]["type"] == "status" and crit[0]["code"] == "grad_nonfinite"
+    finally:
+        tail.stop()
+
+
+def test_each_record_of_a_live_unbuffered_run_shows_with_its_step_at_once(tmp_path: Path) -> None:
+    """A record's step is read from the train bar's redraw that follows it (python -u): it is
+    shown as soon as that redraw's ``N/T [`` is in the file, not once the next bar update ends
+    the redraw's segment (one training step later; never, for a run that dies right after
+    logging)."""
+    # GIVEN trainmon tail --json following a log, and a real python -u run's pieces
+    real = FIXTURES / "real"
+    data = (real / "hf5_linear_warmup_unbuffered.log").read_bytes()
+    chunks = [
+        line.split("\t") for line in (real / "hf5_linear_warmup_unbuffered.chunks.tsv").read_text().splitlines()[1:]
+    ]
+    truth = json.loads((real / "hf5_linear_warmup_unbuffered.truth.json").read_text())["print_check_records"]
+    redraw = re.compile(rb"\d+/300\s*\[")
+    # (where each record's redraw has been written up to its "N/T [")
+    ready_at = []
+    for t in truth:
+        m = redraw.search(data, t["byte_offset"] + len(t["text"].encode()))
+        assert m is not None
+        ready_at.append(m.end())
+    log = tmp_path / "train.log"
+    log.touch()
+    tail = TailProcess("--json", str(log))
+    try:
+        tail.wait_for(lambda ls: any('"following"' in s for s in ls), "following status")
+        shown = 0
+        with open(log, "ab", buffering=0) as f:
+            for _, off, n in chunks:
+                # WHEN the run writes its next piece
+                f.write(data[int(off) : int(off) + int(n)])
+                end = int(off) + int(n)
+                due = sum(1 for r in ready_at if r <= end)
+                if due > shown:
+                    # THEN every record whose redraw is readable is shown, with the Trainer's
+                    # step, before the run writes anything more
+                    lines = tail.wait_for(lambda ls, due=due: len(records(ls)) >= due, f"record {due}")
+                    got = [(r["kind"], r["step"]) for r in records(lines)[:due]]
+                    assert got == [(t["kind"], t["step"]) for t in truth[:due]]
+                    shown = due
+        assert shown == len(truth) == 67
     finally:
         tail.stop()

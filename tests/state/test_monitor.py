@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from helpers import FIXTURES, wait_for
+from helpers import FIXTURES, records_bytes, wait_for
 
 from tui_monitor.core.monitor import Monitor, MonitorSnapshot
+from tui_monitor.ui.facts import DisplayOptions, read_run
+from tui_monitor.ui.lines import present_status
 
 
 def snapshot_when(mon: Monitor, pred: Callable[[MonitorSnapshot], bool], what: str) -> MonitorSnapshot:
@@ -139,6 +142,32 @@ def test_from_end_on_a_large_file_is_not_catching_up(tmp_path: Path) -> None:
         assert snap.bytes_read == snap.file_size == log.stat().st_size
         assert not snap.catching_up
     finally:
+        stop.set()
+        th.join(5)
+
+
+def test_a_nul_hole_over_1_mib_read_over_is_not_catching_up(tmp_path: Path) -> None:
+    # GIVEN a run written with `> train.log` (no O_APPEND), followed live
+    log = tmp_path / "train.log"
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    mon = Monitor(log, poll=0.05)
+    stop = threading.Event()
+    th = threading.Thread(target=mon.run, args=(stop,), daemon=True)
+    th.start()
+    try:
+        os.write(fd, records_bytes(0, 10))
+        snapshot_when(mon, lambda s: s.run.records["train"] == 10, "the first records")
+        # WHEN the log is truncated (copytruncate) while the writer goes on at its own offset,
+        # 2 MiB further on: the file starts with a 2 MiB hole of NUL bytes
+        os.truncate(log, 0)
+        os.pwrite(fd, records_bytes(10, 20), 2 << 20)
+        snap = snapshot_when(mon, lambda s: s.run.records["train"] == 20, "the records after the hole")
+        # THEN everything counts as read: no "catching up", on the status line either
+        assert snap.bytes_read == snap.file_size == log.stat().st_size
+        assert not snap.catching_up
+        assert present_status(read_run(snap), DisplayOptions(), snap.started).catching_up is None
+    finally:
+        os.close(fd)
         stop.set()
         th.join(5)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tui_monitor.core.analysis import Baseline, Health, analyse
-from tui_monitor.core.follow import Chunk, Follower, Reset, TailError
+from tui_monitor.core.follow import Chunk, Follower, Reset, TailError, TailItem
 from tui_monitor.core.follow.writer import Writer, WriterWatch
 from tui_monitor.core.parse import Event, ParsedItem, keeps_history, sniff_format
 from tui_monitor.core.pipeline import READ_CHUNK, Pipeline, baseline_for, feed_range, read_once
@@ -46,7 +46,8 @@ class MonitorSnapshot:
         error: a one-line message when the file cannot be followed, else ``None``.
         format: the sniffed format (``console``, ``jsonl``, ``trainer_state``) or ``None``.
         skipped: malformed metric-looking inputs skipped (the whole file).
-        bytes_read / file_size: catch-up progress, in bytes.
+        bytes_read / file_size: catch-up progress, in bytes (a NUL hole read over counts as
+            read).
         started: wall-clock time the monitor started (seconds).
         runs: the log's runs, oldest first (see :class:`~tui_monitor.core.state.RunSnapshot`).
         health: the verdict on the latest run (`Health`), or ``None`` before analysis.
@@ -170,6 +171,11 @@ class Monitor:
         self._skipped_at_start = 0
         """Bytes ``from_end`` skipped: they count as read, or the status would say
         "catching up 0%" for ever after the first new record of a large file."""
+        self._truncated_at: int | None = None
+        """Where the file had been read to when it was truncated, until the next bytes come."""
+        self._position = 0
+        """How far the current file has been read (bytes): a NUL hole read over counts as read
+        although no byte of it reaches the parser."""
         self._rewrite_pending = False
         """A trainer_state.json was truncated: is it a checkpoint's rewrite? (`_state_rewritten`)"""
         # The first frame is drawn before `run` has opened anything: look at the path now,
@@ -249,7 +255,7 @@ class Monitor:
         self._follower = follower
         self.mode = follower.mode
         if self.from_end:
-            self._skipped_at_start = follower.tailer.offset
+            self._skipped_at_start = self._position = follower.tailer.offset
         if follower.tailer.offset >= follower.tailer.size:
             # Nothing to read at start (missing or empty file, or --from-end): the first
             # batch may be far off, so "reading" ends here. (A file of NUL bytes only gives
@@ -259,26 +265,8 @@ class Monitor:
             if self.progressive and not self.from_end:
                 self._load_provisional(stop_event)
             for batch in follower:
-                if not batch:  # the file went quiet: records held for a redraw go out
-                    with self.lock:
-                        self.pipeline.quiet()
-                    continue
-                # The lock is taken per item (a Chunk is at most 1 MiB), so a snapshot taken
-                # during a long catch-up waits milliseconds and shows its progress.
-                self.file_size = max(self.file_size, follower.tailer.size)
-                for item in batch:
-                    if stop_event.is_set():
-                        return  # quit at once, even in the middle of a long catch-up
-                    with self.lock:
-                        self._apply_tail_item(item)
-                        if self._provisional is not None and (
-                            self.pipeline.bytes_read >= self._provisional_end or not isinstance(item, Chunk)
-                        ):
-                            self._drop_provisional()
-                with self.lock:
-                    if not follower.tailer.behind and self._reading:
-                        self._end_history()  # what the file held at start is read
-                    self._sync_state(follower)
+                if not self.consume(batch, follower, stop_event):
+                    return
         except TailError as e:
             # The tailer waits out a path replaced by a directory; anything it still refuses
             # ends this monitor with its one-line message, never a traceback.
@@ -292,6 +280,42 @@ class Monitor:
         """What the file held at start is read: later arrivals are live."""
         self._reading = False
         self._history_until = self.clock()
+
+    def consume(self, batch: list[TailItem], follower: Follower, stop_event: threading.Event | None = None) -> bool:
+        """Apply one batch of ``follower`` (what `run` does with each): chunks to the parser,
+        resets, and an empty batch (the file went quiet) releases records held for a redraw.
+
+        Returns:
+            False when ``stop_event`` was set in the middle of the batch (the rest is dropped).
+        """
+        self._follower = follower
+        if not batch:  # the file went quiet: records held for a redraw go out
+            with self.lock:
+                self.pipeline.quiet()
+            return True
+        # The lock is taken per item (a Chunk is at most 1 MiB), so a snapshot taken
+        # during a long catch-up waits milliseconds and shows its progress.
+        self.file_size = max(self.file_size, follower.tailer.size)
+        for item in batch:
+            if stop_event is not None and stop_event.is_set():
+                return False  # quit at once, even in the middle of a long catch-up
+            with self.lock:
+                self._apply_tail_item(item)
+                if isinstance(item, Chunk):
+                    self._position = item.end if item.end >= 0 else item.offset + len(item.payload)
+                elif item.new_stream:
+                    self._position = 0
+                if self._provisional is not None and (
+                    self._position >= self._provisional_end or not isinstance(item, Chunk)
+                ):
+                    self._drop_provisional()
+        with self.lock:
+            # (A run of NUL bytes read over gives no chunk at all.)
+            self._position = max(self._position, follower.tailer.offset)
+            if not follower.tailer.behind and self._reading:
+                self._end_history()  # what the file held at start is read
+            self._sync_state(follower)
+        return True
 
     def _load_provisional(self, stop_event: threading.Event) -> None:
         """The provisional view of a large file: its last :data:`PROVISIONAL_WINDOW` bytes
@@ -327,7 +351,7 @@ class Monitor:
         finally:
             os.close(fd)
         with self.lock:
-            if self.pipeline.bytes_read >= offset:
+            if self._position >= offset:
                 return  # the real pass is already there
             self._provisional = pipe
             self._provisional_from, self._provisional_end = start, offset
@@ -343,6 +367,15 @@ class Monitor:
         """One tail item: bytes to the parser, or a file reset."""
         parser = self.pipeline.parser
         if isinstance(item, Chunk):
+            if self._truncated_at is not None:
+                # The first bytes after a truncation: a writer that writes on at its own offset
+                # (no O_APPEND) goes on after a NUL hole as long as what we had read; only then
+                # is the partial line kept across the reset known to go on here. After bytes
+                # destroyed unread, or with an appending writer (no hole says where it went on),
+                # joining could splice two records into one that was never logged.
+                if item.end - len(item.payload) != self._truncated_at:
+                    parser.drop_partial()
+                self._truncated_at = None
             if self._rewrite_pending:
                 self._state_rewritten()
             elif parser.format == "trainer_state" and parser.idle:
@@ -359,7 +392,10 @@ class Monitor:
             return
         if item.new_stream:
             self._rewrite_pending = False  # rotated or re-created: a new file, announced as such
-            self.pipeline.reset(item.reason)
+            # A rotated file was read to its end: its last partial line may go on in the new
+            # one; after a truncation the next bytes tell (see the Chunk case above).
+            self.pipeline.reset(item.reason, keep_partial=True)
+            self._truncated_at = self._position if item.reason == "truncated" else None
         else:
             self.pipeline.add_file_event(Event(item.reason, f"file {item.reason}", -1, self.clock()))
         if self.on_reset is not None:
@@ -435,8 +471,8 @@ class Monitor:
                 error=self.error,
                 format=pipe.parser.format,
                 skipped=pipe.parser.skipped,
-                bytes_read=real.bytes_read + self._skipped_at_start,
-                file_size=max(self.file_size, real.bytes_read + self._skipped_at_start),
+                bytes_read=max(real.bytes_read + self._skipped_at_start, self._position),
+                file_size=max(self.file_size, real.bytes_read + self._skipped_at_start, self._position),
                 started=self.started,
                 runs=tuple(r.snapshot() for r in pipe.runs),
                 provisional=prov is not None,

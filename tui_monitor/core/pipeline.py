@@ -184,13 +184,14 @@ class Pipeline:
         self._apply(items)
         return items
 
-    def reset(self, reason: str) -> None:
+    def reset(self, reason: str, *, keep_partial: bool = False) -> None:
         """The file was truncated / rotated / re-created: start a new byte stream.
 
-        A restarted run shows itself when its first record goes back in epoch or step
-        (the parser then emits a `Rewind`); a rotated log just continues.
+        A restarted run shows itself when its first record does not go on from the last one
+        (the parser then starts a new run); a rotated log just continues. ``keep_partial``: the
+        writer may go on mid-line in the new stream (see `LogParser.reset`).
         """
-        self.parser.reset()
+        self.parser.reset(keep_partial=keep_partial)
         event = Event(reason, f"file {reason}", -1, self.clock())  # type: ignore[arg-type]
         self.add_file_event(event)
         # Whether the run goes on is told by the next train record: if a new run starts, the

@@ -85,10 +85,13 @@ class Chunk:
             bytes were dropped.
         payload: the bytes read (at most ``chunk_size`` bytes, never empty), NUL bytes
             removed; a chunk that was all NULs is not emitted at all.
+        end: byte offset in the current file just past the bytes this chunk covers, the NUL
+            bytes dropped from it included (``-1``: ``offset + len(payload)``).
     """
 
     offset: int
     payload: bytes
+    end: int = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -498,7 +501,7 @@ class Tailer:
                 # NUL runs are the hole a non-O_APPEND writer leaves after a truncation.
                 chunk = chunk.replace(b"\x00", b"")
             if chunk:
-                out.append(Chunk(start, chunk))
+                out.append(Chunk(start, chunk, self._offset))
         return True
 
     def _remember(self, start: int, chunk: bytes) -> None:

@@ -94,6 +94,7 @@ class TrainBar:
         self.train_total: int | None = None
         self.banner_total: int | None = None
         self.ending = False
+        self.reset_pending = False
 
     @property
     def total(self) -> int | None:
@@ -135,6 +136,35 @@ class TrainBar:
                     return seg
             i = buf.find(b"%|", end, stop)
         return None
+
+    def after_reset(self) -> None:
+        """The file was reset: the total is kept until the new stream's first train bar is
+        read (`fresh_after_reset`)."""
+        self.reset_pending = True
+
+    def fresh_after_reset(self, buf: bytes, base: int) -> bool:
+        """After a reset, whether ``buf`` starts a new process's bars: its first top-level bar
+        (unlabelled, not drawn below another: no ``ESC[A``) is drawn anew, from 0. Then the old
+        total is forgotten. A bar going on is the same writer going on (a copytruncate, a
+        rotation), whatever its total (the one known may be an earlier run's); an eval bar
+        (drawn below the train bar) decides nothing, and so does a bar the old stream began (before
+        offset 0 of the new one, ``base`` being the stream offset of ``buf[0]``). False while
+        ``buf`` has no such bar."""
+        i = buf.find(b"%|", max(0, -base))
+        while i >= 0:
+            start = segment_start(buf, i)
+            r, n = buf.find(b"\r", i), buf.find(b"\n", i)
+            stop = min(r, n) if r >= 0 and n >= 0 else max(r, n) if max(r, n) >= 0 else len(buf)
+            m = BAR_SEG_RE.match(buf, start, stop)
+            top = m is not None and _desc(m.group(1)) in (b"", b"train", b"training")
+            if m is not None and top and base + start >= 0 and b"\x1b[A" not in buf[start:stop]:
+                self.reset_pending = False
+                fresh = int(m.group(2)) == 0
+                if fresh:
+                    self.forget()
+                return fresh
+            i = buf.find(b"%|", stop)
+        return False
 
     def markers(self, buf: bytes, base: int) -> list[tuple[int, RunMarker]]:
         """The run markers in ``buf`` (training banner, resume messages) as ``(offset, marker)``.

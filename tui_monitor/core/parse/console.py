@@ -73,6 +73,15 @@ class ConsoleReader:
         self.crash.in_traceback = False
         self.tables = TableReader()
 
+    def partial_redraw(self, seg: bytes, out: Out) -> None:
+        """The partial last segment ``seg`` (held for the next feed): when it is the train
+        bar's redraw that an open log event awaits and its ``N/T [`` is already readable, the
+        step is taken now, not when the next bar update ends the segment (a record is shown
+        with its step at once, and a run that dies right after logging keeps its last step)."""
+        n = self.steps.partial(seg, self.bars.total)
+        if n is not None:
+            self.policy.marker("step", n, out)
+
     @staticmethod
     def _rank_of(buf: bytes, start: int, pos: int) -> str | None:
         return rank_of_prefix(buf[start:pos]) if start != pos else None
@@ -96,6 +105,14 @@ class ConsoleReader:
             buf: bytes ending at a segment boundary (``\\r`` or ``\\n``).
             base: stream offset of ``buf[0]``.
         """
+        out: Out = []
+        if self.bars.reset_pending and self.bars.fresh_after_reset(buf, base):
+            # A new process's bars after the reset (a run restarted into the log): what the
+            # old stream's events awaited or queued will not come, and the old stream's
+            # partial last segment (kept across the reset) does not go on in its output.
+            self.policy.new_bars(out)
+            if base < 0:
+                buf, base = buf[-base:], 0
         found: list[tuple[int, int, ParsedItem | ColumnRun | RunMarker]] = []  # (offset, order, item)
         order = 0
         runs = 0
@@ -188,7 +205,6 @@ class ConsoleReader:
         if runs:
             # (Markers are never inside a run's bytes: its lines are all dict lines.)
             found = _split_runs(found)
-        out: Out = []
         policy = self.policy
         # The markers are merged in offset order: before an item, those at a lower offset
         # (at an equal offset the item comes first, as it was found first).

@@ -49,6 +49,7 @@ class LogParser:
         self.offset = 0
         self._carry = b""
         self._carry_offset = start_offset
+        self._joining = False  # the kept partial segment of the stream before a reset
         self._counts = ParseCounts()
         self._bars = TrainBar()
         self._policy = RecordPolicy(StepTracker())
@@ -116,23 +117,52 @@ class LogParser:
 
     # -- feeding -----------------------------------------------------------------------------
 
-    def reset(self) -> None:
+    def reset(self, *, keep_partial: bool = False) -> None:
         """Start a new byte stream (the file was truncated, rotated or re-created).
 
-        Framing state is cleared and the train bar is learnt again. What the parser learnt
-        about the run (last step and epoch per rank, trainer_state records already emitted) is
-        kept: the next train record tells whether the run goes on (a copytruncate) or a new run
-        started (a `RunStart`), and a rewritten trainer_state.json does not duplicate records.
+        The new stream may go on where the old one stopped (a copytruncate or a rotation: the
+        writer writes on) or be a new process's output (a run restarted into the log); which
+        one is told by what comes next, so nothing the next bytes may still need is dropped:
+
+        * with ``keep_partial`` (the caller knows the writer may go on mid-line: see
+          `Monitor`), the partial last segment is kept and joined with the new stream's first
+          bytes, so a record or a bar redraw cut by the reset is read whole; unless the new
+          stream starts with a dict of its own, or its first train bar is drawn anew (a new
+          process's output), or `drop_partial` is called first;
+        * the step tracker keeps its clears awaiting their redraw and the steps queued for
+          records still in a writer's buffer, and the train bar its total, until the new
+          stream's first train bar says whether the bars go on (see `TrainBar.after_reset`);
+        * what the parser learnt about the run (last step and epoch per rank, trainer_state
+          records already emitted) is kept: the next train record tells whether the run goes
+          on or a new run started (a `RunStart`), and a rewritten trainer_state.json does not
+          duplicate records.
+
+        A trainer_state.json is one document: its partial bytes are dropped and it is sniffed
+        again.
         """
-        self._carry = b""
-        self._carry_offset = 0
-        self.offset = 0
-        self._console.reset()
-        self._policy.steps.reset()
-        self._policy.new_stream()
-        self._bars.forget()
+        if self.format == "trainer_state" or not keep_partial:
+            self._carry = b""
         if self.format == "trainer_state":
             self.format = None
+        # The kept bytes come just before the new stream's offset 0.
+        self._carry_offset = -len(self._carry)
+        self._joining = bool(self._carry)
+        self.offset = 0
+        self._console.reset()
+        self._policy.new_stream()
+        self._bars.after_reset()
+
+    def drop_partial(self) -> None:
+        """The new stream after a reset may not go on from the partial last segment kept
+        across it (bytes between may have been destroyed unread): a record begun in it is
+        dropped (joined, it could be spliced with a later record into one never logged), and
+        gives up its tqdm step. Bar or clear text is kept: a clear cut by the reset is still
+        its log event (bytes destroyed between would leave the pairing unprovable anyway)."""
+        carry = self._carry
+        if self.format == "console" and carry.rfind(b"{") > carry.rfind(b"}"):
+            self._policy.lost_record()
+            self._carry = b""
+            self._carry_offset = 0
 
     def feed(self, data: bytes) -> list[ParsedItem]:
         """Parse the next bytes of the stream.
@@ -167,6 +197,10 @@ class LogParser:
     def _feed(self, data: bytes) -> Out:
         if not data:
             return []
+        if self._joining:
+            self._joining = False
+            if data[:1] == b"{":
+                self.drop_partial()  # a record's own line: the partial line does not go on here
         buf = self._carry + data if self._carry else data
         base = self._carry_offset
         self.offset += len(data)
@@ -181,7 +215,10 @@ class LogParser:
         cut = max(buf.rfind(b"\n"), buf.rfind(b"\r")) + 1
         if cut == 0:
             self._hold(buf, base)
-            return []
+            out: Out = []
+            if self.format == "console":
+                self._console.partial_redraw(self._carry, out)
+            return out
         if self.format == "console":
             # A dict wrapped over lines whose end has not been read yet: hold its lines
             # back, so that it is joined as when the file is fed whole.
@@ -195,7 +232,10 @@ class LogParser:
         self._hold(buf[cut:], base + cut)
         if self.format == "jsonl":
             return self._jsonl.parse(complete, base)
-        return self._console.parse(complete, base)
+        out = self._console.parse(complete, base)
+        if self._carry:
+            self._console.partial_redraw(self._carry, out)
+        return out
 
     def flush(self) -> list[ParsedItem]:
         """Parse whatever partial segment is still held (call at end of file).

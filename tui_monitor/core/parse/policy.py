@@ -119,6 +119,7 @@ class RecordPolicy:
         self._epoch_interval: float | None = None
         self._last_epoch: dict[str | None, float] = {}
         self._last_step: dict[str | None, int] = {}
+        self._seen: dict[str | None, tuple[int | None, float | None]] = {}  # last (step, epoch) of any kind
         self._prev: Record | None = None
         self._pending: Record | None = None
         self._echo_mode = False
@@ -194,6 +195,10 @@ class RecordPolicy:
             if len(self._waiting) > MAX_WAIT:
                 self.release(out, with_steps=False)
             return
+        if self._after_reset and rec.kind == "train" and self._starts_new_run(rec) is not None:
+            # The first record after a reset starts a new run (its epoch went back): the old
+            # run's steps per epoch must not judge the new run's first pairing.
+            steps.forget_run()
         step = steps.take()
         if step is not None:
             if steps.check(step, rec.epoch):
@@ -292,6 +297,24 @@ class RecordPolicy:
         elif self._run_has_records:
             self._new_run("banner", marker.offset, out)
 
+    def new_bars(self, out: Out) -> None:
+        """After a file reset a new process's bars begin: records held for a redraw of the old
+        stream go out without it, and the steps it queued for records still in the old
+        writer's buffer are dropped (that writer is gone)."""
+        if self._waiting:
+            self.release(out, with_steps=False)
+        self.steps.reset()
+
+    def lost_record(self) -> None:
+        """A record whose first bytes were read will never be read whole (its partial line was
+        dropped at a reset): the tqdm step it would have taken must not go to the next record.
+        Its step is the first queued one (stdout buffered: the events come first), else its
+        event is the open one (python -u: its clear was read, its redraw is still to come)."""
+        if self.steps.queued:
+            self.steps.take()
+        elif self.steps.awaiting:
+            self.steps.drop_open()
+
     def new_stream(self) -> None:
         """The file was truncated or replaced: the next train record tells whether the run
         goes on (a copytruncate) or a new one started."""
@@ -299,6 +322,7 @@ class RecordPolicy:
 
     def _new_run(self, reason: RunStartReason, offset: int, out: Out) -> None:
         out.append(RunStart(reason, offset))
+        self._seen.clear()
         self._last_step.clear()
         self._last_epoch.clear()
         self._run_has_records = False
@@ -318,16 +342,16 @@ class RecordPolicy:
         if self._summary_seen:
             return "after_summary"
         if self._after_reset:
-            continues = (
-                rec.step is not None
-                and self._last_step.get(rec.rank) is not None
-                and rec.step >= self._last_step[rec.rank]
-            ) or (
-                rec.step is None
-                and rec.epoch is not None
-                and self._last_epoch.get(rec.rank) is not None
-                and rec.epoch >= self._last_epoch[rec.rank]
-            )
+            # Against the run's last record of any kind: after a copytruncate the first record
+            # read may be an eval record.
+            # The epoch first: it is the record's own, while a step is paired by order (bytes
+            # destroyed by the truncation shift the pairing). A restarted run logs its first
+            # epoch and step again: equal is no going on.
+            seen_step, seen_epoch = self._seen.get(rec.rank, (None, None))
+            if rec.epoch is not None and seen_epoch is not None and rec.epoch != seen_epoch:
+                continues = rec.epoch > seen_epoch
+            else:
+                continues = rec.step is not None and seen_step is not None and rec.step > seen_step
             return None if continues or not self._run_has_records else "new_file"
         if self._resume_seen or not self._went_back(rec):
             return None
@@ -518,6 +542,12 @@ class RecordPolicy:
                 self._last_epoch[rec.rank] = rec.epoch
         elif rec.kind == "summary" and main:
             self._summary_seen = True
+        if rec.kind != "summary":
+            last = self._seen.get(rec.rank, (None, None))
+            self._seen[rec.rank] = (
+                rec.step if rec.step is not None else last[0],
+                rec.epoch if rec.epoch is not None else last[1],
+            )
         self._run_has_records = True
         self._prev = rec
         self._accepted += 1
@@ -583,6 +613,11 @@ class RecordPolicy:
         if epochs is not None:
             self._learn_batch_interval(None, epochs)
             self._last_epoch[None] = float(epochs[-1])
+        seen = self._seen.get(None, (None, None))
+        self._seen[None] = (
+            int(st[-1]) if k else seen[0],
+            float(epochs[-1]) if epochs is not None else seen[1],
+        )
         batch = Batch(plan.kind, plan.names, run.vals[1:, plan.idx], epochs, st, run.offsets[1:])
         self._prev = batch.record(m - 1)
         self._accepted += m

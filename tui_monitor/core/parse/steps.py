@@ -166,6 +166,19 @@ class StepTracker:
         self._lo, self._hi = 0.0, math.inf
         self.enabled = True
 
+    def partial(self, seg: bytes, train_total: int | None) -> int | None:
+        """The step of a redraw still being written: when a clear awaits its redraw and the
+        partial segment ``seg`` (no separator yet) already reads as the train bar's redraw up
+        to its ``N/T [``, the event is closed now (the rest of the segment cannot change the
+        match) and ``N`` is returned for `on_marker`; else ``None``."""
+        if not (self.enabled and self._armed) or train_total is None:
+            return None
+        m = _REDRAW_RE.match(seg.replace(b"\x1b[A", b""))
+        if m is None or int(m.group(2)) != train_total:
+            return None
+        self._armed = False
+        return int(m.group(1))
+
     # -- finding events ------------------------------------------------------------------
 
     def scan(self, buf: bytes, base: int, train_total: int | None) -> list[tuple[int, str, int, int]]:
@@ -294,6 +307,12 @@ class StepTracker:
         records after them."""
         self._skip += self._open
 
+    def drop_open(self) -> None:
+        """The open event's record will never come whole: the event is closed without a step,
+        and its redraw (the clear no longer awaits it) is no event of its own."""
+        self._open = max(0, self._open - 1)
+        self._armed = False
+
     def queue_step(self, n: int) -> None:
         """Queue the step of a whole clear -> redraw pair (its open and close cancel out)."""
         self._steps.append(n)
@@ -388,7 +407,8 @@ def spe_bounds(steps: np.ndarray, epochs: np.ndarray) -> tuple[np.ndarray, np.nd
     accumulation over a dataloader whose length it does not divide, each epoch ends with a
     partial step and the Trainer's epoch (``micro-batches / len(dataloader)``) snaps to the
     whole epoch there (hf5_cosine_tee: 45.5 steps per epoch, step 46 at epoch 1). So
-    ``(step ± (floor(epoch) + 0.5)) / (epoch ∓ that)`` bound the run's steps per epoch. A pairing
+    ``(step + (floor(epoch) + 0.5)) / (epoch - that)`` and
+    ``(step - (floor(epoch) + 0.5)) / (epoch + that)`` bound the run's steps per epoch. A pairing
     shifted by a missing or extra log event (a thinned log whose bar redraws are incomplete)
     falls outside what the others allow, once the logging interval exceeds that slack; the
     tracker then stops rather than give wrong steps.
