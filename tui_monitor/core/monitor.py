@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tui_monitor.core.analysis import Baseline, Health, analyse
+from tui_monitor.core.checkpoint_files import CheckpointLook
 from tui_monitor.core.follow import Chunk, Follower, Reset, TailError, TailItem
 from tui_monitor.core.follow.writer import Writer, WriterWatch
 from tui_monitor.core.parse import Event, ParsedItem, keeps_history, sniff_format
@@ -162,6 +163,8 @@ class Monitor:
         self.clock = clock
         self._writers = WriterWatch(self.path)
         self.pipeline = Pipeline(on_items=on_items, batches=batches, clock=clock)
+        self._checkpoint_look = CheckpointLook(self.path)
+        self.pipeline.checkpoint_look = self._checkpoint_look
         self.on_reset = on_reset
         self.lock = threading.RLock()
         self.mode: str | None = None
@@ -343,6 +346,7 @@ class Monitor:
                 return
             start = lo + nl + 1
             pipe = Pipeline(clock=self.clock, start_offset=start, format=fmt)
+            pipe.checkpoint_look = self._checkpoint_look
             offset = feed_range(fd, pipe, start, size, stop_event)
             if stop_event.is_set():
                 return
@@ -485,8 +489,16 @@ class Monitor:
             )
         follower = self._follower
         last_write = follower.tailer.mtime if follower is not None and follower.tailer.mtime else None
+        # Outside the lock: a look at the checkpoint directory may touch a slow disk (at most
+        # every LOOK_EVERY seconds), and only this thread asks.
+        disk = pipe.checkpoint_disk(snap.run)
         health = analyse(
-            snap.run, now, last_write, writer_gone=bool(snap.writers_gone), baseline=snap.baseline_of(len(snap.runs))
+            snap.run,
+            now,
+            last_write,
+            writer_gone=bool(snap.writers_gone),
+            baseline=snap.baseline_of(len(snap.runs)),
+            checkpoint_disk=disk,
         )
         return replace(snap, health=health)
 

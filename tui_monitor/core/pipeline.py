@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_monitor.core.analysis import Baseline, Health, analyse
+from tui_monitor.core.analysis.checkpoints import CheckpointDisk
+from tui_monitor.core.checkpoint_files import CheckpointLook
 from tui_monitor.core.parse import (
     COLUMNAR_MIN,
     Batch,
@@ -90,6 +92,8 @@ class Pipeline:
             ``writers=True``; Linux ``/proc``), still there at the end.
         writers_gone: those seen at the start of the read and gone at its end: the run's
             process exited, so a run without a summary ended without finishing.
+        checkpoint_look: looks at the last checkpoint's directory beside the log (set with
+            the log's path by `read_once` and the monitor), else ``None``.
     """
 
     def __init__(
@@ -114,6 +118,7 @@ class Pipeline:
         self.baseline: Baseline | None = None
         self.writers: tuple[Writer, ...] = ()
         self.writers_gone: tuple[Writer, ...] = ()
+        self.checkpoint_look: CheckpointLook | None = None
         self._on_items = on_items
 
     @property
@@ -140,7 +145,14 @@ class Pipeline:
             unreadable=self.parser.unreadable_fragments,
             writer_gone=bool(self.writers_gone),
             baseline=baseline_for(runs, len(runs) - 1, self.baseline),
+            checkpoint_disk=self.checkpoint_disk(runs[-1]),
         )
+
+    def checkpoint_disk(self, snap: RunSnapshot) -> CheckpointDisk | None:
+        """The directory of ``snap``'s last checkpoint on this machine (see `CheckpointLook`)."""
+        if self.checkpoint_look is None or not snap.checkpoints:
+            return None
+        return self.checkpoint_look(snap.checkpoints[-1].path)
 
     def feed(self, data: bytes) -> list[ParsedItem | Batch]:
         """Parse ``data`` (the next bytes of the current stream) and account the items.
@@ -314,6 +326,8 @@ def read_once(path: str | Path, pipeline: Pipeline | None = None, *, writers: bo
         from tui_monitor.core.follow.writer import find_writers, still_writing
 
         seen = tuple(find_writers(p) or ())
+    if pipe.checkpoint_look is None:
+        pipe.checkpoint_look = CheckpointLook(p)
     try:
         fd = os.open(p, os.O_RDONLY)
     except OSError as e:

@@ -53,7 +53,12 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
     exited while the file was read) or ``null`` when none was seen; ``baseline``: what the
     judged run was compared with (``file``: another log's name with ``--baseline``, else
     ``null`` for the previous run of this log; ``run``: its index; ``metric``, ``step``,
-    ``epoch``, ``value`` (this run's smoothed value), ``baseline_value``), or ``null``.
+    ``epoch``, ``value`` (this run's smoothed value), ``baseline_value``), or ``null``;
+    ``throughput`` (source, steps_per_second, mean_steps_per_second, tokens_key, tokens_seen,
+    tokens_per_second, samples_per_second, printed_tokens_per_second, slowdown),
+    ``checkpoints`` (count, last {path, step, steps_since, redo_seconds, age_seconds}, best
+    {path, metric}, disk {path, size_bytes, free_bytes, low_space}) and ``gap`` (eval_loss −
+    train loss at the latest evaluation: step, eval_loss, train_loss, gap, first_gap, trend, n).
     Non-finite numbers are strings (see `jsonable`).
     """
     h = health or pipe.health()
@@ -99,6 +104,21 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
             ),
             "overfitting": h.eval.word == "overfitting",
         },
+        "throughput": _throughput(h),
+        "checkpoints": _checkpoints(h),
+        "gap": (
+            {
+                "step": int(h.gap.step),
+                "eval_loss": h.gap.eval_loss,
+                "train_loss": h.gap.train_loss,
+                "gap": h.gap.gap,
+                "first_gap": h.gap.first_gap,
+                "trend": h.gap.trend or None,
+                "n": h.gap.n,
+            }
+            if h.gap is not None
+            else None
+        ),
         "verdict": {
             "status": h.status,
             "reasons": [
@@ -115,6 +135,63 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
     }
     result: dict[str, Any] = jsonable(out)
     return result
+
+
+def _throughput(h: Health) -> dict[str, Any] | None:
+    """``report --json``'s ``throughput`` object, or None when the log shows no rate."""
+    tp = h.throughput
+    if not tp.known:
+        return None
+    sd = tp.slowdown
+    return {
+        "source": tp.source or None,
+        "steps_per_second": tp.steps_per_s,
+        "mean_steps_per_second": tp.mean_steps_per_s,
+        "tokens_key": tp.tokens_key,
+        "tokens_seen": tp.tokens_seen,
+        "tokens_per_second": tp.tokens_per_s,
+        "samples_per_second": tp.samples_per_s,
+        "printed_tokens_per_second": tp.printed_tokens_per_s,
+        "slowdown": (
+            {
+                "since_step": sd.since,
+                "until_step": sd.until,
+                "ratio": sd.ratio,
+                "usual_steps_per_second": sd.usual,
+                "slow_steps_per_second": sd.slow,
+                "seconds": sd.seconds,
+            }
+            if sd is not None
+            else None
+        ),
+    }
+
+
+def _checkpoints(h: Health) -> dict[str, Any]:
+    """``report --json``'s ``checkpoints`` object."""
+    ck = h.checkpoints
+    last = ck.last
+    disk = ck.disk
+    return {
+        "count": ck.count,
+        "last": (
+            {
+                "path": last.path,
+                "step": last.step,
+                "steps_since": ck.steps_since,
+                "redo_seconds": ck.redo_s,
+                "age_seconds": ck.age_s,
+            }
+            if last is not None
+            else None
+        ),
+        "best": {"path": ck.best_path, "metric": ck.best_metric} if ck.best_path else None,
+        "disk": (
+            {"path": disk.path, "size_bytes": disk.size_bytes, "free_bytes": disk.free_bytes, "low_space": ck.low_space}
+            if disk is not None
+            else None
+        ),
+    }
 
 
 def _run_entry(run: RunSnapshot, h: Health) -> dict[str, Any]:

@@ -16,16 +16,20 @@ from typing import Literal
 
 import numpy as np
 
+from tui_monitor.core.analysis.checkpoints import REDO_STATES, CheckpointStatus
 from tui_monitor.core.analysis.evals import EvalStatus
+from tui_monitor.core.analysis.gap import Gap
 from tui_monitor.core.analysis.grad import FALLING_FACTOR, GradStatus
 from tui_monitor.core.analysis.lr import LrStatus
 from tui_monitor.core.analysis.progress import ProgressEstimate
 from tui_monitor.core.analysis.state import RunState
+from tui_monitor.core.analysis.throughput import Throughput
 from tui_monitor.core.analysis.trend import Trend
 from tui_monitor.core.state import RunSnapshot, SeriesSnapshot
 
 __all__ = [
     "AddReason",
+    "checkpoint_findings",
     "ParamValue",
     "Place",
     "Reason",
@@ -37,6 +41,7 @@ __all__ = [
     "place_of",
     "relative_change",
     "state_findings",
+    "throughput_findings",
     "step_or_none",
 ]
 
@@ -247,8 +252,11 @@ def lr_findings(add: AddReason, lr: LrStatus, is_step: bool, series: SeriesSnaps
         add(Reason("lr_stuck_zero", "warning", step_or_none(lr.stuck_zero_x, is_step), params={"at": at}))
 
 
-def eval_findings(add: AddReason, ev: EvalStatus, is_step: bool, series: SeriesSnapshot | None = None) -> None:
-    """The evaluation finding (one at most) of the judged eval metric (places in its ``series``)."""
+def eval_findings(
+    add: AddReason, ev: EvalStatus, is_step: bool, series: SeriesSnapshot | None = None, gap: Gap | None = None
+) -> None:
+    """The evaluation finding (one at most) of the judged eval metric (places in its ``series``);
+    an overfitting one points at the eval − train gap (``gap``) when there is one."""
     params: dict[str, ParamValue] = {
         "metric": ev.metric or "eval",
         "first": ev.first,
@@ -260,6 +268,13 @@ def eval_findings(add: AddReason, ev: EvalStatus, is_step: bool, series: SeriesS
     if ev.word == "improving":
         add(Reason("eval_improving", "ok", best_step, params=params))
     elif ev.word == "overfitting":
+        has_gap = gap is not None and gap.trend != ""
+        params = {
+            **params,
+            "gap": gap.gap if gap is not None and has_gap else None,
+            "first_gap": gap.first_gap if gap is not None else None,
+            "gap_trend": gap.trend if gap is not None else None,
+        }
         if ev.rises >= 2:
             add(Reason("eval_overfitting", "warning", best_step, params={**params, "rises": ev.rises}))
         else:
@@ -314,3 +329,47 @@ def state_findings(add: AddReason, st: RunState, pr: ProgressEstimate, snap: Run
         add(Reason("run_running", "ok", pr.step, params=params))
     else:
         add(Reason("run_waiting", "info", None))
+
+
+def throughput_findings(add: AddReason, tp: Throughput) -> None:
+    """A slowdown (one at most): going on is a warning, one the run recovered from is info."""
+    sd = tp.slowdown
+    if sd is None:
+        return
+    params: dict[str, ParamValue] = {
+        "ratio": sd.ratio,
+        "usual": sd.usual,
+        "slow": sd.slow,
+        "since": sd.since,
+        "until": sd.until,
+        "seconds": sd.seconds,
+    }
+    if sd.ongoing:
+        add(Reason("throughput_slowdown", "warning", sd.since, "now", params))
+    else:
+        add(Reason("throughput_slowdown", "info", sd.since, "recovered", params))
+
+
+def checkpoint_findings(add: AddReason, ck: CheckpointStatus, state_word: str) -> None:
+    """The last checkpoint (and the best one), what a run that stopped short would redo, and a
+    checkpoint directory whose disk is too full for the next one."""
+    last = ck.last
+    if last is None:
+        return
+    params: dict[str, ParamValue] = {
+        "step": last.step,
+        "path": last.path,
+        "count": ck.count,
+        "steps": ck.steps_since,
+        "redo": ck.redo_s,
+        "age": ck.age_s,
+        "best": ck.best_path,
+        "best_metric": ck.best_metric,
+    }
+    if state_word in REDO_STATES and ck.steps_since is not None:
+        add(Reason("checkpoint_redo", "warning" if ck.steps_since > 0 else "info", last.step, params=params))
+    else:
+        add(Reason("checkpoint_saved", "ok", last.step, "best" if ck.best_path else "", params))
+    if ck.low_space and ck.disk is not None:
+        disk = {"free": float(ck.disk.free_bytes), "size": float(ck.disk.size_bytes), "path": ck.disk.path}
+        add(Reason("checkpoint_space", "warning", last.step, params=disk))

@@ -9,6 +9,7 @@ from typing import Literal
 
 import numpy as np
 
+from tui_monitor.core.analysis.checkpoints import CheckpointDisk, CheckpointStatus, checkpoint_status
 from tui_monitor.core.analysis.compare import Baseline, compare_runs
 from tui_monitor.core.analysis.evals import EvalStatus, eval_status, pick_eval_metric
 from tui_monitor.core.analysis.findings import (
@@ -16,6 +17,7 @@ from tui_monitor.core.analysis.findings import (
     Place,
     Reason,
     Severity,
+    checkpoint_findings,
     eval_findings,
     grad_findings,
     loss_findings,
@@ -23,13 +25,16 @@ from tui_monitor.core.analysis.findings import (
     place_of,
     state_findings,
     step_or_none,
+    throughput_findings,
 )
+from tui_monitor.core.analysis.gap import Gap, eval_gap
 from tui_monitor.core.analysis.grad import GradStatus, grad_status
 from tui_monitor.core.analysis.lr import LrStatus, lr_status
 from tui_monitor.core.analysis.progress import ProgressEstimate, estimate_progress
 from tui_monitor.core.analysis.series import whole_run
 from tui_monitor.core.analysis.smoothing import ema_debiased, ema_debiased_by_distance
 from tui_monitor.core.analysis.state import RunState, run_state
+from tui_monitor.core.analysis.throughput import Throughput, throughput
 from tui_monitor.core.analysis.trend import Spikes, Trend, classify_trend, detect_spikes
 from tui_monitor.core.state import RunSnapshot
 
@@ -76,6 +81,9 @@ class Health:
         progress: step / total / rate / ETA.
         task: ``"grpo"``, ``"dpo"`` or ``"lm"`` (from the keys).
         version: store version analysed.
+        throughput: steps/s, tokens/s, samples/s and the latest slowdown.
+        checkpoints: the last and best checkpoints and what a stop would redo.
+        gap: ``eval_loss`` − train ``loss`` at the evaluations, or None.
     """
 
     status: Status
@@ -92,6 +100,9 @@ class Health:
     progress: ProgressEstimate
     task: str = "lm"
     version: int = 0
+    throughput: Throughput = Throughput()
+    checkpoints: CheckpointStatus = CheckpointStatus()
+    gap: Gap | None = None
 
     @property
     def codes(self) -> list[str]:
@@ -129,7 +140,7 @@ def _aligned_last(snap: RunSnapshot, names: Sequence[str], k: int) -> list[np.nd
     return out
 
 
-_TOPIC_ORDER = ("loss", "dpo", "reward", "grad", "lr", "eval", "run", "epoch")
+_TOPIC_ORDER = ("loss", "dpo", "reward", "grad", "lr", "eval", "run", "throughput", "checkpoint", "epoch")
 """Within one severity, reasons read in this order: the loss first, as a person reads a run."""
 
 
@@ -212,6 +223,7 @@ def analyse(
     unreadable: int = 0,
     writer_gone: bool = False,
     baseline: Baseline | None = None,
+    checkpoint_disk: CheckpointDisk | None = None,
 ) -> Health:
     """Read a store snapshot like an experienced engineer and give the verdict with its reasons.
 
@@ -415,7 +427,13 @@ def analyse(
         has_any_eval=bool(snap.records.get("eval", 0)),
         has_loss=snap.get("eval_loss") is not None,
     )
-    eval_findings(add, ev, em.x_is_step if em is not None else True, em)
+    el = snap.get("eval_loss")
+    gap = (
+        eval_gap(loss.x, loss.y, el.x, el.y)
+        if loss is not None and el is not None and loss.x_is_step and el.x_is_step
+        else None
+    )
+    eval_findings(add, ev, em.x_is_step if em is not None else True, em, gap)
 
     # -- progress and state ----------------------------------------------------------------------
     pr = estimate_progress(
@@ -440,6 +458,10 @@ def analyse(
         writer_gone=writer_gone,
     )
     state_findings(add, st, pr, snap)
+    tp = throughput(snap)
+    throughput_findings(add, tp)
+    ck = checkpoint_status(snap, tp.mean_steps_per_s or tp.steps_per_s, checkpoint_disk, now)
+    checkpoint_findings(add, ck, st.word)
 
     # -- epoch -----------------------------------------------------------------------------------
     if loss is not None and len(loss):
@@ -472,4 +494,7 @@ def analyse(
         pr,
         task,
         snap.version,
+        tp,
+        ck,
+        gap,
     )

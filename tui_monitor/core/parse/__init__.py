@@ -18,6 +18,7 @@ from tui_monitor.core.parse.framing import MAX_CARRY, Format, clean_line, sniff_
 from tui_monitor.core.parse.items import (
     MAIN_RANKS,
     Batch,
+    Checkpoint,
     Event,
     EventKind,
     ParsedItem,
@@ -42,6 +43,7 @@ __all__ = [
     "MAIN_RANKS",
     "MAX_CARRY",
     "Batch",
+    "Checkpoint",
     "Event",
     "EventKind",
     "Format",

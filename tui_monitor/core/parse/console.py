@@ -12,6 +12,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 from tui_monitor.core.parse.bars import TrainBar
+from tui_monitor.core.parse.checkpoints import scan_checkpoints
 from tui_monitor.core.parse.columnar import ColumnRun, ShapePlan, plan_for, read_run
 from tui_monitor.core.parse.crash import CrashScanner
 from tui_monitor.core.parse.framing import rank_of_prefix, segment_start
@@ -200,6 +201,8 @@ class ConsoleReader:
             order += 1
         order, markers = self._bar_spans(buf, base, found, order, run_marks)
         found.extend(self.crash.scan(buf, base, order))
+        order += len(found)
+        found.extend(scan_checkpoints(buf, base, order))
         order += len(found)
         found.sort(key=lambda t: (t[0], t[1]))
         if runs:

@@ -205,7 +205,33 @@ class RunMarker:
     rank: str | None = None
 
 
-ParsedItem = Union[Record, Progress, RunInfo, Event, Rewind, RunStart]
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A checkpoint the log names.
+
+    ``kind="saved"``: the Trainer's ``Saving model checkpoint to out/checkpoint-500`` line
+    (``Trainer._save_checkpoint``, logged at INFO). ``kind="best"``: ``best_model_checkpoint``
+    / ``best_metric`` of a trainer_state.json (set when ``load_best_model_at_end`` or
+    ``metric_for_best_model`` is used).
+
+    Attributes:
+        path: the checkpoint directory as the log writes it (relative to the training
+            process's working directory, unknown to us). It is data: never markup.
+        step: the global step from the directory's ``checkpoint-N`` name, else ``None`` (the
+            state stamps the run's step then).
+        kind: ``"saved"`` or ``"best"``.
+        metric: ``best_metric`` for a ``"best"`` checkpoint, else ``None``.
+        offset: byte offset of the line (of the document for ``"best"``).
+    """
+
+    path: str
+    step: int | None
+    kind: Literal["saved", "best"] = "saved"
+    metric: float | None = None
+    offset: int = 0
+
+
+ParsedItem = Union[Record, Progress, RunInfo, Event, Rewind, RunStart, Checkpoint]
 """What ``LogParser.feed`` returns, in file order."""
 
 MAIN_RANKS: tuple[str | None, ...] = (None, "0")

@@ -12,9 +12,10 @@ import json
 from collections.abc import Iterator
 from typing import Literal
 
+from tui_monitor.core.parse.checkpoints import checkpoint_step
 from tui_monitor.core.parse.console import ParseCounts
 from tui_monitor.core.parse.framing import MAX_CARRY, sniff_format
-from tui_monitor.core.parse.items import ParsedItem, Progress, RunInfo
+from tui_monitor.core.parse.items import Checkpoint, ParsedItem, Progress, RunInfo
 from tui_monitor.core.parse.policy import Out, RecordPolicy
 from tui_monitor.core.parse.values import build_record
 
@@ -149,3 +150,8 @@ class TrainerStateReader:
         if isinstance(gs, int):
             total = max_steps if isinstance(max_steps, int) and max_steps > 0 else None
             yield Progress(gs, total, offset=base, source="json")
+        best = doc.get("best_model_checkpoint")
+        if isinstance(best, str) and best:
+            metric = doc.get("best_metric")
+            value = float(metric) if isinstance(metric, (int, float)) else None
+            yield Checkpoint(best[:500], checkpoint_step(best), "best", value, base)

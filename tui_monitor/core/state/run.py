@@ -14,7 +14,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from tui_monitor.core.parse.items import Batch, Event, Progress, Record, Rewind, RunInfo, rank_suffix
+from tui_monitor.core.parse.items import Batch, Checkpoint, Event, Progress, Record, Rewind, RunInfo, rank_suffix
+from tui_monitor.core.state.pace import CheckpointLog, PaceLog
 from tui_monitor.core.state.progress import ProgressState
 from tui_monitor.core.state.series import SeriesSet, SeriesSnapshot, SeriesStore
 from tui_monitor.core.state.stats import MetricStats, RecordStats
@@ -53,6 +54,10 @@ class RunSnapshot:
         arrivals: ``(k,) float64`` when the main writer's latest train/eval records were read.
         dropped_metrics: values not counted because too many series existed (a hostile log).
         undrawn_points: values counted but not drawn because too many series existed.
+        pace: ``(k, 2) float64`` rows ``[step, elapsed_s]`` of the train bar (see `PaceLog`).
+        checkpoints: the latest checkpoints saved, oldest first.
+        checkpoint_count: every checkpoint saved in the run.
+        best_checkpoint: the best checkpoint a trainer_state.json names, else ``None``.
     """
 
     index: int = 1
@@ -74,6 +79,10 @@ class RunSnapshot:
     arrivals: np.ndarray = field(default_factory=lambda: np.zeros(0))
     dropped_metrics: int = 0
     undrawn_points: int = 0
+    pace: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    checkpoints: tuple[Checkpoint, ...] = ()
+    checkpoint_count: int = 0
+    best_checkpoint: Checkpoint | None = None
 
     @property
     def record_count(self) -> int:
@@ -124,6 +133,8 @@ class Run:
         self._progress = ProgressState()
         self._run_info: dict[str, int] = {}
         self._events: deque[Event] = deque(maxlen=MAX_EVENTS)
+        self._pace = PaceLog()
+        self._checkpoints = CheckpointLog.empty()
         self._snap: RunSnapshot | None = None
 
     @property
@@ -166,6 +177,8 @@ class Run:
                 store_items.append(it)
             elif isinstance(it, (Progress, RunInfo)):
                 progress = progress.with_item(it, arrival)
+                if isinstance(it, Progress) and it.source == "bar" and it.elapsed_s is not None:
+                    self._pace.add(it.step, it.elapsed_s)
                 if isinstance(it, RunInfo):
                     for name in _RUN_INFO_FIELDS:
                         v = getattr(it, name)
@@ -174,6 +187,8 @@ class Run:
             elif isinstance(it, Event):
                 # Stamped like records: when it was read (the parser does not know).
                 self._events.append(replace(it, arrival=arrival) if arrival and not it.arrival else it)
+            elif isinstance(it, Checkpoint):
+                self._checkpoints.add(it, progress.step)
             elif isinstance(it, Rewind):
                 stats.rewind(it)
                 store_items.append(it)
@@ -225,4 +240,8 @@ class Run:
             arrivals=series.arrivals,
             dropped_metrics=st.dropped_metrics,
             undrawn_points=series.undrawn_points,
+            pace=self._pace.snapshot(),
+            checkpoints=tuple(self._checkpoints.saved),
+            checkpoint_count=self._checkpoints.count,
+            best_checkpoint=self._checkpoints.best,
         )

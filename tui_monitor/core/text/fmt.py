@@ -87,3 +87,15 @@ def fmt_percent(fraction: float | None) -> str:
     if fraction is None or not math.isfinite(fraction):
         return MISSING
     return f"{100 * fraction:.0f} %"
+
+
+def fmt_bytes(n: float | None) -> str:
+    """A size in bytes with a binary unit: ``1536`` → ``"1.5 KiB"``, ``5.2e9`` → ``"4.8 GiB"``;
+    None or negative → :data:`MISSING`. The same in every language."""
+    if n is None or not math.isfinite(n) or n < 0:
+        return MISSING
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return MISSING  # unreachable: the loop returns at TiB

@@ -13,8 +13,10 @@ that says how to show the value:
 ``{fraction:percent}``    a fraction done, ``46 %``
 ``{eta:dur}``             seconds as ``4:05``
 ``{at:place}``            `` at step 110`` / `` at epoch 1.56`` (leading space), or nothing
+``{trend:word}``          a status word of the catalogue in the language
 ``{schedule:sched}``      `` (cosine)`` in the language, or nothing for an unknown schedule
 ``{rate:rate}``           ``2.5 steps/s``, or ``4.2 s/step`` when slower than 0.1 steps/s
+``{free:bytes}``          a size, ``4.8 GiB``
 ``{eta:?eta}``            the fragment ``eta`` of :data:`FRAGMENTS` when ``eta`` is not
                           None, else nothing (for the optional parts of a sentence)
 ``{factor:.0f}``          any other spec is Python's own
@@ -30,7 +32,7 @@ import string
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from tui_monitor.core.text.fmt import fmt_change, fmt_duration, fmt_num, fmt_percent
+from tui_monitor.core.text.fmt import fmt_bytes, fmt_change, fmt_duration, fmt_num, fmt_percent
 from tui_monitor.core.text.words import label, word
 
 __all__ = ["FRAGMENTS", "REASONS", "PlaceLike", "ReasonLike", "place_text", "reason_text", "template_key"]
@@ -231,15 +233,15 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
     "eval_overfitting": (
         "overfitting: {metric} rose {rises} evaluations in a row since its best {best:num}{at:place} "
-        "(now {last:num}) while train loss keeps falling",
+        "(now {last:num}) while train loss keeps falling{gap:?gap}",
         "переобучение: {metric} растёт {rises} оценки подряд после лучшего {best:num}{at:place} "
-        "(сейчас {last:num}), а train loss продолжает падать",
+        "(сейчас {last:num}), а train loss продолжает падать{gap:?gap}",
     ),
     "eval_overfitting.since_best": (
         "overfitting: {metric} worse than its best {best:num}{at:place} for {after} evaluations "
-        "(now {last:num}) while train loss keeps falling",
+        "(now {last:num}) while train loss keeps falling{gap:?gap}",
         "переобучение: {metric} хуже лучшего {best:num}{at:place} уже {after} оценок "
-        "(сейчас {last:num}), а train loss падает",
+        "(сейчас {last:num}), а train loss падает{gap:?gap}",
     ),
     "eval_worsening.since_best": (
         "{metric} worse than its best {best:num}{at:place}: now {last:num} (first {first:num})",
@@ -306,6 +308,35 @@ REASONS: dict[str, tuple[str, str]] = {
         "{metric} {now:num} vs {then:num} for {file} at epoch {epoch:epoch} ({change:change})",
         "{metric} {now:num} против {then:num} у {file} на эпохе {epoch:epoch} ({change:change})",
     ),
+    # -- throughput and checkpoints --------------------------------------------------------------
+    "throughput_slowdown.now": (
+        "slowing down: steps/s fell to {ratio:percent} of its median since step {since} "
+        "({usual:rate} → {slow:rate}); look at data loading, thermal throttling, swapping, another job on the GPU",
+        "замедление: шагов/с упало до {ratio:percent} медианы с шага {since} "
+        "({usual:rate} → {slow:rate}); проверьте загрузку данных, перегрев, подкачку, чужую задачу на GPU",
+    ),
+    "throughput_slowdown.recovered": (
+        "slowed down between steps {since} and {until}: {ratio:percent} of its median steps/s for {seconds:dur} "
+        "({usual:rate} → {slow:rate}), then recovered",
+        "замедлялся между шагами {since} и {until}: {ratio:percent} медианы шагов/с в течение {seconds:dur} "
+        "({usual:rate} → {slow:rate}), потом восстановился",
+    ),
+    "checkpoint_saved": (
+        "last checkpoint at step {step} ({count} saved){age:?age}",
+        "последний чекпойнт на шаге {step} (всего {count}){age:?age}",
+    ),
+    "checkpoint_saved.best": (
+        "last checkpoint at step {step} ({count} saved){age:?age}; best: {best}{best_metric:?best_metric}",
+        "последний чекпойнт на шаге {step} (всего {count}){age:?age}; лучший: {best}{best_metric:?best_metric}",
+    ),
+    "checkpoint_redo": (
+        "last checkpoint at step {step}: {steps} steps{redo:?redo} to redo",
+        "последний чекпойнт на шаге {step}: переделать {steps} шагов{redo:?redo}",
+    ),
+    "checkpoint_space": (
+        "only {free:bytes} free where checkpoints are saved ({path}); the last one took {size:bytes}",
+        "свободно лишь {free:bytes} там, где сохраняются чекпойнты ({path}); последний занял {size:bytes}",
+    ),
     # -- epoch -----------------------------------------------------------------------------------
     "epoch_advancing": (
         "epoch is advancing: {first:epoch} → {last:epoch}",
@@ -331,6 +362,13 @@ FRAGMENTS: dict[str, tuple[str, str]] = {
     "usual": (" (usual interval {usual:dur})", " (обычно {usual:dur})"),
     "rate": (", {rate:rate}", ", {rate:rate}"),
     "eta": (", ETA {eta:dur}", ", осталось ~{eta:dur}"),
+    "age": (", {age:dur} ago", ", {age:dur} назад"),
+    "redo": (", ~{redo:dur}", ", ~{redo:dur}"),
+    "best_metric": (" ({best_metric:num})", " ({best_metric:num})"),
+    "gap": (
+        "; eval − train gap {gap:num} (first {first_gap:num}, {gap_trend:word})",
+        "; разрыв eval − train {gap:num} (в начале {first_gap:num}, {gap_trend:word})",
+    ),
 }
 """Optional parts of a sentence, used as ``{name:?fragment}``: shown only when ``name`` is not None."""
 
@@ -397,6 +435,10 @@ class _ReasonFormatter(string.Formatter):
             return " " + where if where else ""
         if format_spec == "sched":
             return "" if value in (None, "unknown") else f" ({word(value, lang)})"
+        if format_spec == "bytes":
+            return fmt_bytes(value)
+        if format_spec == "word":
+            return word(value, lang)
         if format_spec == "rate":
             return _rate_text(value, lang)
         return str(super().format_field(value, format_spec))

@@ -70,6 +70,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "nan": ("NaN", "NaN"),
     "few_points": ("few points", "мало точек"),
     "unclear": ("unclear", "неясно"),
+    # the eval − train gap
+    "widening": ("widening", "растёт"),
+    "narrowing": ("narrowing", "сокращается"),
+    "steady": ("steady", "стабилен"),
     # LR schedules (names as transformers spells them)
     "linear": ("linear", "линейный"),
     "cosine": ("cosine", "косинусный"),

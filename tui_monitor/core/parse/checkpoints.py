@@ -1,0 +1,44 @@
+"""Checkpoint lines in console output: the Trainer's ``Saving model checkpoint to DIR``."""
+
+from __future__ import annotations
+
+import re
+
+from tui_monitor.core.parse.framing import clean_line
+from tui_monitor.core.parse.items import Checkpoint, ParsedItem
+
+__all__ = ["SAVING", "checkpoint_step", "scan_checkpoints"]
+
+SAVING = b"Saving model checkpoint to "
+"""What ``Trainer._save_checkpoint`` logs (INFO) before writing ``output_dir/checkpoint-N``."""
+
+_SAVING_RE = re.compile(re.escape(SAVING) + rb"([^\r\n]{1,4096})")
+_STEP_RE = re.compile(r"checkpoint-(\d{1,12})/*$")
+
+
+def checkpoint_step(path: str) -> int | None:
+    """The global step in a Trainer checkpoint directory's name (``out/checkpoint-500`` → 500),
+    else ``None`` (a ``save_model`` to a plain directory names no step)."""
+    m = _STEP_RE.search(path)
+    return int(m.group(1)) if m else None
+
+
+def scan_checkpoints(buf: bytes, base: int, order: int) -> list[tuple[int, int, ParsedItem]]:
+    """``Saving model checkpoint to`` lines of ``buf`` as ``(offset, order, Checkpoint)`` tuples,
+    in file order (``order`` counts up from the given one, as `CrashScanner.scan`'s do).
+
+    Args:
+        buf: complete segments; base: stream offset of ``buf[0]``.
+    """
+    found: list[tuple[int, int, ParsedItem]] = []
+    if SAVING not in buf:
+        return found
+    for m in _SAVING_RE.finditer(buf):
+        path = clean_line(m.group(1))
+        if not path:
+            continue
+        found.append(
+            (base + m.start(), order, Checkpoint(path, checkpoint_step(path), "saved", None, base + m.start()))
+        )
+        order += 1
+    return found
