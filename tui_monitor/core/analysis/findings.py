@@ -371,5 +371,6 @@ def checkpoint_findings(add: AddReason, ck: CheckpointStatus, state_word: str) -
     else:
         add(Reason("checkpoint_saved", "ok", last.step, "best" if ck.best_path else "", params))
     if ck.low_space and ck.disk is not None:
-        disk = {"free": float(ck.disk.free_bytes), "size": float(ck.disk.size_bytes), "path": ck.disk.path}
+        d = ck.disk
+        disk: dict[str, ParamValue] = {"free": float(d.free_bytes), "size": float(d.size_bytes), "path": d.path}
         add(Reason("checkpoint_space", "warning", last.step, params=disk))

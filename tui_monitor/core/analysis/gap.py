@@ -81,11 +81,7 @@ def eval_gap(train_x: np.ndarray, train_y: np.ndarray, eval_x: np.ndarray, eval_
             slope = float(np.polyfit(gx, gy, 1)[0])
             change = slope * span
         scale = max(abs(float(ty[j[-1]])), 1e-12)
-        trend = (
-            "widening"
-            if change > GAP_TREND_REL * scale
-            else ("narrowing" if change < -GAP_TREND_REL * scale else "steady")
-        )
-    return Gap(
-        float(ex[-1]), float(ey[-1]), float(ty[j[-1]]), float(gaps[-1]), float(gaps[0]), change, trend, n, ex, gaps
-    )
+        limit = GAP_TREND_REL * scale
+        trend = "widening" if change > limit else ("narrowing" if change < -limit else "steady")
+    last_train = float(ty[j[-1]])
+    return Gap(float(ex[-1]), float(ey[-1]), last_train, float(gaps[-1]), float(gaps[0]), change, trend, n, ex, gaps)

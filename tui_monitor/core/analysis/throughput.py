@@ -136,9 +136,9 @@ def _clock(snap: RunSnapshot) -> tuple[Source, np.ndarray, np.ndarray]:
 def _intervals(steps: np.ndarray, secs: np.ndarray, min_dt: float) -> tuple[np.ndarray, np.ndarray]:
     """Start and end indices of intervals of at least ``min_dt`` seconds and one step."""
     if min_dt <= 0:
-        i = np.arange(steps.size - 1)
-        keep = (steps[i + 1] > steps[i]) & (secs[i + 1] > secs[i])
-        return i[keep], i[keep] + 1
+        idx = np.arange(steps.size - 1)
+        keep = (steps[idx + 1] > steps[idx]) & (secs[idx + 1] > secs[idx])
+        return idx[keep], idx[keep] + 1
     starts: list[int] = []
     ends: list[int] = []
     i = 0

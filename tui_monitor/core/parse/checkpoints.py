@@ -37,8 +37,7 @@ def scan_checkpoints(buf: bytes, base: int, order: int) -> list[tuple[int, int, 
         path = clean_line(m.group(1))
         if not path:
             continue
-        found.append(
-            (base + m.start(), order, Checkpoint(path, checkpoint_step(path), "saved", None, base + m.start()))
-        )
+        at = base + m.start()
+        found.append((at, order, Checkpoint(path, checkpoint_step(path), "saved", None, at)))
         order += 1
     return found

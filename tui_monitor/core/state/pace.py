@@ -56,7 +56,8 @@ class PaceLog:
 
     def snapshot(self) -> np.ndarray:
         """``(k, 2) float64`` rows ``[step, elapsed_s]``, oldest first (a copy)."""
-        return self._buf[: self._n].copy()
+        out: np.ndarray = self._buf[: self._n].copy()
+        return out
 
 
 @dataclass
