@@ -124,6 +124,10 @@ def _present_loss(d: _Drawn, health: Health | None, lang: str) -> _Look:
         # the trend test needs more points than a short run (DPO, a fresh start) has
         word_, symbol = word("few_points", lang), "·"
     facts = [Fact(label("min", lang), fmt_num(d.lo))]
+    gap = health.gap if health is not None else None
+    if gap is not None:
+        # eval − train at the latest evaluation, and where it is going (the overfitting tell)
+        facts.append(Fact(label("gap", lang), fmt_num(gap.gap), word(gap.trend, lang) if gap.trend else ""))
     sm_last = health.loss_smoothed_last if health is not None else None
     if d.smoothed is not None and np.isfinite(d.smoothed[-1]):
         sm_last = float(d.smoothed[-1])  # the overlay on screen, at the user's weight
@@ -226,6 +230,9 @@ def present_rows(run: RunFacts, opts: DisplayOptions) -> list[MetricRowModel]:
     ep = _epoch_row(run, lang)
     if ep is not None:
         rows.append(ep)
+    tp = _throughput_row(run, lang)
+    if tp is not None:
+        rows.append(tp)
     for name in rest + [n for n in evals if n not in quality]:
         rows.append(_row(name, run, opts))
     return rows
@@ -349,4 +356,43 @@ def _epoch_row(run: RunFacts, lang: str) -> MetricRowModel | None:
         facts=facts,
         progress=frac,
         progress_label=bar_label,
+    )
+
+
+def _throughput_row(run: RunFacts, lang: str) -> MetricRowModel | None:
+    """The throughput row: tokens/s (steps/s without a token counter) per interval of the
+    run's clock, a slowdown going on as a warning, steps/s, samples/s and tokens seen;
+    ``None`` while no rate is known."""
+    tp = run.health.throughput if run.health is not None else None
+    if tp is None or not tp.known:
+        return None
+    tokens = tp.tokens_per_s is not None
+    last = tp.tokens_per_s if tokens else tp.steps_per_s
+    if last is None:
+        last = tp.printed_tokens_per_s
+        tokens = last is not None
+    x, y = tp.x, tp.rate
+    if not x.size and last is not None and run.step is not None:
+        x, y = np.asarray([float(run.step)]), np.asarray([last])
+    sd = tp.slowdown
+    word_, symbol = "", ""
+    sev: Severity = "info"
+    if sd is not None and sd.ongoing:
+        word_, symbol, sev = word("slowing", lang), "▼", "warning"
+    facts: list[Fact] = []
+    if tokens and tp.steps_per_s is not None:
+        facts.append(Fact(label("steps_per_s", lang).format(n=fmt_num(tp.steps_per_s))))
+    if tp.samples_per_s is not None:
+        facts.append(Fact(label("samples_per_s", lang).format(n=fmt_num(tp.samples_per_s))))
+    if tp.tokens_seen is not None:
+        facts.append(Fact(label("tokens_seen", lang), fmt_num(tp.tokens_seen)))
+    return MetricRowModel(
+        key="tokens/s" if tokens else "steps/s",
+        x=np.asarray(x, dtype=np.float64),
+        y=np.asarray(y, dtype=np.float64),
+        last=last,
+        word=word_,
+        symbol=symbol,
+        severity=sev,
+        facts=tuple(facts),
     )

@@ -74,6 +74,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "widening": ("widening", "растёт"),
     "narrowing": ("narrowing", "сокращается"),
     "steady": ("steady", "стабилен"),
+    "slowing": ("slowing down", "замедляется"),
     # LR schedules (names as transformers spells them)
     "linear": ("linear", "линейный"),
     "cosine": ("cosine", "косинусный"),
@@ -227,6 +228,9 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "steps_per_s": ("{n} steps/s", "{n} шаг/с"),
     "s_per_step": ("{n} s/step", "{n} с/шаг"),
+    "samples_per_s": ("{n} samples/s", "{n} прим./с"),
+    "tokens_seen": ("tokens", "токенов"),
+    "gap": ("gap", "разрыв"),
 }
 """Labels by key: ``(english, russian)``."""
 
