@@ -214,7 +214,7 @@ SMOOTHED_KINDS: frozenset[RowKind] = frozenset({"loss", "grad_norm", "other"})
 
 def present_rows(run: RunFacts, opts: DisplayOptions) -> list[MetricRowModel]:
     """The rows in display order: loss, learning_rate, grad_norm, the quality evals (the
-    judged one first), epoch, then every other series and the eval timings last."""
+    judged one first), epoch, then every other series and the eval timings, then throughput."""
     lang = opts.lang
     names = list(run.series.keys())
     ordered: list[str] = [n for n in FIRST_ROWS if n in run.series]
@@ -230,11 +230,12 @@ def present_rows(run: RunFacts, opts: DisplayOptions) -> list[MetricRowModel]:
     ep = _epoch_row(run, lang)
     if ep is not None:
         rows.append(ep)
+    for name in rest + [n for n in evals if n not in quality]:
+        rows.append(_row(name, run, opts))
+    # Derived from the logged rows' clock, after them: the logged metrics keep their places.
     tp = _throughput_row(run, lang)
     if tp is not None:
         rows.append(tp)
-    for name in rest + [n for n in evals if n not in quality]:
-        rows.append(_row(name, run, opts))
     return rows
 
 
