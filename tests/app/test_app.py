@@ -276,7 +276,9 @@ def cut_after_records(src: Path, n: int, dst: Path) -> Path:
                 "quit",
                 "this help",
                 "previous / next metric",
-                "explain the focused metric",
+                "glossary: the focused metric in plain words",
+                "verdict: page down",
+                "glossary: page down / up",
                 "log",
                 "0.6 → 0.9 → 0.99",
                 "whole run / recent",
@@ -289,7 +291,9 @@ def cut_after_records(src: Path, n: int, dst: Path) -> Path:
                 "выход",
                 "эта справка",
                 "предыдущая / следующая метрика",
-                "объяснить выбранную метрику",
+                "глоссарий: метрика простыми словами",
+                "вердикт: страница вниз",
+                "глоссарий: страница вниз / вверх",
                 "логарифмическая",
                 "0.6 → 0.9 → 0.99",
                 "весь запуск / последние",
@@ -299,18 +303,20 @@ def cut_after_records(src: Path, n: int, dst: Path) -> Path:
     ],
 )
 async def test_help_lists_every_key_with_its_meaning(lang: str, words: list[str]) -> None:
-    """GIVEN the app at 80x24 WHEN ? is pressed THEN every key and its meaning shows; any key closes it."""
+    """GIVEN the app at 80x24 WHEN ? is pressed THEN every key and its meaning shows (the tab keys
+    too, g called the glossary); any key closes it."""
     app = make_app([HEALTHY], follow=False, lang=lang)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("question_mark")
         await pilot.pause()
         text = screen_text(app)
-        for key in ("q  ctrl+c", "↑ ↓  tab", " g ", " l ", " s ", " w ", " p "):
+        for key in ("q  ctrl+c", "↑ ↓  tab", " g ", " l ", " s ", " w ", " p ", " v  V ", " J  K ", "pgup pgdn"):
             assert key in text, key
         for w in words:
             assert w in text, w
-        assert "[  ]" not in text  # one file: no tab keys
+        # every key, also those that act only with several files
+        assert "[  ]" in text and "1 … 9" in text
         await pilot.press("x")
         await pilot.pause()
         assert "this help" not in screen_text(app) and "эта справка" not in screen_text(app)

@@ -22,12 +22,28 @@ def test_help_lists_every_command_and_the_footer_its_short_form() -> None:
     for c in COMMANDS:
         assert c.help in text
     assert "1 … 9" in text and "previous / next file" in text and "q  ctrl+c" in text
-    # AND without tabs the tab keys are not offered
-    assert "1 … 9" not in help_content("en", tabs=False).plain
+    # AND with one file too, every key is listed ([ ] and 1-9 say they need several files),
+    # g is called the glossary, and the keys that scroll the verdict, glossary and metrics
+    one = help_content("en", tabs=False).plain
+    for c in COMMANDS:
+        assert c.help in one
+    assert "[  ]  previous / next file (tab; with several files)" in one
+    assert "1 … 9  go to file N" in one
+    assert "g  glossary: " in one
+    assert "v  V  verdict: page down" in one and "J  K  glossary: page down / up" in one
+    assert "pgup pgdn  metrics list" in one
     # WHEN the footer has room THEN it shows each footer command in order, in words
     wide = footer_content("en", 200, tabs=True).plain
-    assert [c.footer for c in footer_keys(True)] == ["q", "?", "[ ] 1-9", "g", "↑↓", "l", "s", "w", "p", "r"]
+    assert [c.footer for c in footer_keys(True)] == ["q", "?", "[ ] 1-9", "g", "v", "↑↓", "l", "s", "w", "p", "r"]
     assert wide.index(" q quit") < wide.index(" ? help") < wide.index(" g glossary") < wide.index(" p pause")
     # WHEN it is narrow THEN q and ? stay and the lowest-priority hints go first
     narrow = footer_content("en", 30).plain
     assert " q " in narrow and " ? " in narrow and " l " not in narrow
+
+
+def test_footer_at_80_columns_keeps_the_verdict_key() -> None:
+    # GIVEN an 80-column terminal WHEN the footer is fitted THEN the verdict's scroll key stays
+    # (at 80x24 the verdict has hidden lines) and everything fits
+    text = footer_content("en", 80).plain
+    assert " v verd.↓ " in text and " g gloss. " in text and " q quit " in text
+    assert len(text) <= 80

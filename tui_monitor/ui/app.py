@@ -265,6 +265,14 @@ class TrainmonApp(App[int]):
         rv = self.dashboard
         rv.glossary_open = not rv.glossary_open
 
+    def action_verdict_page(self, delta: int) -> None:
+        """Scroll the verdict a page down (``+1``, wrapping to the top) or up (``-1``)."""
+        self.dashboard.scroll_verdict(delta)
+
+    def action_glossary_page(self, delta: int) -> None:
+        """Scroll the glossary a page down (``+1``) or up (``-1``)."""
+        self.dashboard.scroll_glossary(delta)
+
     def action_move(self, delta: int) -> None:
         """Focus the previous or next metric; in the runs list, move through the runs (the
         arrow keys are priority bindings of the app, so the list gets them from here)."""

@@ -349,6 +349,28 @@ class RunDashboard(Vertical):
         if w is not None and w.is_attached:
             w.focus()
 
+    def scroll_verdict(self, delta: int) -> None:
+        """Scroll the verdict's reasons a page down (``+1``; past the end, back to the top) or up
+        (``-1``): its hidden lines ("+N more ↓") are reachable without a mouse."""
+        pane = self.query_one(VerdictPane)
+        if delta > 0 and pane.scroll_y >= pane.max_scroll_y:
+            pane.scroll_home(animate=False)
+        elif delta > 0:
+            pane.scroll_page_down(animate=False)
+        else:
+            pane.scroll_page_up(animate=False)
+
+    def scroll_glossary(self, delta: int) -> None:
+        """Scroll the glossary a page down (``+1``) or up (``-1``), opening it first if closed."""
+        if not self.glossary_open:
+            self.glossary_open = True
+            return
+        pane = self.query_one(GlossaryPane)
+        if delta > 0:
+            pane.scroll_page_down(animate=False)
+        else:
+            pane.scroll_page_up(animate=False)
+
     def move_focus(self, delta: int) -> None:
         """Focus the previous (``-1``) or next (``+1``) metric row."""
         if self.model is None or not self.model.rows:

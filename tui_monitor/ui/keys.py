@@ -64,6 +64,25 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command("glossary", "g", "g", (Binding("g", "glossary", "glossary"),), drop=3),
     Command(
+        "glossary_scroll",
+        "",
+        "J  K",
+        (
+            Binding("J", "glossary_page(1)", "glossary page down", show=False),
+            Binding("K", "glossary_page(-1)", "glossary page up", show=False),
+        ),
+    ),
+    Command(
+        "verdict",
+        "v",
+        "v  V",
+        (
+            Binding("v", "verdict_page(1)", "verdict page down", show=False),
+            Binding("V", "verdict_page(-1)", "verdict page up", show=False),
+        ),
+        drop=4,
+    ),
+    Command(
         "metric",
         "↑↓",
         "↑ ↓  tab",
@@ -73,13 +92,15 @@ COMMANDS: tuple[Command, ...] = (
         ),
         drop=1,
     ),
-    Command("log", "l", "l", (Binding("l", "log_scale", "log-y"),), drop=6),
-    Command("smooth", "s", "s", (Binding("s", "smoothing", "smoothing"),), drop=4),
-    Command("window", "w", "w", (Binding("w", "window", "whole/recent"),), drop=5),
+    # Textual's own keys of the focused metrics list: described here, bound by Textual.
+    Command("page", "", "pgup pgdn", ()),
+    Command("log", "l", "l", (Binding("l", "log_scale", "log-y"),), drop=7),
+    Command("smooth", "s", "s", (Binding("s", "smoothing", "smoothing"),), drop=5),
+    Command("window", "w", "w", (Binding("w", "window", "whole/recent"),), drop=6),
     Command("pause", "p", "p", (Binding("p", "pause", "pause"),), drop=2),
     # Only a log with more than one run has anything to list, but the key is always there
     # (a reused log gains its second run while it is watched): the list says there is one.
-    Command("runs", "r", "r", (Binding("r", "runs", "runs"),), drop=7),
+    Command("runs", "r", "r", (Binding("r", "runs", "runs"),), drop=8),
 )
 """Every command, in the order the footer and the help screen list them."""
 
@@ -93,5 +114,6 @@ def footer_keys(tabs: bool) -> list[Command]:
 
 
 def help_keys(tabs: bool) -> list[Command]:
-    """The commands the help screen lists, in order (the tab keys only when ``tabs``)."""
-    return [c for c in COMMANDS if tabs or not c.tabs_only]
+    """The commands the help screen lists: every one, in order (the tab keys too, which act
+    only with several files; ``tabs`` is kept for the callers' symmetry with `footer_keys`)."""
+    return list(COMMANDS)

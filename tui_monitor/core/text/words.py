@@ -248,6 +248,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "prev_metric": ("previous metric", "предыдущая метрика"),
     "tab_n": ("tab N", "вкладка N"),
     "tabs": ("tabs", "вкладки"),
+    "verdict": ("verdict ↓", "вердикт ↓"),
 }
 """Key descriptions for the footer and the help screen: ``(english, russian)``."""
 
@@ -271,10 +272,19 @@ def label(key: str, lang: str = "en") -> str:
 HELP_TEXTS: dict[str, tuple[str, str]] = {
     "quit": ("quit (ctrl+c: exit status 130)", "выход (ctrl+c: код выхода 130)"),
     "help": ("this help", "эта справка"),
-    "tabs": ("previous / next file (tab)", "предыдущий / следующий файл (вкладка)"),
-    "tab_n": ("go to file N (tab N)", "файл номер N (вкладка N)"),
+    "tabs": ("previous / next file (tab; with several files)", "предыдущий / следующий файл (при нескольких файлах)"),
+    "tab_n": ("go to file N (tab N; with several files)", "файл номер N (при нескольких файлах)"),
     "metric": ("previous / next metric: the chart follows", "предыдущая / следующая метрика: график за ней"),
-    "glossary": ("explain the focused metric in plain words", "объяснить выбранную метрику простыми словами"),
+    "glossary": (
+        "glossary: the focused metric in plain words (open/close)",
+        "глоссарий: метрика простыми словами (откр./закр.)",
+    ),
+    "glossary_scroll": ("glossary: page down / up", "глоссарий: страница вниз / вверх"),
+    "verdict": ("verdict: page down (then back to the top) / up", "вердикт: страница вниз (потом снова вверх) / вверх"),
+    "page": (
+        "metrics list: page up / down (home / end too)",
+        "список метрик: страница вверх / вниз (и home / end)",
+    ),
     "log": ("chart y-axis: linear / log", "ось Y графика: линейная / логарифмическая"),
     "smooth": ("chart smoothing: 0.6 → 0.9 → 0.99 → off (raw only)", "сглаживание графика: 0.6 → 0.9 → 0.99 → выкл"),
     "window": ("chart: whole run / recent points", "график: весь запуск / последние точки"),
@@ -303,6 +313,7 @@ SHORT_KEYS: dict[str, tuple[str, str]] = {
     "metric": ("metric", "метр."),
     "help": ("help", "справка"),
     "tabs": ("tabs", "вкл."),
+    "verdict": ("verd.↓", "верд.↓"),
 }
 """Shorter key descriptions the footer falls back to when the full ones do not fit."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
@@ -24,10 +26,24 @@ def glossary_content(key: str, lang: str) -> Content:
     return Content.assemble(*parts).rstrip()
 
 
-class GlossaryPane(Static):
-    """Explains the focused metric; hidden until ``g``; its title names the metric."""
+class GlossaryPane(VerticalScroll, can_focus=False):
+    """Explains the focused metric; hidden until ``g``; its title names the metric. It scrolls
+    (``J`` / ``K``) when the entry is longer than the pane (80x24)."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple[str, str] | None = None
+
+    def compose(self) -> ComposeResult:
+        """The entry, in one static that the pane scrolls."""
+        yield Static(id="glossary-text")
 
     def explain(self, key: str, lang: str, title: str) -> None:
-        """Show the entry of ``key``; ``title`` is the pane's label in the UI language."""
+        """Show the entry of ``key``; ``title`` is the pane's label in the UI language. Another
+        metric's entry starts at its top; the same one keeps where it was scrolled to."""
         self.border_title = Content.assemble((f"{title} · ", ""), (inert(key), "bold"))
-        self.update(glossary_content(key, lang))
+        if self._shown == (key, lang):
+            return
+        self._shown = (key, lang)
+        self.query_one("#glossary-text", Static).update(glossary_content(key, lang))
+        self.scroll_home(animate=False)
