@@ -50,6 +50,9 @@ SHOTS: tuple[Shot, ...] = (
     # Three runs appended to one log: the latest, with run 2 drawn under its loss chart and
     # the verdict comparing them at the same epoch.
     Shot("runs_compared_120x36", "", (120, 36), path="tests/fixtures/real/three_runs_append.log"),
+    # A real log with num_input_tokens_seen, checkpoints and evals (tests/fixtures/real/README.md).
+    Shot("throughput_160x48", "", (160, 48), path="tests/fixtures/real/tokens_checkpoints.log"),
+    Shot("verdict_paged_80x24", "", (80, 24), keys=("v",), path="tests/fixtures/real/tokens_checkpoints.log"),
 )
 """The pictures the README shows."""
 
