@@ -183,6 +183,20 @@ ACTIONS: dict[str, tuple[str, str]] = {
         "процесс вышел без итоговой записи (убит? память хоста: `dmesg`); `resume_from_checkpoint=True` продолжит "
         "с последнего чекпоинта",
     ),
+    "throughput_slowdown": (
+        "data loading: raise `dataloader_num_workers`; the GPU's clocks and temperature: "
+        "`nvidia-smi -q -d PERFORMANCE`; swapping: `free -h`; another job on the GPU: `nvidia-smi`",
+        "загрузка данных: увеличьте `dataloader_num_workers`; частоты и температура GPU: "
+        "`nvidia-smi -q -d PERFORMANCE`; подкачка: `free -h`; чужая задача на GPU: `nvidia-smi`",
+    ),
+    "checkpoint_redo": (
+        "`resume_from_checkpoint=True` goes on from the last checkpoint; a smaller `save_steps` loses less next time",
+        "`resume_from_checkpoint=True` продолжит с последнего чекпойнта; меньший `save_steps` потеряет меньше",
+    ),
+    "checkpoint_space": (
+        "free space there, or set `save_total_limit` (old checkpoints are deleted) or another `output_dir`",
+        "освободите место или задайте `save_total_limit` (старые чекпойнты удаляются) либо другой `output_dir`",
+    ),
 }
 """Suggested actions by key (see :func:`action_key`): ``(english, russian)``."""
 
