@@ -35,6 +35,10 @@ UNDER_MARK = "·"
 """Drawn where only the run underneath (the previous run, ``--baseline``) passes: a dotted line
 of its own character, so it reads apart from the braille of the current run without colour."""
 
+EVAL_MARK = "◆"
+"""Drawn at each evaluation's point (``eval_loss`` on the loss chart): a glyph of its own, so the
+points read apart from the train line without colour (``NO_COLOR``)."""
+
 _BRAILLE_BASE = 0x2800
 # Dot bits of a braille cell by (column 0..1, row 0..3 from the top); Unicode's order.
 _DOTS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
@@ -207,6 +211,8 @@ class Chart:
         skipped_nonpositive: points left out because the log scale cannot show them.
         under: per plot line, per plot column, the braille bits of the run underneath (all
             zeros without one); its cells show :data:`UNDER_MARK` where the current run has no dot.
+        marks: ``(line, column)`` plot cells (column after the gutter) of the marked points
+            (evaluations), drawn as :data:`EVAL_MARK` over everything else.
     """
 
     lines: list[str]
@@ -219,6 +225,7 @@ class Chart:
     nonfinite: int = 0
     skipped_nonpositive: int = 0
     under: list[list[int]] = field(default_factory=list)
+    marks: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _set_span(grid: list[list[int]], px: int, y0: int, y1: int, height_px: int) -> None:
@@ -282,6 +289,7 @@ def braille_chart(
     dotted_raw: bool = False,
     lang: str = "en",
     under: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
+    marks: tuple[npt.ArrayLike, npt.ArrayLike] | None = None,
 ) -> Chart:
     """Draw a line chart in braille characters with y labels at the left and steps below.
 
@@ -306,6 +314,8 @@ def braille_chart(
         under: ``(x, y)`` another run's points on the same x axis (the previous run at the
             same steps), drawn beneath as a thin line of :data:`UNDER_MARK` cells; only its
             points within this series' x range are drawn, and they count in the y range.
+        marks: ``(x, y)`` points drawn as :data:`EVAL_MARK` cells on the same axes (the
+            evaluations on the loss chart); those within the x range count in the y range.
 
     Returns:
         A :class:`Chart`; for an empty or all-non-finite series the lines are blank with
@@ -334,7 +344,8 @@ def braille_chart(
     fin_x = xs[np.isfinite(xs)]
     x0, x1 = (float(fin_x.min()), float(fin_x.max())) if fin_x.size else (0.0, 1.0)
     ux, uy = _under_points(under, x0, x1, log) if pool.size else (np.zeros(0), np.zeros(0))
-    pool = np.concatenate([pool, uy])
+    mx, my = _under_points(marks, x0, x1, log) if pool.size else (np.zeros(0), np.zeros(0))
+    pool = np.concatenate([pool, uy, my])
     if pool.size == 0:
         blank = " " * width
         msg = label("chart_no_finite" if n else "chart_no_values", lang)
@@ -392,8 +403,21 @@ def braille_chart(
             for c in bad_cols:
                 cells[c] = NONFINITE_MARK
         lines.append(y_label.rjust(gutter - 1) + " " + "".join(cells))
+    cells_marked: list[tuple[int, int]] = []
+    if mx.size:
+        span = (x1 - x0) or 1.0
+        for xv, yv in zip(mx.tolist(), my.tolist()):
+            col = min(int(round((xv - x0) / span * (width_px - 1))) // 2, cols - 1)
+            row = min(max(to_px(yv) // 4, 0), height - 1)
+            cells_marked.append((row, col))
+        for row, col in cells_marked:
+            line = lines[row]
+            at = gutter + col
+            lines[row] = line[:at] + EVAL_MARK + line[at + 1 :]
     lines.append(" " * gutter + _x_axis(x0, x1, cols))
-    return Chart(lines, gutter, raw, smooth, bad_cols, unlog(ymin), unlog(ymax), nonfinite, skipped_nonpos, below)
+    return Chart(
+        lines, gutter, raw, smooth, bad_cols, unlog(ymin), unlog(ymax), nonfinite, skipped_nonpos, below, cells_marked
+    )
 
 
 def _under_points(

@@ -29,7 +29,7 @@ from tui_monitor.core.monitor import Monitor, MonitorSnapshot
 from tui_monitor.core.notify import Notifier
 from tui_monitor.core.text.inert import inert
 from tui_monitor.core.text.words import label
-from tui_monitor.ui.chart_model import UNDER_MARK
+from tui_monitor.ui.chart_model import EVAL_MARK, UNDER_MARK
 from tui_monitor.ui.lines import present_runs
 from tui_monitor.ui.model import DashboardModel, MetricRowModel, RunLine
 from tui_monitor.ui.present import SMOOTHING_WEIGHTS, DisplayOptions, build_dashboard
@@ -407,6 +407,8 @@ class RunDashboard(Vertical):
             opts.append(label("steps" if row.x_is_step else "records", lang))
             if row.under_x is not None and model is not None and model.under:
                 opts.append(f"{model.under} {UNDER_MARK * 3}")  # its mark is its legend
+            if row.marks_label:
+                opts.append(f"{EVAL_MARK} {row.marks_label}")
         name = inert(row.key) if row is not None else ""
         title = Content.assemble((name, "bold"), ("  " + " · ".join(opts), "$text-muted"))
         sub = Content("")

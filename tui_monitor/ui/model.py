@@ -60,6 +60,9 @@ class MetricRowModel:
         under_x / under_y: ``(m,) float64`` the same metric of the run compared with (the
             previous run, or ``--baseline``'s), placed on this row's x axis, drawn faintly
             under the chart; ``None`` without one.
+        marks_x / marks_y: ``(k,) float64`` points drawn on the same axes as marks (the
+            ``eval_loss`` evaluations on the loss row, at their steps), else ``None``.
+        marks_label: what the marks are (``eval_loss``), for the chart's legend.
     """
 
     key: str
@@ -78,6 +81,9 @@ class MetricRowModel:
     spark_agg: str = "mean"
     under_x: np.ndarray | None = None
     under_y: np.ndarray | None = None
+    marks_x: np.ndarray | None = None
+    marks_y: np.ndarray | None = None
+    marks_label: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -275,6 +275,9 @@ def _row(name: str, run: RunFacts, opts: DisplayOptions) -> MetricRowModel:
     under = aligned_baseline(run.series[name], base) if base is not None and len(base) else None
     if under is not None and not d.series.x_is_step:
         under = (under[0] + 1.0, under[1])  # on the drawn axis: record ordinals are shown from 1
+    # The evaluations on the train loss's axes (their steps), where both x axes are steps.
+    ev = run.series.get("eval_loss") if kind == "loss" and d.series.x_is_step else None
+    marks = (ev.x, ev.y) if ev is not None and ev.x_is_step and len(ev) else None
     word_, symbol, sev = look.word, look.symbol, look.severity
     if d.nonfinite and d.last is not None and not math.isfinite(d.last):
         sev = "critical"
@@ -295,6 +298,9 @@ def _row(name: str, run: RunFacts, opts: DisplayOptions) -> MetricRowModel:
         spark_agg=look.spark_agg,
         under_x=under[0] if under is not None else None,
         under_y=under[1] if under is not None else None,
+        marks_x=marks[0] if marks is not None else None,
+        marks_y=marks[1] if marks is not None else None,
+        marks_label="eval_loss" if marks is not None else "",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widget import Widget
 
-from tui_monitor.ui.chart_model import NONFINITE_MARK, UNDER_MARK, braille_chart
+from tui_monitor.ui.chart_model import EVAL_MARK, NONFINITE_MARK, UNDER_MARK, braille_chart
 from tui_monitor.ui.model import MetricRowModel
 from tui_monitor.ui.widgets._style import MUTED, NAN_STYLE
 
@@ -15,6 +15,8 @@ LINE_STYLE = "$text-accent"
 """The raw series alone."""
 SMOOTH_STYLE = "bold $text-accent"
 """The smoothed overlay."""
+MARK_STYLE = "bold $text-warning"
+"""The evaluations (``eval_loss`` on the loss chart): another colour, and their own glyph."""
 UNDER_STYLE = "$text-disabled"
 """The run underneath (previous run, ``--baseline``): faint; its own mark says it without colour."""
 
@@ -26,7 +28,8 @@ def chart_lines(
 
     With a smoothed overlay the raw series is dotted and muted and the smoothed line solid,
     bold and in the accent colour: they read apart with colour and without (``NO_COLOR``).
-    The run compared with (``row.under_x/under_y``) is drawn beneath in faint ``·`` cells.
+    The run compared with (``row.under_x/under_y``) is drawn beneath in faint ``·`` cells; the
+    evaluations (``row.marks_x/marks_y``) on top as ``◆`` in another colour.
 
     Args:
         row: the metric, or ``None`` before the first record.
@@ -53,6 +56,7 @@ def chart_lines(
         dotted_raw=True,
         lang=lang,
         under=(row.under_x, row.under_y) if row.under_x is not None and row.under_y is not None else None,
+        marks=(row.marks_x, row.marks_y) if row.marks_x is not None and row.marks_y is not None else None,
     )
     out: list[Content] = []
     has_smooth = row.smoothed is not None
@@ -65,6 +69,8 @@ def chart_lines(
         for c, ch in enumerate(text[chart.gutter :]):
             if ch == NONFINITE_MARK:
                 style = NAN_STYLE
+            elif ch == EVAL_MARK:
+                style = MARK_STYLE
             elif ch == UNDER_MARK:
                 style = UNDER_STYLE
             elif has_smooth and chart.smooth[r][c]:
