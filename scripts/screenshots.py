@@ -53,6 +53,8 @@ SHOTS: tuple[Shot, ...] = (
     # A real log with num_input_tokens_seen, checkpoints and evals (tests/fixtures/real/README.md).
     Shot("throughput_160x48", "", (160, 48), path="tests/fixtures/real/tokens_checkpoints.log"),
     Shot("verdict_paged_80x24", "", (80, 24), keys=("v",), path="tests/fixtures/real/tokens_checkpoints.log"),
+    # The raw log (t) of a run that crashed with a traceback and was resumed: opened at the traceback.
+    Shot("raw_log_100x30", "", (100, 30), keys=("t",), path="tests/fixtures/real/hf5_resume_append.log"),
 )
 """The pictures the README shows."""
 

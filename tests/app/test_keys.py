@@ -32,9 +32,10 @@ def test_help_lists_every_command_and_the_footer_its_short_form() -> None:
     assert "g  glossary: " in one
     assert "v  V  verdict: page down" in one and "J  K  glossary: page down / up" in one
     assert "pgup pgdn  metrics list" in one
+    assert "t  raw log: " in one and "/  esc  raw log: filter by a regular expression" in one
     # WHEN the footer has room THEN it shows each footer command in order, in words
     wide = footer_content("en", 200, tabs=True).plain
-    assert [c.footer for c in footer_keys(True)] == ["q", "?", "[ ] 1-9", "g", "v", "↑↓", "l", "s", "w", "p", "r"]
+    assert [c.footer for c in footer_keys(True)] == ["q", "?", "[ ] 1-9", "g", "v", "↑↓", "t", "l", "s", "w", "p", "r"]
     assert wide.index(" q quit") < wide.index(" ? help") < wide.index(" g glossary") < wide.index(" p pause")
     # WHEN it is narrow THEN q and ? stay and the lowest-priority hints go first
     narrow = footer_content("en", 30).plain

@@ -29,6 +29,7 @@ from tui_monitor.ui.dashboard import RunDashboard
 from tui_monitor.ui.keys import BINDINGS as KEY_BINDINGS
 from tui_monitor.ui.widgets.help_screen import HelpScreen
 from tui_monitor.ui.widgets.key_bar import KeyBar
+from tui_monitor.ui.widgets.raw_log import RawLogScreen
 from tui_monitor.ui.widgets.runs_screen import RunsScreen
 from tui_monitor.ui.widgets.status_bar import clip_middle
 
@@ -272,6 +273,11 @@ class TrainmonApp(App[int]):
     def action_glossary_page(self, delta: int) -> None:
         """Scroll the glossary a page down (``+1``) or up (``-1``)."""
         self.dashboard.scroll_glossary(delta)
+
+    def action_raw_log(self) -> None:
+        """Open the raw log: around the run's first crash line, else at the end, following."""
+        rv = self.dashboard
+        self.push_screen(RawLogScreen(rv.path, self.lang, offset=rv.crash_offset(), follow=self.follow))
 
     def action_move(self, delta: int) -> None:
         """Focus the previous or next metric; in the runs list, move through the runs (the

@@ -349,6 +349,15 @@ class RunDashboard(Vertical):
         if w is not None and w.is_attached:
             w.focus()
 
+    def crash_offset(self) -> int | None:
+        """Byte offset of the latest run's first crash line (traceback, OOM, ``Killed``, NCCL
+        timeout, the closing exception), or ``None``: where the raw log opens."""
+        run = self.monitor.snapshot().run
+        for e in run.events:
+            if e.kind in ("traceback", "oom", "killed", "nccl_timeout", "error") and e.offset >= 0:
+                return e.offset
+        return None
+
     def scroll_verdict(self, delta: int) -> None:
         """Scroll the verdict's reasons a page down (``+1``; past the end, back to the top) or up
         (``-1``): its hidden lines ("+N more ↓") are reachable without a mouse."""

@@ -92,6 +92,9 @@ COMMANDS: tuple[Command, ...] = (
         ),
         drop=1,
     ),
+    Command("raw", "t", "t", (Binding("t", "raw_log", "raw log"),), drop=9),
+    # Keys of the raw log screen (its own bindings): described here for the help.
+    Command("raw_filter", "", "/  esc", ()),
     # Textual's own keys of the focused metrics list: described here, bound by Textual.
     Command("page", "", "pgup pgdn", ()),
     Command("log", "l", "l", (Binding("l", "log_scale", "log-y"),), drop=7),

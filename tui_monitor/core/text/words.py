@@ -227,6 +227,21 @@ LABELS: dict[str, tuple[str, str]] = {
         "запуск перезапущен или продолжен: записи с эпохи {epoch} заменяют прежние",
     ),
     "steps_per_s": ("{n} steps/s", "{n} шаг/с"),
+    "raw_title": ("raw log · {path} · {n} lines", "лог как есть · {path} · строк: {n}"),
+    "raw_end": ("its end, following", "его конец, слежу"),
+    "raw_around": ("around the event", "вокруг события"),
+    "raw_matches": ("lines matching the filter", "строки, подходящие под фильтр"),
+    "raw_matches_recent": (
+        "lines matching the filter, in the latest part of the file",
+        "строки, подходящие под фильтр, в последней части файла",
+    ),
+    "raw_empty": ("(no lines)", "(строк нет)"),
+    "raw_keys": (
+        " / filter   esc close   ↑↓ pgup pgdn home end ←→ scroll",
+        " / фильтр   esc закрыть   ↑↓ pgup pgdn home end ←→ прокрутка",
+    ),
+    "raw_filter_hint": ("regular expression, e.g. loss|Error", "регулярное выражение, напр. loss|Error"),
+    "raw_bad_regex": ("not a regular expression: {error}", "не регулярное выражение: {error}"),
     "s_per_step": ("{n} s/step", "{n} с/шаг"),
     "samples_per_s": ("{n} samples/s", "{n} прим./с"),
     "tokens_seen": ("tokens", "токенов"),
@@ -249,6 +264,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "tab_n": ("tab N", "вкладка N"),
     "tabs": ("tabs", "вкладки"),
     "verdict": ("verdict ↓", "вердикт ↓"),
+    "raw": ("raw log", "лог"),
 }
 """Key descriptions for the footer and the help screen: ``(english, russian)``."""
 
@@ -281,6 +297,14 @@ HELP_TEXTS: dict[str, tuple[str, str]] = {
     ),
     "glossary_scroll": ("glossary: page down / up", "глоссарий: страница вниз / вверх"),
     "verdict": ("verdict: page down (then back to the top) / up", "вердикт: страница вниз (потом снова вверх) / вверх"),
+    "raw": (
+        "raw log: at the crash line, else at the end (following)",
+        "лог как есть: у строки падения, иначе в конце (слежу)",
+    ),
+    "raw_filter": (
+        "raw log: filter by a regular expression; esc: close",
+        "лог: фильтр по регулярному выражению; esc: закрыть",
+    ),
     "page": (
         "metrics list: page up / down (home / end too)",
         "список метрик: страница вверх / вниз (и home / end)",
@@ -314,6 +338,7 @@ SHORT_KEYS: dict[str, tuple[str, str]] = {
     "help": ("help", "справка"),
     "tabs": ("tabs", "вкл."),
     "verdict": ("verd.↓", "верд.↓"),
+    "raw": ("raw", "лог"),
 }
 """Shorter key descriptions the footer falls back to when the full ones do not fit."""
 
