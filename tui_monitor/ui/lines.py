@@ -121,12 +121,11 @@ def event_time(e: Event, history_until: float) -> float | None:
 
 
 def present_reasons(health: Health | None, lang: str) -> tuple[Line, ...]:
-    """The verdict's reasons as lines, most severe first, in words of ``lang`` (the catalogue's);
-    under each warning and critical reason, what to try (``→ set `max_grad_norm=1.0` ...``)."""
-    order = {"critical": 0, "warning": 1, "info": 2, "ok": 3}
-    reasons = sorted(health.reasons if health is not None else (), key=lambda r: order[severity_of(r.severity)])
+    """The verdict's reasons as lines in the analysis' order (most severe first, context last),
+    in words of ``lang`` (the catalogue's); under each warning and critical reason, what to try
+    (``→ set `max_grad_norm=1.0` ...``)."""
     out: list[Line] = []
-    for r in reasons:
+    for r in health.reasons if health is not None else ():
         sev = severity_of(r.severity)
         out.append(Line(sev, SYMBOLS[sev], reason_text(r, lang)))
         action = action_text(r, lang)

@@ -314,8 +314,8 @@ HELP_TEXTS: dict[str, tuple[str, str]] = {
     "window": ("chart: whole run / recent points", "график: весь запуск / последние точки"),
     "pause": ("pause the display (reading the log goes on)", "пауза экрана (чтение лога продолжается)"),
     "runs": (
-        "the log's runs: show an earlier run (read-only), or go back to the latest",
-        "запуски лога: показать прошлый (только просмотр) или вернуться к последнему",
+        "the log's runs: view an earlier one (read-only) or the latest",
+        "запуски лога: прошлый (только просмотр) или последний",
     ),
 }
 """What each key does, for the help screen (``?``): ``(english, russian)``."""
