@@ -66,16 +66,18 @@ class Terminal:
             ``"trap-hup"`` (a bash that traps HUP is the session leader, trainmon its child;
             bash writes trainmon's exit status to ``rc``).
         rc: where ``trap-hup`` writes the status.
+        stdin_null: trainmon's stdin is /dev/null instead of the terminal (``setsid`` only).
     """
 
-    def __init__(self, log: Path, how: str, rc: Path) -> None:
+    def __init__(self, log: Path, how: str, rc: Path, *, stdin_null: bool = False) -> None:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
         cmd = [sys.executable, "-m", "tui_monitor", "tail", str(log)]
         env = {**os.environ, "TERM": "xterm-256color"}
         if how == "setsid":
+            stdin = subprocess.DEVNULL if stdin_null else slave
             self.proc = subprocess.Popen(
-                cmd, stdin=slave, stdout=slave, stderr=slave, start_new_session=True, cwd=ROOT, env=env
+                cmd, stdin=stdin, stdout=slave, stderr=slave, start_new_session=True, cwd=ROOT, env=env
             )
         else:
             # setsid -c: bash leads a new session with this terminal as its controlling one.
@@ -239,3 +241,19 @@ def test_terminal_refusing_output_too_long_counts_as_gone(tmp_path: Path) -> Non
             proc.kill()
             proc.wait()
         os.close(master)
+
+
+def test_keys_come_from_the_terminal_when_stdin_is_not_one(tmp_path: Path) -> None:
+    # GIVEN `trainmon tail log < /dev/null` drawn on a terminal (before: Textual's input thread
+    # spun on stdin's end-of-file, a core at 100 %, and no key ever reached the app)
+    log = small_log(tmp_path)
+    term = Terminal(log, "setsid", tmp_path / "rc", stdin_null=True)
+    try:
+        term.read_until(b"train.log")
+        # WHEN q is typed on the terminal
+        os.write(term.master, b"q")
+        # THEN the app quits with 0
+        assert term.proc.wait(timeout=GONE_WITHIN_S) == 0
+        term.hang_up()
+    finally:
+        kill_left(log)

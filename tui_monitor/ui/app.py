@@ -25,7 +25,7 @@ from tui_monitor.core.text.inert import inert
 from tui_monitor.core.text.words import label, verdict_word
 from tui_monitor.ui.dashboard import RunDashboard
 from tui_monitor.ui.keys import BINDINGS as KEY_BINDINGS
-from tui_monitor.ui.terminal_guard import TerminalGuard
+from tui_monitor.ui.terminal_guard import TerminalGuard, keys_from_terminal
 from tui_monitor.ui.widgets.help_screen import HelpScreen
 from tui_monitor.ui.widgets.key_bar import KeyBar
 from tui_monitor.ui.widgets.raw_log import RawLogScreen
@@ -389,6 +389,7 @@ def run_app(
         notifier=notifier,
         baseline=baseline,
     )
+    keys_from_terminal()
     guard = TerminalGuard(app.exit_soon, on_exit=hook)
     guard.start()
     try:

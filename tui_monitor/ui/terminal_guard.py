@@ -211,6 +211,33 @@ class TerminalGuard:
             os.close(fd)
 
 
+def keys_from_terminal() -> bool:
+    """Read the keys from the terminal when stdin is not one but stdout is.
+
+    ``trainmon tail log < /dev/null`` or ``cmd | trainmon tail log``: Textual reads keys from
+    stdin, where its input thread would spin on end-of-file (PR #6690) and no key would ever
+    come. Like ``less`` and ``fzf``, take them from the terminal instead (``/dev/tty``, else
+    the terminal stdout is on), put on file descriptor 0.
+
+    Returns:
+        Whether stdin was replaced.
+    """
+    if _isatty(0) or not _isatty(1):
+        return False
+    paths = ["/dev/tty"]
+    with contextlib.suppress(OSError):
+        paths.append(os.ttyname(1))
+    for path in paths:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        except OSError:
+            continue
+        os.dup2(fd, 0)
+        os.close(fd)
+        return True
+    return False
+
+
 def _noted(signum: int, frame: FrameType | None) -> None:
     """Python-level handler of the exit signals: nothing to do, the guard's thread has been
     woken by the signal's number in its wake-up pipe (and must not be raced by a
