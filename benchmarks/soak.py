@@ -12,6 +12,7 @@ Usage::
 
     python benchmarks/soak.py --rate 10 --minutes 10
     python benchmarks/soak.py --rate 100 --minutes 10
+    PYTHONPATH=<another tree> python benchmarks/soak.py ...   # that tree's trainmon
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import threading
 import time
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
 TICK = os.sysconf("SC_CLK_TCK")
 TOTAL_STEPS = 10_000_000
 
@@ -46,14 +46,14 @@ def rss_mb(pid: int) -> float:
 
 
 def app_pid(session: str) -> int:
-    """The trainmon process in the tmux pane (under tmux's ``sh -c`` when it did not exec)."""
+    """The trainmon process (`python -m tui_monitor`) in the tmux pane (under tmux's ``sh -c`` when it did not exec)."""
     out = subprocess.run(
         ["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"], capture_output=True, text=True, check=True
     )
     pid = int(out.stdout.split()[0])
     for _ in range(3):
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-        if b"trainmon" in cmd and b"sh\x00-c" not in cmd:
+        if b"tui_monitor" in cmd and b"sh\x00-c" not in cmd:
             return pid
         kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         if not kids:
@@ -99,8 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     count = [0]
     try:
+        # PYTHONPATH=<tree> measures another tree with this venv (the pane gets it explicitly:
+        # a running tmux server does not pass the client's environment on).
+        env = ["-e", f"PYTHONPATH={os.environ['PYTHONPATH']}"] if os.environ.get("PYTHONPATH") else []
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36", f"{BIN / 'trainmon'} tail {log}"],
+            # -c: the pane starts in the temporary directory, so `python -m` finds the tree of
+            # PYTHONPATH (or the installed one), not one in the current directory.
+            ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36", "-c", str(work), *env]
+            + [f"{sys.executable} -m tui_monitor tail {log}"],
             check=True,
         )
         time.sleep(2)  # the app's start-up (imports, first frame) is not part of the soak

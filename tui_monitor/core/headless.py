@@ -408,12 +408,13 @@ def run_headless(
     for t in threads:
         t.start()
     last_state: dict[int, tuple[str | None, str, str | None, bool]] = {}
-    armed[0] = True
     try:
+        # Armed inside the try: a signal between arming and disarming raises where it is caught.
+        armed[0] = True
         status = _follow(monitors, threads, stop, got, last_state, judge)
+        armed[0] = False
     except _Signalled:
         status = 0
-    armed[0] = False
     stop.set()
     if got:
         code = _SIGNAL_EXIT.get(signal.Signals(got[0]), 1)
