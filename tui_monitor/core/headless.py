@@ -411,7 +411,7 @@ def run_headless(
     try:
         # Armed inside the try: a signal between arming and disarming raises where it is caught.
         armed[0] = True
-        status = _follow(monitors, threads, stop, got, last_state, judge)
+        status = _follow(monitors, threads, stop, got, last_state, judge, lang)
         armed[0] = False
     except _Signalled:
         status = 0
@@ -462,6 +462,7 @@ def _follow(
     got: list[int],
     last_state: dict[int, tuple[str | None, str, str | None, bool]],
     judge: Callable[..., None],
+    lang: str,
 ) -> int:
     """The main loop of :func:`run_headless`: print each file's state changes and judge it in
     time, until stopped, a signal, an error (returns 1), a gone reader or the threads' end."""
