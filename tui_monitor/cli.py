@@ -1,12 +1,14 @@
 """Command line: ``trainmon tail|report|demo``; argument parsing, exit codes, one-line errors.
 
 Exit codes: 0 ok, 1 usage or unreadable input (one line on stderr, no traceback),
-130 on Ctrl-C; ``report --check`` exits 0/1/2/3 by verdict (Nagios plugin convention).
+130 on Ctrl-C, 143 on SIGTERM, 129 on SIGHUP or when the dashboard's terminal went away;
+``report --check`` exits 0/1/2/3 by verdict (Nagios plugin convention).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -165,8 +167,6 @@ def _notifier(args: argparse.Namespace) -> tuple[Notifier | None, int]:
 
 
 def _cmd_tail(args: argparse.Namespace) -> int:
-    import os
-
     for path in args.paths:
         if os.path.isdir(path):
             print(f"trainmon: {path}: is a directory, not a log file", file=sys.stderr)
@@ -324,4 +324,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as e:
+        from tui_monitor.core.headless import OutputBlocked
+
+        if not isinstance(e, OutputBlocked):
+            raise
+        # A signal came while stdout was blocked on a reader that does not read: end now,
+        # dropping what was not written (Python's own exit would wait for that reader).
+        sys.stderr.flush()
+        os._exit(e.code)
     return 1

@@ -375,16 +375,19 @@ async def test_ctrl_c_quits_at_once_with_130() -> None:
     assert app.return_code == 130
 
 
-async def test_signal_handler_exits_with_128_plus_the_signal() -> None:
-    """GIVEN the dashboard WHEN the loop's SIGTERM handler runs THEN the app leaves its loop with 143.
-    (The real signals in a real terminal: tests/app/test_app_hostile.py.)"""
-    import signal
+async def test_exit_asked_from_another_thread_leaves_with_its_status() -> None:
+    """GIVEN the dashboard WHEN the terminal guard's thread asks for 143 (SIGTERM) THEN the app
+    leaves its loop with 143. (The real signals in a real terminal: tests/app/test_app_hostile.py,
+    tests/app/test_terminal_gone.py.)"""
+    import threading
 
     app = make_app([HEALTHY], follow=False)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        app.exit_on_signal(signal.SIGTERM)
-        await pilot.pause()
+        t = threading.Thread(target=app.exit_soon, args=(143,))
+        t.start()
+        t.join()
+        await wait_for_app(pilot, lambda: app.return_code == 143, "the exit asked from a thread")
     assert app.return_code == 143
 
 

@@ -7,17 +7,24 @@ SIGINT, SIGTERM and SIGHUP while catching up on a big file and while idle: exit 
 
 from __future__ import annotations
 
+import fcntl
+import os
+import platform
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
 import pytest
+from helpers import records_bytes, start_writer_process, wait_for
 
 pytestmark = pytest.mark.slow  # trainmon in subprocesses, signals
 
 EXPECTED = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+F_GETPIPE_SZ = getattr(fcntl, "F_GETPIPE_SZ", 1032)  # Linux; named in fcntl from Python 3.10
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +144,62 @@ def test_signal_inside_stop_wait_does_not_deadlock(tmp_path: Path) -> None:
     # WHEN it runs THEN it exits with 130, not hangs
     out = subprocess.run([sys.executable, "-c", TRAP, str(log)], capture_output=True, timeout=20)
     assert out.returncode == 130, out.stderr
+
+
+_WRITE = {"x86_64": "1", "aarch64": "64"}.get(platform.machine())
+"""write(2)'s system call number, to see a thread blocked in it (/proc/PID/task/TID/syscall)."""
+
+
+def _pipe_full(r: int, pid: int) -> bool:
+    """Whether the pipe whose read end is ``r`` is full and a thread of ``pid`` is blocked
+    writing to its stdout. "Full" is within a page of the capacity: each page of a pipe keeps
+    the slack a line that did not fit left."""
+    size = fcntl.fcntl(r, F_GETPIPE_SZ)
+    held = struct.unpack("i", fcntl.ioctl(r, termios.FIONREAD, b"\0\0\0\0"))[0]
+    if held < size - 4096:
+        return False
+    if _WRITE is None:
+        return True  # only the fill level can be seen here
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            call = Path(f"/proc/{pid}/task/{tid}/syscall").read_text().split()
+        except OSError:
+            continue
+        if call[:2] == [_WRITE, "0x1"]:
+            return True
+    return False
+
+
+@pytest.mark.parametrize("live", [False, True], ids=["catching-up", "following"])
+def test_sigterm_into_a_full_pipe_nobody_reads(big_log: Path, tmp_path: Path, live: bool) -> None:
+    # GIVEN `trainmon tail --json` writing into a pipe whose reader never reads, until the
+    # pipe is full and trainmon's write blocks (catching up on a big file, or following a
+    # file a writer keeps appending to)
+    if live:
+        log = tmp_path / "train.log"
+        log.write_bytes(records_bytes(0, 100))
+        writer = start_writer_process(log, 100, 100_000, 0.001)
+    else:
+        log, writer = big_log, None
+    r, w = os.pipe()
+    p = subprocess.Popen(
+        [sys.executable, "-m", "tui_monitor", "tail", "--json", str(log)], stdout=w, stderr=subprocess.PIPE
+    )
+    os.close(w)
+    try:
+        wait_for(lambda: _pipe_full(r, p.pid), "the pipe full and trainmon blocked writing", 30.0)
+        # WHEN SIGTERM arrives
+        p.send_signal(signal.SIGTERM)
+        # THEN trainmon ends with 143 and says nothing on stderr, the pipe still unread (before:
+        # only once the reader drained it, never if it hangs; the bar is a second, the deadline
+        # is wider for a loaded machine)
+        assert p.wait(timeout=10) == 143
+        assert p.stderr is not None and p.stderr.read() == b""
+    finally:
+        if writer is not None:
+            writer.kill()
+            writer.wait()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(r)

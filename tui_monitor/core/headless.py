@@ -34,6 +34,31 @@ _REPLACED = ("directory", "not_regular")
 _SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 """Exit status per signal: 128 + signal number, as a shell reports it."""
 
+EXIT_GRACE_S = 0.5
+"""Seconds the reading threads get to end after an exit signal; one still writing then is
+blocked on a reader that does not read, and the process is ended without it."""
+
+
+class _Signalled(BaseException):
+    """Raised by the signal handler in the main thread, out of whatever it waits on (a
+    monitor's lock held by a thread blocked writing into a full pipe, a write of its own)."""
+
+
+class OutputBlocked(Exception):
+    """An exit signal came while a write to stdout was blocked on a reader that does not read.
+
+    The caller must end the process with ``os._exit(code)``: Python's own exit would flush
+    stdout and wait for that reader (or for the blocked thread holding stdout's buffer).
+    What could not be written is dropped.
+
+    Attributes:
+        code: the exit status (128 + the signal's number).
+    """
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
 
 def record_json(rec: Record, run: int = 1) -> dict[str, Any]:
     """The ``{"type": "record", ...}`` object of a record of run ``run`` (1-based; non-finite
@@ -96,6 +121,8 @@ class HeadlessPrinter:
         self._head: dict[str, str] = {}
         self.broken = False
         """True once stdout's reader has gone (`| head -1`): the run then ends."""
+        self.closing = False
+        """Set by an exit signal: nothing more is written (what was not written is dropped)."""
         self.run = 1
         """The run the next records belong to (1-based; a `RunStart` item moves it on)."""
 
@@ -109,9 +136,11 @@ class HeadlessPrinter:
 
     def _write(self, lines: list[str]) -> None:
         """Write lines and flush once (a catch-up batch is one write, not one per record)."""
-        if not lines:
+        if not lines or self.closing:
             return
         with self.lock:
+            if self.closing:
+                return
             try:
                 self.out.write("\n".join(lines) + "\n")
                 self.out.flush()
@@ -319,22 +348,34 @@ def run_headless(
     ``baseline`` (``--baseline``): another log's latest run each file's latest run is compared
     with (the verdict's ``loss_compare`` reason); else each run is compared with the previous one.
 
-    SIGINT gives 130, SIGTERM 143, SIGHUP 129 (128 + signal number); a path that is a
-    directory or unreadable gives a one-line message on stderr and 1.
+    SIGINT gives 130, SIGTERM 143, SIGHUP 129 (128 + signal number) within a second, even
+    when stdout goes into a full pipe nobody reads: what could not be written is dropped. A
+    path that is a directory or unreadable gives a one-line message on stderr and 1.
+
+    Raises:
+        OutputBlocked: a signal came while a write was blocked on the reader; end the
+            process with ``os._exit(e.code)``.
     """
     out = out or sys.stdout
     stop = stop_event or threading.Event()
     got: list[int] = []
+    armed = [False]
+    monitors: list[tuple[Monitor, HeadlessPrinter]] = []
 
     def on_signal(signum: int, _frame: object) -> None:
         # No stop.set() here: the handler runs in this thread, possibly inside stop.wait()
-        # while it holds the event's lock, and would deadlock on it. The loop checks `got`.
+        # while it holds the event's lock, and would deadlock on it. The loop checks `got`;
+        # while it runs, the handler also raises, out of any wait on a blocked writer.
         got.append(signum)
+        for _, p in monitors:
+            p.closing = True
+        if armed[0]:
+            armed[0] = False
+            raise _Signalled
 
     if threading.current_thread() is threading.main_thread():
         for sig in _SIGNAL_EXIT:
             signal.signal(sig, on_signal)
-    monitors: list[tuple[Monitor, HeadlessPrinter]] = []
     last_verdict: dict[int, tuple[int, float]] = {}  # (version, checked at)
     detectors: dict[int, ChangeDetector] = {}
     # The monitor threads judge after each batch they print (holding their monitor's lock, an
@@ -367,6 +408,64 @@ def run_headless(
     for t in threads:
         t.start()
     last_state: dict[int, tuple[str | None, str, str | None, bool]] = {}
+    try:
+        # Armed inside the try: a signal between arming and disarming raises where it is caught.
+        armed[0] = True
+        status = _follow(monitors, threads, stop, got, last_state, judge, lang)
+        armed[0] = False
+    except _Signalled:
+        status = 0
+    stop.set()
+    if got:
+        code = _SIGNAL_EXIT.get(signal.Signals(got[0]), 1)
+        for _, p in monitors:
+            p.closing = True
+        end = time.monotonic() + EXIT_GRACE_S
+        for t in threads:
+            t.join(timeout=max(0.0, end - time.monotonic()))
+        if notifier is not None:
+            # A signal ends the run within a second: what is queued gets what is left of it.
+            notifier.close(max(0.0, end - time.monotonic()))
+        # From here stdout goes nowhere: Python's flush at exit cannot wait for a reader.
+        _drop_output(out)
+        if any(t.is_alive() for t in threads):
+            raise OutputBlocked(code)  # a thread is still blocked in write(2) on the old pipe
+        return code
+    for t in threads:
+        t.join(timeout=2.0)
+    if notifier is not None:
+        # What is queued still goes out (a crash said just before the end), within a bound.
+        notifier.close()
+        for failure in notifier.take_failures():
+            monitors[0][1].status(notify="failed", error=failure)
+    if any(p.broken for _, p in monitors):
+        # No "Exception ignored ... BrokenPipeError" when Python flushes stdout at exit.
+        _drop_output(out)
+    return status
+
+
+def _drop_output(out: IO[str]) -> None:
+    """Point ``out``'s file descriptor at /dev/null (nothing when it has none)."""
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, fd)
+    os.close(null)
+
+
+def _follow(
+    monitors: list[tuple[Monitor, HeadlessPrinter]],
+    threads: list[threading.Thread],
+    stop: threading.Event,
+    got: list[int],
+    last_state: dict[int, tuple[str | None, str, str | None, bool]],
+    judge: Callable[..., None],
+    lang: str,
+) -> int:
+    """The main loop of :func:`run_headless`: print each file's state changes and judge it in
+    time, until stopped, a signal, an error (returns 1), a gone reader or the threads' end."""
     status = 0
     while not stop.is_set() and not got:
         for i, (mon, printer) in enumerate(monitors):
@@ -391,22 +490,8 @@ def run_headless(
             mon.check_liveness()
             judge(i, new_data=False)
         if status or any(p.broken for _, p in monitors):
-            stop.set()
             break
         if not any(t.is_alive() for t in threads):
             break
         stop.wait(0.1)
-    stop.set()
-    for t in threads:
-        t.join(timeout=2.0)
-    if notifier is not None:
-        # What is queued still goes out (a crash said just before the end), within a bound.
-        notifier.close()
-        for failure in notifier.take_failures():
-            monitors[0][1].status(notify="failed", error=failure)
-    if any(p.broken for _, p in monitors):
-        # No "Exception ignored ... BrokenPipeError" when Python flushes stdout at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
-    if got:
-        return _SIGNAL_EXIT.get(signal.Signals(got[0]), 1)
     return status

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +25,7 @@ from tui_monitor.core.text.inert import inert
 from tui_monitor.core.text.words import label, verdict_word
 from tui_monitor.ui.dashboard import RunDashboard
 from tui_monitor.ui.keys import BINDINGS as KEY_BINDINGS
+from tui_monitor.ui.terminal_guard import TerminalGuard, keys_from_terminal
 from tui_monitor.ui.widgets.help_screen import HelpScreen
 from tui_monitor.ui.widgets.key_bar import KeyBar
 from tui_monitor.ui.widgets.raw_log import RawLogScreen
@@ -39,17 +38,6 @@ MIN_HEIGHT = 16
 """Below this many lines the app shows the "too small" notice."""
 INLINE_HEIGHT = 24
 """Lines the dashboard takes under the prompt with ``--inline`` (fewer on a shorter terminal)."""
-
-SIGNAL_EXIT: dict[int, int] = {
-    int(sig): 128 + int(sig)
-    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
-    if sig is not None
-}
-"""Exit status per signal (README: 130 on Ctrl-C, 143 on SIGTERM, 129 on SIGHUP)."""
-
-EXIT_GRACE_S = 5.0
-"""After a signal, the process is ended this many seconds later if the app has not
-left its loop (e.g. a dropped SSH session where writing to the terminal blocks)."""
 
 _VERDICT_SYMBOL = {"healthy": "✓", "warning": "!", "critical": "✗", "unknown": "·", "no_data": "·"}
 
@@ -106,6 +94,7 @@ class TrainmonApp(App[int]):
         self._on_exit = on_exit
         self.notifier = notifier
         self._verdicts: dict[int, str] = {}
+        self._running_loop: asyncio.AbstractEventLoop | None = None
 
     def _new_dashboard(self, path: str, i: int) -> RunDashboard:
         return RunDashboard(
@@ -164,26 +153,22 @@ class TrainmonApp(App[int]):
         self._update_tab_titles()
 
     def on_mount(self) -> None:
-        """Apply the size classes for the starting terminal size; handle the signals.
-
-        SIGINT, SIGTERM and SIGHUP leave through Textual's normal exit (the driver
-        restores the terminal: normal screen, cursor, no mouse reporting; the monitor
-        workers are cancelled) with the exit status 128 + the signal's number.
-        """
+        """Apply the size classes for the starting terminal size; note the loop for
+        :meth:`exit_soon` (signals and a terminal that went away: ui/terminal_guard.py)."""
         self._apply_size(self.size.width, self.size.height)
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
-            loop = asyncio.get_running_loop()
-            for sig in SIGNAL_EXIT:
-                loop.add_signal_handler(sig, self.exit_on_signal, sig)
+        self._running_loop = asyncio.get_running_loop()
 
-    def exit_on_signal(self, signum: int) -> None:
-        """Leave with status ``128 + signum``; end the process if that takes too long."""
-        code = SIGNAL_EXIT.get(signum, 128 + signum)
-        if not self.is_headless:  # never under run_test: os._exit would end the test run
-            watchdog = threading.Timer(EXIT_GRACE_S, os._exit, (code,))
-            watchdog.daemon = True
-            watchdog.start()
-        self.exit(code, return_code=code)
+    def exit_soon(self, code: int) -> None:
+        """Ask the app, from any thread, to leave its loop with status ``code``.
+
+        Textual's normal exit restores the terminal (normal screen, cursor, no mouse
+        reporting) and cancels the monitor workers. Nothing happens while the loop is blocked
+        (a screen writer stuck on a terminal nobody reads): the terminal guard then ends the
+        process itself.
+        """
+        loop = self._running_loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(lambda: self.exit(code, return_code=code))
 
     def action_interrupt(self) -> None:
         """Ctrl-C: quit now with status 130, as a shell expects."""
@@ -207,10 +192,6 @@ class TrainmonApp(App[int]):
 
     def on_unmount(self) -> None:
         """Run the exit hook once (the monitors stop with their workers)."""
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError, AttributeError):
-            loop = asyncio.get_running_loop()
-            for sig in SIGNAL_EXIT:
-                loop.remove_signal_handler(sig)
         if self._on_exit is not None:
             hook, self._on_exit = self._on_exit, None
             hook()
@@ -378,9 +359,12 @@ def run_app(
 ) -> int:
     """Run the app in the terminal until the user quits; return the exit status.
 
-    0 when the user quits; Ctrl-C (the key or SIGINT) 130, SIGTERM 143, SIGHUP 129. Each
-    ends Textual's loop, so the terminal is restored; the monitor threads stop with
-    their workers.
+    0 when the user quits; Ctrl-C (the key or SIGINT) 130, SIGTERM 143, SIGHUP 129, and 129
+    when the terminal goes away without a signal (a dropped SSH connection whose shell traps
+    HUP). Each ends Textual's loop, so the terminal is restored; the monitor threads stop with
+    their workers. When the loop cannot end (its screen writer blocked on a terminal nobody
+    reads, or dead), the process is ended within a second or two all the same: see
+    :class:`~tui_monitor.ui.terminal_guard.TerminalGuard`.
 
     Args:
         paths: log files to follow.
@@ -394,18 +378,37 @@ def run_app(
         notifier: ``--notify``/``--notify-cmd`` messages, or None.
         baseline: another log's latest run to compare with (``--baseline``).
     """
+    hook = _once(on_exit) if on_exit is not None else None
     app = make_app(
         paths,
         lang=lang,
         bell=bell,
         poll=poll,
         from_end=from_end,
-        on_exit=on_exit,
+        on_exit=hook,
         notifier=notifier,
         baseline=baseline,
     )
-    result = app.run(mouse=mouse, inline=inline)
+    keys_from_terminal()
+    guard = TerminalGuard(app.exit_soon, on_exit=hook)
+    guard.start()
+    try:
+        result = app.run(mouse=mouse, inline=inline)
+    finally:
+        guard.stop()
     return int(app.return_code or result or 0)
+
+
+def _once(hook: Callable[[], None]) -> Callable[[], None]:
+    """``hook`` run at most once, whichever thread calls first (the app's unmount or the
+    terminal guard's forced exit); a second caller does not wait for the first."""
+    lock = threading.Lock()
+
+    def run() -> None:
+        if lock.acquire(blocking=False):
+            hook()
+
+    return run
 
 
 def run_demo(
