@@ -37,7 +37,8 @@ class Writer:
 
 def _command(pid: str, proc: Path) -> str:
     try:
-        raw = (proc / pid / "cmdline").read_bytes()
+        with open(f"{proc}/{pid}/cmdline", "rb") as f:
+            raw = f.read()
     except OSError:
         return ""
     return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()[:200]
@@ -67,20 +68,24 @@ def find_writers(path: str | Path, proc: Path = PROC) -> list[Writer] | None:
         pids = [d for d in os.listdir(proc) if d.isdigit() and d != me]
     except OSError:
         return None
+    # Paths are joined as plain strings: pathlib interns every part (sys.intern), and the
+    # interned pids and fd numbers of a full look every few seconds made the interpreter's
+    # string table grow for hours (BENCHMARKS.md, "Soak").
     for pid in pids:
-        fd_dir = proc / pid / "fd"
+        fd_dir = f"{proc}/{pid}/fd"
         try:
             fds = os.listdir(fd_dir)
         except OSError:
             continue  # gone, or another user's process
         for fd in fds:
             try:
-                if os.readlink(fd_dir / fd) != target:
+                if os.readlink(f"{fd_dir}/{fd}") != target:
                     continue
-                fst = os.stat(fd_dir / fd)
+                fst = os.stat(f"{fd_dir}/{fd}")
                 if (fst.st_dev, fst.st_ino) != (st.st_dev, st.st_ino):
                     continue
-                info = (proc / pid / "fdinfo" / fd).read_text()
+                with open(f"{proc}/{pid}/fdinfo/{fd}") as f:
+                    info = f.read()
             except OSError:
                 continue
             flags = next((line.split()[1] for line in info.splitlines() if line.startswith("flags:")), "0")
@@ -160,14 +165,14 @@ def still_writing(pid: int, path: str | Path, proc: Path = PROC) -> bool:
         proc: the ``/proc`` directory.
     """
     target = os.path.realpath(path)
-    fd_dir = proc / str(pid) / "fd"
+    fd_dir = f"{proc}/{pid}/fd"
     try:
         fds = os.listdir(fd_dir)
     except OSError:
         return False  # the process is gone (or a zombie: its fds are closed)
     for fd in fds:
         try:
-            if os.readlink(fd_dir / fd) == target:
+            if os.readlink(f"{fd_dir}/{fd}") == target:
                 return True
         except OSError:
             continue  # an fd closed while we looked
