@@ -58,6 +58,10 @@ class RunBoundaries:
     def __init__(self, steps: StepTracker, on_new_run: Callable[[RunStartReason], None]) -> None:
         self._steps = steps
         self._on_new_run = on_new_run
+        self._forget_run()
+
+    def _forget_run(self) -> None:
+        """Know nothing of a run yet (at the start, and when a new run starts)."""
         self.run_has_records = False
         self.summary_seen = False
         self.resume_seen = False
@@ -197,17 +201,7 @@ class RunBoundaries:
 
     def _new_run(self, reason: RunStartReason, offset: int, out: Out) -> None:
         out.append(RunStart(reason, offset))
-        self._seen.clear()
-        self.last_step.clear()
-        self.last_epoch.clear()
-        self.run_has_records = False
-        self.summary_seen = False
-        self.resume_seen = False
-        self.after_reset = False
-        self.step_interval = None
-        self.epoch_interval = None
-        self._info = {}
-        self._epoch_spe = None
+        self._forget_run()
         self._steps.forget_run()
         self._on_new_run(reason)
 
