@@ -256,8 +256,10 @@ def test_permission_lost_mid_run_as_nobody(shared_dir: Path) -> None:
         tail.wait_for(has_loss(1.25), "record after chmod 000 of the open file")
         # WHEN the log is rotated and the new file is not readable by trainmon
         os.rename(log, d / "train.log.1")
+        # (Created 0600 at once: a new file readable for a moment could be opened in that
+        # moment, whatever the timing of trainmon's polls, and "unreadable" never said.)
+        os.close(os.open(log, os.O_WRONLY | os.O_CREAT, 0o600))
         append(log, 1.0, 0.3)
-        log.chmod(0o600)
         tail.wait_for(lambda o: "unreadable" in states(o), "an 'unreadable' status")
         # WHEN it becomes readable again
         log.chmod(0o644)

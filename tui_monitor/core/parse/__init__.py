@@ -7,8 +7,9 @@ console output (``console``), dicts wrapped or pretty-printed over lines (``wrap
 tables (``tables``), columnar runs of same-shape lines (``columnar``), tqdm and notebook bars,
 DeepSpeed step lines and the banner (``bars``), steps from the bars' log events (``steps``),
 crash evidence (``crash``), JSON lines (``jsonl``), ``trainer_state.json`` (``trainer_state``)
-and the one per-record policy (``policy``: steps, echo, copies of a second logger or process,
-rewind). The items are in ``items``.
+and the one per-record policy (``policy``, the facade of its rules: steps paired with records in
+``pairing``; echo and copies of a second logger or process in ``copies``; new runs and rewinds in
+``boundaries``). The items are in ``items``.
 """
 
 from __future__ import annotations

@@ -314,3 +314,7 @@ class Batch:
             Record(kind, dict(zip(names, row)), st, ep, off, None, {}, arrival)
             for row, st, ep, off in zip(self.values.tolist(), steps, epochs, self.offsets.tolist())
         ]
+
+
+Out = list[ParsedItem | Batch]
+"""Where the parse stage's readers and the record policy append what goes out, in order."""

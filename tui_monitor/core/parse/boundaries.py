@@ -1,0 +1,264 @@
+"""Run boundaries, the record policy's run rules: a new run, a resume (a `Rewind`), the run's
+logging interval, and the steps the banner's facts give.
+
+One :class:`RunBoundaries` per `~tui_monitor.core.parse.policy.RecordPolicy`, fed every record
+the policy accepts, in file order. Each rule has its scalar form (one `Record`) and, beside it,
+its batch form for a run of plain train records (the columnar catch-up):
+
+* **rewind**: a train record whose step (else epoch) is lower than the previous one of the same
+  rank means the run was resumed into the same log: a `Rewind` goes out before it. After a
+  summary record the run has ended: what follows is a new run, never a rewind. Scalar:
+  `RunBoundaries.went_back`; batch: `RunBoundaries.run_goes_back`.
+* **new run** (DESIGN.md, "Runs"): a `RunStart` goes out before the first item of a new run when
+  the training banner appears after records were seen (`RunBoundaries.run_marker`), a
+  main-writer train record follows the run's summary record, a step or epoch falls back to the
+  start of the run (no later than two logging intervals) without a resume message, or, after the
+  file was truncated or replaced (`RunBoundaries.new_stream`), the first train record does not
+  continue the run. A fall back to a mid-run position (a checkpoint) is a resume: the same run, a
+  `Rewind`. Everything learnt of the old run (last steps and epochs, logging interval, banner
+  facts, the tracker's steps per epoch) is forgotten. Scalar: `RunBoundaries.starts_new_run`;
+  a batch never holds one (the policy takes the record path when it could).
+* **logging interval**: the smallest forward step and epoch between two main-writer train
+  records, which tells a restart from a resume. Scalar: `RunBoundaries.accept`; batch:
+  `RunBoundaries.accept_batch`.
+* **epoch steps**: with the banner's steps per epoch (`RunBoundaries.run_info`), a main-writer
+  record no bar gave a step takes ``epoch * steps per epoch`` (`RunBoundaries.epoch_step`); a
+  batch whose rows would need it takes the record path (`RunBoundaries.has_epoch_steps`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tui_monitor.core.parse.items import Out, Record, Rewind, RunInfo, RunMarker, RunStart, RunStartReason, is_main_rank
+from tui_monitor.core.parse.steps import StepTracker, banner_steps_per_epoch, epoch_step
+
+__all__ = ["RunBoundaries"]
+
+
+class RunBoundaries:
+    """Where runs start and resume, from the records the policy accepts (module docstring).
+
+    Args:
+        steps: the step tracker (a new run forgets the old run's steps per epoch).
+        on_new_run: called with the reason just after a `RunStart` went out.
+
+    Attributes:
+        last_epoch / last_step: the latest epoch / step per rank of this run's train records.
+        step_interval / epoch_interval: the run's logging interval, as learnt so far (steps /
+            epochs), or ``None``.
+        run_has_records: a record of this run was accepted.
+        summary_seen: this run's summary record (``train_runtime``) was accepted.
+        resume_seen: a resume message came and no `Rewind` has used it yet.
+        after_reset: the file was reset and no main-writer train record has followed.
+    """
+
+    def __init__(self, steps: StepTracker, on_new_run: Callable[[RunStartReason], None]) -> None:
+        self._steps = steps
+        self._on_new_run = on_new_run
+        self._forget_run()
+
+    def _forget_run(self) -> None:
+        """Know nothing of a run yet (at the start, and when a new run starts)."""
+        self.run_has_records = False
+        self.summary_seen = False
+        self.resume_seen = False
+        self.after_reset = False
+        self.step_interval: int | None = None
+        self.epoch_interval: float | None = None
+        self.last_epoch: dict[str | None, float] = {}
+        self.last_step: dict[str | None, int] = {}
+        self._seen: dict[str | None, tuple[int | None, float | None]] = {}  # last (step, epoch) of any kind
+        self._info: dict[str, int] = {}  # the run's banner facts
+        self._epoch_spe: int | None = None  # steps per epoch the banner gives (epoch steps)
+
+    @property
+    def flags(self) -> tuple[bool, bool, bool, bool]:
+        """(`run_has_records`, `summary_seen`, `resume_seen`, `after_reset`)."""
+        return (self.run_has_records, self.summary_seen, self.resume_seen, self.after_reset)
+
+    # -- what the readers report ------------------------------------------------------------
+
+    def run_marker(self, marker: RunMarker, out: Out) -> None:
+        """A training banner or a resume message (main writer only): a banner after records
+        starts a new run; a resume message makes the next fall back a resume."""
+        if not is_main_rank(marker.rank):
+            return
+        if marker.kind == "resume":
+            self.resume_seen = True
+        elif self.run_has_records:
+            self._new_run("banner", marker.offset, out)
+
+    def new_stream(self) -> None:
+        """The file was truncated or replaced: the next train record tells whether the run
+        goes on (a copytruncate) or a new one started."""
+        self.after_reset = True
+
+    def run_info(self, info: RunInfo) -> None:
+        """A banner fact of the run: with enough of them, records without a step take
+        ``epoch * steps per epoch`` (`~tui_monitor.core.parse.steps.epoch_step`)."""
+        for name in ("total_steps", "num_epochs", "grad_accum", "num_examples", "batch_size", "steps_per_epoch"):
+            v = getattr(info, name)
+            # (The training banner's "Num examples" is the first; "***** Running Evaluation
+            # *****" prints the eval set's.)
+            if v is not None and not (name == "num_examples" and name in self._info):
+                self._info[name] = v
+        self._epoch_spe = banner_steps_per_epoch(self._info)
+
+    # -- the scalar form --------------------------------------------------------------------
+
+    def epoch_step(self, rec: Record) -> bool:
+        """Give a main-writer record without a step ``epoch * steps per epoch`` when the banner
+        gave the steps per epoch (no bar gave the step: ``disable_tqdm``, a read from
+        mid-file, where the printed epoch is precise enough). True when it did."""
+        if rec.step is None and self._epoch_spe is not None and rec.epoch is not None and is_main_rank(rec.rank):
+            rec.step = epoch_step(rec.epoch, self._epoch_spe)
+            return True
+        return False
+
+    def accept(self, rec: Record, out: Out) -> None:
+        """A record goes out: a `RunStart` or a `Rewind` goes to ``out`` before it when it
+        starts a new run or goes back, and what the run knows moves on (``rec`` itself is
+        appended by the caller)."""
+        if rec.kind == "summary":
+            # The run ended: the next train record starts a new run (DESIGN.md, "Runs"), it
+            # does not resume this one, so going back from here is no rewind.
+            self.last_step.pop(rec.rank, None)
+            self.last_epoch.pop(rec.rank, None)
+        main = is_main_rank(rec.rank)
+        if rec.kind == "train":
+            reason = self.starts_new_run(rec) if main else None
+            if reason is not None:
+                self._new_run(reason, rec.offset, out)
+            elif self.went_back(rec):
+                out.append(Rewind(rec.epoch, rec.step, rec.rank, rec.offset))
+                self.resume_seen = False
+            if main:
+                self.after_reset = False
+                self._learn_interval(rec)
+            if rec.step is not None:
+                self.last_step[rec.rank] = rec.step
+            if rec.epoch is not None:
+                self.last_epoch[rec.rank] = rec.epoch
+        elif rec.kind == "summary" and main:
+            self.summary_seen = True
+        if rec.kind != "summary":
+            last = self._seen.get(rec.rank, (None, None))
+            self._seen[rec.rank] = (
+                rec.step if rec.step is not None else last[0],
+                rec.epoch if rec.epoch is not None else last[1],
+            )
+        self.run_has_records = True
+
+    def starts_new_run(self, rec: Record) -> RunStartReason | None:
+        """Whether this main-writer train record is the first of a new run, and why (``None``:
+        it is not). Reads only; `accept` acts on it."""
+        if self.summary_seen:
+            return "after_summary"
+        if self.after_reset:
+            # Against the run's last record of any kind: after a copytruncate the first record
+            # read may be an eval record.
+            # The epoch first: it is the record's own, while a step is paired by order (bytes
+            # destroyed by the truncation shift the pairing). A restarted run logs its first
+            # epoch and step again: equal is no going on.
+            seen_step, seen_epoch = self._seen.get(rec.rank, (None, None))
+            if rec.epoch is not None and seen_epoch is not None and rec.epoch != seen_epoch:
+                continues = rec.epoch > seen_epoch
+            else:
+                continues = rec.step is not None and seen_step is not None and rec.step > seen_step
+            return None if continues or not self.run_has_records else "new_file"
+        if self.resume_seen or not self.went_back(rec):
+            return None
+        # Back at the start: within two logging intervals of step (epoch) 0. A resume goes back
+        # to a checkpoint, further on (a log that starts mid-run has no start to go back to).
+        if rec.step is not None and self.step_interval is not None:
+            return "restart" if rec.step <= 2 * self.step_interval else None
+        if rec.step is None and rec.epoch is not None and self.epoch_interval is not None:
+            return "restart" if rec.epoch <= 2 * self.epoch_interval else None
+        return None
+
+    def went_back(self, rec: Record) -> bool:
+        """The rewind rule for one train record: its step, else its epoch, is lower than the
+        previous one of the same rank."""
+        last_step = self.last_step.get(rec.rank)
+        if rec.step is not None:
+            return last_step is not None and rec.step < last_step
+        last_epoch = self.last_epoch.get(rec.rank)
+        return rec.epoch is not None and last_epoch is not None and rec.epoch < last_epoch
+
+    def _learn_interval(self, rec: Record) -> None:
+        """The logging interval (the smallest forward step and epoch between two main-writer
+        train records), which tells a restart from a resume."""
+        last_step, last_epoch = self.last_step.get(rec.rank), self.last_epoch.get(rec.rank)
+        if rec.step is not None and last_step is not None and rec.step > last_step:
+            d = rec.step - last_step
+            self.step_interval = d if self.step_interval is None else min(self.step_interval, d)
+        if rec.epoch is not None and last_epoch is not None and rec.epoch > last_epoch:
+            e = rec.epoch - last_epoch
+            self.epoch_interval = e if self.epoch_interval is None else min(self.epoch_interval, e)
+
+    def _new_run(self, reason: RunStartReason, offset: int, out: Out) -> None:
+        out.append(RunStart(reason, offset))
+        self._forget_run()
+        self._steps.forget_run()
+        self._on_new_run(reason)
+
+    # -- the batch form ---------------------------------------------------------------------
+
+    @property
+    def has_epoch_steps(self) -> bool:
+        """The banner gave the steps per epoch: a row without a queued step would take its
+        epoch's step (`epoch_step`), one by one."""
+        return self._epoch_spe is not None
+
+    def run_goes_back(self, st: np.ndarray, epochs: np.ndarray | None, k: int, m: int) -> bool:
+        """The rewind rule (`went_back`) for the ``m`` rows of a run of rank ``None`` after its
+        first: the first ``k`` have steps ``st`` (``(k,) int64``), the other ``m - k`` only
+        epochs (``(m,) float64`` or ``None``); any step or epoch going back is a rewind."""
+        last_step = self.last_step.get(None)
+        if k and ((last_step is not None and st[0] < last_step) or (k > 1 and bool((st[1:] < st[:-1]).any()))):
+            return True
+        if epochs is not None and k < m:
+            prev0 = float(epochs[k - 1]) if k else self.last_epoch.get(None)
+            cur = epochs[k:]
+            if bool((cur[1:] < cur[:-1]).any()) or (prev0 is not None and cur[0] < prev0):
+                return True
+        return False
+
+    def accept_batch(self, st: np.ndarray, epochs: np.ndarray | None, k: int) -> None:
+        """`accept` for rows of a run of rank ``None`` that neither start a run nor go back
+        (`run_goes_back`): the first ``k`` with steps ``st`` (``(k,) int64``), all with
+        ``epochs`` (``float64``, or ``None``)."""
+        if k:
+            self._learn_batch_interval(st, None)
+            self.last_step[None] = int(st[-1])
+        if epochs is not None:
+            self._learn_batch_interval(None, epochs)
+            self.last_epoch[None] = float(epochs[-1])
+        seen = self._seen.get(None, (None, None))
+        self._seen[None] = (
+            int(st[-1]) if k else seen[0],
+            float(epochs[-1]) if epochs is not None else seen[1],
+        )
+
+    def _learn_batch_interval(self, steps: np.ndarray | None, epochs: np.ndarray | None) -> None:
+        """`_learn_interval` for the rows of a run (which never go back: `run_goes_back`)."""
+        if steps is not None:
+            d = _smallest_forward(self.last_step.get(None), steps)
+            if d is not None:
+                self.step_interval = int(d) if self.step_interval is None else min(self.step_interval, int(d))
+        if epochs is not None:
+            e = _smallest_forward(self.last_epoch.get(None), epochs)
+            if e is not None:
+                self.epoch_interval = e if self.epoch_interval is None else min(self.epoch_interval, e)
+
+
+def _smallest_forward(last: float | None, values: np.ndarray) -> float | None:
+    """The smallest positive difference between consecutive ``values`` (after ``last``, when
+    given), or ``None`` when nothing moves forward."""
+    seq = np.concatenate([[last], values]) if last is not None else values
+    d = np.diff(seq)
+    d = d[d > 0]
+    return float(d.min()) if d.size else None

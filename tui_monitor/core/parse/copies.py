@@ -1,0 +1,248 @@
+"""Copies, the record policy's dedupe rules: a record printed twice counts once, on evidence only.
+
+One :class:`CopyFilter` per `~tui_monitor.core.parse.policy.RecordPolicy`; every record the
+policy lets out passes through `CopyFilter.emit`, in file order, and what it keeps goes on to
+the policy's accept callback. Three readings, each decided only by evidence (equal consecutive
+records are *not* duplicates by themselves):
+
+* **echo**: a bare dict followed at once by the same values logged again with a step or a rank
+  prefix (a second logging handler, e.g. FATE's Rich handler) counts once; from then on (echo
+  mode) each bare copy is held back until its logged copy, which knows its rank, is kept.
+* **second logger**: a line whose prefix names a logging handler (LLaMA-Factory's
+  ``llamafactory.train.callbacks``) right after the Trainer's dict with the same values to the
+  digits it prints is dropped.
+* **two writers**: two processes that both print every record (the stream's first two distinct
+  records each printed twice in a row, or the banner printed twice before any record) make each
+  record's identical copy among the last two accepted dropped.
+
+Each reading taken is noted in `CopyFilter.readings` (the report says it). The rules are scalar
+only: a run of records the columnar catch-up reads takes the record path whenever one of them
+may apply (`CopyFilter.batch_ok`); `CopyFilter.accepted_batch` notes a batch that went out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from tui_monitor.core.parse.columnar import ColumnRun
+from tui_monitor.core.parse.items import Batch, Out, Record
+
+__all__ = ["CopyFilter"]
+
+
+class CopyFilter:
+    """Drops the copies of records (module docstring) before they are accepted.
+
+    Args:
+        accept: called with each record that goes out (not a copy), in order; it must call
+            `accepted` for it.
+
+    Attributes:
+        readings: the readings taken on evidence (``second_logger``, ``two_writers``).
+        prev: the last record that went out (or was kept as an echo's logged copy).
+        pending: in echo mode, the bare copy held back until its logged copy comes.
+        echo_mode: a second logger repeats every record (bare copies are held back).
+        two_writers: two processes print every record (their copies are dropped).
+    """
+
+    def __init__(self, accept: Callable[[Record, Out], None]) -> None:
+        self._accept = accept
+        self.readings: set[str] = set()
+        self.prev: Record | None = None
+        self.pending: Record | None = None
+        self.echo_mode = False
+        self.two_writers = False
+        self._epoch_stepped: Record | None = None  # the last record given its epoch's step
+        self._accepted = 0  # records accepted in this stream
+        self._banners = 0  # banners read before the first record
+        self._recent: list[list[object]] = []  # [record, matched] of the last two accepted
+        self._probe: list[Record] = []  # copies held while the two-writer evidence is open
+
+    @property
+    def held(self) -> int:
+        """Copies held while the two-writer evidence is open."""
+        return len(self._probe)
+
+    def banner(self) -> None:
+        """The Trainer's banner (its total steps) was read: twice before any record means two
+        processes that each believe they are the main one."""
+        if self._accepted == 0:
+            self._banners += 1
+            if self._banners >= 2:
+                self.two_writers = True
+
+    # -- the scalar form --------------------------------------------------------------------
+
+    def emit(self, rec: Record, out: Out) -> None:
+        """Drop ``rec`` when it is a copy, hold it while the evidence is open, else (after the
+        echo rule) pass it to the accept callback."""
+        if self._probe_writers(rec, out) or self._is_copy(rec):
+            return
+        self._emit(rec, out)
+
+    def accepted(self, rec: Record, *, epoch_stepped: bool) -> None:
+        """``rec`` went out (the accept callback's note); ``epoch_stepped``: its step is its
+        epoch's (`~tui_monitor.core.parse.boundaries.RunBoundaries.epoch_step`), not one the
+        log stated, so the echo rule ignores it."""
+        if epoch_stepped:
+            self._epoch_stepped = rec
+        self.prev = rec
+        self._accepted += 1
+        self._recent = [*self._recent[-1:], [rec, False]]
+
+    def flush(self, out: Out) -> None:
+        """End of input: copies held for the two-writer evidence and a held bare copy go out."""
+        if self._probe:
+            held, self._probe = self._probe, []
+            for h in held:
+                self._emit(h, out)
+        if self.pending is not None:
+            out.append(self.pending)
+            self.pending = None
+
+    def _is_copy(self, rec: Record) -> bool:
+        """A second logger's or (in two-writer mode) a second process's copy of a record
+        already out; notes the reading taken."""
+        prev = self.prev
+        if rec.logger is not None and prev is not None and prev.logger is None and _same_rounded(prev, rec):
+            self.readings.add("second_logger")
+            return True
+        if rec.kind == "summary" or not self.two_writers:
+            return False
+        for entry in self._recent:
+            old = entry[0]
+            if not entry[1] and isinstance(old, Record) and _identical(old, rec):
+                entry[1] = True
+                self.readings.add("two_writers")
+                return True
+        return False
+
+    def _probe_writers(self, rec: Record, out: Out) -> bool:
+        """The evidence of two writers at a stream's start: its first two distinct records
+        each printed twice in a row (r1 r1 r2 r2). The copy of r1 and r2 are held until the
+        fourth record decides; True when ``rec`` was taken (held or dropped)."""
+        probe = self._probe
+        if not probe:
+            first = self._recent[0][0] if self._recent else None
+            if (
+                self._accepted == 1
+                and not self.two_writers
+                and rec.kind != "summary"
+                and isinstance(first, Record)
+                and _identical(first, rec)
+            ):
+                probe.append(rec)
+                return True
+            return False
+        if len(probe) == 1 and not _identical(probe[0], rec):
+            probe.append(rec)
+            return True
+        held, self._probe = probe, []
+        if len(held) == 2 and _identical(held[1], rec):
+            # Confirmed: every record comes twice. r1's copy is dropped, r2 goes out, and
+            # this copy of r2 is dropped.
+            self.two_writers = True
+            self.readings.add("two_writers")
+            self._recent[0][1] = True
+            self._emit(held[1], out)
+            self._recent[-1][1] = True
+            return True
+        for h in held:
+            self._emit(h, out)
+        return False
+
+    def _emit(self, rec: Record, out: Out) -> None:
+        """The echo rule, then the accept callback."""
+        prev = self.pending or self.prev
+        if prev is not None and prev is self._epoch_stepped:
+            prev = replace(prev, step=None)  # its step is the epoch's, not one the log stated
+        if prev is not None and _is_echo(prev, rec):
+            # The same record logged a second time by another handler, with its step
+            # and rank: keep one. In echo mode the bare copy was held back, so the
+            # logged copy (which knows its rank) is the one kept.
+            self.echo_mode = True
+            if self.pending is not None:
+                self.pending = None
+                self._accept(rec, out)
+            else:
+                self.prev = rec
+            return
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            self._accept(pending, out)
+        if self.echo_mode and rec.step is None and rec.rank is None:
+            self.pending = rec
+            return
+        self._accept(rec, out)
+
+    # -- the batch form ---------------------------------------------------------------------
+
+    def batch_ok(self, run: ColumnRun) -> bool:
+        """Whether the rows of ``run`` after its first (already through `emit`) may go out as
+        one batch: no echo pending or possible, no two-writer evidence open or taken, and not
+        the stream's first two records printed identically (the evidence's start)."""
+        if self.echo_mode or self.pending is not None or self.two_writers or self._probe:
+            return False
+        if self._accepted == 1 and len(run) > 1:
+            a, b = run.vals[0], run.vals[1]
+            return not bool(((a == b) | (np.isnan(a) & np.isnan(b))).all())
+        return True
+
+    def accepted_batch(self, batch: Batch) -> None:
+        """`accepted` for every row of ``batch`` (a batch has no epoch steps: `batch_ok`'s
+        caller makes such rows take the record path)."""
+        m = len(batch)
+        self.prev = batch.record(m - 1)
+        self._accepted += m
+        self._recent = [[batch.record(i), False] for i in range(max(0, m - 2), m)]
+
+
+def _is_echo(prev: Record, rec: Record) -> bool:
+    """``rec`` is ``prev`` (a bare dict) logged again by another handler with a step or a
+    rank: same kind and epoch, every metric of ``prev`` equal (NaN equal to NaN), and nothing
+    more but ``total_flos``."""
+    if prev.kind != rec.kind or prev.step is not None or prev.rank is not None:
+        return False
+    if rec.step is None and rec.rank is None:
+        return False
+    if prev.epoch != rec.epoch:
+        return False
+    pm, rm = prev.metrics, rec.metrics
+    if len(rm) < len(pm):
+        return False
+    for k, v in pm.items():
+        w = rm.get(k)
+        if w is None or not (w == v or (math.isnan(v) and math.isnan(w))):
+            return False
+    return all(k in pm or k == "total_flos" for k in rm)
+
+
+def _same_value(a: float, b: float, tol: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return abs(a - b) <= tol + 5e-4 * abs(a)
+
+
+def _same_rounded(prev: Record, rec: Record) -> bool:
+    """``rec`` repeats ``prev`` to the digits a second logger prints (LLaMA-Factory: loss
+    ``.4f``, learning rate ``.4e``, epoch ``.2f``): same kind and step, and every shared
+    metric (at least one) equal within that rounding."""
+    if prev.kind != rec.kind or (rec.step is not None and prev.step is not None and rec.step != prev.step):
+        return False
+    if (prev.epoch is None) != (rec.epoch is None):
+        return False
+    if prev.epoch is not None and rec.epoch is not None and not _same_value(prev.epoch, rec.epoch, 0.006):
+        return False
+    shared = [k for k in rec.metrics if k in prev.metrics]
+    return bool(shared) and all(_same_value(prev.metrics[k], rec.metrics[k], 5e-5) for k in shared)
+
+
+def _identical(a: Record, b: Record) -> bool:
+    """Same kind, step, epoch, rank and exactly the same values (NaN equal to NaN)."""
+    if (a.kind, a.step, a.epoch, a.rank) != (b.kind, b.step, b.epoch, b.rank) or a.metrics.keys() != b.metrics.keys():
+        return False
+    return all(_same_value(v, b.metrics[k], 0.0) and (v == b.metrics[k] or math.isnan(v)) for k, v in a.metrics.items())

@@ -1,0 +1,251 @@
+"""Step pairing, the record policy's step rule: each console record without a stated step takes
+the next step the tqdm log events give, and waits for it when it is not read yet.
+
+One :class:`StepPairing` per `~tui_monitor.core.parse.policy.RecordPolicy`. The
+`~tui_monitor.core.parse.steps.StepTracker` turns the bars' clears and redraws into queued
+steps (DESIGN.md, "Steps from tqdm"); this module decides which record takes which of them:
+
+* **holding**: a record read between a clear and its redraw (``python -u``: the record is
+  written before its redraw) waits for the redraw; held records go out when it comes, when no
+  redraw is open any more, when more than ``MAX_WAIT`` wait, or when the log goes quiet.
+* **bursts**: on probation (a buffered stdout whose pairing is not yet proven) the records read
+  since the last log event are held as one burst and paired when it ends: its newest records
+  take the queued steps, its oldest extra ones none (`StepTracker.pair_burst`).
+* **a read from mid-file** (unsynced): the first burst's steps are not known; its records go out
+  without one.
+
+Each record leaves through the policy's emit callback, in file order, whether or not it got a
+step. Scalar: `StepPairing.take`; batch (a run of plain train records, the columnar catch-up):
+`StepPairing.peek_run` with `StepTracker.peek_batch`, then `StepPairing.take_run`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tui_monitor.core.parse.boundaries import RunBoundaries
+from tui_monitor.core.parse.items import Out, Record
+from tui_monitor.core.parse.steps import MAX_WAIT, StepTracker
+
+__all__ = ["StepPairing"]
+
+
+class StepPairing:
+    """Pairs console records with the tqdm steps (module docstring).
+
+    Args:
+        steps: the step tracker fed by the console reader's tqdm markers.
+        runs: the run boundaries (a record that starts a new run is paired with the new run's
+            steps per epoch, not the old run's).
+        emit: where each record goes, with or without a step, in order.
+    """
+
+    def __init__(self, steps: StepTracker, runs: RunBoundaries, emit: Callable[[Record, Out], None]) -> None:
+        self._steps = steps
+        self._runs = runs
+        self._emit = emit
+        self._waiting: list[Record] = []  # records between a tqdm clear and its redraw
+        self._burst: list[Record] = []  # on probation: the records read since the last log event
+
+    @property
+    def holding(self) -> bool:
+        """Records wait for a redraw."""
+        return bool(self._waiting)
+
+    @property
+    def held(self) -> int:
+        """How many records wait for their redraw."""
+        return len(self._waiting)
+
+    # -- the scalar form --------------------------------------------------------------------
+
+    def take(self, rec: Record, out: Out) -> None:
+        """A console record with no stated step: give it the next tqdm step (holding it while
+        its redraw has not been read yet), then emit it."""
+        steps = self._steps
+        runs = self._runs
+        if runs.summary_seen and rec.kind == "train":
+            # The first record of the next run (the policy's accept starts it): its step is
+            # checked against the new run's steps per epoch, not the old run's.
+            steps.forget_run()
+        if not steps.enabled:
+            self._emit(rec, out)
+            return
+        if steps.unsynced:
+            # A read from mid-file: the first burst's steps are not known. One record between
+            # a clear and its redraw is an unbuffered log's; several are a burst of stdout
+            # written there (its buffer filled while tqdm wrote), none of them that event's.
+            stale = steps.stale_for_record()
+            if self._waiting:
+                self._waiting.append(rec)
+                steps.give_up_open()
+                self.release(out, with_steps=False)
+                return
+            if stale:
+                self._emit(rec, out)
+                return
+        if steps.probation and not self._waiting and (steps.queued or not steps.awaiting):
+            self._burst.append(rec)  # paired when the burst ends (`_end_burst`)
+            if len(self._burst) > MAX_WAIT:
+                self._end_burst(out)
+            return
+        if self._waiting:
+            self._waiting.append(rec)
+            if len(self._waiting) > MAX_WAIT:
+                self.release(out, with_steps=False)
+            return
+        if runs.after_reset and rec.kind == "train" and runs.starts_new_run(rec) is not None:
+            # The first record after a reset starts a new run (its epoch went back): the old
+            # run's steps per epoch must not judge the new run's first pairing.
+            steps.forget_run()
+        step = steps.take()
+        if step is not None:
+            if steps.check(step, rec.epoch):
+                rec.step = step
+            self._emit(rec, out)
+        elif steps.awaiting:
+            self._waiting.append(rec)
+        else:
+            self._emit(rec, out)
+
+    def _end_burst(self, out: Out) -> None:
+        """A burst of records read on probation ended (a log event, the log went quiet, the
+        end of input): its newest records take the queued steps, its oldest extra ones none
+        (see `StepTracker.pair_burst`)."""
+        burst, self._burst = self._burst, []
+        if not burst:
+            return
+        steps = self._steps
+        extra, _ = steps.pair_burst(len(burst))
+        for i, rec in enumerate(burst):
+            step = steps.take() if i >= extra else None
+            if step is not None and steps.check(step, rec.epoch):
+                rec.step = step
+            self._emit(rec, out)
+
+    def release(self, out: Out, *, with_steps: bool) -> None:
+        """Emit held records in order, each with the next queued step when there is one."""
+        steps = self._steps
+        while self._waiting:
+            step = steps.take() if with_steps else None
+            if step is None and with_steps and steps.awaiting:
+                return  # the next redraw is still to come
+            rec = self._waiting.pop(0)
+            if step is not None and steps.check(step, rec.epoch):
+                rec.step = step
+            self._emit(rec, out)
+
+    def marker(self, kind: str, n: int, out: Out) -> None:
+        """One tqdm log-event marker (see `StepTracker.scan`): held records may go out."""
+        steps = self._steps
+        if steps.unsynced:
+            steps.synced_at_event(bool(self._waiting))
+        if self._burst:
+            self._end_burst(out)
+        steps.on_marker(kind, n)
+        if self._waiting:
+            if kind == "step":
+                self.release(out, with_steps=True)
+            elif not steps.awaiting:
+                self.release(out, with_steps=False)
+
+    def markers(self, markers: list[tuple[int, str, int, int]], a: int, b: int, out: Out) -> None:
+        """``markers[a:b]`` in order. A ``"pair"`` (open, then step) with no record held is
+        just its step queued: the open and the step cancel out in the open count."""
+        for i in range(a, b):
+            _, kind, n, _ = markers[i]
+            if kind == "pair":
+                if not self._waiting:
+                    if self._steps.unsynced:
+                        self._steps.synced_at_event(False)
+                    if self._burst:
+                        self._end_burst(out)
+                    self._steps.queue_step(n)
+                    continue
+                self.marker("open", 0, out)
+                self.marker("step", n, out)
+            else:
+                self.marker(kind, n, out)
+
+    def release_quiet(self, out: Out) -> None:
+        """The log has gone quiet with records held for their redraw (a run that died right
+        after logging, a redraw still in the write buffer): they go out now with what is known
+        (queued steps first), and the redraws still open will not shift later records."""
+        self._end_burst(out)
+        if not self._waiting:
+            return
+        self.release(out, with_steps=True)
+        if self._waiting:
+            self._steps.give_up_open()
+            self.release(out, with_steps=False)
+
+    def settle(self, out: Out) -> None:
+        """End of a buffer: held records go out when no redraw is still open for them."""
+        if self._waiting and not self._steps.awaiting:
+            self.release(out, with_steps=True)
+
+    def new_bars(self, out: Out) -> None:
+        """After a file reset a new process's bars begin: records held for a redraw of the old
+        stream go out without it, and the steps it queued for records still in the old
+        writer's buffer are dropped (that writer is gone)."""
+        if self._waiting:
+            self.release(out, with_steps=False)
+        self._steps.reset()
+
+    def lost_record(self) -> None:
+        """A record whose first bytes were read will never be read whole (its partial line was
+        dropped at a reset): the tqdm step it would have taken must not go to the next record.
+        Its step is the first queued one (stdout buffered: the events come first), else its
+        event is the open one (python -u: its clear was read, its redraw is still to come)."""
+        if self._steps.queued:
+            self._steps.take()
+        elif self._steps.awaiting:
+            self._steps.drop_open()
+
+    def flush(self, out: Out) -> None:
+        """End of input: a burst is paired, and held records go out without a step."""
+        self._end_burst(out)
+        if self._waiting:
+            self.release(out, with_steps=False)
+
+    # -- the batch form ---------------------------------------------------------------------
+
+    def peek_run(self, epochs: np.ndarray | None, m: int) -> tuple[int, np.ndarray, float | None] | None:
+        """The batch form of `take` for the ``m`` rows of a run after its first (already
+        through `take`), without taking anything.
+
+        Args:
+            epochs: ``(m,) float64`` epochs of the rows, or ``None``.
+            m: how many rows.
+
+        Returns:
+            ``(k, steps, steps_per_epoch)``: the first ``k <= m`` rows take the queued
+            ``(k,) int64`` steps (the others none) and the tracker would then have
+            ``steps_per_epoch``; ``None`` when the rows must take the record path (a read from
+            mid-file, on probation, records held, a row that would be held for its redraw, or
+            a pairing that disagrees with its epoch, which `take` answers by disabling the
+            tracker).
+        """
+        steps = self._steps
+        if steps.unsynced or steps.probation or self._burst or self._waiting:
+            return None
+        k = 0
+        st: np.ndarray = np.empty(0, dtype=np.int64)
+        spe = steps.steps_per_epoch
+        if steps.enabled:
+            k = min(m, steps.queued)
+            if k < m and steps.awaiting:
+                return None  # records would be held for their redraw
+            if k:
+                paired = steps.peek_batch(epochs, k)
+                if paired is None:
+                    return None
+                st, spe = paired
+        return k, st, spe
+
+    def take_run(self, k: int, steps_per_epoch: float | None) -> None:
+        """Take the ``k`` steps `peek_run` gave (and the steps per epoch it learnt)."""
+        if k:
+            self._steps.take_batch(k, steps_per_epoch)
