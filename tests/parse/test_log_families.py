@@ -132,6 +132,31 @@ CASES: dict[str, Case] = {
         ],
         readings=("two_writers",),
     ),
+    # The second process started a moment later: its copies come one record behind (r1 r2 r1
+    # r3 r2 r4 r3 ...), no banner to tell.
+    "two_processes_copies_one_behind": Case(
+        b"".join(
+            b"{'loss': %.4f, 'grad_norm': %.3f, 'learning_rate': 1e-05, 'epoch': %.2f}\n"
+            % (2 - i / 10, 1 + i / 7, i / 10)
+            for i in (1, 2, 1, 3, 2, 4, 3, 5, 4, 5)
+        ),
+        [
+            (T, {"loss": 2 - i / 10, "grad_norm": round(1 + i / 7, 3), "learning_rate": 1e-05}, None, round(i / 10, 2))
+            for i in (1, 2, 3, 4, 5)
+        ],
+        readings=("two_writers",),
+    ),
+    "one_writer_back_to_its_first_record_once_is_not_two": Case(
+        b"".join(
+            b"{'loss': %.4f, 'grad_norm': %.3f, 'learning_rate': 1e-05, 'epoch': %.2f}\n"
+            % (2 - i / 10, 1 + i / 7, i / 10)
+            for i in (1, 2, 1, 3, 4)
+        ),
+        [
+            (T, {"loss": 2 - i / 10, "grad_norm": round(1 + i / 7, 3), "learning_rate": 1e-05}, None, round(i / 10, 2))
+            for i in (1, 2, 1, 3, 4)
+        ],
+    ),
     "two_banners_then_skewed_copies": Case(
         b"  Total optimization steps = 40\n  Total optimization steps = 40\n"
         b"{'loss': 2.0, 'learning_rate': 1e-05, 'epoch': 0.1}\n"

@@ -61,6 +61,7 @@ class CopyFilter:
         self._banners = 0  # banners read before the first record
         self._recent: list[list[object]] = []  # [record, matched] of the last two accepted
         self._probe: list[Record] = []  # copies held while the two-writer evidence is open
+        self._probe_expect: Record | None = None  # whose copy decides (one behind), or None
 
     @property
     def held(self) -> int:
@@ -123,37 +124,54 @@ class CopyFilter:
 
     def _probe_writers(self, rec: Record, out: Out) -> bool:
         """The evidence of two writers at a stream's start: its first two distinct records
-        each printed twice in a row (r1 r1 r2 r2). The copy of r1 and r2 are held until the
-        fourth record decides; True when ``rec`` was taken (held or dropped)."""
+        each printed twice, the copies in step (r1 r1 r2 r2) or one record behind (r1 r2 r1
+        r3 r2: the second process started a moment later). The copies and any new record
+        between them are held until the copy of r2 decides; True when ``rec`` was taken
+        (held or dropped)."""
         probe = self._probe
+        recent = [e[0] for e in self._recent if isinstance(e[0], Record)]
         if not probe:
-            first = self._recent[0][0] if self._recent else None
-            if (
-                self._accepted == 1
-                and not self.two_writers
-                and rec.kind != "summary"
-                and isinstance(first, Record)
-                and _identical(first, rec)
-            ):
-                probe.append(rec)
-                return True
-            return False
-        if len(probe) == 1 and not _identical(probe[0], rec):
+            if self.two_writers or rec.kind == "summary" or not recent or not _identical(recent[0], rec):
+                return False
+            if self._accepted == 1:
+                self._probe_expect = None  # in step: r2 then its copy
+            elif self._accepted == 2 and not _identical(recent[0], recent[1]):
+                self._probe_expect = recent[1]  # one behind: r2's copy next, maybe after r3
+            else:
+                return False
             probe.append(rec)
             return True
+        expect = self._probe_expect
+        if expect is None and len(probe) == 1 and not _identical(probe[0], rec):
+            probe.append(rec)  # r2, whose copy decides
+            return True
+        if expect is not None and len(probe) == 1 and not _identical(expect, rec) and not _identical(probe[0], rec):
+            probe.append(rec)  # r3, printed by the first process before the second's copy of r2
+            return True
         held, self._probe = probe, []
-        if len(held) == 2 and _identical(held[1], rec):
-            # Confirmed: every record comes twice. r1's copy is dropped, r2 goes out, and
-            # this copy of r2 is dropped.
-            self.two_writers = True
-            self.readings.add("two_writers")
-            self._recent[0][1] = True
+        if expect is None and len(held) == 2 and _identical(held[1], rec):
+            # Confirmed, in step: r1's copy is dropped, r2 goes out, this copy of r2 is dropped.
+            self._confirm_two_writers()
             self._emit(held[1], out)
             self._recent[-1][1] = True
+            return True
+        if expect is not None and _identical(expect, rec):
+            # Confirmed, one behind: r1's copy and this copy of r2 are dropped; r3 goes out.
+            self._confirm_two_writers()
+            self._recent[-1][1] = True
+            for h in held[1:]:
+                self._emit(h, out)
             return True
         for h in held:
             self._emit(h, out)
         return False
+
+    def _confirm_two_writers(self) -> None:
+        """Every record comes twice: from now on each copy among the last two is dropped (the
+        stream's first record's copy already was)."""
+        self.two_writers = True
+        self.readings.add("two_writers")
+        self._recent[0][1] = True
 
     def _emit(self, rec: Record, out: Out) -> None:
         """The echo rule, then the accept callback."""
