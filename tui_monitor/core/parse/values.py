@@ -89,7 +89,9 @@ trainer's record; a learning rate alone is a hyper-parameter (an Optuna trial's 
 _SUMMARY_KEYS = frozenset({"train_loss", "train_samples_per_second", "train_steps_per_second"})
 _STEP_KEYS = frozenset({"loss", "grad_norm", "learning_rate"})
 
-NON_METRIC_NUMERIC = frozenset({"epoch", "step", "current_steps", "total_steps", "percentage"})
+NON_METRIC_NUMERIC = frozenset({"epoch", "step", "current_steps", "total_steps", "percentage", "wall_time"})
+"""Numbers that place a record (in the run, in time: ``wall_time``, seconds since the epoch, as
+TensorBoard names an event's time and trainmon's Trainer callback writes it), never a metric."""
 
 SPECIAL_KEYS = frozenset(
     {"global_step/max_steps", "step", "current_steps", "global_step", "total_steps", "elapsed_time"}
@@ -270,7 +272,9 @@ def build_record(
         else:
             metrics[key] = fv
     total_steps = values.get("total_steps")
-    if "current_steps" in values and isinstance(total_steps, (int, float)) and step is not None:
+    # A line that states its step and the run's total (LLaMA-Factory's ``current_steps``/
+    # ``total_steps``, trainmon.jsonl's ``step``/``total_steps``) is a position too.
+    if isinstance(total_steps, (int, float)) and not isinstance(total_steps, bool) and step is not None:
         elapsed = values.get("elapsed_time")
         progress = Progress(
             step,
