@@ -52,6 +52,15 @@ examples:
 """
 
 
+def _ssh_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--ssh-command",
+        metavar="CMD",
+        default=None,
+        help="ssh command for a user@host:/path log (default $TRAINMON_SSH_COMMAND, else ssh), e.g. 'ssh -p 2222'",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the ``trainmon`` argument parser (sub-commands ``tail``, ``report``, ``serve``, ``demo``)."""
     # RawDescriptionHelpFormatter keeps the examples' lines as written (argparse rewraps text).
@@ -85,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="OTHER",
         help="compare the latest run with OTHER log's latest run (default: with the previous run of the same log)",
     )
+    _ssh_option(r)
 
     t = sub.add_parser(
         "tail",
@@ -116,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="OTHER",
         help="draw OTHER log's latest run under the chart and compare with it (default: the previous run)",
     )
+    _ssh_option(t)
 
     v = sub.add_parser(
         "serve",
@@ -130,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--public-url", default=None, metavar="URL", help="the URL browsers use, behind a proxy")
     v.add_argument("--lang", choices=("en", "ru"), default="en", help="language of glossary, verdict, status words")
     v.add_argument("--poll", type=float, default=None, metavar="SECONDS", help="poll the file instead of inotify")
+    _ssh_option(v)
 
     d = sub.add_parser(
         "demo",
@@ -366,6 +378,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "json", False):
         prepare_stream(sys.stdout, "json")
+    if getattr(args, "ssh_command", None):
+        import os
+
+        from tui_monitor.core.follow.remote import SSH_COMMAND_ENV
+
+        # Through the environment, as git's GIT_SSH_COMMAND: the app, its monitors and the
+        # processes `trainmon serve` starts all see it.
+        os.environ[SSH_COMMAND_ENV] = args.ssh_command
     try:
         if args.command == "report":
             return _cmd_report(args)

@@ -8,11 +8,14 @@ the terminal's.
 from __future__ import annotations
 
 import ipaddress
+import os
 import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from tui_monitor.core.follow.remote import parse_remote
 
 __all__ = ["ServeExtraMissing", "is_loopback", "run_serve", "tail_command"]
 
@@ -33,11 +36,20 @@ def is_loopback(host: str) -> bool:
 
 def tail_command(paths: Sequence[str | Path], *, lang: str = "en", poll: float | None = None) -> str:
     """The shell command textual-serve starts for each browser tab: ``trainmon tail`` on the
-    same logs (absolute paths: the process does not share the server's working directory)."""
-    argv = [sys.executable, "-m", "tui_monitor", "tail", *(str(Path(p).absolute()) for p in paths), "--lang", lang]
+    same logs (local paths made absolute: the process does not share the server's working
+    directory; the ssh command reaches it through ``$TRAINMON_SSH_COMMAND``)."""
+    argv = [sys.executable, "-m", "tui_monitor", "tail", *(_for_child(p) for p in paths), "--lang", lang]
     if poll is not None:
         argv += ["--poll", str(poll)]
     return shlex.join(argv)
+
+
+def _for_child(path: str | Path) -> str:
+    """A local path made absolute; a remote ``user@host:/path`` as it is."""
+    text = str(path)
+    if not os.path.lexists(text) and parse_remote(text) is not None:
+        return text
+    return str(Path(text).absolute())
 
 
 def run_serve(

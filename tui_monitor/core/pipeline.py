@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from tui_monitor.core.analysis import Baseline, Health, analyse
 from tui_monitor.core.analysis.checkpoints import CheckpointDisk
 from tui_monitor.core.checkpoint_files import CheckpointLook
+from tui_monitor.core.follow.remote import RemoteSpec, parse_remote, read_remote
+from tui_monitor.core.follow.tailer import TailError
 from tui_monitor.core.parse import (
     COLUMNAR_MIN,
     Batch,
@@ -330,9 +332,16 @@ def read_once(path: str | Path, pipeline: Pipeline | None = None, *, writers: bo
     gone ``Pipeline.writers_gone`` (the run's process exited). Where no writer is visible
     (another node, another user) both stay empty and the file's age decides, as without.
 
+    A path that does not exist here and reads like scp's ``user@host:/path`` is read once
+    through ssh (``cat`` on that machine; see :mod:`~tui_monitor.core.follow.remote`).
+
     Raises:
-        InputError: the path is missing, a directory or unreadable.
+        InputError: the path is missing, a directory or unreadable; or ssh failed (one line:
+            what it said).
     """
+    remote = None if os.path.lexists(path) else parse_remote(str(path))
+    if remote is not None:
+        return _read_remote_once(remote, pipeline or Pipeline())
     p = check_readable(path)
     pipe = pipeline or Pipeline()
     seen: tuple[Writer, ...] = ()
@@ -358,6 +367,17 @@ def read_once(path: str | Path, pipeline: Pipeline | None = None, *, writers: bo
         pipe.writers = tuple(w for w in seen if still_writing(w.pid, p))
         if not pipe.writers:
             pipe.writers_gone = seen
+    return pipe
+
+
+def _read_remote_once(spec: RemoteSpec, pipe: Pipeline) -> Pipeline:
+    """`read_once` of a remote log: its bytes through ssh, NUL bytes dropped as `feed_range` does."""
+    try:
+        for data in read_remote(spec):
+            pipe.feed(data.replace(b"\x00", b"") if b"\x00" in data else data)
+    except TailError as e:
+        raise InputError(str(e)) from None
+    pipe.finish()
     return pipe
 
 
