@@ -200,7 +200,7 @@ def test_sshd_killed_shows_connection_lost_and_restarted_resumes(sshd: Sshd, tmp
     start_writer_process(log, 0, 100, 0.0, mode="w").wait(timeout=30)
     tail = TailProcess("--json", "--ssh-command", sshd.ssh_command, _spec(log), decode=json.loads, deadline_s=60)
     try:
-        tail.wait_for(lambda got: len(_records(got)) >= 100, "the first 100 records")
+        tail.wait_for(lambda got: len(_records(got)) >= 100 and "following" in _states(got), "100 records, following")
         writer = start_writer_process(log, 100, 400, 0.005, mode="a")
         # WHEN sshd and its sessions are killed while the log grows
         sshd.kill()
