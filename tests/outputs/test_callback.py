@@ -30,6 +30,7 @@ def _trainer(out: Path, max_steps: int, callbacks: list[Any], logging_steps: int
     """A real Trainer: tiny GPT-2 (random init, no download), synthetic progressions mod 64."""
     torch = pytest.importorskip("torch", reason="the callback tests need torch==2.13.0 (CPU); .ci/run installs it")
     transformers = pytest.importorskip("transformers", reason="the callback tests need transformers")
+    pytest.importorskip("accelerate", reason="the Trainer needs accelerate (.ci/run installs it)")
     os.environ["HF_HUB_OFFLINE"] = "1"
     g = torch.Generator().manual_seed(0)
     starts = torch.randint(0, 64, (256, 1), generator=g)

@@ -89,9 +89,7 @@ trainer's record; a learning rate alone is a hyper-parameter (an Optuna trial's 
 _SUMMARY_KEYS = frozenset({"train_loss", "train_samples_per_second", "train_steps_per_second"})
 _STEP_KEYS = frozenset({"loss", "grad_norm", "learning_rate"})
 
-NON_METRIC_NUMERIC = frozenset({"epoch", "step", "current_steps", "total_steps", "percentage", "wall_time"})
-"""Numbers that place a record (in the run, in time: ``wall_time``, seconds since the epoch, as
-TensorBoard names an event's time and trainmon's Trainer callback writes it), never a metric."""
+NON_METRIC_NUMERIC = frozenset({"epoch", "step", "current_steps", "total_steps", "percentage"})
 
 SPECIAL_KEYS = frozenset(
     {"global_step/max_steps", "step", "current_steps", "global_step", "total_steps", "elapsed_time"}
