@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tui_monitor.core.follow.remote import RemoteSpec, _Splitter, parse_remote
+from tui_monitor.core.follow.remote import RemoteSpec, parse_remote
+from tui_monitor.core.follow.tail_messages import MessageSplitter
 
 
 @pytest.mark.parametrize(
@@ -27,7 +28,7 @@ def test_remote_paths_read_like_scp(text: str, want: RemoteSpec | None) -> None:
 
 
 def _run(path: str, pieces: list[bytes]) -> list[bytes | tuple[str, str]]:
-    sp = _Splitter(path)
+    sp = MessageSplitter(path)
     out: list[bytes | tuple[str, str]] = []
     for p in pieces:
         out += sp.feed(p)

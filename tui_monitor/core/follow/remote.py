@@ -32,6 +32,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from tui_monitor.core.follow.tail_messages import MessageSplitter
 from tui_monitor.core.follow.tailer import Chunk, Reset, TailError, TailItem
 
 __all__ = [
@@ -114,70 +115,6 @@ def _tail_script(path: str, start: int | None) -> str:
         "printf 'trainmon-remote %s %s\\n' $s $m\n"
         f'LC_ALL=C exec tail -c +{begin} -F -- "$f" 2>&1\n'
     )
-
-
-def _message_re(path: str) -> re.Pattern[bytes]:
-    """tail's messages about ``path``, in the ways GNU tail quotes a name (plain, '...', "...")."""
-    names = {path, f"'{path}'", f'"{path}"', shlex.quote(path)}
-    name = b"(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names, key=len, reverse=True)) + b")"
-    return re.compile(
-        b"tail: (?:"
-        + name
-        + b"(?P<kind>: file truncated| has been replaced;  following new file| has appeared;  following new file"
-        + b"| has become inaccessible: [^\n]*| has been replaced with an untailable file[^\n]*)"
-        + b"|cannot open "
-        + name
-        + b" for reading: (?P<why>[^\n]*))\n"
-    )
-
-
-_KINDS = (": file truncated", " has been replaced;", " has appeared;", " has become inaccessible")
-"""The beginnings of tail's messages about the followed file, as `_Splitter` names them."""
-
-
-class _Splitter:
-    """Takes tail's messages out of the merged stream; holds back an unfinished possible one."""
-
-    HOLD_MAX = 8192
-
-    def __init__(self, path: str) -> None:
-        self.re = _message_re(path)
-        self.held = b""
-
-    def feed(self, data: bytes) -> list[bytes | tuple[str, str]]:
-        """Pieces in order: log bytes, or ``(kind, detail)`` for a message."""
-        buf = self.held + data
-        cut = self._hold_from(buf)
-        self.held = buf[cut:]
-        out: list[bytes | tuple[str, str]] = []
-        pos = 0
-        for m in self.re.finditer(buf, 0, cut):
-            if m.start() > pos:
-                out.append(buf[pos : m.start()])
-            said = m.group("kind")
-            if said is not None:
-                text = said.decode("utf-8", "replace")
-                out.append((next((k for k in _KINDS if text.startswith(k)), "untailable"), text))
-            else:
-                out.append(("cannot open", m.group("why").decode("utf-8", "replace")))
-            pos = m.end()
-        if cut > pos:
-            out.append(buf[pos:cut])
-        return out
-
-    def _hold_from(self, buf: bytes) -> int:
-        """Where a message may have begun without its newline yet (else ``len(buf)``)."""
-        line = buf.rfind(b"\n") + 1
-        seg = buf[line:]
-        if len(seg) > self.HOLD_MAX:
-            return len(buf)
-        i = seg.find(b"tail: ")
-        if i >= 0:
-            return line + i
-        for k in range(min(5, len(seg)), 0, -1):
-            if b"tail: ".startswith(seg[-k:]):
-                return len(buf) - k
-        return len(buf)
 
 
 class RemoteTailer:
@@ -360,7 +297,7 @@ class RemoteTailer:
                     return "again"
                 rest = got[k:]
             self._push(state="following" if size >= 0 else "waiting")
-            splitter = _Splitter(self.spec.path)
+            splitter = MessageSplitter(self.spec.path)
             data = rest
             while True:
                 if data:
