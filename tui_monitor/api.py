@@ -256,4 +256,6 @@ def load(path: str | Path, *, lang: str = "en") -> Log:
         InputError: the path is missing, a directory or unreadable (one-line message).
     """
     p = Path(path)
-    return Log(p, read_once(p), lang)
+    # As `report` reads it: the writer process is looked for around the read, so a run whose
+    # process exited without a summary "ended without finishing".
+    return Log(p, read_once(p, writers=True), lang)
