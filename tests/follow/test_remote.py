@@ -160,6 +160,7 @@ def test_every_record_of_a_live_remote_log_arrives_once(sshd: Sshd, tmp_path: Pa
     # GIVEN a log being written live on the "remote" side (300 records, 5 ms apart)
     log = tmp_path / "train.log"
     writer = start_writer_process(log, 0, 300, 0.005, mode="w")
+    wait_for(log.exists, "the writer's log")
     # WHEN trainmon tails it as user@127.0.0.1:/path through the test's ssh
     tail = TailProcess("--json", "--ssh-command", sshd.ssh_command, _spec(log), decode=json.loads, deadline_s=60)
     try:
