@@ -11,6 +11,8 @@ import pytest
 import tui_monitor.core as core
 
 MODULES = sorted(m.name for m in pkgutil.walk_packages(core.__path__, prefix="tui_monitor.core."))
+# The Python API and the Trainer callback run in notebooks and training scripts: no UI library either.
+MODULES += ["tui_monitor", "tui_monitor.api", "tui_monitor.callback"]
 
 
 def test_there_are_core_modules() -> None:

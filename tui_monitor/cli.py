@@ -1,4 +1,4 @@
-"""Command line: ``trainmon tail|report|demo``; argument parsing, exit codes, one-line errors.
+"""Command line: ``trainmon tail|report|serve|demo``; argument parsing, exit codes, one-line errors.
 
 Exit codes: 0 ok, 1 usage or unreadable input (one line on stderr, no traceback),
 130 on Ctrl-C, 143 on SIGTERM, 129 on SIGHUP or when the dashboard's terminal went away;
@@ -39,6 +39,13 @@ examples:
   trainmon report --check logs/train.log       # one line; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
 """
 
+SERVE_EXAMPLES = """\
+examples:
+  trainmon serve logs/train.log                # http://127.0.0.1:8000, this machine only
+  ssh -L 8000:127.0.0.1:8000 gpu-box           # then, on your laptop, open http://localhost:8000
+  trainmon serve --host 0.0.0.0 --port 8080 logs/train.log   # any address (read the warning)
+"""
+
 DEMO_EXAMPLES = """\
 examples:
   trainmon demo                                # a real run replayed at its real pace (q quits)
@@ -47,8 +54,17 @@ examples:
 """
 
 
+def _ssh_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--ssh-command",
+        metavar="CMD",
+        default=None,
+        help="ssh command for a user@host:/path log (default $TRAINMON_SSH_COMMAND, else ssh), e.g. 'ssh -p 2222'",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """Return the ``trainmon`` argument parser (sub-commands ``tail``, ``report``, ``demo``)."""
+    """Return the ``trainmon`` argument parser (sub-commands ``tail``, ``report``, ``serve``, ``demo``)."""
     # RawDescriptionHelpFormatter keeps the examples' lines as written (argparse rewraps text).
     raw = argparse.RawDescriptionHelpFormatter
     p = argparse.ArgumentParser(
@@ -80,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="OTHER",
         help="compare the latest run with OTHER log's latest run (default: with the previous run of the same log)",
     )
+    _ssh_option(r)
 
     t = sub.add_parser(
         "tail",
@@ -111,6 +128,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="OTHER",
         help="draw OTHER log's latest run under the chart and compare with it (default: the previous run)",
     )
+    _ssh_option(t)
+
+    v = sub.add_parser(
+        "serve",
+        help="the dashboard in a web browser (needs trainmon[serve])",
+        description="Serve the dashboard to web browsers through textual-serve (pip install 'trainmon[serve]').",
+        epilog=SERVE_EXAMPLES,
+        formatter_class=raw,
+    )
+    v.add_argument("paths", nargs="+", metavar="PATH", help="log file(s); one tab per file")
+    v.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    v.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    v.add_argument("--public-url", default=None, metavar="URL", help="the URL browsers use, behind a proxy")
+    v.add_argument("--lang", choices=("en", "ru"), default="en", help="language of glossary, verdict, status words")
+    v.add_argument("--poll", type=float, default=None, metavar="SECONDS", help="poll the file instead of inotify")
+    _ssh_option(v)
 
     d = sub.add_parser(
         "demo",
@@ -189,7 +222,10 @@ def _cmd_tail(args: argparse.Namespace) -> int:
     notifier, bad = _notifier(args)
     if bad:
         return bad
-    if args.plain or args.json or not sys.stdout.isatty():
+    # Under a Textual driver chosen from outside (textual-serve's web driver for `trainmon
+    # serve`), stdout is that driver's pipe, not a reader's: draw the app.
+    driven = bool(os.environ.get("TEXTUAL_DRIVER"))
+    if args.plain or args.json or (not sys.stdout.isatty() and not driven):
         from tui_monitor.core.headless import run_headless
 
         return run_headless(
@@ -266,6 +302,35 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    from tui_monitor.serve import ServeExtraMissing, is_loopback, run_serve
+
+    for path in args.paths:
+        if os.path.isdir(path):
+            print(f"trainmon: {path}: is a directory, not a log file", file=sys.stderr)
+            return 1
+    if not 0 < args.port < 65536:
+        print("trainmon: --port needs a number from 1 to 65535", file=sys.stderr)
+        return 1
+    if not is_loopback(args.host):
+        print(
+            f"trainmon: warning: serving on {args.host}:{args.port}: anyone who can reach this port can read the log",
+            file=sys.stderr,
+        )
+    try:
+        return run_serve(
+            args.paths, host=args.host, port=args.port, public_url=args.public_url, lang=args.lang, poll=args.poll
+        )
+    except ServeExtraMissing as e:
+        print(f"trainmon: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"trainmon: cannot serve on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
+        return 1
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from tui_monitor.core.check import check_line, check_unknown
     from tui_monitor.core.pipeline import InputError, read_baseline, read_once
@@ -313,6 +378,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "json", False):
         prepare_stream(sys.stdout, "json")
+    if getattr(args, "ssh_command", None):
+        import os
+
+        from tui_monitor.core.follow.remote import SSH_COMMAND_ENV
+
+        # Through the environment, as git's GIT_SSH_COMMAND: the app, its monitors and the
+        # processes `trainmon serve` starts all see it.
+        os.environ[SSH_COMMAND_ENV] = args.ssh_command
     try:
         if args.command == "report":
             return _cmd_report(args)
@@ -320,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_tail(args)
         if args.command == "demo":
             return _cmd_demo(args)
+        if args.command == "serve":
+            return _cmd_serve(args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

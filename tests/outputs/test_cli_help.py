@@ -46,6 +46,7 @@ def examples(text: str) -> list[str]:
         ),
         (["report"], ["trainmon report logs/train.log", "trainmon report --json", "trainmon report --check"]),
         (["demo"], ["trainmon demo ", "trainmon demo --speed 4 --scenario exploding", "trainmon demo --json | jq"]),
+        (["serve"], ["trainmon serve logs/train.log", "ssh -L 8000:127.0.0.1:8000", "trainmon serve --host 0.0.0.0"]),
     ],
 )
 def test_help_ends_with_examples_to_paste(

@@ -14,6 +14,7 @@ from pathlib import Path
 from tui_monitor.core.analysis import Baseline, Health, analyse
 from tui_monitor.core.checkpoint_files import CheckpointLook
 from tui_monitor.core.follow import Chunk, Follower, Reset, TailError, TailItem
+from tui_monitor.core.follow.remote import RemoteFollower, RemoteSpec, parse_remote
 from tui_monitor.core.follow.writer import Writer, WriterWatch
 from tui_monitor.core.parse import Event, ParsedItem, keeps_history, sniff_format
 from tui_monitor.core.pipeline import READ_CHUNK, Pipeline, baseline_for, feed_range, read_once
@@ -40,10 +41,12 @@ class MonitorSnapshot:
     Attributes:
         path: the followed file as given.
         version: the monitor's change counter when taken.
-        mode: ``"inotify"``, ``"poll"`` or ``None`` before following started.
+        mode: ``"inotify"``, ``"poll"``, ``"remote"`` (read over ssh) or ``None`` before
+            following started.
         file_state: ``"waiting"`` (file not there yet), ``"reading"`` (the file is there and
             what it held when the monitor started is being read), ``"following"``,
-            ``"deleted"``, ``"unreadable"``, or ``"error"`` (see ``error``).
+            ``"deleted"``, ``"unreadable"``, or ``"error"`` (see ``error``); for a remote log also
+            ``"connecting"`` and ``"lost"`` (the connection dropped: reconnecting with back-off).
         error: a one-line message when the file cannot be followed, else ``None``.
         format: the sniffed format (``console``, ``jsonl``, ``trainer_state``) or ``None``.
         skipped: malformed metric-looking inputs skipped (the whole file).
@@ -115,7 +118,10 @@ class Monitor:
     """Follows one log: follow -> parse -> state, with `snapshot()` for readers.
 
     Args:
-        path: the log file (need not exist yet: it is waited for).
+        path: the log file (need not exist yet: it is waited for), or ``user@host:/path`` (a
+            path that does not exist here, shaped like scp's) read through ssh (see
+            :mod:`~tui_monitor.core.follow.remote`; the ssh command from
+            ``$TRAINMON_SSH_COMMAND``).
         poll: poll interval in seconds (forces polling), or ``None`` for inotify unless the
             file is on a network filesystem.
         from_end: skip what the file already holds.
@@ -170,7 +176,7 @@ class Monitor:
         self.mode: str | None = None
         self.error: str | None = None
         self.started = clock()
-        self._follower: Follower | None = None
+        self._follower: Follower | RemoteFollower | None = None
         self._skipped_at_start = 0
         """Bytes ``from_end`` skipped: they count as read, or the status would say
         "catching up 0%" for ever after the first new record of a large file."""
@@ -185,9 +191,11 @@ class Monitor:
         # so that a file that exists is "reading" (with its size, for the catch-up figure)
         # from the start instead of "waiting" until the worker thread's first read.
         exists, size = _regular_file_size(self.path)
+        self.remote: RemoteSpec | None = None if exists or os.path.lexists(self.path) else parse_remote(self.path)
+        """Where the log is when it is on another machine (read over ssh), else ``None``."""
         self._reading = exists
         """True until what the file held at start has been read (see `live_state`)."""
-        self.file_state = "reading" if exists else "waiting"
+        self.file_state = "reading" if exists else ("connecting" if self.remote else "waiting")
         self._seen_state = self.file_state
         """The file state the version last counted (see `version`)."""
         self.file_size = 0 if from_end else size
@@ -207,7 +215,7 @@ class Monitor:
         f = self._follower
         if f is not None:
             return f.tailer.dir_missing
-        return self.file_state == "waiting" and not Path(self.path).parent.is_dir()
+        return self.file_state == "waiting" and self.remote is None and not Path(self.path).parent.is_dir()
 
     @property
     def live_state(self) -> str:
@@ -246,14 +254,18 @@ class Monitor:
         A directory or an unreadable file sets ``file_state`` to ``"error"`` with a
         one-line ``error`` and returns.
         """
+        follower: Follower | RemoteFollower
         try:
-            follower = Follower(
-                self.path, stop_event=stop_event, poll=self.poll, from_end=self.from_end, quiet_after=QUIET_AFTER
-            )
+            if self.remote is not None:
+                follower = RemoteFollower(
+                    self.remote, stop_event=stop_event, from_end=self.from_end, quiet_after=QUIET_AFTER
+                )
+            else:
+                follower = Follower(
+                    self.path, stop_event=stop_event, poll=self.poll, from_end=self.from_end, quiet_after=QUIET_AFTER
+                )
         except TailError as e:
-            with self.lock:
-                self.file_state, self.error = "error", str(e)
-                self.pipeline.version += 1
+            self._fail(e)
             return
         self._follower = follower
         self.mode = follower.mode
@@ -271,11 +283,10 @@ class Monitor:
                 if not self.consume(batch, follower, stop_event):
                     return
         except TailError as e:
-            # The tailer waits out a path replaced by a directory; anything it still refuses
-            # ends this monitor with its one-line message, never a traceback.
-            with self.lock:
-                self.file_state, self.error = "error", str(e)
-                self.pipeline.version += 1
+            # The tailer waits out a path replaced by a directory; anything it still refuses (or
+            # a remote log whose first connection failed) ends this monitor with its one-line
+            # message, never a traceback.
+            self._fail(e)
         finally:
             follower.close()
 
@@ -284,7 +295,9 @@ class Monitor:
         self._reading = False
         self._history_until = self.clock()
 
-    def consume(self, batch: list[TailItem], follower: Follower, stop_event: threading.Event | None = None) -> bool:
+    def consume(
+        self, batch: list[TailItem], follower: Follower | RemoteFollower, stop_event: threading.Event | None = None
+    ) -> bool:
         """Apply one batch of ``follower`` (what `run` does with each): chunks to the parser,
         resets, and an empty batch (the file went quiet) releases records held for a redraw.
 
@@ -292,9 +305,10 @@ class Monitor:
             False when ``stop_event`` was set in the middle of the batch (the rest is dropped).
         """
         self._follower = follower
-        if not batch:  # the file went quiet: records held for a redraw go out
+        if not batch:  # the file went quiet (records held for a redraw go out), or its state changed
             with self.lock:
                 self.pipeline.quiet()
+                self._sync_state(follower)
             return True
         # The lock is taken per item (a Chunk is at most 1 MiB), so a snapshot taken
         # during a long catch-up waits milliseconds and shows its progress.
@@ -320,6 +334,12 @@ class Monitor:
             self._sync_state(follower)
         return True
 
+    def _fail(self, e: TailError) -> None:
+        """The log cannot be followed: ``file_state`` ``"error"`` with a one-line ``error``."""
+        with self.lock:
+            self.file_state, self.error = "error", str(e)
+            self.pipeline.version += 1
+
     def _load_provisional(self, stop_event: threading.Event) -> None:
         """The provisional view of a large file: its last :data:`PROVISIONAL_WINDOW` bytes
         (from the first line start in them) through a `Pipeline` of its own.
@@ -327,6 +347,8 @@ class Monitor:
         Steps come from the window's own tqdm clear/redraw pairs (a dict is printed after
         its clear, so a record whose event precedes the window just has no step) and the
         epoch guard; the format is sniffed from the file's head, not from the window."""
+        if self.remote is not None:
+            return  # read over ssh as it comes
         try:
             fd = os.open(self.path, os.O_RDONLY)
         except OSError:
@@ -405,7 +427,7 @@ class Monitor:
         if self.on_reset is not None:
             self.on_reset(item.reason)
 
-    def _sync_state(self, follower: Follower) -> None:
+    def _sync_state(self, follower: Follower | RemoteFollower) -> None:
         state = self.live_state
         size = follower.tailer.size
         if state != self.file_state or size != self.file_size:

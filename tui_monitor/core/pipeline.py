@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 from tui_monitor.core.analysis import Baseline, Health, analyse
 from tui_monitor.core.analysis.checkpoints import CheckpointDisk
 from tui_monitor.core.checkpoint_files import CheckpointLook
+from tui_monitor.core.follow.remote import RemoteSpec, parse_remote, read_remote
+from tui_monitor.core.follow.tailer import TailError
 from tui_monitor.core.parse import (
     COLUMNAR_MIN,
     Batch,
@@ -39,6 +41,7 @@ if TYPE_CHECKING:  # the writer look is imported when used: `report` need not lo
 __all__ = [
     "FIRST_PIECE",
     "READ_CHUNK",
+    "SERIES_CAPACITY",
     "InputError",
     "Pipeline",
     "baseline_for",
@@ -54,6 +57,10 @@ READ_CHUNK = 1 << 20
 FULL_RUNS = 8
 """Runs of a log that keep their numeric series (for the chart and comparisons); earlier ones
 keep their counts, statistics and progress only, so a sweep of thousands of runs stays bounded."""
+
+SERIES_CAPACITY = 4096
+"""Points per series a run keeps at full resolution (the detectors' window; older points live on
+in the decimated history)."""
 
 FIRST_PIECE = 64 << 10
 """Piece size fed to the parser while it has not learnt the train bar's total yet."""
@@ -77,6 +84,11 @@ class Pipeline:
         clock: wall-clock source (seconds since the epoch) for the items' arrival times.
         start_offset: stream offset of the first byte fed (reading from the middle of a file).
         format: the format when already known (sniffed from the file's head), else ``None``.
+        series_capacity: points kept per series at full resolution in each run (see
+            `SeriesStore`); the detectors read this window, so every output that must agree with
+            ``report`` keeps the default. The Python API re-reads a long log with a larger one
+            to hand out every point.
+        full_runs: runs (the latest ones) that keep their numeric series.
 
     Attributes:
         parser: the `LogParser`.
@@ -104,9 +116,13 @@ class Pipeline:
         clock: Callable[[], float] = time.time,
         start_offset: int = 0,
         format: Format | None = None,
+        series_capacity: int = SERIES_CAPACITY,
+        full_runs: int = FULL_RUNS,
     ) -> None:
         self.parser = LogParser(start_offset=start_offset, format=format)
-        self.runs: list[Run] = [Run(start_offset=start_offset)]
+        self._capacity = series_capacity
+        self._full_runs = full_runs
+        self.runs: list[Run] = [Run(start_offset=start_offset, capacity=series_capacity)]
         self._reset_events: list[Event] = []
         self._run_ended = False  # the current run's summary was read
         self._deferred: list[ParsedItem | Batch | Event] = []  # progress after a summary or reset
@@ -214,13 +230,13 @@ class Pipeline:
         """A new run starts: the earlier one is superseded; runs before the last
         :data:`FULL_RUNS` keep their counts and progress but drop their series."""
         self.run.superseded = True
-        self.runs.append(Run(len(self.runs) + 1, start.offset, start.reason))
+        self.runs.append(Run(len(self.runs) + 1, start.offset, start.reason, capacity=self._capacity))
         self._run_ended = False
         if self._reset_events:  # the reset is where this run begins
             self.run.apply(self._reset_events)
         self._reset_events = []
-        if len(self.runs) > FULL_RUNS:
-            self.runs[-FULL_RUNS - 1].drop_series()
+        if len(self.runs) > self._full_runs:
+            self.runs[-self._full_runs - 1].drop_series()
 
     def add_file_event(self, event: Event) -> None:
         """Account an event that did not come from the parser (a file reset)."""
@@ -316,9 +332,16 @@ def read_once(path: str | Path, pipeline: Pipeline | None = None, *, writers: bo
     gone ``Pipeline.writers_gone`` (the run's process exited). Where no writer is visible
     (another node, another user) both stay empty and the file's age decides, as without.
 
+    A path that does not exist here and reads like scp's ``user@host:/path`` is read once
+    through ssh (``cat`` on that machine; see :mod:`~tui_monitor.core.follow.remote`).
+
     Raises:
-        InputError: the path is missing, a directory or unreadable.
+        InputError: the path is missing, a directory or unreadable; or ssh failed (one line:
+            what it said).
     """
+    remote = None if os.path.lexists(path) else parse_remote(str(path))
+    if remote is not None:
+        return _read_remote_once(remote, pipeline or Pipeline())
     p = check_readable(path)
     pipe = pipeline or Pipeline()
     seen: tuple[Writer, ...] = ()
@@ -344,6 +367,17 @@ def read_once(path: str | Path, pipeline: Pipeline | None = None, *, writers: bo
         pipe.writers = tuple(w for w in seen if still_writing(w.pid, p))
         if not pipe.writers:
             pipe.writers_gone = seen
+    return pipe
+
+
+def _read_remote_once(spec: RemoteSpec, pipe: Pipeline) -> Pipeline:
+    """`read_once` of a remote log: its bytes through ssh, NUL bytes dropped as `feed_range` does."""
+    try:
+        for data in read_remote(spec):
+            pipe.feed(data.replace(b"\x00", b"") if b"\x00" in data else data)
+    except TailError as e:
+        raise InputError(str(e)) from None
+    pipe.finish()
     return pipe
 
 

@@ -121,16 +121,7 @@ def report_dict(pipe: Pipeline, lang: str = "en", health: Health | None = None) 
         ),
         "verdict": {
             "status": h.status,
-            "reasons": [
-                {
-                    "code": r.code,
-                    "severity": r.severity,
-                    "step": r.step,
-                    "text": reason_text(r, lang),
-                    "action": action_text(r, lang),
-                }
-                for r in h.reasons
-            ],
+            "reasons": reason_entries(h, lang),
         },
     }
     result: dict[str, Any] = jsonable(out)
@@ -192,6 +183,22 @@ def _checkpoints(h: Health) -> dict[str, Any]:
             else None
         ),
     }
+
+
+def reason_entries(h: Health, lang: str = "en") -> list[dict[str, Any]]:
+    """The verdict's reasons, most severe first, as ``report --json`` lists them: ``code``,
+    ``severity``, ``step`` (global step or ``None``), ``text`` (the sentence in ``lang``) and
+    ``action`` (what to do about it, see `action_text`)."""
+    return [
+        {
+            "code": r.code,
+            "severity": r.severity,
+            "step": r.step,
+            "text": reason_text(r, lang),
+            "action": action_text(r, lang),
+        }
+        for r in h.reasons
+    ]
 
 
 def _run_entry(run: RunSnapshot, h: Health) -> dict[str, Any]:

@@ -55,6 +55,8 @@ class RunFacts:
         file: the log's file name.
         file_state: ``following``, ``waiting``, ``deleted``, ``error``...
         polling: the file is polled rather than watched.
+        remote: the log is on another machine, read over ssh (``file_state`` then also
+            ``connecting`` or ``lost``).
         error: the read error's text, or ``None``.
         bytes_read / file_size: bytes read so far and the file's size.
         provisional: only the file's tail has been read yet.
@@ -98,6 +100,7 @@ class RunFacts:
     baseline_run: int | None = None
     baseline_file: str | None = None
     history_until: float = math.inf
+    remote: bool = False
 
 
 def read_run(snap: MonitorSnapshot, index: int | None = None, health: Health | None = None) -> RunFacts:
@@ -129,7 +132,9 @@ def read_run(snap: MonitorSnapshot, index: int | None = None, health: Health | N
         file=snap.path.rsplit("/", 1)[-1],
         file_state=snap.file_state,
         polling=snap.mode == "poll",
-        error=snap.error,
+        remote=snap.mode == "remote",
+        # The status line names the file already: its error says only what went wrong.
+        error=snap.error.removeprefix(f"{snap.path}: ") if snap.error else snap.error,
         bytes_read=snap.bytes_read,
         file_size=snap.file_size,
         provisional=snap.provisional,

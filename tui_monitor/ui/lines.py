@@ -38,6 +38,8 @@ _STATE_SEV: dict[str, Severity] = {
     "unreadable": "critical",
     "error": "critical",
     "empty": "info",
+    "lost": "warning",
+    "connecting": "info",
 }
 _EVENT_SEV: dict[str, Severity] = {
     "traceback": "critical",
@@ -73,6 +75,8 @@ def present_status(run: RunFacts, opts: DisplayOptions, now: float) -> StatusMod
                 text += f" {fmt_duration(state.silence_s)}"
     elif file_state == "error":
         text = run.error or word("unreadable", lang)
+    if run.remote and file_state != "error":
+        text = f"{word('remote', lang)} · {text}"
     # no metric record yet: there is nothing to judge, whatever the detectors default to
     verdict: str = health.status if health is not None and run.series else "unknown"
     step = prog.step if prog is not None else run.step

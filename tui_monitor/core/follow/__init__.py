@@ -7,6 +7,8 @@
   parent directory, or a poll timer (chosen automatically on network filesystems).
 - :mod:`~tui_monitor.core.follow.follower`: :class:`Follower`, the loop that waits for a
   wake-up and hands on non-empty batches of tail items.
+- :mod:`~tui_monitor.core.follow.remote`: the same items for ``user@host:/path`` through the
+  user's own ssh (``RemoteFollower``), and a one-shot remote read for ``report``.
 """
 
 from __future__ import annotations

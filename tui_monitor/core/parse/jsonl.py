@@ -13,7 +13,10 @@ from tui_monitor.core.parse.items import Record
 from tui_monitor.core.parse.policy import Out
 from tui_monitor.core.parse.values import build_record, to_float
 
-__all__ = ["JsonLinesReader"]
+__all__ = ["WALL_TIME", "JsonLinesReader"]
+
+WALL_TIME = "wall_time"
+"""The key of a JSON line's write time (seconds since the epoch), never read as a metric."""
 
 
 class JsonLinesReader:
@@ -54,6 +57,10 @@ class JsonLinesReader:
                 counts.skipped += 1
                 continue
             flat = {k: v for k, v in obj.items() if isinstance(v, (int, float, str, type(None)))}
+            # When the line was written (seconds since the epoch; TensorBoard's name for an event's
+            # time, written by trainmon's Trainer callback): a time, not a metric. Only in JSON
+            # lines: a console dict's keys are the training's own.
+            flat.pop(WALL_TIME, None)
             for k, v in list(flat.items()):
                 if isinstance(v, str) and k not in ("global_step/max_steps",):
                     f = to_float(v)

@@ -270,7 +270,9 @@ def build_record(
         else:
             metrics[key] = fv
     total_steps = values.get("total_steps")
-    if "current_steps" in values and isinstance(total_steps, (int, float)) and step is not None:
+    # A line that states its step and the run's total (LLaMA-Factory's ``current_steps``/
+    # ``total_steps``, trainmon.jsonl's ``step``/``total_steps``) is a position too.
+    if isinstance(total_steps, (int, float)) and not isinstance(total_steps, bool) and step is not None:
         elapsed = values.get("elapsed_time")
         progress = Progress(
             step,
