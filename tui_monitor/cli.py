@@ -303,8 +303,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    import os
-
     from tui_monitor.serve import ServeExtraMissing, is_loopback, run_serve
 
     for path in args.paths:
@@ -379,8 +377,6 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "json", False):
         prepare_stream(sys.stdout, "json")
     if getattr(args, "ssh_command", None):
-        import os
-
         from tui_monitor.core.follow.remote import SSH_COMMAND_ENV
 
         # Through the environment, as git's GIT_SSH_COMMAND: the app, its monitors and the

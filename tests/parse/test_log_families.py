@@ -157,6 +157,19 @@ CASES: dict[str, Case] = {
             for i in (1, 2, 1, 3, 4)
         ],
     ),
+    # A run restarted into its log with the same seed prints its first records again, back to
+    # back: a new run's records, not a second process's copies.
+    "a_restart_with_the_same_seed_is_not_two": Case(
+        b"".join(
+            b"{'loss': %.4f, 'grad_norm': %.3f, 'learning_rate': 1e-05, 'epoch': %.2f}\n"
+            % (2 - i / 10, 1 + i / 7, i / 10)
+            for i in (1, 2, 1, 2, 3)
+        ),
+        [
+            (T, {"loss": 2 - i / 10, "grad_norm": round(1 + i / 7, 3), "learning_rate": 1e-05}, None, round(i / 10, 2))
+            for i in (1, 2, 1, 2, 3)
+        ],
+    ),
     "two_banners_then_skewed_copies": Case(
         b"  Total optimization steps = 40\n  Total optimization steps = 40\n"
         b"{'loss': 2.0, 'learning_rate': 1e-05, 'epoch': 0.1}\n"
