@@ -26,12 +26,17 @@ from tui_monitor.core.parse.values import (
     record_kind,
 )
 
-__all__ = ["COLUMNAR_MIN", "MIN_RUN", "ColumnRun", "ShapePlan", "plan_for", "read_run"]
+__all__ = ["CLEAR_PREFIX", "COLUMNAR_MIN", "MIN_RUN", "ColumnRun", "ShapePlan", "plan_for", "read_run"]
 
 COLUMNAR_MIN = 256 << 10
 """Chunk size (bytes) from which `Pipeline` feeds with `LogParser.feed_columnar` (catch-up)."""
 MIN_RUN = 4
 """Consecutive dict lines of one shape from which they are parsed as columns."""
+CLEAR_PREFIX = rb"(?:\r(?:[ \r]*\r)?)?"
+"""What may come before a run's dict on its line: ``tqdm.write`` clears the open bars first
+(``\\r`` + spaces + ``\\r``, once per bar position), so its lines read ``\\r<spaces>\\r{...}``.
+The dict still starts its segment (right after a ``\\r``), so the record path reads it with no
+rank or logger prefix, as a run does; the clears' step markers split a run (see the parser)."""
 
 
 class ShapePlan:
@@ -87,12 +92,13 @@ class ShapePlan:
 
     @property
     def run(self) -> re.Pattern[bytes]:
-        """Consecutive whole lines of exactly this shape (``{...}\\n`` each), no captures."""
+        """Consecutive whole lines of exactly this shape (``{...}\\n`` each, every one after
+        the first may start with a `CLEAR_PREFIX`), no captures."""
         if self._run is None:
             one = rb", ".join(
                 re.escape(b"'" + k + b"': ") + rb"(?:'" + FAST_QNUM + rb"'|(?:" + NUM + rb"))" for k in self.keys
             )
-            self._run = re.compile(rb"(?:\{" + one + rb"\}\n)+")
+            self._run = re.compile(rb"\{" + one + rb"\}\n(?:" + CLEAR_PREFIX + rb"\{" + one + rb"\}\n)*")
         return self._run
 
 
@@ -145,6 +151,11 @@ def read_run(buf: bytes, s: int, base: int, plan: ShapePlan) -> ColumnRun | None
     n = region.count(b"\n")
     if n < MIN_RUN:
         return None
+    return _columns(region, n, s, base, plan)
+
+
+def _columns(region: bytes, n: int, s: int, base: int, plan: ShapePlan) -> ColumnRun | None:
+    """The values and offsets of a validated run ``region`` (``buf[s:e]``) of ``n`` lines."""
     text = region
     for old, new in plan.repl:
         text = text.replace(old, new)
@@ -155,11 +166,10 @@ def read_run(buf: bytes, s: int, base: int, plan: ShapePlan) -> ColumnRun | None
     if len(toks) != n * k:  # pragma: no cover - the run regex validated every line
         return None
     vals = np.array(list(map(float, toks)), dtype=np.float64).reshape(n, k)
-    nl = np.flatnonzero(np.frombuffer(region, dtype=np.uint8) == 10)
-    offsets = np.empty(n, dtype=np.int64)
-    offsets[0] = base + s
-    offsets[1:] = nl[:-1] + (base + s + 1)
-    return ColumnRun(plan, vals, offsets, base + e)
+    # Each line holds one "{" (keys and values have none): its offset is the record's.
+    offsets = np.flatnonzero(np.frombuffer(region, dtype=np.uint8) == 123).astype(np.int64)
+    offsets += base + s
+    return ColumnRun(plan, vals, offsets, base + s + len(region))
 
 
 def plan_for(keys: tuple[bytes, ...], cache: dict[tuple[bytes, ...], ShapePlan | None]) -> ShapePlan | None:
