@@ -15,6 +15,7 @@ import re
 
 import numpy as np
 
+from tui_monitor.core.parse import accel
 from tui_monitor.core.parse.items import Record, RecordKind
 from tui_monitor.core.parse.values import (
     FAST_QNUM,
@@ -142,7 +143,17 @@ class ColumnRun:
 def read_run(buf: bytes, s: int, base: int, plan: ShapePlan) -> ColumnRun | None:
     """The run of whole dict lines of ``plan``'s shape starting at ``buf[s]`` (a line start),
     its values parsed with ``float`` (as the record path does), or None when shorter than
-    :data:`MIN_RUN`."""
+    :data:`MIN_RUN`. With the C extension (`accel.scan`) the same run is read in C, with the
+    same values bit for bit (``PyOS_string_to_double``, the function behind ``float``)."""
+    fast = accel.scan
+    if fast is not None:
+        got = fast.read_run(buf, s, plan.keys, MIN_RUN)
+        if got is None:
+            return None
+        e, raw_vals, raw_offsets = got
+        offsets = np.frombuffer(raw_offsets, dtype=np.int64) + base
+        vals = np.frombuffer(raw_vals, dtype=np.float64).reshape(len(offsets), len(plan.keys))
+        return ColumnRun(plan, vals, offsets, base + e)
     m = plan.run.match(buf, s)
     if m is None:
         return None
