@@ -207,11 +207,17 @@ def run_text(draw: st.DrawFn) -> tuple[bytes, tuple[bytes, ...]]:
 
 
 def _read(buf: bytes, keys: tuple[bytes, ...], compiled: bool) -> object:
+    return _read_at(buf, 0, keys, compiled)
+
+
+def _read_at(buf: bytes, start: int, keys: tuple[bytes, ...], compiled: bool) -> object:
+    """`read_run` at ``buf[start]`` (stream offset 1000 for ``buf[0]``) on one path:
+    ``(end, shape, values' bytes, offsets)`` or ``None``."""
     plan = columnar_mod.ShapePlan(keys)
     saved = accel.scan
     accel.scan = COMPILED if compiled else None
     try:
-        run = columnar_mod.read_run(buf, 0, 1000, plan)
+        run = columnar_mod.read_run(buf, start, 1000, plan)
     finally:
         accel.scan = saved
     if run is None:
