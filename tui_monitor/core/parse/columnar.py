@@ -57,12 +57,25 @@ class ShapePlan:
         repl: key texts to blank out of a run's bytes, leaving its values only.
     """
 
-    __slots__ = ("is_metric", "record", "kind", "names", "idx", "epoch_idx", "shape", "keys", "_run", "repl")
+    __slots__ = (
+        "is_metric",
+        "record",
+        "kind",
+        "names",
+        "idx",
+        "epoch_idx",
+        "shape",
+        "keys",
+        "_run",
+        "_run_cleared",
+        "repl",
+    )
 
     def __init__(self, keys: tuple[bytes, ...]) -> None:
         names = [k.decode() for k in keys]
         self.keys = keys
         self._run: re.Pattern[bytes] | None = None
+        self._run_cleared: re.Pattern[bytes] | None = None
         # Key text between values: replacing it by spaces leaves a run's values only.
         self.repl = (
             [(b"{'" + keys[0] + b"': ", b"")] + [(b", '" + k + b"': ", b" ") for k in keys[1:]] + [(b"}\n", b" ")]
@@ -93,14 +106,23 @@ class ShapePlan:
 
     @property
     def run(self) -> re.Pattern[bytes]:
-        """Consecutive whole lines of exactly this shape (``{...}\\n`` each, every one after
-        the first may start with a `CLEAR_PREFIX`), no captures."""
+        """Consecutive whole lines of exactly this shape (``{...}\\n`` each), no captures."""
         if self._run is None:
-            one = rb", ".join(
-                re.escape(b"'" + k + b"': ") + rb"(?:'" + FAST_QNUM + rb"'|(?:" + NUM + rb"))" for k in self.keys
-            )
-            self._run = re.compile(rb"\{" + one + rb"\}\n(?:" + CLEAR_PREFIX + rb"\{" + one + rb"\}\n)*")
+            self._run = re.compile(rb"(?:\{" + self._one() + rb"\}\n)+")
         return self._run
+
+    @property
+    def run_cleared(self) -> re.Pattern[bytes]:
+        """`run` where each line may start with a `CLEAR_PREFIX` (tried only where a line
+        starts with ``\\r``: the optional group costs the regex engine on every line)."""
+        if self._run_cleared is None:
+            self._run_cleared = re.compile(rb"(?:" + CLEAR_PREFIX + rb"\{" + self._one() + rb"\}\n)+")
+        return self._run_cleared
+
+    def _one(self) -> bytes:
+        return rb", ".join(
+            re.escape(b"'" + k + b"': ") + rb"(?:'" + FAST_QNUM + rb"'|(?:" + NUM + rb"))" for k in self.keys
+        )
 
 
 class ColumnRun:
@@ -158,6 +180,11 @@ def read_run(buf: bytes, s: int, base: int, plan: ShapePlan) -> ColumnRun | None
     if m is None:
         return None
     e = m.end()
+    if buf.startswith(b"\r", e):
+        # The run goes on over lines that start with tqdm.write's clears.
+        m = plan.run_cleared.match(buf, e)
+        if m is not None:
+            e = m.end()
     region = buf[s:e]
     n = region.count(b"\n")
     if n < MIN_RUN:
