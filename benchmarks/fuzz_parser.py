@@ -7,6 +7,11 @@ over ``--jobs`` worker processes, and prints how many inputs were run and what f
 surround a record) are documented in tests/parse/hypothesis_logs.py.
 
     .venv/bin/python benchmarks/fuzz_parser.py --examples 100000 --jobs 2
+
+``scan`` (and ``scanlog``) run the compiled scan (the C extension, when built) against the
+pure-Python path on random run text cut anywhere and read from any offset (and on random noisy
+logs through ``feed_columnar`` in random chunks): the same runs and values, and under a
+sanitizer build (BENCHMARKS.md, "Catch-up") no memory or undefined-behaviour finding.
 """
 
 from __future__ import annotations
@@ -17,9 +22,34 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "parse"))
+_ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(_ROOT / "tests" / "parse"), str(_ROOT / "tests"), str(_ROOT / "benchmarks")]
 
-PROPERTIES = ("bytes", "soup", "console", "jsonl")
+PROPERTIES = ("bytes", "soup", "console", "jsonl", "scan", "scanlog")
+
+
+GUARDED_MAX = 1 << 16
+_guard: list[object] = []
+
+
+def guarded(data: bytes) -> memoryview:
+    """``data`` in memory followed by an unreadable page (Linux ``mprotect``): a read past its
+    end faults at once."""
+    import ctypes
+    import mmap
+
+    if not _guard:
+        page = mmap.PAGESIZE
+        m = mmap.mmap(-1, GUARDED_MAX + page)
+        addr = ctypes.addressof(ctypes.c_char.from_buffer(m))
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.mprotect(ctypes.c_void_p(addr + GUARDED_MAX), page, 0) != 0:
+            raise OSError(ctypes.get_errno(), "mprotect")
+        _guard.append(m)
+    m = _guard[0]
+    off = GUARDED_MAX - len(data)
+    m[off:GUARDED_MAX] = data  # type: ignore[index]
+    return memoryview(m)[off:GUARDED_MAX]  # type: ignore[arg-type]
 
 
 def run(job: tuple[str, int, int]) -> tuple[str, int, float, str | None]:
@@ -59,6 +89,27 @@ def run(job: tuple[str, int, int]) -> tuple[str, int, float, str | None]:
             p, items = parse_chunks(chunked(log.data, cuts))
             assert p.format == "console"
             check_records(log, items)
+    elif name == "scan":
+        import test_scan_paths as S
+
+        @given(case=S.run_text(), start=st.integers(0, 1 << 12), extra=st.binary(max_size=64))
+        def prop(case, start: int, extra: bytes) -> None:  # type: ignore[no-untyped-def]
+            buf, keys = case
+            buf = buf + extra
+            s0 = min(start, len(buf))
+            got = [S._read_at(buf, s0, keys, compiled) for compiled in (True, False)]
+            assert got[0] == got[1]
+            if S.COMPILED is not None and len(buf) <= GUARDED_MAX:
+                # The same bytes ending right before a page that may not be read: an over-read
+                # is a segfault here, whatever the allocator (ASan does not see inside pymalloc).
+                assert S.COMPILED.read_run(guarded(buf), s0, keys, 1) == S.COMPILED.read_run(buf, s0, keys, 1)
+    elif name == "scanlog":
+        import test_scan_paths as S
+
+        @given(data=S.noisy_logs(), chunk=st.integers(1, 5000))
+        def prop(data: bytes, chunk: int) -> None:
+            a, b = S._parse(data, chunk, compiled=True), S._parse(data, chunk, compiled=False)
+            assert a[0] == b[0] and repr(a[1]) == repr(b[1])
     else:
 
         @given(log=jsonl_logs(), cuts=cuts)

@@ -12,6 +12,12 @@ Kinds:
   burst glued to the end of a bar segment. ``--unbuffered`` writes them as ``python -u`` does.
 * ``dense5`` / ``dense4``: ``disable_tqdm=True`` (PrinterCallback): one clean dict line per
   record, nothing else but the banner, the evals and the summary.
+* ``write5`` / ``write4``: the dicts as ``tqdm.write`` leaves them when the train bar is drawn
+  elsewhere (a second stream, a notebook) but its clears reach the file: every dict line starts
+  with ``\\r`` + 60 spaces + ``\\r``; eval bars (``\\x1b[A`` segments) and no train bar; the train
+  dicts switch shape in one record of twenty (``num_input_tokens_seen`` present, as with
+  ``include_num_input_tokens_seen`` logged now and then); 4.x values are ``repr`` floats
+  (17 significant digits for ``grad_norm`` and ``learning_rate``).
 
 Values: a falling loss with noise, grad_norm with a share of ``nan`` (0.3 %) and ``inf``
 (0.05 %), a linear-warmup/cosine learning rate, epoch; 4.x train dicts carry the integer
@@ -36,7 +42,7 @@ import sys
 from collections.abc import Callable
 from typing import IO
 
-KINDS = ("tqdm5", "tqdm4", "dense5", "dense4")
+KINDS = ("tqdm5", "tqdm4", "dense5", "dense4", "write5", "write4")
 
 _BLOCKS = " ▏▎▍▌▋▊▉█"
 _WARNING = (
@@ -133,6 +139,7 @@ class RunModel:
         self.warmup = min(warmup, max(1, steps // 20))
         self.peak_lr = peak_lr
         self.tokens = 0
+        self.switch = 0  # 1 in this many train dicts carries num_input_tokens_seen (0: every 4.x one)
 
     def lr(self, step: int) -> float:
         s = step - 1
@@ -151,8 +158,8 @@ class RunModel:
         elif u < 0.0035:
             gn = math.inf
         d: dict[str, float | int] = {"loss": loss, "grad_norm": gn, "learning_rate": self.lr(step)}
-        if self.fmt == "4":
-            self.tokens += logging_steps * 32 * 512
+        self.tokens += logging_steps * 32 * 512
+        if (self.fmt == "4" and not self.switch) or (self.switch and step % (self.switch * logging_steps) == 0):
             d["num_input_tokens_seen"] = self.tokens
         d["epoch"] = step / self.steps_per_epoch
         return d
@@ -195,12 +202,16 @@ def generate(
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
     fmt = kind[-1]
-    dense = kind.startswith("dense")
+    write = kind.startswith("write")  # tqdm.write's clears before each dict, no train bar
+    dense = kind.startswith("dense") or write
+    clear = "\r" + " " * 60 + "\r" if write else ""
     total = steps if steps is not None else 10**9
     if steps is None:
         # Choose a plausible total so the bar's `n/total` looks like a long run.
         total = 1_000_000 if size is None else max(10_000, int(size * logging_steps / 60) if dense else int(size / 40))
     model = RunModel(total, seed, fmt)
+    if write:
+        model.switch = 20
     rng = random.Random(seed + 1)
     bars = _Bars(total, 5.6)
     ebars = _Bars(32, 24.0)
@@ -254,7 +265,7 @@ def generate(
             d = model.train(step, logging_steps)
             if not dense:
                 emit_stderr("\r" + " " * 48 + "\r")
-            stdout(_dict_text(d, fmt) + "\n")
+            stdout(clear + _dict_text(d, fmt) + "\n")
             if not dense:
                 emit_stderr(bars.seg(step, 0.0))
             counts["train"] += 1
@@ -268,7 +279,12 @@ def generate(
                 for n in (8, 16, 24, 31):
                     emit_stderr("\n" + ebars.seg(n, rng.uniform(-0.1, 0.1)) + "\x1b[A")
                 emit_stderr("\r" + " " * 48 + "\r\n\r" + " " * 45 + "\r\x1b[A")
-            stdout(_dict_text(e, fmt) + "\n")
+            elif write:
+                emit_stderr(ebars.seg(0, 0).split(" [")[0] + " [00:00<?, ?it/s]\x1b[A")
+                for n in (8, 16, 24, 31):
+                    emit_stderr("\n" + ebars.seg(n, rng.uniform(-0.1, 0.1)) + "\x1b[A")
+                emit_stderr("\n")
+            stdout(clear + _dict_text(e, fmt) + "\n")
             if not dense:
                 emit_stderr(bars.seg(step, 0.0) + "\n" + ebars.seg(32, 0.0) + "\x1b[A\n\r" + " " * 45 + "\x1b[A")
             counts["eval"] += 1
@@ -296,7 +312,7 @@ def generate(
     }
     if not dense:
         emit_stderr("\r" + " " * 49 + "\r")
-    stdout(_dict_text(summ, fmt) + "\n")
+    stdout(clear + _dict_text(summ, fmt) + "\n")
     flush_stdout()
     if not dense:
         emit_stderr(bars.seg(step, 0.0) + "\n")

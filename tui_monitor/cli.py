@@ -13,6 +13,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from tui_monitor import __version__
+from tui_monitor.core.parse import accel
 
 if TYPE_CHECKING:
     from tui_monitor.core.notify import Notifier
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=MAIN_EXAMPLES,
         formatter_class=raw,
     )
-    p.add_argument("--version", action="version", version=f"trainmon {__version__}")
+    p.add_argument("--version", action="version", version=f"trainmon {__version__} (log scan: {accel.describe()})")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     r = sub.add_parser(

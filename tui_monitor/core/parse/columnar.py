@@ -15,6 +15,7 @@ import re
 
 import numpy as np
 
+from tui_monitor.core.parse import accel
 from tui_monitor.core.parse.items import Record, RecordKind
 from tui_monitor.core.parse.values import (
     FAST_QNUM,
@@ -26,12 +27,17 @@ from tui_monitor.core.parse.values import (
     record_kind,
 )
 
-__all__ = ["COLUMNAR_MIN", "MIN_RUN", "ColumnRun", "ShapePlan", "plan_for", "read_run"]
+__all__ = ["CLEAR_PREFIX", "COLUMNAR_MIN", "MIN_RUN", "ColumnRun", "ShapePlan", "plan_for", "read_run"]
 
 COLUMNAR_MIN = 256 << 10
 """Chunk size (bytes) from which `Pipeline` feeds with `LogParser.feed_columnar` (catch-up)."""
 MIN_RUN = 4
 """Consecutive dict lines of one shape from which they are parsed as columns."""
+CLEAR_PREFIX = rb"(?:\r(?:[ \r]*\r)?)?"
+"""What may come before a run's dict on its line: ``tqdm.write`` clears the open bars first
+(``\\r`` + spaces + ``\\r``, once per bar position), so its lines read ``\\r<spaces>\\r{...}``.
+The dict still starts its segment (right after a ``\\r``), so the record path reads it with no
+rank or logger prefix, as a run does; the clears' step markers split a run (see the parser)."""
 
 
 class ShapePlan:
@@ -51,12 +57,25 @@ class ShapePlan:
         repl: key texts to blank out of a run's bytes, leaving its values only.
     """
 
-    __slots__ = ("is_metric", "record", "kind", "names", "idx", "epoch_idx", "shape", "keys", "_run", "repl")
+    __slots__ = (
+        "is_metric",
+        "record",
+        "kind",
+        "names",
+        "idx",
+        "epoch_idx",
+        "shape",
+        "keys",
+        "_run",
+        "_run_cleared",
+        "repl",
+    )
 
     def __init__(self, keys: tuple[bytes, ...]) -> None:
         names = [k.decode() for k in keys]
         self.keys = keys
         self._run: re.Pattern[bytes] | None = None
+        self._run_cleared: re.Pattern[bytes] | None = None
         # Key text between values: replacing it by spaces leaves a run's values only.
         self.repl = (
             [(b"{'" + keys[0] + b"': ", b"")] + [(b", '" + k + b"': ", b" ") for k in keys[1:]] + [(b"}\n", b" ")]
@@ -89,11 +108,21 @@ class ShapePlan:
     def run(self) -> re.Pattern[bytes]:
         """Consecutive whole lines of exactly this shape (``{...}\\n`` each), no captures."""
         if self._run is None:
-            one = rb", ".join(
-                re.escape(b"'" + k + b"': ") + rb"(?:'" + FAST_QNUM + rb"'|(?:" + NUM + rb"))" for k in self.keys
-            )
-            self._run = re.compile(rb"(?:\{" + one + rb"\}\n)+")
+            self._run = re.compile(rb"(?:\{" + self._one() + rb"\}\n)+")
         return self._run
+
+    @property
+    def run_cleared(self) -> re.Pattern[bytes]:
+        """`run` where each line may start with a `CLEAR_PREFIX` (tried only where a line
+        starts with ``\\r``: the optional group costs the regex engine on every line)."""
+        if self._run_cleared is None:
+            self._run_cleared = re.compile(rb"(?:" + CLEAR_PREFIX + rb"\{" + self._one() + rb"\}\n)+")
+        return self._run_cleared
+
+    def _one(self) -> bytes:
+        return rb", ".join(
+            re.escape(b"'" + k + b"': ") + rb"(?:'" + FAST_QNUM + rb"'|(?:" + NUM + rb"))" for k in self.keys
+        )
 
 
 class ColumnRun:
@@ -136,15 +165,35 @@ class ColumnRun:
 def read_run(buf: bytes, s: int, base: int, plan: ShapePlan) -> ColumnRun | None:
     """The run of whole dict lines of ``plan``'s shape starting at ``buf[s]`` (a line start),
     its values parsed with ``float`` (as the record path does), or None when shorter than
-    :data:`MIN_RUN`."""
+    :data:`MIN_RUN`. With the C extension (`accel.scan`) the same run is read in C, with the
+    same values bit for bit (``PyOS_string_to_double``, the function behind ``float``)."""
+    fast = accel.scan
+    if fast is not None:
+        got = fast.read_run(buf, s, plan.keys, MIN_RUN)
+        if got is None:
+            return None
+        e, raw_vals, raw_offsets = got
+        offsets = np.frombuffer(raw_offsets, dtype=np.int64) + base
+        vals = np.frombuffer(raw_vals, dtype=np.float64).reshape(len(offsets), len(plan.keys))
+        return ColumnRun(plan, vals, offsets, base + e)
     m = plan.run.match(buf, s)
     if m is None:
         return None
     e = m.end()
+    if buf.startswith(b"\r", e):
+        # The run goes on over lines that start with tqdm.write's clears.
+        m = plan.run_cleared.match(buf, e)
+        if m is not None:
+            e = m.end()
     region = buf[s:e]
     n = region.count(b"\n")
     if n < MIN_RUN:
         return None
+    return _columns(region, n, s, base, plan)
+
+
+def _columns(region: bytes, n: int, s: int, base: int, plan: ShapePlan) -> ColumnRun | None:
+    """The values and offsets of a validated run ``region`` (``buf[s:e]``) of ``n`` lines."""
     text = region
     for old, new in plan.repl:
         text = text.replace(old, new)
@@ -155,11 +204,10 @@ def read_run(buf: bytes, s: int, base: int, plan: ShapePlan) -> ColumnRun | None
     if len(toks) != n * k:  # pragma: no cover - the run regex validated every line
         return None
     vals = np.array(list(map(float, toks)), dtype=np.float64).reshape(n, k)
-    nl = np.flatnonzero(np.frombuffer(region, dtype=np.uint8) == 10)
-    offsets = np.empty(n, dtype=np.int64)
-    offsets[0] = base + s
-    offsets[1:] = nl[:-1] + (base + s + 1)
-    return ColumnRun(plan, vals, offsets, base + e)
+    # Each line holds one "{" (keys and values have none): its offset is the record's.
+    offsets = np.flatnonzero(np.frombuffer(region, dtype=np.uint8) == 123).astype(np.int64)
+    offsets += base + s
+    return ColumnRun(plan, vals, offsets, base + s + len(region))
 
 
 def plan_for(keys: tuple[bytes, ...], cache: dict[tuple[bytes, ...], ShapePlan | None]) -> ShapePlan | None:

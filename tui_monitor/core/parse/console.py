@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tui_monitor.core.parse.bars import TrainBar
 from tui_monitor.core.parse.checkpoints import scan_checkpoints
-from tui_monitor.core.parse.columnar import ColumnRun, ShapePlan, plan_for, read_run
+from tui_monitor.core.parse.columnar import CLEAR_PREFIX, ColumnRun, ShapePlan, plan_for, read_run
 from tui_monitor.core.parse.crash import CrashScanner
 from tui_monitor.core.parse.framing import rank_of_prefix, segment_start
 from tui_monitor.core.parse.items import ParsedItem, Progress, Record, RunInfo, RunMarker, is_main_rank
@@ -28,6 +28,10 @@ __all__ = ["ConsoleReader", "ParseCounts"]
 _LOGGER_RE = re.compile(rb"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?::\d+)?\s*(?:>>|-|:|\|)?\s*$")
 """A logging handler's name just before a dict (``… llamafactory.train.callbacks:143 >> {…}``,
 ``… - INFO - llamafactory.train.callbacks - {…}``)."""
+
+
+_NEXT_CLEARED = re.compile(rb"\n" + CLEAR_PREFIX + rb"\{'")
+"""A dict line next, after ``tqdm.write``'s clears (not a bar's redraw, also ``\\r`` + spaces)."""
 
 
 @dataclass
@@ -144,7 +148,17 @@ class ConsoleReader:
                             sm = plan.shape.fullmatch(body)
                     if sm is not None and plan is not None:
                         if plan.record and plan.is_metric:
-                            if columnar and seg == s and plan.kind == "train" and buf[m.end() : m.end() + 2] == b"\n{":
+                            e = m.end()
+                            # The next line a dict too, maybe after tqdm.write's clears.
+                            if (
+                                columnar
+                                and seg == s
+                                and plan.kind == "train"
+                                and (
+                                    buf.startswith(b"\n{", e)
+                                    or (buf.startswith(b"\n\r", e) and _NEXT_CLEARED.match(buf, e))
+                                )
+                            ):
                                 run = read_run(buf, s, base, plan)
                                 if run is not None:
                                     closed += len(run) - 1  # its first line was counted above
@@ -206,8 +220,9 @@ class ConsoleReader:
         order += len(found)
         found.sort(key=lambda t: (t[0], t[1]))
         if runs:
-            # (Markers are never inside a run's bytes: its lines are all dict lines.)
-            found = _split_runs(found)
+            # A run whose lines carry tqdm clears with their step markers (a known train bar)
+            # is taken record by record: the markers go between its records.
+            found = _split_runs(found, [t[0] for t in markers])
         policy = self.policy
         # The markers are merged in offset order: before an item, those at a lower offset
         # (at an equal offset the item comes first, as it was found first).
@@ -363,14 +378,18 @@ class ConsoleReader:
 
 
 def _split_runs(
-    found: list[tuple[int, int, ParsedItem | ColumnRun | RunMarker]],
+    found: list[tuple[int, int, ParsedItem | ColumnRun | RunMarker]], moffs: list[int]
 ) -> list[tuple[int, int, ParsedItem | ColumnRun | RunMarker]]:
-    """Runs with another item inside their bytes (cannot happen with a validated run;
-    a safety net) become their records again."""
+    """Runs with a step marker (offsets ``moffs``, sorted) or another item inside their bytes
+    (the latter cannot happen with a validated run; a safety net) become their records again."""
     bad = [
         i
-        for i, (_, _, it) in enumerate(found)
-        if isinstance(it, ColumnRun) and i + 1 < len(found) and found[i + 1][0] < it.end
+        for i, (off, _, it) in enumerate(found)
+        if isinstance(it, ColumnRun)
+        and (
+            (i + 1 < len(found) and found[i + 1][0] < it.end)
+            or (moffs and (j := bisect_left(moffs, off)) < len(moffs) and moffs[j] < it.end)
+        )
     ]
     if not bad:
         return found

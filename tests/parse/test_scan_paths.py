@@ -1,0 +1,329 @@
+"""The compiled scan (the optional C extension ``_scan``) and the pure-Python path give the
+same results: the same runs (boundaries), the same values bit for bit (nan signs, -0.0,
+overflow to inf, subnormals), the same items and parser state — on every fixture, on
+generated logs of every kind, and on random logs and random run text (hypothesis).
+
+The pure-Python path is the reference. Without the extension (no compiler at install time)
+the compiled half of each test is skipped; CI builds it (``trainmon --version`` says which
+path runs, ``TRAINMON_PURE_PYTHON=1`` forces pure Python).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import math
+import os
+import struct
+import subprocess
+import sys
+
+import gen_logs  # benchmarks/gen_logs.py (pyproject's pythonpath)
+import numpy as np
+import pytest
+from helpers import FIXTURES as FIX
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tui_monitor.core.parse import Batch, LogParser, Record, accel
+from tui_monitor.core.parse import columnar as columnar_mod
+
+COMPILED = accel.scan
+needs_compiled = pytest.mark.skipif(COMPILED is None, reason="the C extension is not built here")
+PROPS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+FIXTURES = sorted(
+    p
+    for p in FIX.rglob("*")
+    if p.suffix in (".log", ".jsonl", ".json")
+    and p.name != "labels.json"
+    and not p.name.endswith((".expect.json", ".truth.json"))
+)
+
+
+def _bits(v: object) -> object:
+    return struct.pack("<d", v).hex() if isinstance(v, float) else v
+
+
+def _items(items: list[object]) -> list[object]:
+    """Items with every float by its bits; a batch by its columns' bytes."""
+    out: list[object] = []
+    for it in items:
+        if isinstance(it, Batch):
+            out.append(
+                (
+                    "batch",
+                    it.kind,
+                    tuple(it.names),
+                    it.values.astype(np.float64).tobytes(),
+                    None if it.epoch is None else it.epoch.tobytes(),
+                    it.steps.tobytes(),
+                    it.offsets.tobytes(),
+                )
+            )
+        elif isinstance(it, Record):
+            out.append(
+                (
+                    "record",
+                    it.kind,
+                    tuple((k, _bits(v)) for k, v in it.metrics.items()),
+                    it.step,
+                    _bits(it.epoch),
+                    it.offset,
+                    it.rank,
+                )
+            )
+        else:
+            out.append(repr(it))
+    return out
+
+
+def _parse(data: bytes, chunk: int, compiled: bool) -> tuple[list[object], object, int]:
+    """``feed_columnar`` in ``chunk``-byte pieces on one path: (items, parser state, batches)."""
+    saved = accel.scan
+    accel.scan = COMPILED if compiled else None
+    try:
+        p = LogParser()
+        items: list[object] = []
+        for i in range(0, len(data), chunk):
+            items += p.feed_columnar(data[i : i + chunk])
+        items += p.flush()
+    finally:
+        accel.scan = saved
+    return _items(items), p.policy_state(), sum(isinstance(i, Batch) for i in items)
+
+
+def _same_both_ways(data: bytes, chunks: tuple[int, ...]) -> int:
+    batches = 0
+    for chunk in chunks:
+        ref, ref_state, nb = _parse(data, chunk, compiled=False)
+        got, state, nb2 = _parse(data, chunk, compiled=True)
+        assert got == ref, f"items differ (chunk {chunk})"
+        assert repr(state) == repr(ref_state), f"parser state differs (chunk {chunk})"
+        assert nb2 == nb
+        batches += nb
+    return batches
+
+
+@needs_compiled
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+def test_fixtures_same_on_both_paths(path: object) -> None:
+    data = path.read_bytes()  # type: ignore[attr-defined]
+    _same_both_ways(data, (1 << 30, 4096 + 3))
+
+
+def _gen(kind: str, size: int, seed: int, unbuffered: bool = False) -> bytes:
+    out = io.BytesIO()
+    gen_logs.generate(out, kind, size=size, seed=seed, unbuffered=unbuffered, eval_steps=200)
+    return out.getvalue()
+
+
+@needs_compiled
+@pytest.mark.parametrize("kind", gen_logs.KINDS)
+def test_generated_logs_same_on_both_paths(kind: str) -> None:
+    data = _gen(kind, 300_000, 21)
+    batches = _same_both_ways(data, (1 << 30, 65_536 + 7))
+    if kind.startswith("dense"):
+        assert batches > 0  # the compiled reader was used
+
+
+# -- random run text: read_run itself, C against Python ------------------------------------
+
+# Value tokens: every form the grammar takes, its edges, and near misses (which end a run).
+TOKENS = [
+    "1",
+    "-0",
+    "0.0",
+    "-0.0",
+    "1.",
+    ".5",
+    "+1.5e3",
+    "1e-05",
+    "5e-324",
+    "2.4e-324",
+    "1e999",
+    "-1e999",
+    "1.7976931348623157e308",
+    "0.30000000000000004",
+    "123456789012345678901234567890",
+    "9" * 200,
+    "0." + "1" * 150,
+    "nan",
+    "NaN",
+    "-nan",
+    "inf",
+    "-inf",
+    "Infinity",
+    "+Infinity",
+    "'nan'",
+    "'NAN'",
+    "'-NaN'",
+    "'INF'",
+    "'-infinity'",
+    "'1e-05'",
+    "'2.511'",
+    "'.5'",
+]
+NEAR_MISSES = [  # not in the grammar: the run ends before such a line
+    "1e",
+    "--1",
+    "nan1",
+    "'NaNa'",
+    "INF",
+    "1.5.2",
+    "'1e5",
+    "e5",
+    ".",
+    "''",
+    "1 ",
+    "0x10",
+    "Inf",
+    "'in'",
+    "NAN",
+]
+
+
+def _token(draw: st.DrawFn) -> str:
+    return draw(st.sampled_from(TOKENS)) if draw(st.integers(0, 24)) else draw(st.sampled_from(NEAR_MISSES))
+
+
+PREFIXES = [b"", b"", b"\r", b"\r" + b" " * 60 + b"\r", b"\r \r  \r", b"\r ", b" \r", b"\x1b[A", b"\r\r"]
+
+
+@st.composite
+def run_text(draw: st.DrawFn) -> tuple[bytes, tuple[bytes, ...]]:
+    keys = draw(st.sampled_from([("loss", "grad_norm", "learning_rate", "epoch"), ("loss", "epoch"), ("eval_loss",)]))
+    other = ("loss", "grad_norm", "learning_rate", "num_input_tokens_seen", "epoch")
+    lines = []
+    for _ in range(draw(st.integers(min_value=1, max_value=30))):
+        ks = other if draw(st.integers(0, 9)) == 0 else keys
+        vals = [_token(draw) for _ in ks]
+        body = "{" + ", ".join(f"'{k}': {v}" for k, v in zip(ks, vals)) + "}"
+        end = "\n" if draw(st.integers(0, 19)) else draw(st.sampled_from(["\r\n", "", "}\n", " \n"]))
+        lines.append(draw(st.sampled_from(PREFIXES)) + body.encode() + end.encode())
+    text = b"".join(lines)
+    if draw(st.booleans()):
+        text = text[: draw(st.integers(0, len(text)))]  # cut anywhere
+    return text, tuple(k.encode() for k in keys)
+
+
+def _read(buf: bytes, keys: tuple[bytes, ...], compiled: bool) -> object:
+    return _read_at(buf, 0, keys, compiled)
+
+
+def _read_at(buf: bytes, start: int, keys: tuple[bytes, ...], compiled: bool) -> object:
+    """`read_run` at ``buf[start]`` (stream offset 1000 for ``buf[0]``) on one path:
+    ``(end, shape, values' bytes, offsets)`` or ``None``."""
+    plan = columnar_mod.ShapePlan(keys)
+    saved = accel.scan
+    accel.scan = COMPILED if compiled else None
+    try:
+        run = columnar_mod.read_run(buf, start, 1000, plan)
+    finally:
+        accel.scan = saved
+    if run is None:
+        return None
+    return run.end, run.vals.shape, run.vals.tobytes(), run.offsets.tolist()
+
+
+@needs_compiled
+@PROPS
+@given(case=run_text(), min_run=st.integers(min_value=1, max_value=4))
+def test_read_run_same_on_both_paths(case: tuple[bytes, tuple[bytes, ...]], min_run: int) -> None:
+    buf, keys = case
+    saved = columnar_mod.MIN_RUN
+    columnar_mod.MIN_RUN = min_run
+    try:
+        assert _read(buf, keys, compiled=True) == _read(buf, keys, compiled=False)
+    finally:
+        columnar_mod.MIN_RUN = saved
+
+
+@needs_compiled
+def test_read_run_values_are_floats_bits(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A hand-checked run: each value is float()'s, bit for bit (nan sign, -0.0, inf, subnormal);
+    # the run ends before the line of another shape.
+    monkeypatch.setattr(columnar_mod, "MIN_RUN", 2)
+    buf = b"{'loss': -nan, 'epoch': '-0'}\n\r   \r{'loss': 1e999, 'epoch': 5e-324}\n{'loss': 'NaN'}\n"
+    got = _read(buf, (b"loss", b"epoch"), compiled=True)
+    assert got is not None
+    end, shape, raw, offsets = got  # type: ignore[misc]
+    assert (end, shape, offsets) == (1000 + 68, (2, 2), [1000, 1000 + 35])
+    want = [float(b"-nan"), float(b"-0"), float(b"1e999"), float(b"5e-324")]
+    assert raw == struct.pack("<4d", *want)
+    assert math.copysign(1.0, struct.unpack("<4d", raw)[0]) == -1.0
+
+
+# -- random logs: whole parser, C against Python --------------------------------------------
+
+NOISE = [
+    b"\r  5%|\xe2\x96\x8c         | 5/100 [00:01<00:10,  5.00it/s]",
+    b"\r 50%|\xe2\x96\x88\xe2\x96\x88\xe2\x96\x88\xe2\x96\x88\xe2\x96\x88     | 16/32 [00:01<00:01, 20.00it/s]\x1b[A",
+    b"\n\x1b[A",
+    b"\r" + b" " * 48 + b"\r",
+    b"\n",
+    b"  Total optimization steps = 100\n",
+    b"***** Running training *****\n",
+    b"Traceback (most recent call last):\n",
+    b"[rank1]: ",
+    b"0: ",
+    b"{'a': {'b': 1}}\n",
+]
+
+
+@st.composite
+def noisy_logs(draw: st.DrawFn) -> bytes:
+    out = []
+    epoch = 0.0
+    for _ in range(draw(st.integers(min_value=0, max_value=60))):
+        r = draw(st.integers(0, 9))
+        if r < 3:
+            out.append(draw(st.sampled_from(NOISE)))
+            continue
+        epoch += draw(st.sampled_from([0.01, 0.01, 0.01, -0.5, 0.0]))
+        keys = ["loss", "grad_norm", "learning_rate"] if r < 8 else ["loss", "learning_rate", "num_input_tokens_seen"]
+        vals = [_token(draw) for _ in keys]
+        body = ", ".join(f"'{k}': {v}" for k, v in zip(keys, vals))
+        out.append(draw(st.sampled_from(PREFIXES[:5])) + ("{" + body + f", 'epoch': {epoch:.2f}}}\n").encode())
+    return b"".join(out)
+
+
+@needs_compiled
+@PROPS
+@given(data=noisy_logs(), chunk=st.sampled_from([1 << 30, 97, 1024, 4099]))
+def test_random_logs_same_on_both_paths(data: bytes, chunk: int) -> None:
+    ref, ref_state, _ = _parse(data, chunk, compiled=False)
+    got, state, _ = _parse(data, chunk, compiled=True)
+    assert got == ref
+    assert repr(state) == repr(ref_state)
+
+
+# -- which path runs ----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("force", ["1", ""])
+def test_version_says_which_path_runs(force: str) -> None:
+    env = {**os.environ, accel.PURE_PYTHON_ENV: force}
+    out = subprocess.run(
+        [sys.executable, "-m", "tui_monitor", "--version"], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    if force:
+        assert "log scan: pure Python (TRAINMON_PURE_PYTHON is set)" in out
+    elif importlib.util.find_spec("tui_monitor.core.parse._scan") is not None:  # built, maybe forced off here
+        assert "log scan: compiled C extension" in out
+    else:
+        assert "log scan: pure Python" in out
+
+
+@needs_compiled
+@pytest.mark.parametrize("bad", NEAR_MISSES)
+@pytest.mark.parametrize("prefix", PREFIXES[1:5])
+def test_run_ends_at_a_near_miss_on_both_paths(bad: str, prefix: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two good lines, then one whose value is not in the grammar: both paths end the run there.
+    monkeypatch.setattr(columnar_mod, "MIN_RUN", 2)
+    good = b"{'loss': 1.5, 'epoch': '0.25'}\n"
+    buf = good + prefix + good + prefix + f"{{'loss': {bad}, 'epoch': '0.5'}}\n".encode() + good
+    want = _read(buf, (b"loss", b"epoch"), compiled=False)
+    assert want is not None and want[0] == 1000 + 2 * len(good) + len(prefix)  # type: ignore[index]
+    assert _read(buf, (b"loss", b"epoch"), compiled=True) == want

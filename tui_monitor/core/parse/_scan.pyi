@@ -1,0 +1,4 @@
+# The optional C extension (_scan.c); see accel.py.
+def read_run(
+    buf: bytes, start: int, keys: tuple[bytes, ...], min_lines: int
+) -> tuple[int, bytearray, bytearray] | None: ...

@@ -1,0 +1,41 @@
+"""Which scan runs: the compiled one (the optional C extension ``_scan``) or pure Python.
+
+The extension (``_scan.c``, built by setup.py where a C compiler is present) reads columnar runs
+(:func:`~tui_monitor.core.parse.columnar.read_run`) with the same results as the pure-Python
+path, bit for bit; the Python code stays the reference for every rule. Setting the environment
+variable :data:`PURE_PYTHON_ENV` (to anything but ``""`` or ``"0"``) forces pure Python, for tests
+and bug reports; ``trainmon --version`` says which path runs (:func:`describe`).
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+__all__ = ["PURE_PYTHON_ENV", "describe", "scan"]
+
+PURE_PYTHON_ENV = "TRAINMON_PURE_PYTHON"
+"""Environment variable that forces the pure-Python path."""
+
+
+def _load() -> tuple[ModuleType | None, str]:
+    if os.environ.get(PURE_PYTHON_ENV, "") not in ("", "0"):
+        return None, f"pure Python ({PURE_PYTHON_ENV} is set)"
+    try:
+        from tui_monitor.core.parse import _scan
+    except ImportError:
+        return None, "pure Python (the C extension is not built)"
+    return _scan, "compiled C extension"
+
+
+scan, _how = _load()
+"""The compiled module, or ``None`` when the pure-Python path runs (tests set it to ``None``
+to run that path in the same process)."""
+
+
+def describe() -> str:
+    """Which path reads logs in this process, for ``trainmon --version``: ``"compiled C
+    extension"`` or ``"pure Python (…why…)"``."""
+    if scan is None and _how == "compiled C extension":
+        return "pure Python (switched off in this process)"
+    return _how
