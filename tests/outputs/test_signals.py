@@ -152,11 +152,12 @@ _WRITE = {"x86_64": "1", "aarch64": "64"}.get(platform.machine())
 
 def _pipe_full(r: int, pid: int) -> bool:
     """Whether the pipe whose read end is ``r`` is full and a thread of ``pid`` is blocked
-    writing to its stdout. "Full" is within a page of the capacity: each page of a pipe keeps
-    the slack a line that did not fit left."""
+    writing to its stdout. "Full" for that write: the pipe holds most of its capacity and the
+    write waits (each page of a pipe keeps the slack a write that did not fit left, so a
+    batch of several KiB can block with a few KiB still free)."""
     size = fcntl.fcntl(r, F_GETPIPE_SZ)
     held = struct.unpack("i", fcntl.ioctl(r, termios.FIONREAD, b"\0\0\0\0"))[0]
-    if held < size - 4096:
+    if held < size // 2 or (_WRITE is None and held < size - 4096):
         return False
     if _WRITE is None:
         return True  # only the fill level can be seen here
