@@ -5,6 +5,7 @@ comparison, ``--baseline``, and event times (the log's own, none for history).""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from helpers import FIXTURES, screen_text, wait_for_app
@@ -155,3 +156,64 @@ async def test_event_times_are_the_logs_own_and_none_for_history(tmp_path: Path)
         await wait_for_app(pilot, lambda: any("boom" in e.text for e in rv.model.events), "the live event")
         live = next(e.where for e in rv.model.events if "boom" in e.text)
         assert len(live) == 8 and live.count(":") == 2  # hh:mm:ss when it was read
+
+
+def _pieces(stem: str) -> list[bytes]:
+    """A real log's bytes in the pieces its writer wrote them (its .chunks.tsv)."""
+    data = (REAL / f"{stem}.log").read_bytes()
+    rows = (REAL / f"{stem}.chunks.tsv").read_text().splitlines()[1:]
+    return [data[int(off) : int(off) + int(n)] for _, off, n in (row.split("\t") for row in rows)]
+
+
+async def test_reused_log_shows_the_new_run_from_its_bar_before_its_first_record(tmp_path: Path) -> None:
+    """GIVEN a finished 300-step run followed live WHEN the file is truncated and a new
+    block-buffered run writes its bar (its records come seconds later) THEN the status line
+    shows run 2/2 at the step its bar drew, not run 1's end."""
+    log = tmp_path / "train.log"
+    log.write_bytes((REAL / "reuse_shorter.part1.log").read_bytes())
+    app = make_app([log], poll=0.05, bell=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        rv = app.dashboard
+        await wait_for_app(pilot, lambda: rv.model is not None and rv.model.status.step == 300, "run 1 read")
+        with open(log, "r+b") as f:
+            f.truncate(0)
+        run2 = _pieces("reuse_shorter")
+        first_record = next(i for i, p in enumerate(run2) if b"{'loss'" in p)
+        head = b"".join(run2[:first_record])
+        drawn = int(re.findall(rb"(\d+)/100 \[", head)[-1])
+        assert drawn > 0
+        with open(log, "ab") as f:
+            f.write(head)
+        await wait_for_app(
+            pilot, lambda: "run 2/2" in _status(app) and f"step {drawn}/100" in _status(app), "run 2 at its bar's step"
+        )
+        assert "HEALTHY" not in _status(app) and "finished" not in _status(app)
+        assert rv.model.row("loss") is None  # no record of run 2 yet: run 1's are not shown as its
+
+
+async def test_an_earlier_run_keeps_only_its_own_events(tmp_path: Path) -> None:
+    """GIVEN a finished run followed live WHEN the log is deleted and a new run writes it again
+    THEN the deletion and re-creation are the new run's events, and the earlier run shown
+    read-only (``r``) has none of them."""
+    log = tmp_path / "train.log"
+    log.write_bytes((REAL / "reuse_shorter.part1.log").read_bytes())
+    app = make_app([log], poll=0.05, bell=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        rv = app.dashboard
+        await wait_for_app(pilot, lambda: rv.model is not None and rv.model.status.step == 300, "run 1 read")
+        log.unlink()
+        await wait_for_app(
+            pilot, lambda: any(e.kind == "deleted" for e in rv.monitor.snapshot().run.events), "the deletion"
+        )
+        log.write_bytes((REAL / "reuse_shorter.log").read_bytes())
+        await wait_for_app(pilot, lambda: "run 2/2" in _status(app) and "step 100/100" in _status(app), "run 2")
+        texts = [e.text for e in rv.model.events]
+        assert "file deleted" in texts and "file recreated" in texts
+        # WHEN run 1 is shown read-only
+        for key in ("r", "up", "enter"):
+            await pilot.press(key)
+        await wait_for_app(pilot, lambda: "run 1/2" in _status(app), "run 1")
+        # THEN its events are its own: the file was deleted and re-created for run 2
+        texts = [e.text for e in rv.model.events]
+        assert "file deleted" not in texts and "file recreated" not in texts
+        assert "finished" in texts

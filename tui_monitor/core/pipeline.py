@@ -220,16 +220,14 @@ class Pipeline:
         writer may go on mid-line in the new stream (see `LogParser.reset`).
         """
         self.parser.reset(keep_partial=keep_partial)
-        event = Event(reason, f"file {reason}", -1, self.clock())  # type: ignore[arg-type]
-        self.add_file_event(event)
-        # Whether the run goes on is told by the next train record: if a new run starts, the
-        # reset is the first thing that happened to it too.
-        self._reset_events.append(event)
+        self.add_file_event(Event(reason, f"file {reason}", -1, self.clock()))  # type: ignore[arg-type]
 
     def _start_run(self, start: RunStart) -> None:
         """A new run starts: the earlier one is superseded; runs before the last
         :data:`FULL_RUNS` keep their counts and progress but drop their series."""
         self.run.superseded = True
+        if self._reset_events:  # the file events since its last train record were the new run's
+            self.run.drop_events(self._reset_events)
         self.runs.append(Run(len(self.runs) + 1, start.offset, start.reason, capacity=self._capacity))
         self._run_ended = False
         if self._reset_events:  # the reset is where this run begins
@@ -239,8 +237,15 @@ class Pipeline:
             self.runs[-self._full_runs - 1].drop_series()
 
     def add_file_event(self, event: Event) -> None:
-        """Account an event that did not come from the parser (a file reset)."""
+        """Account an event that did not come from the parser (a file reset, a deletion).
+
+        It is the latest run's at once (shown as it happens). Whether that run goes on is told
+        by what comes next: a train record of the same run keeps it there; a new run starting
+        first (a new process's bar or record) takes it over, since the file was deleted,
+        re-created or truncated for that run: an earlier run's events stay its own.
+        """
         self._apply([event])
+        self._reset_events.append(event)
 
     def _apply(self, items: list[ParsedItem | Batch] | list[ParsedItem] | list[Event]) -> None:
         if not items:

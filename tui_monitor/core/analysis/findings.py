@@ -319,16 +319,35 @@ def state_findings(add: AddReason, st: RunState, pr: ProgressEstimate, snap: Run
     elif st.word == "stalled":
         # A usual interval under a second is a catch-up burst, not a training rhythm: not said.
         usual = st.median_interval_s if st.median_interval_s and st.median_interval_s >= 1 else None
-        add(Reason("run_stalled", "warning", pr.step, params={"silence": st.silence_s or 0.0, "usual": usual}))
+        params = {"silence": st.silence_s or 0.0, "usual": usual, **_last_record(snap, pr)}
+        add(Reason("run_stalled", "warning", _record_step(snap, pr), params=params))
     elif st.word == "superseded":
         add(Reason("run_superseded", "info", pr.step, params=where))
     elif st.word == "ended":
-        add(Reason("run_ended", "warning", pr.step, params=where))
+        add(Reason("run_ended", "warning", _record_step(snap, pr), params={**where, **_last_record(snap, pr)}))
     elif st.word == "running":
         params = {**where, "rate": pr.steps_per_s or None, "eta": pr.eta_s}
         add(Reason("run_running", "ok", pr.step, params=params))
     else:
         add(Reason("run_waiting", "info", None))
+
+
+def _record_step(snap: RunSnapshot, pr: ProgressEstimate) -> int | None:
+    """The step of the run's last train record (what a stopped run has results up to; a
+    checkpoint is never past it), else the progress step when no record states one."""
+    loss = snap.get("loss")
+    if loss is not None and len(loss) and loss.x_is_step:
+        return step_or_none(float(np.nanmax(loss.x)), True)
+    return pr.step
+
+
+def _last_record(snap: RunSnapshot, pr: ProgressEstimate) -> dict[str, ParamValue]:
+    """``why="bar_ahead"`` and ``bar_step`` when the train bar got past the last record (a
+    block-buffered run killed: the bar's step is not a record's), else nothing."""
+    rec = _record_step(snap, pr)
+    if rec is not None and pr.step is not None and pr.step > rec:
+        return {"why": "bar_ahead", "bar_step": pr.step}
+    return {}
 
 
 def throughput_findings(add: AddReason, tp: Throughput) -> None:

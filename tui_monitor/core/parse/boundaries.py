@@ -96,6 +96,14 @@ class RunBoundaries:
         goes on (a copytruncate) or a new one started."""
         self.after_reset = True
 
+    def new_process(self, offset: int, out: Out) -> None:
+        """After a file reset, a top-level train bar drawn anew (from 0): a new process writes
+        the file (a copytruncate or a rotation goes on with its bar). When the old stream had
+        records, a new run (``new_file``) starts here, at ``offset``: its bar's progress is the
+        new run's at once, before its first record (stdout block-buffered: seconds later)."""
+        if self.run_has_records or self.summary_seen:
+            self._new_run("new_file", offset, out)
+
     def run_info(self, info: RunInfo) -> None:
         """A banner fact of the run: with enough of them, records without a step take
         ``epoch * steps per epoch`` (`~tui_monitor.core.parse.steps.epoch_step`)."""

@@ -115,7 +115,7 @@ class ConsoleReader:
             # A new process's bars after the reset (a run restarted into the log): what the
             # old stream's events awaited or queued will not come, and the old stream's
             # partial last segment (kept across the reset) does not go on in its output.
-            self.policy.new_bars(out)
+            self.policy.new_bars(out, max(base, 0))
             if base < 0:
                 buf, base = buf[-base:], 0
         found: list[tuple[int, int, ParsedItem | ColumnRun | RunMarker]] = []  # (offset, order, item)

@@ -152,9 +152,11 @@ class RecordPolicy:
         """End of a buffer: held records go out when no redraw is still open for them."""
         self._pairing.settle(out)
 
-    def new_bars(self, out: Out) -> None:
-        """After a file reset a new process's bars begin (see `StepPairing.new_bars`)."""
+    def new_bars(self, out: Out, offset: int = 0) -> None:
+        """After a file reset a new process's bars begin, at stream offset ``offset`` (see
+        `StepPairing.new_bars` and `RunBoundaries.new_process`)."""
         self._pairing.new_bars(out)
+        self._runs.new_process(offset, out)
 
     def lost_record(self) -> None:
         """A record begun before a reset will never be read whole: its tqdm step must not go

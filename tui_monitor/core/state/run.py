@@ -199,6 +199,15 @@ class Run:
         if store_items:
             self._series.apply(store_items)
 
+    def drop_events(self, events: Iterable[Event]) -> None:
+        """Remove ``events`` (the same objects `apply` was given) from the run: file events
+        that turned out to belong to the next run (it began with them)."""
+        gone = {id(e) for e in events}
+        kept = [e for e in self._events if id(e) not in gone]
+        if len(kept) != len(self._events):
+            self._events = deque(kept, maxlen=MAX_EVENTS)
+            self.version += 1
+
     def drop_series(self) -> None:
         """Free the numeric series (an old run of a long log): counts, statistics, progress
         and events stay."""

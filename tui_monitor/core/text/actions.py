@@ -167,6 +167,12 @@ ACTIONS: dict[str, tuple[str, str]] = {
         "жив ли процесс (`ps`, `nvidia-smi`)? Последняя запись на шаге {step}; с чекпоинта продолжит "
         "`resume_from_checkpoint=True`",
     ),
+    "run_stalled.bar_ahead": (
+        "is the process alive (`ps`, `nvidia-smi`)? The last record is at step {step} (the bar reached step "
+        "{bar_step}); a checkpoint resumes with `resume_from_checkpoint=True`",
+        "жив ли процесс (`ps`, `nvidia-smi`)? Последняя запись на шаге {step} (индикатор дошёл до шага "
+        "{bar_step}); с чекпоинта продолжит `resume_from_checkpoint=True`",
+    ),
     "run_stalled.nostep": (
         "is the process alive (`ps`, `nvidia-smi`)? A checkpoint resumes with `resume_from_checkpoint=True`",
         "жив ли процесс (`ps`, `nvidia-smi`)? С чекпоинта продолжит `resume_from_checkpoint=True`",
@@ -176,6 +182,12 @@ ACTIONS: dict[str, tuple[str, str]] = {
         "`resume_from_checkpoint=True` goes on from the last checkpoint",
         "процесс вышел без итоговой записи (убит? память хоста: `dmesg`); последняя запись на шаге {step}; "
         "`resume_from_checkpoint=True` продолжит с последнего чекпоинта",
+    ),
+    "run_ended.bar_ahead": (
+        "the process exited without a summary (killed? host memory: `dmesg`); the last record is at step {step} "
+        "(the bar reached step {bar_step}); `resume_from_checkpoint=True` goes on from the last checkpoint",
+        "процесс вышел без итоговой записи (убит? память хоста: `dmesg`); последняя запись на шаге {step} "
+        "(индикатор дошёл до шага {bar_step}); `resume_from_checkpoint=True` продолжит с последнего чекпоинта",
     ),
     "run_ended.nostep": (
         "the process exited without a summary (killed? host memory: `dmesg`); `resume_from_checkpoint=True` goes "
@@ -230,4 +242,4 @@ def action_text(reason: ActionReason, lang: str = "en") -> str | None:
     if key is None:
         return None
     en, ru = ACTIONS[key]
-    return (ru if lang == "ru" else en).format(step=reason.step)
+    return (ru if lang == "ru" else en).format(**{**reason.params, "step": reason.step})
