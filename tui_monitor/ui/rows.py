@@ -316,14 +316,16 @@ def total_epochs(run: RunFacts) -> tuple[float | None, bool]:
     """The run's length in epochs and whether it is an estimate.
 
     Returns:
-        ``(epochs, estimated)``: from ``epoch × total steps / step`` while the run is under
-        way (an estimate that moves as the epoch counter advances; exact at the last step),
-        else the banner's ``Num Epochs``; ``(None, False)`` when neither is known.
+        ``(epochs, estimated)``: ``epoch × total steps / epoch_step`` with the epoch and the
+        step of the same record (the bar of a block-buffered log runs ahead of its records, so
+        the bar's step would shrink the estimate); exact once that record is at the last step.
+        Without such a record, the banner's ``Num Epochs``; ``(None, False)`` when neither is
+        known.
     """
-    ep = run.epoch
-    step, total = step_progress(run)
-    if ep and step and total:
-        return ep * total / step, step < total
+    ep, at = run.epoch, run.epoch_step
+    _, total = step_progress(run)
+    if ep and at and total:
+        return ep * total / at, at < total
     n = run.num_epochs
     return (float(n), False) if n else (None, False)
 
