@@ -81,3 +81,23 @@ async def test_killed_run_shows_its_writer_then_its_end_without_a_speed_or_eta(t
         assert "ended without finishing: the writer exited" in screen_text(app)
         epochs = EPOCHS.search(top)
         assert epochs is not None and float(epochs.group(2)) == pytest.approx(3.0, abs=0.05), top
+
+
+async def test_a_whole_epoch_with_no_step_fills_its_pass_bar() -> None:
+    """GIVEN the public Optuna sweep log whose first run logs no step and ends at epoch 3.0
+    WHEN that run is shown THEN its epoch row says ``pass 3 done`` with the bar full, never a
+    done pass over an empty 0 % bar."""
+    log = FIXTURES / "public3" / "windows_optuna_multirun_nan_crlf.log"
+    app = make_app([log], follow=False, bell=False)
+    async with app.run_test(size=(160, 40)) as pilot:
+        rv = app.dashboard
+        await wait_for_app(pilot, lambda: rv.model is not None and rv.model.row("epoch") is not None)
+        await pilot.press("r")
+        await wait_for_app(pilot, lambda: "runs in this log" in screen_text(app))
+        for key in ("up",) * 6 + ("enter",):
+            await pilot.press(key)
+        await wait_for_app(pilot, lambda: "run 1/7" in screen_lines(app)[0], "run 1 shown")
+        row = rv.model.row("epoch")
+        assert row is not None and row.word == "pass 3 done" and row.progress == 1.0
+        line = next(x for x in screen_lines(app) if "pass 3 done" in x)
+        assert " 0 %" not in line, line

@@ -346,7 +346,9 @@ def _epoch_row(run: RunFacts, lang: str) -> MetricRowModel | None:
     elif total_ep:
         frac, bar_label = min(ep / total_ep, 1.0), label("of_epochs", lang)
     else:
-        frac, bar_label = ep - math.floor(ep), ""
+        # The pass under way; at a whole epoch the pass is done (full), as its word says.
+        done = ep > 0 and float(ep).is_integer()
+        frac, bar_label = (1.0 if done else ep - math.floor(ep)), ""
     facts = (Fact(label("of", lang), f"{'≈' if estimated else ''}{fmt_num(total_ep, 3)}"),) if total_ep else ()
     x = loss.x if loss is not None else np.zeros(0)
     y = loss.epoch if loss is not None else np.zeros(0)
