@@ -78,6 +78,8 @@ def estimate_progress(
     x_is_step: bool,
     last_epoch: float | None,
     clock: ClockSource = "arrival",
+    clock_x: np.ndarray | None = None,
+    clock_t: np.ndarray | None = None,
 ) -> ProgressEstimate:
     """Combine the bar/banner facts with the run's clock into step, rate and ETA.
 
@@ -88,11 +90,14 @@ def estimate_progress(
 
     Args:
         info: the run's :class:`~tui_monitor.core.state.ProgressState`.
-        train_x: ``(n,) float64`` steps of the clock's points (e.g. the ``loss`` series), or None.
-        train_t: ``(n,) float64`` their clock times (seconds), or None.
+        train_x: ``(n,) float64`` steps of the train records (e.g. the ``loss`` series), or None.
+        train_t: ``(n,) float64`` their arrival times (seconds), or None: the clock when
+            ``clock_x``/``clock_t`` are not given.
         x_is_step: whether ``train_x`` are global steps (ordinals give no rate).
         last_epoch: the run's latest epoch.
-        clock: which clock ``train_t`` is (``"arrival"``, ``"bar"``, ``"train_runtime"``): it
+        clock_x, clock_t: ``(k,) float64`` steps and seconds of the run's clock
+            (`run_clock`), or None.
+        clock: which clock that is (``"arrival"``, ``"bar"``, ``"train_runtime"``): it
             sets the shortest interval measured (:data:`MIN_DT`).
     """
     step = info.step
@@ -102,8 +107,10 @@ def estimate_progress(
     total = info.total
     rate: float | None = None
     src = ""
-    if train_x is not None and train_t is not None and x_is_step:
-        rate = _clock_rate(train_x, train_t, MIN_DT.get(clock, 0.0))
+    if clock_x is None or clock_t is None:
+        clock_x, clock_t = (train_x, train_t) if x_is_step else (None, None)
+    if clock_x is not None and clock_t is not None:
+        rate = _clock_rate(clock_x, clock_t, MIN_DT.get(clock, 0.0))
         src = ("records" if clock == "arrival" else clock) if rate else ""
     if rate is None and info.rate and info.rate > 0 and math.isfinite(info.rate):
         rate, src = info.rate, "bar"

@@ -439,7 +439,16 @@ def analyse(
     # The run's clock (the bar's elapsed time before when records were read: a block-buffered
     # log hands its records over in bursts, long after the steps they state).
     clock, clock_x, clock_t = run_clock(snap)
-    pr = estimate_progress(info, clock_x if clock else None, clock_t if clock else None, bool(clock), info.epoch, clock)
+    pr = estimate_progress(
+        info,
+        loss.x if loss is not None else None,
+        None,
+        is_step,
+        info.epoch,
+        clock or "arrival",
+        clock_x if clock else None,
+        clock_t if clock else None,
+    )
     finished_marker = False
     pc = snap.get("percentage")
     if pc is not None and len(pc) and float(np.nanmax(pc.y[-1:])) >= 100.0:
