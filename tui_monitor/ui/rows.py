@@ -323,7 +323,8 @@ def total_epochs(run: RunFacts) -> tuple[float | None, bool]:
         known.
     """
     ep, at = run.epoch, run.epoch_step
-    _, total = step_progress(run)
+    step, total = step_progress(run)
+    at = at or step  # no bar after the last record yet: it was printed under the bar's step
     if ep and at and total:
         return ep * total / at, at < total
     n = run.num_epochs

@@ -35,8 +35,8 @@ class ProgressState:
         total: total optimization steps, or ``None``.
         total_source: ``"banner"``, ``"json"``, ``"global_step"``, ``"bar"`` or ``""``.
         epoch: latest epoch (passes over the data), or ``None``.
-        epoch_step: global step of the record that stated ``epoch`` (the bar's step when it
-            was read if the record states none), or ``None``.
+        epoch_step: global step of the record that stated ``epoch`` (the next bar's step
+            when the record states none), or ``None``.
         rate: steps per second as the bar prints it (``s/it`` inverted), or ``None``.
         elapsed_s: elapsed seconds as the bar prints it, or ``None``.
         last_activity: when the latest progress item was read (seconds since the epoch),
@@ -66,6 +66,7 @@ class ProgressState:
         return replace(
             self,
             step=item.step,
+            epoch_step=item.step if self.epoch_step is None and self.epoch is not None else self.epoch_step,
             total=total,
             total_source=source,
             rate=item.rate if item.rate else self.rate,
@@ -80,9 +81,9 @@ class ProgressState:
             return self
         step, epoch, epoch_step = self.step, self.epoch, self.epoch_step
         if rec.epoch is not None:
-            # A record whose step is not known yet was printed under the bar it follows (an
-            # unbuffered log): the bar's step is its own.
-            epoch, epoch_step = rec.epoch, rec.step if rec.step is not None else step
+            # A record whose step is not known yet takes the next bar's (the step the policy
+            # gives it; the columnar path states it at once).
+            epoch, epoch_step = rec.epoch, rec.step
         if rec.step is not None and (step is None or rec.step >= step or rec.kind == "train"):
             step = rec.step
         if step == self.step and epoch == self.epoch and epoch_step == self.epoch_step:
