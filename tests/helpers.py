@@ -194,6 +194,26 @@ def start_writer_process(
     )
 
 
+REPLAY_SCRIPT = r"""
+import sys, time
+src, dst, speed = sys.argv[1], sys.argv[2], float(sys.argv[3])
+data = open(src, "rb").read()
+rows = [r.split("\t") for r in open(src.rsplit(".", 1)[0] + ".chunks.tsv").read().splitlines()[1:]]
+start = time.monotonic()
+with open(dst, "ab", buffering=0) as f:
+    for t, off, n in rows:
+        time.sleep(max(0.0, float(t) / speed - (time.monotonic() - start)))
+        f.write(data[int(off) : int(off) + int(n)])
+"""
+
+
+def start_replay_process(src: Path, dst: Path, speed: float) -> subprocess.Popen[bytes]:
+    """A separate process appending the real log ``src`` to ``dst`` in the byte pieces and at
+    the pace it was written (its ``.chunks.tsv``), ``speed`` times faster, then exiting: a
+    training process as trainmon sees it (a writer with the file open, gone at the end)."""
+    return subprocess.Popen([sys.executable, "-c", REPLAY_SCRIPT, str(src), str(dst), str(speed)])
+
+
 class ThreadWriter:
     """A writer thread holding one open handle, writing when told; keeps the handle across
     renames and deletions like a training process does."""

@@ -49,6 +49,7 @@ class RunFacts:
         tallied_nonfinite: NaN/inf values the run's tally counted, by series key.
         step / total: the logged global step and total steps, or ``None``.
         epoch: the run's latest epoch, or ``None``.
+        epoch_step: the global step of the record that stated ``epoch``, or ``None``.
         rate: logged steps per second, or ``None``.
         elapsed_s: logged seconds since the start, or ``None``.
         num_epochs: the banner's ``Num Epochs``, or ``None``.
@@ -101,6 +102,7 @@ class RunFacts:
     baseline_file: str | None = None
     history_until: float = math.inf
     remote: bool = False
+    epoch_step: int | None = None
 
 
 def read_run(snap: MonitorSnapshot, index: int | None = None, health: Health | None = None) -> RunFacts:
@@ -148,6 +150,7 @@ def read_run(snap: MonitorSnapshot, index: int | None = None, health: Health | N
         baseline_run=base.run.index if base is not None else None,
         baseline_file=base.source if base is not None else None,
         history_until=snap.history_until,
+        epoch_step=progress.epoch_step,
     )
 
 

@@ -97,7 +97,7 @@ def present_status(run: RunFacts, opts: DisplayOptions, now: float) -> StatusMod
         epoch=run.epoch if run.epoch is not None else run.epoch,
         total_epochs=run_epochs,
         total_epochs_estimated=estimated,
-        rate=rate if rate is not None else run.rate,
+        rate=rate,
         elapsed_s=run.elapsed_s,
         eta_s=eta,
         verdict=verdict,
@@ -143,7 +143,7 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
 
     Findings: the warmup's end, each loss spike, the first NaN/inf of loss and grad_norm,
     each new best of the judged eval metric, overfitting, and the run's end (finished,
-    stalled, crashed with its line). Times are the arrival times of the points (hidden
+    stalled, crashed with its line, ended without finishing). Times are the arrival times of the points (hidden
     when ``opts.times`` is off, for fixed-state screenshots).
     """
     lang = opts.lang
@@ -245,13 +245,15 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
                 metric=ev.metric,
             )
     st = health.state if health is not None else None
-    if st is not None and st.word in ("finished", "crashed", "stalled"):
+    if st is not None and st.word in ("finished", "crashed", "stalled", "ended"):
         series = loss if loss is not None else None
         last_x = float(series.x[-1]) if series is not None and len(series.x) else None
         if st.word == "crashed":
             add(series, last_x, "critical", "✗", "ev_crashed", line=st.line)
         elif st.word == "finished":
             add(series, last_x, "ok", "■", "ev_finished")
+        elif st.word == "ended":  # the writer exited short of the last step, saying nothing
+            add(series, last_x, "warning", "!", "ev_ended")
         else:
             silent = fmt_duration(st.silence_s) if st.silence_s else ""
             add(series, last_x, "warning", "!", "ev_stalled", silence=silent)

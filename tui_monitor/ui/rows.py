@@ -316,14 +316,17 @@ def total_epochs(run: RunFacts) -> tuple[float | None, bool]:
     """The run's length in epochs and whether it is an estimate.
 
     Returns:
-        ``(epochs, estimated)``: from ``epoch × total steps / step`` while the run is under
-        way (an estimate that moves as the epoch counter advances; exact at the last step),
-        else the banner's ``Num Epochs``; ``(None, False)`` when neither is known.
+        ``(epochs, estimated)``: ``epoch × total steps / epoch_step`` with the epoch and the
+        step of the same record (the bar of a block-buffered log runs ahead of its records, so
+        the bar's step would shrink the estimate); exact once that record is at the last step.
+        Without such a record, the banner's ``Num Epochs``; ``(None, False)`` when neither is
+        known.
     """
-    ep = run.epoch
+    ep, at = run.epoch, run.epoch_step
     step, total = step_progress(run)
-    if ep and step and total:
-        return ep * total / step, step < total
+    at = at or step  # no bar after the last record yet: it was printed under the bar's step
+    if ep and at and total:
+        return ep * total / at, at < total
     n = run.num_epochs
     return (float(n), False) if n else (None, False)
 
@@ -344,7 +347,9 @@ def _epoch_row(run: RunFacts, lang: str) -> MetricRowModel | None:
     elif total_ep:
         frac, bar_label = min(ep / total_ep, 1.0), label("of_epochs", lang)
     else:
-        frac, bar_label = ep - math.floor(ep), ""
+        # The pass under way; at a whole epoch the pass is done (full), as its word says.
+        done = ep > 0 and float(ep).is_integer()
+        frac, bar_label = (1.0 if done else ep - math.floor(ep)), ""
     facts = (Fact(label("of", lang), f"{'≈' if estimated else ''}{fmt_num(total_ep, 3)}"),) if total_ep else ()
     x = loss.x if loss is not None else np.zeros(0)
     y = loss.epoch if loss is not None else np.zeros(0)

@@ -29,9 +29,12 @@ __all__ = [
     "MIN_INTERVALS",
     "SLOW_FRACTION",
     "TOKEN_KEYS",
+    "ClockSource",
     "Slowdown",
     "Throughput",
+    "clock_intervals",
     "paused_steps",
+    "run_clock",
     "throughput",
 ]
 
@@ -50,6 +53,7 @@ MIN_DT = {"train_runtime": 0.0, "bar": 5.0, "arrival": 5.0}
 bursts, so their points are merged until an interval spans this long (≤ 20 % error)."""
 
 Source = Literal["train_runtime", "bar", "arrival", "summary", ""]
+ClockSource = Literal["train_runtime", "bar", "arrival", ""]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +122,9 @@ class Throughput:
         return self.steps_per_s is not None or self.tokens_per_s is not None or self.printed_tokens_per_s is not None
 
 
-def _clock(snap: RunSnapshot) -> tuple[Source, np.ndarray, np.ndarray]:
-    """The best clock the run has: ``(source, steps, seconds)``, each ``(k,) float64``, steps rising."""
+def run_clock(snap: RunSnapshot) -> tuple[ClockSource, np.ndarray, np.ndarray]:
+    """The best clock the run has: ``(source, steps, seconds)``, each ``(k,) float64``, steps
+    rising; ``("", empty, empty)`` without one."""
     rt = snap.get("train_runtime")
     if rt is not None and rt.kind == "train" and rt.x_is_step and len(rt) >= 2:
         ok = np.isfinite(rt.y)
@@ -133,7 +138,7 @@ def _clock(snap: RunSnapshot) -> tuple[Source, np.ndarray, np.ndarray]:
     return "", np.zeros(0), np.zeros(0)
 
 
-def _intervals(steps: np.ndarray, secs: np.ndarray, min_dt: float) -> tuple[np.ndarray, np.ndarray]:
+def clock_intervals(steps: np.ndarray, secs: np.ndarray, min_dt: float) -> tuple[np.ndarray, np.ndarray]:
     """Start and end indices of intervals of at least ``min_dt`` seconds and one step."""
     if min_dt <= 0:
         idx = np.arange(steps.size - 1)
@@ -217,7 +222,8 @@ def throughput(snap: RunSnapshot, paused: Sequence[float] | np.ndarray | None = 
         and no summary). Never raises on odd data.
     """
     pause = paused_steps(snap) if paused is None else np.asarray(paused, dtype=float)
-    source, steps, secs = _clock(snap)
+    clock, steps, secs = run_clock(snap)
+    source: Source = clock
     tkey, tx, ty = _tokens(snap)
     batch = snap.run_info.get("batch_size")
     summ = snap.summaries.get(None) or {}
@@ -230,7 +236,7 @@ def throughput(snap: RunSnapshot, paused: Sequence[float] | np.ndarray | None = 
     slowdown = None
     tok_now = None
     if source:
-        i, j = _intervals(steps, secs, MIN_DT[source])
+        i, j = clock_intervals(steps, secs, MIN_DT[source])
         if i.size:
             xs, xe, dt = steps[i], steps[j], secs[j] - secs[i]
             # An interval holding a pause (e <= step < end) is not training speed.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -34,7 +34,7 @@ from tui_monitor.core.analysis.progress import ProgressEstimate, estimate_progre
 from tui_monitor.core.analysis.series import whole_run
 from tui_monitor.core.analysis.smoothing import ema_debiased, ema_debiased_by_distance
 from tui_monitor.core.analysis.state import RunState, run_state
-from tui_monitor.core.analysis.throughput import Throughput, throughput
+from tui_monitor.core.analysis.throughput import Throughput, run_clock, throughput
 from tui_monitor.core.analysis.trend import Spikes, Trend, classify_trend, detect_spikes
 from tui_monitor.core.state import RunSnapshot
 
@@ -436,8 +436,18 @@ def analyse(
     eval_findings(add, ev, em.x_is_step if em is not None else True, em, gap)
 
     # -- progress and state ----------------------------------------------------------------------
+    # The run's clock (the bar's elapsed time before when records were read: a block-buffered
+    # log hands its records over in bursts, long after the steps they state).
+    clock, clock_x, clock_t = run_clock(snap)
     pr = estimate_progress(
-        info, loss.x if loss is not None else None, loss.t if loss is not None else None, is_step, info.epoch
+        info,
+        loss.x if loss is not None else None,
+        None,
+        is_step,
+        info.epoch,
+        clock or "arrival",
+        clock_x if clock else None,
+        clock_t if clock else None,
     )
     finished_marker = False
     pc = snap.get("percentage")
@@ -457,6 +467,9 @@ def analyse(
         last_write=last_write,
         writer_gone=writer_gone,
     )
+    if st.word not in ("running", "empty"):
+        # Over or silent: the last rate is history, not a live speed, and no ETA comes true.
+        pr = replace(pr, steps_per_s=None, eta_s=None, rate_source="")
     state_findings(add, st, pr, snap)
     tp = throughput(snap)
     throughput_findings(add, tp)

@@ -25,7 +25,9 @@ class ProgressState:
       in the banner, ``max_steps`` of trainer_state.json, a JSON line's ``total_steps``,
       ``global_step/max_steps``) and each later one of those; a train bar's total only
       while no such total is known.
-    * ``epoch``: the latest epoch of a main-writer record (train, eval or summary).
+    * ``epoch``: the latest epoch of a main-writer record (train, eval or summary), and
+      ``epoch_step`` the step of that same record: in a block-buffered log the bar runs
+      ahead of the records, so epochs per step is ``epoch / epoch_step``, never ``epoch / step``.
     * ``rate`` / ``elapsed_s``: the latest the bar or JSON line printed.
 
     Attributes:
@@ -33,6 +35,8 @@ class ProgressState:
         total: total optimization steps, or ``None``.
         total_source: ``"banner"``, ``"json"``, ``"global_step"``, ``"bar"`` or ``""``.
         epoch: latest epoch (passes over the data), or ``None``.
+        epoch_step: global step of the record that stated ``epoch`` (the next bar's step
+            when the record states none), or ``None``.
         rate: steps per second as the bar prints it (``s/it`` inverted), or ``None``.
         elapsed_s: elapsed seconds as the bar prints it, or ``None``.
         last_activity: when the latest progress item was read (seconds since the epoch),
@@ -44,6 +48,7 @@ class ProgressState:
     total: int | None = None
     total_source: str = ""
     epoch: float | None = None
+    epoch_step: int | None = None
     rate: float | None = None
     elapsed_s: float | None = None
     last_activity: float = 0.0
@@ -61,6 +66,7 @@ class ProgressState:
         return replace(
             self,
             step=item.step,
+            epoch_step=item.step if self.epoch_step is None and self.epoch is not None else self.epoch_step,
             total=total,
             total_source=source,
             rate=item.rate if item.rate else self.rate,
@@ -73,14 +79,16 @@ class ProgressState:
         """A copy moved on by a record (its epoch, and its step when it states one)."""
         if not is_main_rank(rec.rank):
             return self
-        step, epoch = self.step, self.epoch
+        step, epoch, epoch_step = self.step, self.epoch, self.epoch_step
         if rec.epoch is not None:
-            epoch = rec.epoch
+            # A record whose step is not known yet takes the next bar's (the step the policy
+            # gives it; the columnar path states it at once).
+            epoch, epoch_step = rec.epoch, rec.step
         if rec.step is not None and (step is None or rec.step >= step or rec.kind == "train"):
             step = rec.step
-        if step == self.step and epoch == self.epoch:
+        if step == self.step and epoch == self.epoch and epoch_step == self.epoch_step:
             return self
-        return replace(self, step=step, epoch=epoch)
+        return replace(self, step=step, epoch=epoch, epoch_step=epoch_step)
 
     def with_batch(self, last_step: int | None, last_epoch: float | None) -> ProgressState:
         """A copy moved on by a batch of main-writer train records (its last step and epoch)."""
@@ -88,4 +96,5 @@ class ProgressState:
             self,
             step=last_step if last_step is not None else self.step,
             epoch=last_epoch if last_epoch is not None else self.epoch,
+            epoch_step=last_step if last_epoch is not None else self.epoch_step,
         )

@@ -25,12 +25,19 @@ def clip_middle(text: str, width: int) -> str:
     return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
 
 
-def status_content(s: StatusModel, lang: str, *, narrow: bool, width: int = 200) -> Content:
+_PID_PRIO = 7
+"""Priority of the writer's shortened ``pid N`` (the whole command line has 1)."""
+PID_COLUMNS = 100
+"""From this many columns the top line keeps the writer's ``pid N`` while a run goes on."""
+
+
+def status_content(s: StatusModel, lang: str, *, narrow: bool, width: int = 200, keep_pid: bool = False) -> Content:
     """Build the left part of the status line (everything but the verdict badge).
 
-    Pieces are dropped, least useful first (the app name, elapsed time, speed, the step
-    percentage, the epoch total, the epoch), until the line fits ``width``: a piece is
-    shown whole or not at all, never cut to ``прошло …``.
+    Pieces are dropped, least useful first (the app name and the writer's command line,
+    elapsed time, speed, the step percentage, the epoch total, the epoch, from 100 columns
+    the writer's pid), until the line fits ``width``: a piece is shown whole or not at all,
+    never cut to ``прошло …``.
 
     Args:
         s: the status.
@@ -38,12 +45,15 @@ def status_content(s: StatusModel, lang: str, *, narrow: bool, width: int = 200)
         narrow: a narrow screen: the file name gets fewer columns and the epoch yields
             to the epoch row.
         width: columns available.
+        keep_pid: keep the writer's ``pid N`` over the speed and the epoch (a screen of 100
+            columns or more: the pid is how a user finds the process to stop).
 
     Returns:
         Content; the file name is plain text, never markup.
     """
     # (priority, pieces): lower priority numbers are dropped first
     groups: list[tuple[int, list[str | tuple[str, str]]]] = []
+    whole_writer: tuple[int, list[str | tuple[str, str]]] | None = None
     groups.append((1, [("trainmon ", "bold $text-primary")]))
     groups.append((99, [(clip_middle(inert(s.file), 24 if narrow else 48), "bold")]))
     state_style = SEVERITY_STYLE.get(s.state_severity, MUTED)
@@ -82,11 +92,16 @@ def status_content(s: StatusModel, lang: str, *, narrow: bool, width: int = 200)
     if s.elapsed_s is not None:
         groups.append((2, ["  ", (f"{label('elapsed', lang)} ", MUTED), fmt_duration(s.elapsed_s)]))
     if s.writer:
-        # The process writing the log (Linux /proc): the first thing to give way.
-        groups.append((1, ["  ", (clip_middle(inert(s.writer), 36), MUTED)]))
+        # The process writing the log (Linux /proc): its command line is the first thing to
+        # give way; with keep_pid its pid stays, kept over the epoch and the speed.
+        whole_writer = (1, ["  ", (clip_middle(inert(s.writer), 36), MUTED)])
+        groups.append(whole_writer)
+        if keep_pid:
+            groups.append((_PID_PRIO, ["  ", (" ".join(inert(s.writer).split()[:2]), MUTED)]))
 
     def build(keep: list[tuple[int, list[str | tuple[str, str]]]]) -> Content:
-        return Content.assemble(*(p for _, pieces in keep for p in pieces))
+        whole = s.writer and whole_writer in keep
+        return Content.assemble(*(p for prio, pieces in keep if not (whole and prio == _PID_PRIO) for p in pieces))
 
     keep = list(groups)
     content = build(keep)
@@ -121,6 +136,8 @@ class StatusBar(Horizontal):
         verdict = verdict_content(status, lang)
         badge.update(verdict)
         width = (self.size.width or self.app.size.width) - verdict.cell_length - 4  # two paddings of 1
-        self.query_one("#status-text", Static).update(status_content(status, lang, narrow=narrow, width=width))
+        columns = self.size.width or self.app.size.width
+        content = status_content(status, lang, narrow=narrow, width=width, keep_pid=columns >= PID_COLUMNS)
+        self.query_one("#status-text", Static).update(content)
         for v in ("healthy", "warning", "critical", "unknown"):
             badge.set_class(status.verdict == v, f"-{v}")
