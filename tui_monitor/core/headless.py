@@ -239,12 +239,15 @@ class HeadlessPrinter:
         """Print a status object/line (file state, wake-up mode, verdict, a notifier's failure).
 
         A verdict line with an ``action`` (what to try) gets it on a second plain line
-        (``   → set `max_grad_norm=1.0` ...``); in JSON it is the ``action`` key (null when none)."""
+        (``   → set `max_grad_norm=1.0` ...``); in JSON it is the ``action`` key (null when none).
+        A verdict said because the run reached an end has ``state`` (``stalled``, ``finished``...)
+        and, when that is not the top reason itself, ``state_reason``: said after the reason."""
         lines = []
         if "verdict" in fields:
-            text = label("line_verdict", self.lang).format(
-                verdict=verdict_word(fields["verdict"], self.lang), reason=fields.get("reason") or ""
-            )
+            reason = fields.get("reason") or ""
+            if fields.get("state_reason"):
+                reason = f"{reason} · {fields['state_reason']}"  # the run's state beside the top reason
+            text = label("line_verdict", self.lang).format(verdict=verdict_word(fields["verdict"], self.lang), reason=reason)
             text = text.rstrip(": ")
             if fields.get("action"):
                 lines.append(clean_line(f"   → {fields['action']}".encode(), 300))
@@ -311,8 +314,14 @@ def _say_verdict(
     for c in changes:
         if c.kind != "new_run" and c.reason is not None:
             r = c.reason
+            fields: dict[str, Any] = {}
+            if c.end is not None:
+                # The run's state is said beside the top reason, never instead of it.
+                fields["state"] = c.state
+                if c.end is not r:
+                    fields["state_reason"] = reason_text(c.end, lang)
             printer.status(
-                verdict=c.status, reason=reason_text(r, lang), code=r.code, step=r.step, action=action_text(r, lang)
+                verdict=c.status, reason=reason_text(r, lang), code=r.code, step=r.step, action=action_text(r, lang), **fields
             )
     if notifier is not None:
         notifier.observe(i, changes, snap, now)
