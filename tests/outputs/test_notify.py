@@ -191,8 +191,10 @@ def test_notify_cmd_gets_the_event_as_json_on_stdin(tmp_path: Path) -> None:
         "healthy",
         "finished",
     )
-    assert (fin["code"], fin["step"], fin["total"], fin["action"]) == ("run_finished", 300, 300, None)
-    assert fin["reason"].startswith("finished (summary record")
+    # The verdict's top reason (a healthy one: no action), and the run's end beside it.
+    assert (fin["code"], fin["step"], fin["total"], fin["action"]) == ("loss_decreasing", 300, 300, None)
+    assert fin["reason"].startswith("loss fell 6.191 → ")
+    assert fin["state_reason"].startswith("finished (summary record")
     assert fin["env"] == ["healthy", str(log)]
 
 

@@ -63,7 +63,8 @@ class ChangeDetector:
     when the run state reached one of :data:`RUN_ENDS`: one change, carrying the verdict's top
     reason and, beside it, the run-state finding (a NaN loss stays the news when the run then
     stalls). A reworded reason under the same verdict word and run state is no change. A
-    snapshot without any metric record gives no change.
+    snapshot without any metric record, or taken while the file's history is still being read
+    (``reading``, or a provisional view), gives no change.
     """
 
     def __init__(self) -> None:
@@ -80,6 +81,10 @@ class ChangeDetector:
                 # Followed before any record (not a history still being read): the first
                 # record is a run starting.
                 self._empty_seen = True
+            return []
+        if snap.provisional or snap.file_state == "reading":
+            # The history is still being read: its verdict is said once, when it is read (a
+            # change consumed here would be lost to the notifier, which says nothing until then).
             return []
         out: list[Change] = []
         status, state = health.status, health.state.word

@@ -247,7 +247,9 @@ class HeadlessPrinter:
             reason = fields.get("reason") or ""
             if fields.get("state_reason"):
                 reason = f"{reason} · {fields['state_reason']}"  # the run's state beside the top reason
-            text = label("line_verdict", self.lang).format(verdict=verdict_word(fields["verdict"], self.lang), reason=reason)
+            text = label("line_verdict", self.lang).format(
+                verdict=verdict_word(fields["verdict"], self.lang), reason=reason
+            )
             text = text.rstrip(": ")
             if fields.get("action"):
                 lines.append(clean_line(f"   → {fields['action']}".encode(), 300))
@@ -321,7 +323,12 @@ def _say_verdict(
                 if c.end is not r:
                     fields["state_reason"] = reason_text(c.end, lang)
             printer.status(
-                verdict=c.status, reason=reason_text(r, lang), code=r.code, step=r.step, action=action_text(r, lang), **fields
+                verdict=c.status,
+                reason=reason_text(r, lang),
+                code=r.code,
+                step=r.step,
+                action=action_text(r, lang),
+                **fields,
             )
     if notifier is not None:
         notifier.observe(i, changes, snap, now)
