@@ -336,12 +336,6 @@ def _say_verdict(
             printer.status(notify="failed", error=failure)
 
 
-def _skipped_history(mon: Monitor) -> bool:
-    """Whether ``--from-end`` skipped some history and no record has arrived since."""
-    snap = mon.snapshot()
-    return snap.history_skipped > 0 and not snap.run.series
-
-
 def run_headless(
     paths: list[str],
     *,
@@ -507,7 +501,7 @@ def _follow(
                         # The path names a directory now: say so in words, and that we wait.
                         said = f"{mon.path} {word(state[1], lang)}"
                         printer.status(state=state[1], mode=mon.mode, reason=said)
-                    elif state[1] == "following" and _skipped_history(mon):
+                    elif state[1] == "following" and mon.history_skipped:
                         # --from-end: say that the history was skipped, or nothing explains the quiet.
                         printer.status(state=state[1], mode=mon.mode, history="skipped")
                     else:

@@ -202,6 +202,12 @@ class Monitor:
         """The file state the version last counted (see `version`)."""
         self.file_size = 0 if from_end else size
 
+    @property
+    def history_skipped(self) -> int:
+        """Bytes of history ``--from-end`` skipped (0: none). Read without the lock: the
+        headless loop asks it while a monitor thread may hold the lock, blocked on a full pipe."""
+        return self._skipped_at_start
+
     def check_liveness(self) -> bool:
         """Look for the log's writer process now and then (call it often: it is rate-limited);
         returns whether what is known changed (a snapshot then shows it)."""
