@@ -77,12 +77,12 @@ def test_a_writer_killed_with_sigkill_is_said_ended(tmp_path: Path, poll: float 
         proc.wait()
         # THEN within 5 s (+ the poll interval) a status line says the run ended without finishing
         ended = wait_for(
-            lambda: next((o for o in objs() if o["type"] == "status" and o.get("code") == "run_ended"), None),
+            lambda: next((o for o in objs() if o["type"] == "status" and o.get("state") == "ended"), None),
             lambda: f"run_ended; statuses: {[o for o in objs() if o['type'] == 'status']}",
             5 + (poll or 0),
         )
         assert ended["verdict"] == "warning"
-        assert str(ended["reason"]).startswith("ended without finishing")
+        assert str(ended.get("state_reason") or ended["reason"]).startswith("ended without finishing")
     finally:
         if proc.poll() is None:
             proc.kill()

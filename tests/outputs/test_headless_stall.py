@@ -106,25 +106,25 @@ def test_a_run_appended_after_a_finished_one_that_hangs_is_said_stalled_then_end
     def lines() -> list[str]:
         return out.getvalue().splitlines()
 
-    def said(code: str, plain: str) -> list[str]:
+    def said(state: str, plain: str) -> list[str]:
         if as_json:
-            return [s for s in lines() if json.loads(s).get("code") == code]
-        return [s for s in lines() if s.startswith(plain)]
+            return [s for s in lines() if json.loads(s).get("state") == state]
+        return [s for s in lines() if s.startswith("-- verdict ") and plain in s]
 
     try:
         # GIVEN `tail` following a log whose first run finished while it watched
         assert writer.stdout.readline() == "written\n"
-        wait_for(lambda: said("run_finished", "-- verdict HEALTHY: finished"), "run 1 said finished")
+        wait_for(lambda: said("finished", "finished (summary record"), "run 1 said finished")
         # WHEN a second run is appended and hangs at 75/150 with the log open
         writer.stdin.write("go\n")
         writer.stdin.flush()
         assert writer.stdout.readline() == "written\n"
         wait_for(lambda: _run2_train(lines(), as_json) == run2_train, lambda: f"run 2's records: {lines()[-5:]}")
-        assert not said("run_stalled", "-- verdict WARNING: stalled")
+        assert not said("stalled", "stalled: no new record")
         # AND an hour passes with no new byte (the monitors' clock moves on)
         clock.skew = 3600.0
         # THEN, without new data, a status line says the run is stalled
-        stalled = wait_for(lambda: said("run_stalled", "-- verdict WARNING: stalled"), "the stall", RECHECK_EVERY + 10)
+        stalled = wait_for(lambda: said("stalled", "stalled: no new record"), "the stall", RECHECK_EVERY + 10)
         if as_json:
             obj = json.loads(stalled[0])
             assert obj["verdict"] == "warning" and obj["reason"].startswith("stalled: no new record for 1:00:")
@@ -134,7 +134,7 @@ def test_a_run_appended_after_a_finished_one_that_hangs_is_said_stalled_then_end
         writer.send_signal(signal.SIGKILL)
         writer.wait(10)
         ended = wait_for(
-            lambda: said("run_ended", "-- verdict WARNING: ended"), lambda: f"the writer's end: {lines()[-4:]}", 20.0
+            lambda: said("ended", "ended without finishing"), lambda: f"the writer's end: {lines()[-4:]}", 20.0
         )
         assert "ended without finishing" in ended[0]
     finally:

@@ -147,13 +147,15 @@ def test_a_finished_run_gives_one_finished_message(tmp_path: Path, webhook: Any)
     tail.wait_for(lambda lines: any(o.get("state") == "following" for o in lines), "following")
     replay_finished(log)
     wait_for(lambda: webhook.titled("finished"), "a finished message", 20)
-    tail.wait_for(lambda lines: any(o.get("code") == "run_finished" for o in lines), "the finished status line")
+    tail.wait_for(lambda lines: any(o.get("state") == "finished" for o in lines), "the finished status line")
     rc, _ = tail.stop()
     assert rc == 130
     (msg,) = webhook.titled("finished")
     assert msg["title"].endswith(": finished · HEALTHY train.log")
     assert msg["type"] == "success"
-    assert msg["message"].splitlines()[1].endswith(": step 300/300 (100 %)")
+    # The verdict's top reason leads; the run's end is said beside it.
+    assert msg["message"].splitlines()[1].startswith("loss fell 6.191 → ")
+    assert msg["message"].splitlines()[2].endswith(": step 300/300 (100 %)")
     assert webhook.titled("CRITICAL") == []
 
 
@@ -189,8 +191,10 @@ def test_notify_cmd_gets_the_event_as_json_on_stdin(tmp_path: Path) -> None:
         "healthy",
         "finished",
     )
-    assert (fin["code"], fin["step"], fin["total"], fin["action"]) == ("run_finished", 300, 300, None)
-    assert fin["reason"].startswith("finished (summary record")
+    # The verdict's top reason (a healthy one: no action), and the run's end beside it.
+    assert (fin["code"], fin["step"], fin["total"], fin["action"]) == ("loss_decreasing", 300, 300, None)
+    assert fin["reason"].startswith("loss fell 6.191 → ")
+    assert fin["state_reason"].startswith("finished (summary record")
     assert fin["env"] == ["healthy", str(log)]
 
 

@@ -21,7 +21,7 @@ def test_tail_json_says_the_directory_and_reads_the_log_when_it_returns(tmp_path
     log.write_bytes(SRC.read_bytes())
     tail = TailProcess("--json", str(log), decode=json.loads)
     try:
-        tail.wait_for(lambda objs: any(o.get("code") == "run_finished" for o in objs), "the run's end")
+        tail.wait_for(lambda objs: any(o.get("state") == "finished" for o in objs), "the run's end")
         # WHEN the path is replaced by a directory
         os.unlink(log)
         log.mkdir()

@@ -35,9 +35,12 @@ class Change:
         status: the verdict now: ``healthy``, ``warning`` or ``critical``.
         previous: the verdict said before (None: nothing was said yet, or a new run).
         state: the run state now (``running``, ``stalled``, ``finished``, ``crashed``, ``ended``...).
-        reason: the finding that says it (the most severe one for ``verdict``, the run-state
-            one for ``run_end``); None for ``new_run``.
+        reason: the verdict's most severe finding (for ``verdict`` and ``run_end`` alike: a
+            message always leads with it); None for ``new_run``.
         step / total: where the run is (global steps), each None when unknown.
+        end: for ``run_end``, the run-state finding (``run_stalled``, ``run_finished``...),
+            said beside ``reason`` (it may be ``reason`` itself when that is the top one);
+            None otherwise.
     """
 
     kind: ChangeKind
@@ -48,6 +51,7 @@ class Change:
     reason: Reason | None
     step: int | None = None
     total: int | None = None
+    end: Reason | None = None
 
 
 class ChangeDetector:
@@ -55,10 +59,12 @@ class ChangeDetector:
 
     ``update`` returns, in order: a ``new_run`` when the latest run's index grew (or the first
     run's first record arrived while the file was being followed from empty), a ``verdict``
-    when the verdict's word changed (the first verdict counts as a change), and a ``run_end``
-    when the run state reached one of :data:`RUN_ENDS` (said with the run-state finding, unless
-    that finding is the one the verdict change already names). A snapshot without any metric
-    record gives no change.
+    when the verdict's word changed (the first verdict counts as a change), or a ``run_end``
+    when the run state reached one of :data:`RUN_ENDS`: one change, carrying the verdict's top
+    reason and, beside it, the run-state finding (a NaN loss stays the news when the run then
+    stalls). A reworded reason under the same verdict word and run state is no change. A
+    snapshot without any metric record, or taken while the file's history is still being read
+    (``reading``, or a provisional view), gives no change.
     """
 
     def __init__(self) -> None:
@@ -76,6 +82,10 @@ class ChangeDetector:
                 # record is a run starting.
                 self._empty_seen = True
             return []
+        if snap.provisional or snap.file_state == "reading":
+            # The history is still being read: its verdict is said once, when it is read (a
+            # change consumed here would be lost to the notifier, which says nothing until then).
+            return []
         out: list[Change] = []
         status, state = health.status, health.state.word
         step, total = health.progress.step, health.progress.total
@@ -85,15 +95,13 @@ class ChangeDetector:
             said_word, said_state = None, ""
         self._run = run.index
         top = health.reasons[0] if health.reasons else None
-        if status != said_word and top is not None:
-            out.append(Change("verdict", run.index, status, said_word, state, top, step, total))
+        end = None
         if state != said_state and state in RUN_ENDS:
             end = next((r for r in health.reasons if r.code.startswith("run_")), None)
-            if end is not None:
-                if end is top and out and out[-1].kind == "verdict":
-                    # The verdict change already names the end: one change, said as the end.
-                    out[-1] = Change("run_end", run.index, status, said_word, state, end, step, total)
-                else:
-                    out.append(Change("run_end", run.index, status, said_word, state, end, step, total))
+        if top is not None and end is not None:
+            # Reaching an end is one change even when the verdict's word moved with it.
+            out.append(Change("run_end", run.index, status, said_word, state, top, step, total, end))
+        elif status != said_word and top is not None:
+            out.append(Change("verdict", run.index, status, said_word, state, top, step, total))
         self._said = (status, state)
         return out

@@ -239,11 +239,16 @@ class HeadlessPrinter:
         """Print a status object/line (file state, wake-up mode, verdict, a notifier's failure).
 
         A verdict line with an ``action`` (what to try) gets it on a second plain line
-        (``   → set `max_grad_norm=1.0` ...``); in JSON it is the ``action`` key (null when none)."""
+        (``   → set `max_grad_norm=1.0` ...``); in JSON it is the ``action`` key (null when none).
+        A verdict said because the run reached an end has ``state`` (``stalled``, ``finished``...)
+        and, when that is not the top reason itself, ``state_reason``: said after the reason."""
         lines = []
         if "verdict" in fields:
+            reason = fields.get("reason") or ""
+            if fields.get("state_reason"):
+                reason = f"{reason} · {fields['state_reason']}"  # the run's state beside the top reason
             text = label("line_verdict", self.lang).format(
-                verdict=verdict_word(fields["verdict"], self.lang), reason=fields.get("reason") or ""
+                verdict=verdict_word(fields["verdict"], self.lang), reason=reason
             )
             text = text.rstrip(": ")
             if fields.get("action"):
@@ -311,8 +316,19 @@ def _say_verdict(
     for c in changes:
         if c.kind != "new_run" and c.reason is not None:
             r = c.reason
+            fields: dict[str, Any] = {}
+            if c.end is not None:
+                # The run's state is said beside the top reason, never instead of it.
+                fields["state"] = c.state
+                if c.end is not r:
+                    fields["state_reason"] = reason_text(c.end, lang)
             printer.status(
-                verdict=c.status, reason=reason_text(r, lang), code=r.code, step=r.step, action=action_text(r, lang)
+                verdict=c.status,
+                reason=reason_text(r, lang),
+                code=r.code,
+                step=r.step,
+                action=action_text(r, lang),
+                **fields,
             )
     if notifier is not None:
         notifier.observe(i, changes, snap, now)
@@ -485,6 +501,9 @@ def _follow(
                         # The path names a directory now: say so in words, and that we wait.
                         said = f"{mon.path} {word(state[1], lang)}"
                         printer.status(state=state[1], mode=mon.mode, reason=said)
+                    elif state[1] == "following" and mon.history_skipped:
+                        # --from-end: say that the history was skipped, or nothing explains the quiet.
+                        printer.status(state=state[1], mode=mon.mode, history="skipped")
                     else:
                         printer.status(state=state[1], mode=mon.mode)
             mon.check_liveness()

@@ -60,6 +60,7 @@ class MonitorSnapshot:
             the whole file is still being read (``bytes_read`` / ``file_size`` say how far);
             False once they cover the whole file.
         provisional_from: byte offset where the provisional view starts, else ``None``.
+        history_skipped: bytes of history ``--from-end`` skipped (0: none, or not from the end).
         dir_missing: while waiting for the file, its directory does not exist either.
         writers: the processes that have the log open for writing (Linux ``/proc``), if seen.
         writers_gone: the writers that were seen and have exited.
@@ -89,6 +90,7 @@ class MonitorSnapshot:
     writers_gone: tuple[Writer, ...] = ()
     baseline: Baseline | None = None
     history_until: float = math.inf
+    history_skipped: int = 0
 
     @property
     def run(self) -> RunSnapshot:
@@ -199,6 +201,12 @@ class Monitor:
         self._seen_state = self.file_state
         """The file state the version last counted (see `version`)."""
         self.file_size = 0 if from_end else size
+
+    @property
+    def history_skipped(self) -> int:
+        """Bytes of history ``--from-end`` skipped (0: none). Read without the lock: the
+        headless loop asks it while a monitor thread may hold the lock, blocked on a full pipe."""
+        return self._skipped_at_start
 
     def check_liveness(self) -> bool:
         """Look for the log's writer process now and then (call it often: it is rate-limited);
@@ -508,6 +516,7 @@ class Monitor:
                 writers_gone=self._writers.gone,
                 baseline=self.baseline,
                 history_until=self._history_until,
+                history_skipped=self._skipped_at_start,
             )
         follower = self._follower
         last_write = follower.tailer.mtime if follower is not None and follower.tailer.mtime else None

@@ -61,6 +61,7 @@ class RunFacts:
         error: the read error's text, or ``None``.
         bytes_read / file_size: bytes read so far and the file's size.
         provisional: only the file's tail has been read yet.
+        history_skipped: bytes of history ``--from-end`` skipped (0: none).
         events: file and crash events, oldest first.
         run_index / run_count: which run of the log this is (1-based), of how many.
         dir_missing: while waiting for the file, its directory does not exist either.
@@ -92,6 +93,7 @@ class RunFacts:
     file_size: int
     provisional: bool
     events: tuple[Event, ...]
+    history_skipped: int = 0
     run_index: int = 1
     run_count: int = 1
     dir_missing: bool = False
@@ -140,6 +142,7 @@ def read_run(snap: MonitorSnapshot, index: int | None = None, health: Health | N
         bytes_read=snap.bytes_read,
         file_size=snap.file_size,
         provisional=snap.provisional,
+        history_skipped=snap.history_skipped,
         events=run.events,
         run_index=run.index,
         run_count=latest,

@@ -73,6 +73,9 @@ def present_status(run: RunFacts, opts: DisplayOptions, now: float) -> StatusMod
             text = word(state.word, lang)
             if state.word == "stalled" and state.silence_s:
                 text += f" {fmt_duration(state.silence_s)}"
+        elif run.history_skipped and not run.series:
+            # --from-end: say why nothing shows, until the first record arrives.
+            text += f" · {label('history_skipped', lang)}"
     elif file_state == "error":
         text = run.error or word("unreadable", lang)
     if run.remote and file_state != "error":

@@ -8,7 +8,9 @@ log (the ones the headless ``-- verdict`` lines come from) and decides the messa
 - the run finishing, crashing, ending without finishing, or stalling;
 - a new run starting while the log is followed;
 - at most one message per change: a change that moves the verdict and ends the run at once is
-  one message, said as the end.
+  one message, said as the end;
+- every message leads with the verdict's top reason and its action; a run that reached an end
+  (stalled, ended...) is said beside it (a NaN loss stays the news when the run then stalls).
 
 A verdict that flaps (more than :data:`FLAP_MAX` verdict messages within
 :data:`FLAP_WINDOW_S`) is said once as ``flapping``; further verdict changes are held until it
@@ -54,14 +56,17 @@ class NotifyEvent:
         run: the run's index (1-based).
         status: the verdict: ``healthy`` / ``warning`` / ``critical``.
         state: the run state (``running``, ``finished``...).
-        code: the reason's code (``grad_nonfinite``), or None.
-        reason: the reason's sentence, or ``""``.
-        action: what to try (warning and critical reasons), or None.
+        code: the verdict's top reason's code (``grad_nonfinite``), or None.
+        reason: the top reason's sentence, or ``""``: every message leads with it.
+        action: what to try for the top reason (warning and critical ones), or None.
         step / total: global step and total steps, each None when unknown.
         host: the machine's name (the title says it).
         time: wall-clock seconds when it was decided.
         title: the message's title: ``trainmon@host: CRITICAL train.log``.
-        body: the message: file, run, verdict word, the reason, step/total, the action.
+        body: the message: file, run, verdict word, the reason, the run state's sentence,
+            step/total, the action.
+        state_reason: for a run that reached an end (``stalled``, ``finished``...), the run
+            state's sentence when it is not the top reason itself, else ``""``.
     """
 
     event: str
@@ -78,6 +83,7 @@ class NotifyEvent:
     time: float
     title: str = ""
     body: str = ""
+    state_reason: str = ""
 
     def as_json(self) -> dict[str, Any]:
         """The event as the JSON object ``--notify-cmd`` reads on its stdin (``"type": "notify"``)."""
@@ -90,6 +96,7 @@ class NotifyEvent:
             "state": self.state,
             "code": self.code,
             "reason": self.reason,
+            "state_reason": self.state_reason,
             "action": self.action,
             "step": self.step,
             "total": self.total,
@@ -216,6 +223,8 @@ class NotifyPolicy:
         r = c.reason
         reason = inert(reason_text(r, lang)) if r is not None else ""
         action = action_text(r, lang) if r is not None else None
+        end = c.end if c.end is not None and c.end is not r else None
+        state_reason = inert(reason_text(end, lang)) if end is not None else ""
         name = self.path.rsplit("/", 1)[-1]
         where = ""
         if c.step is not None:
@@ -234,7 +243,9 @@ class NotifyPolicy:
             parts = [f"{name}: {head}"]
         if reason and event not in ("run_started", "flapping"):
             parts.append(reason)
-        if where and where not in reason:  # a run-state sentence may say it already
+        if state_reason and event not in ("run_started", "flapping"):
+            parts.append(state_reason)  # the run's state beside the top reason, not instead
+        if where and where not in reason + state_reason:  # a run-state sentence may say it already
             parts.append(where)
         if action and event not in ("run_started", "flapping"):
             parts.append(f"→ {action}")
@@ -256,4 +267,5 @@ class NotifyPolicy:
             time=wall,
             title=title,
             body="\n".join(parts),
+            state_reason=state_reason,
         )

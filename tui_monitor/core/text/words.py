@@ -178,6 +178,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "писал: pid {pid} {command}, вышел во время чтения",
     ),
     "report_baseline": ("compared with: {file}, run {n}", "сравнение с: {file}, запуск {n}"),
+    "history_skipped": (
+        "history skipped (--from-end)",
+        "история пропущена (--from-end)",
+    ),
     "waiting_no_dir": (
         "waiting for file: its directory does not exist",
         "жду файл: его каталога нет",
