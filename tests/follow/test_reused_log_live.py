@@ -63,7 +63,7 @@ def test_reused_log_starts_the_new_run_at_its_bar_and_keeps_its_steps(tmp_path: 
                 f.write(piece)
         tail.wait_for(lambda ls: sum('"kind": "summary"' in s for s in ls) == 2, "run 2's summary")
         tail.wait_for(
-            lambda ls: '"run_finished"' in "".join(ls[ls.index(next(s for s in ls if '"type": "run"' in s)) :]),
+            lambda ls: '"state": "finished"' in "".join(ls[ls.index(next(s for s in ls if '"type": "run"' in s)) :]),
             "run 2 finished",
         )
         objs = _objs(tail.seen)
@@ -79,5 +79,6 @@ def test_reused_log_starts_the_new_run_at_its_bar_and_keeps_its_steps(tmp_path: 
     assert got == want
     assert all(o["run"] == 2 for o in objs[at:] if o["type"] == "record")
     assert sum(o["type"] == "record" and o["run"] == 1 for o in objs) == len(TRUTH["runs"][0]["log_history"])
-    statuses = [o for o in objs[at:] if o["type"] == "status" and o.get("code") == "run_finished"]
-    assert statuses and all(o["step"] == 100 and "step 100/100" in o["reason"] for o in statuses)
+    # (the run's end is said beside the verdict's top reason: `state` and `state_reason`)
+    statuses = [o for o in objs[at:] if o["type"] == "status" and o.get("state") == "finished"]
+    assert statuses and all("step 100/100" in o.get("state_reason", o["reason"]) for o in statuses)

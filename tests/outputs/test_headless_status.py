@@ -34,7 +34,8 @@ class _Tail:
         return [json.loads(line) for line in self.out.getvalue().splitlines() if line]
 
     def states(self) -> list[str]:
-        return [o["state"] for o in self.objects() if o["type"] == "status" and "state" in o]
+        # The file's states (a verdict line's `state` is the run's: finished, stalled...)
+        return [o["state"] for o in self.objects() if o["type"] == "status" and "state" in o and "verdict" not in o]
 
     def close(self) -> int:
         self.stop.set()
