@@ -39,18 +39,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
-def pane_pid() -> int:
+def pane_pid(session: str = SESSION) -> int:
+    """The trainmon process in tmux ``session``'s pane (under tmux's ``sh -c`` when the command
+    did not exec it). Also used by soak.py."""
     out = subprocess.run(
-        ["tmux", "list-panes", "-t", SESSION, "-F", "#{pane_pid}"], capture_output=True, text=True, check=True
+        ["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"], capture_output=True, text=True, check=True
     ).stdout
     pid = int(out.split()[0])
-    # tmux runs the command through `sh -c`; find the python process under it if not exec'd.
     for _ in range(3):
         try:
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             break
-        if b"trainmon" in cmd and b"sh\x00-c" not in cmd:
+        if (b"trainmon" in cmd or b"tui_monitor" in cmd) and b"sh\x00-c" not in cmd:
             return pid
         kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         if not kids:

@@ -27,14 +27,11 @@ import threading
 import time
 from pathlib import Path
 
-TICK = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from app_cpu import cpu_seconds  # noqa: E402
+from app_cpu import pane_pid as app_pid  # noqa: E402
+
 TOTAL_STEPS = 10_000_000
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` (all threads), seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def rss_mb(pid: int) -> float:
@@ -43,23 +40,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024 / 1e6
     return float("nan")
-
-
-def app_pid(session: str) -> int:
-    """The trainmon process (`python -m tui_monitor`) in the tmux pane (under tmux's ``sh -c`` when it did not exec)."""
-    out = subprocess.run(
-        ["tmux", "list-panes", "-t", session, "-F", "#{pane_pid}"], capture_output=True, text=True, check=True
-    )
-    pid = int(out.stdout.split()[0])
-    for _ in range(3):
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-        if b"tui_monitor" in cmd and b"sh\x00-c" not in cmd:
-            return pid
-        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        if not kids:
-            break
-        pid = int(kids[0])
-    return pid
 
 
 def write_run(path: Path, rate: float, seconds: float, stop: threading.Event, count: list[int]) -> None:
