@@ -108,7 +108,8 @@ def time_tail(log: Path, expect: int) -> float:
     n = 0
     dt = float("nan")
     for line in p.stdout:
-        if line.startswith(b'{"type": "record", "kind": "train"'):
+        # A record line names its run since runs were split (`"run": n` after `"type"`).
+        if line.startswith(b'{"type": "record", ') and b'"kind": "train"' in line:
             n += 1
             if n == expect:
                 dt = time.perf_counter() - t0
