@@ -389,14 +389,23 @@ class StepTracker:
         ratio = step / epoch
         if self._spe is None:
             self._spe = ratio
-        lo_i, hi_i = spe_bounds(np.array([float(step)]), np.array([epoch]))
-        lo, hi = max(self._lo, float(lo_i[0])), min(self._hi, float(hi_i[0]))
+        lo_i, hi_i = spe_bounds_one(float(step), epoch)
+        lo, hi = max(self._lo, lo_i), min(self._hi, hi_i)
         if abs(ratio - self._spe) > EPOCH_TOLERANCE * self._spe or lo > hi:
             self.enabled = False
             self._steps.clear()
             return False
         self._lo, self._hi = lo, hi
         return True
+
+
+_P10 = np.array([1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8])
+"""``10**d`` for the decimals ``d`` tried (0..8), exact: what ``np.round(x, d)`` multiplies by."""
+_HALF_NP = 0.5 * 10.0 ** -np.arange(10.0)
+"""Half a unit of the ``d``-th decimal (``d`` 0..9), by numpy's ``power`` (its ``10**-5`` is one
+ulp below Python's ``1e-05``: the table keeps the bounds numpy's)."""
+_HALF = tuple(float(h) for h in _HALF_NP)
+_P10_F = tuple(float(f) for f in _P10)
 
 
 def spe_bounds(steps: np.ndarray, epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -412,15 +421,50 @@ def spe_bounds(steps: np.ndarray, epochs: np.ndarray) -> tuple[np.ndarray, np.nd
     shifted by a missing or extra log event (a thinned log whose bar redraws are incomplete)
     falls outside what the others allow, once the logging interval exceeds that slack; the
     tracker then stops rather than give wrong steps.
+
+    The printed decimals of each epoch are the fewest ``d`` in 0..8 for which ``np.round(epoch,
+    d)`` (``rint(epoch * 10**d) / 10**d``) is within ``1e-9 * max(1, epoch)`` of the epoch, else 9;
+    all ``d`` are tried in one ``(n, 9)`` pass. `spe_bounds_one` is the scalar form (the same
+    floats, for one pairing).
+
+    Args:
+        steps: ``(n,) float64`` global steps.
+        epochs: ``(n,) float64`` their records' epochs.
     """
-    dec = np.full(epochs.shape, 9)
-    for d in range(8, -1, -1):  # the fewest decimals that print the value exactly
-        dec = np.where(np.abs(np.round(epochs, d) - epochs) <= 1e-9 * np.maximum(1.0, epochs), d, dec)
-    half = 0.5 * 10.0 ** (-dec.astype(np.float64))
+    ep = epochs[..., None]
+    with np.errstate(over="ignore", invalid="ignore"):
+        exact = np.abs(np.rint(ep * _P10) / _P10 - ep) <= 1e-9 * np.maximum(1.0, ep)
+    dec = np.where(exact.any(axis=-1), exact.argmax(axis=-1), 9)
+    half = _HALF_NP[dec]
     slack = np.floor(epochs) + 0.5
     with np.errstate(divide="ignore"):
         lo = (steps - slack) / (epochs + half)
         hi = np.where(epochs > half, (steps + slack) / np.maximum(epochs - half, 1e-300), np.inf)
+    return lo, hi
+
+
+def spe_bounds_one(step: float, epoch: float) -> tuple[float, float]:
+    """`spe_bounds` for one pairing, in plain floats: the same values, bit for bit, without
+    numpy's per-call cost (`StepTracker.check` runs once per record that takes the record path).
+
+    ``float(round(y))`` is ``np.rint(y)`` (both round half to even), and the products and
+    quotients are the same IEEE operations numpy does elementwise. An epoch that is not finite
+    and positive (``round`` and ``floor`` refuse infinities, ``/`` a zero) goes to `spe_bounds`.
+    """
+    if not (math.isfinite(epoch) and epoch > 0):
+        lo_a, hi_a = spe_bounds(np.array([step]), np.array([epoch]))
+        return float(lo_a[0]), float(hi_a[0])
+    tol = 1e-9 * max(1.0, epoch)
+    dec = 9
+    for d, f in enumerate(_P10_F):
+        y = epoch * f
+        if math.isfinite(y) and abs(float(round(y)) / f - epoch) <= tol:
+            dec = d
+            break
+    half = _HALF[dec]
+    slack = math.floor(epoch) + 0.5
+    lo = (step - slack) / (epoch + half)
+    hi = (step + slack) / max(epoch - half, 1e-300) if epoch > half else math.inf
     return lo, hi
 
 

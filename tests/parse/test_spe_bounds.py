@@ -1,0 +1,112 @@
+"""`spe_bounds` (one (n, 9) pass for a batch) and `spe_bounds_one` (plain floats, for one
+pairing) give the very floats of the formula they replaced (nine ``np.round`` calls over the
+whole array), on epochs printed with 0..9 decimals, large and tiny epochs, repr-length values
+and values whose decimals cannot be told."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tui_monitor.core.parse.steps import StepTracker, spe_bounds, spe_bounds_one
+
+
+def reference(steps: np.ndarray, epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The formula before: the fewest decimals found by nine ``np.round`` passes."""
+    dec = np.full(epochs.shape, 9)
+    with np.errstate(over="ignore", invalid="ignore"):  # epochs near the float maximum
+        for d in range(8, -1, -1):
+            dec = np.where(np.abs(np.round(epochs, d) - epochs) <= 1e-9 * np.maximum(1.0, epochs), d, dec)
+    half = 0.5 * 10.0 ** (-dec.astype(np.float64))
+    slack = np.floor(epochs) + 0.5
+    with np.errstate(divide="ignore"):
+        lo = (steps - slack) / (epochs + half)
+        hi = np.where(epochs > half, (steps + slack) / np.maximum(epochs - half, 1e-300), np.inf)
+    return lo, hi
+
+
+def printed_epochs(rng: random.Random, n: int) -> list[float]:
+    """Epochs as a log prints them: ``step / steps_per_epoch`` with 0..9 decimals (``%.Nf``),
+    ``.4g`` (transformers 5.x), ``repr`` (4.x), plus large, tiny and odd values."""
+    out: list[float] = []
+    for _ in range(n):
+        spe = rng.choice([1, 3, 7, 45.5, 100, 1234, 999_983, rng.uniform(1, 5000)])
+        epoch = rng.randint(1, 2_000_000) / spe
+        how = rng.randrange(14)
+        if how < 10:
+            out.append(float(f"{epoch:.{how}f}"))
+        elif how == 10:
+            out.append(float(f"{epoch:.4g}"))
+        elif how == 11:
+            out.append(epoch)  # repr: all 17 digits
+        elif how == 12:
+            out.append(float(f"{rng.uniform(1e6, 1e15):.{rng.randrange(4)}f}"))  # large epochs
+        else:
+            out.append(rng.choice([0.05, 0.1, 0.3, 1e-9, 5e-324, 2.5, 1e300, 1.7976931348623157e308, 123456.789]))
+    return out
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+def test_batch_and_scalar_equal_the_formula_before() -> None:
+    rng = random.Random(16)
+    epochs = printed_epochs(rng, 20_000)
+    steps = [float(rng.choice([rng.randint(1, 10**6), rng.randint(1, 10)])) for _ in epochs]
+    # Batches of every length numpy's kernels treat apart (1, SIMD widths, their tails, large).
+    i = 0
+    for k in [1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 64, 65, 1000, 10_000]:
+        s, e = np.array(steps[i : i + k]), np.array(epochs[i : i + k])
+        want_lo, want_hi = reference(s, e)
+        got_lo, got_hi = spe_bounds(s, e)
+        assert same_bits(got_lo, want_lo) and same_bits(got_hi, want_hi), f"batch of {k}"
+        i = (i + k) % (len(epochs) - 10_000)
+    for step, epoch in zip(steps, epochs):
+        want_lo, want_hi = reference(np.array([step]), np.array([epoch]))
+        got = spe_bounds_one(step, epoch)
+        assert np.array([got[0]]).tobytes() == want_lo.tobytes(), (step, epoch)
+        assert np.array([got[1]]).tobytes() == want_hi.tobytes(), (step, epoch)
+
+
+def test_decimals_are_read_as_printed() -> None:
+    # 2.344 is exact to 0.0005, 5.27 to 0.005, 3.0 to 0.5: hi - lo narrows as decimals grow.
+    lo, hi = spe_bounds(np.array([2344.0, 527.0, 300.0]), np.array([2.344, 5.27, 3.0]))
+    assert lo.tolist() == pytest.approx([(2344 - 2.5) / 2.3445, (527 - 5.5) / 5.275, (300 - 3.5) / 3.5], rel=1e-12)
+    assert hi.tolist() == pytest.approx([(2344 + 2.5) / 2.3435, (527 + 5.5) / 5.265, (300 + 3.5) / 2.5], rel=1e-12)
+    assert spe_bounds_one(2344.0, 2.344) == (lo[0], hi[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    epoch=st.floats(min_value=0.05, max_value=1e18, allow_nan=False, allow_infinity=False),
+    decimals=st.integers(min_value=0, max_value=9),
+    step=st.integers(min_value=1, max_value=10**9),
+)
+def test_scalar_equals_batch_on_any_epoch(epoch: float, decimals: int, step: int) -> None:
+    for e in (epoch, float(f"{epoch:.{decimals}f}") or 0.05):
+        lo, hi = spe_bounds(np.array([float(step)]), np.array([e]))
+        assert spe_bounds_one(float(step), e) == (float(lo[0]), float(hi[0]))
+        assert reference(np.array([float(step)]), np.array([e]))[0].tobytes() == lo.tobytes()
+
+
+def test_non_finite_epochs_take_the_array_form() -> None:
+    with np.errstate(invalid="ignore"):
+        for e in (float("inf"), float("nan")):
+            want = reference(np.array([10.0]), np.array([e]))
+            got = spe_bounds_one(10.0, e)
+            assert np.array(got).tobytes() == np.concatenate(want).tobytes()
+
+
+def test_check_disables_on_a_shifted_pairing() -> None:
+    # 100 steps per epoch: step 1234 at 12.34 allows 98.95..101.05 steps per epoch; step 1300 at
+    # 12.34 is inside the 10 % ratio tolerance but needs at least 104.3.
+    t = StepTracker()
+    assert t.check(100, 1.0) and t.check(1234, 12.34)
+    assert t.enabled and t.steps_per_epoch == 100.0
+    assert not t.check(1300, 12.34)
+    assert not t.enabled
