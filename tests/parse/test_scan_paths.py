@@ -14,6 +14,8 @@ import importlib.util
 import io
 import math
 import os
+import random
+import re
 import struct
 import subprocess
 import sys
@@ -27,6 +29,7 @@ from hypothesis import strategies as st
 
 from tui_monitor.core.parse import Batch, LogParser, Record, accel
 from tui_monitor.core.parse import columnar as columnar_mod
+from tui_monitor.core.parse.steps import StepTracker
 
 COMPILED = accel.scan
 needs_compiled = pytest.mark.skipif(COMPILED is None, reason="the C extension is not built here")
@@ -296,6 +299,156 @@ def test_random_logs_same_on_both_paths(data: bytes, chunk: int) -> None:
     got, state, _ = _parse(data, chunk, compiled=True)
     assert got == ref
     assert repr(state) == repr(ref_state)
+
+
+# -- tqdm log events: StepTracker.scan, C against Python -------------------------------------
+
+# Pieces of tqdm-laden console text: clears of every length around the 4097-space limit and
+# after "\r", "\n" or at a buffer's start, train-bar redraws (total 100) and other bars', with
+# ESC[A inside, over-long prefixes, 4-digit percentages, a "{" in the bar, whitespace of
+# every kind; messages (glued dicts, JSON, after ESC[A), escapes alone or cut, other text.
+STEP_PIECES = [
+    *(b"\r" + b" " * k + b"\r" for k in (1, 2, 40, 4096, 4097, 4098)),
+    b"\n" + b" " * 30 + b"\r",
+    b" " * 5 + b"\r",
+    b" \r",
+    b"\r 5%|\xe2\x96\x8c     | 5/100 [00:01<00:10,  5.00it/s]",
+    b"\r 42%|####      | 42/100 [00:10<00:14,  4.00it/s]\n",
+    b"\r100%|##########| 100/100 [00:25<00:00,  4.00it/s]",
+    b"\r 50%|#####     | 16/32 [00:01<00:01, 20.00it/s]\x1b[A",
+    b"\x1b[A\r 60%|######    | 60/100 [00:01<00:01]",
+    b"\r 7\x1b[A%|#| 7/100 [",
+    b"\rEpoch 1:  3%|#| 3/100 [",
+    b"\r" + b"x" * 78 + b" 4%|#| 4/100 [",
+    b"\r" + b"x" * 81 + b" 4%|#| 4/100 [",
+    b"\r" + b"x" * 79 + b"\t\x0b 12%|#| 8/100\t[",
+    b"\r1234%|#| 9/100 [",
+    b"\r 9%|{#| 9/37 [",
+    b"\r 9%|#| 9/37 [{",
+    b"\r 9%|#| 0009/0100 [",
+    b"\r 9%|#| 9/" + b"1" * 30 + b" [",
+    b"\r 9%|#| " + b"9" * 25 + b"/100 [",
+    b"\r 9%|#|9/100[",
+    b"\r 9%|#| 9/100 ]",
+    b"\r 9%|#| 9/100",
+    b"\r 9%| 9/100 [",
+    b"\r%|#| 9/100 [",
+    b"{'loss': 1.5, 'epoch': 0.5}\n",
+    b"{'loss': 1.5}{'eval_loss': 2.0}\n",
+    b'{"loss": 1.5}\n',
+    b"\x1b[A{'loss': 2.5}\n",
+    b"[A{'loss': 2.5}",
+    b"\x1b[A",
+    b"\x1b[2K\x1b[?25l",
+    b"\x1b[",
+    b"\x1b",
+    b"\n",
+    b"\r",
+    b"\r\n",
+    b"some text\n",
+    b" ",
+    b"{",
+    b"|",
+    b"|%",
+    b"A",
+    b"[",
+]
+
+
+@st.composite
+def tqdm_text(draw: st.DrawFn) -> bytes:
+    return b"".join(draw(st.lists(st.sampled_from(STEP_PIECES), min_size=0, max_size=40)))
+
+
+def _scan_all(data: bytes, cuts: list[int], total: int, armed: bool, compiled: bool) -> list[object]:
+    """`StepTracker.scan` over ``data`` cut at ``cuts`` on one path: per piece, its markers and
+    the tracker's ``_armed`` after it."""
+    saved = accel.scan
+    accel.scan = COMPILED if compiled else None
+    try:
+        t = StepTracker()
+        t._armed = armed
+        got: list[object] = []
+        at = 0
+        for end in [*sorted(c % (len(data) + 1) for c in cuts), len(data)]:
+            if end < at:
+                continue
+            got.append((t.scan(data[at:end], 1000 + at, total), t._armed))
+            at = end
+    finally:
+        accel.scan = saved
+    return got
+
+
+def _same_steps(data: bytes, cuts: list[int], total: int, armed: bool) -> list[object]:
+    want = _scan_all(data, cuts, total, armed, compiled=False)
+    assert _scan_all(data, cuts, total, armed, compiled=True) == want
+    return want
+
+
+@needs_compiled
+@PROPS
+@given(
+    data=tqdm_text(),
+    cuts=st.lists(st.integers(min_value=0, max_value=1 << 20), max_size=6),
+    total=st.sampled_from([100, 37, 32, 10**30 + 7]),
+    armed=st.booleans(),
+)
+def test_step_markers_same_on_both_paths(data: bytes, cuts: list[int], total: int, armed: bool) -> None:
+    _same_steps(data, cuts, total, armed)
+
+
+@needs_compiled
+def test_step_markers_cover_every_kind_on_both_paths() -> None:
+    # One text with each kind of marker, read whole and cut at every byte: both paths agree,
+    # and the markers are what the rules say.
+    data = (
+        b"\r 1%|#| 1/100 [\r" + b" " * 20 + b"\r{'loss': 1.0}\n\r 2%|#| 2/100 [x]\n"  # pair at 2
+        b"\r" + b" " * 20 + b"\r{'loss': 2.0}\n\r 5%|#| 1/20 [\r\x1b[A 3%|#| 3/100 [\n"  # open, step 3
+        b"\r" + b" " * 20 + b"\rTraceback\n"  # open, cancel
+        b"\r" + b" " * 4098 + b"\r\r 4%|#| 4/100 [\n"  # too long for a clear
+        b"\r" + b" " * 20 + b"\r{'loss': 3.0}\n"  # open, still armed
+    )
+    whole = _same_steps(data, [], 100, False)
+    markers, armed = whole[0]  # type: ignore[misc]
+    assert [(k, n) for _, k, n, _ in markers] == [
+        ("pair", 2),
+        ("open", 0),
+        ("step", 3),
+        ("open", 0),
+        ("cancel", 0),
+        ("open", 0),
+    ]
+    assert armed is True
+    for cut in range(len(data) + 1):
+        _same_steps(data, [cut], 100, False)
+
+
+@needs_compiled
+@pytest.mark.parametrize("kind", [k for k in gen_logs.KINDS if "dense" not in k])
+@pytest.mark.parametrize("unbuffered", [False, True])
+def test_step_markers_of_generated_logs_same_on_both_paths(kind: str, unbuffered: bool) -> None:
+    data = _gen(kind, 200_000, 5, unbuffered=unbuffered)
+    rng = random.Random(kind)
+    for cuts in ([], [rng.randrange(len(data)) for _ in range(40)]):
+        got = _same_steps(data, cuts, _bar_total(data), False)
+        assert sum(len(m) for m, _ in got) > 100  # type: ignore[misc]
+
+
+@needs_compiled
+@pytest.mark.parametrize("path", [p for p in FIXTURES if p.suffix == ".log"], ids=lambda p: p.name)
+def test_step_markers_of_fixtures_same_on_both_paths(path: object) -> None:
+    # Every fixture, with the train-bar total its banner or first bar gives (else 100).
+    data = path.read_bytes()  # type: ignore[attr-defined]
+    rng = random.Random(str(path))
+    for cuts in ([], [rng.randrange(len(data) + 1) for _ in range(20)]):
+        _same_steps(data, cuts, _bar_total(data), False)
+
+
+def _bar_total(data: bytes) -> int:
+    """The total of the last tqdm bar in ``data`` (the train bar in a finished log), else 100."""
+    totals = re.findall(rb"\| *\d+/(\d+) \[", data)
+    return int(totals[-1]) if totals else 100
 
 
 # -- which path runs ----------------------------------------------------------------------

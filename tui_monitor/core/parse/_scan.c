@@ -1,5 +1,9 @@
 /*
- * _scan: the compiled form of the columnar run reader (tui_monitor/core/parse/columnar.py).
+ * _scan: the compiled forms of two per-chunk scans of the console reader. The Python code stays
+ * the reference for every rule (columnar.py, steps.py); tests/parse/test_scan_paths.py compares
+ * both paths on every fixture, generated and random logs, in every chunking.
+ *
+ * 1. read_run(buf, start, keys, min_lines): the columnar run reader (columnar.py `read_run`).
  *
  * What it recognises: a *run* of console lines that are flat metric dicts of one known key
  * sequence, exactly what `ShapePlan.run` (a regex) matches:
@@ -12,17 +16,36 @@
  * or [-+]?nan|NaN|inf|Infinity) or a quoted one ('…' around values.FAST_QNUM: the same
  * numbers, or nan / inf / infinity in any case).
  *
- * What it hands back: `read_run(buf, start, keys, min_lines)` returns None when fewer than
- * `min_lines` whole lines match, else `(end, values, offsets)`: `end` the index just past the
- * run's last "\n", `values` a bytearray of n * len(keys) float64 (row-major, each value
- * converted by PyOS_string_to_double, the very function behind Python's float(), so every bit
- * is the same), `offsets` a bytearray of n int64: the index of each line's "{".
- * A line of another shape, or any other text, ends the run there (the Python path reads it).
+ * What it hands back: None when fewer than `min_lines` whole lines match, else
+ * `(end, values, offsets)`: `end` the index just past the run's last "\n", `values` a bytearray
+ * of n * len(keys) float64 (row-major, each value converted by PyOS_string_to_double, the very
+ * function behind Python's float(), so every bit is the same), `offsets` a bytearray of n
+ * int64: the index of each line's "{". A line of another shape, or any other text, ends the
+ * run there (the Python path reads it).
+ *
+ * 2. scan_steps(buf, base, total, armed): tqdm's log events (steps.py `StepTracker.scan` and
+ * `_walk`, for a known train-bar total; the Python side handles "no total" and "disabled").
+ *
+ * What it recognises, in buf cut into segments at every "\r" and "\n":
+ *   - a *clear*: a segment of 1..4097 spaces ended by "\r" (tqdm's "\r<spaces>\r");
+ *   - after a clear (or from buf[0] when `armed`: a clear of an earlier buffer awaits its
+ *     redraw), segments that are skipped: empty or ANSI escapes only (ESC [ params
+ *     intermediates final), the message (`{'` or `{"` after any of ESC, "[", "A"), spaces only;
+ *   - the first other segment closes the clear: with ESC[A removed, it is a tqdm redraw when
+ *     it matches steps._REDRAW_RE (<=80 bytes without "|", whitespace, 1-3 digits, "%|", bar,
+ *     "|", whitespace, N "/" T, whitespace, "["): with T == total a "step" N; another bar's
+ *     redraw (T != total) is skipped unless it holds a "{"; any other text is a "cancel".
+ *
+ * What it hands back: `(markers, armed)`: markers a list of (offset, kind, n, end) tuples in
+ * buf order, offsets = base + index: ("open" at a clear whose redraw does not follow at once),
+ * ("step" N at a redraw), ("cancel" at other text), or ("pair" N: a clear at offset, and
+ * right after the skipped segments its redraw at end, complete, without any ESC: steps.py
+ * `_FAST_RE`'s shape); `armed` is True when the last clear still awaits its redraw.
+ * N and T are compared as Python ints (a digit string of any length; int()'s own limits).
  *
  * Safety: every read is checked against the buffer's length; a value is copied into a
- * NUL-terminated array before conversion (on the stack, or the heap past MAX_TOKEN bytes).
- * The Python side (columnar.py) stays the reference for every rule;
- * tests/parse/test_scan_paths.py compares both on every fixture, generated and random logs.
+ * NUL-terminated array before conversion (on the stack, or the heap past MAX_TOKEN bytes); a
+ * segment with ESC[A is copied (without them) into a heap array of the segment's length.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -275,15 +298,343 @@ done:
     return result;
 }
 
+/* -- 2. tqdm log events (steps.py `StepTracker.scan`, `_walk`) ---------------------------- */
+
+#define MAX_CLEAR 4097 /* the longest clear, in spaces (what steps.py's scan accepts) */
+#define MAX_PREFIX 80  /* bytes before a redraw's percentage (steps._REDRAW_RE) */
+
+typedef struct {
+    const unsigned char *b;
+    Py_ssize_t len;
+    Py_ssize_t base;        /* stream offset of b[0] */
+    PyObject *total;        /* the train bar's total, a Python int */
+    long long total_ll;     /* the same, when total_fits */
+    int total_fits;
+    int armed;              /* a clear awaits its redraw */
+    PyObject *out;          /* the markers */
+    unsigned char *scratch; /* a segment without its ESC[A; len bytes, allocated when needed */
+} Steps;
+
+static PyObject *K_OPEN, *K_STEP, *K_CANCEL, *K_PAIR, *ZERO;
+
+static int is_space(unsigned char c) /* re's \\s for bytes */
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* The index of the first "\r" or "\n" at or after i, or len. */
+static Py_ssize_t next_sep(const unsigned char *b, Py_ssize_t len, Py_ssize_t i)
+{
+    while (i < len && b[i] != '\r' && b[i] != '\n')
+        i++;
+    return i;
+}
+
+/* steps._ESC_ONLY_RE.fullmatch(b[i:e]): (ESC "[" [0-9;?]* [ -/]* [@-~])*, empty included.
+ * The classes are disjoint, so the greedy reading is the only one. */
+static int esc_only(const unsigned char *b, Py_ssize_t i, Py_ssize_t e)
+{
+    while (i < e) {
+        if (!(b[i] == 0x1b && i + 1 < e && b[i + 1] == '['))
+            return 0;
+        i += 2;
+        while (i < e && (is_digit((char)b[i]) || b[i] == ';' || b[i] == '?'))
+            i++;
+        while (i < e && b[i] >= 0x20 && b[i] <= 0x2f)
+            i++;
+        if (!(i < e && b[i] >= 0x40 && b[i] <= 0x7e))
+            return 0;
+        i++;
+    }
+    return 1;
+}
+
+/* The segments `_walk` passes over: escapes only, the message itself, spaces only. */
+static int skipped(const unsigned char *b, Py_ssize_t a, Py_ssize_t e)
+{
+    if (esc_only(b, a, e))
+        return 1;
+    Py_ssize_t i = a; /* seg.lstrip(b"\x1b[A").startswith((b"{'", b'{"')) */
+    while (i < e && (b[i] == 0x1b || b[i] == '[' || b[i] == 'A'))
+        i++;
+    if (i + 1 < e && b[i] == '{' && (b[i + 1] == '\'' || b[i + 1] == '"'))
+        return 1;
+    for (i = a; i < e; i++) /* not seg.strip(b" ") */
+        if (b[i] != ' ')
+            return 0;
+    return 1;
+}
+
+/* b[a:e].replace(b"\x1b[A", b"") (one pass, left to right, as bytes.replace): a pointer to
+ * the segment itself when it has no ESC, else to s->scratch; its length in *m. NULL when out of
+ * memory (with the exception set). */
+static const unsigned char *cleaned(Steps *s, Py_ssize_t a, Py_ssize_t e, Py_ssize_t *m)
+{
+    const unsigned char *b = s->b;
+    if (memchr(b + a, 0x1b, (size_t)(e - a)) == NULL) {
+        *m = e - a;
+        return b + a;
+    }
+    if (s->scratch == NULL) {
+        s->scratch = PyMem_Malloc((size_t)s->len);
+        if (s->scratch == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+    }
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = a; i < e;) {
+        if (b[i] == 0x1b && i + 2 < e && b[i + 1] == '[' && b[i + 2] == 'A') {
+            i += 3;
+            continue;
+        }
+        s->scratch[k++] = b[i++];
+    }
+    *m = k;
+    return s->scratch;
+}
+
+/* steps._REDRAW_RE.match(c[0:m]) for a segment (no "\r" or "\n" in it): 1 with N's digits at
+ * c[*ns:*ns + *nn] and T's at c[*ts:*ts + *tn], else 0.
+ * The 80-byte prefix holds no "|", so the first "|" is the one after "%"; the match exists when
+ * 1-3 digits stand before that "%", with only whitespace between them and byte 80 at most (more
+ * digits, up to 3, can only start earlier). N and T are whole digit runs ("/" and "[" follow). */
+static int redraw(const unsigned char *c, Py_ssize_t m, Py_ssize_t *ns, Py_ssize_t *nn, Py_ssize_t *ts, Py_ssize_t *tn)
+{
+    const unsigned char *q = memchr(c, '|', (size_t)m);
+    if (q == NULL)
+        return 0;
+    Py_ssize_t bar = q - c;
+    if (bar < 2 || c[bar - 1] != '%')
+        return 0;
+    Py_ssize_t pct = bar - 1, j = pct;
+    while (j > 0 && pct - j < 3 && is_digit((char)c[j - 1]))
+        j--;
+    if (j == pct)
+        return 0;
+    while (j > 0 && is_space(c[j - 1]))
+        j--;
+    if (j > MAX_PREFIX)
+        return 0;
+    q = memchr(c + bar + 1, '|', (size_t)(m - bar - 1));
+    if (q == NULL)
+        return 0;
+    Py_ssize_t i = (q - c) + 1;
+    while (i < m && is_space(c[i]))
+        i++;
+    *ns = i;
+    while (i < m && is_digit((char)c[i]))
+        i++;
+    *nn = i - *ns;
+    if (*nn == 0 || !(i < m && c[i] == '/'))
+        return 0;
+    *ts = ++i;
+    while (i < m && is_digit((char)c[i]))
+        i++;
+    *tn = i - *ts;
+    if (*tn == 0)
+        return 0;
+    while (i < m && is_space(c[i]))
+        i++;
+    return i < m && c[i] == '[';
+}
+
+/* int(c[0:n]) for n >= 1 ASCII digits: a new reference, or NULL with int()'s own exception
+ * (past its limit on digits). */
+static PyObject *digits_int(const unsigned char *c, Py_ssize_t n)
+{
+    if (n <= 18) {
+        long long v = 0;
+        for (Py_ssize_t i = 0; i < n; i++)
+            v = v * 10 + (c[i] - '0');
+        return PyLong_FromLongLong(v);
+    }
+    char *t = PyMem_Malloc((size_t)n + 1);
+    if (t == NULL)
+        return PyErr_NoMemory();
+    memcpy(t, c, (size_t)n);
+    t[n] = '\0';
+    PyObject *v = PyLong_FromString(t, NULL, 10);
+    PyMem_Free(t);
+    return v;
+}
+
+/* int(c[0:n]) == total: 1 or 0, or -1 with an exception. */
+static int is_total(Steps *s, const unsigned char *c, Py_ssize_t n)
+{
+    if (n <= 18 && s->total_fits) {
+        long long v = 0;
+        for (Py_ssize_t i = 0; i < n; i++)
+            v = v * 10 + (c[i] - '0');
+        return v == s->total_ll;
+    }
+    PyObject *v = digits_int(c, n);
+    if (v == NULL)
+        return -1;
+    int eq = PyObject_RichCompareBool(v, s->total, Py_EQ);
+    Py_DECREF(v);
+    return eq;
+}
+
+/* Append (base + at, kind, n, base + end); n NULL for 0, or digits to convert. 0, or -1. */
+static int emit(Steps *s, Py_ssize_t at, PyObject *kind, const unsigned char *digits, Py_ssize_t nd, Py_ssize_t end)
+{
+    PyObject *n = digits == NULL ? Py_NewRef(ZERO) : digits_int(digits, nd);
+    if (n == NULL)
+        return -1;
+    PyObject *t = Py_BuildValue("(nONn)", s->base + at, kind, n, s->base + end);
+    if (t == NULL)
+        return -1;
+    int r = PyList_Append(s->out, t);
+    Py_DECREF(t);
+    return r;
+}
+
+/* The segment b[a:e] that closes the open clear, as `_walk` judges it: 1 when it does (a
+ * "step" or "cancel" appended), 0 for another bar's redraw (the walk goes on), -1 on error. */
+static int close_at(Steps *s, Py_ssize_t a, Py_ssize_t e)
+{
+    Py_ssize_t m, ns, nn, ts, tn;
+    const unsigned char *c = cleaned(s, a, e, &m);
+    if (c == NULL)
+        return -1;
+    if (redraw(c, m, &ns, &nn, &ts, &tn)) {
+        int eq = is_total(s, c + ts, tn);
+        if (eq < 0)
+            return -1;
+        if (eq)
+            return emit(s, a, K_STEP, c + ns, nn, a) < 0 ? -1 : 1;
+        if (memchr(s->b + a, '{', (size_t)(e - a)) == NULL)
+            return 0;
+    }
+    return emit(s, a, K_CANCEL, NULL, 0, a) < 0 ? -1 : 1;
+}
+
+/* `_walk` from b[pos] (a segment start): where the scan goes on (the closing segment's
+ * separator, or len), or -1 on error. */
+static Py_ssize_t walk(Steps *s, Py_ssize_t pos)
+{
+    while (pos < s->len) {
+        Py_ssize_t e = next_sep(s->b, s->len, pos);
+        if (!skipped(s->b, pos, e)) {
+            int r = close_at(s, pos, e);
+            if (r < 0)
+                return -1;
+            if (r) {
+                s->armed = 0;
+                return e;
+            }
+        }
+        if (e >= s->len)
+            return s->len;
+        pos = e + 1;
+    }
+    return s->len;
+}
+
+/* A clear b[st:r] + "\r": a "pair" when, past the skipped segments, the first other one is
+ * the train bar's redraw, ended by a separator and without ESC (steps._FAST_RE's shape); else
+ * an "open" and the walk. Where the scan goes on, or -1 on error. */
+static Py_ssize_t after_clear(Steps *s, Py_ssize_t st, Py_ssize_t r)
+{
+    const unsigned char *b = s->b;
+    Py_ssize_t pos = r + 1, len = s->len;
+    while (pos < len) {
+        Py_ssize_t e = next_sep(b, len, pos);
+        if (!skipped(b, pos, e)) {
+            Py_ssize_t ns, nn, ts, tn;
+            if (e < len && memchr(b + pos, 0x1b, (size_t)(e - pos)) == NULL &&
+                redraw(b + pos, e - pos, &ns, &nn, &ts, &tn)) {
+                int eq = is_total(s, b + pos + ts, tn);
+                if (eq < 0)
+                    return -1;
+                if (eq)
+                    return emit(s, st, K_PAIR, b + pos + ns, nn, pos) < 0 ? -1 : e;
+            }
+            break;
+        }
+        if (e >= len) {
+            pos = len;
+            break;
+        }
+        pos = e + 1;
+    }
+    if (emit(s, st, K_OPEN, NULL, 0, st) < 0)
+        return -1;
+    s->armed = 1;
+    return walk(s, pos);
+}
+
+static PyObject *scan_steps(PyObject *self, PyObject *args)
+{
+    Py_buffer view;
+    Py_ssize_t base;
+    PyObject *total;
+    int armed;
+    if (!PyArg_ParseTuple(args, "y*nO!p", &view, &base, &PyLong_Type, &total, &armed))
+        return NULL;
+    PyObject *result = NULL;
+    Steps s = {(const unsigned char *)view.buf, view.len, base, total, 0, 0, armed, NULL, NULL};
+    int overflow = 0;
+    s.total_ll = PyLong_AsLongLongAndOverflow(total, &overflow);
+    if (s.total_ll == -1 && PyErr_Occurred())
+        goto done;
+    s.total_fits = !overflow;
+    s.out = PyList_New(0);
+    if (s.out == NULL)
+        goto done;
+    const unsigned char *b = s.b;
+    Py_ssize_t len = s.len, pos = 0;
+    if (s.armed && (pos = walk(&s, 0)) < 0)
+        goto done;
+    /* Each clear in order: a "\r" after a run of 1..MAX_CLEAR spaces that is a whole segment
+     * (it starts at b[0] or after a separator), at or after pos. */
+    Py_ssize_t from = pos;
+    while (from < len) {
+        const unsigned char *q = memchr(b + from, '\r', (size_t)(len - from));
+        if (q == NULL)
+            break;
+        Py_ssize_t r = q - b, st = r;
+        from = r + 1;
+        while (st > 0 && r - st < MAX_CLEAR + 1 && b[st - 1] == ' ')
+            st--;
+        if (st == r || r - st > MAX_CLEAR || (st > 0 && b[st - 1] != '\r' && b[st - 1] != '\n') || st < pos)
+            continue; /* no spaces, too many, not a whole segment, or before pos */
+        if ((pos = after_clear(&s, st, r)) < 0)
+            goto done;
+        from = pos;
+    }
+    result = Py_BuildValue("(OO)", s.out, s.armed ? Py_True : Py_False);
+done:
+    Py_XDECREF(s.out);
+    PyMem_Free(s.scratch);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"read_run", read_run, METH_VARARGS,
      "read_run(buf, start, keys, min_lines) -> (end, values, offsets) | None: the run of dict lines of "
      "the key sequence `keys` at buf[start] (see the module comment)."},
+    {"scan_steps", scan_steps, METH_VARARGS,
+     "scan_steps(buf, base, total, armed) -> (markers, armed): tqdm's log events in buf, as "
+     "steps.StepTracker.scan finds them for a known train-bar total (see the module comment)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_scan", "The compiled columnar run reader (see columnar.py).", -1, methods,
+    PyModuleDef_HEAD_INIT, "_scan", "The compiled columnar run reader and tqdm log-event scan (see columnar.py, steps.py).", -1, methods,
+    NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__scan(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__scan(void)
+{
+    K_OPEN = PyUnicode_InternFromString("open");
+    K_STEP = PyUnicode_InternFromString("step");
+    K_CANCEL = PyUnicode_InternFromString("cancel");
+    K_PAIR = PyUnicode_InternFromString("pair");
+    ZERO = PyLong_FromLong(0);
+    if (K_OPEN == NULL || K_STEP == NULL || K_CANCEL == NULL || K_PAIR == NULL || ZERO == NULL)
+        return NULL;
+    return PyModule_Create(&module);
+}

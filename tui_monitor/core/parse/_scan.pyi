@@ -2,3 +2,6 @@
 def read_run(
     buf: bytes, start: int, keys: tuple[bytes, ...], min_lines: int
 ) -> tuple[int, bytearray, bytearray] | None: ...
+def scan_steps(
+    buf: bytes, base: int, total: int, armed: bool
+) -> tuple[list[tuple[int, str, int, int]], bool]: ...

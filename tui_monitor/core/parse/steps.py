@@ -31,6 +31,8 @@ from itertools import islice
 
 import numpy as np
 
+from tui_monitor.core.parse import accel
+
 _CLEAR_RE = re.compile(rb"(?:^|(?<=[\r\n])) +(?=\r)")
 """A clear written by tqdm: a segment of spaces only, ended by ``\\r``."""
 _REDRAW_RE = re.compile(rb"[^\r\n|]{0,80}?\s*\d{1,3}%\|[^|\r\n]*\|\s*(\d+)/(\d+)\s*\[")
@@ -190,6 +192,10 @@ class StepTracker:
             train_total: the train bar's total (redraws of other bars do not count);
                 ``None`` when no train bar is known yet (then nothing is found, but a clear
                 ending the buffer keeps the tracker armed for the next feed).
+
+        With the C extension (`accel`), ``_scan.scan_steps`` finds the same markers and leaves
+        the same ``_armed`` (the loop below and `_walk` are the reference for every rule;
+        tests/parse/test_scan_paths.py compares both paths).
         """
         out: list[tuple[int, str, int, int]] = []
         if not self.enabled:
@@ -200,6 +206,9 @@ class StepTracker:
             # feed: stay armed for it (its step is then queued, as when fed whole).
             tail = buf.rstrip(b"\r\n")
             self._armed = bool(tail) and tail.endswith(b" ") and not tail.split(b"\r")[-1].split(b"\n")[-1].strip()
+            return out
+        if accel.scan is not None:
+            out, self._armed = accel.scan.scan_steps(buf, base, train_total, self._armed)
             return out
         pos = 0
         if self._armed:
