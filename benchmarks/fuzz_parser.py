@@ -11,7 +11,9 @@ surround a record) are documented in tests/parse/hypothesis_logs.py.
 ``scan`` (and ``scanlog``) run the compiled scan (the C extension, when built) against the
 pure-Python path on random run text cut anywhere and read from any offset (and on random noisy
 logs through ``feed_columnar`` in random chunks): the same runs and values, and under a
-sanitizer build (BENCHMARKS.md, "Catch-up") no memory or undefined-behaviour finding.
+sanitizer build (BENCHMARKS.md, "Catch-up") no memory or undefined-behaviour finding. ``steps``
+does the same for the tqdm clear/redraw scan (``StepTracker.scan``): random tqdm text with random
+bytes after it, cut anywhere, with any train-bar total and armed state: the same markers.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(_ROOT / "tests" / "parse"), str(_ROOT / "tests"), str(_ROOT / "benchmarks")]
 
-PROPERTIES = ("bytes", "soup", "console", "jsonl", "scan", "scanlog")
+PROPERTIES = ("bytes", "soup", "console", "jsonl", "scan", "scanlog", "steps")
 
 
 GUARDED_MAX = 1 << 16
@@ -103,6 +105,23 @@ def run(job: tuple[str, int, int]) -> tuple[str, int, float, str | None]:
                 # The same bytes ending right before a page that may not be read: an over-read
                 # is a segfault here, whatever the allocator (ASan does not see inside pymalloc).
                 assert S.COMPILED.read_run(guarded(buf), s0, keys, 1) == S.COMPILED.read_run(buf, s0, keys, 1)
+    elif name == "steps":
+        import test_scan_paths as S
+
+        @given(
+            data=S.tqdm_text(),
+            extra=st.binary(max_size=64),
+            cuts=st.lists(st.integers(0, 1 << 16), max_size=6),
+            total=st.sampled_from([100, 37, 10**30 + 7]),
+            armed=st.booleans(),
+        )
+        def prop(data: bytes, extra: bytes, cuts: list[int], total: int, armed: bool) -> None:
+            buf = data + extra
+            S._same_steps(buf, cuts, total, armed)
+            if S.COMPILED is not None and len(buf) <= GUARDED_MAX:
+                # The buffer ending right before an unreadable page (see "scan").
+                want = S.COMPILED.scan_steps(buf, 0, total, armed)
+                assert S.COMPILED.scan_steps(guarded(buf), 0, total, armed) == want
     elif name == "scanlog":
         import test_scan_paths as S
 

@@ -95,6 +95,7 @@ class TrainBar:
         self.banner_total: int | None = None
         self.ending = False
         self.reset_pending = False
+        self._units = (b"it/s", b"s/it")  # the rate unit `last` found last first
 
     @property
     def total(self) -> int | None:
@@ -280,7 +281,15 @@ class TrainBar:
                 i = buf.find(b"%|", stop)
         pos = len(buf)
         for _ in range(64):
-            i = max(buf.rfind(b"it/s", 0, pos), buf.rfind(b"s/it", 0, pos))
+            # The last "it/s" or "s/it" before pos: the unit of the last bar found is looked for
+            # first, the other one only after it (two whole-buffer rfinds were ~1.5 ms per MiB
+            # of a tqdm log, where one unit never occurs).
+            first, other = self._units
+            i = buf.rfind(first, 0, pos)
+            j = buf.rfind(other, i + 1, pos)
+            if j > i:
+                i = j
+                self._units = (other, first)
             if i < 0:
                 return None
             start = segment_start(buf, i)
