@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tui_monitor.core.parse.framing import clean_line
+from tui_monitor.core.parse.framing import clean_line, has_any
 from tui_monitor.core.parse.items import Checkpoint, ParsedItem
 
 __all__ = ["SAVING", "checkpoint_step", "scan_checkpoints"]
@@ -14,6 +14,8 @@ SAVING = b"Saving model checkpoint to "
 
 _SAVING_RE = re.compile(re.escape(SAVING) + rb"([^\r\n]{1,4096})")
 _STEP_RE = re.compile(r"checkpoint-(\d{1,12})/*$")
+_SAVING_WORDS = {b"S": (SAVING,)}
+"""`SAVING` for `has_any` (a ``memchr`` of a rare capital instead of a substring search of the chunk)."""
 
 
 def checkpoint_step(path: str) -> int | None:
@@ -31,7 +33,7 @@ def scan_checkpoints(buf: bytes, base: int, order: int) -> list[tuple[int, int, 
         buf: complete segments; base: stream offset of ``buf[0]``.
     """
     found: list[tuple[int, int, ParsedItem]] = []
-    if SAVING not in buf:
+    if not has_any(buf, _SAVING_WORDS):
         return found
     for m in _SAVING_RE.finditer(buf):
         path = clean_line(m.group(1))
