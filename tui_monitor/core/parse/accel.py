@@ -1,7 +1,8 @@
 """Which scan runs: the compiled one (the optional C extension ``_scan``) or pure Python.
 
 The extension (``_scan.c``, built by setup.py where a C compiler is present) reads columnar runs
-(:func:`~tui_monitor.core.parse.columnar.read_run`) with the same results as the pure-Python
+(:func:`~tui_monitor.core.parse.columnar.read_run`) and finds tqdm's log events
+(:meth:`~tui_monitor.core.parse.steps.StepTracker.scan`) with the same results as the pure-Python
 path, bit for bit; the Python code stays the reference for every rule. Setting the environment
 variable :data:`PURE_PYTHON_ENV` (to anything but ``""`` or ``"0"``) forces pure Python, for tests
 and bug reports; ``trainmon --version`` says which path runs (:func:`describe`).
@@ -16,6 +17,8 @@ __all__ = ["PURE_PYTHON_ENV", "describe", "scan"]
 
 PURE_PYTHON_ENV = "TRAINMON_PURE_PYTHON"
 """Environment variable that forces the pure-Python path."""
+FUNCTIONS = ("read_run", "scan_steps")
+"""What the extension must provide (``columnar.read_run``, ``steps.StepTracker.scan``)."""
 
 
 def _load() -> tuple[ModuleType | None, str]:
@@ -25,6 +28,10 @@ def _load() -> tuple[ModuleType | None, str]:
         from tui_monitor.core.parse import _scan
     except ImportError:
         return None, "pure Python (the C extension is not built)"
+    if not all(hasattr(_scan, name) for name in FUNCTIONS):
+        # Built from an older _scan.c (an editable install not rebuilt since): it lacks a
+        # function the parser calls, so the whole compiled path is off, never half of it.
+        return None, "pure Python (the C extension is out of date: reinstall to rebuild it)"
     return _scan, "compiled C extension"
 
 
