@@ -1,4 +1,4 @@
-"""`spe_bounds` (one (n, 9) pass for a batch) and `spe_bounds_one` (plain floats, for one
+"""`spe_bounds` (one (n, 10) pass for a batch) and `spe_bounds_one` (plain floats, for one
 pairing) give the very floats of the formula they replaced (nine ``np.round`` calls over the
 whole array), on epochs printed with 0..9 decimals, large and tiny epochs, repr-length values
 and values whose decimals cannot be told."""
@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui_monitor.core.parse.steps import StepTracker, spe_bounds, spe_bounds_one
+from tui_monitor.core.parse.epoch_bounds import spe_bounds, spe_bounds_one
+from tui_monitor.core.parse.steps import StepTracker
 
 
 def reference(steps: np.ndarray, epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -32,6 +32,7 @@ from itertools import islice
 import numpy as np
 
 from tui_monitor.core.parse import accel
+from tui_monitor.core.parse.epoch_bounds import spe_bounds_one, spe_bounds_raw
 
 _CLEAR_RE = re.compile(rb"(?:^|(?<=[\r\n])) +(?=\r)")
 """A clear written by tqdm: a segment of spaces only, ended by ``\\r``."""
@@ -372,7 +373,7 @@ class StepTracker:
                 spe = float(ratio[int(np.argmax(qual))])
             if (qual & (np.abs(ratio - spe) > EPOCH_TOLERANCE * spe)).any():
                 return None
-            lo_i, hi_i = _bounds(st[qual].astype(np.float64), ep[qual])
+            lo_i, hi_i = spe_bounds_raw(st[qual].astype(np.float64), ep[qual])
         lo, hi = max(self._lo, float(lo_i.max())), min(self._hi, float(hi_i.min()))
         if lo > hi:
             return None
@@ -408,80 +409,6 @@ class StepTracker:
             return False
         self._lo, self._hi = lo, hi
         return True
-
-
-_P10 = np.array([1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9])
-"""``10**d`` for the decimals ``d`` tried (0..8), exact: what ``np.round(x, d)`` multiplies by
-(and a 10th column, whose test `_bounds` overrides: 9 decimals)."""
-_HALF_NP = 0.5 * 10.0 ** -np.arange(10.0)
-"""Half a unit of the ``d``-th decimal (``d`` 0..9), by numpy's ``power`` (its ``10**-5`` is one
-ulp below Python's ``1e-05``: the table keeps the bounds numpy's)."""
-_HALF = tuple(float(h) for h in _HALF_NP)
-_P10_F = tuple(float(f) for f in _P10[:9])
-
-
-def spe_bounds(steps: np.ndarray, epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The steps per epoch each pairing ``(step, epoch)`` allows: ``(lo, hi)`` arrays.
-
-    A printed epoch is exact to half a unit of its last printed decimal (``2.344``: 0.0005,
-    ``5.27``: 0.005), and the step is the epoch's within one step per epoch completed: with gradient
-    accumulation over a dataloader whose length it does not divide, each epoch ends with a
-    partial step and the Trainer's epoch (``micro-batches / len(dataloader)``) snaps to the
-    whole epoch there (hf5_cosine_tee: 45.5 steps per epoch, step 46 at epoch 1). So
-    ``(step + (floor(epoch) + 0.5)) / (epoch - that)`` and
-    ``(step - (floor(epoch) + 0.5)) / (epoch + that)`` bound the run's steps per epoch. A pairing
-    shifted by a missing or extra log event (a thinned log whose bar redraws are incomplete)
-    falls outside what the others allow, once the logging interval exceeds that slack; the
-    tracker then stops rather than give wrong steps.
-
-    The printed decimals of each epoch are the fewest ``d`` in 0..8 for which ``np.round(epoch,
-    d)`` (``rint(epoch * 10**d) / 10**d``) is within ``1e-9 * max(1, epoch)`` of the epoch, else 9;
-    all ``d`` are tried in one ``(n, 9)`` pass. `spe_bounds_one` is the scalar form (the same
-    floats, for one pairing).
-
-    Args:
-        steps: ``(n,) float64`` global steps.
-        epochs: ``(n,) float64`` their records' epochs.
-    """
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return _bounds(steps, epochs)
-
-
-def _bounds(steps: np.ndarray, epochs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`spe_bounds` without its ``errstate`` (the caller holds one)."""
-    ep = epochs[..., None]
-    exact = np.abs(np.rint(ep * _P10) / _P10 - ep) <= 1e-9 * np.maximum(1.0, ep)
-    exact[..., 9] = True  # 10**9 is not tried: 9 decimals when none of 0..8 prints the epoch
-    half = _HALF_NP[exact.argmax(axis=-1)]
-    slack = np.floor(epochs) + 0.5
-    lo = (steps - slack) / (epochs + half)
-    hi = np.where(epochs > half, (steps + slack) / np.maximum(epochs - half, 1e-300), np.inf)
-    return lo, hi
-
-
-def spe_bounds_one(step: float, epoch: float) -> tuple[float, float]:
-    """`spe_bounds` for one pairing, in plain floats: the same values, bit for bit, without
-    numpy's per-call cost (`StepTracker.check` runs once per record that takes the record path).
-
-    ``float(round(y))`` is ``np.rint(y)`` (both round half to even), and the products and
-    quotients are the same IEEE operations numpy does elementwise. An epoch that is not finite
-    and positive (``round`` and ``floor`` refuse infinities, ``/`` a zero) goes to `spe_bounds`.
-    """
-    if not (math.isfinite(epoch) and epoch > 0):
-        lo_a, hi_a = spe_bounds(np.array([step]), np.array([epoch]))
-        return float(lo_a[0]), float(hi_a[0])
-    tol = 1e-9 * max(1.0, epoch)
-    dec = 9
-    for d, f in enumerate(_P10_F):
-        y = epoch * f
-        if math.isfinite(y) and abs(float(round(y)) / f - epoch) <= tol:
-            dec = d
-            break
-    half = _HALF[dec]
-    slack = math.floor(epoch) + 0.5
-    lo = (step - slack) / (epoch + half)
-    hi = (step + slack) / max(epoch - half, 1e-300) if epoch > half else math.inf
-    return lo, hi
 
 
 def banner_steps_per_epoch(info: dict[str, int]) -> int | None:
