@@ -212,6 +212,15 @@ class CopyFilter:
             return not bool(((a == b) | (np.isnan(a) & np.isnan(b))).all())
         return True
 
+    def rows_ok(self) -> bool:
+        """Whether plain rows (rank ``None``, no step, no logger) may go out as one batch now:
+        no echo pending or possible (a bare row is no echo of anything), no two-writer
+        evidence open or taken, and three records accepted in the stream (before that, a row
+        equal to an earlier one opens that evidence, `_probe_writers`)."""
+        if self.echo_mode or self.pending is not None or self.two_writers or self._probe:
+            return False
+        return self._accepted >= 3
+
     def accepted_batch(self, batch: Batch) -> None:
         """`accepted` for every row of ``batch`` (a batch has no epoch steps: `batch_ok`'s
         caller makes such rows take the record path)."""

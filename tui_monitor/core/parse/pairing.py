@@ -16,7 +16,10 @@ steps (DESIGN.md, "Steps from tqdm"); this module decides which record takes whi
 
 Each record leaves through the policy's emit callback, in file order, whether or not it got a
 step. Scalar: `StepPairing.take`; batch (a run of plain train records, the columnar catch-up):
-`StepPairing.peek_run` with `StepTracker.peek_batch`, then `StepPairing.take_run`.
+`StepPairing.peek_run` with `StepTracker.peek_batch`, then `StepPairing.take_run`; and, when
+every row of the run would be held (a clear is open and no step is queued: ``tqdm.write``'s
+clears with a train bar that never redraws in the file), `StepPairing.hold_rows`, which holds
+the rows as slices of the run and lets them out through the emit-rows callback.
 """
 
 from __future__ import annotations
@@ -26,10 +29,35 @@ from collections.abc import Callable
 import numpy as np
 
 from tui_monitor.core.parse.boundaries import RunBoundaries
+from tui_monitor.core.parse.columnar import ColumnRun
 from tui_monitor.core.parse.items import Out, Record
 from tui_monitor.core.parse.steps import MAX_WAIT, StepTracker
 
-__all__ = ["StepPairing"]
+__all__ = ["HeldRows", "StepPairing"]
+
+
+class HeldRows:
+    """Rows ``start:stop`` of a `ColumnRun`, held for a redraw as one entry (they stand for
+    the records ``run.record(i)`` the record path would hold, in order).
+
+    Attributes:
+        run: the run.
+        start / stop: the rows held (``stop`` exclusive).
+    """
+
+    __slots__ = ("run", "start", "stop")
+
+    def __init__(self, run: ColumnRun, start: int, stop: int) -> None:
+        self.run = run
+        self.start = start
+        self.stop = stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def records(self) -> list[Record]:
+        """The rows as the records the record path would have held."""
+        return [self.run.record(i) for i in range(self.start, self.stop)]
 
 
 class StepPairing:
@@ -40,13 +68,24 @@ class StepPairing:
         runs: the run boundaries (a record that starts a new run is paired with the new run's
             steps per epoch, not the old run's).
         emit: where each record goes, with or without a step, in order.
+        emit_rows: where held rows of a run go when they are let out without steps, in
+            order (as the records ``emit`` would get, each without a step).
     """
 
-    def __init__(self, steps: StepTracker, runs: RunBoundaries, emit: Callable[[Record, Out], None]) -> None:
+    def __init__(
+        self,
+        steps: StepTracker,
+        runs: RunBoundaries,
+        emit: Callable[[Record, Out], None],
+        emit_rows: Callable[[HeldRows, Out], None],
+    ) -> None:
         self._steps = steps
         self._runs = runs
         self._emit = emit
-        self._waiting: list[Record] = []  # records between a tqdm clear and its redraw
+        self._emit_rows = emit_rows
+        # Records between a tqdm clear and its redraw (rows of a run held as one entry).
+        self._waiting: list[Record | HeldRows] = []
+        self._held = 0  # how many records `_waiting` stands for
         self._burst: list[Record] = []  # on probation: the records read since the last log event
 
     @property
@@ -57,7 +96,11 @@ class StepPairing:
     @property
     def held(self) -> int:
         """How many records wait for their redraw."""
-        return len(self._waiting)
+        return self._held
+
+    def _hold(self, rec: Record) -> None:
+        self._waiting.append(rec)
+        self._held += 1
 
     # -- the scalar form --------------------------------------------------------------------
 
@@ -79,7 +122,7 @@ class StepPairing:
             # written there (its buffer filled while tqdm wrote), none of them that event's.
             stale = steps.stale_for_record()
             if self._waiting:
-                self._waiting.append(rec)
+                self._hold(rec)
                 steps.give_up_open()
                 self.release(out, with_steps=False)
                 return
@@ -92,8 +135,8 @@ class StepPairing:
                 self._end_burst(out)
             return
         if self._waiting:
-            self._waiting.append(rec)
-            if len(self._waiting) > MAX_WAIT:
+            self._hold(rec)
+            if self._held > MAX_WAIT:
                 self.release(out, with_steps=False)
             return
         if runs.after_reset and rec.kind == "train" and runs.starts_new_run(rec) is not None:
@@ -106,7 +149,7 @@ class StepPairing:
                 rec.step = step
             self._emit(rec, out)
         elif steps.awaiting:
-            self._waiting.append(rec)
+            self._hold(rec)
         else:
             self._emit(rec, out)
 
@@ -128,11 +171,19 @@ class StepPairing:
     def release(self, out: Out, *, with_steps: bool) -> None:
         """Emit held records in order, each with the next queued step when there is one."""
         steps = self._steps
+        if with_steps and any(isinstance(h, HeldRows) for h in self._waiting):
+            # Each held row may take a step (and be checked against its epoch): as records.
+            self._waiting = [r for h in self._waiting for r in (h.records() if isinstance(h, HeldRows) else [h])]
         while self._waiting:
             step = steps.take() if with_steps else None
             if step is None and with_steps and steps.awaiting:
                 return  # the next redraw is still to come
             rec = self._waiting.pop(0)
+            if isinstance(rec, HeldRows):
+                self._held -= len(rec)
+                self._emit_rows(rec, out)
+                continue
+            self._held -= 1
             if step is not None and steps.check(step, rec.epoch):
                 rec.step = step
             self._emit(rec, out)
@@ -244,6 +295,35 @@ class StepPairing:
                     return None
                 st, spe = paired
         return k, st, spe
+
+    def rows_held(self) -> bool:
+        """Whether `take` would hold every row of a run for its redraw: the tracker is on and
+        in sync, a clear is open, no step is queued (so none can come before a redraw), and no
+        file reset or summary makes a row's `take` learn the run afresh. (`tqdm.write`'s clears
+        when the train bar never redraws in the file: the clear stays open for good.)"""
+        steps, runs = self._steps, self._runs
+        return (
+            steps.enabled
+            and not steps.unsynced
+            and not steps.queued
+            and steps.awaiting
+            and not runs.after_reset
+            and not runs.summary_seen
+        )
+
+    def hold_rows(self, run: ColumnRun, start: int, out: Out) -> None:
+        """The batch form of `take` for the rows ``start:`` of ``run`` when `rows_held`: each
+        row is held; whenever more than ``MAX_WAIT`` records are held they all go out without
+        a step (`release`), exactly where `take` would let them out, record by record."""
+        n = len(run)
+        i = start
+        while i < n:
+            j = min(n, i + MAX_WAIT + 1 - self._held)  # the row whose hold is one too many
+            self._waiting.append(HeldRows(run, i, j))
+            self._held += j - i
+            i = j
+            if self._held > MAX_WAIT:
+                self.release(out, with_steps=False)
 
     def take_run(self, k: int, steps_per_epoch: float | None) -> None:
         """Take the ``k`` steps `peek_run` gave (and the steps per epoch it learnt)."""

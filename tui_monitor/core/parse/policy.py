@@ -35,11 +35,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from tui_monitor.core.parse.boundaries import RunBoundaries
 from tui_monitor.core.parse.columnar import ColumnRun
 from tui_monitor.core.parse.copies import CopyFilter
 from tui_monitor.core.parse.items import Batch, Out, Record, RunInfo, RunMarker, RunStartReason
-from tui_monitor.core.parse.pairing import StepPairing
+from tui_monitor.core.parse.pairing import HeldRows, StepPairing
 from tui_monitor.core.parse.steps import StepTracker
 
 __all__ = ["Out", "PolicyState", "RecordPolicy"]
@@ -96,7 +98,7 @@ class RecordPolicy:
         self.on_new_run: Callable[[RunStartReason], None] | None = None
         self._runs = RunBoundaries(steps, self._run_started)
         self._copies = CopyFilter(self._accept)
-        self._pairing = StepPairing(steps, self._runs, self.emit)
+        self._pairing = StepPairing(steps, self._runs, self.emit, self._emit_rows)
 
     def state(self) -> PolicyState:
         """A copy of what the policy carries between feeds."""
@@ -213,9 +215,16 @@ class RecordPolicy:
         record through `take`, the others as one `Batch` when the scalar path would make no
         per-record decision for them (no echo or copy possible, nothing held, every step
         agreeing with its epoch, no new run, no rewind); else the others through `take` too.
-        Either way the items and the policy's state afterwards are those of the scalar path."""
+        Either way the items and the policy's state afterwards are those of the scalar path.
+
+        When `take` would hold every row for a redraw (`StepPairing.rows_held`: a clear open,
+        no step queued), the rows are held as slices of the run and go out, without steps,
+        through `_emit_rows` (as one `Batch` each when no per-record decision applies)."""
         n = len(run)
         self.take(run.record(0), out)
+        if self._pairing.rows_held():
+            self._pairing.hold_rows(run, 1, out)
+            return
         m = n - 1
         plan = run.plan
         ei = plan.epoch_idx
@@ -238,5 +247,32 @@ class RecordPolicy:
         self._pairing.take_run(k, spe)
         runs.accept_batch(st, epochs, k)
         batch = Batch(plan.kind, plan.names, run.vals[1:, plan.idx], epochs, st, run.offsets[1:])
+        self._copies.accepted_batch(batch)
+        out.append(batch)
+
+    def _emit_rows(self, held: HeldRows, out: Out) -> None:
+        """Held rows go out without steps (`StepPairing.release`): one `Batch` when `emit`
+        would make no per-record decision for them (no copy or echo possible, no step from
+        the epoch, no new run, no rewind), else each row through `emit`. Either way the items
+        and the policy's state afterwards are those of `emit` for each row's record."""
+        run, a, b = held.run, held.start, held.stop
+        plan = run.plan
+        ei = plan.epoch_idx
+        epochs = run.vals[a:b, ei] if ei >= 0 else None
+        runs = self._runs
+        none = np.empty(0, dtype=np.int64)
+        if (
+            runs.summary_seen
+            or runs.after_reset
+            or runs.has_epoch_steps
+            or not runs.run_has_records
+            or not self._copies.rows_ok()
+            or runs.run_goes_back(none, epochs, 0, b - a)
+        ):
+            for i in range(a, b):
+                self.emit(run.record(i), out)
+            return
+        runs.accept_batch(none, epochs, 0)
+        batch = Batch(plan.kind, plan.names, run.vals[a:b, plan.idx], epochs, none, run.offsets[a:b])
         self._copies.accepted_batch(batch)
         out.append(batch)
