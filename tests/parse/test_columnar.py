@@ -201,8 +201,8 @@ def test_generated_logs_same_as_record_path(
 ) -> None:
     data = _gen(kind, size, seed, unbuffered, eval_steps=200)
     # write kinds: the banner names a train bar that never redraws, so the first clear stays
-    # open and the policy holds records for it (record by record); equivalence still holds.
-    batches = not unbuffered and not kind.startswith("write")
+    # open and the policy holds records for it: the runs' rows are held as batches.
+    batches = not unbuffered
     _check(data, monkeypatch, (1 << 30, 300_000, 65_536 + 7, 9_999), expect_batches=batches)
 
 
