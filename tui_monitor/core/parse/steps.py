@@ -39,13 +39,19 @@ _CLEAR_RE = re.compile(rb"(?:^|(?<=[\r\n])) +(?=\r)")
 _REDRAW_RE = re.compile(rb"[^\r\n|]{0,80}?\s*\d{1,3}%\|[^|\r\n]*\|\s*(\d+)/(\d+)\s*\[")
 _ESC_ONLY_RE = re.compile(rb"(?:\x1b\[[0-9;?]*[ -/]*[@-~])*")
 _WS = rb"[ \t\x0b\x0c]"
-_FAST_RE = re.compile(
+_SKIP_RE = re.compile(
     # Segments `_walk` skips (each ended by its separator): empty or escape sequences only,
-    # the message (``{'`` after leading ESC/``[``/``A`` characters), spaces only ...
+    # the message (``{'`` after leading ESC/``[``/``A`` characters), spaces only.
     rb"(?:(?:\x1b\[[0-9;?]*[ -/]*[@-~])*[\r\n]|[\x1b\[A]*\{['\"][^\r\n]*[\r\n]| +[\r\n])*"
+)
+"""The segments `_walk` passes over, in one match (they are most of a chunk when no redraw
+comes: ``tqdm.write``'s clears and dicts with the train bar drawn elsewhere)."""
+_FAST_RE = re.compile(
+    # The segments `_walk` skips ...
+    _SKIP_RE.pattern
     # ... then a redraw segment with no escape in it (so `_walk`'s ``replace`` is a no-op)
     # that none of the skip rules takes: ``_REDRAW_RE`` with ``\s`` kept inside the segment.
-    rb"(?![\[A]*\{['\"])([^\r\n|\x1b]{0,80}?"
+    + rb"(?![\[A]*\{['\"])([^\r\n|\x1b]{0,80}?"
     + _WS
     + rb"*\d{1,3}%\|[^|\r\n\x1b]*\|"
     + _WS
@@ -271,7 +277,11 @@ class StepTracker:
     def _walk(self, buf: bytes, pos: int, base: int, total: int, out: list[tuple[int, str, int, int]]) -> int:
         """From ``pos`` (a segment start), find the redraw that closes the open clear."""
         end = len(buf)
+        skip = _SKIP_RE.match
         while pos < end:
+            pos = skip(buf, pos).end()  # type: ignore[union-attr]  # (matches the empty string)
+            if pos >= end:
+                return end
             seg_end = _next_sep(buf, pos)
             seg = buf[pos:seg_end]
             if not seg or _ESC_ONLY_RE.fullmatch(seg):
