@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 import struct
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,9 @@ def _bar(step: int) -> bytes:
 def _eval_bars(rng: random.Random) -> bytes:
     segs = [b" 0%|          | 0/32 [00:00<?, ?it/s]\x1b[A"]
     for n in (8, 16, 24, 31):
-        segs.append(f"\n {100 * n // 32}%|###       | {n}/32 [00:0{n % 7}<00:01, {rng.uniform(20, 30):.2f}it/s]".encode())
+        segs.append(
+            f"\n {100 * n // 32}%|###       | {n}/32 [00:0{n % 7}<00:01, {rng.uniform(20, 30):.2f}it/s]".encode()
+        )
         segs[-1] += b"\x1b[A"
     return b"".join(segs) + b"\n"
 
@@ -66,7 +69,9 @@ def write_log(
 
     def run(n: int) -> None:
         if banner:
-            out.append(f"***** Running training *****\n  Num examples = 1,000\n  Total optimization steps = {TOTAL:,}\n".encode())
+            out.append(
+                f"***** Running training *****\n  Num examples = 1,000\n  Total optimization steps = {TOTAL:,}\n".encode()
+            )
         step = 0
         for i in range(n):
             step += 10
@@ -161,10 +166,10 @@ CASES = [
 
 @pytest.mark.parametrize(("seed", "redraw", "case"), CASES)
 @pytest.mark.parametrize("chunk", CHUNKS)
-def test_held_rows_same_as_record_path(seed: int, redraw: float, case: dict[str, object], chunk: int) -> None:
+def test_held_rows_same_as_record_path(seed: int, redraw: float, case: dict[str, Any], chunk: int) -> None:
     opts = dict(case)
-    start = int(opts.pop("start", 0))  # type: ignore[call-overload]
-    data = write_log(seed, redraw=redraw, **opts)  # type: ignore[arg-type]
+    start = opts.pop("start", 0)
+    data = write_log(seed, redraw=redraw, **opts)
     held_batches, records = _same_both_ways(data, chunk, start)
     assert records > (900 if start else 1200)
     if redraw == 0.0 and opts.get("banner", True) and not start and chunk >= 4_099:

@@ -17,7 +17,8 @@ records are *not* duplicates by themselves):
 
 Each reading taken is noted in `CopyFilter.readings` (the report says it). The rules are scalar
 only: a run of records the columnar catch-up reads takes the record path whenever one of them
-may apply (`CopyFilter.batch_ok`); `CopyFilter.accepted_batch` notes a batch that went out.
+may apply (`CopyFilter.batch_ok`; for held rows let out without steps, `CopyFilter.rows_ok`);
+`CopyFilter.accepted_batch` notes a batch that went out.
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ it, a batch form (a `ColumnRun` of plain train records) beside it:
   take the next step the tqdm log events give (:class:`~tui_monitor.core.parse.steps.StepTracker`);
   a record read between a clear and its redraw is held until the redraw comes; on probation a
   burst of records is paired when it ends. Scalar: `take`; batch: `take_run` with
-  `StepPairing.peek_run` (`StepTracker.peek_batch`).
+  `StepPairing.peek_run` (`StepTracker.peek_batch`), or, when a clear is open with no step
+  queued (``tqdm.write``'s clears, the train bar drawn elsewhere), `StepPairing.hold_rows`:
+  the rows are held as slices of their run and go out through `_emit_rows`.
 * **copies** (:mod:`~tui_monitor.core.parse.copies`): an echo (a bare dict followed at once by
   the same values logged again with a step or a rank prefix), a second logger's copy
   (LLaMA-Factory's ``llamafactory.train.callbacks``), or, when two processes print every record,
