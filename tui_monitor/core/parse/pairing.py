@@ -85,7 +85,8 @@ class StepPairing:
         self._emit_rows = emit_rows
         # Records between a tqdm clear and its redraw (rows of a run held as one entry).
         self._waiting: list[Record | HeldRows] = []
-        self._held = 0  # how many records `_waiting` stands for
+        self._rows_entries = 0  # `HeldRows` entries in `_waiting`
+        self._rows_extra = 0  # the records they stand for beyond one each
         self._burst: list[Record] = []  # on probation: the records read since the last log event
 
     @property
@@ -96,11 +97,7 @@ class StepPairing:
     @property
     def held(self) -> int:
         """How many records wait for their redraw."""
-        return self._held
-
-    def _hold(self, rec: Record) -> None:
-        self._waiting.append(rec)
-        self._held += 1
+        return len(self._waiting) + self._rows_extra
 
     # -- the scalar form --------------------------------------------------------------------
 
@@ -122,7 +119,7 @@ class StepPairing:
             # written there (its buffer filled while tqdm wrote), none of them that event's.
             stale = steps.stale_for_record()
             if self._waiting:
-                self._hold(rec)
+                self._waiting.append(rec)
                 steps.give_up_open()
                 self.release(out, with_steps=False)
                 return
@@ -135,8 +132,8 @@ class StepPairing:
                 self._end_burst(out)
             return
         if self._waiting:
-            self._hold(rec)
-            if self._held > MAX_WAIT:
+            self._waiting.append(rec)
+            if len(self._waiting) + self._rows_extra > MAX_WAIT:
                 self.release(out, with_steps=False)
             return
         if runs.after_reset and rec.kind == "train" and runs.starts_new_run(rec) is not None:
@@ -149,7 +146,7 @@ class StepPairing:
                 rec.step = step
             self._emit(rec, out)
         elif steps.awaiting:
-            self._hold(rec)
+            self._waiting.append(rec)
         else:
             self._emit(rec, out)
 
@@ -171,19 +168,20 @@ class StepPairing:
     def release(self, out: Out, *, with_steps: bool) -> None:
         """Emit held records in order, each with the next queued step when there is one."""
         steps = self._steps
-        if with_steps and any(isinstance(h, HeldRows) for h in self._waiting):
+        if with_steps and self._rows_entries:
             # Each held row may take a step (and be checked against its epoch): as records.
             self._waiting = [r for h in self._waiting for r in (h.records() if isinstance(h, HeldRows) else [h])]
+            self._rows_entries = self._rows_extra = 0
         while self._waiting:
             step = steps.take() if with_steps else None
             if step is None and with_steps and steps.awaiting:
                 return  # the next redraw is still to come
             rec = self._waiting.pop(0)
             if isinstance(rec, HeldRows):
-                self._held -= len(rec)
+                self._rows_entries -= 1
+                self._rows_extra -= len(rec) - 1
                 self._emit_rows(rec, out)
                 continue
-            self._held -= 1
             if step is not None and steps.check(step, rec.epoch):
                 rec.step = step
             self._emit(rec, out)
@@ -318,11 +316,12 @@ class StepPairing:
         n = len(run)
         i = start
         while i < n:
-            j = min(n, i + MAX_WAIT + 1 - self._held)  # the row whose hold is one too many
+            j = min(n, i + MAX_WAIT + 1 - self.held)  # the row whose hold is one too many
             self._waiting.append(HeldRows(run, i, j))
-            self._held += j - i
+            self._rows_entries += 1
+            self._rows_extra += j - i - 1
             i = j
-            if self._held > MAX_WAIT:
+            if self.held > MAX_WAIT:
                 self.release(out, with_steps=False)
 
     def take_run(self, k: int, steps_per_epoch: float | None) -> None:
