@@ -9,8 +9,9 @@ from pathlib import Path
 
 from helpers import FIXTURES, append, screen_text, wait_for_app
 
-from tui_monitor.core.rawlog import RawLog
-from tui_monitor.ui.app import make_app
+from tui_monitor.core.demo import load_demo
+from tui_monitor.core.rawlog import RawLine, RawLog, shown_text
+from tui_monitor.ui.app import TrainmonApp, make_app
 from tui_monitor.ui.widgets.raw_log import RawLogScreen
 
 REAL = FIXTURES / "real"
@@ -63,3 +64,135 @@ async def test_follows_the_end_live_and_shows_escapes_inert(tmp_path: Path) -> N
         await wait_for_app(pilot, lambda: "its end" in screen_text(app), "the end of the log")
         append(log, b"appended \x1b[31mred\x1b[0m line\x07 here\n")
         await wait_for_app(pilot, lambda: "appended red line␇ here" in screen_text(app), "the new line", 15)
+
+
+def _exploding(tmp_path: Path) -> Path:
+    """The bundled exploding-gradients log (grad_norm turns NaN at step 140), in ``tmp_path``."""
+    demo = load_demo("exploding")
+    path = tmp_path / demo.filename
+    path.write_bytes(demo.data)
+    return path
+
+
+def _first_line_with(path: Path, needle: bytes) -> RawLine:
+    """The first line of ``path`` holding ``needle``, as the raw log shows it."""
+    data = path.read_bytes()
+    at = data.index(needle)
+    start = data.rfind(b"\n", 0, at) + 1
+    end = data.find(b"\n", at)
+    return RawLine(start, shown_text(data[start : end if end >= 0 else len(data)]))
+
+
+def _raw(app: TrainmonApp) -> RawLogScreen:
+    screen = app.screen
+    assert isinstance(screen, RawLogScreen)
+    return screen
+
+
+async def test_opens_at_the_first_nan_with_its_line_marked(tmp_path: Path) -> None:
+    """GIVEN the bundled log whose grad_norm turns NaN at step 140 WHEN t is pressed with no
+    event chosen THEN the raw log opens at the first NaN record's line (the run's landmark),
+    says so in its title, and marks that line."""
+    log = _exploding(tmp_path)
+    first_nan = _first_line_with(log, b"'grad_norm': nan")
+    app = make_app([log], follow=False, bell=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for_app(pilot, lambda: "first nan in grad_norm" in screen_text(app), "the NaN event")
+        await pilot.press("t")
+        await wait_for_app(pilot, lambda: isinstance(app.screen, RawLogScreen), "the raw log")
+        await wait_for_app(pilot, lambda: first_nan.text in screen_text(app), "the first NaN record's line")
+        assert "around the event: first nan in grad_norm" in screen_text(app)
+        assert "'grad_norm': nan" in first_nan.text and "'epoch': 0.47" in first_nan.text
+        assert _raw(app).marked_line() == first_nan
+
+
+async def test_e_chooses_another_event_and_t_opens_there(tmp_path: Path) -> None:
+    """GIVEN the exploding log (events: stalled, the first NaN, the warmup's end) WHEN e is
+    pressed once (from the NaN, the marked landmark) THEN the warmup's end is chosen and t opens
+    at the record of step 35, where the learning rate peaks; E goes back to the NaN."""
+    log = _exploding(tmp_path)
+    app = make_app([log], follow=False, bell=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for_app(pilot, lambda: "warmup finished" in screen_text(app) or "first nan" in screen_text(app))
+        rv = app.dashboard
+        start = rv.focused_event()
+        assert start is not None and start.text == "first nan in grad_norm"
+        await pilot.press("e")
+        chosen = rv.focused_event()
+        assert chosen is not None and chosen.text.startswith("warmup finished") and chosen.where == "step 35"
+        await pilot.press("t")
+        await wait_for_app(pilot, lambda: "around the event: warmup finished" in screen_text(app), "the warmup")
+        marked = _raw(app).marked_line()
+        assert marked is not None and marked.offset <= chosen.offset and "'learning_rate'" in marked.text
+        await pilot.press("escape", "E")
+        back = rv.focused_event()
+        assert back is not None and back.text == "first nan in grad_norm"
+
+
+async def test_opens_at_the_traceback_line(tmp_path: Path) -> None:
+    """GIVEN a real log whose run was interrupted with a traceback (then resumed and finished)
+    WHEN t is pressed THEN the marked line is the traceback's first line."""
+    log = REAL / "hf5_resume_append.log"
+    tb = _first_line_with(log, b"Traceback (most recent call last):")
+    app = make_app([log], follow=False, bell=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_app(pilot, lambda: "loss" in screen_text(app), "the dashboard")
+        await pilot.press("t")
+        await wait_for_app(pilot, lambda: isinstance(app.screen, RawLogScreen), "the raw log")
+        await wait_for_app(pilot, lambda: tb.text in screen_text(app), "the traceback line")
+        assert _raw(app).marked_line() == tb
+
+
+async def test_opens_at_the_reset_of_a_truncated_log(tmp_path: Path) -> None:
+    """GIVEN a followed log holding a finished real run WHEN it is truncated and a new, shorter
+    real run is written into it (``> train.log``) THEN t opens at the reset, the new file's first
+    line, marked; the old run's lines are gone and nothing opens at their old offsets."""
+    log = tmp_path / "train.log"
+    log.write_bytes((REAL / "reuse_shorter.part1.log").read_bytes())
+    new = (REAL / "reuse_shorter.log").read_bytes()
+    first = shown_text(new[: new.index(b"\n")])
+    app = make_app([log], follow=True, bell=False, poll=0.05)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for_app(pilot, lambda: "300/300" in screen_text(app), "the first run's end")
+        with open(log, "wb") as f:  # `> train.log`: truncated in place, then the new run's output
+            f.write(new)
+        await wait_for_app(pilot, lambda: "file truncated" in screen_text(app), "the truncation event", 20)
+        await wait_for_app(pilot, lambda: "100/100" in screen_text(app), "the new run's end", 20)
+        event = app.dashboard.focused_event()
+        assert event is not None and event.text == "file truncated" and event.offset == 0
+        await pilot.press("t")
+        await wait_for_app(pilot, lambda: "around the event: file truncated" in screen_text(app), "the reset")
+        marked = _raw(app).marked_line()
+        assert marked == RawLine(0, first)
+        # every event of the first run is no longer in the file
+        snap = app.dashboard.monitor.snapshot()
+        assert len(snap.runs) == 2 and all(not e.in_file for e in snap.runs[0].events)
+        assert all(int(o) == -1 for s in snap.runs[0].series.values() for o in s.offset)
+
+
+async def test_the_filter_filters_lines_written_while_it_is_on(tmp_path: Path) -> None:
+    """GIVEN a followed real log with the raw log open and the filter "ckpt-keep" on WHEN lines
+    are appended, matching and not THEN the matching ones show as they arrive (the end of a line
+    still being written too, once it matches) and the others never do."""
+    log = tmp_path / "train.log"
+    shutil.copy(REAL / "tokens_checkpoints.log", log)
+    app = make_app([log], follow=True, bell=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_app(pilot, lambda: "loss" in screen_text(app), "the dashboard")
+        await pilot.press("t", "slash")
+        for ch in "ckpt-keep":
+            await pilot.press(ch if ch != "-" else "minus")
+        await wait_for_app(pilot, lambda: "train.log · 0 lines" in screen_text(app), "the empty filtered view")
+        append(log, b"saved ckpt-keep one\nsaved ckpt-drop two\n")
+        await wait_for_app(pilot, lambda: "saved ckpt-keep one" in screen_text(app), "the first match", 15)
+        append(log, b"noise\nsaved ckpt-keep three\nsaved ckpt-keep fo")
+        await wait_for_app(pilot, lambda: "saved ckpt-keep fo" in screen_text(app), "the line being written", 15)
+        append(log, b"ur\n")
+        await wait_for_app(pilot, lambda: "saved ckpt-keep four" in screen_text(app), "the line finished", 15)
+        text = screen_text(app)
+        assert "saved ckpt-keep three" in text and "ckpt-drop" not in text and "noise" not in text
+        assert [ln.text for ln in _raw(app).shown()] == [
+            "saved ckpt-keep one",
+            "saved ckpt-keep three",
+            "saved ckpt-keep four",
+        ]

@@ -220,7 +220,10 @@ class Pipeline:
         writer may go on mid-line in the new stream (see `LogParser.reset`).
         """
         self.parser.reset(keep_partial=keep_partial)
-        self.add_file_event(Event(reason, f"file {reason}", -1, self.clock()))  # type: ignore[arg-type]
+        for run in self.runs:  # what was read is no longer at its offsets in the new file
+            run.forget_offsets()
+        # The new stream is the file from its first byte: the reset is at offset 0.
+        self.add_file_event(Event(reason, f"file {reason}", 0, self.clock()))  # type: ignore[arg-type]
 
     def _start_run(self, start: RunStart) -> None:
         """A new run starts: the earlier one is superseded; runs before the last

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
 from tui_monitor.core.parse.framing import ANSI_RE
 from tui_monitor.core.text.inert import inert
 
-__all__ = ["MAX_LINE", "SCAN_LIMIT", "WINDOW", "RawLine", "RawLog", "shown_text"]
+__all__ = ["MAX_CARRY", "MAX_LINE", "SCAN_LIMIT", "WINDOW", "RawLine", "RawLog", "RawSpan", "shown_text"]
 
 WINDOW = 128 << 10
 """Bytes read on each side of an offset for a window of lines."""
@@ -27,6 +28,10 @@ SCAN_LIMIT = 32 << 20
 
 MAX_LINE = 2000
 """Characters kept of one shown line (a multi-megabyte line of bars becomes its last segment first)."""
+
+MAX_CARRY = 256 << 10
+"""Bytes kept of one line still being read (a line longer than this is shown from its last
+:data:`MAX_CARRY` bytes: its last ``\\r`` segment is what shows anyway)."""
 
 _CHUNK = 1 << 20
 
@@ -42,6 +47,23 @@ class RawLine:
 
     offset: int
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RawSpan:
+    """Lines read forward from an offset (:meth:`RawLog.read_from`).
+
+    Attributes:
+        lines: the complete lines read (those matching the pattern, when one was given), the
+            last ``limit`` of them, in file order.
+        partial: the file's last line when no newline ends it yet (being written), if it
+            matches; ``None`` otherwise.
+        end: byte offset just after the last complete line read: where the next read starts.
+    """
+
+    lines: list[RawLine]
+    partial: RawLine | None
+    end: int
 
 
 def shown_text(raw: bytes) -> str:
@@ -149,3 +171,59 @@ class RawLog:
             end = start
         whole = end == 0 and len(found) <= limit
         return found[-limit:], whole
+
+    def complete_end(self, size: int | None = None) -> int:
+        """Byte offset just after the file's last newline (its size when it ends with one): the
+        bytes after it are a line still being written. Looks back at most :data:`MAX_CARRY`
+        bytes (a longer unfinished line: the offset where that look-back starts)."""
+        size = self.size() if size is None else size
+        start = max(0, size - MAX_CARRY)
+        tail = self._read(start, size)
+        cut = tail.rfind(b"\n")
+        return start + cut + 1 if cut >= 0 else start
+
+    def read_from(
+        self, start: int, pattern: re.Pattern[str] | None = None, limit: int = 4000, stop: int | None = None
+    ) -> RawSpan:
+        """The lines from ``start`` (a line's first byte) to ``stop`` (default: the end of the
+        file), read in 1 MiB pieces: memory stays bounded by ``limit`` lines whatever the span.
+
+        Args:
+            start: byte offset of a line's first byte.
+            pattern: keep only the lines whose shown text it matches (``None``: every line).
+            limit: the last this many lines are kept.
+            stop: read up to this offset (clamped to the file's size).
+
+        Returns:
+            A :class:`RawSpan`; its ``partial`` is set only when the read reached the end of
+            the file and the last line has no newline yet.
+        """
+        size = self.size()
+        stop = size if stop is None else min(stop, size)
+        found: deque[RawLine] = deque(maxlen=max(limit, 1))
+        base = pos = max(start, 0)
+        carry = b""
+        while pos < stop:
+            data = self._read(pos, min(stop, pos + _CHUNK))
+            if not data:
+                break
+            pos += len(data)
+            buf = carry + data
+            cut = buf.rfind(b"\n")
+            if cut < 0:
+                if len(buf) > MAX_CARRY:  # one very long line: keep its end
+                    buf = buf[-MAX_CARRY:]
+                    base = pos - len(buf)
+                carry = buf
+                continue
+            for ln in _lines(buf[: cut + 1], base, False, False):
+                if pattern is None or pattern.search(ln.text):
+                    found.append(ln)
+            base += cut + 1
+            carry = buf[cut + 1 :]
+        partial = None
+        if carry and pos >= size:
+            ln = RawLine(base, shown_text(carry))
+            if pattern is None or pattern.search(ln.text):
+                partial = ln
+        return RawSpan(list(found), partial, base)

@@ -256,9 +256,17 @@ class TrainmonApp(App[int]):
         self.dashboard.scroll_glossary(delta)
 
     def action_raw_log(self) -> None:
-        """Open the raw log: around the run's first crash line, else at the end, following."""
+        """Open the raw log around the focused event (the one chosen with ``e``/``E``, else the
+        crash line, the first NaN/inf, a reset), its line marked; else at the end, following."""
         rv = self.dashboard
-        self.push_screen(RawLogScreen(rv.path, self.lang, offset=rv.crash_offset(), follow=self.follow))
+        event = rv.focused_event()
+        offset = event.offset if event is not None and event.offset >= 0 else None
+        text = event.text if event is not None and offset is not None else ""
+        self.push_screen(RawLogScreen(rv.path, self.lang, offset=offset, follow=self.follow, event=text))
+
+    def action_event(self, delta: int) -> None:
+        """Choose the next (``+1``) or previous (``-1``) event: the raw log opens at it."""
+        self.dashboard.move_event(delta)
 
     def action_move(self, delta: int) -> None:
         """Focus the previous or next metric; in the runs list, move through the runs (the

@@ -73,6 +73,9 @@ class RunFacts:
         baseline_file: the other log's file name (``--baseline``), or ``None`` (same log).
         history_until: arrival times up to this (seconds) are when lines of the file's
             history were read, not written: no time is shown for them.
+        start_offset: byte offset in the file where the run starts, -1 when that is no longer
+            in the file (truncated or replaced since).
+        start_reason: why it is a new run (``first`` for the log's first run).
     """
 
     version: int
@@ -105,6 +108,8 @@ class RunFacts:
     history_until: float = math.inf
     remote: bool = False
     epoch_step: int | None = None
+    start_offset: int = 0
+    start_reason: str = "first"
 
 
 def read_run(snap: MonitorSnapshot, index: int | None = None, health: Health | None = None) -> RunFacts:
@@ -154,6 +159,8 @@ def read_run(snap: MonitorSnapshot, index: int | None = None, health: Health | N
         baseline_file=base.source if base is not None else None,
         history_until=snap.history_until,
         epoch_step=progress.epoch_step,
+        start_offset=run.start_offset if run.start_in_file else -1,
+        start_reason=run.start_reason,
     )
 
 

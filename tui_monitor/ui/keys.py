@@ -92,6 +92,15 @@ COMMANDS: tuple[Command, ...] = (
         ),
         drop=1,
     ),
+    Command(
+        "event",
+        "",
+        "e  E",
+        (
+            Binding("e", "event(1)", "next event", show=False),
+            Binding("E", "event(-1)", "previous event", show=False),
+        ),
+    ),
     Command("raw", "t", "t", (Binding("t", "raw_log", "raw log"),), drop=9),
     # Keys of the raw log screen (its own bindings): described here for the help.
     Command("raw_filter", "", "/  esc", ()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from tui_monitor.ui.facts import DisplayOptions, RunFacts, severity_of
 from tui_monitor.ui.model import SYMBOLS, Line, RunLine, Severity, StatusModel
 from tui_monitor.ui.rows import total_epochs
 
-__all__ = ["event_time", "present_runs", "present_events", "present_reasons", "present_status"]
+__all__ = ["event_time", "present_events", "present_reasons", "present_runs", "present_status", "raw_log_event"]
 
 _STATE_SEV: dict[str, Severity] = {
     "running": "ok",
@@ -52,6 +53,13 @@ _EVENT_SEV: dict[str, Severity] = {
     "deleted": "warning",
     "recreated": "info",
 }
+_CRASH_KINDS = ("traceback", "error", "oom", "killed", "nccl_timeout")
+_RESET_KINDS = ("truncated", "rotated", "recreated")
+
+LANDMARK_CRASH, LANDMARK_NONFINITE, LANDMARK_RESET = 3, 2, 1
+"""How strongly an event calls for the raw log when no event is chosen (``Line.landmark``):
+the crash line first (what ended the run), then the first NaN/inf, then a reset of the file
+or a run's start."""
 
 
 def present_status(run: RunFacts, opts: DisplayOptions, now: float) -> StatusModel:
@@ -147,21 +155,28 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
     Findings: the warmup's end, each loss spike, the first NaN/inf of loss and grad_norm,
     each new best of the judged eval metric, overfitting, and the run's end (finished,
     stalled, crashed with its line, ended without finishing). Times are the arrival times of the points (hidden
-    when ``opts.times`` is off, for fixed-state screenshots).
+    when ``opts.times`` is off, for fixed-state screenshots). A run after the log's first
+    starts with a line saying why it is a new run.
+
+    Each line carries the byte offset of the log line that shows it (``Line.offset``: the
+    record of a point, the crash or reset line, the run's first line), where the raw log opens
+    for it; the crash line, the first NaN/inf, a reset and a run's start are landmarks
+    (``Line.landmark``), where it opens when no event is chosen.
     """
     lang = opts.lang
     series_of = run.series
     found: list[tuple[tuple[float, float], Line]] = []
 
-    def at(series: SeriesSnapshot | None, x: float | None) -> tuple[tuple[float, float], str]:
-        """((arrival, epoch) sort key, "step N hh:mm:ss") for point ``x`` of ``series``.
+    def at(series: SeriesSnapshot | None, x: float | None) -> tuple[tuple[float, float], str, int]:
+        """((arrival, epoch) sort key, "step N hh:mm:ss", byte offset) for point ``x`` of ``series``.
 
         Arrival times order events across series; the epoch breaks ties (a file read at
         once arrives all at the same time), since steps of eval and train ordinals differ.
         """
         if x is None or series is None or not math.isfinite(x):
-            return (math.inf, math.inf), ""
+            return (math.inf, math.inf), "", -1
         idx = np.flatnonzero(series.x == x)
+        offset = int(series.offset[idx[0]]) if idx.size and len(series.offset) else -1
         t = float(series.t[idx[0]]) if idx.size and len(series.t) else 0.0
         ep = float(series.epoch[idx[0]]) if idx.size and len(series.epoch) else math.inf
         ep = ep if math.isfinite(ep) else float(x)
@@ -174,14 +189,31 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
             where = ""
         if opts.times and t > run.history_until:  # read live: when it was written, give or take a poll
             where = f"{where} {time.strftime('%H:%M:%S', time.localtime(t))}".lstrip()
-        return (t, ep), where
+        return (t, ep), where, offset
 
     def add(
-        series: SeriesSnapshot | None, x: float | None, sev: Severity, symbol: str, text: str, **params: str
+        series: SeriesSnapshot | None,
+        x: float | None,
+        sev: Severity,
+        symbol: str,
+        text: str,
+        offset: int | None = None,
+        landmark: int = 0,
+        **params: str,
     ) -> None:
-        """One event line: the catalogue's ``text`` label with ``params``, placed at ``x``."""
-        key, where = at(series, x)
-        found.append((key, Line(sev, symbol, label(text, lang).format(**params), where)))
+        """One event line: the catalogue's ``text`` label with ``params``, placed at ``x``; its
+        offset is that point's record's unless ``offset`` is given."""
+        key, where, at_offset = at(series, x)
+        off = at_offset if offset is None else offset
+        line = Line(sev, symbol, label(text, lang).format(**params), where, offset=off, landmark=landmark)
+        found.append((key, line))
+
+    if run.run_index > 1:  # why this is a new run, where it starts
+        reason = label(f"run_reason_{run.start_reason}", lang)
+        start = Line("info", "▶", label("ev_run_start", lang).format(n=run.run_index, reason=reason))
+        # Where the raw log opens only for an earlier run: the latest run's lines are at the end.
+        mark = LANDMARK_RESET if run.earlier else 0
+        found.append(((-math.inf, -math.inf), replace(start, offset=run.start_offset, landmark=mark)))
 
     lr = health.lr if health is not None else None
     lrs = series_of.get("learning_rate")
@@ -222,6 +254,8 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
                 "critical",
                 "✗",
                 "ev_first_nonfinite",
+                offset=int(s.offset[first_bad]),  # that point's record, not the first at its x
+                landmark=LANDMARK_NONFINITE,
                 value=bad_v,
                 metric=name,
             )
@@ -252,7 +286,8 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
         series = loss if loss is not None else None
         last_x = float(series.x[-1]) if series is not None and len(series.x) else None
         if st.word == "crashed":
-            add(series, last_x, "critical", "✗", "ev_crashed", line=st.line)
+            at_crash = _crash_start(run.events, st.offset)
+            add(series, last_x, "critical", "✗", "ev_crashed", offset=at_crash, landmark=LANDMARK_CRASH, line=st.line)
         elif st.word == "finished":
             add(series, last_x, "ok", "■", "ev_finished")
         elif st.word == "ended":  # the writer exited short of the last step, saying nothing
@@ -261,15 +296,52 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
             silent = fmt_duration(st.silence_s) if st.silence_s else ""
             add(series, last_x, "warning", "!", "ev_stalled", silence=silent)
     for e in run.events:
-        crash_kind = e.kind in ("traceback", "error", "oom", "killed", "nccl_timeout")
+        crash_kind = e.kind in _CRASH_KINDS
         if crash_kind and st is not None and st.word == "crashed" and e.line == st.line:
             continue  # already shown as "crashed: <line>"
         sev = _EVENT_SEV.get(e.kind, "info")
         stamp = event_time(e, run.history_until)
         when = time.strftime("%H:%M:%S", time.localtime(stamp)) if stamp is not None and opts.times else ""
-        found.append(((e.arrival or math.inf, math.inf), Line(sev, SYMBOLS[sev], e.line, when)))
+        mark = LANDMARK_CRASH if crash_kind else LANDMARK_RESET if e.kind in _RESET_KINDS else 0
+        off = e.offset if e.in_file else -1
+        found.append(
+            ((e.arrival or math.inf, math.inf), Line(sev, SYMBOLS[sev], e.line, when, offset=off, landmark=mark))
+        )
     found.sort(key=lambda kv: kv[0])
     return tuple(line for _, line in found)
+
+
+def _crash_start(events: Sequence[Event], offset: int) -> int:
+    """Where the raw log opens for a crash whose closing line is at ``offset``: the start of
+    the traceback that leads to it (the latest ``Traceback`` line at or before it), else the
+    line itself; -1 when that line is no longer in the file."""
+    at = next((e for e in events if e.offset == offset and e.kind in _CRASH_KINDS), None)
+    if at is None or not at.in_file or offset < 0:
+        return -1
+    starts = [e.offset for e in events if e.kind == "traceback" and e.in_file and 0 <= e.offset <= offset]
+    return max(starts) if starts else offset
+
+
+def raw_log_event(events: Sequence[Line]) -> Line | None:
+    """The event the raw log opens at when none is chosen: the strongest landmark that is in
+    the file (the crash line, else the first NaN/inf, else a reset or a run's start; the
+    earliest in the file among equals, the latest for resets and starts), or ``None`` (the
+    raw log then opens at the end, following).
+
+    Args:
+        events: the events as presented (:func:`present_events`).
+    """
+    best: Line | None = None
+    for line in events:
+        if line.landmark <= 0 or line.offset < 0:
+            continue
+        if best is None or line.landmark > best.landmark:
+            best = line
+        elif line.landmark == best.landmark:
+            later = line.offset > best.offset
+            if later == (line.landmark == LANDMARK_RESET):
+                best = line
+    return best
 
 
 _VERDICT_SYMBOL = {"healthy": "✓", "warning": "!", "critical": "✗"}

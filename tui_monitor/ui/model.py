@@ -96,6 +96,11 @@ class Line:
         text: the sentence, already in the UI language.
         where: ``"step 150"`` / ``"12:03:11"`` prefix, or ``""``.
         note: a line that belongs to the one above (what to try for a reason), drawn muted.
+        offset: byte offset in the log file of the line that shows the event (where the raw
+            log opens for it), or -1 when there is none (or it is no longer in the file).
+        landmark: how strongly the raw log should open here when no event is chosen (0: not a
+            landmark; higher first: a crash line, the first NaN/inf, a reset of the file or an
+            earlier run's start; see :func:`~tui_monitor.ui.lines.raw_log_event`).
     """
 
     severity: Severity
@@ -103,6 +108,8 @@ class Line:
     text: str
     where: str = ""
     note: bool = False
+    offset: int = -1
+    landmark: int = 0
 
 
 @dataclass(frozen=True, slots=True)

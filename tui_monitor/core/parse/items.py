@@ -133,10 +133,14 @@ class Event:
             ``truncated``, ``rotated``, ``deleted``, ``recreated``.
         line: the log line (decoded with replacement, control characters removed, at most
             500 characters). It is data: never render it as markup.
-        offset: byte offset of the line, or -1 for tailer events.
+        offset: byte offset of the line in its stream; 0 for a reset (``truncated``,
+            ``rotated``, ``recreated``: the new file from its first byte), -1 for the other
+            tailer events.
         arrival: wall-clock seconds when read; set by the monitor.
         time: the log's own timestamp at the start of the line (seconds since the epoch,
             :func:`~tui_monitor.core.parse.stamps.line_time`), or ``None`` when it has none.
+        in_file: the line is still at ``offset`` in the file; False once the file was
+            truncated or replaced after it was read (where the raw log must not open).
     """
 
     kind: EventKind
@@ -144,6 +148,7 @@ class Event:
     offset: int = -1
     arrival: float = 0.0
     time: float | None = None
+    in_file: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,8 @@ class RunSnapshot:
     Attributes:
         index: the run's number in its log (1-based).
         start_offset: byte offset where the run starts in the stream.
+        start_in_file: the run's start is still at ``start_offset`` in the file (False once the
+            file was truncated or replaced after it).
         start_reason: why the run is a new one (``"first"`` for the log's first run, else a
             :data:`~tui_monitor.core.parse.items.RunStartReason`).
         superseded: a later run started after this one (it no longer runs).
@@ -62,6 +64,7 @@ class RunSnapshot:
 
     index: int = 1
     start_offset: int = 0
+    start_in_file: bool = True
     start_reason: str = "first"
     superseded: bool = False
     version: int = 0
@@ -125,6 +128,7 @@ class Run:
     ) -> None:
         self.index = index
         self.start_offset = start_offset
+        self.start_in_file = True
         self.start_reason = start_reason
         self.superseded = False
         self.version = 0
@@ -208,6 +212,16 @@ class Run:
             self._events = deque(kept, maxlen=MAX_EVENTS)
             self.version += 1
 
+    def forget_offsets(self) -> None:
+        """The file was truncated or replaced: the lines read so far are no longer at their
+        byte offsets, so the run's points say offset -1 and its events and start say they are
+        no longer in the file (the raw log must not open at whatever the new file holds there;
+        the events keep their offsets, which order them within the run's stream)."""
+        self._series.forget_offsets()
+        self._events = deque((replace(e, in_file=False) for e in self._events), maxlen=MAX_EVENTS)
+        self.start_in_file = False
+        self.version += 1
+
     def drop_series(self) -> None:
         """Free the numeric series (an old run of a long log): counts, statistics, progress
         and events stay."""
@@ -232,6 +246,7 @@ class Run:
         return RunSnapshot(
             index=self.index,
             start_offset=self.start_offset,
+            start_in_file=self.start_in_file,
             start_reason=self.start_reason,
             superseded=self.superseded,
             version=self.version,

@@ -22,7 +22,7 @@ x values
 Cost
     a record appends one tuple per metric to a Python list; the list is turned into numpy rows in
     blocks (``_FLUSH`` points) or when a snapshot/rewind needs it, so the per-point cost is a
-    list append rather than four numpy scalar stores.
+    list append rather than five numpy scalar stores.
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ _FLUSH = 512
 _ARRIVALS = 512
 """Arrival times kept for the main rank's train/eval records (stall detection)."""
 
-_X, _Y, _E, _T = 0, 1, 2, 3
+_X, _Y, _E, _T, _O = 0, 1, 2, 3, 4
+_COLS = 5
+"""Columns of a ring row: x, y, epoch, arrival time, byte offset of the record (-1: unknown)."""
 _NAN = math.nan
 
 
@@ -63,6 +65,9 @@ class SeriesSnapshot:
         y: ``(n,) float64`` values as logged, NaN/inf kept.
         epoch: ``(n,) float64`` epoch of each point, NaN when the record had none.
         t: ``(n,) float64`` arrival time of each point (seconds since the epoch, 0 if unknown).
+        offset: ``(n,) int64`` byte offset of each point's record in the file (where the raw log
+            opens for an event at that point); -1 when unknown or no longer in the file (read
+            before the file was truncated or replaced).
         x_is_step: whether ``x`` holds global steps (every point had ``Record.step``).
         count: points stored over the whole run (after rewinds), >= ``len(y)``.
         hist_x: ``(m,) float64`` x of the decimated whole-run history (every ``hist_stride``-th point).
@@ -78,6 +83,7 @@ class SeriesSnapshot:
     y: np.ndarray
     epoch: np.ndarray
     t: np.ndarray
+    offset: np.ndarray
     x_is_step: bool
     count: int
     hist_x: np.ndarray
@@ -145,11 +151,11 @@ class _Series:
         self.cap = capacity
         # Twice the capacity: appends slide forward and the live window is compacted to the
         # front only when the end is reached, so each point is copied O(1) times on average.
-        self.buf = np.empty((min(64, 2 * capacity), 4), dtype=np.float64)
+        self.buf = np.empty((min(64, 2 * capacity), _COLS), dtype=np.float64)
         self.start = 0
         self.end = 0
-        self.pending: list[float] = []  # flat x, y, epoch, t of points not yet in the ring
-        self.blocks: list[np.ndarray] = []  # (m, 4) blocks of a catch-up, before `pending`
+        self.pending: list[float] = []  # flat x, y, epoch, t, offset of points not yet in the ring
+        self.blocks: list[np.ndarray] = []  # (m, _COLS) blocks of a catch-up, before `pending`
         self.block_rows = 0
         self.x_is_step = True
         self.last_x = _NAN  # x of the latest point added
@@ -164,7 +170,7 @@ class _Series:
     def flush(self) -> None:
         if self.blocks:
             if self.pending:
-                self.blocks.append(np.array(self.pending, dtype=np.float64).reshape(-1, 4))
+                self.blocks.append(np.array(self.pending, dtype=np.float64).reshape(-1, _COLS))
                 self.pending.clear()
             block = self.blocks[0] if len(self.blocks) == 1 else np.concatenate(self.blocks)
             self.blocks = []
@@ -172,7 +178,7 @@ class _Series:
         elif not self.pending:
             return
         else:
-            block = np.array(self.pending, dtype=np.float64).reshape(-1, 4)  # flat list: C-speed conversion
+            block = np.array(self.pending, dtype=np.float64).reshape(-1, _COLS)  # flat list: C-speed conversion
             self.pending.clear()
         self._push_hist(block)
         self._push_ring(block)
@@ -187,7 +193,7 @@ class _Series:
             if self.buf.shape[0] < 2 * cap:
                 live = self.end - self.start
                 new_rows = min(2 * cap, max(2 * self.buf.shape[0], live + m))
-                nb = np.empty((new_rows, 4), dtype=np.float64)
+                nb = np.empty((new_rows, _COLS), dtype=np.float64)
                 nb[:live] = self.buf[self.start : self.end]
                 self.buf, self.start, self.end = nb, 0, live
             if self.end + m > self.buf.shape[0]:
@@ -261,6 +267,13 @@ class _Series:
                 return rows[:, _E] >= epoch
         return None
 
+    def forget_offsets(self) -> None:
+        """The file was truncated or replaced: the stored points' records are no longer at
+        their offsets (offset -1)."""
+        self.flush()
+        self.buf[self.start : self.end, _O] = -1.0
+        self.ver += 1
+
     def snapshot(self) -> SeriesSnapshot:
         self.flush()
         live = self.buf[self.start : self.end]
@@ -274,6 +287,7 @@ class _Series:
             y=live[:, _Y].copy(),
             epoch=live[:, _E].copy(),
             t=live[:, _T].copy(),
+            offset=live[:, _O].astype(np.int64),
             x_is_step=self.x_is_step,
             count=self.count,
             hist_x=hist[:, 0].copy(),
@@ -338,6 +352,7 @@ class SeriesStore:
         x = float(step) if step is not None else float(ordinal)
         ep = record.epoch if record.epoch is not None else _NAN
         t = record.arrival
+        off = float(record.offset)
         if main:
             self._arrivals.append(t)
         series = self._series
@@ -362,8 +377,8 @@ class SeriesStore:
                     s.x_is_step = False
             s.last_x = xs
             pend = s.pending
-            pend += (xs, v, ep, t)
-            if len(pend) >= 4 * _FLUSH:
+            pend += (xs, v, ep, t, off)
+            if len(pend) >= _COLS * _FLUSH:
                 s.flush()
 
     # -- writing ------------------------------------------------------------------------------
@@ -409,10 +424,11 @@ class SeriesStore:
         ep = b.epoch if b.epoch is not None else np.full(n, _NAN)
         self._arrivals.extend([t] * min(n, _ARRIVALS))
         series = self._series
-        block = np.empty((n, 4), dtype=np.float64)
+        block = np.empty((n, _COLS), dtype=np.float64)
         block[:, _X] = x
         block[:, _E] = ep
         block[:, _T] = t
+        block[:, _O] = b.offsets
         for j, name in enumerate(b.names):
             s = series.get(name)
             if s is None:
@@ -431,7 +447,7 @@ class SeriesStore:
                     s.x_is_step = False
             # Blocks are queued (pushing ~50-row blocks one by one cost more than the points).
             if s.pending:
-                s.blocks.append(np.array(s.pending, dtype=np.float64).reshape(-1, 4))
+                s.blocks.append(np.array(s.pending, dtype=np.float64).reshape(-1, _COLS))
                 s.pending.clear()
             blk = block.copy()
             blk[:, _Y] = b.values[:, j]
@@ -442,6 +458,14 @@ class SeriesStore:
             s.block_rows += n
             if s.block_rows >= 8 * _FLUSH:
                 s.flush()
+
+    def forget_offsets(self) -> None:
+        """The file was truncated or replaced: every stored point's offset becomes -1 (its
+        bytes are no longer in the file; offsets of later records are the new stream's)."""
+        with self.lock:
+            for s in self._series.values():
+                s.forget_offsets()
+            self.version += 1
 
     def _rewind(self, epoch: float | None, step: int | None, rank: str | None) -> None:
         main = is_main_rank(rank)

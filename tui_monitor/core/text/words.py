@@ -142,6 +142,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "ev_crashed": ("crashed: {line}", "упал: {line}"),
     "ev_finished": ("finished", "завершён"),
     "ev_stalled": ("stalled: no record for {silence}", "застрял: нет записей {silence}"),
+    "ev_run_start": ("run {n} starts: {reason}", "запуск {n} начинается: {reason}"),
     "ev_ended": ("ended without finishing: the writer exited", "закончился незавершённым: процесс вышел"),
     # report text and headless lines
     "report_title": ("trainmon report: {path}", "отчёт trainmon: {path}"),
@@ -237,7 +238,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "steps_per_s": ("{n} steps/s", "{n} шаг/с"),
     "raw_title": ("raw log · {path} · {n} lines", "лог как есть · {path} · строк: {n}"),
     "raw_end": ("its end, following", "его конец, слежу"),
-    "raw_around": ("around the event", "вокруг события"),
+    "raw_around": ("around the event: {event}", "вокруг события: {event}"),
     "raw_matches": ("lines matching the filter", "строки, подходящие под фильтр"),
     "raw_matches_recent": (
         "lines matching the filter, in the latest part of the file",
@@ -245,8 +246,8 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "raw_empty": ("(no lines)", "(строк нет)"),
     "raw_keys": (
-        " / filter   esc close   ↑↓ pgup pgdn home end ←→ scroll",
-        " / фильтр   esc закрыть   ↑↓ pgup pgdn home end ←→ прокрутка",
+        " / filter   esc close   end the end, following   ↑↓ pgup pgdn home ←→ scroll",
+        " / фильтр   esc закрыть   end конец, слежу   ↑↓ pgup pgdn home ←→ прокрутка",
     ),
     "raw_filter_hint": ("regular expression, e.g. loss|Error", "регулярное выражение, напр. loss|Error"),
     "raw_bad_regex": ("not a regular expression: {error}", "не регулярное выражение: {error}"),
@@ -273,6 +274,7 @@ KEYS: dict[str, tuple[str, str]] = {
     "tabs": ("tabs", "вкладки"),
     "verdict": ("verdict ↓", "вердикт ↓"),
     "raw": ("raw log", "лог"),
+    "event": ("event", "событие"),
 }
 """Key descriptions for the footer and the help screen: ``(english, russian)``."""
 
@@ -306,8 +308,12 @@ HELP_TEXTS: dict[str, tuple[str, str]] = {
     "glossary_scroll": ("glossary: page down / up", "глоссарий: страница вниз / вверх"),
     "verdict": ("verdict: page down (then back to the top) / up", "вердикт: страница вниз (потом снова вверх) / вверх"),
     "raw": (
-        "raw log: at the crash line, else at the end (following)",
-        "лог как есть: у строки падения, иначе в конце (слежу)",
+        "raw log: at the chosen event (else the crash, the first NaN, a reset), or at the end (following)",
+        "лог как есть: у выбранного события (иначе падение, первый NaN, сброс) или в конце (слежу)",
+    ),
+    "event": (
+        "events: choose the next / previous one (t opens the raw log at it)",
+        "события: следующее / предыдущее (t открывает лог у него)",
     ),
     "raw_filter": (
         "raw log: filter by a regular expression; esc: close",

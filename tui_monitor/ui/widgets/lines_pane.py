@@ -27,15 +27,36 @@ def line_content(line: Line) -> Content:
 class LinesPane(Static):
     """Shows a list of :class:`~tui_monitor.ui.model.Line`, or a placeholder when empty."""
 
-    def show(self, lines: tuple[Line, ...], *, empty: str, newest_last: bool = True, limit: int = 200) -> None:
-        """Replace the lines (the newest ``limit`` kept)."""
+    def show(
+        self,
+        lines: tuple[Line, ...],
+        *,
+        empty: str,
+        newest_last: bool = True,
+        limit: int = 200,
+        marked: Line | None = None,
+    ) -> int:
+        """Replace the lines (the newest ``limit`` kept), ``marked`` drawn in reverse video.
+
+        Returns:
+            The screen line of ``marked`` (0-based), or -1 when it is not shown.
+        """
         if not lines:
             self.update(Content.assemble((empty, MUTED)))
-            return
-        shown = lines[-limit:]
-        if not newest_last:
-            shown = tuple(reversed(shown))
-        self.update(Content("\n").join(line_content(x) for x in shown))
+            return -1
+        shown = shown_order(lines, newest_last=newest_last, limit=limit)
+        at = shown.index(marked) if marked is not None and marked in shown else -1
+        parts = [line_content(x) for x in shown]
+        if at >= 0:
+            parts[at] = parts[at].stylize("reverse")
+        self.update(Content("\n").join(parts))
+        return at
+
+
+def shown_order(lines: tuple[Line, ...], *, newest_last: bool = True, limit: int = 200) -> tuple[Line, ...]:
+    """The lines in the order a pane shows them: the newest ``limit``, newest last or first."""
+    shown = lines[-limit:]
+    return shown if newest_last else tuple(reversed(shown))
 
 
 class VerdictPane(VerticalScroll, can_focus=False):
@@ -82,5 +103,27 @@ class VerdictPane(VerticalScroll, can_focus=False):
         self.update_hint()
 
 
-class EventsPane(LinesPane):
-    """Events, newest first so the latest is always visible in a short pane."""
+class EventsPane(VerticalScroll, can_focus=False):
+    """Events, newest first so the latest is always visible in a short pane; the event the
+    raw log opens at (chosen with ``e``/``E``, else the run's landmark) is drawn in reverse
+    video and scrolled into view."""
+
+    def compose(self) -> ComposeResult:
+        """The lines, in one static that the pane scrolls."""
+        yield LinesPane(id="events-lines")
+
+    def show(self, lines: tuple[Line, ...], *, empty: str, marked: Line | None = None) -> None:
+        """Replace the events (newest first), mark ``marked`` and keep it in view."""
+        at = self.query_one(LinesPane).show(lines, empty=empty, newest_last=False, marked=marked)
+        if at < 0:
+            self.call_after_refresh(self.scroll_home, animate=False, force=True)
+        else:
+            self.call_after_refresh(self._reveal, at)
+
+    def _reveal(self, at: int) -> None:
+        """Scroll as little as shows line ``at``: as its last line, so that the newer events
+        above it stay in view as far as the pane's height allows."""
+        height = self.scrollable_content_region.height
+        y = max(at - height + 1, 0)
+        if round(self.scroll_y) != y:
+            self.scroll_to(0, y, animate=False, force=True)  # no scrollbar: the pane is scrolled for it

@@ -1,5 +1,6 @@
-"""The raw log screen: the log's own lines around an event or at its end, following the end
-live, with a regular-expression filter as you type; read by offset on demand (core.rawlog)."""
+"""The raw log screen: the log's own lines around an event (its line marked) or at its end,
+following the end live, with a regular-expression filter as you type that also filters the
+lines written while it is on; read by offset on demand (core.rawlog)."""
 
 from __future__ import annotations
 
@@ -13,24 +14,34 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from tui_monitor.core.rawlog import RawLine, RawLog
+from tui_monitor.core.rawlog import SCAN_LIMIT, WINDOW, RawLine, RawLog
 from tui_monitor.core.text.inert import inert
 from tui_monitor.core.text.words import label
 
-__all__ = ["FOLLOW_EVERY", "RawLogScreen"]
+__all__ = ["FOLLOW_EVERY", "MAX_SHOWN", "RawLogScreen"]
 
 FOLLOW_EVERY = 1.0
 """Seconds between looks at the file's end while the view follows it."""
+
+MAX_SHOWN = 4000
+"""Lines the view holds at most: lines that arrive while following push the oldest out."""
 
 
 class RawLogScreen(Screen[None]):
     """The raw text of one log.
 
+    The view holds a window of lines (:data:`MAX_SHOWN` at most) and the offset just after the
+    last complete one; while it shows the end of the file and is scrolled to its bottom, it reads
+    what was written since that offset every :data:`FOLLOW_EVERY` seconds, through the filter
+    when one is on.
+
     Args:
         path: the log file.
         lang: ``"en"`` or ``"ru"``.
-        offset: a byte offset to open around (an event's line), or ``None`` for the end.
+        offset: a byte offset to open around (an event's line, which is marked), or ``None``
+            for the end.
         follow: re-read the end every :data:`FOLLOW_EVERY` seconds while the view is at it.
+        event: what the event at ``offset`` is, in words (the title says it), or ``""``.
     """
 
     BINDINGS = [
@@ -38,18 +49,30 @@ class RawLogScreen(Screen[None]):
         Binding("t", "close", show=False),
         Binding("q", "close", show=False),
         Binding("slash", "filter", show=False),
+        Binding("end", "to_end", show=False),
     ]
 
-    def __init__(self, path: str, lang: str = "en", *, offset: int | None = None, follow: bool = True) -> None:
+    def __init__(
+        self, path: str, lang: str = "en", *, offset: int | None = None, follow: bool = True, event: str = ""
+    ) -> None:
         super().__init__()
         self.raw = RawLog(path)
         self.path = path
         self.lang = lang
         self.start_offset = offset
+        self.event = event
         self.follow = follow
         self.pattern: re.Pattern[str] | None = None
+        self._held: list[RawLine] = []
+        self._held_partial: RawLine | None = None
+        self._read_end = 0
+        """Offset just after the last complete line read (where following reads on)."""
+        self._reaches_end = False
+        """The window reaches the end of the file (so following can append to it)."""
         self._file_size = -1
-        self._focus_line = 0
+        self._marked_offset = -1
+        """Offset of the marked line (the event's), or -1."""
+        self._title_note = ""
 
     def compose(self) -> ComposeResult:
         """A title line, the lines (scrolled by the keyboard), the filter (hidden until ``/``)."""
@@ -67,41 +90,111 @@ class RawLogScreen(Screen[None]):
         if self.follow:
             self.set_interval(FOLLOW_EVERY, self._follow_end)
 
-    def _show(self, lines: list[RawLine], note: str) -> None:
-        text = Content("\n").join(Content(ln.text) for ln in lines) if lines else Content(label("raw_empty", self.lang))
+    # -- what is shown ------------------------------------------------------------------------
+    def shown(self) -> list[RawLine]:
+        """The lines on screen, in file order (the line being written last)."""
+        return self._held + ([self._held_partial] if self._held_partial is not None else [])
+
+    def marked_line(self) -> RawLine | None:
+        """The event's line, marked on screen, or ``None`` (opened at the end, or scrolled out)."""
+        return next((ln for ln in self.shown() if ln.offset == self._marked_offset), None)
+
+    def _render_lines(self) -> None:
+        lines = self.shown()
+        if lines:
+            parts = []
+            for ln in lines:
+                c = Content(ln.text or " ")
+                parts.append(c.stylize("reverse") if ln.offset == self._marked_offset else c)
+            text = Content("\n").join(parts)
+        else:
+            text = Content(label("raw_empty", self.lang))
         self.query_one("#raw-text", Static).update(text)
         where = label("raw_title", self.lang).format(path=inert(Path(self.path).name), n=len(lines))
         self.query_one("#raw-title", Static).update(
-            Content.assemble((where, "bold"), (f" · {note}" if note else "", "$text-muted"))
+            Content.assemble((where, "bold"), (f" · {self._title_note}" if self._title_note else "", "$text-muted"))
         )
+
+    def _take(self, lines: list[RawLine], size: int) -> None:
+        """Hold ``lines`` (read up to the file's end): the last one is split off as the line
+        being written when no newline ends it yet."""
+        self._read_end = self.raw.complete_end(size)
+        self._held_partial = lines[-1] if lines and lines[-1].offset >= self._read_end else None
+        self._held = lines[:-1] if self._held_partial is not None else lines
+        self._reaches_end = True
 
     def _load(self) -> None:
         """Read what the view shows now: the filter's matches, the lines around the offset, or the end."""
-        self._file_size = self.raw.size()
+        size = self._file_size = self.raw.size()
         scroll = self.query_one("#raw-lines", ScrollableContainer)
+        self._marked_offset = -1
         if self.pattern is not None:
-            lines, whole = self.raw.grep(self.pattern)
-            self._show(lines, label("raw_matches" if whole else "raw_matches_recent", self.lang))
+            lines, whole = self.raw.grep(self.pattern, limit=MAX_SHOWN)
+            self._take(lines, size)
+            self._title_note = label("raw_matches" if whole else "raw_matches_recent", self.lang)
+            self._render_lines()
             self.call_after_refresh(scroll.scroll_end, animate=False)
         elif self.start_offset is not None:
             lines, i = self.raw.around(self.start_offset)
-            self._show(lines, label("raw_around", self.lang))
-            self._focus_line = i
-            self.call_after_refresh(scroll.scroll_to, 0, max(i - 3, 0), animate=False)
+            if lines:
+                self._marked_offset = lines[i].offset
+            if self.start_offset + WINDOW >= size:
+                self._take(lines, size)
+            else:
+                self._held, self._held_partial, self._reaches_end = lines, None, False
+            self._title_note = label("raw_around", self.lang).format(event=inert(self.event)) if self.event else ""
+            self._render_lines()
+            self.call_after_refresh(self._scroll_to_mark, i)
         else:
-            self._show(self.raw.tail(), label("raw_end", self.lang))
+            self._take(self.raw.tail(), size)
+            self._title_note = label("raw_end", self.lang)
+            self._render_lines()
             self.call_after_refresh(scroll.scroll_end, animate=False)
 
+    def _scroll_to_mark(self, i: int) -> None:
+        """The marked line a third of the way down the view."""
+        scroll = self.query_one("#raw-lines", ScrollableContainer)
+        height = scroll.scrollable_content_region.height
+        scroll.scroll_to(0, max(i - height // 3, 0), animate=False)
+
+    # -- following ----------------------------------------------------------------------------
     def _follow_end(self) -> None:
-        """The file grew and the view shows its end: read the end again."""
-        if self.pattern is not None or self.start_offset is not None:
+        """The view shows the file's end, scrolled to its bottom, and the file grew: read the
+        lines written since (through the filter when one is on) and show them."""
+        if not self._reaches_end:
             return
         scroll = self.query_one("#raw-lines", ScrollableContainer)
         if scroll.scroll_y < scroll.max_scroll_y:
-            return  # scrolled up to read: stay there
-        if self.raw.size() != self._file_size:
+            return  # scrolled up to read: stay there (what was written is read on coming back)
+        size = self.raw.size()
+        if size == self._file_size:
+            return
+        self._file_size = size
+        grown = size - self._read_end
+        if grown < 0 or grown > (SCAN_LIMIT if self.pattern is not None else WINDOW):
+            # Truncated or replaced, or more was written than a view holds: read afresh.
+            self.start_offset = None
             self._load()
+            return
+        span = self.raw.read_from(self._read_end, self.pattern, limit=MAX_SHOWN)
+        if not span.lines and span.partial == self._held_partial:
+            self._read_end = span.end
+            return
+        self._held = (self._held + span.lines)[-MAX_SHOWN:]
+        self._held_partial, self._read_end = span.partial, span.end
+        self._render_lines()
+        self.call_after_refresh(scroll.scroll_end, animate=False)
 
+    def action_to_end(self) -> None:
+        """``end``: the file's end, following (from a window around an event that stops short
+        of it, the end is read)."""
+        if not self._reaches_end:
+            self.start_offset = None
+            self._load()
+            return
+        self.query_one("#raw-lines", ScrollableContainer).scroll_end(animate=False)
+
+    # -- keys ---------------------------------------------------------------------------------
     def action_close(self) -> None:
         """Escape closes the filter first, then the screen."""
         box = self.query_one("#raw-filter", Input)
