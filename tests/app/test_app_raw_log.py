@@ -196,3 +196,28 @@ async def test_the_filter_filters_lines_written_while_it_is_on(tmp_path: Path) -
             "saved ckpt-keep three",
             "saved ckpt-keep four",
         ]
+
+
+async def test_an_earlier_run_opens_at_its_start() -> None:
+    """GIVEN three real runs appended to one log WHEN run 2 is chosen with r and t is pressed
+    THEN the raw log opens at run 2's first line (the one that made it a new run), marked; the
+    latest run, which nothing went wrong in, opens at the end."""
+    log = REAL / "three_runs_append.log"
+    app = make_app([log], follow=False, bell=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for_app(pilot, lambda: "run 3/3" in screen_text(app), "the latest run")
+        assert app.dashboard.focused_event() is None
+        await pilot.press("t")
+        await wait_for_app(pilot, lambda: "its end, following" in screen_text(app), "the end of the log")
+        assert _raw(app).marked_line() is None
+        await pilot.press("escape", "r", "up", "enter")
+        await wait_for_app(pilot, lambda: "run 2/3" in screen_text(app), "run 2")
+        start = app.dashboard.monitor.snapshot().runs[1].start_offset
+        event = app.dashboard.focused_event()
+        assert event is not None and event.text.startswith("run 2 starts: ") and event.offset == start > 0
+        await pilot.press("t")
+        await wait_for_app(pilot, lambda: "around the event: run 2 starts" in screen_text(app), "run 2's start")
+        marked = _raw(app).marked_line()
+        data = log.read_bytes()
+        assert marked is not None and marked.offset == data.rfind(b"\n", 0, start + 1) + 1
+        assert marked.text[:90] in screen_text(app)  # the line is wider than the screen

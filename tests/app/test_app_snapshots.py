@@ -51,3 +51,20 @@ class TestExplodingRun:
         """The grad_norm chart with NaN markers in its top line, in Russian at 100x30."""
         app = make_app([_exploding(tmp_path)], follow=False, bell=False, lang="ru")
         assert snap_compare(app, terminal_size=(100, 30), press=["down", "down"])
+
+
+class TestRawLog:
+    """The raw log (``t``): the log's own lines at the focused event, and the live filter."""
+
+    def test_opened_at_the_first_nan(self, snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        """t on the exploding run with no event chosen: the title names the first NaN of
+        grad_norm and its record's line is drawn in reverse video (low on the screen: the
+        window ends at the file's end, nine records later)."""
+        app = make_app([_exploding(tmp_path)], follow=False, bell=False)
+        assert snap_compare(app, terminal_size=(100, 30), press=["t"])
+
+    def test_filtered_at_80x24(self, snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        """/ then "nan" at 80x24: only the records with a NaN, the first still marked as the
+        event's line, the filter box and the keys line."""
+        app = make_app([_exploding(tmp_path)], follow=False, bell=False)
+        assert snap_compare(app, terminal_size=(80, 24), press=["t", "slash", "n", "a", "n"])

@@ -61,3 +61,39 @@ def test_shown_text_is_inert() -> None:
     text = shown_text(raw)
     assert "\x1b" not in text and "\x07" not in text
     assert text.startswith("red then")
+
+
+def test_read_from_an_offset_reads_on_across_chunks_and_holds_the_line_being_written(tmp_path: Path) -> None:
+    # GIVEN 3 MiB of numbered lines and a last line without its newline yet
+    p = tmp_path / "big.log"
+    body = b"".join(b"line %07d padding padding padding\n" % i for i in range(90_000))
+    p.write_bytes(body + b"line being wri")
+    log = RawLog(p)
+    start = body.index(b"line 0000100 ")
+    # WHEN read forward from a line's first byte, every line
+    span = log.read_from(start, limit=100_000)
+    # THEN each line from there, at its offset, then the unfinished one, and where to read on
+    assert [ln.text.split()[1] for ln in span.lines] == ["%07d" % i for i in range(100, 90_000)]
+    assert span.lines[0].offset == start and span.lines[-1].offset == body.rindex(b"line 0089999")
+    assert span.partial is not None and span.partial.text == "line being wri" and span.partial.offset == len(body)
+    assert span.end == len(body) == log.complete_end()
+    # WHEN filtered, with a limit THEN only the latest matches, and the same place to read on
+    kept = log.read_from(start, re.compile(r"line 00\d{2}000 "), limit=10)
+    assert [ln.text.split()[1] for ln in kept.lines] == ["%07d" % i for i in range(80_000, 90_000, 1000)]
+    assert kept.partial is None and kept.end == len(body)
+    # WHEN the line is finished THEN it is read whole from where the last read stopped
+    with open(p, "ab") as f:
+        f.write(b"tten\nnext\n")
+    more = log.read_from(span.end)
+    assert [(ln.offset, ln.text) for ln in more.lines] == [(len(body), "line being written"), (len(body) + 19, "next")]
+    assert more.partial is None and more.end == p.stat().st_size
+
+
+def test_read_from_keeps_the_end_of_a_line_longer_than_it_carries(tmp_path: Path) -> None:
+    # GIVEN one 3 MiB line of bar redraws ending in a record, then a short line
+    p = tmp_path / "bars.log"
+    p.write_bytes(b"\r 10%|#| 1/10" * 240_000 + b"\r{'loss': 1.5}\nafter\n")
+    span = RawLog(p).read_from(0)
+    # THEN it shows as its last segment, and the next line follows it
+    assert [ln.text for ln in span.lines] == ["{'loss': 1.5}", "after"]
+    assert span.end == p.stat().st_size

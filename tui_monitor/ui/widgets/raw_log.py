@@ -71,7 +71,7 @@ class RawLogScreen(Screen[None]):
         """The window reaches the end of the file (so following can append to it)."""
         self._file_size = -1
         self._marked_offset = -1
-        """Offset of the marked line (the event's), or -1."""
+        """Offset of the event's line, marked wherever it shows (filtered too), or -1."""
         self._title_note = ""
 
     def compose(self) -> ComposeResult:
@@ -127,7 +127,6 @@ class RawLogScreen(Screen[None]):
         """Read what the view shows now: the filter's matches, the lines around the offset, or the end."""
         size = self._file_size = self.raw.size()
         scroll = self.query_one("#raw-lines", ScrollableContainer)
-        self._marked_offset = -1
         if self.pattern is not None:
             lines, whole = self.raw.grep(self.pattern, limit=MAX_SHOWN)
             self._take(lines, size)
