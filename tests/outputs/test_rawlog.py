@@ -73,13 +73,13 @@ def test_read_from_an_offset_reads_on_across_chunks_and_holds_the_line_being_wri
     # WHEN read forward from a line's first byte, every line
     span = log.read_from(start, limit=100_000)
     # THEN each line from there, at its offset, then the unfinished one, and where to read on
-    assert [ln.text.split()[1] for ln in span.lines] == ["%07d" % i for i in range(100, 90_000)]
+    assert [ln.text.split()[1] for ln in span.lines] == [f"{i:07d}" for i in range(100, 90_000)]
     assert span.lines[0].offset == start and span.lines[-1].offset == body.rindex(b"line 0089999")
     assert span.partial is not None and span.partial.text == "line being wri" and span.partial.offset == len(body)
     assert span.end == len(body) == log.complete_end()
     # WHEN filtered, with a limit THEN only the latest matches, and the same place to read on
     kept = log.read_from(start, re.compile(r"line 00\d{2}000 "), limit=10)
-    assert [ln.text.split()[1] for ln in kept.lines] == ["%07d" % i for i in range(80_000, 90_000, 1000)]
+    assert [ln.text.split()[1] for ln in kept.lines] == [f"{i:07d}" for i in range(80_000, 90_000, 1000)]
     assert kept.partial is None and kept.end == len(body)
     # WHEN the line is finished THEN it is read whole from where the last read stopped
     with open(p, "ab") as f:
