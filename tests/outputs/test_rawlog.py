@@ -97,3 +97,11 @@ def test_read_from_keeps_the_end_of_a_line_longer_than_it_carries(tmp_path: Path
     # THEN it shows as its last segment, and the next line follows it
     assert [ln.text for ln in span.lines] == ["{'loss': 1.5}", "after"]
     assert span.end == p.stat().st_size
+
+
+def test_a_line_printed_over_a_cleared_bar_shows_without_the_clearing_blanks() -> None:
+    # GIVEN the real log, whose checkpoint lines follow tqdm.write's clear ("\r" + blanks + ESC[A)
+    lines, _ = RawLog(LOG).grep(re.compile(r"Saving model checkpoint"))
+    # THEN each shows from its first word; an indented line without a redraw keeps its indent
+    assert len(lines) == 4 and all(ln.text.startswith("[transformers] Saving model checkpoint") for ln in lines)
+    assert shown_text(b'  File "train.py", line 3') == '  File "train.py", line 3'

@@ -220,8 +220,10 @@ class Pipeline:
         writer may go on mid-line in the new stream (see `LogParser.reset`).
         """
         self.parser.reset(keep_partial=keep_partial)
+        swapped: dict[int, Event] = {}
         for run in self.runs:  # what was read is no longer at its offsets in the new file
-            run.forget_offsets()
+            swapped.update(run.forget_offsets())
+        self._reset_events = [swapped.get(id(e), e) for e in self._reset_events]
         # The new stream is the file from its first byte: the reset is at offset 0.
         self.add_file_event(Event(reason, f"file {reason}", 0, self.clock()))  # type: ignore[arg-type]
 

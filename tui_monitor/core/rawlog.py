@@ -68,12 +68,16 @@ class RawSpan:
 
 def shown_text(raw: bytes) -> str:
     """A line's bytes as the raw log shows them: its last non-empty ``\\r`` segment (what a
-    terminal shows of a redrawn tqdm bar), escape sequences removed, decoded with replacement,
-    control characters as pictures, at most :data:`MAX_LINE` characters."""
+    terminal shows of a redrawn tqdm bar) without the blanks that cleared the bar, escape
+    sequences removed, decoded with replacement, control characters as pictures, at most
+    :data:`MAX_LINE` characters."""
     segs = [s for s in raw.rstrip(b"\r").split(b"\r") if s.strip()]
     last = segs[-1] if segs else b""
-    text = ANSI_RE.sub(b"", last[-4 * MAX_LINE :]).decode("utf-8", "replace")
-    return inert(text.rstrip())[:MAX_LINE]
+    text = ANSI_RE.sub(b"", last[-4 * MAX_LINE :]).decode("utf-8", "replace").rstrip()
+    if len(segs) > 1 or raw.startswith(b"\r"):
+        # After a redraw the leading blanks are the bar being cleared (tqdm.write), not indentation.
+        text = text.lstrip(" ")
+    return inert(text)[:MAX_LINE]
 
 
 def _lines(buf: bytes, base: int, drop_first: bool, drop_last: bool) -> list[RawLine]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from tui_monitor.core.analysis import Health
 from tui_monitor.core.analysis.findings import epoch_at
 from tui_monitor.core.monitor import MonitorSnapshot
-from tui_monitor.core.parse import Event
+from tui_monitor.core.parse import Checkpoint, Event
 from tui_monitor.core.state import SeriesSnapshot
 from tui_monitor.core.text.reasons import place_text
 from tui_monitor.core.text.words import label
@@ -76,6 +76,7 @@ class RunFacts:
         start_offset: byte offset in the file where the run starts, -1 when that is no longer
             in the file (truncated or replaced since).
         start_reason: why it is a new run (``first`` for the log's first run).
+        last_checkpoint: the latest checkpoint the log says was saved, or ``None``.
     """
 
     version: int
@@ -110,6 +111,7 @@ class RunFacts:
     epoch_step: int | None = None
     start_offset: int = 0
     start_reason: str = "first"
+    last_checkpoint: Checkpoint | None = None
 
 
 def read_run(snap: MonitorSnapshot, index: int | None = None, health: Health | None = None) -> RunFacts:
@@ -161,6 +163,7 @@ def read_run(snap: MonitorSnapshot, index: int | None = None, health: Health | N
         epoch_step=progress.epoch_step,
         start_offset=run.start_offset if run.start_in_file else -1,
         start_reason=run.start_reason,
+        last_checkpoint=run.checkpoints[-1] if run.checkpoints else None,
     )
 
 

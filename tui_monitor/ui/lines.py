@@ -153,7 +153,7 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
     """Events in time order: findings of the analysis with their step, then file/crash events.
 
     Findings: the warmup's end, each loss spike, the first NaN/inf of loss and grad_norm,
-    each new best of the judged eval metric, overfitting, and the run's end (finished,
+    the latest checkpoint saved, each new best of the judged eval metric, overfitting, and the run's end (finished,
     stalled, crashed with its line, ended without finishing). Times are the arrival times of the points (hidden
     when ``opts.times`` is off, for fixed-state screenshots). A run after the log's first
     starts with a line saying why it is a new run.
@@ -259,6 +259,9 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
                 value=bad_v,
                 metric=name,
             )
+    ck = run.last_checkpoint
+    if ck is not None and ck.step is not None:  # where training would resume from
+        add(loss, float(ck.step), "info", "▪", "ev_checkpoint", offset=ck.offset, path=ck.path)
     ev = health.eval if health is not None else None
     if ev is not None and ev.metric and ev.metric in series_of and ev.direction:
         s = series_of[ev.metric]

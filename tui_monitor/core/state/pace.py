@@ -4,7 +4,7 @@ and the checkpoints saved, each bounded whatever the run's length."""
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -78,6 +78,13 @@ class CheckpointLog:
     def empty(cls) -> CheckpointLog:
         """No checkpoint yet."""
         return cls(deque(maxlen=MAX_CHECKPOINTS))
+
+    def forget_offsets(self) -> None:
+        """The file was truncated or replaced: the checkpoint lines are no longer at their
+        offsets (offset -1)."""
+        self.saved = deque((replace(ck, offset=-1) for ck in self.saved), maxlen=MAX_CHECKPOINTS)
+        if self.best is not None:
+            self.best = replace(self.best, offset=-1)
 
     def add(self, ck: Checkpoint, step_now: int | None) -> None:
         """Account ``ck``; a checkpoint directory without ``checkpoint-N`` takes ``step_now``."""

@@ -212,15 +212,24 @@ class Run:
             self._events = deque(kept, maxlen=MAX_EVENTS)
             self.version += 1
 
-    def forget_offsets(self) -> None:
+    def forget_offsets(self) -> dict[int, Event]:
         """The file was truncated or replaced: the lines read so far are no longer at their
         byte offsets, so the run's points say offset -1 and its events and start say they are
         no longer in the file (the raw log must not open at whatever the new file holds there;
-        the events keep their offsets, which order them within the run's stream)."""
+        the events keep their offsets, which order them within the run's stream; checkpoint
+        lines say offset -1).
+
+        Returns:
+            The events replaced, by the ``id`` of the event they replace (an owner holding
+            events to hand to `drop_events` later swaps them).
+        """
         self._series.forget_offsets()
-        self._events = deque((replace(e, in_file=False) for e in self._events), maxlen=MAX_EVENTS)
+        self._checkpoints.forget_offsets()
+        swapped = {id(e): replace(e, in_file=False) for e in self._events if e.in_file}
+        self._events = deque((swapped.get(id(e), e) for e in self._events), maxlen=MAX_EVENTS)
         self.start_in_file = False
         self.version += 1
+        return swapped
 
     def drop_series(self) -> None:
         """Free the numeric series (an old run of a long log): counts, statistics, progress

@@ -142,6 +142,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "ev_crashed": ("crashed: {line}", "упал: {line}"),
     "ev_finished": ("finished", "завершён"),
     "ev_stalled": ("stalled: no record for {silence}", "застрял: нет записей {silence}"),
+    "ev_checkpoint": ("last checkpoint saved: {path}", "последний чекпоинт сохранён: {path}"),
     "ev_run_start": ("run {n} starts: {reason}", "запуск {n} начинается: {reason}"),
     "ev_ended": ("ended without finishing: the writer exited", "закончился незавершённым: процесс вышел"),
     # report text and headless lines

@@ -27,6 +27,19 @@ def line_content(line: Line) -> Content:
 class LinesPane(Static):
     """Shows a list of :class:`~tui_monitor.ui.model.Line`, or a placeholder when empty."""
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.parts: list[Content] = []
+        """The lines as drawn, in screen order (one may take several screen lines)."""
+
+    def screen_rows(self, i: int) -> tuple[int, int]:
+        """``(first, count)``: the screen lines that line ``i`` takes at the current width."""
+        width = self.content_region.width
+        if width <= 0:
+            return i, 1
+        first = sum(len(p.wrap(width)) for p in self.parts[:i])
+        return first, len(self.parts[i].wrap(width))
+
     def show(
         self,
         lines: tuple[Line, ...],
@@ -42,6 +55,7 @@ class LinesPane(Static):
             The screen line of ``marked`` (0-based), or -1 when it is not shown.
         """
         if not lines:
+            self.parts = []
             self.update(Content.assemble((empty, MUTED)))
             return -1
         shown = shown_order(lines, newest_last=newest_last, limit=limit)
@@ -49,6 +63,7 @@ class LinesPane(Static):
         parts = [line_content(x) for x in shown]
         if at >= 0:
             parts[at] = parts[at].stylize("reverse")
+        self.parts = parts
         self.update(Content("\n").join(parts))
         return at
 
@@ -121,9 +136,12 @@ class EventsPane(VerticalScroll, can_focus=False):
             self.call_after_refresh(self._reveal, at)
 
     def _reveal(self, at: int) -> None:
-        """Scroll as little as shows line ``at``: as its last line, so that the newer events
-        above it stay in view as far as the pane's height allows."""
+        """Scroll so that event ``at`` ends the view (its wrapped lines counted), so that the
+        newer events above it stay in view as far as the pane's height allows."""
+        if at >= len(self.query_one(LinesPane).parts):
+            return
+        first, count = self.query_one(LinesPane).screen_rows(at)
         height = self.scrollable_content_region.height
-        y = max(at - height + 1, 0)
+        y = min(max(first + count - height, 0), first)
         if round(self.scroll_y) != y:
             self.scroll_to(0, y, animate=False, force=True)  # no scrollbar: the pane is scrolled for it
