@@ -221,3 +221,22 @@ async def test_an_earlier_run_opens_at_its_start() -> None:
         data = log.read_bytes()
         assert marked is not None and marked.offset == data.rfind(b"\n", 0, start + 1) + 1
         assert marked.text[:90] in screen_text(app)  # the line is wider than the screen
+
+
+async def test_end_leaves_an_events_window_for_the_end_of_a_long_log(tmp_path: Path) -> None:
+    """GIVEN the exploding run followed by 300 KB of later lines (more than a window holds)
+    WHEN t opens at the first NaN THEN the last line is not read; WHEN End is pressed THEN the
+    view shows the end of the file, following it: a line appended then shows."""
+    log = _exploding(tmp_path)
+    append(log, b"".join(b"later line %06d\n" % i for i in range(20_000)))
+    app = make_app([log], follow=True, bell=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for_app(pilot, lambda: "first nan in grad_norm" in screen_text(app), "the NaN event")
+        await pilot.press("t")
+        await wait_for_app(pilot, lambda: "around the event: first nan" in screen_text(app), "the NaN's window")
+        assert all(ln.text != "later line 019999" for ln in _raw(app).shown())
+        await pilot.press("end")
+        await wait_for_app(pilot, lambda: "later line 019999" in screen_text(app), "the end of the file")
+        assert "its end, following" in screen_text(app)
+        append(log, b"written after End\n")
+        await wait_for_app(pilot, lambda: "written after End" in screen_text(app), "the appended line", 15)

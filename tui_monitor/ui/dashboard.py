@@ -30,12 +30,12 @@ from tui_monitor.core.notify import Notifier
 from tui_monitor.core.text.inert import inert
 from tui_monitor.core.text.words import label
 from tui_monitor.ui.chart_model import EVAL_MARK, UNDER_MARK
-from tui_monitor.ui.lines import present_runs, raw_log_event
+from tui_monitor.ui.lines import present_runs
 from tui_monitor.ui.model import DashboardModel, Line, MetricRowModel, RunLine
 from tui_monitor.ui.present import SMOOTHING_WEIGHTS, DisplayOptions, build_dashboard
 from tui_monitor.ui.widgets.big_chart import BigChart
 from tui_monitor.ui.widgets.glossary_pane import GlossaryPane
-from tui_monitor.ui.widgets.lines_pane import EventsPane, VerdictPane, shown_order
+from tui_monitor.ui.widgets.lines_pane import EventsPane, VerdictPane
 from tui_monitor.ui.widgets.metric_row import WORD_W, MetricRowWidget
 from tui_monitor.ui.widgets.status_bar import StatusBar
 
@@ -127,8 +127,6 @@ class RunDashboard(Vertical):
         self.model: DashboardModel | None = None
         self.snap: MonitorSnapshot | None = None
         self.focused_key: str | None = None
-        self.chosen_event: Line | None = None
-        """The event chosen with ``e``/``E`` (the raw log opens at it), or ``None``."""
         self._rows: dict[str, MetricRowWidget] = {}
         self._seen_version = -1
         self._last_snap_time = 0.0
@@ -352,35 +350,18 @@ class RunDashboard(Vertical):
             w.focus()
 
     def focused_event(self) -> Line | None:
-        """The event the raw log opens at: the one chosen with ``e``/``E`` while it is still
-        listed, else the run's landmark (:func:`~tui_monitor.ui.lines.raw_log_event`: the crash
-        line, the first NaN/inf, a reset), else ``None`` (the raw log opens at the end)."""
-        events = self.model.events if self.model is not None else ()
-        chosen = self.chosen_event
-        if chosen is not None:
-            if chosen in events:
-                return chosen
-            # The same event with words that moved on ("stalled: no record for 5 min").
-            same = [e for e in events if chosen.offset >= 0 and (e.offset, e.symbol) == (chosen.offset, chosen.symbol)]
-            if same:
-                return same[0]
-        return raw_log_event(events)
+        """The event the raw log opens at (see :meth:`EventsPane.focused`), or ``None``."""
+        return self.query_one(EventsPane).focused(self.model.events if self.model is not None else ())
 
     def move_event(self, delta: int) -> None:
-        """Choose the next (``+1``: down the list, older) or previous (``-1``) event, wrapping;
-        the first press starts from the event marked now (or the top of the list)."""
-        if self.model is None or not self.model.events:
-            return
-        shown = shown_order(self.model.events, newest_last=False)
-        now = self.focused_event()
-        i = shown.index(now) + delta if now in shown else 0
-        self.chosen_event = shown[i % len(shown)]
-        self._draw_events()
+        """Choose the next (``+1``: down the list, older) or previous (``-1``) event."""
+        if self.model is not None:
+            self.query_one(EventsPane).move(self.model.events, delta)
+            self._draw_events()
 
     def _draw_events(self) -> None:
         if self.model is not None:
-            pane = self.query_one(EventsPane)
-            pane.show(self.model.events, empty=label("no_events", self.lang), marked=self.focused_event())
+            self.query_one(EventsPane).show(self.model.events, empty=label("no_events", self.lang))
 
     def scroll_verdict(self, delta: int) -> None:
         """Scroll the verdict's reasons a page down (``+1``; past the end, back to the top) or up

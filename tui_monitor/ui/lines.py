@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 
@@ -153,10 +152,10 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
     """Events in time order: findings of the analysis with their step, then file/crash events.
 
     Findings: the warmup's end, each loss spike, the first NaN/inf of loss and grad_norm,
-    the latest checkpoint saved, each new best of the judged eval metric, overfitting, and the run's end (finished,
-    stalled, crashed with its line, ended without finishing). Times are the arrival times of the points (hidden
-    when ``opts.times`` is off, for fixed-state screenshots). A run after the log's first
-    starts with a line saying why it is a new run.
+    the latest checkpoint saved, each new best of the judged eval metric, overfitting, and the
+    run's end (finished, stalled, crashed with its line, ended without finishing). Times are the
+    arrival times of the points (hidden when ``opts.times`` is off, for fixed-state screenshots).
+    A run after the log's first starts with a line saying why it is a new run.
 
     Each line carries the byte offset of the log line that shows it (``Line.offset``: the
     record of a point, the crash or reset line, the run's first line), where the raw log opens
@@ -210,10 +209,10 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
 
     if run.run_index > 1:  # why this is a new run, where it starts
         reason = label(f"run_reason_{run.start_reason}", lang)
-        start = Line("info", "▶", label("ev_run_start", lang).format(n=run.run_index, reason=reason))
+        text = label("ev_run_start", lang).format(n=run.run_index, reason=reason)
         # Where the raw log opens only for an earlier run: the latest run's lines are at the end.
         mark = LANDMARK_RESET if run.earlier else 0
-        found.append(((-math.inf, -math.inf), replace(start, offset=run.start_offset, landmark=mark)))
+        found.append(((-math.inf, -math.inf), Line("info", "▶", text, offset=run.start_offset, landmark=mark)))
 
     lr = health.lr if health is not None else None
     lrs = series_of.get("learning_rate")

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from tui_monitor.core.text.inert import inert
 from tui_monitor.core.text.words import label
+from tui_monitor.ui.lines import raw_log_event
 from tui_monitor.ui.model import Line
 from tui_monitor.ui.widgets._style import MUTED, SEVERITY_STYLE
 
@@ -123,13 +124,42 @@ class EventsPane(VerticalScroll, can_focus=False):
     raw log opens at (chosen with ``e``/``E``, else the run's landmark) is drawn in reverse
     video and scrolled into view."""
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.chosen: Line | None = None
+        """The event chosen with ``e``/``E``, or ``None``."""
+
     def compose(self) -> ComposeResult:
         """The lines, in one static that the pane scrolls."""
         yield LinesPane(id="events-lines")
 
-    def show(self, lines: tuple[Line, ...], *, empty: str, marked: Line | None = None) -> None:
-        """Replace the events (newest first), mark ``marked`` and keep it in view."""
-        at = self.query_one(LinesPane).show(lines, empty=empty, newest_last=False, marked=marked)
+    def focused(self, events: tuple[Line, ...]) -> Line | None:
+        """The event the raw log opens at: the one chosen with ``e``/``E`` while it is still
+        listed, else the run's landmark (:func:`~tui_monitor.ui.lines.raw_log_event`: the crash
+        line, the first NaN/inf, a reset), else ``None`` (the raw log opens at the end)."""
+        chosen = self.chosen
+        if chosen is not None:
+            if chosen in events:
+                return chosen
+            # The same event with words that moved on ("stalled: no record for 5 min").
+            for e in events:
+                if chosen.offset >= 0 and (e.offset, e.symbol) == (chosen.offset, chosen.symbol):
+                    return e
+        return raw_log_event(events)
+
+    def move(self, events: tuple[Line, ...], delta: int) -> None:
+        """Choose the next (``+1``: down the list, older) or previous (``-1``) event, wrapping;
+        the first press starts from the event marked now (or the top of the list)."""
+        if not events:
+            return
+        shown = shown_order(events, newest_last=False)
+        now = self.focused(events)
+        i = shown.index(now) + delta if now in shown else 0
+        self.chosen = shown[i % len(shown)]
+
+    def show(self, lines: tuple[Line, ...], *, empty: str) -> None:
+        """Replace the events (newest first), mark the focused one and keep it in view."""
+        at = self.query_one(LinesPane).show(lines, empty=empty, newest_last=False, marked=self.focused(lines))
         if at < 0:
             self.call_after_refresh(self.scroll_home, animate=False, force=True)
         else:

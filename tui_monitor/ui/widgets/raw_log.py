@@ -49,7 +49,8 @@ class RawLogScreen(Screen[None]):
         Binding("t", "close", show=False),
         Binding("q", "close", show=False),
         Binding("slash", "filter", show=False),
-        Binding("end", "to_end", show=False),
+        # A priority binding: the scrolled lines have focus and would take `end` for themselves.
+        Binding("end", "to_end", show=False, priority=True),
     ]
 
     def __init__(
@@ -186,7 +187,11 @@ class RawLogScreen(Screen[None]):
 
     def action_to_end(self) -> None:
         """``end``: the file's end, following (from a window around an event that stops short
-        of it, the end is read)."""
+        of it, the end is read); in the filter box, the end of the expression."""
+        box = self.query_one("#raw-filter", Input)
+        if box.has_focus:
+            box.action_end()
+            return
         if not self._reaches_end:
             self.start_offset = None
             self._load()
