@@ -55,6 +55,10 @@ SHOTS: tuple[Shot, ...] = (
     Shot("verdict_paged_80x24", "", (80, 24), keys=("v",), path="tests/fixtures/real/tokens_checkpoints.log"),
     # The raw log (t) of a run that crashed with a traceback and was resumed: opened at the traceback.
     Shot("raw_log_100x30", "", (100, 30), keys=("t",), path="tests/fixtures/real/hf5_resume_append.log"),
+    # The raw log of the exploding run with no event chosen: opened at the first NaN, its line marked.
+    Shot("raw_log_nan_100x30", "exploding", (100, 30), keys=("t",)),
+    # The same log filtered by `/` as you type: the NaN records, the first still marked.
+    Shot("raw_log_filtered_100x30", "exploding", (100, 30), keys=("t", "slash", "n", "a", "n")),
 )
 """The pictures the README shows."""
 

@@ -77,6 +77,8 @@ class RunFacts:
             in the file (truncated or replaced since).
         start_reason: why it is a new run (``first`` for the log's first run).
         last_checkpoint: the latest checkpoint the log says was saved, or ``None``.
+        end_offset: byte offset of the run's summary record, else of its latest record; -1
+            before any, or when the file was truncated or replaced since the run started.
     """
 
     version: int
@@ -112,6 +114,7 @@ class RunFacts:
     start_offset: int = 0
     start_reason: str = "first"
     last_checkpoint: Checkpoint | None = None
+    end_offset: int = -1
 
 
 def read_run(snap: MonitorSnapshot, index: int | None = None, health: Health | None = None) -> RunFacts:
@@ -164,6 +167,9 @@ def read_run(snap: MonitorSnapshot, index: int | None = None, health: Health | N
         start_offset=run.start_offset if run.start_in_file else -1,
         start_reason=run.start_reason,
         last_checkpoint=run.checkpoints[-1] if run.checkpoints else None,
+        end_offset=(run.summary_offset if run.summary_offset is not None else run.last_record_offset)
+        if run.start_in_file
+        else -1,
     )
 
 

@@ -290,13 +290,13 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
         if st.word == "crashed":
             at_crash = _crash_start(run.events, st.offset)
             add(series, last_x, "critical", "✗", "ev_crashed", offset=at_crash, landmark=LANDMARK_CRASH, line=st.line)
-        elif st.word == "finished":
-            add(series, last_x, "ok", "■", "ev_finished")
+        elif st.word == "finished":  # at the summary record (train_runtime)
+            add(series, last_x, "ok", "■", "ev_finished", offset=run.end_offset)
         elif st.word == "ended":  # the writer exited short of the last step, saying nothing
-            add(series, last_x, "warning", "!", "ev_ended")
+            add(series, last_x, "warning", "!", "ev_ended", offset=run.end_offset)
         else:
             silent = fmt_duration(st.silence_s) if st.silence_s else ""
-            add(series, last_x, "warning", "!", "ev_stalled", silence=silent)
+            add(series, last_x, "warning", "!", "ev_stalled", offset=run.end_offset, silence=silent)
     for e in run.events:
         crash_kind = e.kind in _CRASH_KINDS
         if crash_kind and st is not None and st.word == "crashed" and e.line == st.line:
@@ -309,7 +309,9 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
         found.append(
             ((e.arrival or math.inf, math.inf), Line(sev, SYMBOLS[sev], e.line, when, offset=off, landmark=mark))
         )
-    found.sort(key=lambda kv: kv[0])
+    # When they were read, then where in the file: lines read at once (a file's history) keep
+    # the file's order, a crash in the middle of a resumed run included.
+    found.sort(key=lambda kv: (kv[0][0], kv[1].offset if kv[1].offset >= 0 else math.inf, kv[0][1]))
     return tuple(line for _, line in found)
 
 

@@ -309,12 +309,12 @@ HELP_TEXTS: dict[str, tuple[str, str]] = {
     "glossary_scroll": ("glossary: page down / up", "глоссарий: страница вниз / вверх"),
     "verdict": ("verdict: page down (then back to the top) / up", "вердикт: страница вниз (потом снова вверх) / вверх"),
     "raw": (
-        "raw log: at the chosen event (else the crash, the first NaN, a reset), or at the end (following)",
-        "лог как есть: у выбранного события (иначе падение, первый NaN, сброс) или в конце (слежу)",
+        "raw log: at the event (crash, first NaN, reset) or the end",
+        "лог: у события (падение, первый NaN, сброс) или в конце",
     ),
     "event": (
-        "events: choose the next / previous one (t opens the raw log at it)",
-        "события: следующее / предыдущее (t открывает лог у него)",
+        "events: next / previous one; t opens the raw log at it",
+        "события: следующее / предыдущее; t открывает лог у него",
     ),
     "raw_filter": (
         "raw log: filter by a regular expression; esc: close",
