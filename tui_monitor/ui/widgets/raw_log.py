@@ -23,14 +23,16 @@ __all__ = ["FOLLOW_EVERY", "MAX_SHOWN", "RawLogScreen"]
 FOLLOW_EVERY = 1.0
 """Seconds between looks at the file's end while the view follows it."""
 
-MAX_SHOWN = 4000
-"""Lines the view holds at most: lines that arrive while following push the oldest out."""
+MAX_SHOWN = 1000
+"""Lines the view holds at most (the filter's latest matches; unfiltered, also no more than the
+last :data:`~tui_monitor.core.rawlog.WINDOW` bytes): lines that arrive while following push the
+oldest out."""
 
 
 class RawLogScreen(Screen[None]):
     """The raw text of one log.
 
-    The view holds a window of lines (:data:`MAX_SHOWN` at most) and the offset just after the
+    The view holds a window of lines (see :data:`MAX_SHOWN`) and the offset just after the
     last complete one; while it shows the end of the file and is scrolled to its bottom, it reads
     what was written since that offset every :data:`FOLLOW_EVERY` seconds, through the filter
     when one is on.
@@ -180,7 +182,12 @@ class RawLogScreen(Screen[None]):
         if not span.lines and span.partial == self._held_partial:
             self._read_end = span.end
             return
-        self._held = (self._held + span.lines)[-MAX_SHOWN:]
+        held = self._held + span.lines
+        if self.pattern is None:
+            # As much as the end's window holds: each redraw costs what opening at the end does.
+            floor = span.end - WINDOW
+            held = [ln for ln in held if ln.offset >= floor]
+        self._held = held[-MAX_SHOWN:]
         self._held_partial, self._read_end = span.partial, span.end
         self._render_lines()
         self.call_after_refresh(scroll.scroll_end, animate=False)
