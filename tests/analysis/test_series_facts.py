@@ -23,6 +23,7 @@ def _series(
         y=ys,
         epoch=np.full(len(xs), math.nan),
         t=np.zeros(len(xs)),
+        offset=np.full(len(xs), -1, dtype=np.int64),
         x_is_step=True,
         count=len(xs) if count is None else count,
         hist_x=np.asarray(hist[0], dtype=np.float64),

@@ -260,7 +260,7 @@ def present_events(run: RunFacts, health: Health | None, opts: DisplayOptions) -
             )
     ck = run.last_checkpoint
     if ck is not None and ck.step is not None:  # where training would resume from
-        add(loss, float(ck.step), "info", "▪", "ev_checkpoint", offset=ck.offset, path=ck.path)
+        add(loss, float(ck.step), "info", SYMBOLS["info"], "ev_checkpoint", offset=ck.offset, path=ck.path)
     ev = health.eval if health is not None else None
     if ev is not None and ev.metric and ev.metric in series_of and ev.direction:
         s = series_of[ev.metric]

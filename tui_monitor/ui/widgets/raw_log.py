@@ -175,6 +175,8 @@ class RawLogScreen(Screen[None]):
         grown = size - self._read_end
         if grown < 0 or grown > (SCAN_LIMIT if self.pattern is not None else WINDOW):
             # Truncated or replaced, or more was written than a view holds: read afresh.
+            if grown < 0:
+                self._marked_offset = -1  # the event's line is gone; its offset is another line's now
             self.start_offset = None
             self._load()
             return
