@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tui_monitor.core.analysis.checkpoints import CheckpointDisk
+from tui_monitor.core.parse.values import json_int
 
 __all__ = ["LOOK_EVERY", "CheckpointLook", "look_at"]
 
@@ -49,7 +50,7 @@ def look_at(log_path: str | Path, ckpt_path: str) -> CheckpointDisk | None:
     best_path, best_metric = None, None
     try:
         with open(p / "trainer_state.json", "rb") as f:
-            doc = json.loads(f.read(1 << 24))
+            doc = json.loads(f.read(1 << 24), parse_int=json_int)
         if isinstance(doc, dict):
             bp, bm = doc.get("best_model_checkpoint"), doc.get("best_metric")
             best_path = bp if isinstance(bp, str) and bp else None

@@ -33,15 +33,17 @@
  *     intermediates final), the message (`{'` or `{"` after any of ESC, "[", "A"), spaces only;
  *   - the first other segment closes the clear: with ESC[A removed, it is a tqdm redraw when
  *     it matches steps._REDRAW_RE (<=80 bytes without "|", whitespace, 1-3 digits, "%|", bar,
- *     "|", whitespace, N "/" T, whitespace, "["): with T == total a "step" N; another bar's
- *     redraw (T != total) is skipped unless it holds a "{"; any other text is a "cancel".
+ *     "|", whitespace, N "/" T, whitespace, "[", where N and T are runs of 1..MAX_DIGITS
+ *     digits: values.INT): with T == total a "step" N; another bar's redraw (T != total) is
+ *     skipped unless it holds a "{"; any other text (a count or total of more digits too) is
+ *     a "cancel".
  *
  * What it hands back: `(markers, armed)`: markers a list of (offset, kind, n, end) tuples in
  * buf order, offsets = base + index: ("open" at a clear whose redraw does not follow at once),
  * ("step" N at a redraw), ("cancel" at other text), or ("pair" N: a clear at offset, and
  * right after the skipped segments its redraw at end, complete, without any ESC: steps.py
  * `_FAST_RE`'s shape); `armed` is True when the last clear still awaits its redraw.
- * N and T are compared as Python ints (a digit string of any length; int()'s own limits).
+ * N and T have at most MAX_DIGITS digits, so they are read as long long (and are below 2^63).
  *
  * Safety: every read is checked against the buffer's length; a value is copied into a
  * NUL-terminated array before conversion (on the stack, or the heap past MAX_TOKEN bytes); a
@@ -52,6 +54,9 @@
 #include <string.h>
 
 #define MAX_TOKEN 127
+/* values.MAX_DIGITS: the most digits of a bar's count or total (more: no bar; past 4300
+ * digits Python's int() would raise). The module exports it; tests compare the two. */
+#define MAX_DIGITS 18
 
 typedef struct {
     const char *p;
@@ -398,7 +403,8 @@ static const unsigned char *cleaned(Steps *s, Py_ssize_t a, Py_ssize_t e, Py_ssi
  * c[*ns:*ns + *nn] and T's at c[*ts:*ts + *tn], else 0.
  * The 80-byte prefix holds no "|", so the first "|" is the one after "%"; the match exists when
  * 1-3 digits stand before that "%", with only whitespace between them and byte 80 at most (more
- * digits, up to 3, can only start earlier). N and T are whole digit runs ("/" and "[" follow). */
+ * digits, up to 3, can only start earlier). N and T are whole digit runs ("/" and "[" follow)
+ * of at most MAX_DIGITS digits (values.INT). */
 static int redraw(const unsigned char *c, Py_ssize_t m, Py_ssize_t *ns, Py_ssize_t *nn, Py_ssize_t *ts, Py_ssize_t *tn)
 {
     const unsigned char *q = memchr(c, '|', (size_t)m);
@@ -426,60 +432,38 @@ static int redraw(const unsigned char *c, Py_ssize_t m, Py_ssize_t *ns, Py_ssize
     while (i < m && is_digit((char)c[i]))
         i++;
     *nn = i - *ns;
-    if (*nn == 0 || !(i < m && c[i] == '/'))
+    if (*nn == 0 || *nn > MAX_DIGITS || !(i < m && c[i] == '/'))
         return 0;
     *ts = ++i;
     while (i < m && is_digit((char)c[i]))
         i++;
     *tn = i - *ts;
-    if (*tn == 0)
+    if (*tn == 0 || *tn > MAX_DIGITS)
         return 0;
     while (i < m && is_space(c[i]))
         i++;
     return i < m && c[i] == '[';
 }
 
-/* int(c[0:n]) for n >= 1 ASCII digits: a new reference, or NULL with int()'s own exception
- * (past its limit on digits). */
-static PyObject *digits_int(const unsigned char *c, Py_ssize_t n)
+/* int(c[0:n]) for 1..MAX_DIGITS ASCII digits (below 10^18 < 2^63: no overflow). */
+static long long digits_ll(const unsigned char *c, Py_ssize_t n)
 {
-    if (n <= 18) {
-        long long v = 0;
-        for (Py_ssize_t i = 0; i < n; i++)
-            v = v * 10 + (c[i] - '0');
-        return PyLong_FromLongLong(v);
-    }
-    char *t = PyMem_Malloc((size_t)n + 1);
-    if (t == NULL)
-        return PyErr_NoMemory();
-    memcpy(t, c, (size_t)n);
-    t[n] = '\0';
-    PyObject *v = PyLong_FromString(t, NULL, 10);
-    PyMem_Free(t);
+    long long v = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        v = v * 10 + (c[i] - '0');
     return v;
 }
 
-/* int(c[0:n]) == total: 1 or 0, or -1 with an exception. */
+/* int(c[0:n]) == total for 1..MAX_DIGITS digits: 1 or 0 (a total past long long equals none). */
 static int is_total(Steps *s, const unsigned char *c, Py_ssize_t n)
 {
-    if (n <= 18 && s->total_fits) {
-        long long v = 0;
-        for (Py_ssize_t i = 0; i < n; i++)
-            v = v * 10 + (c[i] - '0');
-        return v == s->total_ll;
-    }
-    PyObject *v = digits_int(c, n);
-    if (v == NULL)
-        return -1;
-    int eq = PyObject_RichCompareBool(v, s->total, Py_EQ);
-    Py_DECREF(v);
-    return eq;
+    return s->total_fits && digits_ll(c, n) == s->total_ll;
 }
 
 /* Append (base + at, kind, n, base + end); n NULL for 0, or digits to convert. 0, or -1. */
 static int emit(Steps *s, Py_ssize_t at, PyObject *kind, const unsigned char *digits, Py_ssize_t nd, Py_ssize_t end)
 {
-    PyObject *n = digits == NULL ? Py_NewRef(ZERO) : digits_int(digits, nd);
+    PyObject *n = digits == NULL ? Py_NewRef(ZERO) : PyLong_FromLongLong(digits_ll(digits, nd));
     if (n == NULL)
         return -1;
     PyObject *t = Py_BuildValue("(nONn)", s->base + at, kind, n, s->base + end);
@@ -499,10 +483,7 @@ static int close_at(Steps *s, Py_ssize_t a, Py_ssize_t e)
     if (c == NULL)
         return -1;
     if (redraw(c, m, &ns, &nn, &ts, &tn)) {
-        int eq = is_total(s, c + ts, tn);
-        if (eq < 0)
-            return -1;
-        if (eq)
+        if (is_total(s, c + ts, tn))
             return emit(s, a, K_STEP, c + ns, nn, a) < 0 ? -1 : 1;
         if (memchr(s->b + a, '{', (size_t)(e - a)) == NULL)
             return 0;
@@ -545,10 +526,7 @@ static Py_ssize_t after_clear(Steps *s, Py_ssize_t st, Py_ssize_t r)
             Py_ssize_t ns, nn, ts, tn;
             if (e < len && memchr(b + pos, 0x1b, (size_t)(e - pos)) == NULL &&
                 redraw(b + pos, e - pos, &ns, &nn, &ts, &tn)) {
-                int eq = is_total(s, b + pos + ts, tn);
-                if (eq < 0)
-                    return -1;
-                if (eq)
+                if (is_total(s, b + pos + ts, tn))
                     return emit(s, st, K_PAIR, b + pos + ns, nn, pos) < 0 ? -1 : e;
             }
             break;
@@ -636,5 +614,10 @@ PyMODINIT_FUNC PyInit__scan(void)
     ZERO = PyLong_FromLong(0);
     if (K_OPEN == NULL || K_STEP == NULL || K_CANCEL == NULL || K_PAIR == NULL || ZERO == NULL)
         return NULL;
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "MAX_DIGITS", MAX_DIGITS) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

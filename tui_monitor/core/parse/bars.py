@@ -12,12 +12,14 @@ import re
 
 from tui_monitor.core.parse.framing import ANSI_RE, has_any, rank_of_prefix, segment_start
 from tui_monitor.core.parse.items import Progress, RunInfo, RunMarker
-from tui_monitor.core.parse.values import parse_elapsed
+from tui_monitor.core.parse.values import INT, log_int, parse_elapsed
 
 __all__ = ["BAR_SEG_RE", "TrainBar"]
 
 BAR_SEG_RE = re.compile(
-    rb"([^\r\n|]{0,80}?)\s*\d{1,3}%\|[^|\r\n]*\|\s*(\d+)/(\d+)\s*\[([\d:]+)<[^,\]]*,\s*(?:([\d.]+)(it/s|s/it)|\?it/s)"
+    # (A count or total of more than MAX_DIGITS digits is no bar's: the segment does not match.)
+    rb"([^\r\n|]{0,80}?)\s*\d{1,3}%\|[^|\r\n]*\|\s*(" + INT + rb")/(" + INT + rb")\s*"
+    rb"\[([\d:]+)<[^,\]]*,\s*(?:([\d.]+)(it/s|s/it)|\?it/s)"
 )
 _PLAIN_BAR_RE = re.compile(
     # Bars drawn without "|": Colab/Jupyter progress exported as text. NotebookProgressBar
@@ -26,14 +28,14 @@ _PLAIN_BAR_RE = re.compile(
     # ("45/100 [00:12<00:15]"), after a constant prefix ("# "). Its rate and other text are checked
     # by the caller: "271/271 [00:00<00:00, 311.41 examples/s]" is a data bar, not ours.
     # Groups: 1 "Step", 2 "[", 3 step, 4 total, 5 elapsed, 6 rate, 7 unit, 8 the rest.
-    rb"(?:^|(?<=[\r\n]))[ \t#>;]*(Step[ \t]+)?(\[)?(\d+)/(\d+)[ \t]*\[?[ \t]*(?=\d)"
+    rb"(?:^|(?<=[\r\n]))[ \t#>;]*(Step[ \t]+)?(\[)?(" + INT + rb")/(" + INT + rb")[ \t]*\[?[ \t]*(?=\d)"
     rb"(\d+(?::\d+)+)(?:[ \t]*<[ \t]*(?:\d+(?::\d+)+|\?))?"
     rb"(?:,[ \t]*([\d.]+)[ \t]*(it/s|s/it))?([^\]\r\n]{0,40})\]",
     re.M,
 )
 _PLAIN_HINT_RE = re.compile(rb"/\d+[ \t]*\[?[ \t]*\d+:")
 """What every `_PLAIN_BAR_RE` match holds, starting with a literal: its candidates."""
-_DS_STEP_RE = re.compile(rb"\[Rank \d+\] step=(\d+), skipped=(\d+)")
+_DS_STEP_RE = re.compile(rb"\[Rank \d+\] step=(" + INT + rb"), skipped=(" + INT + rb")")
 """DeepSpeed's ``log_dist`` line (``[Rank 0] step=2000, skipped=1995, lr=[...]``): the
 optimizer step and how many steps were skipped on fp16 overflow."""
 _DS_WORDS = {b"R": (b"Rank ",)}
@@ -199,7 +201,9 @@ class TrainBar:
             return out
         for m in _BANNER_RE.finditer(buf):
             field = _BANNER_FIELD[m.group(1)]
-            value = int(m.group(2).replace(b",", b""))
+            value = log_int(m.group(2).replace(b",", b""))
+            if value is None:
+                continue  # no count a run can have (see values.MAX_DIGITS): no banner fact
             if field == "total_steps":
                 self.banner_total = value
             out.append(RunInfo(**{field: value, "offset": base + m.start()}))

@@ -6,6 +6,7 @@ import re
 
 from tui_monitor.core.parse.framing import clean_line, has_any
 from tui_monitor.core.parse.items import Checkpoint, ParsedItem
+from tui_monitor.core.parse.values import INT
 
 __all__ = ["SAVING", "checkpoint_step", "scan_checkpoints"]
 
@@ -13,7 +14,7 @@ SAVING = b"Saving model checkpoint to "
 """What ``Trainer._save_checkpoint`` logs (INFO) before writing ``output_dir/checkpoint-N``."""
 
 _SAVING_RE = re.compile(re.escape(SAVING) + rb"([^\r\n]{1,4096})")
-_STEP_RE = re.compile(r"checkpoint-(\d{1,12})/*$")
+_STEP_RE = re.compile(r"checkpoint-(" + INT.decode() + r")/*$")
 _SAVING_WORDS = {b"S": (SAVING,)}
 """`SAVING` for `has_any` (a ``memchr`` of a rare capital instead of a substring search of the chunk)."""
 

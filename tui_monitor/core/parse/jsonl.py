@@ -11,7 +11,7 @@ import json
 from tui_monitor.core.parse.console import ConsoleReader
 from tui_monitor.core.parse.items import Record
 from tui_monitor.core.parse.policy import Out
-from tui_monitor.core.parse.values import build_record, to_float
+from tui_monitor.core.parse.values import build_record, json_int, to_float
 
 __all__ = ["WALL_TIME", "JsonLinesReader"]
 
@@ -45,7 +45,7 @@ class JsonLinesReader:
                 out.extend(console.parse(line, base + start))
                 continue
             try:
-                obj = json.loads(text)
+                obj = json.loads(text, parse_int=json_int)
             except ValueError:
                 # Not JSON: a Python dict literal the Trainer printed, or a broken line.
                 got = console.parse(line, base + start)

@@ -33,10 +33,13 @@ import numpy as np
 
 from tui_monitor.core.parse import accel
 from tui_monitor.core.parse.epoch_bounds import spe_bounds_one, spe_bounds_raw
+from tui_monitor.core.parse.values import INT
 
 _CLEAR_RE = re.compile(rb"(?:^|(?<=[\r\n])) +(?=\r)")
 """A clear written by tqdm: a segment of spaces only, ended by ``\\r``."""
-_REDRAW_RE = re.compile(rb"[^\r\n|]{0,80}?\s*\d{1,3}%\|[^|\r\n]*\|\s*(\d+)/(\d+)\s*\[")
+_REDRAW_RE = re.compile(rb"[^\r\n|]{0,80}?\s*\d{1,3}%\|[^|\r\n]*\|\s*(" + INT + rb")/(" + INT + rb")\s*\[")
+"""A tqdm redraw segment, its count and total (`INT`: a count or total of more than
+``values.MAX_DIGITS`` digits is no bar's, so that segment is no redraw)."""
 _ESC_ONLY_RE = re.compile(rb"(?:\x1b\[[0-9;?]*[ -/]*[@-~])*")
 _WS = rb"[ \t\x0b\x0c]"
 _SKIP_RE = re.compile(
@@ -55,7 +58,11 @@ _FAST_RE = re.compile(
     + _WS
     + rb"*\d{1,3}%\|[^|\r\n\x1b]*\|"
     + _WS
-    + rb"*(\d+)/(\d+)"
+    + rb"*("
+    + INT
+    + rb")/("
+    + INT
+    + rb")"
     + _WS
     + rb"*\[)[^\r\n\x1b]*[\r\n]"
 )

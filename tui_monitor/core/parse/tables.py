@@ -16,6 +16,7 @@ import re
 
 from tui_monitor.core.parse.framing import has_any
 from tui_monitor.core.parse.items import Record
+from tui_monitor.core.parse.values import log_int
 
 __all__ = ["TableReader"]
 
@@ -184,7 +185,7 @@ class TableReader:
                 return False
             values[_key(name)] = float(cell)
         where = float(cells[0])
-        step = int(where) if header[0] == "Step" else None
+        step = log_int(where) if header[0] == "Step" else None
         epoch = where if header[0] == "Epoch" else None
         train = {k: v for k, v in values.items() if not k.startswith("eval_")}
         evals = {k: v for k, v in values.items() if k.startswith("eval_")}

@@ -17,7 +17,7 @@ from tui_monitor.core.parse.console import ParseCounts
 from tui_monitor.core.parse.framing import MAX_CARRY, sniff_format
 from tui_monitor.core.parse.items import Checkpoint, ParsedItem, Progress, RunInfo
 from tui_monitor.core.parse.policy import Out, RecordPolicy
-from tui_monitor.core.parse.values import build_record
+from tui_monitor.core.parse.values import build_record, json_int
 
 __all__ = ["MAX_DOC", "HistoryMark", "StateRead", "TrainerStateReader", "keeps_history"]
 
@@ -51,7 +51,8 @@ def _document(buf: bytes) -> tuple[StateRead, dict[str, object] | None]:
     if not tail.endswith(b"}") or buf.count(b"{") != buf.count(b"}"):
         return "incomplete", None
     try:
-        doc = json.loads(buf)  # json accepts the bare NaN / Infinity the Trainer writes
+        # json accepts the bare NaN / Infinity the Trainer writes; json_int: no integer too long to read
+        doc = json.loads(buf, parse_int=json_int)
     except ValueError:
         return "incomplete", None
     if not isinstance(doc, dict) or not isinstance(doc.get("log_history"), list):

@@ -20,6 +20,8 @@ __all__ = [
     "FAST_DICT_RE",
     "FAST_PAIR_RE",
     "FAST_QNUM",
+    "INT",
+    "MAX_DIGITS",
     "MARKER_KEYS",
     "NON_METRIC_NUMERIC",
     "NUM",
@@ -27,6 +29,8 @@ __all__ = [
     "build_record",
     "has_metric",
     "is_metric_dict",
+    "json_int",
+    "log_int",
     "record_kind",
     "parse_elapsed",
     "parse_pairs",
@@ -59,7 +63,57 @@ FAST_DICT_RE = re.compile(
 )
 FAST_PAIR_RE = re.compile(rb"'([A-Za-z0-9_/.@-]+)': (?:'(" + FAST_QNUM + rb")'|(" + NUM + rb"))(?=,|\})")
 _FLOAT_STR_RE = re.compile(r"\s*[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|infinity)\s*", re.I)
-_SLASH_RE = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
+
+MAX_DIGITS = 18
+"""The most digits a count read from a log can have: a step, a bar's count or total, a banner
+number (``Total optimization steps = N``), an epoch count. 18 digits is below int64's limit
+(9.2e18), past any count a run can reach; a longer digit run is not such a number (it is
+corrupt or hostile text, and past 4300 digits Python's ``int()`` raises ``ValueError``), so
+the text holding it is not read as that shape: a bar segment with such a count is no bar (no
+redraw, no position), a banner line with one gives no fact, a record keeps no such step. The
+C scan (``_scan.c``, ``MAX_DIGITS``) applies the same bound."""
+
+INT = rb"\d{1,%d}(?!\d)" % MAX_DIGITS
+"""A count in a pattern: a whole run of at most `MAX_DIGITS` digits (a longer run does not
+match; put it where no digit can stand just before it). ``int()`` of what it matched never
+fails, so patterns built with it need no `log_int`."""
+
+_SLASH_RE = re.compile(r"\s*(" + INT.decode() + r")\s*/\s*(" + INT.decode() + r")\s*")
+
+
+def log_int(value: bytes | str | float) -> int | None:
+    """A count read from a log as an ``int``, or ``None`` when it cannot be one.
+
+    Args:
+        value: its decimal digits (``bytes`` or ``str``, surrounding whitespace allowed), or
+            a number read from a dict value (``'step': 500`` arrives as a ``float`` or ``int``).
+
+    Returns:
+        the ``int`` (a float is truncated, as ``int()`` does); ``None`` for more than
+        `MAX_DIGITS` digits, a number of magnitude ``10**MAX_DIGITS`` or more, ``nan`` or
+        ``inf`` (see `MAX_DIGITS`: no step or count a log can mean).
+
+    Raises:
+        ValueError: text that is not digits (as ``int()``; callers that read a digits-only
+            match never see it).
+    """
+    if isinstance(value, (bytes, str)):
+        digits = value.strip()
+        return int(digits) if len(digits) <= MAX_DIGITS else None
+    if math.isfinite(value) and abs(value) < 10**MAX_DIGITS:
+        return int(value)
+    return None
+
+
+def json_int(digits: str) -> int | float:
+    """``json.loads``'s ``parse_int``: a JSON integer as an ``int`` when it has at most
+    `MAX_DIGITS` digits (its sign aside), else as the ``float`` it reads as (``inf`` past
+    float's range), as the console reader's ``float()`` reads a dict's value. A longer one is no
+    step or count (`log_int` gives ``None`` for it) and a metric of it stays a number; without
+    this, ``json.loads`` raised ``ValueError`` past 4300 digits and ``float()`` of a long one
+    ``OverflowError``."""
+    return int(digits) if len(digits.lstrip("-")) <= MAX_DIGITS else float(digits)
+
 
 MARKER_KEYS = frozenset(
     {
@@ -204,13 +258,15 @@ def parse_elapsed(text: bytes | str) -> float | None:
     """``"01:02"`` / ``"1:02:03"`` / ``"4 days, 5:06:09"`` -> seconds."""
     if isinstance(text, bytes):
         text = text.decode("ascii", "replace")
-    days = 0
+    days: int | None = 0
     if "day" in text:
         head, _, text = text.partition(",")
         try:
-            days = int(head.split()[0])
-        except ValueError:
+            days = log_int(head.split()[0])
+        except (ValueError, IndexError):
             return None
+    if days is None:
+        return None
     parts = text.strip().split(":")
     try:
         secs = 0.0
@@ -261,8 +317,7 @@ def build_record(
         if key == "epoch":
             epoch = fv
         elif key in ("step", "current_steps", "global_step"):
-            if math.isfinite(fv):
-                step = int(fv)
+            step = log_int(fv)
         elif key in NON_METRIC_NUMERIC:
             continue
         elif key == "lr":
@@ -272,11 +327,14 @@ def build_record(
     total_steps = values.get("total_steps")
     # A line that states its step and the run's total (LLaMA-Factory's ``current_steps``/
     # ``total_steps``, trainmon.jsonl's ``step``/``total_steps``) is a position too.
-    if isinstance(total_steps, (int, float)) and not isinstance(total_steps, bool) and step is not None:
+    total = None
+    if isinstance(total_steps, (int, float)) and not isinstance(total_steps, bool):
+        total = log_int(total_steps)
+    if total is not None and step is not None:
         elapsed = values.get("elapsed_time")
         progress = Progress(
             step,
-            int(total_steps),
+            total,
             elapsed_s=parse_elapsed(elapsed) if isinstance(elapsed, str) else None,
             offset=offset,
             source="json",
