@@ -28,7 +28,7 @@ from helpers import FIXTURES as FIX
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui_monitor.core.parse import Batch, LogParser, Record, accel
+from tui_monitor.core.parse import Batch, LogParser, Record, accel, values
 from tui_monitor.core.parse import columnar as columnar_mod
 from tui_monitor.core.parse.steps import StepTracker
 
@@ -329,6 +329,14 @@ STEP_PIECES = [
     b"\r 9%|#| 0009/0100 [",
     b"\r 9%|#| 9/" + b"1" * 30 + b" [",
     b"\r 9%|#| " + b"9" * 25 + b"/100 [",
+    # Counts and totals around values.MAX_DIGITS (18 digits: a count; 19: no bar) and far past
+    # Python's int() limit of 4300 digits (a 5000-digit count and total: no bar, no crash).
+    b"\r 9%|#| 9/" + b"0" * 15 + b"100 [",
+    b"\r 9%|#| 9/" + b"0" * 16 + b"100 [",
+    b"\r 9%|#| " + b"0" * 17 + b"9/100 [",
+    b"\r 9%|#| " + b"0" * 18 + b"9/100 [",
+    b"\r 9%|#| " + b"9" * 5000 + b"/" + b"9" * 5000 + b" [",
+    b"\r 9%|#| 9/" + b"9" * 5000 + b" [",
     b"\r 9%|#|9/100[",
     b"\r 9%|#| 9/100 ]",
     b"\r 9%|#| 9/100",
@@ -408,6 +416,9 @@ def test_step_markers_cover_every_kind_on_both_paths() -> None:
         b"\r" + b" " * 20 + b"\r{'loss': 2.0}\n\r 5%|#| 1/20 [\r\x1b[A 3%|#| 3/100 [\n"  # open, step 3
         b"\r" + b" " * 20 + b"\rTraceback\n"  # open, cancel
         b"\r" + b" " * 4098 + b"\r\r 4%|#| 4/100 [\n"  # too long for a clear
+        b"\r" + b" " * 20 + b"\r{'loss': 2.5}\n\r 5%|#| " + b"9" * 5000 + b"/" + b"9" * 5000 + b" [\n"  # open, cancel
+        b"\r" + b" " * 20 + b"\r\r 5%|#| 5/" + b"0" * 16 + b"100 [\n"  # open, cancel (19 digits)
+        b"\r" + b" " * 20 + b"\r\r 6%|#| 6/" + b"0" * 15 + b"100 [\n"  # pair at 6 (18 digits)
         b"\r" + b" " * 20 + b"\r{'loss': 3.0}\n"  # open, still armed
     )
     whole = _same_steps(data, [], 100, False)
@@ -419,10 +430,23 @@ def test_step_markers_cover_every_kind_on_both_paths() -> None:
         ("open", 0),
         ("cancel", 0),
         ("open", 0),
+        ("cancel", 0),
+        ("open", 0),
+        ("cancel", 0),
+        ("pair", 6),
+        ("open", 0),
     ]
     assert armed is True
     for cut in range(len(data) + 1):
+        if cut % 97 and data[max(0, cut - 20) : cut + 20].isdigit():
+            continue  # deep inside a 5000-digit run: one cut in 97
         _same_steps(data, [cut], 100, False)
+
+
+@needs_compiled
+def test_compiled_scan_bounds_counts_as_python_does() -> None:
+    # The one bound on a bar's count and total: the C scan's is values.MAX_DIGITS.
+    assert COMPILED is not None and COMPILED.MAX_DIGITS == values.MAX_DIGITS == 18
 
 
 @needs_compiled
