@@ -112,7 +112,7 @@ def _same_both_ways(data: bytes, chunks: tuple[int, ...]) -> int:
 @needs_compiled
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
 def test_fixtures_same_on_both_paths(path: object) -> None:
-    data = path.read_bytes()  # type: ignore[attr-defined]
+    data = path.read_bytes()
     _same_both_ways(data, (1 << 30, 4096 + 3))
 
 
@@ -447,6 +447,11 @@ def test_step_markers_cover_every_kind_on_both_paths() -> None:
 def test_compiled_scan_bounds_counts_as_python_does() -> None:
     # The one bound on a bar's count and total: the C scan's is values.MAX_DIGITS.
     assert COMPILED is not None and COMPILED.MAX_DIGITS == values.MAX_DIGITS == 18
+    assert accel.is_current(COMPILED)
+    # A build from before the bound (both functions, no MAX_DIGITS) is out of date: not run.
+    old = type(COMPILED)("_scan")
+    old.read_run, old.scan_steps = COMPILED.read_run, COMPILED.scan_steps
+    assert not accel.is_current(old)
 
 
 @needs_compiled
@@ -464,7 +469,7 @@ def test_step_markers_of_generated_logs_same_on_both_paths(kind: str, unbuffered
 @pytest.mark.parametrize("path", [p for p in FIXTURES if p.suffix == ".log"], ids=lambda p: p.name)
 def test_step_markers_of_fixtures_same_on_both_paths(path: object) -> None:
     # Every fixture, with the train-bar total its banner or first bar gives (else 100).
-    data = path.read_bytes()  # type: ignore[attr-defined]
+    data = path.read_bytes()
     rng = random.Random(str(path))
     for cuts in ([], [rng.randrange(len(data) + 1) for _ in range(20)]):
         _same_steps(data, cuts, _bar_total(data), False)
@@ -490,7 +495,7 @@ def test_version_says_which_path_runs(force: str) -> None:
         assert "log scan: pure Python (TRAINMON_PURE_PYTHON is set)" in out
     elif importlib.util.find_spec("tui_monitor.core.parse._scan") is not None:  # built, maybe forced off here
         built = importlib.import_module("tui_monitor.core.parse._scan")
-        if all(hasattr(built, name) for name in accel.FUNCTIONS):
+        if accel.is_current(built):
             assert "log scan: compiled C extension" in out
         else:  # built from an older _scan.c
             assert "log scan: pure Python (the C extension is out of date: reinstall to rebuild it)" in out

@@ -13,12 +13,22 @@ from __future__ import annotations
 import os
 from types import ModuleType
 
-__all__ = ["PURE_PYTHON_ENV", "describe", "scan"]
+from tui_monitor.core.parse.values import MAX_DIGITS
+
+__all__ = ["PURE_PYTHON_ENV", "describe", "is_current", "scan"]
 
 PURE_PYTHON_ENV = "TRAINMON_PURE_PYTHON"
 """Environment variable that forces the pure-Python path."""
 FUNCTIONS = ("read_run", "scan_steps")
 """What the extension must provide (``columnar.read_run``, ``steps.StepTracker.scan``)."""
+
+
+def is_current(module: ModuleType) -> bool:
+    """Whether the built extension ``module`` is the one this _scan.c makes: it has every one of
+    `FUNCTIONS` and bounds a bar's count as the Python path does (its ``MAX_DIGITS`` is
+    ``values.MAX_DIGITS``; a build from before it had none and raised on a count past ``int()``'s
+    4300 digits)."""
+    return all(hasattr(module, name) for name in FUNCTIONS) and getattr(module, "MAX_DIGITS", None) == MAX_DIGITS
 
 
 def _load() -> tuple[ModuleType | None, str]:
@@ -28,9 +38,10 @@ def _load() -> tuple[ModuleType | None, str]:
         from tui_monitor.core.parse import _scan
     except ImportError:
         return None, "pure Python (the C extension is not built)"
-    if not all(hasattr(_scan, name) for name in FUNCTIONS):
+    if not is_current(_scan):
         # Built from an older _scan.c (an editable install not rebuilt since): it lacks a
-        # function the parser calls, so the whole compiled path is off, never half of it.
+        # function the parser calls or reads counts otherwise, so the whole compiled path is
+        # off, never half of it.
         return None, "pure Python (the C extension is out of date: reinstall to rebuild it)"
     return _scan, "compiled C extension"
 
