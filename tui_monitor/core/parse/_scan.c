@@ -3,25 +3,32 @@
  * the reference for every rule (columnar.py, steps.py); tests/parse/test_scan_paths.py compares
  * both paths on every fixture, generated and random logs, in every chunking.
  *
- * 1. read_run(buf, start, keys, min_lines): the columnar run reader (columnar.py `read_run`).
+ * 1. read_run(buf, start, shapes, min_lines): the columnar run reader (columnar.py `read_run`).
  *
- * What it recognises: a *run* of console lines that are flat metric dicts of one known key
- * sequence, exactly what `ShapePlan.run` (a regex) matches:
+ * What it recognises: a *run* of console lines that are flat metric dicts of known key
+ * sequences (shapes), exactly what `columnar._read_run_py` matches with the shapes' regexes:
  *
- *     {'k0': V, 'k1': V, ...}\n            the first line (starting at the given offset)
- *     P{'k0': V, 'k1': V, ...}\n           each next line, P = CLEAR_PREFIX: nothing, or "\r",
- *                                          or "\r" [ \r]* "\r" (tqdm.write's clears)
+ *     {'k0': V, 'k1': V, ...}\n            the first line (starting at the given offset), of
+ *                                          the first shape
+ *     P{'j0': V, 'j1': V, ...}\n           each next line, of any of the shapes (a log's train
+ *                                          records switch key sequence now and then and its eval
+ *                                          records come between them); P = CLEAR_PREFIX:
+ *                                          nothing, or "\r", or "\r" [ \r]* "\r" (tqdm.write's
+ *                                          clears)
  *
  * where each V is a bare number (values.NUM: [-+]?digits[.digits][e[-+]digits], .digits[e..],
  * or [-+]?nan|NaN|inf|Infinity) or a quoted one ('…' around values.FAST_QNUM: the same
  * numbers, or nan / inf / infinity in any case).
  *
- * What it hands back: None when fewer than `min_lines` whole lines match, else
- * `(end, values, offsets)`: `end` the index just past the run's last "\n", `values` a bytearray
- * of n * len(keys) float64 (row-major, each value converted by PyOS_string_to_double, the very
- * function behind Python's float(), so every bit is the same), `offsets` a bytearray of n
- * int64: the index of each line's "{". A line of another shape, or any other text, ends the
- * run there (the Python path reads it).
+ * What it hands back: `read_run(buf, start, shapes, min_lines)` (`shapes` a tuple of 1 to 255
+ * key tuples) returns None when fewer than `min_lines` whole lines match, else
+ * `(end, values, offsets, row_shapes)`: `end` the index just past the run's last "\n",
+ * `values` a bytearray of float64, each line's values in its key order, line after line
+ * (converted by PyOS_string_to_double, the very function behind Python's float(), so every
+ * bit is the same), `offsets` a bytearray of n int64: the index of each line's "{", and
+ * `row_shapes` n bytes, each line's shape (an index into `shapes`), or b"" when every line is
+ * of the first shape. Any other text (a line of no known shape, a summary) ends the run there
+ * (the Python path reads it).
  *
  * 2. scan_steps(buf, base, total, armed): tqdm's log events (steps.py `StepTracker.scan` and
  * `_walk`, for a known train-bar total; the Python side handles "no total" and "disabled").
@@ -212,69 +219,117 @@ static PyObject *read_run(PyObject *self, PyObject *args)
 {
     Py_buffer view;
     Py_ssize_t start, min_lines;
-    PyObject *keys_obj;
-    if (!PyArg_ParseTuple(args, "y*nO!n", &view, &start, &PyTuple_Type, &keys_obj, &min_lines))
+    PyObject *shapes_obj;
+    if (!PyArg_ParseTuple(args, "y*nO!n", &view, &start, &PyTuple_Type, &shapes_obj, &min_lines))
         return NULL;
     PyObject *result = NULL;
     Key *keys = NULL;
+    Py_ssize_t *first = NULL, *count = NULL;
     double *vals = NULL;
     long long *offs = NULL;
+    unsigned char *shape = NULL;
     const char *buf = (const char *)view.buf;
     Py_ssize_t len = view.len;
-    Py_ssize_t nk = PyTuple_GET_SIZE(keys_obj);
-    if (start < 0 || start > len || nk == 0) {
-        PyErr_SetString(PyExc_ValueError, "read_run: start out of range or no keys");
+    Py_ssize_t ns = PyTuple_GET_SIZE(shapes_obj), total = 0, widest = 0;
+    if (start < 0 || start > len || ns == 0 || ns > 255) {
+        PyErr_SetString(PyExc_ValueError, "read_run: start out of range, or not 1 to 255 shapes");
         goto done;
     }
-    keys = PyMem_Calloc((size_t)nk, sizeof(Key));
+    first = PyMem_Calloc((size_t)ns, sizeof(Py_ssize_t));
+    count = PyMem_Calloc((size_t)ns, sizeof(Py_ssize_t));
+    if (first == NULL || count == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t q = 0; q < ns; q++) {
+        PyObject *ks = PyTuple_GET_ITEM(shapes_obj, q);
+        if (!PyTuple_Check(ks) || PyTuple_GET_SIZE(ks) == 0) {
+            PyErr_SetString(PyExc_TypeError, "read_run: each shape must be a non-empty tuple of bytes");
+            goto done;
+        }
+        first[q] = total;
+        count[q] = PyTuple_GET_SIZE(ks);
+        total += count[q];
+        if (count[q] > widest)
+            widest = count[q];
+    }
+    keys = PyMem_Calloc((size_t)total, sizeof(Key));
     if (keys == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    for (Py_ssize_t k = 0; k < nk; k++) {
-        PyObject *key = PyTuple_GET_ITEM(keys_obj, k);
-        if (!PyBytes_Check(key)) {
-            PyErr_SetString(PyExc_TypeError, "read_run: keys must be bytes");
-            goto done;
+    for (Py_ssize_t q = 0; q < ns; q++) {
+        PyObject *ks = PyTuple_GET_ITEM(shapes_obj, q);
+        for (Py_ssize_t k = 0; k < count[q]; k++) {
+            PyObject *key = PyTuple_GET_ITEM(ks, k);
+            if (!PyBytes_Check(key)) {
+                PyErr_SetString(PyExc_TypeError, "read_run: keys must be bytes");
+                goto done;
+            }
+            keys[first[q] + k].p = PyBytes_AS_STRING(key);
+            keys[first[q] + k].len = PyBytes_GET_SIZE(key);
         }
-        keys[k].p = PyBytes_AS_STRING(key);
-        keys[k].len = PyBytes_GET_SIZE(key);
     }
-    Py_ssize_t cap = 256, n = 0;
-    vals = PyMem_Malloc((size_t)cap * (size_t)nk * sizeof(double));
+    /* rows: up to `cap` lines; values: up to `vcap` doubles (rows of different widths). */
+    Py_ssize_t cap = 256, vcap = 256 * widest, n = 0, nv = 0;
+    vals = PyMem_Malloc((size_t)vcap * sizeof(double));
     offs = PyMem_Malloc((size_t)cap * sizeof(long long));
-    if (vals == NULL || offs == NULL) {
+    shape = PyMem_Malloc((size_t)cap);
+    if (vals == NULL || offs == NULL || shape == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    Py_ssize_t i = start, end = start;
+    Py_ssize_t i = start, end = start, cur = 0;
+    int mixed = 0;
     while (i < len) {
+        /* The first line has no prefix and is of the first shape; each next one may start with
+         * tqdm.write's clears and be of any of the shapes (the last line's is tried first). */
         Py_ssize_t brace = n ? after_prefix(buf, len, i) : i;
         if (brace < 0)
             break;
         if (n == cap) {
             cap *= 2;
-            double *v2 = PyMem_Realloc(vals, (size_t)cap * (size_t)nk * sizeof(double));
-            if (v2 == NULL) {
-                PyErr_NoMemory();
-                goto done;
-            }
-            vals = v2;
             long long *o2 = PyMem_Realloc(offs, (size_t)cap * sizeof(long long));
             if (o2 == NULL) {
                 PyErr_NoMemory();
                 goto done;
             }
             offs = o2;
+            unsigned char *s2 = PyMem_Realloc(shape, (size_t)cap);
+            if (s2 == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            shape = s2;
         }
-        Py_ssize_t next = line_at(buf, len, brace, keys, nk, vals + n * nk);
+        if (nv + widest > vcap) {
+            vcap = 2 * vcap;
+            double *v2 = PyMem_Realloc(vals, (size_t)vcap * sizeof(double));
+            if (v2 == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            vals = v2;
+        }
+        Py_ssize_t next = line_at(buf, len, brace, keys + first[cur], count[cur], vals + nv);
+        Py_ssize_t q = cur;
+        for (Py_ssize_t t = 0; next == -1 && n && t < ns; t++) {
+            if (t != cur) {
+                q = t;
+                next = line_at(buf, len, brace, keys + first[q], count[q], vals + nv);
+            }
+        }
         if (next == -2) {
             PyErr_NoMemory();
             goto done;
         }
         if (next < 0)
             break;
+        cur = q;
+        mixed |= q != 0;
         offs[n] = (long long)brace;
+        shape[n] = (unsigned char)q;
+        nv += count[q];
         n++;
         i = end = next;
     }
@@ -282,18 +337,23 @@ static PyObject *read_run(PyObject *self, PyObject *args)
         result = Py_NewRef(Py_None);
         goto done;
     }
-    PyObject *v = PyByteArray_FromStringAndSize((const char *)vals, n * nk * (Py_ssize_t)sizeof(double));
+    PyObject *v = PyByteArray_FromStringAndSize((const char *)vals, nv * (Py_ssize_t)sizeof(double));
     PyObject *o = v ? PyByteArray_FromStringAndSize((const char *)offs, n * (Py_ssize_t)sizeof(long long)) : NULL;
-    if (v != NULL && o != NULL)
-        result = Py_BuildValue("nNN", end, v, o);
+    PyObject *sh = o ? PyBytes_FromStringAndSize(mixed ? (const char *)shape : NULL, mixed ? n : 0) : NULL;
+    if (v != NULL && o != NULL && sh != NULL)
+        result = Py_BuildValue("nNNN", end, v, o, sh);
     else {
         Py_XDECREF(v);
         Py_XDECREF(o);
+        Py_XDECREF(sh);
     }
 done:
     PyMem_Free(keys);
+    PyMem_Free(first);
+    PyMem_Free(count);
     PyMem_Free(vals);
     PyMem_Free(offs);
+    PyMem_Free(shape);
     PyBuffer_Release(&view);
     return result;
 }
@@ -614,8 +674,8 @@ done:
 
 static PyMethodDef methods[] = {
     {"read_run", read_run, METH_VARARGS,
-     "read_run(buf, start, keys, min_lines) -> (end, values, offsets) | None: the run of dict lines of "
-     "the key sequence `keys` at buf[start] (see the module comment)."},
+     "read_run(buf, start, shapes, min_lines) -> (end, values, offsets, row_shapes) | None: the run of "
+     "dict lines of the key sequences `shapes` at buf[start] (see the module comment)."},
     {"scan_steps", scan_steps, METH_VARARGS,
      "scan_steps(buf, base, total, armed) -> (markers, armed): tqdm's log events in buf, as "
      "steps.StepTracker.scan finds them for a known train-bar total (see the module comment)."},

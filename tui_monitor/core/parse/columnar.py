@@ -12,11 +12,12 @@ and one ``float`` map.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from tui_monitor.core.parse import accel
-from tui_monitor.core.parse.items import Record, RecordKind
+from tui_monitor.core.parse.items import Batch, Record, RecordKind
 from tui_monitor.core.parse.values import (
     FAST_QNUM,
     NON_METRIC_NUMERIC,
@@ -27,7 +28,7 @@ from tui_monitor.core.parse.values import (
     record_kind,
 )
 
-__all__ = ["CLEAR_PREFIX", "COLUMNAR_MIN", "MIN_RUN", "ColumnRun", "ShapePlan", "plan_for", "read_run"]
+__all__ = ["CLEAR_PREFIX", "COLUMNAR_MIN", "MIN_RUN", "ColumnRun", "ShapePlan", "plan_for", "read_run", "run_plans"]
 
 COLUMNAR_MIN = 256 << 10
 """Chunk size (bytes) from which `Pipeline` feeds with `LogParser.feed_columnar` (catch-up)."""
@@ -126,74 +127,126 @@ class ShapePlan:
 
 
 class ColumnRun:
-    """Consecutive dict lines of one `ShapePlan` (train records, rank ``None``), parsed as columns.
+    """Consecutive dict lines of known shapes (`ShapePlan`: train or eval records, rank
+    ``None``), parsed as columns.
 
     Attributes:
-        plan: the lines' shape.
-        vals: ``(n, len(plan.keys)) float64``, every key of every dict.
-        offsets: ``(n,) int64`` stream offset of each dict.
+        rows: the lines' records as one `Batch` (no steps yet: the policy pairs them).
         end: stream offset just past the run (bytes).
     """
 
-    __slots__ = ("plan", "vals", "offsets", "end")
+    __slots__ = ("rows", "end")
 
-    def __init__(self, plan: ShapePlan, vals: np.ndarray, offsets: np.ndarray, end: int) -> None:
-        self.plan = plan
-        self.vals = vals  # (n, len(plan.keys)) float64, every key of the dict
-        self.offsets = offsets  # (n,) int64 stream offsets
-        self.end = end  # stream offset just past the run
+    def __init__(self, rows: Batch, end: int) -> None:
+        self.rows = rows
+        self.end = end
 
     def __len__(self) -> int:
-        return int(self.offsets.shape[0])
+        return len(self.rows)
 
     def record(self, i: int) -> Record:
         """Row ``i`` as the record path builds it."""
-        plan = self.plan
-        vals = self.vals[i].tolist()
-        ei = plan.epoch_idx
-        return Record(
-            plan.kind,
-            dict(zip(plan.names, [vals[j] for j in plan.idx])),
-            None,
-            vals[ei] if ei >= 0 else None,
-            int(self.offsets[i]),
-            None,
-            {},
-        )
+        return self.rows.record(i)
 
 
-def read_run(buf: bytes, s: int, base: int, plan: ShapePlan) -> ColumnRun | None:
-    """The run of whole dict lines of ``plan``'s shape starting at ``buf[s]`` (a line start),
-    its values parsed with ``float`` (as the record path does), or None when shorter than
+def run_plans(first: ShapePlan, plans: Iterable[ShapePlan | None]) -> list[ShapePlan]:
+    """The shapes a run that starts with a line of ``first`` may go on with, ``first`` first:
+    metric records of kind ``train`` or ``eval`` (a summary ends a run: a new run may follow it)
+    with an epoch exactly when ``first`` has one (a row's epoch is a column of the run)."""
+    has_epoch = first.epoch_idx >= 0
+    out = [first]
+    for p in plans:
+        if (
+            p is not None
+            and p is not first
+            and p.record
+            and p.is_metric
+            and p.kind != "summary"
+            and (p.epoch_idx >= 0) == has_epoch
+        ):
+            out.append(p)
+    return out[:255]
+
+
+def read_run(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> ColumnRun | None:
+    """The run of whole dict lines starting at ``buf[s]`` (a line start, a line of ``plans[0]``'s
+    shape): each next line of any of ``plans``' shapes, maybe after `CLEAR_PREFIX`; its values
+    parsed with ``float`` (as the record path does), or None when shorter than
     :data:`MIN_RUN`. With the C extension (`accel.scan`) the same run is read in C, with the
     same values bit for bit (``PyOS_string_to_double``, the function behind ``float``)."""
     fast = accel.scan
     if fast is not None:
-        got = fast.read_run(buf, s, plan.keys, MIN_RUN)
+        got = fast.read_run(buf, s, tuple(p.keys for p in plans), MIN_RUN)
         if got is None:
             return None
-        e, raw_vals, raw_offsets = got
+        e, raw_vals, raw_offsets, raw_shapes = got
         offsets = np.frombuffer(raw_offsets, dtype=np.int64) + base
-        vals = np.frombuffer(raw_vals, dtype=np.float64).reshape(len(offsets), len(plan.keys))
-        return ColumnRun(plan, vals, offsets, base + e)
+        flat = np.frombuffer(raw_vals, dtype=np.float64)
+        n = len(offsets)
+        if len(plans) == 1 or not raw_shapes.strip(b"\x00"):
+            return _assemble([plans[0]], None, [flat.reshape(n, len(plans[0].keys))], offsets, base + e)
+        shapes = np.frombuffer(raw_shapes, dtype=np.uint8)
+        widths = np.array([len(p.keys) for p in plans], dtype=np.int64)[shapes]
+        starts = np.cumsum(widths) - widths
+        used = sorted(set(shapes.tolist()), key=lambda q: int(np.argmax(shapes == q)))
+        vals = []
+        for q in used:
+            k = len(plans[q].keys)
+            rows = starts[shapes == q]
+            vals.append(flat[rows[:, None] + np.arange(k)])
+        remap = np.zeros(len(plans), dtype=np.uint8)
+        remap[used] = np.arange(len(used), dtype=np.uint8)
+        return _assemble([plans[q] for q in used], remap[shapes], vals, offsets, base + e)
+    return _read_run_py(buf, s, base, plans)
+
+
+def _read_run_py(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> ColumnRun | None:
+    """`read_run` in pure Python: regex matches of whole same-shape stretches, one `_columns`
+    per stretch."""
+    plan = plans[0]
     m = plan.run.match(buf, s)
     if m is None:
         return None
-    e = m.end()
-    if buf.startswith(b"\r", e):
-        # The run goes on over lines that start with tqdm.write's clears.
-        m = plan.run_cleared.match(buf, e)
-        if m is not None:
-            e = m.end()
-    region = buf[s:e]
-    n = region.count(b"\n")
+    stretches: list[tuple[int, int, int]] = []  # (plan index, start, end)
+    cur, at, e = 0, s, m.end()
+    while True:
+        if buf.startswith(b"\r", e):
+            # The run goes on over lines that start with tqdm.write's clears.
+            m = plans[cur].run_cleared.match(buf, e)
+            if m is not None:
+                e = m.end()
+        stretches.append((cur, at, e))
+        if len(plans) == 1 or e >= len(buf):
+            break
+        # A line of another known shape goes on with the run.
+        cleared = buf[e] == 13
+        for j, other in enumerate(plans):
+            if j != cur:
+                m = (other.run_cleared if cleared else other.run).match(buf, e)
+                if m is not None:
+                    cur, at, e = j, e, m.end()
+                    break
+        else:
+            break
+    n = sum(buf.count(b"\n", a, b) for _, a, b in stretches)
     if n < MIN_RUN:
         return None
-    return _columns(region, n, s, base, plan)
+    parts = [(j, *_columns(buf[a:b], a, base, plans[j])) for j, a, b in stretches]
+    offsets = np.concatenate([p[2] for p in parts]) if len(parts) > 1 else parts[0][2]
+    end = base + stretches[-1][2]
+    used = list(dict.fromkeys(j for j, _, _ in parts))
+    if len(used) == 1:
+        one = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
+        return _assemble([plans[used[0]]], None, [one], offsets, end)
+    pos = {j: i for i, j in enumerate(used)}
+    shapes = np.concatenate([np.full(len(p[2]), pos[p[0]], dtype=np.uint8) for p in parts])
+    vals = [np.concatenate([p[1] for p in parts if p[0] == j]) for j in used]
+    return _assemble([plans[j] for j in used], shapes, vals, offsets, end)
 
 
-def _columns(region: bytes, n: int, s: int, base: int, plan: ShapePlan) -> ColumnRun | None:
-    """The values and offsets of a validated run ``region`` (``buf[s:e]``) of ``n`` lines."""
+def _columns(region: bytes, s: int, base: int, plan: ShapePlan) -> tuple[np.ndarray, np.ndarray]:
+    """The values ``(n, len(plan.keys))`` and stream offsets ``(n,)`` of a validated stretch
+    ``region`` (``buf[s:e]``) of lines of ``plan``'s shape."""
     text = region
     for old, new in plan.repl:
         text = text.replace(old, new)
@@ -201,13 +254,56 @@ def _columns(region: bytes, n: int, s: int, base: int, plan: ShapePlan) -> Colum
         text = text.translate(None, b"'")
     toks = text.split()
     k = len(plan.keys)
-    if len(toks) != n * k:  # pragma: no cover - the run regex validated every line
-        return None
-    vals = np.array(list(map(float, toks)), dtype=np.float64).reshape(n, k)
+    vals = np.array(list(map(float, toks)), dtype=np.float64).reshape(-1, k)
     # Each line holds one "{" (keys and values have none): its offset is the record's.
     offsets = np.flatnonzero(np.frombuffer(region, dtype=np.uint8) == 123).astype(np.int64)
     offsets += base + s
-    return ColumnRun(plan, vals, offsets, base + s + len(region))
+    return vals, offsets
+
+
+def _assemble(
+    plans: list[ShapePlan], shapes: np.ndarray | None, vals: list[np.ndarray], offsets: np.ndarray, end: int
+) -> ColumnRun:
+    """A run of the rows ``vals[p]`` (every key of each line of ``plans[p]``, in row order), the
+    rows' shapes ``shapes`` (``None``: all of ``plans[0]``), as one `Batch` over the metric names
+    of all shapes in order of first appearance (``plans`` are in that order)."""
+    first = plans[0]
+    if shapes is None:
+        v = vals[0]
+        epoch = v[:, first.epoch_idx].copy() if first.epoch_idx >= 0 else None
+        return ColumnRun(Batch(first.kind, first.names, v[:, first.idx], epoch, _NO_STEPS, offsets), end)
+    names: list[str] = []
+    col: dict[str, int] = {}
+    shape_cols: list[list[int]] = []
+    for p in plans:
+        for name in p.names:
+            if name not in col:
+                col[name] = len(names)
+                names.append(name)
+        shape_cols.append([col[name] for name in p.names])
+    n = len(offsets)
+    values = np.full((n, len(names)), np.nan)
+    epoch = np.empty(n) if first.epoch_idx >= 0 else None
+    for q, p in enumerate(plans):
+        rows = np.flatnonzero(shapes == q)
+        values[rows[:, None], shape_cols[q]] = vals[q][:, p.idx]
+        if epoch is not None:
+            epoch[rows] = vals[q][:, p.epoch_idx]
+    batch = Batch(
+        first.kind,
+        names,
+        values,
+        epoch,
+        _NO_STEPS,
+        offsets,
+        shapes=shapes,
+        shape_cols=shape_cols,
+        shape_kinds=[p.kind for p in plans],
+    )
+    return ColumnRun(batch, end)
+
+
+_NO_STEPS = np.empty(0, dtype=np.int64)
 
 
 def plan_for(keys: tuple[bytes, ...], cache: dict[tuple[bytes, ...], ShapePlan | None]) -> ShapePlan | None:
