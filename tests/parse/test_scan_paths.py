@@ -291,6 +291,25 @@ def test_read_run_values_are_floats_bits(monkeypatch: pytest.MonkeyPatch) -> Non
     assert math.copysign(1.0, struct.unpack("<2d", raw)[0]) == -1.0
 
 
+@needs_compiled
+def test_fast_conversion_edges_are_floats_bits() -> None:
+    # The compiled reader converts short decimals itself (Clinger's fast path: an exact integer
+    # of at most 2^53 times or over an exact power of ten up to 10^22) and hands every other
+    # token to the conversion behind float(): on both sides of each edge, every bit is float()'s.
+    edges = ["9007199254740992", "9007199254740993", "-9007199254740992e22", "9007199254740991e-22"]
+    edges += ["1e22", "1e23", "1e-22", "1e-23", "4.35", "0.1e-21", "0.30000000000000004", "2.2250738585072014e-308"]
+    edges += ["1234567890123456789", "12345678901234567890", "0." + "0" * 30 + "1", "1." + "0" * 25, "-0", "+0.0"]
+    edges += ["5.399999999999999e-06", "0.7611976633545976", "123.456e-3", ".5e1", "7.e0", "1e+05", "00012"]
+    rng = random.Random(16)
+    edges += [repr(rng.random() * 10 ** rng.randint(-30, 30)) for _ in range(3000)]
+    edges += [f"{rng.random():.{rng.randint(1, 19)}f}" for _ in range(3000)]
+    buf = b"".join(b"{'loss': " + t.encode() + b"}\n" for t in edges)
+    got = COMPILED.read_run(buf, 0, ((b"loss",),), 1)
+    assert got is not None and got[0] == len(buf)
+    want = struct.pack(f"<{len(edges)}d", *map(float, edges))
+    assert bytes(got[1][0]) == want
+
+
 # -- random logs: whole parser, C against Python --------------------------------------------
 
 NOISE = [

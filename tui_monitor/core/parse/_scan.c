@@ -23,9 +23,11 @@
  * What it hands back: `read_run(buf, start, shapes, min_lines)` (`shapes` a tuple of 1 to 255
  * key tuples) returns None when fewer than `min_lines` whole lines match, else
  * `(end, values, offsets, row_shapes)`: `end` the index just past the run's last "\n",
- * `values` a bytearray of float64, each line's values in its key order, line after line
- * (converted by PyOS_string_to_double, the very function behind Python's float(), so every
- * bit is the same), `offsets` a bytearray of n int64: the index of each line's "{", and
+ * `values` a tuple of one bytearray of float64 per shape: the values of its lines, each line's
+ * in its key order, line after line
+ * (converted by PyOS_string_to_double, the very function behind Python's float(), or where
+ * that is sure to give the same bits by Clinger's fast path, `fast_decimal`: every bit is
+ * the same), `offsets` a bytearray of n int64: the index of each line's "{", and
  * `row_shapes` n bytes, each line's shape (an index into `shapes`), or b"" when every line is
  * of the first shape. Any other text (a line of no known shape, a summary) ends the run there
  * (the Python path reads it).
@@ -153,6 +155,58 @@ static Py_ssize_t value_at(const char *buf, Py_ssize_t len, Py_ssize_t i, Py_ssi
     return j;
 }
 
+/* Exact powers of ten: 10^22 is the largest a double holds exactly (5^22 < 2^53). */
+static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* A decimal token t[0:n] (already validated) converted without PyOS_string_to_double when the
+ * result is sure to be the same bits: at most 19 significant digits whose integer m <= 2^53
+ * and a decimal exponent e with |e| <= 22. Then m and 10^|e| are exact doubles and one IEEE
+ * multiplication or division rounds correctly, as a correctly rounded strtod does (Clinger's
+ * fast path, W. D. Clinger, "How to read floating point numbers accurately", PLDI 1990).
+ * Returns 0 for every other token (nan, inf, long or extreme numbers): the caller converts it. */
+static int fast_decimal(const char *t, Py_ssize_t n, double *out)
+{
+    Py_ssize_t i = 0;
+    int neg = 0, digits = 0;
+    unsigned long long m = 0;
+    long e = 0;
+    if (i < n && (t[i] == '-' || t[i] == '+'))
+        neg = t[i++] == '-';
+    for (int frac = 0;; frac = 1) {
+        for (; i < n && is_digit(t[i]); i++) {
+            if (m || t[i] != '0') {
+                if (++digits > 19)
+                    return 0;
+                m = m * 10 + (unsigned long long)(t[i] - '0');
+            }
+            if (frac)
+                e--;
+        }
+        if (frac || !(i < n && t[i] == '.'))
+            break;
+        i++;
+    }
+    if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+        i++;
+        int eneg = 0;
+        long x = 0;
+        if (i < n && (t[i] == '-' || t[i] == '+'))
+            eneg = t[i++] == '-';
+        for (; i < n && is_digit(t[i]); i++) {
+            if (x < 100000)
+                x = x * 10 + (t[i] - '0');
+        }
+        e += eneg ? -x : x;
+    }
+    if (i != n || m > (1ULL << 53) || e < -22 || e > 22)
+        return 0;
+    double v = (double)m;
+    v = e < 0 ? v / POW10[-e] : v * POW10[e];
+    *out = neg ? -v : v;
+    return 1;
+}
+
 /* One dict line of the key sequence at buf[i] ("{" ... "}\n"): its values converted into
  * row[0:nk]; returns the index after its "\n", -1 when the line is not of this shape, -2 when
  * memory ran out. */
@@ -179,6 +233,8 @@ static Py_ssize_t line_at(const char *buf, Py_ssize_t len, Py_ssize_t i, const K
         i = value_at(buf, len, i, &ts, &tn);
         if (i < 0)
             return -1;
+        if (fast_decimal(buf + ts, tn, &row[k]))
+            continue;
         /* A NUL-terminated copy: the conversion never reads past the token. */
         char *t = tn <= MAX_TOKEN ? tok : PyMem_Malloc((size_t)tn + 1);
         if (t == NULL)
@@ -337,13 +393,38 @@ static PyObject *read_run(PyObject *self, PyObject *args)
         result = Py_NewRef(Py_None);
         goto done;
     }
-    PyObject *v = PyByteArray_FromStringAndSize((const char *)vals, nv * (Py_ssize_t)sizeof(double));
-    PyObject *o = v ? PyByteArray_FromStringAndSize((const char *)offs, n * (Py_ssize_t)sizeof(long long)) : NULL;
+    /* One bytearray of values per shape: its lines' rows, in order. `first` (the key index of
+     * each shape, no longer needed) counts each shape's lines, then the doubles copied. */
+    Py_ssize_t *fill = first;
+    memset(fill, 0, (size_t)ns * sizeof(Py_ssize_t));
+    for (Py_ssize_t r = 0; r < n; r++)
+        fill[mixed ? shape[r] : 0]++;
+    PyObject *v = PyTuple_New(ns);
+    if (v == NULL)
+        goto done;
+    for (Py_ssize_t q = 0; q < ns; q++) {
+        PyObject *part = PyByteArray_FromStringAndSize(NULL, fill[q] * count[q] * (Py_ssize_t)sizeof(double));
+        if (part == NULL) {
+            Py_DECREF(v);
+            goto done;
+        }
+        PyTuple_SET_ITEM(v, q, part);
+    }
+    memset(fill, 0, (size_t)ns * sizeof(Py_ssize_t));
+    const double *src = vals;
+    for (Py_ssize_t r = 0; r < n; r++) {
+        Py_ssize_t q = mixed ? shape[r] : 0;
+        double *dst = (double *)PyByteArray_AS_STRING(PyTuple_GET_ITEM(v, q));
+        memcpy(dst + fill[q], src, (size_t)count[q] * sizeof(double));
+        fill[q] += count[q];
+        src += count[q];
+    }
+    PyObject *o = PyByteArray_FromStringAndSize((const char *)offs, n * (Py_ssize_t)sizeof(long long));
     PyObject *sh = o ? PyBytes_FromStringAndSize(mixed ? (const char *)shape : NULL, mixed ? n : 0) : NULL;
-    if (v != NULL && o != NULL && sh != NULL)
+    if (o != NULL && sh != NULL)
         result = Py_BuildValue("nNNN", end, v, o, sh);
     else {
-        Py_XDECREF(v);
+        Py_DECREF(v);
         Py_XDECREF(o);
         Py_XDECREF(sh);
     }
@@ -674,7 +755,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"read_run", read_run, METH_VARARGS,
-     "read_run(buf, start, shapes, min_lines) -> (end, values, offsets, row_shapes) | None: the run of "
+     "read_run(buf, start, shapes, min_lines) -> (end, values_per_shape, offsets, row_shapes) | None: the run of "
      "dict lines of the key sequences `shapes` at buf[start] (see the module comment)."},
     {"scan_steps", scan_steps, METH_VARARGS,
      "scan_steps(buf, base, total, armed) -> (markers, armed): tqdm's log events in buf, as "

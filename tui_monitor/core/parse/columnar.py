@@ -181,22 +181,17 @@ def read_run(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> Colum
             return None
         e, raw_vals, raw_offsets, raw_shapes = got
         offsets = np.frombuffer(raw_offsets, dtype=np.int64) + base
-        flat = np.frombuffer(raw_vals, dtype=np.float64)
-        n = len(offsets)
-        if len(plans) == 1 or not raw_shapes.strip(b"\x00"):
-            return _assemble([plans[0]], None, [flat.reshape(n, len(plans[0].keys))], offsets, base + e)
+        vals = [np.frombuffer(v, dtype=np.float64).reshape(-1, len(p.keys)) for v, p in zip(raw_vals, plans)]
+        if not raw_shapes:
+            return _assemble([plans[0]], None, vals[:1], offsets, base + e)
+        # The shapes in order of their first line (the order of the names of all shapes).
+        used = sorted((q for q in range(len(plans)) if len(vals[q])), key=lambda q: raw_shapes.index(q))
         shapes = np.frombuffer(raw_shapes, dtype=np.uint8)
-        widths = np.array([len(p.keys) for p in plans], dtype=np.int64)[shapes]
-        starts = np.cumsum(widths) - widths
-        used = sorted(set(shapes.tolist()), key=lambda q: int(np.argmax(shapes == q)))
-        vals = []
-        for q in used:
-            k = len(plans[q].keys)
-            rows = starts[shapes == q]
-            vals.append(flat[rows[:, None] + np.arange(k)])
-        remap = np.zeros(len(plans), dtype=np.uint8)
-        remap[used] = np.arange(len(used), dtype=np.uint8)
-        return _assemble([plans[q] for q in used], remap[shapes], vals, offsets, base + e)
+        if used != list(range(len(used))):
+            remap = np.zeros(len(plans), dtype=np.uint8)
+            remap[used] = np.arange(len(used), dtype=np.uint8)
+            shapes = remap[shapes]
+        return _assemble([plans[q] for q in used], shapes, [vals[q] for q in used], offsets, base + e)
     return _read_run_py(buf, s, base, plans)
 
 

@@ -215,8 +215,9 @@ class CopyFilter:
                 same = same and (rows.epoch[0] == rows.epoch[1] or bool(np.isnan(rows.epoch[:2]).all()))
             if rows.shapes is not None:
                 # (Absent metrics are NaN in both rows only when the two records hold the same ones.)
-                same = same and bool((rows.present[0] == rows.present[1]).all())
-                same = same and rows.shape_kinds[rows.shapes[0]] == rows.shape_kinds[rows.shapes[1]]
+                p, q = int(rows.shapes[0]), int(rows.shapes[1])
+                same = same and set(rows.shape_cols[p]) == set(rows.shape_cols[q])
+                same = same and rows.shape_kinds[p] == rows.shape_kinds[q]
             return not same
         return True
 

@@ -295,7 +295,7 @@ class Batch:
         "shapes",
         "shape_cols",
         "shape_kinds",
-        "_present",
+        "_rows",
     )
 
     def __init__(
@@ -322,25 +322,29 @@ class Batch:
         self.shapes = shapes
         self.shape_cols = shape_cols if shape_cols is not None else [list(range(len(names)))]
         self.shape_kinds = shape_kinds if shape_kinds is not None else [kind]
-        self._present: Any = None
+        self._rows: dict[tuple[int, ...], Any] | None = None  # `rows_of` by the shapes holding a metric
 
     def __len__(self) -> int:
         return int(self.offsets.shape[0])
 
-    @property
-    def present(self) -> Any:
-        """``(n, len(names)) bool``: which metrics each row's record holds; ``None`` when every
-        row holds every one of `names` (one shape)."""
+    def rows_of(self, j: int) -> Any:
+        """The rows whose records hold metric ``names[j]``: ``(m,) int64`` row indices in order,
+        or ``None`` when every row does."""
         if self.shapes is None:
             return None
-        if self._present is None:
+        holders = tuple(p for p, cols in enumerate(self.shape_cols) if j in cols)
+        if self._rows is None:
+            self._rows = {}
+        rows = self._rows.get(holders, False)
+        if rows is False:
             import numpy as np  # items stays importable without numpy's cost until a batch exists
 
-            mask = np.zeros((len(self.shape_cols), len(self.names)), dtype=bool)
-            for p, cols in enumerate(self.shape_cols):
-                mask[p, cols] = True
-            self._present = mask[self.shapes]
-        return self._present
+            mask = np.zeros(len(self.shape_cols), dtype=bool)
+            mask[list(holders)] = True
+            held = mask[self.shapes]
+            rows = None if held.all() else np.flatnonzero(held)
+            self._rows[holders] = rows
+        return rows
 
     @property
     def has_train(self) -> bool:

@@ -426,22 +426,17 @@ class SeriesStore:
         block[:, _X] = x
         block[:, _E] = ep
         block[:, _T] = t
-        present = b.present
         for j, name in enumerate(b.names):
-            if present is None:
-                rows = None
-                m = n
-            else:
-                rows = np.flatnonzero(present[:, j])
-                m = len(rows)
-                if not m:
-                    continue  # only in a shape of rows before the batch
+            rows = b.rows_of(j)
+            m = n if rows is None else len(rows)
+            if not m:
+                continue  # only in a shape of rows before the batch
             s = series.get(name)
             if s is None:
                 if len(series) >= self.max_metrics:
                     self._dropped += m
                     continue
-                kind = b.kind if rows is None else b.shape_kinds[int(shapes[rows[0]])]
+                kind = b.kind if shapes is None else b.shape_kinds[int(shapes[0 if rows is None else rows[0]])]
                 s = _Series(name, name, None, kind, self.capacity, self.history)
                 series[name] = s
             if rows is None:

@@ -152,14 +152,12 @@ class RecordStats:
         last_step = int(b.steps[-1]) if k == n else None
         metrics = self.metrics
         values = b.values
-        present = b.present
         finite_all = np.isfinite(values)
         for j, key in enumerate(b.names):
-            if present is None:
-                rows = None
+            rows = b.rows_of(j)
+            if rows is None:
                 col, fin, m = values[:, j], finite_all[:, j], n
             else:
-                rows = np.flatnonzero(present[:, j])
                 col, fin, m = values[rows, j], finite_all[rows, j], len(rows)
                 if not m:
                     continue  # only in a shape of rows before the batch
