@@ -26,7 +26,7 @@
  * `values` a tuple of one bytearray of float64 per shape: the values of its lines, each line's
  * in its key order, line after line
  * (converted by PyOS_string_to_double, the very function behind Python's float(), or where
- * that is sure to give the same bits by Clinger's fast path, `fast_decimal`: every bit is
+ * that is sure to give the same bits by Clinger's fast path, `fast_value`: every bit is
  * the same), `offsets` a bytearray of n int64: the index of each line's "{", and
  * `row_shapes` n bytes, each line's shape (an index into `shapes`), or b"" when every line is
  * of the first shape. Any other text (a line of no known shape, a summary) ends the run there
@@ -159,52 +159,70 @@ static Py_ssize_t value_at(const char *buf, Py_ssize_t len, Py_ssize_t i, Py_ssi
 static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-/* A decimal token t[0:n] (already validated) converted without PyOS_string_to_double when the
- * result is sure to be the same bits: at most 19 significant digits whose integer m <= 2^53
- * and a decimal exponent e with |e| <= 22. Then m and 10^|e| are exact doubles and one IEEE
- * multiplication or division rounds correctly, as a correctly rounded strtod does (Clinger's
- * fast path, W. D. Clinger, "How to read floating point numbers accurately", PLDI 1990).
- * Returns 0 for every other token (nan, inf, long or extreme numbers): the caller converts it. */
-static int fast_decimal(const char *t, Py_ssize_t n, double *out)
+/* The value at buf[i:] read in one pass when it is a decimal (bare, or quoted) whose exact
+ * conversion is sure to be the same bits as PyOS_string_to_double's: at most 19 significant
+ * digits whose integer m <= 2^53 and a decimal exponent e with |e| <= 22. Then m and 10^|e| are
+ * exact doubles and one IEEE multiplication or division rounds correctly, as a correctly
+ * rounded strtod does (Clinger's fast path: W. D. Clinger, "How to read floating point numbers
+ * accurately", PLDI 1990). Returns the index after the value, where `value_at` would end it
+ * (after the closing quote of a quoted one); -1 for every other value (nan, inf, long or
+ * extreme numbers, text that is not a number): `value_at` and the conversion read it then. */
+static Py_ssize_t fast_value(const char *buf, Py_ssize_t len, Py_ssize_t i, double *out)
 {
-    Py_ssize_t i = 0;
-    int neg = 0, digits = 0;
+    int quoted = 0, neg = 0, digits = 0, seen = 0;
     unsigned long long m = 0;
     long e = 0;
-    if (i < n && (t[i] == '-' || t[i] == '+'))
-        neg = t[i++] == '-';
+    if (i < len && buf[i] == '\'') {
+        quoted = 1;
+        i++;
+    }
+    if (i < len && (buf[i] == '-' || buf[i] == '+'))
+        neg = buf[i++] == '-';
     for (int frac = 0;; frac = 1) {
-        for (; i < n && is_digit(t[i]); i++) {
-            if (m || t[i] != '0') {
+        for (; i < len && is_digit(buf[i]); i++) {
+            seen = 1;
+            if (m || buf[i] != '0') {
                 if (++digits > 19)
-                    return 0;
-                m = m * 10 + (unsigned long long)(t[i] - '0');
+                    return -1;
+                m = m * 10 + (unsigned long long)(buf[i] - '0');
             }
             if (frac)
                 e--;
         }
-        if (frac || !(i < n && t[i] == '.'))
+        if (frac || !(i < len && buf[i] == '.'))
             break;
         i++;
     }
-    if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+    if (!seen)
+        return -1; /* no digit: ".", "nan", "inf", ... */
+    if (i < len && (buf[i] == 'e' || buf[i] == 'E')) {
         i++;
         int eneg = 0;
         long x = 0;
-        if (i < n && (t[i] == '-' || t[i] == '+'))
-            eneg = t[i++] == '-';
-        for (; i < n && is_digit(t[i]); i++) {
+        if (i < len && (buf[i] == '-' || buf[i] == '+'))
+            eneg = buf[i++] == '-';
+        if (!(i < len && is_digit(buf[i])))
+            return -1;
+        for (; i < len && is_digit(buf[i]); i++) {
             if (x < 100000)
-                x = x * 10 + (t[i] - '0');
+                x = x * 10 + (buf[i] - '0');
         }
         e += eneg ? -x : x;
     }
-    if (i != n || m > (1ULL << 53) || e < -22 || e > 22)
-        return 0;
+    /* The number must end where `value_at` ends a token. */
+    if (!(i < len && (buf[i] == '\'' || buf[i] == ',' || buf[i] == '}' || buf[i] == '\n' || buf[i] == '\r')))
+        return -1;
+    if (quoted) {
+        if (buf[i] != '\'')
+            return -1;
+        i++;
+    }
+    if (m > (1ULL << 53) || e < -22 || e > 22)
+        return -1;
     double v = (double)m;
     v = e < 0 ? v / POW10[-e] : v * POW10[e];
     *out = neg ? -v : v;
-    return 1;
+    return i;
 }
 
 /* One dict line of the key sequence at buf[i] ("{" ... "}\n"): its values converted into
@@ -229,12 +247,15 @@ static Py_ssize_t line_at(const char *buf, Py_ssize_t len, Py_ssize_t i, const K
         if (!(buf[i] == '\'' && buf[i + 1] == ':' && buf[i + 2] == ' '))
             return -1;
         i += 3;
+        Py_ssize_t fast = fast_value(buf, len, i, &row[k]);
+        if (fast >= 0) {
+            i = fast;
+            continue;
+        }
         Py_ssize_t ts, tn;
         i = value_at(buf, len, i, &ts, &tn);
         if (i < 0)
             return -1;
-        if (fast_decimal(buf + ts, tn, &row[k]))
-            continue;
         /* A NUL-terminated copy: the conversion never reads past the token. */
         char *t = tn <= MAX_TOKEN ? tok : PyMem_Malloc((size_t)tn + 1);
         if (t == NULL)
