@@ -1,12 +1,16 @@
-"""Columnar catch-up: runs of same-shape dict lines parsed as numpy columns.
+"""Columnar catch-up: runs of dict lines of known shapes parsed as numpy columns.
 
 A Trainer log printed without bars is mostly lines of one key sequence (``{'loss': ...,
-'grad_norm': ..., 'learning_rate': ..., 'epoch': ...}``). For each key sequence a
-:class:`ShapePlan` is worked out once: what :func:`~tui_monitor.core.parse.values.build_record`
-would do with such a dict (kind, metric names, epoch position, the ``lr`` alias) and one regex
-that validates a whole dict and captures its values. :func:`read_run` then turns a run of such
-lines into a :class:`ColumnRun` (an ``(n, k)`` float64 array) with one regex match, one split
-and one ``float`` map.
+'grad_norm': ..., 'learning_rate': ..., 'epoch': ...}``), switching now and then to another
+(``num_input_tokens_seen`` in one record of twenty) and to the eval records' between them. For
+each key sequence a :class:`ShapePlan` is worked out once: what
+:func:`~tui_monitor.core.parse.values.build_record` would do with such a dict (kind, metric
+names, epoch position, the ``lr`` alias) and one regex that validates a whole dict and captures
+its values. :func:`read_run` then turns a run of such lines, starting with a train record and
+going on across shape switches, into a :class:`ColumnRun`: one
+:class:`~tui_monitor.core.parse.items.Batch` of all its rows (each row with its shape), with one
+regex match, one split and one ``float`` map per stretch of one shape (or one call of the
+compiled reader for the whole run).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ __all__ = ["CLEAR_PREFIX", "COLUMNAR_MIN", "MIN_RUN", "ColumnRun", "ShapePlan", 
 COLUMNAR_MIN = 256 << 10
 """Chunk size (bytes) from which `Pipeline` feeds with `LogParser.feed_columnar` (catch-up)."""
 MIN_RUN = 4
-"""Consecutive dict lines of one shape from which they are parsed as columns."""
+"""Consecutive dict lines (of known shapes) from which they are parsed as columns."""
 CLEAR_PREFIX = rb"(?:\r(?:[ \r]*\r)?)?"
 """What may come before a run's dict on its line: ``tqdm.write`` clears the open bars first
 (``\\r`` + spaces + ``\\r``, once per bar position), so its lines read ``\\r<spaces>\\r{...}``.

@@ -287,11 +287,11 @@ class StepPairing:
             k = min(m, steps.queued)
             if k < m and steps.awaiting:
                 return None  # records would be held for their redraw
-            if k:
-                paired = steps.peek_batch(epochs, k)
-                if paired is None:
-                    return None
-                st, spe = paired
+            # (Also with k = 0: a peek forgets the bounds an earlier one left for `take_batch`.)
+            paired = steps.peek_batch(epochs, k)
+            if paired is None:
+                return None
+            st, spe = paired
         return k, st, spe
 
     def rows_held(self) -> bool:
