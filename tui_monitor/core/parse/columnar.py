@@ -45,6 +45,10 @@ The dict still starts its segment (right after a ``\\r``), so the record path re
 rank or logger prefix, as a run does; the clears' step markers split a run (see the parser)."""
 
 
+_CLEARS = re.compile(rb"\r(?:[ \r]*\r)?")
+"""`CLEAR_PREFIX` where one is (a line that starts with ``\r``)."""
+
+
 class ShapePlan:
     """What `build_record` does with a flat all-numeric dict of a given key sequence,
     worked out once per key sequence (a log has a handful).
@@ -60,6 +64,7 @@ class ShapePlan:
         record: whether such a dict makes a record (it has metrics).
         is_metric: whether its keys mark a metric record (see ``is_metric_dict``).
         repl: key texts to blank out of a run's bytes, leaving its values only.
+        head: the bytes a line of this shape starts with (``{'`` and its first key).
     """
 
     __slots__ = (
@@ -74,11 +79,13 @@ class ShapePlan:
         "_run",
         "_run_cleared",
         "repl",
+        "head",
     )
 
     def __init__(self, keys: tuple[bytes, ...]) -> None:
         names = [k.decode() for k in keys]
         self.keys = keys
+        self.head = b"{'" + keys[0] + b"': "  # how a line of this shape starts
         self._run: re.Pattern[bytes] | None = None
         self._run_cleared: re.Pattern[bytes] | None = None
         # Key text between values: replacing it by spaces leaves a run's values only.
@@ -217,10 +224,17 @@ def _read_run_py(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> C
         stretches.append((cur, at, e))
         if len(plans) == 1 or e >= len(buf):
             break
-        # A line of another known shape goes on with the run.
+        # A line of another known shape goes on with the run. (Only a shape whose first key
+        # opens the line is tried: its regex is compiled when first needed.)
         cleared = buf[e] == 13
+        brace = e
+        if cleared:
+            c = _CLEARS.match(buf, e)
+            brace = c.end() if c is not None else e
+        if not buf.startswith(b"{'", brace):
+            break
         for j, other in enumerate(plans):
-            if j != cur:
+            if j != cur and buf.startswith(other.head, brace):
                 m = (other.run_cleared if cleared else other.run).match(buf, e)
                 if m is not None:
                     cur, at, e = j, e, m.end()

@@ -406,8 +406,7 @@ def _split_runs(
     for i in bad:
         _, order, run = found[i]
         found[i] = None  # type: ignore[call-overload]
-        for j in range(len(run)):  # type: ignore[arg-type]
-            rec = run.record(j)  # type: ignore[union-attr]
+        for rec in run.rows.records():  # type: ignore[union-attr]
             found.append((rec.offset, order, rec))
     found = [t for t in found if t is not None]
     found.sort(key=lambda t: (t[0], t[1]))

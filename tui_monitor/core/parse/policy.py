@@ -265,15 +265,15 @@ class RecordPolicy:
                 train = train[:m] if train is not None else None
                 paired = self._pairing.peek_run(epochs, m)
                 if paired is None:
-                    for i in range(1, m + 1):
-                        self.take(rows.record(i), out)
+                    for rec in rows.part(1, m + 1).records():
+                        self.take(rec, out)
                     return rest
                 k, st, spe = paired
             else:
                 rest = None
         if paired is None:
-            for i in range(1, n):
-                self.take(rows.record(i), out)
+            for rec in rows.part(1, n).records():
+                self.take(rec, out)
             return None
         self._pairing.take_run(k, spe)
         runs.accept_batch(st, epochs, k, train)
