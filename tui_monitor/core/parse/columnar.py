@@ -207,8 +207,8 @@ def read_run(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> Colum
 
 
 def _read_run_py(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> ColumnRun | None:
-    """`read_run` in pure Python: regex matches of whole same-shape stretches, one `_columns`
-    per stretch."""
+    """`read_run` in pure Python: regex matches of whole same-shape stretches, one `_values`
+    per shape (its stretches joined)."""
     plan = plans[0]
     m = plan.run.match(buf, s)
     if m is None:
@@ -241,37 +241,33 @@ def _read_run_py(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> C
                     break
         else:
             break
-    n = sum(buf.count(b"\n", a, b) for _, a, b in stretches)
-    if n < MIN_RUN:
+    counts = [buf.count(b"\n", a, b) for _, a, b in stretches]
+    if sum(counts) < MIN_RUN:
         return None
-    parts = [(j, *_columns(buf[a:b], a, base, plans[j])) for j, a, b in stretches]
-    offsets = np.concatenate([p[2] for p in parts]) if len(parts) > 1 else parts[0][2]
-    end = base + stretches[-1][2]
-    used = list(dict.fromkeys(j for j, _, _ in parts))
+    e = stretches[-1][2]
+    region = buf[s:e]
+    # Each line holds one "{" (keys and values have none): its offset is the record's.
+    offsets = np.flatnonzero(np.frombuffer(region, dtype=np.uint8) == 123).astype(np.int64)
+    offsets += base + s
+    used = list(dict.fromkeys(j for j, _, _ in stretches))
     if len(used) == 1:
-        one = np.concatenate([p[1] for p in parts]) if len(parts) > 1 else parts[0][1]
-        return _assemble([plans[used[0]]], None, [one], offsets, end)
-    pos = {j: i for i, j in enumerate(used)}
-    shapes = np.concatenate([np.full(len(p[2]), pos[p[0]], dtype=np.uint8) for p in parts])
-    vals = [np.concatenate([p[1] for p in parts if p[0] == j]) for j in used]
-    return _assemble([plans[j] for j in used], shapes, vals, offsets, end)
+        return _assemble([plans[used[0]]], None, [_values(region, plans[used[0]])], offsets, base + e)
+    # The lines of each shape converted at once (one stretch of a line or two is common).
+    vals = [_values(b"".join([buf[a:b] for i, a, b in stretches if i == j]), plans[j]) for j in used]
+    pos = {j: q for q, j in enumerate(used)}
+    shapes = np.repeat(np.array([pos[j] for j, _, _ in stretches], dtype=np.uint8), counts)
+    return _assemble([plans[j] for j in used], shapes, vals, offsets, base + e)
 
 
-def _columns(region: bytes, s: int, base: int, plan: ShapePlan) -> tuple[np.ndarray, np.ndarray]:
-    """The values ``(n, len(plan.keys))`` and stream offsets ``(n,)`` of a validated stretch
-    ``region`` (``buf[s:e]``) of lines of ``plan``'s shape."""
+def _values(region: bytes, plan: ShapePlan) -> np.ndarray:
+    """The values ``(n, len(plan.keys))`` of validated lines of ``plan``'s shape (``region``,
+    their bytes, maybe after tqdm.write's clears)."""
     text = region
     for old, new in plan.repl:
         text = text.replace(old, new)
     if b"'" in text:
         text = text.translate(None, b"'")
-    toks = text.split()
-    k = len(plan.keys)
-    vals = np.array(list(map(float, toks)), dtype=np.float64).reshape(-1, k)
-    # Each line holds one "{" (keys and values have none): its offset is the record's.
-    offsets = np.flatnonzero(np.frombuffer(region, dtype=np.uint8) == 123).astype(np.int64)
-    offsets += base + s
-    return vals, offsets
+    return np.array(list(map(float, text.split())), dtype=np.float64).reshape(-1, len(plan.keys))
 
 
 def _assemble(
