@@ -399,20 +399,15 @@ class SeriesStore:
         if n == 0:
             return
         shapes = b.shapes
+        # x of a row without a step: its ordinal among the records of its kind.
         x = np.empty(n, dtype=np.float64)
-        if shapes is None:
-            ordinal = self._counts.get(b.kind, 0)
-            self._counts[b.kind] = ordinal + n
-            x[:] = np.arange(ordinal, ordinal + n, dtype=np.float64)
-        else:
-            # x of a row without a step: its ordinal among the records of its kind.
-            kinds = list(dict.fromkeys(b.shape_kinds))
-            code = np.array([kinds.index(kind) for kind in b.shape_kinds], dtype=np.uint8)[shapes]
-            for c, kind in enumerate(kinds):
-                idx = np.flatnonzero(code == c)
-                ordinal = self._counts.get(kind, 0)
-                self._counts[kind] = ordinal + len(idx)
-                x[idx] = np.arange(ordinal, ordinal + len(idx), dtype=np.float64)
+        kinds = list(dict.fromkeys(b.shape_kinds if shapes is not None else [b.kind]))
+        code = None if shapes is None else np.array([kinds.index(kd) for kd in b.shape_kinds], dtype=np.uint8)[shapes]
+        for c, kind in enumerate(kinds):
+            idx = np.arange(n) if code is None else np.flatnonzero(code == c)
+            ordinal = self._counts.get(kind, 0)
+            self._counts[kind] = ordinal + len(idx)
+            x[idx] = np.arange(ordinal, ordinal + len(idx), dtype=np.float64)
         t = b.arrival
         if t:
             self._last_arrival = t
