@@ -101,10 +101,14 @@ def run(job: tuple[str, int, int]) -> tuple[str, int, float, str | None]:
             s0 = min(start, len(buf))
             got = [S._read_at(buf, s0, keys, compiled) for compiled in (True, False)]
             assert got[0] == got[1]
+            others = tuple(tuple(k.encode() for k in ks) for ks in (S.OTHER, S.EVAL))
+            got = [S._read_at(buf, s0, keys, compiled, *others) for compiled in (True, False)]
+            assert got[0] == got[1]
             if S.COMPILED is not None and len(buf) <= GUARDED_MAX:
                 # The same bytes ending right before a page that may not be read: an over-read
                 # is a segfault here, whatever the allocator (ASan does not see inside pymalloc).
-                assert S.COMPILED.read_run(guarded(buf), s0, keys, 1) == S.COMPILED.read_run(buf, s0, keys, 1)
+                shapes = (keys, *(tuple(k.encode() for k in ks) for ks in (S.OTHER, S.EVAL)))
+                assert S.COMPILED.read_run(guarded(buf), s0, shapes, 1) == S.COMPILED.read_run(buf, s0, shapes, 1)
     elif name == "steps":
         import test_scan_paths as S
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from tui_monitor.core.parse import LogParser, Record
+from tui_monitor.core.parse.jsonl import WALL_TIME
 
 SPECIAL_KEYS = frozenset(
     {
@@ -249,6 +250,7 @@ def jsonl_logs(draw: st.DrawFn, max_records: int = 12) -> GenLog:
                     draw(st.one_of(st.sampled_from(NOISE_LINES[:6]), junk_no_open, st.just(b'{"loss": 1.0, "epoch"')))
                 )
         values = draw(metric_values())
+        values.pop(WALL_TIME, None)  # a JSON line's own write time, not a metric (jsonl.WALL_TIME)
         obj: dict[str, object] = {}
         metrics: dict[str, float] = {}
         for k, v in values.items():

@@ -194,13 +194,19 @@ def _token(draw: st.DrawFn) -> str:
 PREFIXES = [b"", b"", b"\r", b"\r" + b" " * 60 + b"\r", b"\r \r  \r", b"\r ", b" \r", b"\x1b[A", b"\r\r"]
 
 
+OTHER = ("loss", "grad_norm", "learning_rate", "num_input_tokens_seen", "epoch")
+"""A train shape that switches in now and then (``num_input_tokens_seen`` in one record of twenty)."""
+EVAL = ("eval_loss", "eval_runtime", "epoch")
+"""An eval record's shape, between train records."""
+
+
 @st.composite
 def run_text(draw: st.DrawFn) -> tuple[bytes, tuple[bytes, ...]]:
     keys = draw(st.sampled_from([("loss", "grad_norm", "learning_rate", "epoch"), ("loss", "epoch"), ("eval_loss",)]))
-    other = ("loss", "grad_norm", "learning_rate", "num_input_tokens_seen", "epoch")
     lines = []
     for _ in range(draw(st.integers(min_value=1, max_value=30))):
-        ks = other if draw(st.integers(0, 9)) == 0 else keys
+        r = draw(st.integers(0, 9))
+        ks = OTHER if r == 0 else EVAL if r == 1 else keys
         vals = [_token(draw) for _ in ks]
         body = "{" + ", ".join(f"'{k}': {v}" for k, v in zip(ks, vals)) + "}"
         end = "\n" if draw(st.integers(0, 19)) else draw(st.sampled_from(["\r\n", "", "}\n", " \n"]))
@@ -215,19 +221,30 @@ def _read(buf: bytes, keys: tuple[bytes, ...], compiled: bool) -> object:
     return _read_at(buf, 0, keys, compiled)
 
 
-def _read_at(buf: bytes, start: int, keys: tuple[bytes, ...], compiled: bool) -> object:
-    """`read_run` at ``buf[start]`` (stream offset 1000 for ``buf[0]``) on one path:
-    ``(end, shape, values' bytes, offsets)`` or ``None``."""
-    plan = columnar_mod.ShapePlan(keys)
+def _read_at(buf: bytes, start: int, keys: tuple[bytes, ...], compiled: bool, *others: tuple[bytes, ...]) -> object:
+    """`read_run` at ``buf[start]`` (stream offset 1000 for ``buf[0]``) on one path, the run
+    starting with a line of ``keys`` and going on over lines of ``keys`` or ``others``:
+    ``(end, names, values' bytes, epochs' bytes, offsets, row shapes)`` or ``None``."""
+    first = columnar_mod.ShapePlan(keys)
+    plans = columnar_mod.run_plans(first, [columnar_mod.ShapePlan(k) for k in others])
     saved = accel.scan
     accel.scan = COMPILED if compiled else None
     try:
-        run = columnar_mod.read_run(buf, start, 1000, plan)
+        run = columnar_mod.read_run(buf, start, 1000, plans)
     finally:
         accel.scan = saved
     if run is None:
         return None
-    return run.end, run.vals.shape, run.vals.tobytes(), run.offsets.tolist()
+    rows = run.rows
+    return (
+        run.end,
+        rows.names,
+        rows.values.shape,
+        rows.values.tobytes(),
+        None if rows.epoch is None else rows.epoch.tobytes(),
+        rows.offsets.tolist(),
+        None if rows.shapes is None else (rows.shapes.tolist(), rows.shape_cols, rows.shape_kinds),
+    )
 
 
 @needs_compiled
@@ -244,6 +261,22 @@ def test_read_run_same_on_both_paths(case: tuple[bytes, tuple[bytes, ...]], min_
 
 
 @needs_compiled
+@PROPS
+@given(case=run_text(), min_run=st.integers(min_value=1, max_value=4))
+def test_read_run_across_shapes_same_on_both_paths(case: tuple[bytes, tuple[bytes, ...]], min_run: int) -> None:
+    # The run goes on over lines of the other known shapes (another train key sequence, eval
+    # records): the same rows, shapes and values on both paths.
+    buf, keys = case
+    others = tuple(tuple(k.encode() for k in ks) for ks in (OTHER, EVAL))
+    saved = columnar_mod.MIN_RUN
+    columnar_mod.MIN_RUN = min_run
+    try:
+        assert _read_at(buf, 0, keys, True, *others) == _read_at(buf, 0, keys, False, *others)
+    finally:
+        columnar_mod.MIN_RUN = saved
+
+
+@needs_compiled
 def test_read_run_values_are_floats_bits(monkeypatch: pytest.MonkeyPatch) -> None:
     # A hand-checked run: each value is float()'s, bit for bit (nan sign, -0.0, inf, subnormal);
     # the run ends before the line of another shape.
@@ -251,11 +284,30 @@ def test_read_run_values_are_floats_bits(monkeypatch: pytest.MonkeyPatch) -> Non
     buf = b"{'loss': -nan, 'epoch': '-0'}\n\r   \r{'loss': 1e999, 'epoch': 5e-324}\n{'loss': 'NaN'}\n"
     got = _read(buf, (b"loss", b"epoch"), compiled=True)
     assert got is not None
-    end, shape, raw, offsets = got  # type: ignore[misc]
-    assert (end, shape, offsets) == (1000 + 68, (2, 2), [1000, 1000 + 35])
-    want = [float(b"-nan"), float(b"-0"), float(b"1e999"), float(b"5e-324")]
-    assert raw == struct.pack("<4d", *want)
-    assert math.copysign(1.0, struct.unpack("<4d", raw)[0]) == -1.0
+    end, names, shape, raw, epochs, offsets, shapes = got  # type: ignore[misc]
+    assert (end, names, shape, offsets, shapes) == (1000 + 68, ["loss"], (2, 1), [1000, 1000 + 35], None)
+    assert raw == struct.pack("<2d", float(b"-nan"), float(b"1e999"))
+    assert epochs == struct.pack("<2d", float(b"-0"), float(b"5e-324"))
+    assert math.copysign(1.0, struct.unpack("<2d", raw)[0]) == -1.0
+
+
+@needs_compiled
+def test_fast_conversion_edges_are_floats_bits() -> None:
+    # The compiled reader converts short decimals itself (Clinger's fast path: an exact integer
+    # of at most 2^53 times or over an exact power of ten up to 10^22) and hands every other
+    # token to the conversion behind float(): on both sides of each edge, every bit is float()'s.
+    edges = ["9007199254740992", "9007199254740993", "-9007199254740992e22", "9007199254740991e-22"]
+    edges += ["1e22", "1e23", "1e-22", "1e-23", "4.35", "0.1e-21", "0.30000000000000004", "2.2250738585072014e-308"]
+    edges += ["1234567890123456789", "12345678901234567890", "0." + "0" * 30 + "1", "1." + "0" * 25, "-0", "+0.0"]
+    edges += ["5.399999999999999e-06", "0.7611976633545976", "123.456e-3", ".5e1", "7.e0", "1e+05", "00012"]
+    rng = random.Random(16)
+    edges += [repr(rng.random() * 10 ** rng.randint(-30, 30)) for _ in range(3000)]
+    edges += [f"{rng.random():.{rng.randint(1, 19)}f}" for _ in range(3000)]
+    buf = b"".join(b"{'loss': " + t.encode() + b"}\n" for t in edges)
+    got = COMPILED.read_run(buf, 0, ((b"loss",),), 1)
+    assert got is not None and got[0] == len(buf)
+    want = struct.pack(f"<{len(edges)}d", *map(float, edges))
+    assert bytes(got[1][0]) == want
 
 
 # -- random logs: whole parser, C against Python --------------------------------------------

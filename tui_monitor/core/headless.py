@@ -215,16 +215,29 @@ class HeadlessPrinter:
         (``json.dumps`` layout, ``repr`` of floats, non-finite values as strings) without
         building a `Record` and a dict per row."""
         keys = [self._key(n) for n in b.names]
-        self._record_json(b.record(0))  # caches the line head for this kind
-        head = self._head[b.kind]
         n = len(b)
         steps = b.steps.tolist()
         steps_txt = [str(s) for s in steps] + ["null"] * (n - len(steps))
         epochs = [_num(e) for e in b.epoch.tolist()] if b.epoch is not None else ["null"] * n
+        rows = b.values.tolist()
+        offsets = b.offsets.tolist()
+        if b.shapes is None:
+            self._record_json(b.record(0))  # caches the line head for this kind
+            heads = [self._head[b.kind]]
+            cols = [list(range(len(keys)))]
+            shapes = [0] * n
+        else:
+            heads = []
+            for kind in b.shape_kinds:
+                if kind not in self._head:
+                    self._record_json(Record(kind, {}))  # caches the line head for this kind
+                heads.append(self._head[kind])
+            cols = b.shape_cols
+            shapes = b.shapes.tolist()
         out = []
-        for row, st, ep, off in zip(b.values.tolist(), steps_txt, epochs, b.offsets.tolist()):
-            metrics = ", ".join(k + _num(v) for k, v in zip(keys, row))
-            out.append(f'{head}{st}, "epoch": {ep}, "rank": null, "metrics": {{{metrics}}}, "offset": {off}}}')
+        for row, p, st, ep, off in zip(rows, shapes, steps_txt, epochs, offsets):
+            metrics = ", ".join(keys[c] + _num(row[c]) for c in cols[p])
+            out.append(f'{heads[p]}{st}, "epoch": {ep}, "rank": null, "metrics": {{{metrics}}}, "offset": {off}}}')
         return out
 
     def _plain(self, rec: Record) -> str:

@@ -271,7 +271,7 @@ class Pipeline:
                 if self._deferred:  # the same run went on
                     seg.extend(self._deferred)
                     self._deferred = []
-                if it.kind == "train":
+                if it.kind == "train" if isinstance(it, Record) else it.has_train:
                     self._reset_events = []
                 elif isinstance(it, Record) and it.kind == "summary" and is_main_rank(it.rank):
                     self._run_ended = True

@@ -4,7 +4,7 @@ events, rewinds), in file order.
 `LogParser` is the facade (:mod:`~tui_monitor.core.parse.parser`); behind it, one module per
 concern: framing and format sniffing (``framing``), metric dicts and their values (``values``),
 console output (``console``), dicts wrapped or pretty-printed over lines (``wrapped``), notebook
-tables (``tables``), columnar runs of same-shape lines (``columnar``), tqdm and notebook bars,
+tables (``tables``), columnar runs of dict lines of known shapes (``columnar``), tqdm and notebook bars,
 DeepSpeed step lines and the banner (``bars``), steps from the bars' log events (``steps``),
 crash evidence (``crash``), JSON lines (``jsonl``), ``trainer_state.json`` (``trainer_state``)
 and the one per-record policy (``policy``, the facade of its rules: steps paired with records in

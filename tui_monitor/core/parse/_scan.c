@@ -3,25 +3,34 @@
  * the reference for every rule (columnar.py, steps.py); tests/parse/test_scan_paths.py compares
  * both paths on every fixture, generated and random logs, in every chunking.
  *
- * 1. read_run(buf, start, keys, min_lines): the columnar run reader (columnar.py `read_run`).
+ * 1. read_run(buf, start, shapes, min_lines): the columnar run reader (columnar.py `read_run`).
  *
- * What it recognises: a *run* of console lines that are flat metric dicts of one known key
- * sequence, exactly what `ShapePlan.run` (a regex) matches:
+ * What it recognises: a *run* of console lines that are flat metric dicts of known key
+ * sequences (shapes), exactly what `columnar._read_run_py` matches with the shapes' regexes:
  *
- *     {'k0': V, 'k1': V, ...}\n            the first line (starting at the given offset)
- *     P{'k0': V, 'k1': V, ...}\n           each next line, P = CLEAR_PREFIX: nothing, or "\r",
- *                                          or "\r" [ \r]* "\r" (tqdm.write's clears)
+ *     {'k0': V, 'k1': V, ...}\n            the first line (starting at the given offset), of
+ *                                          the first shape
+ *     P{'j0': V, 'j1': V, ...}\n           each next line, of any of the shapes (a log's train
+ *                                          records switch key sequence now and then and its eval
+ *                                          records come between them); P = CLEAR_PREFIX:
+ *                                          nothing, or "\r", or "\r" [ \r]* "\r" (tqdm.write's
+ *                                          clears)
  *
  * where each V is a bare number (values.NUM: [-+]?digits[.digits][e[-+]digits], .digits[e..],
  * or [-+]?nan|NaN|inf|Infinity) or a quoted one ('…' around values.FAST_QNUM: the same
  * numbers, or nan / inf / infinity in any case).
  *
- * What it hands back: None when fewer than `min_lines` whole lines match, else
- * `(end, values, offsets)`: `end` the index just past the run's last "\n", `values` a bytearray
- * of n * len(keys) float64 (row-major, each value converted by PyOS_string_to_double, the very
- * function behind Python's float(), so every bit is the same), `offsets` a bytearray of n
- * int64: the index of each line's "{". A line of another shape, or any other text, ends the
- * run there (the Python path reads it).
+ * What it hands back: `read_run(buf, start, shapes, min_lines)` (`shapes` a tuple of 1 to 255
+ * key tuples) returns None when fewer than `min_lines` whole lines match, else
+ * `(end, values, offsets, row_shapes)`: `end` the index just past the run's last "\n",
+ * `values` a tuple of one bytearray of float64 per shape: the values of its lines, each line's
+ * in its key order, line after line
+ * (converted by PyOS_string_to_double, the very function behind Python's float(), or where
+ * that is sure to give the same bits by Clinger's fast path, `fast_value`: every bit is
+ * the same), `offsets` a bytearray of n int64: the index of each line's "{", and
+ * `row_shapes` n bytes, each line's shape (an index into `shapes`), or b"" when every line is
+ * of the first shape. Any other text (a line of no known shape, a summary) ends the run there
+ * (the Python path reads it).
  *
  * 2. scan_steps(buf, base, total, armed): tqdm's log events (steps.py `StepTracker.scan` and
  * `_walk`, for a known train-bar total; the Python side handles "no total" and "disabled").
@@ -151,6 +160,76 @@ static Py_ssize_t value_at(const char *buf, Py_ssize_t len, Py_ssize_t i, Py_ssi
     return j;
 }
 
+/* Exact powers of ten: 10^22 is the largest a double holds exactly (5^22 < 2^53). */
+static const double POW10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The value at buf[i:] read in one pass when it is a decimal (bare, or quoted) whose exact
+ * conversion is sure to be the same bits as PyOS_string_to_double's: at most 19 significant
+ * digits whose integer m <= 2^53 and a decimal exponent e with |e| <= 22. Then m and 10^|e| are
+ * exact doubles and one IEEE multiplication or division rounds correctly, as a correctly
+ * rounded strtod does (Clinger's fast path: W. D. Clinger, "How to read floating point numbers
+ * accurately", PLDI 1990). Returns the index after the value, where `value_at` would end it
+ * (after the closing quote of a quoted one); -1 for every other value (nan, inf, long or
+ * extreme numbers, text that is not a number): `value_at` and the conversion read it then. */
+static Py_ssize_t fast_value(const char *buf, Py_ssize_t len, Py_ssize_t i, double *out)
+{
+    int quoted = 0, neg = 0, digits = 0, seen = 0;
+    unsigned long long m = 0;
+    long e = 0;
+    if (i < len && buf[i] == '\'') {
+        quoted = 1;
+        i++;
+    }
+    if (i < len && (buf[i] == '-' || buf[i] == '+'))
+        neg = buf[i++] == '-';
+    for (int frac = 0;; frac = 1) {
+        for (; i < len && is_digit(buf[i]); i++) {
+            seen = 1;
+            if (m || buf[i] != '0') {
+                if (++digits > 19)
+                    return -1;
+                m = m * 10 + (unsigned long long)(buf[i] - '0');
+            }
+            if (frac)
+                e--;
+        }
+        if (frac || !(i < len && buf[i] == '.'))
+            break;
+        i++;
+    }
+    if (!seen)
+        return -1; /* no digit: ".", "nan", "inf", ... */
+    if (i < len && (buf[i] == 'e' || buf[i] == 'E')) {
+        i++;
+        int eneg = 0;
+        long x = 0;
+        if (i < len && (buf[i] == '-' || buf[i] == '+'))
+            eneg = buf[i++] == '-';
+        if (!(i < len && is_digit(buf[i])))
+            return -1;
+        for (; i < len && is_digit(buf[i]); i++) {
+            if (x < 100000)
+                x = x * 10 + (buf[i] - '0');
+        }
+        e += eneg ? -x : x;
+    }
+    /* The number must end where `value_at` ends a token. */
+    if (!(i < len && (buf[i] == '\'' || buf[i] == ',' || buf[i] == '}' || buf[i] == '\n' || buf[i] == '\r')))
+        return -1;
+    if (quoted) {
+        if (buf[i] != '\'')
+            return -1;
+        i++;
+    }
+    if (m > (1ULL << 53) || e < -22 || e > 22)
+        return -1;
+    double v = (double)m;
+    v = e < 0 ? v / POW10[-e] : v * POW10[e];
+    *out = neg ? -v : v;
+    return i;
+}
+
 /* One dict line of the key sequence at buf[i] ("{" ... "}\n"): its values converted into
  * row[0:nk]; returns the index after its "\n", -1 when the line is not of this shape, -2 when
  * memory ran out. */
@@ -173,6 +252,11 @@ static Py_ssize_t line_at(const char *buf, Py_ssize_t len, Py_ssize_t i, const K
         if (!(buf[i] == '\'' && buf[i + 1] == ':' && buf[i + 2] == ' '))
             return -1;
         i += 3;
+        Py_ssize_t fast = fast_value(buf, len, i, &row[k]);
+        if (fast >= 0) {
+            i = fast;
+            continue;
+        }
         Py_ssize_t ts, tn;
         i = value_at(buf, len, i, &ts, &tn);
         if (i < 0)
@@ -217,69 +301,117 @@ static PyObject *read_run(PyObject *self, PyObject *args)
 {
     Py_buffer view;
     Py_ssize_t start, min_lines;
-    PyObject *keys_obj;
-    if (!PyArg_ParseTuple(args, "y*nO!n", &view, &start, &PyTuple_Type, &keys_obj, &min_lines))
+    PyObject *shapes_obj;
+    if (!PyArg_ParseTuple(args, "y*nO!n", &view, &start, &PyTuple_Type, &shapes_obj, &min_lines))
         return NULL;
     PyObject *result = NULL;
     Key *keys = NULL;
+    Py_ssize_t *first = NULL, *count = NULL;
     double *vals = NULL;
     long long *offs = NULL;
+    unsigned char *shape = NULL;
     const char *buf = (const char *)view.buf;
     Py_ssize_t len = view.len;
-    Py_ssize_t nk = PyTuple_GET_SIZE(keys_obj);
-    if (start < 0 || start > len || nk == 0) {
-        PyErr_SetString(PyExc_ValueError, "read_run: start out of range or no keys");
+    Py_ssize_t ns = PyTuple_GET_SIZE(shapes_obj), total = 0, widest = 0;
+    if (start < 0 || start > len || ns == 0 || ns > 255) {
+        PyErr_SetString(PyExc_ValueError, "read_run: start out of range, or not 1 to 255 shapes");
         goto done;
     }
-    keys = PyMem_Calloc((size_t)nk, sizeof(Key));
+    first = PyMem_Calloc((size_t)ns, sizeof(Py_ssize_t));
+    count = PyMem_Calloc((size_t)ns, sizeof(Py_ssize_t));
+    if (first == NULL || count == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t q = 0; q < ns; q++) {
+        PyObject *ks = PyTuple_GET_ITEM(shapes_obj, q);
+        if (!PyTuple_Check(ks) || PyTuple_GET_SIZE(ks) == 0) {
+            PyErr_SetString(PyExc_TypeError, "read_run: each shape must be a non-empty tuple of bytes");
+            goto done;
+        }
+        first[q] = total;
+        count[q] = PyTuple_GET_SIZE(ks);
+        total += count[q];
+        if (count[q] > widest)
+            widest = count[q];
+    }
+    keys = PyMem_Calloc((size_t)total, sizeof(Key));
     if (keys == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    for (Py_ssize_t k = 0; k < nk; k++) {
-        PyObject *key = PyTuple_GET_ITEM(keys_obj, k);
-        if (!PyBytes_Check(key)) {
-            PyErr_SetString(PyExc_TypeError, "read_run: keys must be bytes");
-            goto done;
+    for (Py_ssize_t q = 0; q < ns; q++) {
+        PyObject *ks = PyTuple_GET_ITEM(shapes_obj, q);
+        for (Py_ssize_t k = 0; k < count[q]; k++) {
+            PyObject *key = PyTuple_GET_ITEM(ks, k);
+            if (!PyBytes_Check(key)) {
+                PyErr_SetString(PyExc_TypeError, "read_run: keys must be bytes");
+                goto done;
+            }
+            keys[first[q] + k].p = PyBytes_AS_STRING(key);
+            keys[first[q] + k].len = PyBytes_GET_SIZE(key);
         }
-        keys[k].p = PyBytes_AS_STRING(key);
-        keys[k].len = PyBytes_GET_SIZE(key);
     }
-    Py_ssize_t cap = 256, n = 0;
-    vals = PyMem_Malloc((size_t)cap * (size_t)nk * sizeof(double));
+    /* rows: up to `cap` lines; values: up to `vcap` doubles (rows of different widths). */
+    Py_ssize_t cap = 256, vcap = 256 * widest, n = 0, nv = 0;
+    vals = PyMem_Malloc((size_t)vcap * sizeof(double));
     offs = PyMem_Malloc((size_t)cap * sizeof(long long));
-    if (vals == NULL || offs == NULL) {
+    shape = PyMem_Malloc((size_t)cap);
+    if (vals == NULL || offs == NULL || shape == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    Py_ssize_t i = start, end = start;
+    Py_ssize_t i = start, end = start, cur = 0;
+    int mixed = 0;
     while (i < len) {
+        /* The first line has no prefix and is of the first shape; each next one may start with
+         * tqdm.write's clears and be of any of the shapes (the last line's is tried first). */
         Py_ssize_t brace = n ? after_prefix(buf, len, i) : i;
         if (brace < 0)
             break;
         if (n == cap) {
             cap *= 2;
-            double *v2 = PyMem_Realloc(vals, (size_t)cap * (size_t)nk * sizeof(double));
-            if (v2 == NULL) {
-                PyErr_NoMemory();
-                goto done;
-            }
-            vals = v2;
             long long *o2 = PyMem_Realloc(offs, (size_t)cap * sizeof(long long));
             if (o2 == NULL) {
                 PyErr_NoMemory();
                 goto done;
             }
             offs = o2;
+            unsigned char *s2 = PyMem_Realloc(shape, (size_t)cap);
+            if (s2 == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            shape = s2;
         }
-        Py_ssize_t next = line_at(buf, len, brace, keys, nk, vals + n * nk);
+        if (nv + widest > vcap) {
+            vcap = 2 * vcap;
+            double *v2 = PyMem_Realloc(vals, (size_t)vcap * sizeof(double));
+            if (v2 == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            vals = v2;
+        }
+        Py_ssize_t next = line_at(buf, len, brace, keys + first[cur], count[cur], vals + nv);
+        Py_ssize_t q = cur;
+        for (Py_ssize_t t = 0; next == -1 && n && t < ns; t++) {
+            if (t != cur) {
+                q = t;
+                next = line_at(buf, len, brace, keys + first[q], count[q], vals + nv);
+            }
+        }
         if (next == -2) {
             PyErr_NoMemory();
             goto done;
         }
         if (next < 0)
             break;
+        cur = q;
+        mixed |= q != 0;
         offs[n] = (long long)brace;
+        shape[n] = (unsigned char)q;
+        nv += count[q];
         n++;
         i = end = next;
     }
@@ -287,18 +419,48 @@ static PyObject *read_run(PyObject *self, PyObject *args)
         result = Py_NewRef(Py_None);
         goto done;
     }
-    PyObject *v = PyByteArray_FromStringAndSize((const char *)vals, n * nk * (Py_ssize_t)sizeof(double));
-    PyObject *o = v ? PyByteArray_FromStringAndSize((const char *)offs, n * (Py_ssize_t)sizeof(long long)) : NULL;
-    if (v != NULL && o != NULL)
-        result = Py_BuildValue("nNN", end, v, o);
+    /* One bytearray of values per shape: its lines' rows, in order. `first` (the key index of
+     * each shape, no longer needed) counts each shape's lines, then the doubles copied. */
+    Py_ssize_t *fill = first;
+    memset(fill, 0, (size_t)ns * sizeof(Py_ssize_t));
+    for (Py_ssize_t r = 0; r < n; r++)
+        fill[mixed ? shape[r] : 0]++;
+    PyObject *v = PyTuple_New(ns);
+    if (v == NULL)
+        goto done;
+    for (Py_ssize_t q = 0; q < ns; q++) {
+        PyObject *part = PyByteArray_FromStringAndSize(NULL, fill[q] * count[q] * (Py_ssize_t)sizeof(double));
+        if (part == NULL) {
+            Py_DECREF(v);
+            goto done;
+        }
+        PyTuple_SET_ITEM(v, q, part);
+    }
+    memset(fill, 0, (size_t)ns * sizeof(Py_ssize_t));
+    const double *src = vals;
+    for (Py_ssize_t r = 0; r < n; r++) {
+        Py_ssize_t q = mixed ? shape[r] : 0;
+        double *dst = (double *)PyByteArray_AS_STRING(PyTuple_GET_ITEM(v, q));
+        memcpy(dst + fill[q], src, (size_t)count[q] * sizeof(double));
+        fill[q] += count[q];
+        src += count[q];
+    }
+    PyObject *o = PyByteArray_FromStringAndSize((const char *)offs, n * (Py_ssize_t)sizeof(long long));
+    PyObject *sh = o ? PyBytes_FromStringAndSize(mixed ? (const char *)shape : NULL, mixed ? n : 0) : NULL;
+    if (o != NULL && sh != NULL)
+        result = Py_BuildValue("nNNN", end, v, o, sh);
     else {
-        Py_XDECREF(v);
+        Py_DECREF(v);
         Py_XDECREF(o);
+        Py_XDECREF(sh);
     }
 done:
     PyMem_Free(keys);
+    PyMem_Free(first);
+    PyMem_Free(count);
     PyMem_Free(vals);
     PyMem_Free(offs);
+    PyMem_Free(shape);
     PyBuffer_Release(&view);
     return result;
 }
@@ -592,8 +754,8 @@ done:
 
 static PyMethodDef methods[] = {
     {"read_run", read_run, METH_VARARGS,
-     "read_run(buf, start, keys, min_lines) -> (end, values, offsets) | None: the run of dict lines of "
-     "the key sequence `keys` at buf[start] (see the module comment)."},
+     "read_run(buf, start, shapes, min_lines) -> (end, values_per_shape, offsets, row_shapes) | None: the run of "
+     "dict lines of the key sequences `shapes` at buf[start] (see the module comment)."},
     {"scan_steps", scan_steps, METH_VARARGS,
      "scan_steps(buf, base, total, armed) -> (markers, armed): tqdm's log events in buf, as "
      "steps.StepTracker.scan finds them for a known train-bar total (see the module comment)."},

@@ -8,7 +8,7 @@ its batch form for a run of plain train records (the columnar catch-up):
 * **rewind**: a train record whose step (else epoch) is lower than the previous one of the same
   rank means the run was resumed into the same log: a `Rewind` goes out before it. After a
   summary record the run has ended: what follows is a new run, never a rewind. Scalar:
-  `RunBoundaries.went_back`; batch: `RunBoundaries.run_goes_back`.
+  `RunBoundaries.went_back`; batch: `RunBoundaries.first_back`.
 * **new run** (DESIGN.md, "Runs"): a `RunStart` goes out before the first item of a new run when
   the training banner appears after records were seen (`RunBoundaries.run_marker`), a
   main-writer train record follows the run's summary record, a step or epoch falls back to the
@@ -221,35 +221,59 @@ class RunBoundaries:
         epoch's step (`epoch_step`), one by one."""
         return self._epoch_spe is not None
 
-    def run_goes_back(self, st: np.ndarray, epochs: np.ndarray | None, k: int, m: int) -> bool:
+    def first_back(
+        self, st: np.ndarray, epochs: np.ndarray | None, k: int, m: int, train: np.ndarray | None = None
+    ) -> int | None:
         """The rewind rule (`went_back`) for the ``m`` rows of a run of rank ``None`` after its
         first: the first ``k`` have steps ``st`` (``(k,) int64``), the other ``m - k`` only
-        epochs (``(m,) float64`` or ``None``); any step or epoch going back is a rewind."""
-        last_step = self.last_step.get(None)
-        if k and ((last_step is not None and st[0] < last_step) or (k > 1 and bool((st[1:] < st[:-1]).any()))):
-            return True
-        if epochs is not None and k < m:
+        epochs (``(m,) float64`` or ``None``). ``train``: ``(m,) bool``, which rows are train
+        records (``None``: all; eval records neither rewind nor move the last step or epoch).
+
+        Returns:
+            The index (among the ``m``) of the first train row whose step (else epoch) goes
+            back, or ``None`` when none does.
+        """
+        where = np.flatnonzero(train) if train is not None else None
+        if where is not None:
+            st, epochs, k, m = _train_rows(st, epochs, k, train)  # type: ignore[arg-type]
+        back = None
+        if k:
+            last_step = self.last_step.get(None)
+            bad = st[1:] < st[:-1]
+            if last_step is not None and st[0] < last_step:
+                back = 0
+            elif bad.any():
+                back = int(bad.argmax()) + 1
+        if back is None and epochs is not None and k < m:
             prev0 = float(epochs[k - 1]) if k else self.last_epoch.get(None)
             cur = epochs[k:]
-            if bool((cur[1:] < cur[:-1]).any()) or (prev0 is not None and cur[0] < prev0):
-                return True
-        return False
+            bad = cur[1:] < cur[:-1]
+            if prev0 is not None and cur[0] < prev0:
+                back = k
+            elif bad.any():
+                back = k + int(bad.argmax()) + 1
+        if back is None or where is None:
+            return back
+        return int(where[back])
 
-    def accept_batch(self, st: np.ndarray, epochs: np.ndarray | None, k: int) -> None:
+    def accept_batch(self, st: np.ndarray, epochs: np.ndarray | None, k: int, train: np.ndarray | None = None) -> None:
         """`accept` for rows of a run of rank ``None`` that neither start a run nor go back
-        (`run_goes_back`): the first ``k`` with steps ``st`` (``(k,) int64``), all with
-        ``epochs`` (``float64``, or ``None``)."""
-        if k:
-            self._learn_batch_interval(st, None)
-            self.last_step[None] = int(st[-1])
-        if epochs is not None:
-            self._learn_batch_interval(None, epochs)
-            self.last_epoch[None] = float(epochs[-1])
+        (`first_back`): the first ``k`` with steps ``st`` (``(k,) int64``), all with
+        ``epochs`` (``float64``, or ``None``); ``train`` as in `first_back`."""
+        m = len(epochs) if epochs is not None else -1
         seen = self._seen.get(None, (None, None))
         self._seen[None] = (
             int(st[-1]) if k else seen[0],
-            float(epochs[-1]) if epochs is not None else seen[1],
+            float(epochs[-1]) if epochs is not None and m else seen[1],
         )
+        if train is not None:
+            st, epochs, k, m = _train_rows(st, epochs, k, train)
+        if k:
+            self._learn_batch_interval(st, None)
+            self.last_step[None] = int(st[-1])
+        if epochs is not None and m:
+            self._learn_batch_interval(None, epochs)
+            self.last_epoch[None] = float(epochs[-1])
 
     def _learn_batch_interval(self, steps: np.ndarray | None, epochs: np.ndarray | None) -> None:
         """`_learn_interval` for the rows of a run (which never go back: `run_goes_back`)."""
@@ -263,10 +287,25 @@ class RunBoundaries:
                 self.epoch_interval = e if self.epoch_interval is None else min(self.epoch_interval, e)
 
 
+def _train_rows(
+    st: np.ndarray, epochs: np.ndarray | None, k: int, train: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None, int, int]:
+    """The train rows of a run's rows (``train``: ``(m,) bool``): their steps (the rows with a
+    step come first), epochs, how many have a step, how many there are."""
+    st_t = st[train[:k]]
+    return st_t, epochs[train] if epochs is not None else None, len(st_t), int(train.sum())
+
+
 def _smallest_forward(last: float | None, values: np.ndarray) -> float | None:
     """The smallest positive difference between consecutive ``values`` (after ``last``, when
     given), or ``None`` when nothing moves forward."""
-    seq = np.concatenate([[last], values]) if last is not None else values
-    d = np.diff(seq)
-    d = d[d > 0]
-    return float(d.min()) if d.size else None
+    best = None
+    if last is not None and len(values) and values[0] > last:
+        best = values[0] - last
+    if len(values) > 1:
+        d = values[1:] - values[:-1]
+        d = d[d > 0]
+        if d.size:
+            lo = d.min()
+            best = lo if best is None or lo < best else best
+    return float(best) if best is not None else None

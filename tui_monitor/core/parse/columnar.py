@@ -1,22 +1,27 @@
-"""Columnar catch-up: runs of same-shape dict lines parsed as numpy columns.
+"""Columnar catch-up: runs of dict lines of known shapes parsed as numpy columns.
 
 A Trainer log printed without bars is mostly lines of one key sequence (``{'loss': ...,
-'grad_norm': ..., 'learning_rate': ..., 'epoch': ...}``). For each key sequence a
-:class:`ShapePlan` is worked out once: what :func:`~tui_monitor.core.parse.values.build_record`
-would do with such a dict (kind, metric names, epoch position, the ``lr`` alias) and one regex
-that validates a whole dict and captures its values. :func:`read_run` then turns a run of such
-lines into a :class:`ColumnRun` (an ``(n, k)`` float64 array) with one regex match, one split
-and one ``float`` map.
+'grad_norm': ..., 'learning_rate': ..., 'epoch': ...}``), switching now and then to another
+(``num_input_tokens_seen`` in one record of twenty) and to the eval records' between them. For
+each key sequence a :class:`ShapePlan` is worked out once: what
+:func:`~tui_monitor.core.parse.values.build_record` would do with such a dict (kind, metric
+names, epoch position, the ``lr`` alias) and one regex that validates a whole dict and captures
+its values. :func:`read_run` then turns a run of such lines, starting with a train record and
+going on across shape switches, into a :class:`ColumnRun`: one
+:class:`~tui_monitor.core.parse.items.Batch` of all its rows (each row with its shape), with one
+regex match, one split and one ``float`` map per stretch of one shape (or one call of the
+compiled reader for the whole run).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from tui_monitor.core.parse import accel
-from tui_monitor.core.parse.items import Record, RecordKind
+from tui_monitor.core.parse.items import Batch, Record, RecordKind
 from tui_monitor.core.parse.values import (
     FAST_QNUM,
     NON_METRIC_NUMERIC,
@@ -27,17 +32,21 @@ from tui_monitor.core.parse.values import (
     record_kind,
 )
 
-__all__ = ["CLEAR_PREFIX", "COLUMNAR_MIN", "MIN_RUN", "ColumnRun", "ShapePlan", "plan_for", "read_run"]
+__all__ = ["CLEAR_PREFIX", "COLUMNAR_MIN", "MIN_RUN", "ColumnRun", "ShapePlan", "plan_for", "read_run", "run_plans"]
 
 COLUMNAR_MIN = 256 << 10
 """Chunk size (bytes) from which `Pipeline` feeds with `LogParser.feed_columnar` (catch-up)."""
 MIN_RUN = 4
-"""Consecutive dict lines of one shape from which they are parsed as columns."""
+"""Consecutive dict lines (of known shapes) from which they are parsed as columns."""
 CLEAR_PREFIX = rb"(?:\r(?:[ \r]*\r)?)?"
 """What may come before a run's dict on its line: ``tqdm.write`` clears the open bars first
 (``\\r`` + spaces + ``\\r``, once per bar position), so its lines read ``\\r<spaces>\\r{...}``.
 The dict still starts its segment (right after a ``\\r``), so the record path reads it with no
 rank or logger prefix, as a run does; the clears' step markers split a run (see the parser)."""
+
+
+_CLEARS = re.compile(rb"\r(?:[ \r]*\r)?")
+"""`CLEAR_PREFIX` where one is (a line that starts with ``\r``)."""
 
 
 class ShapePlan:
@@ -55,6 +64,7 @@ class ShapePlan:
         record: whether such a dict makes a record (it has metrics).
         is_metric: whether its keys mark a metric record (see ``is_metric_dict``).
         repl: key texts to blank out of a run's bytes, leaving its values only.
+        head: the bytes a line of this shape starts with (``{'`` and its first key).
     """
 
     __slots__ = (
@@ -69,11 +79,13 @@ class ShapePlan:
         "_run",
         "_run_cleared",
         "repl",
+        "head",
     )
 
     def __init__(self, keys: tuple[bytes, ...]) -> None:
         names = [k.decode() for k in keys]
         self.keys = keys
+        self.head = b"{'" + keys[0] + b"': "  # how a line of this shape starts
         self._run: re.Pattern[bytes] | None = None
         self._run_cleared: re.Pattern[bytes] | None = None
         # Key text between values: replacing it by spaces leaves a run's values only.
@@ -126,88 +138,181 @@ class ShapePlan:
 
 
 class ColumnRun:
-    """Consecutive dict lines of one `ShapePlan` (train records, rank ``None``), parsed as columns.
+    """Consecutive dict lines of known shapes (`ShapePlan`: train or eval records, rank
+    ``None``), parsed as columns.
 
     Attributes:
-        plan: the lines' shape.
-        vals: ``(n, len(plan.keys)) float64``, every key of every dict.
-        offsets: ``(n,) int64`` stream offset of each dict.
+        rows: the lines' records as one `Batch` (no steps yet: the policy pairs them).
         end: stream offset just past the run (bytes).
     """
 
-    __slots__ = ("plan", "vals", "offsets", "end")
+    __slots__ = ("rows", "end")
 
-    def __init__(self, plan: ShapePlan, vals: np.ndarray, offsets: np.ndarray, end: int) -> None:
-        self.plan = plan
-        self.vals = vals  # (n, len(plan.keys)) float64, every key of the dict
-        self.offsets = offsets  # (n,) int64 stream offsets
-        self.end = end  # stream offset just past the run
+    def __init__(self, rows: Batch, end: int) -> None:
+        self.rows = rows
+        self.end = end
 
     def __len__(self) -> int:
-        return int(self.offsets.shape[0])
+        return len(self.rows)
 
     def record(self, i: int) -> Record:
         """Row ``i`` as the record path builds it."""
-        plan = self.plan
-        vals = self.vals[i].tolist()
-        ei = plan.epoch_idx
-        return Record(
-            plan.kind,
-            dict(zip(plan.names, [vals[j] for j in plan.idx])),
-            None,
-            vals[ei] if ei >= 0 else None,
-            int(self.offsets[i]),
-            None,
-            {},
-        )
+        return self.rows.record(i)
 
 
-def read_run(buf: bytes, s: int, base: int, plan: ShapePlan) -> ColumnRun | None:
-    """The run of whole dict lines of ``plan``'s shape starting at ``buf[s]`` (a line start),
-    its values parsed with ``float`` (as the record path does), or None when shorter than
+def run_plans(first: ShapePlan, plans: Iterable[ShapePlan | None]) -> list[ShapePlan]:
+    """The shapes a run that starts with a line of ``first`` may go on with, ``first`` first:
+    metric records of kind ``train`` or ``eval`` (a summary ends a run: a new run may follow it)
+    with an epoch exactly when ``first`` has one (a row's epoch is a column of the run)."""
+    has_epoch = first.epoch_idx >= 0
+    out = [first]
+    for p in plans:
+        if (
+            p is not None
+            and p is not first
+            and p.record
+            and p.is_metric
+            and p.kind != "summary"
+            and (p.epoch_idx >= 0) == has_epoch
+        ):
+            out.append(p)
+    return out[:255]
+
+
+def read_run(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> ColumnRun | None:
+    """The run of whole dict lines starting at ``buf[s]`` (a line start, a line of ``plans[0]``'s
+    shape): each next line of any of ``plans``' shapes, maybe after `CLEAR_PREFIX`; its values
+    parsed with ``float`` (as the record path does), or None when shorter than
     :data:`MIN_RUN`. With the C extension (`accel.scan`) the same run is read in C, with the
     same values bit for bit (``PyOS_string_to_double``, the function behind ``float``)."""
     fast = accel.scan
     if fast is not None:
-        got = fast.read_run(buf, s, plan.keys, MIN_RUN)
+        got = fast.read_run(buf, s, tuple(p.keys for p in plans), MIN_RUN)
         if got is None:
             return None
-        e, raw_vals, raw_offsets = got
+        e, raw_vals, raw_offsets, raw_shapes = got
         offsets = np.frombuffer(raw_offsets, dtype=np.int64) + base
-        vals = np.frombuffer(raw_vals, dtype=np.float64).reshape(len(offsets), len(plan.keys))
-        return ColumnRun(plan, vals, offsets, base + e)
+        vals = [np.frombuffer(v, dtype=np.float64).reshape(-1, len(p.keys)) for v, p in zip(raw_vals, plans)]
+        if not raw_shapes:
+            return _assemble([plans[0]], None, vals[:1], offsets, base + e)
+        # The shapes in order of their first line (the order of the names of all shapes).
+        used = sorted((q for q in range(len(plans)) if len(vals[q])), key=lambda q: raw_shapes.index(q))
+        shapes = np.frombuffer(raw_shapes, dtype=np.uint8)
+        if used != list(range(len(used))):
+            remap = np.zeros(len(plans), dtype=np.uint8)
+            remap[used] = np.arange(len(used), dtype=np.uint8)
+            shapes = remap[shapes]
+        return _assemble([plans[q] for q in used], shapes, [vals[q] for q in used], offsets, base + e)
+    return _read_run_py(buf, s, base, plans)
+
+
+def _read_run_py(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> ColumnRun | None:
+    """`read_run` in pure Python: regex matches of whole same-shape stretches, one `_values`
+    per shape (its stretches joined)."""
+    plan = plans[0]
     m = plan.run.match(buf, s)
     if m is None:
         return None
-    e = m.end()
-    if buf.startswith(b"\r", e):
-        # The run goes on over lines that start with tqdm.write's clears.
-        m = plan.run_cleared.match(buf, e)
-        if m is not None:
-            e = m.end()
-    region = buf[s:e]
-    n = region.count(b"\n")
-    if n < MIN_RUN:
+    stretches: list[tuple[int, int, int]] = []  # (plan index, start, end)
+    cur, at, e = 0, s, m.end()
+    while True:
+        if buf.startswith(b"\r", e):
+            # The run goes on over lines that start with tqdm.write's clears.
+            m = plans[cur].run_cleared.match(buf, e)
+            if m is not None:
+                e = m.end()
+        stretches.append((cur, at, e))
+        if len(plans) == 1 or e >= len(buf):
+            break
+        # A line of another known shape goes on with the run. (Only a shape whose first key
+        # opens the line is tried: its regex is compiled when first needed.)
+        cleared = buf[e] == 13
+        brace = e
+        if cleared:
+            c = _CLEARS.match(buf, e)
+            brace = c.end() if c is not None else e
+        if not buf.startswith(b"{'", brace):
+            break
+        for j, other in enumerate(plans):
+            if j != cur and buf.startswith(other.head, brace):
+                m = (other.run_cleared if cleared else other.run).match(buf, e)
+                if m is not None:
+                    cur, at, e = j, e, m.end()
+                    break
+        else:
+            break
+    counts = [buf.count(b"\n", a, b) for _, a, b in stretches]
+    if sum(counts) < MIN_RUN:
         return None
-    return _columns(region, n, s, base, plan)
+    e = stretches[-1][2]
+    region = buf[s:e]
+    # Each line holds one "{" (keys and values have none): its offset is the record's.
+    offsets = np.flatnonzero(np.frombuffer(region, dtype=np.uint8) == 123).astype(np.int64)
+    offsets += base + s
+    used = list(dict.fromkeys(j for j, _, _ in stretches))
+    if len(used) == 1:
+        return _assemble([plans[used[0]]], None, [_values(region, plans[used[0]])], offsets, base + e)
+    # The lines of each shape converted at once (one stretch of a line or two is common).
+    vals = [_values(b"".join([buf[a:b] for i, a, b in stretches if i == j]), plans[j]) for j in used]
+    pos = {j: q for q, j in enumerate(used)}
+    shapes = np.repeat(np.array([pos[j] for j, _, _ in stretches], dtype=np.uint8), counts)
+    return _assemble([plans[j] for j in used], shapes, vals, offsets, base + e)
 
 
-def _columns(region: bytes, n: int, s: int, base: int, plan: ShapePlan) -> ColumnRun | None:
-    """The values and offsets of a validated run ``region`` (``buf[s:e]``) of ``n`` lines."""
+def _values(region: bytes, plan: ShapePlan) -> np.ndarray:
+    """The values ``(n, len(plan.keys))`` of validated lines of ``plan``'s shape (``region``,
+    their bytes, maybe after tqdm.write's clears)."""
     text = region
     for old, new in plan.repl:
         text = text.replace(old, new)
     if b"'" in text:
         text = text.translate(None, b"'")
-    toks = text.split()
-    k = len(plan.keys)
-    if len(toks) != n * k:  # pragma: no cover - the run regex validated every line
-        return None
-    vals = np.array(list(map(float, toks)), dtype=np.float64).reshape(n, k)
-    # Each line holds one "{" (keys and values have none): its offset is the record's.
-    offsets = np.flatnonzero(np.frombuffer(region, dtype=np.uint8) == 123).astype(np.int64)
-    offsets += base + s
-    return ColumnRun(plan, vals, offsets, base + s + len(region))
+    return np.array(list(map(float, text.split())), dtype=np.float64).reshape(-1, len(plan.keys))
+
+
+def _assemble(
+    plans: list[ShapePlan], shapes: np.ndarray | None, vals: list[np.ndarray], offsets: np.ndarray, end: int
+) -> ColumnRun:
+    """A run of the rows ``vals[p]`` (every key of each line of ``plans[p]``, in row order), the
+    rows' shapes ``shapes`` (``None``: all of ``plans[0]``), as one `Batch` over the metric names
+    of all shapes in order of first appearance (``plans`` are in that order)."""
+    first = plans[0]
+    if shapes is None:
+        v = vals[0]
+        epoch = v[:, first.epoch_idx].copy() if first.epoch_idx >= 0 else None
+        return ColumnRun(Batch(first.kind, first.names, v[:, first.idx], epoch, _NO_STEPS, offsets), end)
+    names: list[str] = []
+    col: dict[str, int] = {}
+    shape_cols: list[list[int]] = []
+    for p in plans:
+        for name in p.names:
+            if name not in col:
+                col[name] = len(names)
+                names.append(name)
+        shape_cols.append([col[name] for name in p.names])
+    n = len(offsets)
+    values = np.full((n, len(names)), np.nan)
+    epoch = np.empty(n) if first.epoch_idx >= 0 else None
+    for q, p in enumerate(plans):
+        rows = np.flatnonzero(shapes == q)
+        values[rows[:, None], shape_cols[q]] = vals[q][:, p.idx]
+        if epoch is not None:
+            epoch[rows] = vals[q][:, p.epoch_idx]
+    batch = Batch(
+        first.kind,
+        names,
+        values,
+        epoch,
+        _NO_STEPS,
+        offsets,
+        shapes=shapes,
+        shape_cols=shape_cols,
+        shape_kinds=[p.kind for p in plans],
+    )
+    return ColumnRun(batch, end)
+
+
+_NO_STEPS = np.empty(0, dtype=np.int64)
 
 
 def plan_for(keys: tuple[bytes, ...], cache: dict[tuple[bytes, ...], ShapePlan | None]) -> ShapePlan | None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from tui_monitor.core.parse.bars import TrainBar
 from tui_monitor.core.parse.checkpoints import scan_checkpoints
-from tui_monitor.core.parse.columnar import CLEAR_PREFIX, ColumnRun, ShapePlan, plan_for, read_run
+from tui_monitor.core.parse.columnar import CLEAR_PREFIX, ColumnRun, ShapePlan, plan_for, read_run, run_plans
 from tui_monitor.core.parse.crash import CrashScanner
 from tui_monitor.core.parse.framing import rank_of_prefix, segment_start
 from tui_monitor.core.parse.items import ParsedItem, Progress, Record, RunInfo, RunMarker, is_main_rank
@@ -67,8 +67,9 @@ class ConsoleReader:
         counts: shared counters.
 
     Attributes:
-        columnar: hand runs of same-shape train dict lines to `RecordPolicy.take_run`
-            (the catch-up path; set by `LogParser.feed_columnar`).
+        columnar: hand runs of dict lines of known shapes (starting with a train record;
+            eval records and other train key sequences may come between) to
+            `RecordPolicy.take_run` (the catch-up path; set by `LogParser.feed_columnar`).
     """
 
     def __init__(self, policy: RecordPolicy, bars: TrainBar, counts: ParseCounts) -> None:
@@ -136,7 +137,7 @@ class ConsoleReader:
             pos = 0
             while pos < len(buf):
                 start, pos = pos, len(buf)
-                # A run of same-shape dict lines (columnar) ends this scan; it resumes after it.
+                # A run of dict lines of known shapes (columnar) ends this scan; it resumes after it.
                 for m in DICT_RE.finditer(buf, start):
                     s = m.start()
                     body = m.group()
@@ -168,7 +169,7 @@ class ConsoleReader:
                                     or (buf.startswith(b"\n\r", e) and _NEXT_CLEARED.match(buf, e))
                                 )
                             ):
-                                run = read_run(buf, s, base, plan)
+                                run = read_run(buf, s, base, run_plans(plan, self._plans.values()))
                                 if run is not None:
                                     closed += len(run) - 1  # its first line was counted above
                                     found.append((base + s, order, run))
@@ -405,8 +406,7 @@ def _split_runs(
     for i in bad:
         _, order, run = found[i]
         found[i] = None  # type: ignore[call-overload]
-        for j in range(len(run)):  # type: ignore[arg-type]
-            rec = run.record(j)  # type: ignore[union-attr]
+        for rec in run.rows.records():  # type: ignore[union-attr]
             found.append((rec.offset, order, rec))
     found = [t for t in found if t is not None]
     found.sort(key=lambda t: (t[0], t[1]))

@@ -29,7 +29,6 @@ from dataclasses import replace
 
 import numpy as np
 
-from tui_monitor.core.parse.columnar import ColumnRun
 from tui_monitor.core.parse.items import Batch, Out, Record
 
 __all__ = ["CopyFilter"]
@@ -202,15 +201,24 @@ class CopyFilter:
 
     # -- the batch form ---------------------------------------------------------------------
 
-    def batch_ok(self, run: ColumnRun) -> bool:
-        """Whether the rows of ``run`` after its first (already through `emit`) may go out as
-        one batch: no echo pending or possible, no two-writer evidence open or taken, and not
-        the stream's first two records printed identically (the evidence's start)."""
+    def batch_ok(self, rows: Batch) -> bool:
+        """Whether the rows of a run (`ColumnRun.rows`) after its first (already through
+        `emit`) may go out as one batch: no echo pending or possible, no two-writer evidence
+        open or taken, and not the stream's first two records printed identically (the
+        evidence's start)."""
         if self.echo_mode or self.pending is not None or self.two_writers or self._probe:
             return False
-        if self._accepted == 1 and len(run) > 1:
-            a, b = run.vals[0], run.vals[1]
-            return not bool(((a == b) | (np.isnan(a) & np.isnan(b))).all())
+        if self._accepted == 1 and len(rows) > 1:
+            a, b = rows.values[0], rows.values[1]
+            same = bool(((a == b) | (np.isnan(a) & np.isnan(b))).all())
+            if rows.epoch is not None:
+                same = same and (rows.epoch[0] == rows.epoch[1] or bool(np.isnan(rows.epoch[:2]).all()))
+            if rows.shapes is not None:
+                # (Absent metrics are NaN in both rows only when the two records hold the same ones.)
+                p, q = int(rows.shapes[0]), int(rows.shapes[1])
+                same = same and set(rows.shape_cols[p]) == set(rows.shape_cols[q])
+                same = same and rows.shape_kinds[p] == rows.shape_kinds[q]
+            return not same
         return True
 
     def rows_ok(self) -> bool:

@@ -262,23 +262,46 @@ def rank_suffix(rank: str | None) -> str:
 
 
 class Batch:
-    """Consecutive train records of one key sequence, as columns (the catch-up path).
+    """Consecutive records of the main writer (rank ``None``, no stated step of their own), train
+    or eval, of one or more key sequences, as columns (the catch-up path).
 
-    Produced only by ``LogParser.feed_columnar`` for runs of flat numeric dicts of the
-    main writer (rank ``None``) that need no per-record decision (no rewind, no echo, no
-    held step); stands for exactly the `Record` items `records` returns, in order.
+    Produced only by ``LogParser.feed_columnar`` for runs of flat numeric dict lines that need
+    no per-record decision (no rewind, no echo, no held step); stands for exactly the `Record`
+    items `records` returns, in order. A log's train records switch key sequence now and then
+    (``num_input_tokens_seen`` in one record of twenty) and its eval records come between them:
+    each row has a *shape* (its key sequence), and a row's record holds the metrics of its
+    shape only, in its shape's order.
 
     Attributes:
-        kind: always ``"train"``.
-        names: metric names (record ``metrics`` keys, in order).
-        values: ``(n, len(names)) float64`` metric values.
+        kind: the kind of every row when all rows have one shape; else the first row's kind
+            (``shape_kinds[shapes[i]]`` is row ``i``'s).
+        names: metric names of all shapes (record ``metrics`` keys), in order of first
+            appearance (row by row, each dict in its order).
+        values: ``(n, len(names)) float64`` metric values; NaN where a row's shape has no such
+            metric (see `present`).
         epoch: ``(n,) float64`` epochs, or ``None`` when the records have no epoch.
         steps: ``(k,) int64`` steps of the first ``k <= n`` records (the others have none).
         offsets: ``(n,) int64`` byte offset of each record.
+        shapes: ``(n,) uint8`` each row's shape (an index into `shape_cols`), or ``None`` when
+            every row has the one shape ``names`` in that order, of kind `kind`.
+        shape_cols: per shape, the columns of ``names`` its records hold, in its dict's order.
+        shape_kinds: per shape, the kind of its records (``train`` or ``eval``).
         arrival: wall-clock seconds when read (set by the monitor).
     """
 
-    __slots__ = ("kind", "names", "values", "epoch", "steps", "offsets", "arrival")
+    __slots__ = (
+        "kind",
+        "names",
+        "values",
+        "epoch",
+        "steps",
+        "offsets",
+        "arrival",
+        "shapes",
+        "shape_cols",
+        "shape_kinds",
+        "_rows",
+    )
 
     def __init__(
         self,
@@ -289,6 +312,10 @@ class Batch:
         steps: Any,
         offsets: Any,
         arrival: float = 0.0,
+        *,
+        shapes: Any = None,
+        shape_cols: list[list[int]] | None = None,
+        shape_kinds: list[RecordKind] | None = None,
     ) -> None:
         self.kind = kind
         self.names = names
@@ -297,16 +324,74 @@ class Batch:
         self.steps = steps
         self.offsets = offsets
         self.arrival = arrival
+        self.shapes = shapes
+        self.shape_cols = shape_cols if shape_cols is not None else [list(range(len(names)))]
+        self.shape_kinds = shape_kinds if shape_kinds is not None else [kind]
+        self._rows: dict[tuple[int, ...], Any] | None = None  # `rows_of` by the shapes holding a metric
 
     def __len__(self) -> int:
         return int(self.offsets.shape[0])
+
+    def rows_of(self, j: int) -> Any:
+        """The rows whose records hold metric ``names[j]``: ``(m,) int64`` row indices in order,
+        or ``None`` when every row does."""
+        if self.shapes is None:
+            return None
+        holders = tuple(p for p, cols in enumerate(self.shape_cols) if j in cols)
+        if self._rows is None:
+            self._rows = {}
+        rows = self._rows.get(holders, False)
+        if rows is False:
+            import numpy as np  # items stays importable without numpy's cost until a batch exists
+
+            mask = np.zeros(len(self.shape_cols), dtype=bool)
+            mask[list(holders)] = True
+            held = mask[self.shapes]
+            rows = None if held.all() else np.flatnonzero(held)
+            self._rows[holders] = rows
+        return rows
+
+    @property
+    def has_train(self) -> bool:
+        """Whether a row is a train record."""
+        if self.shapes is None or len(set(self.shape_kinds)) == 1:
+            return self.shape_kinds[0] == "train"
+        import numpy as np
+
+        return any(self.shape_kinds[int(p)] == "train" for p in np.unique(self.shapes).tolist())
+
+    def part(self, start: int, stop: int, steps: Any = None) -> Batch:
+        """Rows ``start:stop`` as a batch whose first ``len(steps)`` rows have ``steps``
+        (``None``: the steps of these rows here)."""
+        shapes = self.shapes[start:stop] if self.shapes is not None else None
+        first = self.shape_kinds[int(shapes[0])] if shapes is not None and len(shapes) else self.kind
+        if steps is None:
+            steps = self.steps[start:stop]
+        return Batch(
+            first,
+            self.names,
+            self.values[start:stop],
+            self.epoch[start:stop] if self.epoch is not None else None,
+            steps,
+            self.offsets[start:stop],
+            self.arrival,
+            shapes=shapes,
+            shape_cols=self.shape_cols,
+            shape_kinds=self.shape_kinds,
+        )
 
     def record(self, i: int) -> Record:
         """Row ``i`` as a `Record` (Python floats and ints, like the record path's)."""
         step = int(self.steps[i]) if i < self.steps.shape[0] else None
         epoch = float(self.epoch[i]) if self.epoch is not None else None
         row = self.values[i].tolist()
-        return Record(self.kind, dict(zip(self.names, row)), step, epoch, int(self.offsets[i]), None, {}, self.arrival)
+        offset = int(self.offsets[i])
+        if self.shapes is None:
+            return Record(self.kind, dict(zip(self.names, row)), step, epoch, offset, None, {}, self.arrival)
+        p = int(self.shapes[i])
+        names = self.names
+        metrics = {names[c]: row[c] for c in self.shape_cols[p]}
+        return Record(self.shape_kinds[p], metrics, step, epoch, offset, None, {}, self.arrival)
 
     def records(self) -> list[Record]:
         """All rows as `Record` items, in order."""
@@ -315,10 +400,20 @@ class Batch:
         steps = self.steps.tolist() + [None] * (n - k)
         epochs = self.epoch.tolist() if self.epoch is not None else [None] * n
         names, kind, arrival = self.names, self.kind, self.arrival
-        return [
-            Record(kind, dict(zip(names, row)), st, ep, off, None, {}, arrival)
-            for row, st, ep, off in zip(self.values.tolist(), steps, epochs, self.offsets.tolist())
-        ]
+        if self.shapes is None:
+            return [
+                Record(kind, dict(zip(names, row)), st, ep, off, None, {}, arrival)
+                for row, st, ep, off in zip(self.values.tolist(), steps, epochs, self.offsets.tolist())
+            ]
+        per_shape = [([names[c] for c in cols], cols) for cols in self.shape_cols]
+        kinds = self.shape_kinds
+        out = []
+        for row, p, st, ep, off in zip(
+            self.values.tolist(), self.shapes.tolist(), steps, epochs, self.offsets.tolist()
+        ):
+            keys, cols = per_shape[p]
+            out.append(Record(kinds[p], dict(zip(keys, [row[c] for c in cols])), st, ep, off, None, {}, arrival))
+        return out
 
 
 Out = list[ParsedItem | Batch]

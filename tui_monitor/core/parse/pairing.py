@@ -29,16 +29,16 @@ from collections.abc import Callable
 import numpy as np
 
 from tui_monitor.core.parse.boundaries import RunBoundaries
-from tui_monitor.core.parse.columnar import ColumnRun
-from tui_monitor.core.parse.items import Out, Record
+from tui_monitor.core.parse.items import Batch, Out, Record
 from tui_monitor.core.parse.steps import MAX_WAIT, StepTracker
 
 __all__ = ["HeldRows", "StepPairing"]
 
 
 class HeldRows:
-    """Rows ``start:stop`` of a `ColumnRun`, held for a redraw as one entry (they stand for
-    the records ``run.record(i)`` the record path would hold, in order).
+    """Rows ``start:stop`` of a columnar run's rows (`ColumnRun.rows`, a `Batch` without steps),
+    held for a redraw as one entry (they stand for the records ``run.record(i)`` the record
+    path would hold, in order).
 
     Attributes:
         run: the run.
@@ -47,7 +47,7 @@ class HeldRows:
 
     __slots__ = ("run", "start", "stop")
 
-    def __init__(self, run: ColumnRun, start: int, stop: int) -> None:
+    def __init__(self, run: Batch, start: int, stop: int) -> None:
         self.run = run
         self.start = start
         self.stop = stop
@@ -287,11 +287,11 @@ class StepPairing:
             k = min(m, steps.queued)
             if k < m and steps.awaiting:
                 return None  # records would be held for their redraw
-            if k:
-                paired = steps.peek_batch(epochs, k)
-                if paired is None:
-                    return None
-                st, spe = paired
+            # (Also with k = 0: a peek forgets the bounds an earlier one left for `take_batch`.)
+            paired = steps.peek_batch(epochs, k)
+            if paired is None:
+                return None
+            st, spe = paired
         return k, st, spe
 
     def rows_held(self) -> bool:
@@ -309,7 +309,7 @@ class StepPairing:
             and not runs.summary_seen
         )
 
-    def hold_rows(self, run: ColumnRun, start: int, out: Out) -> None:
+    def hold_rows(self, run: Batch, start: int, out: Out) -> None:
         """The batch form of `take` for the rows ``start:`` of ``run`` when `rows_held`: each
         row is held; whenever more than ``MAX_WAIT`` records are held they all go out without
         a step (`release`), exactly where `take` would let them out, record by record."""

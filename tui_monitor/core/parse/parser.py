@@ -179,14 +179,15 @@ class LogParser:
         return self._feed(data)  # type: ignore[return-value]  # no Batch unless columnar
 
     def feed_columnar(self, data: bytes) -> list[ParsedItem | Batch]:
-        """`feed`, with runs of plain train records returned as `Batch` items (catch-up).
+        """`feed`, with runs of plain records returned as `Batch` items (catch-up).
 
         Same records, in the same order, with the same steps, epochs and offsets as `feed`
         would return (each `Batch` stands for its `Batch.records`); the parser's state
         afterwards is the same too. Runs are consecutive whole lines of console output that
-        are flat numeric dicts of one key sequence, with no rank prefix. A run that would need
-        a per-record decision (a rewind, an echo, a held or disagreeing step) takes the
-        record path.
+        are flat numeric dicts of known key sequences (a train record first; other train key
+        sequences and eval records may follow), with no rank prefix. A run that would need a
+        per-record decision (an echo, a held or disagreeing step) takes the record path; at a
+        train record that goes back (a rewind, a restart) it is cut and that record takes it.
         """
         self._console.columnar = True
         try:

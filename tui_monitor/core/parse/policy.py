@@ -25,7 +25,7 @@ it, a batch form (a `ColumnRun` of plain train records) beside it:
   a step or epoch back at the run's start without a resume message, a train record after a file
   reset that does not continue the run), a `Rewind` before a train record that goes back to a
   mid-run checkpoint (a resume), and the banner's steps per epoch for records no bar gave a
-  step. Scalar: `RunBoundaries.accept`; batch: `RunBoundaries.run_goes_back` and
+  step. Scalar: `RunBoundaries.accept`; batch: `RunBoundaries.first_back` and
   `RunBoundaries.accept_batch`. ``on_new_run`` lets the parser forget the old run's bar.
 
 A record's way through: `take` (steps) → `emit` (copies, echo) → accept (runs; then it is
@@ -213,68 +213,99 @@ class RecordPolicy:
     # -- the batch form ---------------------------------------------------------------------
 
     def take_run(self, run: ColumnRun, out: Out) -> None:
-        """A run of plain train records (rank ``None``, no step of their own): its first
-        record through `take`, the others as one `Batch` when the scalar path would make no
-        per-record decision for them (no echo or copy possible, nothing held, every step
-        agreeing with its epoch, no new run, no rewind); else the others through `take` too.
-        Either way the items and the policy's state afterwards are those of the scalar path.
+        """A run of plain records (rank ``None``, no step of their own; train records, and eval
+        records between them): its first record through `take`, the others as one `Batch` when
+        the scalar path would make no per-record decision for them (no echo or copy possible,
+        nothing held, every step agreeing with its epoch); a train record that goes back (a
+        rewind or a new run) is taken through `take`, the rows before it as a batch and the
+        rows after it as a run of their own; else the others through `take` too. Either way the
+        items and the policy's state afterwards are those of the scalar path.
 
         When `take` would hold every row for a redraw (`StepPairing.rows_held`: a clear open,
         no step queued), the rows are held as slices of the run and go out, without steps,
         through `_emit_rows` (as one `Batch` each when no per-record decision applies)."""
-        n = len(run)
-        self.take(run.record(0), out)
+        rows: Batch | None = run.rows
+        while rows is not None:
+            rows = self._take_rows(rows, out)
+
+    def _take_rows(self, rows: Batch, out: Out) -> Batch | None:
+        """`take_run` up to the first train record that goes back; returns the rows from it on
+        (a run to take next), or ``None`` when all rows were taken."""
+        n = len(rows)
+        self.take(rows.record(0), out)
         if self._pairing.rows_held():
-            self._pairing.hold_rows(run, 1, out)
-            return
+            self._pairing.hold_rows(rows, 1, out)
+            return None
+        if n == 1:
+            return None
         m = n - 1
-        plan = run.plan
-        ei = plan.epoch_idx
-        epochs = run.vals[1:, ei] if ei >= 0 else None
+        epochs = rows.epoch[1:] if rows.epoch is not None else None
         runs = self._runs
         # (A stream's first records and a two-writer log take the record path: a copy is
         # decided per record.)
-        ok = not runs.summary_seen and self._copies.batch_ok(run)
+        ok = not runs.summary_seen and self._copies.batch_ok(rows)
         paired = self._pairing.peek_run(epochs, m) if ok else None
+        train = None
+        if paired is not None and rows.shapes is not None and len(set(rows.shape_kinds)) > 1:
+            train = np.array([kind == "train" for kind in rows.shape_kinds])[rows.shapes[1:]]
+        if paired is not None and paired[0] < m and runs.has_epoch_steps:
+            paired = None  # rows without a queued step take their epoch's step, one by one
         if paired is not None:
             k, st, spe = paired
-            if k < m and runs.has_epoch_steps:
-                paired = None  # rows without a queued step take their epoch's step, one by one
-            elif runs.run_goes_back(st, epochs, k, m):
-                paired = None
+            back = runs.first_back(st, epochs, k, m, train)
+            if back is not None:
+                # Rows 1..back go out as a batch (paired anew: fewer steps), the row that goes
+                # back starts the rest (its `take` decides: a rewind or a new run).
+                rest = rows.part(back + 1, n)
+                if back == 0:
+                    return rest
+                m = back
+                rows = rows.part(0, back + 1)
+                epochs = epochs[:m] if epochs is not None else None
+                train = train[:m] if train is not None else None
+                paired = self._pairing.peek_run(epochs, m)
+                if paired is None:
+                    for rec in rows.part(1, m + 1).records():
+                        self.take(rec, out)
+                    return rest
+                k, st, spe = paired
+            else:
+                rest = None
         if paired is None:
-            for i in range(1, n):
-                self.take(run.record(i), out)
-            return
+            for rec in rows.part(1, n).records():
+                self.take(rec, out)
+            return None
         self._pairing.take_run(k, spe)
-        runs.accept_batch(st, epochs, k)
-        batch = Batch(plan.kind, plan.names, run.vals[1:, plan.idx], epochs, st, run.offsets[1:])
+        runs.accept_batch(st, epochs, k, train)
+        batch = rows.part(1, len(rows), st)
         self._copies.accepted_batch(batch)
         out.append(batch)
+        return rest
 
     def _emit_rows(self, held: HeldRows, out: Out) -> None:
         """Held rows go out without steps (`StepPairing.release`): one `Batch` when `emit`
         would make no per-record decision for them (no copy or echo possible, no step from
         the epoch, no new run, no rewind), else each row through `emit`. Either way the items
         and the policy's state afterwards are those of `emit` for each row's record."""
-        run, a, b = held.run, held.start, held.stop
-        plan = run.plan
-        ei = plan.epoch_idx
-        epochs = run.vals[a:b, ei] if ei >= 0 else None
+        rows = held.run.part(held.start, held.stop)
+        epochs = rows.epoch
         runs = self._runs
         none = np.empty(0, dtype=np.int64)
+        train = None
+        if rows.shapes is not None and len(set(rows.shape_kinds)) > 1:
+            train = np.array([kind == "train" for kind in rows.shape_kinds])[rows.shapes]
         if (
             runs.summary_seen
             or runs.after_reset
             or runs.has_epoch_steps
             or not runs.run_has_records
             or not self._copies.rows_ok()
-            or runs.run_goes_back(none, epochs, 0, b - a)
+            or runs.first_back(none, epochs, 0, len(rows), train) is not None
         ):
-            for i in range(a, b):
-                self.emit(run.record(i), out)
+            for i in range(len(rows)):
+                self.emit(rows.record(i), out)
             return
-        runs.accept_batch(none, epochs, 0)
-        batch = Batch(plan.kind, plan.names, run.vals[a:b, plan.idx], epochs, none, run.offsets[a:b])
+        runs.accept_batch(none, epochs, 0, train)
+        batch = rows.part(0, len(rows), none)
         self._copies.accepted_batch(batch)
         out.append(batch)

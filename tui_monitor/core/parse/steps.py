@@ -375,6 +375,7 @@ class StepTracker:
             run would have after them; ``None`` when a pairing disagrees (then the record path
             must take these records, one by one, and disable the tracker as `check` does).
         """
+        self._peeked = None  # (a peek whose batch was refused or cut must not leave its bounds)
         st = np.fromiter(islice(self._steps, k), dtype=np.int64, count=k)
         spe = self._spe
         if epochs is None or not k:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from tui_monitor.core.parse.items import Progress, Record, RunInfo, is_main_rank
+import numpy as np
+
+from tui_monitor.core.parse.items import Batch, Progress, Record, RunInfo, is_main_rank
 
 __all__ = ["ProgressState"]
 
@@ -90,11 +92,29 @@ class ProgressState:
             return self
         return replace(self, step=step, epoch=epoch, epoch_step=epoch_step)
 
-    def with_batch(self, last_step: int | None, last_epoch: float | None) -> ProgressState:
-        """A copy moved on by a batch of main-writer train records (its last step and epoch)."""
-        return replace(
-            self,
-            step=last_step if last_step is not None else self.step,
-            epoch=last_epoch if last_epoch is not None else self.epoch,
-            epoch_step=last_step if last_epoch is not None else self.epoch_step,
-        )
+    def with_batch(self, b: Batch) -> ProgressState:
+        """A copy moved on by a batch of main-writer records, as `with_record` would be by each
+        of its rows in turn."""
+        n, k = len(b), b.steps.shape[0]
+        step, epoch, epoch_step = self.step, self.epoch, self.epoch_step
+        if b.epoch is not None:
+            epoch, epoch_step = float(b.epoch[-1]), int(b.steps[-1]) if k == n else None
+        if k:
+            steps = b.steps
+            if b.shapes is None and b.kind == "train":
+                step = int(steps[-1])
+            else:
+                # A train record's step is taken; an eval record's only when it does not go back.
+                train = np.array([kind == "train" for kind in b.shape_kinds])[
+                    b.shapes[:k] if b.shapes is not None else np.zeros(k, dtype=np.uint8)
+                ]
+                last_train = int(np.flatnonzero(train)[-1]) if train.any() else -1
+                if last_train >= 0:
+                    step = int(steps[last_train])
+                after = steps[last_train + 1 :]
+                if len(after):
+                    top = int(after.max())
+                    step = top if step is None or top >= step else step
+        if step == self.step and epoch == self.epoch and epoch_step == self.epoch_step:
+            return self
+        return replace(self, step=step, epoch=epoch, epoch_step=epoch_step)

@@ -175,9 +175,7 @@ class Run:
                 if arrival:
                     it.arrival = arrival
                 stats.add_batch(it)
-                k = it.steps.shape[0]
-                last_epoch = float(it.epoch[-1]) if it.epoch is not None else None
-                progress = progress.with_batch(int(it.steps[-1]) if k else None, last_epoch)
+                progress = progress.with_batch(it)
                 store_items.append(it)
             elif isinstance(it, (Progress, RunInfo)):
                 progress = progress.with_item(it, arrival)

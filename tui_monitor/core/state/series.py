@@ -408,17 +408,25 @@ class SeriesStore:
                 self.version += 1
 
     def _add_batch(self, b: Batch) -> None:
+        """`_add` for each row of ``b`` (train and eval records of the main writer): one block
+        of points per series, whatever the number of rows."""
         n = len(b)
         if n == 0:
             return
-        kind = b.kind  # train or eval of the main writer (rank None)
-        ordinal = self._counts.get(kind, 0)
-        self._counts[kind] = ordinal + n
+        shapes = b.shapes
+        # x of a row without a step: its ordinal among the records of its kind.
+        x = np.empty(n, dtype=np.float64)
+        kinds = list(dict.fromkeys(b.shape_kinds if shapes is not None else [b.kind]))
+        code = None if shapes is None else np.array([kinds.index(kd) for kd in b.shape_kinds], dtype=np.uint8)[shapes]
+        for c, kind in enumerate(kinds):
+            idx = np.arange(n) if code is None else np.flatnonzero(code == c)
+            ordinal = self._counts.get(kind, 0)
+            self._counts[kind] = ordinal + len(idx)
+            x[idx] = np.arange(ordinal, ordinal + len(idx), dtype=np.float64)
         t = b.arrival
         if t:
             self._last_arrival = t
         k = b.steps.shape[0]
-        x = np.arange(ordinal, ordinal + n, dtype=np.float64)
         if k:
             x[:k] = b.steps
         ep = b.epoch if b.epoch is not None else np.full(n, _NAN)
@@ -430,32 +438,39 @@ class SeriesStore:
         block[:, _T] = t
         block[:, _O] = b.offsets
         for j, name in enumerate(b.names):
+            rows = b.rows_of(j)
+            m = n if rows is None else len(rows)
+            if not m:
+                continue  # only in a shape of rows before the batch
             s = series.get(name)
             if s is None:
                 if len(series) >= self.max_metrics:
-                    self._dropped += n
+                    self._dropped += m
                     continue
+                kind = b.kind if shapes is None else b.shape_kinds[int(shapes[0 if rows is None else rows[0]])]
                 s = _Series(name, name, None, kind, self.capacity, self.history)
                 series[name] = s
-            xcol = None
-            if k < n:
-                prev = float(b.steps[k - 1]) if k else s.last_x
+            if rows is None:
+                blk = block.copy()
+                blk[:, _Y] = b.values[:, j]
+                stated = k
+            else:
+                blk = block[rows]
+                blk[:, _Y] = b.values[rows, j]
+                stated = int(np.searchsorted(rows, k))  # rows below k have a step
+            if stated < m:
+                prev = float(blk[stated - 1, _X]) if stated else s.last_x
                 if s.x_is_step and prev == prev:
-                    xcol = x.copy()
-                    xcol[k:] = prev  # as in `_add`: the unstated steps stay at the last stated one
+                    blk[stated:, _X] = prev  # as in `_add`: the unstated steps stay at the last stated one
                 else:
                     s.x_is_step = False
-            # Blocks are queued (pushing ~50-row blocks one by one cost more than the points).
+            # Blocks are queued (pushing small blocks one by one cost more than the points).
             if s.pending:
                 s.blocks.append(np.array(s.pending, dtype=np.float64).reshape(-1, _COLS))
                 s.pending.clear()
-            blk = block.copy()
-            blk[:, _Y] = b.values[:, j]
-            if xcol is not None:
-                blk[:, _X] = xcol
             s.last_x = float(blk[-1, _X])
             s.blocks.append(blk)
-            s.block_rows += n
+            s.block_rows += m
             if s.block_rows >= 8 * _FLUSH:
                 s.flush()
 

@@ -135,38 +135,54 @@ class RecordStats:
         return out
 
     def add_batch(self, b: Batch) -> None:
-        """`add_record` for each row of ``b`` (train records of the main writer), vectorised."""
+        """`add_record` for each row of ``b`` (train and eval records of the main writer),
+        vectorised: a few numpy calls per metric, whatever the number of rows."""
         n = len(b)
         if n == 0:
             return
-        self.records[b.kind] += n
+        shapes = b.shapes
+        if shapes is None:
+            self.records[b.kind] += n
+        else:
+            for p, c in enumerate(np.bincount(shapes, minlength=len(b.shape_kinds)).tolist()):
+                self.records[b.shape_kinds[p]] += c
         self.last_record_offset = int(b.offsets[-1])
         k = b.steps.shape[0]
+        steps = b.steps.tolist() if k and shapes is not None else None
         last_step = int(b.steps[-1]) if k == n else None
         metrics = self.metrics
         values = b.values
         finite_all = np.isfinite(values)
         for j, key in enumerate(b.names):
+            rows = b.rows_of(j)
+            if rows is None:
+                col, fin, m = values[:, j], finite_all[:, j], n
+            else:
+                col, fin, m = values[rows, j], finite_all[rows, j], len(rows)
+                if not m:
+                    continue  # only in a shape of rows before the batch
             st = metrics.get(key)
             if st is None:
                 if len(metrics) >= MAX_SERIES:
-                    self.dropped_metrics += n
+                    self.dropped_metrics += m
                     continue
                 st = metrics[key] = MetricStats()
-            col = values[:, j]
-            st.count += n
+            st.count += m
             if st.first is None:
                 st.first = float(col[0])
             st.last = float(col[-1])
-            st.last_step = last_step
-            fin = finite_all[:, j]
-            nf = int(fin.sum())
-            st.nonfinite += n - nf
+            if rows is None:
+                st.last_step = last_step
+            else:
+                r = int(rows[-1])
+                st.last_step = steps[r] if steps is not None and r < k else None
+            nf = int(np.count_nonzero(fin))
+            st.nonfinite += m - nf
             if nf:
-                fv = col if nf == n else col[fin]
+                fv = col if nf == m else col[fin]
                 # first occurrence of the extreme (the record path keeps the first of equal values: 0.0 vs -0.0)
-                lo = float(fv[int(np.argmin(fv))])
-                hi = float(fv[int(np.argmax(fv))])
+                lo = float(fv[int(fv.argmin())])
+                hi = float(fv[int(fv.argmax())])
                 if st.min is None or lo < st.min:
                     st.min = lo
                 if st.max is None or hi > st.max:
