@@ -240,3 +240,53 @@ async def test_end_leaves_an_events_window_for_the_end_of_a_long_log(tmp_path: P
         assert "its end, following" in screen_text(app)
         append(log, b"written after End\n")
         await wait_for_app(pilot, lambda: "written after End" in screen_text(app), "the appended line", 15)
+
+
+async def test_keys_over_the_raw_log_and_the_help_stay_theirs() -> None:
+    """GIVEN the dashboard on a real log WHEN the raw log is open and ↑/↓ are pressed THEN the
+    lines scroll and the metric focused behind stays; in the help (at 80x24, where it does not
+    fit) ↓ and PgDn scroll it, another key closes it, and the focused metric is still the same."""
+    log = REAL / "tokens_checkpoints.log"
+    app = make_app([log], follow=False, bell=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_app(pilot, lambda: "loss" in screen_text(app), "the dashboard")
+        focused = app.dashboard.focused_key
+        await pilot.press("t")
+        await wait_for_app(pilot, lambda: "its end" in screen_text(app), "the end of the log")
+        lines = app.screen.query_one("#raw-lines")
+        await wait_for_app(pilot, lambda: lines.max_scroll_y > 0 and lines.scroll_y == lines.max_scroll_y, "at the end")
+        bottom = lines.scroll_y
+        await pilot.press("up", "up", "down")
+        await wait_for_app(pilot, lambda: lines.scroll_y == bottom - 1, "scrolled up one line")
+        await pilot.press("escape")
+        await wait_for_app(pilot, lambda: not isinstance(app.screen, RawLogScreen), "the raw log closed")
+        assert app.dashboard.focused_key == focused
+        await pilot.press("question_mark")
+        await wait_for_app(pilot, lambda: app.screen.query("#help-box"), "the help")
+        box = app.screen.query_one("#help-box")
+        assert box.max_scroll_y > 0  # the key table does not fit at 80x24
+        await pilot.press("down", "pagedown")
+        await wait_for_app(pilot, lambda: box.scroll_y > 1, "the help scrolled")
+        await pilot.press("x")
+        await wait_for_app(pilot, lambda: not app.screen.query("#help-box"), "the help closed")
+        assert app.dashboard.focused_key == focused
+
+
+async def test_a_smaller_terminal_keeps_the_raw_log_following(tmp_path: Path) -> None:
+    """GIVEN the raw log open at the end of a log being written, following WHEN the terminal
+    shrinks from 100x30 to 80x24 THEN lines written afterwards still show (the view follows)."""
+    log = tmp_path / "train.log"
+    shutil.copy(REAL / "tokens_checkpoints.log", log)
+    app = make_app([log], follow=True, bell=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for_app(pilot, lambda: "loss" in screen_text(app), "the dashboard")
+        await pilot.press("t")
+        await wait_for_app(pilot, lambda: "its end" in screen_text(app), "the end of the log")
+        append(log, b"first line after opening\n")
+        await wait_for_app(pilot, lambda: "first line after opening" in screen_text(app), "the first line", 15)
+        await pilot.resize_terminal(80, 24)
+        await wait_for_app(pilot, lambda: app.screen.size.height == 24, "the smaller terminal")
+        append(log, b"written after the resize\n")
+        await wait_for_app(
+            pilot, lambda: "written after the resize" in screen_text(app), "the line after the resize", 15
+        )

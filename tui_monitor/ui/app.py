@@ -32,6 +32,9 @@ from tui_monitor.ui.widgets.raw_log import RawLogScreen
 from tui_monitor.ui.widgets.runs_screen import RunsScreen
 from tui_monitor.ui.widgets.status_bar import clip_middle
 
+_EVERYWHERE = frozenset({"quit", "interrupt", "help"})
+"""Actions of the app's keys that act over any screen (`TrainmonApp.check_action`)."""
+
 MIN_WIDTH = 60
 """Below this many columns the app shows the "too small" notice."""
 MIN_HEIGHT = 16
@@ -267,6 +270,15 @@ class TrainmonApp(App[int]):
     def action_event(self, delta: int) -> None:
         """Choose the next (``+1``) or previous (``-1``) event: the raw log opens at it."""
         self.dashboard.move_event(delta)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The dashboard's keys act only while the dashboard is on screen: over the raw log, the
+        help or the runs list a key is theirs (the arrow keys are priority bindings here, and
+        would move the metric behind instead of scrolling the lines in front). Quitting and the
+        help work everywhere; the runs list takes the arrows through `action_move`."""
+        if action in _EVERYWHERE or len(self.screen_stack) <= 1:
+            return True
+        return action == "move" and isinstance(self.screen, RunsScreen)
 
     def action_move(self, delta: int) -> None:
         """Focus the previous or next metric; in the runs list, move through the runs (the

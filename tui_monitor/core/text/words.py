@@ -212,8 +212,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart_no_finite": ("no finite values yet", "конечных значений пока нет"),
     # help screen
     "help_note": (
-        "Smoothing is TensorBoard's debiased EMA. Any key closes this help.",
-        "Сглаживание — EMA с поправкой, как в TensorBoard. Любая клавиша закрывает справку.",
+        "Smoothing is TensorBoard's debiased EMA. ↑↓ PgUp PgDn scroll this help; any other key closes it.",
+        "Сглаживание — EMA с поправкой, как в TensorBoard. ↑↓ PgUp PgDn листают справку, другие клавиши закрывают её.",
     ),
     "no_records": ("no metric records in this file", "в файле нет записей с метриками"),
     "unreadable_fragments": (

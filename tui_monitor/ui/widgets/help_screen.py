@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -11,6 +12,16 @@ from textual.widgets import Static
 
 from tui_monitor.core.text.words import help_text, label
 from tui_monitor.ui.keys import help_keys
+
+_SCROLL_KEYS = {
+    "up": "scroll_up",
+    "down": "scroll_down",
+    "pageup": "page_up",
+    "pagedown": "page_down",
+    "home": "scroll_home",
+    "end": "scroll_end",
+}
+"""Keys that scroll the help box (on a short screen it does not fit) instead of closing it."""
 
 _KEY_W = 10
 """Columns of the key column."""
@@ -31,7 +42,7 @@ def help_content(lang: str, *, tabs: bool = False) -> Content:
 
 
 class HelpScreen(ModalScreen[None]):
-    """A modal list of keys; any key or a click closes it."""
+    """A modal list of keys; the scroll keys scroll it, any other key or a click closes it."""
 
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", show=False)]
 
@@ -46,9 +57,14 @@ class HelpScreen(ModalScreen[None]):
             box.border_title = Content(label("help_title", self.lang))
             yield Static(help_content(self.lang, tabs=self.tabs), id="help-text")
 
-    def on_key(self) -> None:
-        """Any key closes the help."""
-        self.dismiss(None)
+    def on_key(self, event: events.Key) -> None:
+        """↑↓, PgUp/PgDn, Home/End scroll the help; any other key closes it."""
+        scroll = _SCROLL_KEYS.get(event.key)
+        if scroll is None:
+            self.dismiss(None)
+            return
+        event.stop()
+        getattr(self.query_one("#help-box", VerticalScroll), f"action_{scroll}")()
 
     def on_click(self) -> None:
         """A click closes the help."""

@@ -73,6 +73,9 @@ class RawLogScreen(Screen[None]):
         self._reaches_end = False
         """The window reaches the end of the file (so following can append to it)."""
         self._file_size = -1
+        self._end_y: float | None = None
+        """Where the view's bottom was at the last look while following (a resize that only
+        shortens the view leaves ``scroll_y`` there: still following), or ``None``."""
         self._marked_offset = -1
         """Offset of the event's line, marked wherever it shows (filtered too), or -1."""
         self._title_note = ""
@@ -129,13 +132,12 @@ class RawLogScreen(Screen[None]):
     def _load(self) -> None:
         """Read what the view shows now: the filter's matches, the lines around the offset, or the end."""
         size = self._file_size = self.raw.size()
-        scroll = self.query_one("#raw-lines", ScrollableContainer)
         if self.pattern is not None:
             lines, whole = self.raw.grep(self.pattern, limit=MAX_SHOWN)
             self._take(lines, size)
             self._title_note = label("raw_matches" if whole else "raw_matches_recent", self.lang)
             self._render_lines()
-            self.call_after_refresh(scroll.scroll_end, animate=False)
+            self.call_after_refresh(self._to_end)
         elif self.start_offset is not None:
             lines, i = self.raw.around(self.start_offset)
             if lines:
@@ -151,7 +153,7 @@ class RawLogScreen(Screen[None]):
             self._take(self.raw.tail(), size)
             self._title_note = label("raw_end", self.lang)
             self._render_lines()
-            self.call_after_refresh(scroll.scroll_end, animate=False)
+            self.call_after_refresh(self._to_end)
 
     def _scroll_to_mark(self, i: int) -> None:
         """The marked line a third of the way down the view."""
@@ -160,6 +162,13 @@ class RawLogScreen(Screen[None]):
         scroll.scroll_to(0, max(i - height // 3, 0), animate=False)
 
     # -- following ----------------------------------------------------------------------------
+    def _to_end(self) -> None:
+        """Scroll to the last line and remember where that is (`_end_y`: a view still there
+        at the next look follows, even when a smaller terminal moved the end below it)."""
+        scroll = self.query_one("#raw-lines", ScrollableContainer)
+        scroll.scroll_end(animate=False, immediate=True)
+        self._end_y = scroll.max_scroll_y
+
     def _follow_end(self) -> None:
         """The view shows the file's end, scrolled to its bottom, and the file grew: read the
         lines written since (through the filter when one is on) and show them."""
@@ -167,7 +176,13 @@ class RawLogScreen(Screen[None]):
             return
         scroll = self.query_one("#raw-lines", ScrollableContainer)
         if scroll.scroll_y < scroll.max_scroll_y:
-            return  # scrolled up to read: stay there (what was written is read on coming back)
+            if scroll.scroll_y != self._end_y:
+                self._end_y = None
+                return  # scrolled up to read: stay there (what was written is read on coming back)
+            # Still where the end was: the view got shorter (a smaller terminal), so the end
+            # moved down under it. The reader did not scroll away: keep following.
+            self._to_end()
+        self._end_y = scroll.max_scroll_y
         size = self.raw.size()
         if size == self._file_size:
             return
@@ -192,7 +207,7 @@ class RawLogScreen(Screen[None]):
         self._held = held[-MAX_SHOWN:]
         self._held_partial, self._read_end = span.partial, span.end
         self._render_lines()
-        self.call_after_refresh(scroll.scroll_end, animate=False)
+        self.call_after_refresh(self._to_end)
 
     def action_to_end(self) -> None:
         """``end``: the file's end, following (from a window around an event that stops short
@@ -205,7 +220,7 @@ class RawLogScreen(Screen[None]):
             self.start_offset = None
             self._load()
             return
-        self.query_one("#raw-lines", ScrollableContainer).scroll_end(animate=False)
+        self._to_end()
 
     # -- keys ---------------------------------------------------------------------------------
     def action_close(self) -> None:
