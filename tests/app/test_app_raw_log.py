@@ -48,7 +48,9 @@ async def test_filter_as_you_type_and_close(tmp_path: Path) -> None:
         await wait_for_app(pilot, lambda: f"{len(expected)} lines" in screen_text(app), "the filtered lines")
         text = screen_text(app)
         assert "out/checkpoint-100" in text and "out/checkpoint-150" in text and "checkpoint-200" not in text
-        await pilot.press("escape", "escape")
+        await pilot.press("escape")  # the box hides; the filter stays on, and the title says which
+        await wait_for_app(pilot, lambda: "lines matching /checkpoint-1/" in screen_text(app), "the expression")
+        await pilot.press("escape")
         await wait_for_app(pilot, lambda: not isinstance(app.screen, RawLogScreen), "the screen closed")
 
 

@@ -127,6 +127,10 @@ class RunDashboard(Vertical):
         self.model: DashboardModel | None = None
         self.snap: MonitorSnapshot | None = None
         self.focused_key: str | None = None
+        self._moving_to: str | None = None
+        """The row ↑/↓ last gave the focus to, until it has it (focus moves after the key
+        is handled: a second key arriving before that moves on from here, not again from
+        the old row, so every key of a quick burst or a held key counts)."""
         self._rows: dict[str, MetricRowWidget] = {}
         self._seen_version = -1
         self._last_snap_time = 0.0
@@ -390,8 +394,10 @@ class RunDashboard(Vertical):
         if self.model is None or not self.model.rows:
             return
         keys = [r.key for r in self.model.rows]
-        i = keys.index(self.focused_key) if self.focused_key in keys else 0
-        self.focus_key(keys[(i + delta) % len(keys)])
+        cur = self._moving_to if self._moving_to in keys else self.focused_key
+        i = keys.index(cur) if cur in keys else 0
+        self._moving_to = keys[(i + delta) % len(keys)]
+        self.focus_key(self._moving_to)
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         """A row got the focus: the chart and the glossary follow it."""
@@ -400,6 +406,8 @@ class RunDashboard(Vertical):
         for key, w in self._rows.items():
             if w is event.widget:
                 self.focused_key = key
+                if key == self._moving_to:
+                    self._moving_to = None
                 self._draw_focus()
                 break
 

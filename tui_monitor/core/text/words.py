@@ -212,8 +212,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart_no_finite": ("no finite values yet", "конечных значений пока нет"),
     # help screen
     "help_note": (
-        "Smoothing is TensorBoard's debiased EMA. ↑↓ PgUp PgDn scroll this help; any other key closes it.",
-        "Сглаживание — EMA с поправкой, как в TensorBoard. ↑↓ PgUp PgDn листают справку, другие клавиши закрывают её.",
+        "Smoothing is TensorBoard's debiased EMA.\n↑↓ PgUp PgDn scroll this help; any other key closes it.",
+        "Сглаживание — EMA с поправкой, как в TensorBoard.\n↑↓ PgUp PgDn листают справку, другие клавиши закрывают её.",
     ),
     "no_records": ("no metric records in this file", "в файле нет записей с метриками"),
     "unreadable_fragments": (
@@ -240,10 +240,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "raw_title": ("raw log · {path} · {n} lines", "лог как есть · {path} · строк: {n}"),
     "raw_end": ("its end, following", "его конец, слежу"),
     "raw_around": ("around the event: {event}", "вокруг события: {event}"),
-    "raw_matches": ("lines matching the filter", "строки, подходящие под фильтр"),
+    "raw_matches": ("lines matching /{pattern}/", "строки, подходящие под /{pattern}/"),
     "raw_matches_recent": (
-        "lines matching the filter, in the latest part of the file",
-        "строки, подходящие под фильтр, в последней части файла",
+        "lines matching /{pattern}/, in the latest part of the file",
+        "строки, подходящие под /{pattern}/, в последней части файла",
     ),
     "raw_empty": ("(no lines)", "(строк нет)"),
     "raw_keys": (

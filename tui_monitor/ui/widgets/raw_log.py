@@ -135,7 +135,9 @@ class RawLogScreen(Screen[None]):
         if self.pattern is not None:
             lines, whole = self.raw.grep(self.pattern, limit=MAX_SHOWN)
             self._take(lines, size)
-            self._title_note = label("raw_matches" if whole else "raw_matches_recent", self.lang)
+            # The expression stays in the title: Esc hides the box, the filter stays on.
+            note = label("raw_matches" if whole else "raw_matches_recent", self.lang)
+            self._title_note = note.format(pattern=inert(self.pattern.pattern))
             self._render_lines()
             self.call_after_refresh(self._to_end)
         elif self.start_offset is not None:
