@@ -153,6 +153,9 @@ def _to_png(svg: Path) -> Path | None:
 
 def main(argv: list[str]) -> int:
     """Take every shot in :data:`SHOTS`; print the files written."""
+    if len(argv) > 1 and argv[1].startswith("-"):
+        print(__doc__)  # `--help` is not an output directory
+        return 0 if argv[1] in ("-h", "--help") else 2
     out = Path(argv[1]) if len(argv) > 1 else ROOT / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
     for shot in SHOTS:
