@@ -14,10 +14,12 @@ policy and step-tracker state.
 
 from __future__ import annotations
 
+import io
 import random
 import struct
 from typing import Any
 
+import gen_logs  # benchmarks/gen_logs.py (pyproject's pythonpath)
 import pytest
 
 from tui_monitor.core.parse import Batch, LogParser, Record
@@ -193,3 +195,20 @@ def test_held_rows_go_out_without_steps_max_wait_plus_one_at_a_time() -> None:
     assert len(tail) == held
     evals = sum(1 for i in range(1000) if i % 97 == 50)
     assert len(recs) + len(tail) == 1000 + evals + 1  # the train records, the evals, the summary
+
+
+@pytest.mark.parametrize("chunk", CHUNKS)
+def test_bursts_of_dicts_after_a_clear_take_their_steps_as_batches(chunk: int) -> None:
+    """GIVEN a block-buffered tqdm log with no evaluation (several logging steps' dicts arrive in
+    one burst after a clear, their redraws after them: benchmarks/vs_tensorboard.py's log) WHEN
+    fed both ways THEN the same items and state after every feed, and, read in large pieces, the
+    rows with a queued step go out as batches with steps (not one record at a time)."""
+    buf = io.BytesIO()
+    gen_logs.generate(buf, "tqdm5", steps=20_000, logging_steps=10, eval_steps=10**12, seed=3)
+    data = buf.getvalue()
+    _, records = _same_both_ways(data, chunk)
+    assert records == 2000 + 1  # every logging step's record and the summary
+    whole = LogParser()
+    items = whole.feed_columnar(data) + whole.flush()
+    stepped = sum(len(x) for x in items if isinstance(x, Batch) and x.steps.shape[0] > 0)
+    assert stepped > 1500

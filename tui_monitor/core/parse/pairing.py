@@ -271,11 +271,12 @@ class StepPairing:
 
         Returns:
             ``(k, steps, steps_per_epoch)``: the first ``k <= m`` rows take the queued
-            ``(k,) int64`` steps (the others none) and the tracker would then have
-            ``steps_per_epoch``; ``None`` when the rows must take the record path (a read from
-            mid-file, on probation, records held, a row that would be held for its redraw, or
-            a pairing that disagrees with its epoch, which `take` answers by disabling the
-            tracker).
+            ``(k,) int64`` steps (the others none, or, when `clear_open`, the others would be
+            held for the redraw: the caller takes only the first ``k``) and the tracker would
+            then have ``steps_per_epoch``; ``None`` when the rows must take the record path (a
+            read from mid-file, on probation, records held, no step queued while a clear is
+            open, or a pairing that disagrees with its epoch, which `take` answers by disabling
+            the tracker).
         """
         steps = self._steps
         if steps.unsynced or steps.probation or self._burst or self._waiting:
@@ -285,14 +286,23 @@ class StepPairing:
         spe = steps.steps_per_epoch
         if steps.enabled:
             k = min(m, steps.queued)
-            if k < m and steps.awaiting:
+            if k < m and steps.awaiting and not k:
                 return None  # records would be held for their redraw
+            # With some steps queued and a clear open (dicts of several logging steps in one
+            # burst after a clear, their redraws after them), the first k rows take the queued
+            # steps and the rows after them would be held: the caller takes only the k rows as
+            # a batch (`clear_open`) and the rest as a run of its own, whose rows are held.
             # (Also with k = 0: a peek forgets the bounds an earlier one left for `take_batch`.)
             paired = steps.peek_batch(epochs, k)
             if paired is None:
                 return None
             st, spe = paired
         return k, st, spe
+
+    @property
+    def clear_open(self) -> bool:
+        """A tqdm clear awaits its redraw: rows beyond the queued steps would be held."""
+        return self._steps.enabled and self._steps.awaiting
 
     def rows_held(self) -> bool:
         """Whether `take` would hold every row of a run for its redraw: the tracker is on and

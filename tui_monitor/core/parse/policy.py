@@ -223,7 +223,10 @@ class RecordPolicy:
 
         When `take` would hold every row for a redraw (`StepPairing.rows_held`: a clear open,
         no step queued), the rows are held as slices of the run and go out, without steps,
-        through `_emit_rows` (as one `Batch` each when no per-record decision applies)."""
+        through `_emit_rows` (as one `Batch` each when no per-record decision applies). When
+        a clear is open with some steps queued (a block-buffered burst of dicts after a
+        clear), the rows that take them go out as a batch and the rest are a run of their own,
+        held."""
         rows: Batch | None = run.rows
         while rows is not None:
             rows = self._take_rows(rows, out)
@@ -245,6 +248,16 @@ class RecordPolicy:
         # decided per record.)
         ok = not runs.summary_seen and self._copies.batch_ok(rows)
         paired = self._pairing.peek_run(epochs, m) if ok else None
+        full, full_n = rows, n
+        after: Batch | None = None
+        if paired is not None and paired[0] < m and self._pairing.clear_open:
+            # Rows beyond the queued steps wait for the open clear's redraw: the first k go out
+            # as a batch, the rest are taken next as a run of their own (whose rows are held).
+            k = paired[0]
+            after = rows.part(k + 1, n)
+            m, n = k, k + 1
+            rows = rows.part(0, n)
+            epochs = epochs[:m] if epochs is not None else None
         train = None
         if paired is not None and rows.shapes is not None and len(set(rows.shape_kinds)) > 1:
             train = np.array([kind == "train" for kind in rows.shape_kinds])[rows.shapes[1:]]
@@ -256,7 +269,7 @@ class RecordPolicy:
             if back is not None:
                 # Rows 1..back go out as a batch (paired anew: fewer steps), the row that goes
                 # back starts the rest (its `take` decides: a rewind or a new run).
-                rest = rows.part(back + 1, n)
+                rest: Batch | None = full.part(back + 1, full_n)
                 if back == 0:
                     return rest
                 m = back
@@ -270,7 +283,7 @@ class RecordPolicy:
                     return rest
                 k, st, spe = paired
             else:
-                rest = None
+                rest = after
         if paired is None:
             for rec in rows.part(1, n).records():
                 self.take(rec, out)
