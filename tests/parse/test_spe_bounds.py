@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui_monitor.core.parse.epoch_bounds import spe_bounds, spe_bounds_one
+from tui_monitor.core.parse.epoch_bounds import FAST_EPOCHS, spe_bounds, spe_bounds_one, spe_bounds_span
 from tui_monitor.core.parse.steps import StepTracker
 
 
@@ -111,3 +111,21 @@ def test_check_disables_on_a_shifted_pairing() -> None:
     assert t.enabled and t.steps_per_epoch == 100.0
     assert not t.check(1300, 12.34)
     assert not t.enabled
+
+
+def test_span_equals_the_extremes_of_the_batch_form() -> None:
+    # GIVEN printed epochs within FAST_EPOCHS (the common case of a columnar run), in batches
+    rng = random.Random(1616)
+    lo_ok, hi_ok = FAST_EPOCHS
+    epochs = [e for e in printed_epochs(rng, 20_000) if lo_ok <= e <= hi_ok]
+    steps = [float(rng.randint(1, 10**7)) for _ in epochs]
+    i = 0
+    for k in [1, 2, 3, 7, 8, 9, 15, 16, 17, 45, 64, 65, 1000]:
+        s, e = np.array(steps[i : i + k]), np.array(epochs[i : i + k])
+        # WHEN the span of what they allow is taken in one go
+        got = spe_bounds_span(s, e)
+        # THEN it is the extremes of the batch form, bit for bit
+        lo, hi = spe_bounds(s, e)
+        assert np.array(got).tobytes() == np.array([lo.max(), hi.min()]).tobytes(), f"batch of {k}"
+        assert np.isfinite(hi).all()  # every epoch above its half unit: no infinite bound dropped
+        i += k
