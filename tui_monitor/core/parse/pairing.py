@@ -203,6 +203,20 @@ class StepPairing:
     def markers(self, markers: list[tuple[int, str, int, int]], a: int, b: int, out: Out) -> None:
         """``markers[a:b]`` in order. A ``"pair"`` (open, then step) with no record held is
         just its step queued: the open and the step cancel out in the open count."""
+        if b - a > 1 and not self._waiting:
+            # The common case (the train bar's redraws between two bursts of stdout): pairs
+            # only, nothing held. The first pair's sync and burst end leave nothing for the
+            # others to do (nothing is held after them, the tracker is synced or stays
+            # unsynced, the burst is empty), so the steps are queued at once: the loop below,
+            # without a Python call per marker.
+            _, kinds, counts, _ = zip(*markers[a:b])
+            if kinds.count("pair") == b - a:
+                if self._steps.unsynced:
+                    self._steps.synced_at_event(False)
+                if self._burst:
+                    self._end_burst(out)
+                self._steps.queue_steps(counts)
+                return
         for i in range(a, b):
             _, kind, n, _ = markers[i]
             if kind == "pair":

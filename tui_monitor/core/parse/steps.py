@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
+from collections.abc import Iterable
 from itertools import islice
 
 import numpy as np
@@ -343,6 +344,10 @@ class StepTracker:
     def queue_step(self, n: int) -> None:
         """Queue the step of a whole clear -> redraw pair (its open and close cancel out)."""
         self._steps.append(n)
+
+    def queue_steps(self, counts: Iterable[int]) -> None:
+        """`queue_step` for each of ``counts`` (whole pairs, in order)."""
+        self._steps.extend(counts)
 
     def queued_steps(self) -> tuple[int, ...]:
         """The queued steps, oldest first (a copy)."""
