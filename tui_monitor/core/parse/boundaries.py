@@ -304,8 +304,12 @@ def _smallest_forward(last: float | None, values: np.ndarray) -> float | None:
         best = values[0] - last
     if len(values) > 1:
         d = values[1:] - values[:-1]
-        d = d[d > 0]
-        if d.size:
-            lo = d.min()
+        lo = d.min()
+        if not lo > 0:
+            # Some rows do not move forward (or a NaN): the smallest of those that do. (When
+            # every row moves forward, the common case, that is the minimum itself.)
+            d = d[d > 0]
+            lo = d.min() if d.size else None
+        if lo is not None:
             best = lo if best is None or lo < best else best
     return float(best) if best is not None else None

@@ -234,9 +234,10 @@ class CopyFilter:
         """`accepted` for every row of ``batch`` (a batch has no epoch steps: `batch_ok`'s
         caller makes such rows take the record path)."""
         m = len(batch)
-        self.prev = batch.record(m - 1)
+        last = batch.record(m - 1)  # (one record for both, as `accepted` keeps one)
+        self.prev = last
         self._accepted += m
-        self._recent = [[batch.record(i), False] for i in range(max(0, m - 2), m)]
+        self._recent = [[batch.record(m - 2), False], [last, False]] if m > 1 else [[last, False]]
 
 
 def _is_echo(prev: Record, rec: Record) -> bool:

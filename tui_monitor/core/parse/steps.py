@@ -419,8 +419,11 @@ class StepTracker:
 
     def take_batch(self, k: int, steps_per_epoch: float | None) -> None:
         """Take the ``k`` steps `peek_batch` returned (and the steps per epoch it learnt)."""
-        for _ in range(k):
-            self._steps.popleft()
+        if k >= len(self._steps):
+            self._steps.clear()  # (a run takes every queued step, the common case)
+        else:
+            for _ in range(k):
+                self._steps.popleft()
         self._spe = steps_per_epoch
         if self._peeked is not None:
             self._lo, self._hi = self._peeked
