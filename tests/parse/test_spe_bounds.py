@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tui_monitor.core.parse import accel
 from tui_monitor.core.parse.epoch_bounds import FAST_EPOCHS, spe_bounds, spe_bounds_one, spe_bounds_span
 from tui_monitor.core.parse.steps import StepTracker
 
@@ -129,3 +130,60 @@ def test_span_equals_the_extremes_of_the_batch_form() -> None:
         assert np.array(got).tobytes() == np.array([lo.max(), hi.min()]).tobytes(), f"batch of {k}"
         assert np.isfinite(hi).all()  # every epoch above its half unit: no infinite bound dropped
         i += k
+
+
+def _peek_both_ways(steps: list[int], epochs: np.ndarray, learn: tuple[int, float] | None) -> list[object]:
+    """`StepTracker.peek_batch` over every queued step on the compiled and the Python path (each
+    tracker having first checked the pairing ``learn``): the result and the bounds kept, by bits."""
+    got = []
+    saved = accel.scan
+    for compiled in (True, False):
+        accel.scan = saved if compiled else None
+        try:
+            t = StepTracker()
+            if learn is not None:
+                t.check(*learn)
+            t.queue_steps(steps)
+            res = t.peek_batch(epochs, len(steps))
+        finally:
+            accel.scan = saved
+        got.append(
+            (
+                None if res is None else (res[0].tobytes(), None if res[1] is None else np.float64(res[1]).tobytes()),
+                None if t._peeked is None else np.array(t._peeked).tobytes(),
+            )
+        )
+    return got
+
+
+@pytest.mark.skipif(accel.scan is None, reason="the C extension is not built here")
+def test_compiled_peek_equals_python_peek() -> None:
+    # GIVEN random batches of queued steps and their records' epochs: printed epochs, steps that
+    # agree with them or are shifted by a few logging steps, odd epochs (0, < 0.05, NaN, inf,
+    # huge) and steps 0, with or without a pairing learnt before
+    rng = random.Random(2026)
+    outcomes = {"paired": 0, "refused": 0}
+    for _ in range(3000):
+        k = rng.choice([1, 2, 3, 8, 17, 45, 49, 65])
+        spe = rng.choice([7.0, 45.5, 100.0, 1234.0, rng.uniform(1, 5000)])
+        start = rng.randint(1, 10**6)
+        steps = [start + 5 * i for i in range(k)]
+        digits = rng.choice([2, 3, 4, 17])
+        epochs = np.array([float(f"{s / spe:.{digits}g}") for s in steps])
+        if rng.random() < 0.2:  # a pairing shifted by a missing event
+            j = rng.randrange(k)
+            steps[j:] = [s + rng.choice([5, 50, 5000]) for s in steps[j:]]
+        if rng.random() < 0.15:
+            epochs[rng.randrange(k)] = rng.choice([0.0, 0.04, 0.05, float("nan"), float("inf"), 1e300, -1.0])
+        if rng.random() < 0.05:
+            steps[rng.randrange(k)] = 0
+        learn = None
+        if rng.random() < 0.5:
+            s0 = max(1, start - rng.choice([5, 500, 50000]))
+            learn = (s0, float(f"{s0 / spe * rng.choice([1.0, 1.0, 1.3]):.4g}"))
+        # WHEN each path peeks at the batch
+        compiled, python = _peek_both_ways(steps, epochs, learn)
+        # THEN the same steps, steps per epoch and bounds (bit for bit), or the same refusal
+        assert compiled == python, (steps, epochs.tolist(), learn)
+        outcomes["paired" if python[0] is not None else "refused"] += 1
+    assert outcomes["paired"] > 1000 and outcomes["refused"] > 300, outcomes

@@ -1,7 +1,8 @@
 /*
- * _scan: the compiled forms of two per-chunk scans of the console reader. The Python code stays
- * the reference for every rule (columnar.py, steps.py); tests/parse/test_scan_paths.py compares
- * both paths on every fixture, generated and random logs, in every chunking.
+ * _scan: the compiled forms of two per-chunk scans of the console reader and of one per-run check
+ * of its step pairing. The Python code stays the reference for every rule (columnar.py, steps.py);
+ * tests/parse/test_scan_paths.py compares both paths on every fixture, generated and random logs,
+ * in every chunking (tests/parse/test_spe_bounds.py the check on random batches).
  *
  * 1. read_run(buf, start, shapes, min_lines): the columnar run reader (columnar.py `read_run`).
  *
@@ -54,12 +55,25 @@
  * `_FAST_RE`'s shape); `armed` is True when the last clear still awaits its redraw.
  * N and T have at most MAX_DIGITS digits, so they are read as long long (and are below 2^63).
  *
+ * 3. spe_span(steps, epochs, spe, tol, halves, lo_epoch, hi_epoch): the common case of
+ * steps.py `StepTracker.peek_batch` (its numpy form and epoch_bounds.py `spe_bounds_span` are the
+ * reference): k queued steps (int64) paired with k epochs (float64), when every epoch is within
+ * [lo_epoch, hi_epoch] and every step > 0 (else None: the Python path decides). Each ratio
+ * step / epoch must be within tol * spe of spe (spe None: the first ratio), else False; then
+ * what each pairing allows the steps per epoch to be, (step - slack) / (epoch + half) ..
+ * (step + slack) / (epoch - half) with slack = floor(epoch) + 0.5 and half = halves[d] for the
+ * fewest decimals d in 0..8 with |rint(epoch * 10^d) / 10^d - epoch| <= 1e-9 * max(1, epoch),
+ * else 9. Returns (spe, max of the lows, min of the highs). The same IEEE operations as numpy's,
+ * one element at a time (no mul-add to fuse), so the same bits; `halves` is numpy's table
+ * (its 10**-5 is not C's).
+ *
  * Safety: every read is checked against the buffer's length; a value is copied into a
  * NUL-terminated array before conversion (on the stack, or the heap past MAX_TOKEN bytes); a
  * segment with ESC[A is copied (without them) into a heap array of the segment's length.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <string.h>
 
 #define MAX_TOKEN 127
@@ -752,6 +766,66 @@ done:
     return result;
 }
 
+static const double P10[9] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+
+static PyObject *spe_span(PyObject *self, PyObject *args)
+{
+    Py_buffer sv, ev, hv;
+    PyObject *spe_obj, *result = NULL;
+    double tol, lo_epoch, hi_epoch;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*Ody*dd", &sv, &ev, &spe_obj, &tol, &hv, &lo_epoch, &hi_epoch))
+        return NULL;
+    Py_ssize_t k = sv.len / (Py_ssize_t)sizeof(long long);
+    if (k < 1 || sv.len != k * (Py_ssize_t)sizeof(long long) || ev.len != k * (Py_ssize_t)sizeof(double) ||
+        hv.len != 10 * (Py_ssize_t)sizeof(double)) {
+        PyErr_SetString(PyExc_ValueError, "spe_span: k >= 1 int64 steps, k float64 epochs, 10 float64 halves");
+        goto done;
+    }
+    const long long *st = (const long long *)sv.buf;
+    const double *ep = (const double *)ev.buf, *halves = (const double *)hv.buf;
+    for (Py_ssize_t i = 0; i < k; i++) {
+        if (!(ep[i] >= lo_epoch && ep[i] <= hi_epoch) || st[i] <= 0) { /* (a NaN epoch too) */
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+    }
+    double spe;
+    if (spe_obj == Py_None)
+        spe = (double)st[0] / ep[0];
+    else if ((spe = PyFloat_AsDouble(spe_obj)) == -1.0 && PyErr_Occurred())
+        goto done;
+    double limit = tol * spe, lo_max = -INFINITY, hi_min = INFINITY;
+    for (Py_ssize_t i = 0; i < k; i++) {
+        double e = ep[i], s = (double)st[i];
+        if (fabs(s / e - spe) > limit) {
+            result = Py_NewRef(Py_False);
+            goto done;
+        }
+        double tiny = 1e-9 * (e > 1.0 ? e : 1.0);
+        int d = 9;
+        for (int j = 0; j < 9; j++) {
+            double t = rint(e * P10[j]) / P10[j] - e;
+            if (fabs(t) <= tiny) {
+                d = j;
+                break;
+            }
+        }
+        double half = halves[d], slack = floor(e) + 0.5;
+        double lo = (s - slack) / (e + half), hi = (s + slack) / (e - half);
+        if (lo > lo_max)
+            lo_max = lo;
+        if (hi < hi_min)
+            hi_min = hi;
+    }
+    result = Py_BuildValue("(ddd)", spe, lo_max, hi_min);
+done:
+    PyBuffer_Release(&sv);
+    PyBuffer_Release(&ev);
+    PyBuffer_Release(&hv);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"read_run", read_run, METH_VARARGS,
      "read_run(buf, start, shapes, min_lines) -> (end, values_per_shape, offsets, row_shapes) | None: the run of "
@@ -759,11 +833,14 @@ static PyMethodDef methods[] = {
     {"scan_steps", scan_steps, METH_VARARGS,
      "scan_steps(buf, base, total, armed) -> (markers, armed): tqdm's log events in buf, as "
      "steps.StepTracker.scan finds them for a known train-bar total (see the module comment)."},
+    {"spe_span", spe_span, METH_VARARGS,
+     "spe_span(steps, epochs, spe, tol, halves, lo_epoch, hi_epoch) -> (spe, lo, hi) | False | None: "
+     "steps.StepTracker.peek_batch's common case (see the module comment)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_scan", "The compiled columnar run reader and tqdm log-event scan (see columnar.py, steps.py).", -1, methods,
+    PyModuleDef_HEAD_INIT, "_scan", "The compiled columnar run reader, tqdm log-event scan and steps-per-epoch check (see columnar.py, steps.py).", -1, methods,
     NULL, NULL, NULL, NULL,
 };
 

@@ -1,7 +1,12 @@
 # The optional C extension (_scan.c); see accel.py.
+from typing_extensions import Buffer
+
 def read_run(
     buf: bytes, start: int, shapes: tuple[tuple[bytes, ...], ...], min_lines: int
 ) -> tuple[int, tuple[bytearray, ...], bytearray, bytes] | None: ...
 def scan_steps(buf: bytes, base: int, total: int, armed: bool) -> tuple[list[tuple[int, str, int, int]], bool]: ...
+def spe_span(
+    steps: Buffer, epochs: Buffer, spe: float | None, tol: float, halves: Buffer, lo_epoch: float, hi_epoch: float
+) -> tuple[float, float, float] | bool | None: ...
 
 MAX_DIGITS: int

@@ -19,8 +19,9 @@ __all__ = ["PURE_PYTHON_ENV", "describe", "is_current", "scan"]
 
 PURE_PYTHON_ENV = "TRAINMON_PURE_PYTHON"
 """Environment variable that forces the pure-Python path."""
-FUNCTIONS = ("read_run", "scan_steps")
-"""What the extension must provide (``columnar.read_run``, ``steps.StepTracker.scan``)."""
+FUNCTIONS = ("read_run", "scan_steps", "spe_span")
+"""What the extension must provide (``columnar.read_run``, ``steps.StepTracker.scan``,
+``steps.StepTracker.peek_batch``'s common case)."""
 
 
 def is_current(module: ModuleType) -> bool:

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-__all__ = ["FAST_EPOCHS", "spe_bounds", "spe_bounds_one", "spe_bounds_raw", "spe_bounds_span"]
+__all__ = ["FAST_EPOCHS", "HALF_UNITS", "spe_bounds", "spe_bounds_one", "spe_bounds_raw", "spe_bounds_span"]
 
 _P10 = np.array([1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9])
 """``10**d`` for the decimals ``d`` tried (0..8), exact: what ``np.round(x, d)`` multiplies by
@@ -20,6 +20,9 @@ _P10 = np.array([1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9])
 _HALF_NP = 0.5 * 10.0 ** -np.arange(10.0)
 """Half a unit of the ``d``-th decimal (``d`` 0..9), by numpy's ``power`` (its ``10**-5`` is one
 ulp below Python's ``1e-05``: the table keeps the bounds numpy's)."""
+HALF_UNITS = _HALF_NP
+"""``(10,) float64``: half a unit of the ``d``-th decimal, numpy's (for the compiled check,
+``_scan.spe_span``, whose C ``pow`` could differ from numpy's ``power``)."""
 _HALF = tuple(float(h) for h in _HALF_NP)
 _P10_F = tuple(float(f) for f in _P10[:9])
 

@@ -33,7 +33,7 @@ from itertools import islice
 import numpy as np
 
 from tui_monitor.core.parse import accel
-from tui_monitor.core.parse.epoch_bounds import FAST_EPOCHS, spe_bounds_one, spe_bounds_raw, spe_bounds_span
+from tui_monitor.core.parse.epoch_bounds import FAST_EPOCHS, HALF_UNITS, spe_bounds_one, spe_bounds_raw, spe_bounds_span
 from tui_monitor.core.parse.values import INT
 
 _CLEAR_RE = re.compile(rb"(?:^|(?<=[\r\n])) +(?=\r)")
@@ -386,7 +386,15 @@ class StepTracker:
         if epochs is None or not k:
             return st, spe
         ep = epochs[:k]
-        if ep.min() >= FAST_EPOCHS[0] and ep.max() <= FAST_EPOCHS[1] and st.min() > 0:
+        if accel.scan is not None and ep.flags.c_contiguous and ep.dtype == np.float64:
+            # The common case below, compiled (the same floats; None: not that case).
+            got = accel.scan.spe_span(st, ep, spe, EPOCH_TOLERANCE, HALF_UNITS, *FAST_EPOCHS)
+            if got is False:
+                return None
+            if got is not None:
+                spe, lo_m, hi_m = got
+                return self._peeked_bounds(st, spe, lo_m, hi_m)
+        elif ep.min() >= FAST_EPOCHS[0] and ep.max() <= FAST_EPOCHS[1] and st.min() > 0:
             # The common case, in fewer numpy calls: every pairing is judged (no epoch below
             # 0.05, no step 0), and no operation can warn (no errstate needed).
             ratio = st / ep
@@ -395,11 +403,7 @@ class StepTracker:
             if np.abs(ratio - spe).max() > EPOCH_TOLERANCE * spe:
                 return None
             lo_m, hi_m = spe_bounds_span(st.astype(np.float64), ep)
-            lo, hi = max(self._lo, lo_m), min(self._hi, hi_m)
-            if lo > hi:
-                return None
-            self._peeked = (lo, hi)
-            return st, spe
+            return self._peeked_bounds(st, spe, lo_m, hi_m)
         # One errstate for all of it (each costs a few µs; this runs once per columnar run).
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             qual = ~(ep < 0.05) & (st > 0)  # the pairings `check` judges
@@ -412,6 +416,18 @@ class StepTracker:
                 return None
             lo_i, hi_i = spe_bounds_raw(st[qual].astype(np.float64), ep[qual])
         lo, hi = max(self._lo, float(lo_i.max())), min(self._hi, float(hi_i.min()))
+        if lo > hi:
+            return None
+        self._peeked = (lo, hi)
+        return st, spe
+
+    def _peeked_bounds(
+        self, st: np.ndarray, spe: float, lo_m: float, hi_m: float
+    ) -> tuple[np.ndarray, float | None] | None:
+        """`peek_batch`'s end when its pairings allow steps per epoch ``lo_m .. hi_m``: ``None``
+        when the run's bounds so far do not overlap them, else ``(st, spe)`` (the bounds kept for
+        `take_batch`)."""
+        lo, hi = max(self._lo, lo_m), min(self._hi, hi_m)
         if lo > hi:
             return None
         self._peeked = (lo, hi)
