@@ -202,9 +202,19 @@ class LogParser:
             self._joining = False
             if data[:1] == b"{":
                 self.drop_partial()  # a record's own line: the partial line does not go on here
-        buf = self._carry + data if self._carry else data
-        base = self._carry_offset
+        carry, base = self._carry, self._carry_offset
         self.offset += len(data)
+        if self.format in ("console", "jsonl") and b"\n" not in carry and b"\r" not in carry:
+            # The common case: the carry is a partial segment (no separator), so the complete
+            # segments end at data's last separator. They are joined from the carry and a view
+            # of data: one copy of the chunk, where ``carry + data`` and its slices made three
+            # (~0.2 ms per MiB: fresh 1 MiB objects fault their pages in).
+            c = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+            if c:
+                view = memoryview(data)
+                complete = b"".join((carry, view[:c])) if carry else data[:c]
+                return self._feed_complete(complete, base, data[c:] if c < len(data) else b"")
+        buf = carry + data if carry else data
         if self.format is None:
             fmt = sniff_format(buf)
             if fmt is None:
@@ -220,17 +230,21 @@ class LogParser:
             if self.format == "console":
                 self._console.partial_redraw(self._carry, out)
             return out
+        return self._feed_complete(buf[:cut], base, buf[cut:])
+
+    def _feed_complete(self, complete: bytes, base: int, rest: bytes) -> Out:
+        """`_feed` of a console or JSON-lines stream: ``complete`` (whole segments, at stream
+        offset ``base``) is parsed and ``rest`` (the partial last segment) held."""
         if self.format == "console":
             # A dict wrapped over lines whose end has not been read yet: hold its lines
             # back, so that it is joined as when the file is fed whole.
-            held = open_join_start(buf[:cut])
+            held = open_join_start(complete)
             if held >= 0:
-                cut = held
-                if cut == 0:
-                    self._hold(buf, base)
+                if held == 0:
+                    self._hold(complete + rest, base)
                     return []
-        complete = buf[:cut]
-        self._hold(buf[cut:], base + cut)
+                complete, rest = complete[:held], complete[held:] + rest
+        self._hold(rest, base + len(complete))
         if self.format == "jsonl":
             return self._jsonl.parse(complete, base)
         out = self._console.parse(complete, base)
