@@ -152,8 +152,11 @@ class ConsoleReader:
             pos = 0
             while pos < len(buf):
                 start, pos = pos, len(buf)
-                # A run of dict lines of known shapes (columnar) ends this scan; it resumes after it.
-                for m in DICT_RE.finditer(buf, start):
+                # A run of dict lines of known shapes (columnar) ends this scan; it resumes after it,
+                # from the next "{" (every match starts with one): memchr skips the train bar's
+                # redraws to the next burst of dicts, which the regex tried byte by byte.
+                first = buf.find(b"{", start)
+                for m in DICT_RE.finditer(buf, first if first >= 0 else len(buf)):
                     s = m.start()
                     body = m.group()
                     closed += 1
