@@ -300,16 +300,21 @@ def _smallest_forward(last: float | None, values: np.ndarray) -> float | None:
     """The smallest positive difference between consecutive ``values`` (after ``last``, when
     given), or ``None`` when nothing moves forward."""
     best = None
-    if last is not None and len(values) and values[0] > last:
+    n = len(values)
+    if last is not None and n and values[0] > last:
         best = values[0] - last
-    if len(values) > 1:
+    if n > 1:
         d = values[1:] - values[:-1]
-        lo = d.min()
+        lo = _MIN(d)
         if not lo > 0:
             # Some rows do not move forward (or a NaN): the smallest of those that do. (When
             # every row moves forward, the common case, that is the minimum itself.)
             d = d[d > 0]
-            lo = d.min() if d.size else None
+            lo = _MIN(d) if d.size else None
         if lo is not None:
             best = lo if best is None or lo < best else best
     return float(best) if best is not None else None
+
+
+_MIN = np.minimum.reduce
+"""``a.min()`` without the Python wrapper numpy's method goes through (per run, twice)."""

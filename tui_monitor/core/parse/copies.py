@@ -129,6 +129,8 @@ class CopyFilter:
         between them are held until the copy of r2 decides; True when ``rec`` was taken
         (held or dropped)."""
         probe = self._probe
+        if not probe and not 1 <= self._accepted <= 2:
+            return False  # (the evidence opens only at a stream's second or third record)
         recent = [e[0] for e in self._recent if isinstance(e[0], Record)]
         if not probe:
             if self.two_writers or rec.kind == "summary" or not recent or not _identical(recent[0], rec):
