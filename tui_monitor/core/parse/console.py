@@ -91,6 +91,7 @@ class ConsoleReader:
         self.columnar = False
         self._plans: dict[tuple[bytes, ...], ShapePlan | None] = {}
         self._last_plan: ShapePlan | None = None
+        self._prev_plan: ShapePlan | None = None  # the last plan's predecessor (tried second)
         self._scratch: np.ndarray | None = None  # `_count_braces`'s, one per reader (no sharing across threads)
 
     def _braces(self, buf: bytes) -> int:
@@ -169,9 +170,17 @@ class ConsoleReader:
                             continue
                     plan = self._last_plan
                     sm = plan.shape.fullmatch(body) if plan is not None else None
+                    if sm is None and self._prev_plan is not None:
+                        # The shape before it (a burst's eval dict, then its train dicts: the
+                        # two alternate at every burst); a match is the plan `plan_for` gives.
+                        sm = self._prev_plan.shape.fullmatch(body)
+                        if sm is not None:
+                            plan, self._prev_plan, self._last_plan = self._prev_plan, plan, self._prev_plan
                     if sm is None and FAST_DICT_RE.fullmatch(body) is not None:
                         plan = plan_for(tuple([p[0] for p in FAST_PAIR_RE.findall(body)]), self._plans)
                         if plan is not None:
+                            if plan is not self._last_plan:
+                                self._prev_plan = self._last_plan
                             self._last_plan = plan
                             sm = plan.shape.fullmatch(body)
                     if sm is not None and plan is not None:
