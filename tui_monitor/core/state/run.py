@@ -15,6 +15,7 @@ from types import MappingProxyType
 import numpy as np
 
 from tui_monitor.core.parse.items import Batch, Checkpoint, Event, Progress, Record, Rewind, RunInfo, rank_suffix
+from tui_monitor.core.state.columns import BatchColumns, ShapeTable
 from tui_monitor.core.state.pace import CheckpointLog, PaceLog
 from tui_monitor.core.state.progress import ProgressState
 from tui_monitor.core.state.series import SeriesSet, SeriesSnapshot, SeriesStore
@@ -140,6 +141,7 @@ class Run:
         self._pace = PaceLog()
         self._checkpoints = CheckpointLog.empty()
         self._snap: RunSnapshot | None = None
+        self._shape_tables: dict[object, ShapeTable] = {}
 
     @property
     def progress(self) -> ProgressState:
@@ -174,9 +176,10 @@ class Run:
             elif isinstance(it, Batch):
                 if arrival:
                     it.arrival = arrival
-                stats.add_batch(it)
+                cols = BatchColumns(it, self._shape_tables)  # once, for the tally and the store
+                stats.add_batch(it, cols)
                 progress = progress.with_batch(it)
-                store_items.append(it)
+                store_items.append(cols)
             elif isinstance(it, (Progress, RunInfo)):
                 progress = progress.with_item(it, arrival)
                 if isinstance(it, Progress) and it.source == "bar" and it.elapsed_s is not None:

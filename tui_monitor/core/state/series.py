@@ -32,11 +32,13 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import accumulate, chain
 from types import MappingProxyType
 
 import numpy as np
 
 from tui_monitor.core.parse.items import Batch, Record, Rewind, is_main_rank, rank_suffix
+from tui_monitor.core.state.columns import BatchColumns
 
 __all__ = ["SeriesSet", "SeriesSnapshot", "SeriesStore"]
 
@@ -50,6 +52,63 @@ _X, _Y, _E, _T, _O = 0, 1, 2, 3, 4
 _COLS = 5
 """Columns of a ring row: x, y, epoch, arrival time, byte offset of the record (-1: unknown)."""
 _NAN = math.nan
+
+_WE, _WT, _WO, _WIDE = 1, 2, 3, 4
+"""Columns of a batch's wide block (`SeriesStore._add_batch`): x (``_X``), epoch, arrival time,
+byte offset, then one column per metric of the batch from ``_WIDE`` on."""
+
+
+def _sel(j: int) -> list[int]:
+    """The columns of a wide block that make a ring row of its metric ``j``."""
+    return [_X, _WIDE + j, _WE, _WT, _WO]
+
+
+def _arrays(
+    blocks: list[tuple[np.ndarray | list[float], int, np.ndarray | None]],
+) -> list[tuple[np.ndarray, int, np.ndarray | None]]:
+    """``blocks`` with their `pending` lists as arrays, converted in one call."""
+    lists = [b[0] for b in blocks if isinstance(b[0], list)]
+    if not lists:
+        return blocks  # type: ignore[return-value]
+    flat = np.array(list(chain.from_iterable(lists)), dtype=np.float64).reshape(-1, _COLS)
+    out: list[tuple[np.ndarray, int, np.ndarray | None]] = []
+    at = 0
+    for b in blocks:
+        if isinstance(b[0], list):
+            m = len(b[0]) // _COLS
+            out.append((flat[at : at + m], b[1], b[2]))
+            at += m
+        else:
+            out.append(b)  # type: ignore[arg-type]
+    return out
+
+
+def _take(blocks: list[tuple[np.ndarray | list[float], int, np.ndarray | None]]) -> np.ndarray:
+    """Ring rows of consecutive queued batches' points, in a fixed number of numpy calls.
+
+    The batches' wide blocks differ in width and in the metric's column (each batch lists its
+    own metrics), so they are read flat: row ``r`` of a block starting at flat position ``f``
+    with width ``w`` starts at ``f + r * w``. Queued `pending` lists (flat points, width
+    ``_COLS``) are made one array first."""
+    queued = _arrays(blocks)
+    if len(queued) == 1:
+        wide, j, held = queued[0]
+        rows = wide[:, _sel(j)]
+        return rows if held is None else rows[held]
+    lens = [q[0].shape[0] for q in queued]
+    widths = [q[0].shape[1] for q in queued]
+    flat = np.concatenate([q[0].ravel() for q in queued])
+    sizes = [n * w for n, w in zip(lens, widths)]
+    starts = list(accumulate(sizes, initial=0))[:-1]
+    firsts = list(accumulate(lens, initial=0))[:-1]
+    row = np.arange(sum(lens)) - np.repeat(firsts, lens)
+    base = np.repeat(starts, lens) + row * np.repeat(widths, lens)
+    idx = base[:, None] + np.array([_X, 0, _WE, _WT, _WO])
+    idx[:, 1] += np.repeat([_WIDE + q[1] for q in queued], lens)
+    if any(q[2] is not None for q in queued):
+        idx = idx[np.concatenate([np.ones(n, dtype=bool) if q[2] is None else q[2] for n, q in zip(lens, queued)])]
+    out: np.ndarray = flat[idx]
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +213,11 @@ class _Series:
         self.buf = np.empty((min(64, 2 * capacity), _COLS), dtype=np.float64)
         self.start = 0
         self.end = 0
-        self.pending: list[float] = []  # flat x, y, epoch, t, offset of points not yet in the ring
-        self.blocks: list[np.ndarray] = []  # (m, _COLS) blocks of a catch-up, before `pending`
+        # Flat x, epoch, t, offset, y of points not yet in the ring (a wide block's layout).
+        self.pending: list[float] = []
+        # Points before `pending`, as wide blocks (`_take`): a batch's, with the metric's column
+        # and the rows holding it (None: all), or an earlier `pending` list (column 0).
+        self.blocks: list[tuple[np.ndarray | list[float], int, np.ndarray | None]] = []
         self.block_rows = 0
         self.x_is_step = True
         self.last_x = _NAN  # x of the latest point added
@@ -169,20 +231,27 @@ class _Series:
     # -- writing ------------------------------------------------------------------------------
     def flush(self) -> None:
         if self.blocks:
-            if self.pending:
-                self.blocks.append(np.array(self.pending, dtype=np.float64).reshape(-1, _COLS))
-                self.pending.clear()
-            block = self.blocks[0] if len(self.blocks) == 1 else np.concatenate(self.blocks)
+            self.queue_pending()
+            block = _take(self.blocks)
             self.blocks = []
             self.block_rows = 0
         elif not self.pending:
             return
         else:
-            block = np.array(self.pending, dtype=np.float64).reshape(-1, _COLS)  # flat list: C-speed conversion
+            # flat list: C-speed conversion
+            block = np.array(self.pending, dtype=np.float64).reshape(-1, _COLS)[:, _sel(0)]
             self.pending.clear()
         self._push_hist(block)
         self._push_ring(block)
         self.ver += 1
+
+    def queue_pending(self) -> None:
+        """Queue the points of `pending` (before a batch's points come); `_take` makes them
+        an array with the others."""
+        if self.pending:
+            self.blocks.append((self.pending, 0, None))
+            self.block_rows += len(self.pending) // _COLS
+            self.pending = []
 
     def _push_ring(self, block: np.ndarray) -> None:
         cap = self.cap
@@ -377,7 +446,7 @@ class SeriesStore:
                     s.x_is_step = False
             s.last_x = xs
             pend = s.pending
-            pend += (xs, v, ep, t, off)
+            pend += (xs, ep, t, off, v)
             if len(pend) >= _COLS * _FLUSH:
                 s.flush()
 
@@ -385,7 +454,7 @@ class SeriesStore:
     def apply(self, items: Iterable[object]) -> None:
         """The one write entry: store records and batches and apply rewinds, in order, under
         one lock acquisition (other items are ignored); ``version`` grows once if anything was
-        stored or rewound.
+        stored or rewound. A batch may come as its `BatchColumns` (the owner worked them out).
 
         A record's metrics become points of its series (x: its step, else its ordinal among
         the records of its kind and rank); a summary record becomes its rank's summary. A rewind
@@ -397,8 +466,10 @@ class SeriesStore:
             for it in items:
                 if isinstance(it, Record):
                     self._add(it)
-                elif isinstance(it, Batch):
+                elif isinstance(it, BatchColumns):
                     self._add_batch(it)
+                elif isinstance(it, Batch):
+                    self._add_batch(BatchColumns(it))
                 elif isinstance(it, Rewind):
                     self._rewind(it.epoch, it.step, it.rank)
                 else:
@@ -407,39 +478,45 @@ class SeriesStore:
             if n:
                 self.version += 1
 
-    def _add_batch(self, b: Batch) -> None:
-        """`_add` for each row of ``b`` (train and eval records of the main writer): one block
-        of points per series, whatever the number of rows."""
-        n = len(b)
+    def _add_batch(self, cols: BatchColumns) -> None:
+        """`_add` for each row of a batch (train and eval records of the main writer), given
+        where its metrics are (`BatchColumns`).
+
+        The rows' x, epoch, arrival and offset and all metric values go into one wide block per
+        batch; each series queues a reference to it (its column, and which rows hold the metric)
+        and takes its points out when it flushes, many batches at once: a catch-up's batches are
+        short (~50 rows), and a few numpy calls per series per batch cost more than the points.
+        """
+        b = cols.batch
+        n = cols.n
         if n == 0:
             return
         shapes = b.shapes
-        # x of a row without a step: its ordinal among the records of its kind.
-        x = np.empty(n, dtype=np.float64)
-        kinds = list(dict.fromkeys(b.shape_kinds if shapes is not None else [b.kind]))
-        code = None if shapes is None else np.array([kinds.index(kd) for kd in b.shape_kinds], dtype=np.uint8)[shapes]
-        for c, kind in enumerate(kinds):
-            idx = np.arange(n) if code is None else np.flatnonzero(code == c)
-            ordinal = self._counts.get(kind, 0)
-            self._counts[kind] = ordinal + len(idx)
-            x[idx] = np.arange(ordinal, ordinal + len(idx), dtype=np.float64)
+        steps = b.steps
+        k = steps.shape[0]
+        counts = self._counts
+        wide = np.empty((n, _WIDE + len(b.names)), dtype=np.float64)
+        if shapes is None:
+            ordinal = counts.get(b.kind, 0)
+            counts[b.kind] = ordinal + n
+            if k < n:  # x of a row without a step: its ordinal among the records of its kind
+                wide[k:, _X] = np.arange(ordinal + k, ordinal + n, dtype=np.float64)
+        else:
+            self._batch_ordinals(b, cols.per_shape, wide, k < n)
+        if k:
+            wide[:k, _X] = steps
         t = b.arrival
         if t:
             self._last_arrival = t
-        k = b.steps.shape[0]
-        if k:
-            x[:k] = b.steps
-        ep = b.epoch if b.epoch is not None else np.full(n, _NAN)
+        wide[:, _WE] = b.epoch if b.epoch is not None else _NAN
+        wide[:, _WT] = t
+        wide[:, _WO] = b.offsets
+        wide[:, _WIDE:] = b.values
         self._arrivals.extend([t] * min(n, _ARRIVALS))
         series = self._series
-        block = np.empty((n, _COLS), dtype=np.float64)
-        block[:, _X] = x
-        block[:, _E] = ep
-        block[:, _T] = t
-        block[:, _O] = b.offsets
+        count, first, last, held = cols.count, cols.first, cols.last, cols.held
         for j, name in enumerate(b.names):
-            rows = b.rows_of(j)
-            m = n if rows is None else len(rows)
+            m = count[j]
             if not m:
                 continue  # only in a shape of rows before the batch
             s = series.get(name)
@@ -447,32 +524,67 @@ class SeriesStore:
                 if len(series) >= self.max_metrics:
                     self._dropped += m
                     continue
-                kind = b.kind if shapes is None else b.shape_kinds[int(shapes[0 if rows is None else rows[0]])]
+                kind = b.kind if shapes is None else b.shape_kinds[shapes.item(first[j])]
                 s = _Series(name, name, None, kind, self.capacity, self.history)
                 series[name] = s
-            if rows is None:
-                blk = block.copy()
-                blk[:, _Y] = b.values[:, j]
-                stated = k
-            else:
-                blk = block[rows]
-                blk[:, _Y] = b.values[rows, j]
-                stated = int(np.searchsorted(rows, k))  # rows below k have a step
-            if stated < m:
-                prev = float(blk[stated - 1, _X]) if stated else s.last_x
-                if s.x_is_step and prev == prev:
-                    blk[stated:, _X] = prev  # as in `_add`: the unstated steps stay at the last stated one
-                else:
-                    s.x_is_step = False
-            # Blocks are queued (pushing small blocks one by one cost more than the points).
             if s.pending:
-                s.blocks.append(np.array(s.pending, dtype=np.float64).reshape(-1, _COLS))
-                s.pending.clear()
-            s.last_x = float(blk[-1, _X])
-            s.blocks.append(blk)
-            s.block_rows += m
+                s.queue_pending()
+            r = last[j]
+            if r >= k and s.x_is_step:
+                # Rows without a step in a series in steps: as in `_add`, they stay at the last
+                # stated step (or the series leaves steps); this series' points, now.
+                self._add_unstated(s, wide, j, None if held is None else held[:, j], k)
+                continue
+            s.last_x = wide.item(r, _X)
+            s.blocks.append((wide, j, None if held is None or m == n else held[:, j]))
+            s.block_rows += n  # the rows referenced: a rare metric does not keep many batches alive
             if s.block_rows >= 8 * _FLUSH:
                 s.flush()
+
+    def _batch_ordinals(self, b: Batch, per_shape: list[int], wide: np.ndarray, needed: bool) -> None:
+        """Count a batch of several shapes by kind, and (``needed``) put each row's ordinal
+        among the records of its kind in ``wide``'s x column."""
+        counts = self._counts
+        by_kind: dict[str, int] = {}
+        for kd, m in zip(b.shape_kinds, per_shape):
+            if m:
+                by_kind[kd] = by_kind.get(kd, 0) + m
+        if len(by_kind) == 1 or not needed:
+            for name, m in by_kind.items():
+                ordinal = counts.get(name, 0)
+                counts[name] = ordinal + m
+                if needed:
+                    wide[:, _X] = np.arange(ordinal, ordinal + m, dtype=np.float64)
+            return
+        kinds: list[str] = list(dict.fromkeys(b.shape_kinds))
+        code = np.array([kinds.index(kd) for kd in b.shape_kinds], dtype=np.uint8)[b.shapes]
+        for c, kind in enumerate(kinds):
+            if kind not in by_kind:
+                continue
+            idx = np.flatnonzero(code == c)
+            ordinal = counts.get(kind, 0)
+            counts[kind] = ordinal + len(idx)
+            wide[idx, _X] = np.arange(ordinal, ordinal + len(idx), dtype=np.float64)
+
+    @staticmethod
+    def _add_unstated(s: _Series, wide: np.ndarray, j: int, held: np.ndarray | None, k: int) -> None:
+        """Queue column ``j`` of ``wide`` (rows ``held``) on ``s``, a series in steps, when some
+        of these rows state no step: they go at the last stated step, as in `_add`."""
+        rows = None if held is None or held.all() else np.flatnonzero(held)
+        own = [_X, _WE, _WT, _WO, _WIDE + j]  # a wide block of this metric alone (column 0)
+        blk = wide[:, own] if rows is None else wide[rows][:, own]
+        m = blk.shape[0]
+        stated = k if rows is None else int(np.searchsorted(rows, k))  # rows below k have a step
+        prev = float(blk[stated - 1, _X]) if stated else s.last_x
+        if prev == prev:
+            blk[stated:, _X] = prev
+        else:
+            s.x_is_step = False
+        s.last_x = float(blk[-1, _X])
+        s.blocks.append((blk, 0, None))
+        s.block_rows += m
+        if s.block_rows >= 8 * _FLUSH:
+            s.flush()
 
     def forget_offsets(self) -> None:
         """The file was truncated or replaced: every stored point's offset becomes -1 (its

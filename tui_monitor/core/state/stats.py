@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tui_monitor.core.parse.items import Batch, Record, Rewind, is_main_rank, series_key
+from tui_monitor.core.state.columns import BatchColumns
 
 MAX_SERIES = 4096
 """Metric series tallied at most; values of further new keys are counted in
@@ -26,6 +27,10 @@ REWIND_WINDOW = 8192
 """Recent records kept to undo a resume's superseded records (a resume re-does at most
 the steps since its checkpoint; 8192 logging steps is far more than ``save_steps``
 usually covers)."""
+
+_TRIM_SLACK = 2048
+"""Records the window may hold beyond `REWIND_WINDOW` before it is cut back (once per this many
+rather than at every record); whatever reads it cuts it to `REWIND_WINDOW` first."""
 
 
 @dataclass
@@ -103,10 +108,11 @@ class RecordStats:
         if rec.kind != "summary":
             self._recent.append(rec)
             self._recent_n += 1
-            if self._recent_n > REWIND_WINDOW:
+            if self._recent_n > REWIND_WINDOW + _TRIM_SLACK:
                 self._trim_recent()
 
     def _trim_recent(self) -> None:
+        """Cut the window to the last `REWIND_WINDOW` records."""
         recent = self._recent
         while self._recent_n > REWIND_WINDOW:
             head = recent[0]
@@ -126,6 +132,8 @@ class RecordStats:
 
     def recent_records(self) -> list[Record]:
         """The records of the rewind window, oldest first (batches expanded)."""
+        if self._recent_n > REWIND_WINDOW:
+            self._trim_recent()
         out: list[Record] = []
         for entry in self._recent:
             if isinstance(entry, Record):
@@ -134,33 +142,49 @@ class RecordStats:
                 out.extend(entry[0].records()[entry[1] :])
         return out
 
-    def add_batch(self, b: Batch) -> None:
+    def add_batch(self, b: Batch, cols: BatchColumns | None = None) -> None:
         """`add_record` for each row of ``b`` (train and eval records of the main writer),
-        vectorised: a few numpy calls per metric, whatever the number of rows."""
-        n = len(b)
+        vectorised: a fixed number of numpy calls per batch, whatever its rows and metrics
+        (catch-up hands over thousands of ~50-row batches, so the calls are what costs).
+
+        Args:
+            b: the batch.
+            cols: where its metrics are (`BatchColumns` of ``b``), when the caller has it.
+        """
+        if cols is None:
+            cols = BatchColumns(b)
+        n = cols.n
         if n == 0:
             return
-        shapes = b.shapes
-        if shapes is None:
-            self.records[b.kind] += n
+        records = self.records
+        if b.shapes is None:
+            records[b.kind] += n
         else:
-            for p, c in enumerate(np.bincount(shapes, minlength=len(b.shape_kinds)).tolist()):
-                self.records[b.shape_kinds[p]] += c
-        self.last_record_offset = int(b.offsets[-1])
-        k = b.steps.shape[0]
-        steps = b.steps.tolist() if k and shapes is not None else None
-        last_step = int(b.steps[-1]) if k == n else None
-        metrics = self.metrics
+            for kind, c in zip(b.shape_kinds, cols.per_shape):
+                if c:
+                    records[kind] += c
+        offsets = b.offsets
+        self.last_record_offset = offsets.item(n - 1)
+        steps = b.steps
+        k = steps.shape[0]
         values = b.values
-        finite_all = np.isfinite(values)
+        # Per metric: finite values, their min and max, one reduction each over all columns. A
+        # cell of a shape without the metric is NaN (`Batch`), which fmin/fmax skip like the
+        # NaN values; an infinity would win, so a column with one is reduced over its finite
+        # cells only (rare: the masked reduction costs more).
+        fin = np.isfinite(values)
+        finite = np.count_nonzero(fin, axis=0).tolist()
+        lows = np.fmin.reduce(values, axis=0).tolist()
+        highs = np.fmax.reduce(values, axis=0).tolist()
+        if math.inf in highs or -math.inf in lows:
+            lows = np.minimum.reduce(values, axis=0, where=fin, initial=math.inf).tolist()
+            highs = np.maximum.reduce(values, axis=0, where=fin, initial=-math.inf).tolist()
+        metrics = self.metrics
+        count, first, last = cols.count, cols.first, cols.last
         for j, key in enumerate(b.names):
-            rows = b.rows_of(j)
-            if rows is None:
-                col, fin, m = values[:, j], finite_all[:, j], n
-            else:
-                col, fin, m = values[rows, j], finite_all[rows, j], len(rows)
-                if not m:
-                    continue  # only in a shape of rows before the batch
+            m = count[j]
+            if not m:
+                continue  # only in a shape of rows before the batch
             st = metrics.get(key)
             if st is None:
                 if len(metrics) >= MAX_SERIES:
@@ -169,27 +193,25 @@ class RecordStats:
                 st = metrics[key] = MetricStats()
             st.count += m
             if st.first is None:
-                st.first = float(col[0])
-            st.last = float(col[-1])
-            if rows is None:
-                st.last_step = last_step
-            else:
-                r = int(rows[-1])
-                st.last_step = steps[r] if steps is not None and r < k else None
-            nf = int(np.count_nonzero(fin))
+                st.first = values.item(first[j], j)
+            r = last[j]
+            st.last = values.item(r, j)
+            st.last_step = steps.item(r) if r < k else None
+            nf = finite[j]
             st.nonfinite += m - nf
             if nf:
-                fv = col if nf == m else col[fin]
-                # first occurrence of the extreme (the record path keeps the first of equal values: 0.0 vs -0.0)
-                lo = float(fv[int(fv.argmin())])
-                hi = float(fv[int(fv.argmax())])
+                lo, hi = lows[j], highs[j]
+                if lo == 0.0 or hi == 0.0:
+                    # 0.0 and -0.0 are equal: the record path keeps the first one seen, which a
+                    # reduction does not say.
+                    lo, hi = _first_extremes(values[:, j], fin[:, j])
                 if st.min is None or lo < st.min:
                     st.min = lo
                 if st.max is None or hi > st.max:
                     st.max = hi
         self._recent.append((b, 0))
         self._recent_n += n
-        if self._recent_n > REWIND_WINDOW:
+        if self._recent_n > REWIND_WINDOW + _TRIM_SLACK:
             self._trim_recent()
 
     def rewind(self, rw: Rewind) -> None:
@@ -235,6 +257,12 @@ class RecordStats:
         for key in touched:
             if self.metrics[key].count <= 0:
                 del self.metrics[key]
+
+
+def _first_extremes(col: np.ndarray, fin: np.ndarray) -> tuple[float, float]:
+    """The min and max of ``col``'s finite cells (``fin``), each the first of equal values."""
+    fv = col[fin]
+    return fv.item(int(fv.argmin())), fv.item(int(fv.argmax()))
 
 
 def _at_or_after(rec: Record, rw: Rewind) -> bool:
