@@ -10,6 +10,7 @@ of asking per metric.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -23,27 +24,31 @@ _TABLES = 64
 
 
 class ShapeTable:
-    """Which shapes of a batch hold each metric, for one ``shape_cols`` list.
+    """Which shapes of a batch hold each metric, for one ``shape_cols`` list and its kinds.
 
     Attributes:
-        groups: the distinct sets of shapes (indices into ``shape_cols``) that hold a metric
-            (a few: the train keys, an occasional key, the eval keys).
-        group_of: per metric column, its set's index in ``groups``.
+        partial: the metrics not held by every shape, by the set of shapes (indices into
+            ``shape_cols``) that hold them: ``(holders, columns)`` pairs (a few: an occasional
+            key, the eval keys); every other metric is in every row of a batch.
         held: ``(shapes, columns) bool``: ``held[p, j]`` when shape ``p`` holds column ``j``.
+        kind: the kind of every shape when they have one, else ``None``.
     """
 
-    __slots__ = ("groups", "group_of", "held")
+    __slots__ = ("partial", "held", "kind")
 
-    def __init__(self, shape_cols: list[list[int]], columns: int) -> None:
+    def __init__(self, shape_cols: Sequence[Sequence[int]], kinds: Sequence[str], columns: int) -> None:
         holders: list[list[int]] = [[] for _ in range(columns)]
         self.held = np.zeros((len(shape_cols), columns), dtype=bool)
         for p, cols in enumerate(shape_cols):
             for c in cols:
                 holders[c].append(p)
             self.held[p, cols] = True
-        index: dict[tuple[int, ...], int] = {}
-        self.group_of = [index.setdefault(tuple(h), len(index)) for h in holders]
-        self.groups = list(index)
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for c, h in enumerate(holders):
+            if len(h) < len(shape_cols):
+                groups.setdefault(tuple(h), []).append(c)
+        self.partial = list(groups.items())
+        self.kind = kinds[0] if len(set(kinds)) == 1 else None
 
 
 class BatchColumns:
@@ -51,61 +56,76 @@ class BatchColumns:
 
     Args:
         batch: the batch.
-        tables: `ShapeTable` cache by the batch's metric count and ``shape_cols`` (the owner
-            keeps it across batches: a log has a few shape sets).
+        tables: `ShapeTable` cache by the batch's metric count, ``shape_cols`` and kinds (the
+            owner keeps it across batches: a log has a few shape sets).
 
     Attributes:
         batch: the batch.
         n: its rows.
-        per_shape: per shape, its rows (``[n]`` for a batch of one shape).
+        kinds: ``(kind, rows)`` of each record kind present, in order of the shapes.
         count: per metric column, the rows whose record holds the metric.
         first / last: per metric column, the first and last such row (-1 when none).
-        held: ``(n, len(names)) bool`` cells that hold a value, or ``None`` when every row holds
-            every metric (one shape).
     """
 
-    __slots__ = ("batch", "n", "per_shape", "count", "first", "last", "held")
+    __slots__ = ("batch", "n", "kinds", "count", "first", "last", "_table")
 
     def __init__(self, batch: Batch, tables: dict[object, ShapeTable] | None = None) -> None:
         self.batch = batch
-        n = self.n = len(batch)
+        n = self.n = batch.offsets.shape[0]
         c = len(batch.names)
+        self.count = [n] * c
+        self.first = [0 if n else -1] * c
+        self.last = [n - 1] * c
         shapes = batch.shapes
+        self.kinds: list[tuple[str, int]]
         if shapes is None:
-            self.per_shape = [n]
-            self.count = [n] * c
-            self.first = [0 if n else -1] * c
-            self.last = [n - 1] * c
-            self.held: Any = None
+            self.kinds = [(batch.kind, n)]
+            self._table: ShapeTable | None = None
             return
-        table = _table(batch.shape_cols, c, tables)
-        order = shapes.tolist()
-        s = len(batch.shape_cols)
-        per_shape = np.bincount(shapes, minlength=s).tolist() if s > 4 else [order.count(p) for p in range(s)]
-        self.per_shape = per_shape
+        table = self._table = _table(batch, c, tables)
+        order: list[int] | None = None
+        if table.kind is not None:
+            self.kinds = [(table.kind, n)]
+        else:
+            order = shapes.tolist()
+            by_kind: dict[str, int] = {}
+            for p, kind in enumerate(batch.shape_kinds):
+                m = order.count(p)
+                if m:
+                    by_kind[kind] = by_kind.get(kind, 0) + m
+            self.kinds = list(by_kind.items())
+        if not table.partial:
+            return
+        if order is None:
+            order = shapes.tolist()
         back = order[::-1]
-        first = [order.index(p) if m else -1 for p, m in enumerate(per_shape)]
-        last = [n - 1 - back.index(p) if m else -1 for p, m in enumerate(per_shape)]
-        count, lo, hi = [], [], []
-        for holders in table.groups:
-            count.append(sum([per_shape[p] for p in holders]))
-            rows = [first[p] for p in holders if per_shape[p]]
-            lo.append(min(rows) if rows else -1)
-            hi.append(max([last[p] for p in holders]) if rows else -1)
-        group_of = table.group_of
-        self.count = [count[g] for g in group_of]
-        self.first = [lo[g] for g in group_of]
-        self.last = [hi[g] for g in group_of]
-        self.held = table.held[shapes]
+        count, first, last = self.count, self.first, self.last
+        for holders, cols in table.partial:
+            m, lo, hi = 0, n, -1
+            for p in holders:
+                k = order.count(p)
+                if k:
+                    m += k
+                    lo = min(lo, order.index(p))
+                    hi = max(hi, n - 1 - back.index(p))
+            for j in cols:
+                count[j], first[j], last[j] = m, (lo if m else -1), hi
+
+    def held(self, j: int) -> Any:
+        """The rows holding metric ``j``: ``(n,) bool``, or ``None`` when every row does."""
+        if self.count[j] == self.n:
+            return None
+        assert self._table is not None  # a batch of one shape holds every metric in every row
+        return self._table.held[:, j][self.batch.shapes]
 
 
-def _table(shape_cols: list[list[int]], columns: int, tables: dict[object, ShapeTable] | None) -> ShapeTable:
+def _table(batch: Batch, columns: int, tables: dict[object, ShapeTable] | None) -> ShapeTable:
     if tables is None:
-        return ShapeTable(shape_cols, columns)
-    key = (columns, *map(tuple, shape_cols))
+        return ShapeTable(batch.shape_cols, batch.shape_kinds, columns)
+    key = (columns, *batch.shape_kinds, *map(tuple, batch.shape_cols))
     t = tables.get(key)
     if t is None:
         if len(tables) >= _TABLES:
             tables.clear()
-        t = tables[key] = ShapeTable(shape_cols, columns)
+        t = tables[key] = ShapeTable(batch.shape_cols, batch.shape_kinds, columns)
     return t

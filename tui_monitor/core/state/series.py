@@ -494,15 +494,16 @@ class SeriesStore:
         shapes = b.shapes
         steps = b.steps
         k = steps.shape[0]
-        counts = self._counts
         wide = np.empty((n, _WIDE + len(b.names)), dtype=np.float64)
-        if shapes is None:
-            ordinal = counts.get(b.kind, 0)
-            counts[b.kind] = ordinal + n
+        counts = self._counts
+        if len(cols.kinds) == 1:
+            kind = cols.kinds[0][0]
+            ordinal = counts.get(kind, 0)
+            counts[kind] = ordinal + n
             if k < n:  # x of a row without a step: its ordinal among the records of its kind
                 wide[k:, _X] = np.arange(ordinal + k, ordinal + n, dtype=np.float64)
         else:
-            self._batch_ordinals(b, cols.per_shape, wide, k < n)
+            self._batch_ordinals(b, wide, k < n)
         if k:
             wide[:k, _X] = steps
         t = b.arrival
@@ -514,7 +515,7 @@ class SeriesStore:
         wide[:, _WIDE:] = b.values
         self._arrivals.extend([t] * min(n, _ARRIVALS))
         series = self._series
-        count, first, last, held = cols.count, cols.first, cols.last, cols.held
+        count, first, last = cols.count, cols.first, cols.last
         for j, name in enumerate(b.names):
             m = count[j]
             if not m:
@@ -533,38 +534,26 @@ class SeriesStore:
             if r >= k and s.x_is_step:
                 # Rows without a step in a series in steps: as in `_add`, they stay at the last
                 # stated step (or the series leaves steps); this series' points, now.
-                self._add_unstated(s, wide, j, None if held is None else held[:, j], k)
+                self._add_unstated(s, wide, j, cols.held(j), k)
                 continue
             s.last_x = wide.item(r, _X)
-            s.blocks.append((wide, j, None if held is None or m == n else held[:, j]))
+            s.blocks.append((wide, j, None if m == n else cols.held(j)))
             s.block_rows += n  # the rows referenced: a rare metric does not keep many batches alive
             if s.block_rows >= 8 * _FLUSH:
                 s.flush()
 
-    def _batch_ordinals(self, b: Batch, per_shape: list[int], wide: np.ndarray, needed: bool) -> None:
-        """Count a batch of several shapes by kind, and (``needed``) put each row's ordinal
-        among the records of its kind in ``wide``'s x column."""
+    def _batch_ordinals(self, b: Batch, wide: np.ndarray, needed: bool) -> None:
+        """Count the rows of a batch of several kinds by kind, and (``needed``) put each row's
+        ordinal among the records of its kind in ``wide``'s x column."""
         counts = self._counts
-        by_kind: dict[str, int] = {}
-        for kd, m in zip(b.shape_kinds, per_shape):
-            if m:
-                by_kind[kd] = by_kind.get(kd, 0) + m
-        if len(by_kind) == 1 or not needed:
-            for name, m in by_kind.items():
-                ordinal = counts.get(name, 0)
-                counts[name] = ordinal + m
-                if needed:
-                    wide[:, _X] = np.arange(ordinal, ordinal + m, dtype=np.float64)
-            return
         kinds: list[str] = list(dict.fromkeys(b.shape_kinds))
         code = np.array([kinds.index(kd) for kd in b.shape_kinds], dtype=np.uint8)[b.shapes]
         for c, kind in enumerate(kinds):
-            if kind not in by_kind:
-                continue
             idx = np.flatnonzero(code == c)
             ordinal = counts.get(kind, 0)
             counts[kind] = ordinal + len(idx)
-            wide[idx, _X] = np.arange(ordinal, ordinal + len(idx), dtype=np.float64)
+            if needed:
+                wide[idx, _X] = np.arange(ordinal, ordinal + len(idx), dtype=np.float64)
 
     @staticmethod
     def _add_unstated(s: _Series, wide: np.ndarray, j: int, held: np.ndarray | None, k: int) -> None:

@@ -157,12 +157,8 @@ class RecordStats:
         if n == 0:
             return
         records = self.records
-        if b.shapes is None:
-            records[b.kind] += n
-        else:
-            for kind, c in zip(b.shape_kinds, cols.per_shape):
-                if c:
-                    records[kind] += c
+        for kind, m in cols.kinds:
+            records[kind] += m
         offsets = b.offsets
         self.last_record_offset = offsets.item(n - 1)
         steps = b.steps
