@@ -105,8 +105,12 @@ def _take(blocks: list[tuple[np.ndarray | list[float], int, np.ndarray | None]])
     base = np.repeat(starts, lens) + row * np.repeat(widths, lens)
     idx = base[:, None] + np.array([_X, 0, _WE, _WT, _WO])
     idx[:, 1] += np.repeat([_WIDE + q[1] for q in queued], lens)
-    if any(q[2] is not None for q in queued):
-        idx = idx[np.concatenate([np.ones(n, dtype=bool) if q[2] is None else q[2] for n, q in zip(lens, queued)])]
+    masked = [(f, q[2]) for f, q in zip(firsts, queued) if q[2] is not None]
+    if masked:  # the rows of a batch that hold the metric
+        keep = np.ones(len(row), dtype=bool)
+        for f, held in masked:
+            keep[f : f + held.shape[0]] = held
+        idx = idx[keep]
     out: np.ndarray = flat[idx]
     return out
 

@@ -169,7 +169,7 @@ class RecordStats:
         # NaN values; an infinity would win, so a column with one is reduced over its finite
         # cells only (rare: the masked reduction costs more).
         fin = np.isfinite(values)
-        finite = np.count_nonzero(fin, axis=0).tolist()
+        finite = np.add.reduce(fin, axis=0).tolist()  # counts (bools add as integers)
         lows = np.fmin.reduce(values, axis=0).tolist()
         highs = np.fmax.reduce(values, axis=0).tolist()
         if math.inf in highs or -math.inf in lows:
