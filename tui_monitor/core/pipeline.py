@@ -257,24 +257,30 @@ class Pipeline:
             return
         now = self.clock()
         seg: list[ParsedItem | Batch | Event] = []
-        for it in items:
-            if isinstance(it, RunStart):
+        for it in items:  # records and batches first: nearly every item of a catch-up is one
+            if isinstance(it, Record):
+                if self._deferred:  # the same run went on
+                    seg.extend(self._deferred)
+                    self._deferred = []
+                if it.kind == "train":
+                    self._reset_events = []
+                elif it.kind == "summary" and is_main_rank(it.rank):
+                    self._run_ended = True
+            elif isinstance(it, Batch):
+                if self._deferred:
+                    seg.extend(self._deferred)
+                    self._deferred = []
+                if self._reset_events and it.has_train:
+                    self._reset_events = []
+            elif isinstance(it, RunStart):
                 self.run.apply(seg, now)
                 self._start_run(it)
                 seg, self._deferred = list(self._deferred), []
                 continue
-            if isinstance(it, (Progress, RunInfo)) and self._run_ended:
+            elif self._run_ended and isinstance(it, (Progress, RunInfo)):
                 # After a run's summary, a bar belongs to whichever run comes next.
                 self._deferred.append(it)
                 continue
-            if isinstance(it, (Record, Batch)):
-                if self._deferred:  # the same run went on
-                    seg.extend(self._deferred)
-                    self._deferred = []
-                if it.kind == "train" if isinstance(it, Record) else it.has_train:
-                    self._reset_events = []
-                elif isinstance(it, Record) and it.kind == "summary" and is_main_rank(it.rank):
-                    self._run_ended = True
             seg.append(it)
         self.run.apply(seg, now)
         self.version += 1
