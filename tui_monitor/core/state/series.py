@@ -22,7 +22,9 @@ x values
 Cost
     a record appends one tuple per metric to a Python list; the list is turned into numpy rows in
     blocks (``_FLUSH`` points) or when a snapshot/rewind needs it, so the per-point cost is a
-    list append rather than five numpy scalar stores.
+    list append rather than five numpy scalar stores. A batch (catch-up) puts its rows in one
+    wide block; each of its series notes where its points are in it (`PointQueue`) and takes
+    them out with those of many other batches when it flushes.
 """
 
 from __future__ import annotations
@@ -32,13 +34,13 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import accumulate, chain
 from types import MappingProxyType
 
 import numpy as np
 
 from tui_monitor.core.parse.items import Batch, Record, Rewind, is_main_rank, rank_suffix
 from tui_monitor.core.state.columns import BatchColumns
+from tui_monitor.core.state.queued import WE, WIDE, WO, WT, WX, PointQueue
 
 __all__ = ["SeriesSet", "SeriesSnapshot", "SeriesStore"]
 
@@ -53,66 +55,8 @@ _COLS = 5
 """Columns of a ring row: x, y, epoch, arrival time, byte offset of the record (-1: unknown)."""
 _NAN = math.nan
 
-_WE, _WT, _WO, _WIDE = 1, 2, 3, 4
-"""Columns of a batch's wide block (`SeriesStore._add_batch`): x (``_X``), epoch, arrival time,
-byte offset, then one column per metric of the batch from ``_WIDE`` on."""
-
-
-def _sel(j: int) -> list[int]:
-    """The columns of a wide block that make a ring row of its metric ``j``."""
-    return [_X, _WIDE + j, _WE, _WT, _WO]
-
-
-def _arrays(
-    blocks: list[tuple[np.ndarray | list[float], int, np.ndarray | None]],
-) -> list[tuple[np.ndarray, int, np.ndarray | None]]:
-    """``blocks`` with their `pending` lists as arrays, converted in one call."""
-    lists = [b[0] for b in blocks if isinstance(b[0], list)]
-    if not lists:
-        return blocks  # type: ignore[return-value]
-    flat = np.array(list(chain.from_iterable(lists)), dtype=np.float64).reshape(-1, _COLS)
-    out: list[tuple[np.ndarray, int, np.ndarray | None]] = []
-    at = 0
-    for b in blocks:
-        if isinstance(b[0], list):
-            m = len(b[0]) // _COLS
-            out.append((flat[at : at + m], b[1], b[2]))
-            at += m
-        else:
-            out.append(b)  # type: ignore[arg-type]
-    return out
-
-
-def _take(blocks: list[tuple[np.ndarray | list[float], int, np.ndarray | None]]) -> np.ndarray:
-    """Ring rows of consecutive queued batches' points, in a fixed number of numpy calls.
-
-    The batches' wide blocks differ in width and in the metric's column (each batch lists its
-    own metrics), so they are read flat: row ``r`` of a block starting at flat position ``f``
-    with width ``w`` starts at ``f + r * w``. Queued `pending` lists (flat points, width
-    ``_COLS``) are made one array first."""
-    queued = _arrays(blocks)
-    if len(queued) == 1:
-        wide, j, held = queued[0]
-        rows = wide[:, _sel(j)]
-        return rows if held is None else rows[held]
-    lens = [q[0].shape[0] for q in queued]
-    widths = [q[0].shape[1] for q in queued]
-    flat = np.concatenate([q[0].ravel() for q in queued])
-    sizes = [n * w for n, w in zip(lens, widths)]
-    starts = list(accumulate(sizes, initial=0))[:-1]
-    firsts = list(accumulate(lens, initial=0))[:-1]
-    row = np.arange(sum(lens)) - np.repeat(firsts, lens)
-    base = np.repeat(starts, lens) + row * np.repeat(widths, lens)
-    idx = base[:, None] + np.array([_X, 0, _WE, _WT, _WO])
-    idx[:, 1] += np.repeat([_WIDE + q[1] for q in queued], lens)
-    masked = [(f, q[2]) for f, q in zip(firsts, queued) if q[2] is not None]
-    if masked:  # the rows of a batch that hold the metric
-        keep = np.ones(len(row), dtype=bool)
-        for f, held in masked:
-            keep[f : f + held.shape[0]] = held
-        idx = idx[keep]
-    out: np.ndarray = flat[idx]
-    return out
+_FROM_POINTS = [WX, WIDE, WE, WT, WO]
+"""Ring columns from record points (`PointQueue` layout: x, epoch, t, offset, value)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +138,7 @@ class _Series:
         "start",
         "end",
         "pending",
-        "blocks",
-        "block_rows",
+        "queue",
         "x_is_step",
         "last_x",
         "count",
@@ -217,12 +160,10 @@ class _Series:
         self.buf = np.empty((min(64, 2 * capacity), _COLS), dtype=np.float64)
         self.start = 0
         self.end = 0
-        # Flat x, epoch, t, offset, y of points not yet in the ring (a wide block's layout).
+        # Flat x, epoch, t, offset, y of points not yet in the ring (a record point's layout in
+        # `PointQueue`); earlier points wait in `queue` (a catch-up's batches).
         self.pending: list[float] = []
-        # Points before `pending`, as wide blocks (`_take`): a batch's, with the metric's column
-        # and the rows holding it (None: all), or an earlier `pending` list (column 0).
-        self.blocks: list[tuple[np.ndarray | list[float], int, np.ndarray | None]] = []
-        self.block_rows = 0
+        self.queue = PointQueue()
         self.x_is_step = True
         self.last_x = _NAN  # x of the latest point added
         self.count = 0
@@ -234,28 +175,19 @@ class _Series:
 
     # -- writing ------------------------------------------------------------------------------
     def flush(self) -> None:
-        if self.blocks:
-            self.queue_pending()
-            block = _take(self.blocks)
-            self.blocks = []
-            self.block_rows = 0
+        if self.queue:
+            if self.pending:
+                self.queue.add_points(self.pending)
+                self.pending = []
+            block = self.queue.take()
         elif not self.pending:
             return
-        else:
-            # flat list: C-speed conversion
-            block = np.array(self.pending, dtype=np.float64).reshape(-1, _COLS)[:, _sel(0)]
+        else:  # flat list: C-speed conversion
+            block = np.array(self.pending, dtype=np.float64).reshape(-1, _COLS)[:, _FROM_POINTS]
             self.pending.clear()
         self._push_hist(block)
         self._push_ring(block)
         self.ver += 1
-
-    def queue_pending(self) -> None:
-        """Queue the points of `pending` (before a batch's points come); `_take` makes them
-        an array with the others."""
-        if self.pending:
-            self.blocks.append((self.pending, 0, None))
-            self.block_rows += len(self.pending) // _COLS
-            self.pending = []
 
     def _push_ring(self, block: np.ndarray) -> None:
         cap = self.cap
@@ -498,25 +430,27 @@ class SeriesStore:
         shapes = b.shapes
         steps = b.steps
         k = steps.shape[0]
-        wide = np.empty((n, _WIDE + len(b.names)), dtype=np.float64)
+        width = WIDE + len(b.names)
+        wide = np.empty((n, width), dtype=np.float64)
         counts = self._counts
         if len(cols.kinds) == 1:
             kind = cols.kinds[0][0]
             ordinal = counts.get(kind, 0)
             counts[kind] = ordinal + n
             if k < n:  # x of a row without a step: its ordinal among the records of its kind
-                wide[k:, _X] = np.arange(ordinal + k, ordinal + n, dtype=np.float64)
+                wide[k:, WX] = np.arange(ordinal + k, ordinal + n, dtype=np.float64)
         else:
             self._batch_ordinals(b, wide, k < n)
         if k:
-            wide[:k, _X] = steps
+            wide[:k, WX] = steps
         t = b.arrival
         if t:
             self._last_arrival = t
-        wide[:, _WE] = b.epoch if b.epoch is not None else _NAN
-        wide[:, _WT] = t
-        wide[:, _WO] = b.offsets
-        wide[:, _WIDE:] = b.values
+        wide[:, WE] = b.epoch if b.epoch is not None else _NAN
+        wide[:, WT] = t
+        wide[:, WO] = b.offsets
+        wide[:, WIDE:] = b.values
+        flat = wide.ravel()
         self._arrivals.extend([t] * min(n, _ARRIVALS))
         series = self._series
         count, first, last = cols.count, cols.first, cols.last
@@ -532,18 +466,18 @@ class SeriesStore:
                 kind = b.kind if shapes is None else b.shape_kinds[shapes.item(first[j])]
                 s = _Series(name, name, None, kind, self.capacity, self.history)
                 series[name] = s
-            if s.pending:
-                s.queue_pending()
+            if s.pending:  # the records' points before the batch's
+                s.queue.add_points(s.pending)
+                s.pending = []
             r = last[j]
             if r >= k and s.x_is_step:
                 # Rows without a step in a series in steps: as in `_add`, they stay at the last
                 # stated step (or the series leaves steps); this series' points, now.
                 self._add_unstated(s, wide, j, cols.held(j), k)
                 continue
-            s.last_x = wide.item(r, _X)
-            s.blocks.append((wide, j, None if m == n else cols.held(j)))
-            s.block_rows += n  # the rows referenced: a rare metric does not keep many batches alive
-            if s.block_rows >= 8 * _FLUSH:
+            s.last_x = wide.item(r, WX)
+            s.queue.add(flat, n, width, j, None if m == n else cols.held(j))
+            if s.queue.rows >= 8 * _FLUSH:  # rows referenced: a rare metric keeps few batches alive
                 s.flush()
 
     def _batch_ordinals(self, b: Batch, wide: np.ndarray, needed: bool) -> None:
@@ -557,26 +491,25 @@ class SeriesStore:
             ordinal = counts.get(kind, 0)
             counts[kind] = ordinal + len(idx)
             if needed:
-                wide[idx, _X] = np.arange(ordinal, ordinal + len(idx), dtype=np.float64)
+                wide[idx, WX] = np.arange(ordinal, ordinal + len(idx), dtype=np.float64)
 
     @staticmethod
     def _add_unstated(s: _Series, wide: np.ndarray, j: int, held: np.ndarray | None, k: int) -> None:
         """Queue column ``j`` of ``wide`` (rows ``held``) on ``s``, a series in steps, when some
         of these rows state no step: they go at the last stated step, as in `_add`."""
         rows = None if held is None or held.all() else np.flatnonzero(held)
-        own = [_X, _WE, _WT, _WO, _WIDE + j]  # a wide block of this metric alone (column 0)
+        own = [WX, WE, WT, WO, WIDE + j]  # a wide block of this metric alone (column 0)
         blk = wide[:, own] if rows is None else wide[rows][:, own]
         m = blk.shape[0]
         stated = k if rows is None else int(np.searchsorted(rows, k))  # rows below k have a step
-        prev = float(blk[stated - 1, _X]) if stated else s.last_x
+        prev = float(blk[stated - 1, WX]) if stated else s.last_x
         if prev == prev:
-            blk[stated:, _X] = prev
+            blk[stated:, WX] = prev
         else:
             s.x_is_step = False
-        s.last_x = float(blk[-1, _X])
-        s.blocks.append((blk, 0, None))
-        s.block_rows += m
-        if s.block_rows >= 8 * _FLUSH:
+        s.last_x = float(blk[-1, WX])
+        s.queue.add(blk.ravel(), m, WIDE + 1, 0)
+        if s.queue.rows >= 8 * _FLUSH:
             s.flush()
 
     def forget_offsets(self) -> None:

@@ -1,0 +1,109 @@
+"""Points waiting to enter a series' ring: batches' blocks and record points, taken out together.
+
+During catch-up a series gets its points in short pieces (a batch of ~50 rows, then the records
+on the record path before the next batch). Copying each piece out of its batch costs a few numpy
+calls per series per batch, more than the points themselves; so a series only notes where its
+points are (`PointQueue.add`) and takes them all out at once when it flushes (`PointQueue.take`),
+in a fixed number of numpy calls whatever the number of pieces.
+
+Layout of a *wide block* (one per batch, shared by all its series): ``(n, WIDE + metrics)``
+float64 rows ``x, epoch, arrival, offset`` then one column per metric. A record's point is a wide
+row of one metric: ``x, epoch, arrival, offset, value``.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+
+import numpy as np
+
+__all__ = ["WE", "WIDE", "WO", "WT", "WX", "PointQueue"]
+
+WX, WE, WT, WO, WIDE = 0, 1, 2, 3, 4
+"""Columns of a wide block: x, epoch, arrival time, byte offset; metrics from ``WIDE`` on."""
+
+_RING = np.array([WX, 0, WE, WT, WO])
+"""A ring row (x, y, epoch, arrival, offset) from a wide row: y's column is added per piece."""
+
+
+class PointQueue:
+    """The pieces of one series' points not yet in its ring, in order.
+
+    Attributes:
+        rows: rows of the blocks referenced (held in memory until `take`), for the owner's bound.
+    """
+
+    __slots__ = ("_flat", "_lens", "_widths", "_cols", "_masks", "_lists", "rows")
+
+    def __init__(self) -> None:
+        self._clear()
+
+    def _clear(self) -> None:
+        self._flat: list[np.ndarray | list[float]] = []  # each piece flat: a block's ravel() or a list
+        self._lens: list[int] = []
+        self._widths: list[int] = []
+        self._cols: list[int] = []
+        self._masks: list[tuple[int, np.ndarray]] = []  # (first row, rows holding the metric)
+        self._lists = False
+        self.rows = 0
+
+    def __bool__(self) -> bool:
+        return bool(self._lens)
+
+    def add(self, flat: np.ndarray, n: int, width: int, col: int, held: np.ndarray | None = None) -> None:
+        """Queue metric ``col`` of a wide block of ``n`` rows and ``width`` columns, given flat
+        (``block.ravel()``); ``held``: ``(n,) bool`` the rows whose record holds the metric
+        (``None``: all)."""
+        if held is not None:
+            self._masks.append((self.rows, held))
+        self._flat.append(flat)
+        self._lens.append(n)
+        self._widths.append(width)
+        self._cols.append(col)
+        self.rows += n
+
+    def add_points(self, points: list[float]) -> None:
+        """Queue record points: a flat list of ``x, epoch, arrival, offset, value`` (taken over)."""
+        n = len(points) // (WIDE + 1)
+        self._flat.append(points)
+        self._lens.append(n)
+        self._widths.append(WIDE + 1)
+        self._cols.append(0)
+        self._lists = True
+        self.rows += n
+
+    def take(self) -> np.ndarray:
+        """All queued points as ``(m, 5)`` ring rows (x, y, epoch, arrival, offset), in order; the
+        queue is empty afterwards. Row ``r`` of a piece of width ``w`` starting at flat position
+        ``f`` starts at ``f + r * w``, so one gather reads every piece."""
+        flat = self._flat
+        if self._lists:  # record points: one conversion for all of them
+            lists = [p for p in flat if isinstance(p, list)]
+            conv = np.array(list(chain.from_iterable(lists)), dtype=np.float64)
+            at = 0
+            arrays: list[np.ndarray] = []
+            for p in flat:
+                if isinstance(p, list):
+                    arrays.append(conv[at : at + len(p)])
+                    at += len(p)
+                else:
+                    arrays.append(p)
+            data = np.concatenate(arrays)
+        else:
+            data = np.asarray(flat[0]) if len(flat) == 1 else np.concatenate(flat)
+        lens = np.array(self._lens)
+        widths = np.array(self._widths)
+        sizes = lens * widths
+        first_rows = np.cumsum(lens) - lens
+        row_w = np.repeat(widths, lens)
+        base = np.repeat(np.cumsum(sizes) - sizes - first_rows * widths, lens) + np.arange(row_w.shape[0]) * row_w
+        idx = base[:, None] + _RING
+        idx[:, 1] += np.repeat(np.array(self._cols) + WIDE, lens)
+        if self._masks:
+            keep = np.ones(row_w.shape[0], dtype=bool)
+            for f, held in self._masks:
+                keep[f : f + held.shape[0]] = held
+            idx = idx[keep]
+        self._clear()
+        out: np.ndarray = data[idx]
+        return out
