@@ -13,8 +13,6 @@ row of one metric: ``x, epoch, arrival, offset, value``.
 
 from __future__ import annotations
 
-from itertools import chain
-
 import numpy as np
 
 __all__ = ["WE", "WIDE", "WO", "WT", "WX", "PointQueue"]
@@ -33,18 +31,23 @@ class PointQueue:
         rows: rows of the blocks referenced (held in memory until `take`), for the owner's bound.
     """
 
-    __slots__ = ("_flat", "_lens", "_widths", "_cols", "_masks", "_lists", "rows")
+    __slots__ = ("_blocks", "_points", "_starts", "_in_points", "_lens", "_widths", "_cols", "_masks", "_size", "rows")
 
     def __init__(self) -> None:
         self._clear()
 
     def _clear(self) -> None:
-        self._flat: list[np.ndarray | list[float]] = []  # each piece flat: a block's ravel() or a list
+        self._blocks: list[np.ndarray] = []  # the wide blocks' ravel()
+        self._points: list[float] = []  # the record points, flat
+        # Per piece: where its flat rows start (in the blocks, or in the points when
+        # `_in_points`), its rows, width and metric column.
+        self._starts: list[int] = []
+        self._in_points: list[bool] = []
         self._lens: list[int] = []
         self._widths: list[int] = []
         self._cols: list[int] = []
         self._masks: list[tuple[int, np.ndarray]] = []  # (first row, rows holding the metric)
-        self._lists = False
+        self._size = 0  # length of the blocks, flat
         self.rows = 0
 
     def __bool__(self) -> bool:
@@ -56,47 +59,43 @@ class PointQueue:
         (``None``: all)."""
         if held is not None:
             self._masks.append((self.rows, held))
-        self._flat.append(flat)
+        self._blocks.append(flat)
+        self._starts.append(self._size)
+        self._in_points.append(False)
+        self._size += flat.shape[0]
         self._lens.append(n)
         self._widths.append(width)
         self._cols.append(col)
         self.rows += n
 
     def add_points(self, points: list[float]) -> None:
-        """Queue record points: a flat list of ``x, epoch, arrival, offset, value`` (taken over)."""
+        """Queue record points: a flat list of ``x, epoch, arrival, offset, value``."""
         n = len(points) // (WIDE + 1)
-        self._flat.append(points)
+        self._starts.append(len(self._points))
+        self._in_points.append(True)
+        self._points += points
         self._lens.append(n)
         self._widths.append(WIDE + 1)
         self._cols.append(0)
-        self._lists = True
         self.rows += n
 
     def take(self) -> np.ndarray:
         """All queued points as ``(m, 5)`` ring rows (x, y, epoch, arrival, offset), in order; the
-        queue is empty afterwards. Row ``r`` of a piece of width ``w`` starting at flat position
-        ``f`` starts at ``f + r * w``, so one gather reads every piece."""
-        flat = self._flat
-        if self._lists:  # record points: one conversion for all of them
-            lists = [p for p in flat if isinstance(p, list)]
-            conv = np.array(list(chain.from_iterable(lists)), dtype=np.float64)
-            at = 0
-            arrays: list[np.ndarray] = []
-            for p in flat:
-                if isinstance(p, list):
-                    arrays.append(conv[at : at + len(p)])
-                    at += len(p)
-                else:
-                    arrays.append(p)
-            data = np.concatenate(arrays)
-        else:
-            data = np.asarray(flat[0]) if len(flat) == 1 else np.concatenate(flat)
+        queue is empty afterwards. The blocks and then the points are read as one flat array:
+        row ``r`` of a piece of width ``w`` starting at flat position ``f`` starts at
+        ``f + r * w``, so one gather reads every piece."""
+        parts = self._blocks
+        if self._points:  # record points: one conversion for all of them, after the blocks
+            parts = [*parts, np.array(self._points, dtype=np.float64)]
+        data = parts[0] if len(parts) == 1 else np.concatenate(parts)
         lens = np.array(self._lens)
         widths = np.array(self._widths)
-        sizes = lens * widths
+        starts = np.array(self._starts)
+        if self._points:
+            starts[np.array(self._in_points)] += self._size
         first_rows = np.cumsum(lens) - lens
         row_w = np.repeat(widths, lens)
-        base = np.repeat(np.cumsum(sizes) - sizes - first_rows * widths, lens) + np.arange(row_w.shape[0]) * row_w
+        base = np.repeat(starts - first_rows * widths, lens) + np.arange(row_w.shape[0]) * row_w
         idx = base[:, None] + _RING
         idx[:, 1] += np.repeat(np.array(self._cols) + WIDE, lens)
         if self._masks:

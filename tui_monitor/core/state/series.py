@@ -178,7 +178,7 @@ class _Series:
         if self.queue:
             if self.pending:
                 self.queue.add_points(self.pending)
-                self.pending = []
+                self.pending.clear()
             block = self.queue.take()
         elif not self.pending:
             return
@@ -468,7 +468,7 @@ class SeriesStore:
                 series[name] = s
             if s.pending:  # the records' points before the batch's
                 s.queue.add_points(s.pending)
-                s.pending = []
+                s.pending.clear()
             r = last[j]
             if r >= k and s.x_is_step:
                 # Rows without a step in a series in steps: as in `_add`, they stay at the last
