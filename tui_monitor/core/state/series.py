@@ -21,7 +21,7 @@ x values
 
 Cost
     a record appends one tuple per metric to a Python list; the list is turned into numpy rows in
-    blocks (``_FLUSH`` points) or when a snapshot/rewind needs it, so the per-point cost is a
+    blocks (``FLUSH_POINTS`` points) or when a snapshot/rewind needs it, so the per-point cost is a
     list append rather than five numpy scalar stores. A batch (catch-up) puts its rows in one
     wide block; each of its series notes where its points are in it (`PointQueue`) and takes
     them out with those of many other batches when it flushes.
@@ -40,65 +40,13 @@ import numpy as np
 
 from tui_monitor.core.parse.items import Batch, Record, Rewind, is_main_rank, rank_suffix
 from tui_monitor.core.state.columns import BatchColumns
-from tui_monitor.core.state.queued import WE, WIDE, WO, WT, WX, PointQueue
+from tui_monitor.core.state.queued import WE, WIDE, WO, WT, WX
+from tui_monitor.core.state.ring import FLUSH_POINTS, RING_COLS, SeriesRing, SeriesSnapshot
 
 __all__ = ["SeriesSet", "SeriesSnapshot", "SeriesStore"]
 
-_FLUSH = 512
-"""Pending points per series before they are written into the numpy ring."""
-
 _ARRIVALS = 512
 """Arrival times kept for the main rank's train/eval records (stall detection)."""
-
-_X, _Y, _E, _T, _O = 0, 1, 2, 3, 4
-_COLS = 5
-"""Columns of a ring row: x, y, epoch, arrival time, byte offset of the record (-1: unknown)."""
-_NAN = math.nan
-
-_FROM_POINTS = [WX, WIDE, WE, WT, WO]
-"""Ring columns from record points (`PointQueue` layout: x, epoch, t, offset, value)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesSnapshot:
-    """A frozen copy of one metric series.
-
-    Attributes:
-        name: store key (``loss``, ``eval_loss``, ``loss@rank1``).
-        metric: the log's key without the rank suffix.
-        rank: ``None`` for the main writer, else the rank label.
-        kind: ``"train"`` or ``"eval"`` (kind of the record that created the series).
-        x: ``(n,) float64`` global step, or record ordinal when ``x_is_step`` is False.
-        y: ``(n,) float64`` values as logged, NaN/inf kept.
-        epoch: ``(n,) float64`` epoch of each point, NaN when the record had none.
-        t: ``(n,) float64`` arrival time of each point (seconds since the epoch, 0 if unknown).
-        offset: ``(n,) int64`` byte offset of each point's record in the file (where the raw log
-            opens for an event at that point); -1 when unknown or no longer in the file (read
-            before the file was truncated or replaced).
-        x_is_step: whether ``x`` holds global steps (every point had ``Record.step``).
-        count: points stored over the whole run (after rewinds), >= ``len(y)``.
-        hist_x: ``(m,) float64`` x of the decimated whole-run history (every ``hist_stride``-th point).
-        hist_y: ``(m,) float64`` values of that history.
-        hist_stride: decimation factor of the history (a power of two).
-    """
-
-    name: str
-    metric: str
-    rank: str | None
-    kind: str
-    x: np.ndarray
-    y: np.ndarray
-    epoch: np.ndarray
-    t: np.ndarray
-    offset: np.ndarray
-    x_is_step: bool
-    count: int
-    hist_x: np.ndarray
-    hist_y: np.ndarray
-    hist_stride: int
-
-    def __len__(self) -> int:
-        return int(self.y.shape[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,182 +71,6 @@ class SeriesSet:
     last_arrival: float = 0.0
     arrivals: np.ndarray = field(default_factory=lambda: np.zeros(0))
     undrawn_points: int = 0
-
-
-class _Series:
-    """One metric: a ring of the last ``capacity`` points plus a decimated history."""
-
-    __slots__ = (
-        "name",
-        "metric",
-        "rank",
-        "kind",
-        "cap",
-        "buf",
-        "start",
-        "end",
-        "pending",
-        "queue",
-        "x_is_step",
-        "last_x",
-        "count",
-        "hist",
-        "hist_n",
-        "hist_cap",
-        "stride",
-        "ver",
-    )
-
-    def __init__(self, name: str, metric: str, rank: str | None, kind: str, capacity: int, history: int) -> None:
-        self.name = name
-        self.metric = metric
-        self.rank = rank
-        self.kind = kind
-        self.cap = capacity
-        # Twice the capacity: appends slide forward and the live window is compacted to the
-        # front only when the end is reached, so each point is copied O(1) times on average.
-        self.buf = np.empty((min(64, 2 * capacity), _COLS), dtype=np.float64)
-        self.start = 0
-        self.end = 0
-        # Flat x, epoch, t, offset, y of points not yet in the ring (a record point's layout in
-        # `PointQueue`); earlier points wait in `queue` (a catch-up's batches).
-        self.pending: list[float] = []
-        self.queue = PointQueue()
-        self.x_is_step = True
-        self.last_x = _NAN  # x of the latest point added
-        self.count = 0
-        self.hist_cap = history
-        self.hist = np.empty((min(64, history), 3), dtype=np.float64)
-        self.hist_n = 0
-        self.stride = 1
-        self.ver = 0
-
-    # -- writing ------------------------------------------------------------------------------
-    def flush(self) -> None:
-        if self.queue:
-            if self.pending:
-                self.queue.add_points(self.pending)
-                self.pending.clear()
-            block = self.queue.take()
-        elif not self.pending:
-            return
-        else:  # flat list: C-speed conversion
-            block = np.array(self.pending, dtype=np.float64).reshape(-1, _COLS)[:, _FROM_POINTS]
-            self.pending.clear()
-        self._push_hist(block)
-        self._push_ring(block)
-        self.ver += 1
-
-    def _push_ring(self, block: np.ndarray) -> None:
-        cap = self.cap
-        if block.shape[0] > cap:
-            block = block[-cap:]
-        m = block.shape[0]
-        if self.end + m > self.buf.shape[0]:
-            if self.buf.shape[0] < 2 * cap:
-                live = self.end - self.start
-                new_rows = min(2 * cap, max(2 * self.buf.shape[0], live + m))
-                nb = np.empty((new_rows, _COLS), dtype=np.float64)
-                nb[:live] = self.buf[self.start : self.end]
-                self.buf, self.start, self.end = nb, 0, live
-            if self.end + m > self.buf.shape[0]:
-                keep = min(self.end - self.start, cap - m)
-                self.buf[:keep] = self.buf[self.end - keep : self.end]
-                self.start, self.end = 0, keep
-        self.buf[self.end : self.end + m] = block
-        self.end += m
-        if self.end - self.start > cap:
-            self.start = self.end - cap
-
-    def _push_hist(self, block: np.ndarray) -> None:
-        m = block.shape[0]
-        idx = np.arange(self.count, self.count + m)
-        self.count += m
-        sel = block[idx % self.stride == 0][:, :3]
-        if sel.shape[0] == 0:
-            return
-        rows = self.hist_n + sel.shape[0]
-        if rows > self.hist.shape[0] and self.hist.shape[0] < self.hist_cap:
-            nh = np.empty((min(self.hist_cap, max(2 * self.hist.shape[0], rows)), 3))
-            nh[: self.hist_n] = self.hist[: self.hist_n]
-            self.hist = nh
-        if rows <= self.hist.shape[0]:
-            self.hist[self.hist_n : rows] = sel
-            self.hist_n = rows
-            return
-        # Full: keep every other point and double the stride until the new points fit.
-        # Entry j of the history is point j*stride, so keeping even entries keeps the
-        # multiples of 2*stride: the rule "every stride-th point" still holds afterwards.
-        allp = np.concatenate([self.hist[: self.hist_n], sel])
-        while allp.shape[0] > self.hist_cap:
-            allp = allp[::2]
-            self.stride *= 2
-        self.hist[: allp.shape[0]] = allp
-        self.hist_n = allp.shape[0]
-
-    # -- rewinding ----------------------------------------------------------------------------
-    def rewind(self, epoch: float | None, step: int | None) -> tuple[int, float]:
-        """Drop points at or after (step | epoch); return (points dropped, min dropped x)."""
-        self.flush()
-        live = self.buf[self.start : self.end]
-        mask = self._mask(live, epoch, step)
-        if mask is None or not mask.any():
-            return 0, math.inf
-        dropped = int(mask.sum())
-        min_x = float(live[mask, _X].min())
-        kept = live[~mask]
-        n = kept.shape[0]
-        self.buf[:n] = kept
-        self.start, self.end = 0, n
-        hist = self.hist[: self.hist_n]
-        hmask = self._mask(hist, epoch, step)
-        self.count -= dropped
-        if hmask is not None and hmask.any():
-            first = int(np.argmax(hmask))
-            self.hist_n = first
-            if n == 0:
-                # The ring held none of the surviving points: the history knows better,
-                # entry j being point j*stride.
-                self.count = min(self.count, first * self.stride)
-        self.count = max(self.count, n)
-        self.ver += 1
-        return dropped, min_x
-
-    def _mask(self, rows: np.ndarray, epoch: float | None, step: int | None) -> np.ndarray | None:
-        if step is not None and self.x_is_step:
-            return rows[:, _X] >= step
-        if epoch is not None:
-            with np.errstate(invalid="ignore"):
-                return rows[:, _E] >= epoch
-        return None
-
-    def forget_offsets(self) -> None:
-        """The file was truncated or replaced: the stored points' records are no longer at
-        their offsets (offset -1)."""
-        self.flush()
-        self.buf[self.start : self.end, _O] = -1.0
-        self.ver += 1
-
-    def snapshot(self) -> SeriesSnapshot:
-        self.flush()
-        live = self.buf[self.start : self.end]
-        hist = self.hist[: self.hist_n]
-        return SeriesSnapshot(
-            name=self.name,
-            metric=self.metric,
-            rank=self.rank,
-            kind=self.kind,
-            x=live[:, _X].copy(),
-            y=live[:, _Y].copy(),
-            epoch=live[:, _E].copy(),
-            t=live[:, _T].copy(),
-            offset=live[:, _O].astype(np.int64),
-            x_is_step=self.x_is_step,
-            count=self.count,
-            hist_x=hist[:, 0].copy(),
-            hist_y=hist[:, 1].copy(),
-            hist_stride=self.stride,
-        )
 
 
 class SeriesStore:
@@ -330,7 +102,7 @@ class SeriesStore:
         self._snap: SeriesSet | None = None
 
     def _reset(self) -> None:
-        self._series: dict[str, _Series] = {}
+        self._series: dict[str, SeriesRing] = {}
         self._counts: dict[str, int] = {}
         self._summaries: dict[str | None, dict[str, float]] = {}
         self._summary_offset: int | None = None
@@ -355,7 +127,7 @@ class SeriesStore:
             return
         step = record.step
         x = float(step) if step is not None else float(ordinal)
-        ep = record.epoch if record.epoch is not None else _NAN
+        ep = record.epoch if record.epoch is not None else math.nan
         t = record.arrival
         off = float(record.offset)
         if main:
@@ -368,7 +140,7 @@ class SeriesStore:
                 if len(series) >= self.max_metrics:
                     self._dropped += 1
                     continue
-                s = _Series(key, name, None if main else rank, kind, self.capacity, self.history)
+                s = SeriesRing(key, name, None if main else rank, kind, self.capacity, self.history)
                 series[key] = s
             xs = x
             if step is None:
@@ -383,7 +155,7 @@ class SeriesStore:
             s.last_x = xs
             pend = s.pending
             pend += (xs, ep, t, off, v)
-            if len(pend) >= _COLS * _FLUSH:
+            if len(pend) >= RING_COLS * FLUSH_POINTS:
                 s.flush()
 
     # -- writing ------------------------------------------------------------------------------
@@ -446,7 +218,7 @@ class SeriesStore:
         t = b.arrival
         if t:
             self._last_arrival = t
-        wide[:, WE] = b.epoch if b.epoch is not None else _NAN
+        wide[:, WE] = b.epoch if b.epoch is not None else math.nan
         wide[:, WT] = t
         wide[:, WO] = b.offsets
         wide[:, WIDE:] = b.values
@@ -464,7 +236,7 @@ class SeriesStore:
                     self._dropped += m
                     continue
                 kind = b.kind if shapes is None else b.shape_kinds[shapes.item(first[j])]
-                s = _Series(name, name, None, kind, self.capacity, self.history)
+                s = SeriesRing(name, name, None, kind, self.capacity, self.history)
                 series[name] = s
             if s.pending:  # the records' points before the batch's
                 s.queue.add_points(s.pending)
@@ -477,7 +249,7 @@ class SeriesStore:
                 continue
             s.last_x = wide.item(r, WX)
             s.queue.add(flat, n, width, j, None if m == n else cols.held(j))
-            if s.queue.rows >= 8 * _FLUSH:  # rows referenced: a rare metric keeps few batches alive
+            if s.queue.rows >= 8 * FLUSH_POINTS:  # rows referenced: a rare metric keeps few batches alive
                 s.flush()
 
     def _batch_ordinals(self, b: Batch, wide: np.ndarray, needed: bool) -> None:
@@ -494,7 +266,7 @@ class SeriesStore:
                 wide[idx, WX] = np.arange(ordinal, ordinal + len(idx), dtype=np.float64)
 
     @staticmethod
-    def _add_unstated(s: _Series, wide: np.ndarray, j: int, held: np.ndarray | None, k: int) -> None:
+    def _add_unstated(s: SeriesRing, wide: np.ndarray, j: int, held: np.ndarray | None, k: int) -> None:
         """Queue column ``j`` of ``wide`` (rows ``held``) on ``s``, a series in steps, when some
         of these rows state no step: they go at the last stated step, as in `_add`."""
         rows = None if held is None or held.all() else np.flatnonzero(held)
@@ -509,7 +281,7 @@ class SeriesStore:
             s.x_is_step = False
         s.last_x = float(blk[-1, WX])
         s.queue.add(blk.ravel(), m, WIDE + 1, 0)
-        if s.queue.rows >= 8 * _FLUSH:
+        if s.queue.rows >= 8 * FLUSH_POINTS:
             s.flush()
 
     def forget_offsets(self) -> None:
