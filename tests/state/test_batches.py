@@ -143,3 +143,22 @@ def test_rewind_window_is_exact_however_late_it_is_cut() -> None:
     snap = run.snapshot()
     assert snap.records["train"] == n - 100 and snap.metrics["loss"].count == n - 100
     assert snap.metrics["loss"].last == float(n - 101) and len(run.recent_records()) == REWIND_WINDOW - 100
+
+
+def test_rows_waiting_for_their_step_stay_at_the_last_step() -> None:
+    """The last rows of a batch have no step yet (their bar's redraw comes later): in a series in
+    steps they stay at the last stated step, as on the record path, also when the row with the
+    last step lacks the metric (the occasional key)."""
+    items: list[object] = []
+    step, offset = 0, 0
+    for i in range(120):
+        rows = _rows(1000 + i, 2 + i % 9)
+        stated = len(rows) - 1 - i % 2
+        steps = list(range(step + 5, step + 5 * stated + 1, 5))
+        step = steps[-1] if steps else step
+        items.append(_batch(rows, offset, steps=steps))
+        offset += 10 * len(rows)
+    by_batch = _feed(items, as_records=False)
+    assert _state(by_batch) == _state(_feed(items, as_records=True))
+    loss = by_batch.snapshot().series["loss"]
+    assert loss.x_is_step and loss.x[-1] == step and loss.x.max() == step

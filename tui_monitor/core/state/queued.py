@@ -31,7 +31,19 @@ class PointQueue:
         rows: rows of the blocks referenced (held in memory until `take`), for the owner's bound.
     """
 
-    __slots__ = ("_blocks", "_points", "_starts", "_in_points", "_lens", "_widths", "_cols", "_masks", "_size", "rows")
+    __slots__ = (
+        "_blocks",
+        "_points",
+        "_starts",
+        "_in_points",
+        "_lens",
+        "_widths",
+        "_cols",
+        "_masks",
+        "_xs",
+        "_size",
+        "rows",
+    )
 
     def __init__(self) -> None:
         self._clear()
@@ -47,18 +59,31 @@ class PointQueue:
         self._widths: list[int] = []
         self._cols: list[int] = []
         self._masks: list[tuple[int, np.ndarray]] = []  # (first row, rows holding the metric)
+        self._xs: list[tuple[int, int, float]] = []  # rows [a, b) whose x is the value
         self._size = 0  # length of the blocks, flat
         self.rows = 0
 
     def __bool__(self) -> bool:
         return bool(self._lens)
 
-    def add(self, flat: np.ndarray, n: int, width: int, col: int, held: np.ndarray | None = None) -> None:
+    def add(
+        self,
+        flat: np.ndarray,
+        n: int,
+        width: int,
+        col: int,
+        held: np.ndarray | None = None,
+        x_from: int = -1,
+        x: float = 0.0,
+    ) -> None:
         """Queue metric ``col`` of a wide block of ``n`` rows and ``width`` columns, given flat
         (``block.ravel()``); ``held``: ``(n,) bool`` the rows whose record holds the metric
-        (``None``: all)."""
+        (``None``: all); ``x_from`` >= 0: rows from there on take ``x`` as their x (rows without
+        a step in a series in steps stay at its last step)."""
         if held is not None:
             self._masks.append((self.rows, held))
+        if x_from >= 0:
+            self._xs.append((self.rows + x_from, self.rows + n, x))
         self._blocks.append(flat)
         self._starts.append(self._size)
         self._in_points.append(False)
@@ -84,9 +109,22 @@ class PointQueue:
         queue is empty afterwards. The blocks and then the points are read as one flat array:
         row ``r`` of a piece of width ``w`` starting at flat position ``f`` starts at
         ``f + r * w``, so one gather reads every piece."""
+        if len(self._lens) == 1 and not self._points and not self._xs:  # one piece: a dense log's read
+            wide = self._blocks[0].reshape(-1, self._widths[0])
+            rows = np.empty((wide.shape[0], 5), dtype=np.float64)
+            rows[:, 0] = wide[:, WX]
+            rows[:, 1] = wide[:, WIDE + self._cols[0]]
+            rows[:, 2:] = wide[:, WE : WO + 1]
+            if self._masks:
+                rows = rows[self._masks[0][1]]
+            self._clear()
+            return rows
         parts = self._blocks
         if self._points:  # record points: one conversion for all of them, after the blocks
             parts = [*parts, np.array(self._points, dtype=np.float64)]
+        consts = len(parts)
+        if self._xs:  # the x values some rows take, read from after everything else
+            parts = [*parts, np.array([v for _, _, v in self._xs], dtype=np.float64)]
         data = parts[0] if len(parts) == 1 else np.concatenate(parts)
         lens = np.array(self._lens)
         widths = np.array(self._widths)
@@ -98,6 +136,10 @@ class PointQueue:
         base = np.repeat(starts - first_rows * widths, lens) + np.arange(row_w.shape[0]) * row_w
         idx = base[:, None] + _RING
         idx[:, 1] += np.repeat(np.array(self._cols) + WIDE, lens)
+        if self._xs:
+            at = sum(p.shape[0] for p in parts[:consts])
+            for i, (a, b, _) in enumerate(self._xs):
+                idx[a:b, 0] = at + i
         if self._masks:
             keep = np.ones(row_w.shape[0], dtype=bool)
             for f, held in self._masks:

@@ -242,13 +242,26 @@ class SeriesStore:
                 s.queue.add_points(s.pending)
                 s.pending.clear()
             r = last[j]
+            held = None if m == n else cols.held(j)
             if r >= k and s.x_is_step:
                 # Rows without a step in a series in steps: as in `_add`, they stay at the last
-                # stated step (or the series leaves steps); this series' points, now.
-                self._add_unstated(s, wide, j, cols.held(j), k)
-                continue
-            s.last_x = wide.item(r, WX)
-            s.queue.add(flat, n, width, j, None if m == n else cols.held(j))
+                # stated step (the x of the last held row with one, else the series' last x), or
+                # the series leaves steps when there is none.
+                below = k if held is None else int(np.count_nonzero(held[:k]))
+                if below:
+                    prev = wide.item(k - 1 if held is None else int(np.flatnonzero(held[:k])[-1]), WX)
+                else:
+                    prev = s.last_x
+                if prev == prev:
+                    s.last_x = prev
+                    s.queue.add(flat, n, width, j, held, k, prev)
+                else:
+                    s.x_is_step = False
+                    s.last_x = wide.item(r, WX)
+                    s.queue.add(flat, n, width, j, held)
+            else:
+                s.last_x = wide.item(r, WX)
+                s.queue.add(flat, n, width, j, held)
             if s.queue.rows >= 8 * FLUSH_POINTS:  # rows referenced: a rare metric keeps few batches alive
                 s.flush()
 
@@ -264,25 +277,6 @@ class SeriesStore:
             counts[kind] = ordinal + len(idx)
             if needed:
                 wide[idx, WX] = np.arange(ordinal, ordinal + len(idx), dtype=np.float64)
-
-    @staticmethod
-    def _add_unstated(s: SeriesRing, wide: np.ndarray, j: int, held: np.ndarray | None, k: int) -> None:
-        """Queue column ``j`` of ``wide`` (rows ``held``) on ``s``, a series in steps, when some
-        of these rows state no step: they go at the last stated step, as in `_add`."""
-        rows = None if held is None or held.all() else np.flatnonzero(held)
-        own = [WX, WE, WT, WO, WIDE + j]  # a wide block of this metric alone (column 0)
-        blk = wide[:, own] if rows is None else wide[rows][:, own]
-        m = blk.shape[0]
-        stated = k if rows is None else int(np.searchsorted(rows, k))  # rows below k have a step
-        prev = float(blk[stated - 1, WX]) if stated else s.last_x
-        if prev == prev:
-            blk[stated:, WX] = prev
-        else:
-            s.x_is_step = False
-        s.last_x = float(blk[-1, WX])
-        s.queue.add(blk.ravel(), m, WIDE + 1, 0)
-        if s.queue.rows >= 8 * FLUSH_POINTS:
-            s.flush()
 
     def forget_offsets(self) -> None:
         """The file was truncated or replaced: every stored point's offset becomes -1 (its
