@@ -75,10 +75,13 @@ def _rows(seed: int, n: int) -> list[tuple[int, list[float]]]:
     return out
 
 
-def _feed(items: list[object], *, as_records: bool) -> Run:
+def _feed(items: list[object], *, as_records: bool, look: bool = False) -> Run:
+    """A run fed ``items`` one by one (``look``: a snapshot after each, as the app takes them)."""
     run = Run(capacity=64, history=32)
     for item in items:
         run.apply(item.records() if as_records and isinstance(item, Batch) else [item], 1000.0)
+        if look:
+            run.snapshot()
     return run
 
 
@@ -95,6 +98,7 @@ def test_batches_between_records_match_their_records() -> None:
         offset += 10
     by_batch, by_record = _feed(items, as_records=False), _feed(items, as_records=True)
     assert _state(by_batch) == _state(by_record)
+    assert _state(_feed(items, as_records=False, look=True)) == _state(by_record)
     snap = by_batch.snapshot()
     rows_total = sum(len(b) for b in items if isinstance(b, Batch))
     train = sum(1 for b in items if isinstance(b, Batch) for p in b.shapes.tolist() if p < 2)
@@ -160,5 +164,6 @@ def test_rows_waiting_for_their_step_stay_at_the_last_step() -> None:
         offset += 10 * len(rows)
     by_batch = _feed(items, as_records=False)
     assert _state(by_batch) == _state(_feed(items, as_records=True))
+    assert _state(_feed(items, as_records=False, look=True)) == _state(by_batch)  # taken piece by piece
     loss = by_batch.snapshot().series["loss"]
     assert loss.x_is_step and loss.x[-1] == step and loss.x.max() == step

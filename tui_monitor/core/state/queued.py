@@ -20,6 +20,9 @@ __all__ = ["WE", "WIDE", "WO", "WT", "WX", "PointQueue"]
 WX, WE, WT, WO, WIDE = 0, 1, 2, 3, 4
 """Columns of a wide block: x, epoch, arrival time, byte offset; metrics from ``WIDE`` on."""
 
+_FEW = 4
+"""Pieces taken by slices (long ones, a dense log's); more are gathered at once."""
+
 _RING = np.array([WX, 0, WE, WT, WO])
 """A ring row (x, y, epoch, arrival, offset) from a wide row: y's column is added per piece."""
 
@@ -109,16 +112,8 @@ class PointQueue:
         queue is empty afterwards. The blocks and then the points are read as one flat array:
         row ``r`` of a piece of width ``w`` starting at flat position ``f`` starts at
         ``f + r * w``, so one gather reads every piece."""
-        if len(self._lens) == 1 and not self._points and not self._xs:  # one piece: a dense log's read
-            wide = self._blocks[0].reshape(-1, self._widths[0])
-            rows = np.empty((wide.shape[0], 5), dtype=np.float64)
-            rows[:, 0] = wide[:, WX]
-            rows[:, 1] = wide[:, WIDE + self._cols[0]]
-            rows[:, 2:] = wide[:, WE : WO + 1]
-            if self._masks:
-                rows = rows[self._masks[0][1]]
-            self._clear()
-            return rows
+        if len(self._lens) <= _FEW:  # a dense log's reads: long pieces, copied by slices
+            return self._take_few()
         parts = self._blocks
         if self._points:  # record points: one conversion for all of them, after the blocks
             parts = [*parts, np.array(self._points, dtype=np.float64)]
@@ -148,3 +143,29 @@ class PointQueue:
         self._clear()
         out: np.ndarray = data[idx]
         return out
+
+    def _take_few(self) -> np.ndarray:
+        """`take` of a few pieces: each made ring rows by a few slice copies."""
+        points = np.array(self._points, dtype=np.float64) if self._points else None
+        masks = dict(self._masks)
+        out = []
+        first = 0
+        blocks = iter(self._blocks)
+        for start, in_points, n, width, col in zip(self._starts, self._in_points, self._lens, self._widths, self._cols):
+            if in_points:
+                assert points is not None
+                wide = points[start : start + n * width].reshape(n, width)
+            else:
+                wide = next(blocks).reshape(n, width)
+            rows = np.empty((n, 5), dtype=np.float64)
+            rows[:, 0] = wide[:, WX]
+            rows[:, 1] = wide[:, WIDE + col]
+            rows[:, 2:] = wide[:, WE : WO + 1]
+            for a, b, x in self._xs:
+                if first <= a < first + n:
+                    rows[a - first : b - first, 0] = x
+            held = masks.get(first)
+            out.append(rows if held is None else rows[held])
+            first += n
+        self._clear()
+        return out[0] if len(out) == 1 else np.concatenate(out)
