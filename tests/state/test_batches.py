@@ -167,3 +167,19 @@ def test_rows_waiting_for_their_step_stay_at_the_last_step() -> None:
     assert _state(_feed(items, as_records=False, look=True)) == _state(by_batch)  # taken piece by piece
     loss = by_batch.snapshot().series["loss"]
     assert loss.x_is_step and loss.x[-1] == step and loss.x.max() == step
+
+
+def test_a_long_batch_goes_into_the_rings_as_its_records() -> None:
+    """A dense log's read (thousands of rows: the rings are filled at once), with records before
+    it and rows at its end still waiting for their step."""
+    rows = _rows(7, 5000)
+    steps = list(range(10, 10 * 4990 + 1, 10))
+    items: list[object] = [Record("train", {"loss": 9.0, "grad_norm": 1.0, "learning_rate": 0.0}, 5, 0.0, 0)]
+    items += [_batch(rows, 10, steps=steps), _batch(_rows(8, 30), 60_000)]
+    by_batch = _feed(items, as_records=False)
+    assert _state(by_batch) == _state(_feed(items, as_records=True))
+    loss = by_batch.snapshot().series["loss"]
+    assert loss.x_is_step and loss.count == 1 + sum(1 for p, _ in rows if p < 2) + sum(
+        1 for p, _ in _rows(8, 30) if p < 2
+    )
+    assert loss.x[-1] == steps[-1]

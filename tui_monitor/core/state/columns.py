@@ -83,29 +83,28 @@ class BatchColumns:
             self._table: ShapeTable | None = None
             return
         table = self._table = _table(batch, c, tables)
-        order: list[int] | None = None
+        if table.kind is not None and not table.partial:
+            self.kinds = [(table.kind, n)]
+            return
+        order = shapes.tolist()
+        # Rows per shape: list.count per shape for a short batch, one bincount for a long one.
+        s = len(batch.shape_cols)
+        per_shape = np.bincount(shapes, minlength=s).tolist() if n > 256 else [order.count(p) for p in range(s)]
         if table.kind is not None:
             self.kinds = [(table.kind, n)]
         else:
-            order = shapes.tolist()
             by_kind: dict[str, int] = {}
-            for p, kind in enumerate(batch.shape_kinds):
-                m = order.count(p)
+            for kind, m in zip(batch.shape_kinds, per_shape):
                 if m:
                     by_kind[kind] = by_kind.get(kind, 0) + m
             self.kinds = list(by_kind.items())
-        if not table.partial:
-            return
-        if order is None:
-            order = shapes.tolist()
         back = order[::-1]
         count, first, last = self.count, self.first, self.last
         for holders, cols in table.partial:
             m, lo, hi = 0, n, -1
             for p in holders:
-                k = order.count(p)
-                if k:
-                    m += k
+                if per_shape[p]:
+                    m += per_shape[p]
                     lo = min(lo, order.index(p))
                     hi = max(hi, n - 1 - back.index(p))
             for j in cols:

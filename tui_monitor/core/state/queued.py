@@ -21,7 +21,7 @@ WX, WE, WT, WO, WIDE = 0, 1, 2, 3, 4
 """Columns of a wide block: x, epoch, arrival time, byte offset; metrics from ``WIDE`` on."""
 
 _FEW = 4
-"""Pieces taken by slices (long ones, a dense log's); more are gathered at once."""
+"""Pieces taken one by one (long ones, a dense log's); more are gathered at once."""
 
 _RING = np.array([WX, 0, WE, WT, WO])
 """A ring row (x, y, epoch, arrival, offset) from a wide row: y's column is added per piece."""
@@ -112,7 +112,7 @@ class PointQueue:
         queue is empty afterwards. The blocks and then the points are read as one flat array:
         row ``r`` of a piece of width ``w`` starting at flat position ``f`` starts at
         ``f + r * w``, so one gather reads every piece."""
-        if len(self._lens) <= _FEW:  # a dense log's reads: long pieces, copied by slices
+        if len(self._lens) <= _FEW:  # a dense log's reads: long pieces, one by one
             return self._take_few()
         parts = self._blocks
         if self._points:  # record points: one conversion for all of them, after the blocks
@@ -145,7 +145,7 @@ class PointQueue:
         return out
 
     def _take_few(self) -> np.ndarray:
-        """`take` of a few pieces: each made ring rows by a few slice copies."""
+        """`take` of a few pieces: each made ring rows by one gather (its held rows, then columns)."""
         points = np.array(self._points, dtype=np.float64) if self._points else None
         masks = dict(self._masks)
         out = []
@@ -157,15 +157,13 @@ class PointQueue:
                 wide = points[start : start + n * width].reshape(n, width)
             else:
                 wide = next(blocks).reshape(n, width)
-            rows = np.empty((n, 5), dtype=np.float64)
-            rows[:, 0] = wide[:, WX]
-            rows[:, 1] = wide[:, WIDE + col]
-            rows[:, 2:] = wide[:, WE : WO + 1]
-            for a, b, x in self._xs:
-                if first <= a < first + n:
-                    rows[a - first : b - first, 0] = x
             held = masks.get(first)
-            out.append(rows if held is None else rows[held])
+            # Rows first (a rare metric's few), then the ring's columns: one gather each.
+            rows = (wide if held is None else wide[held])[:, [WX, WIDE + col, WE, WT, WO]]
+            for a, _, x in self._xs:
+                if first <= a < first + n:  # rows from a to the piece's end, among those held
+                    rows[(a - first if held is None else int(np.count_nonzero(held[: a - first]))) :, 0] = x
+            out.append(rows)
             first += n
         self._clear()
         return out[0] if len(out) == 1 else np.concatenate(out)

@@ -142,6 +142,13 @@ class SeriesRing:
         self._push_ring(block)
         self.ver += 1
 
+    def push(self, block: np.ndarray) -> None:
+        """Put ``(m, RING_COLS)`` ring rows in, after the points waiting."""
+        self.flush()
+        self._push_hist(block)
+        self._push_ring(block)
+        self.ver += 1
+
     def _push_ring(self, block: np.ndarray) -> None:
         cap = self.cap
         if block.shape[0] > cap:

@@ -194,6 +194,7 @@ class SeriesStore:
         batch; each series queues a reference to it (its column, and which rows hold the metric)
         and takes its points out when it flushes, many batches at once: a catch-up's batches are
         short (~50 rows), and a few numpy calls per series per batch cost more than the points.
+        A batch of ``8 * FLUSH_POINTS`` rows or more goes into the rings at once.
         """
         b = cols.batch
         n = cols.n
@@ -203,26 +204,41 @@ class SeriesStore:
         steps = b.steps
         k = steps.shape[0]
         width = WIDE + len(b.names)
-        wide = np.empty((n, width), dtype=np.float64)
+        # A long batch (a dense log's read) fills the rings at once from one block of ring rows
+        # (x, y, epoch, arrival, offset), copied per series; short ones go into one wide block
+        # that the series queue and take out later, many batches at once.
+        big: np.ndarray | None = None
+        if n >= 8 * FLUSH_POINTS:
+            big = np.empty((n, 5), dtype=np.float64)
+            xs = big[:, 0]
+        else:
+            wide = np.empty((n, width), dtype=np.float64)
+            xs = wide[:, WX]
         counts = self._counts
         if len(cols.kinds) == 1:
             kind = cols.kinds[0][0]
             ordinal = counts.get(kind, 0)
             counts[kind] = ordinal + n
             if k < n:  # x of a row without a step: its ordinal among the records of its kind
-                wide[k:, WX] = np.arange(ordinal + k, ordinal + n, dtype=np.float64)
+                xs[k:] = np.arange(ordinal + k, ordinal + n, dtype=np.float64)
         else:
-            self._batch_ordinals(b, wide, k < n)
+            self._batch_ordinals(b, xs, k < n)
         if k:
-            wide[:k, WX] = steps
+            xs[:k] = steps
         t = b.arrival
         if t:
             self._last_arrival = t
-        wide[:, WE] = b.epoch if b.epoch is not None else math.nan
-        wide[:, WT] = t
-        wide[:, WO] = b.offsets
-        wide[:, WIDE:] = b.values
-        flat = wide.ravel()
+        epoch = b.epoch if b.epoch is not None else math.nan
+        if big is not None:
+            big[:, 2] = epoch
+            big[:, 3] = t
+            big[:, 4] = b.offsets
+        else:
+            wide[:, WE] = epoch
+            wide[:, WT] = t
+            wide[:, WO] = b.offsets
+            wide[:, WIDE:] = b.values
+            flat = wide.ravel()
         self._arrivals.extend([t] * min(n, _ARRIVALS))
         series = self._series
         count, first, last = cols.count, cols.first, cols.last
@@ -243,31 +259,35 @@ class SeriesStore:
                 s.pending.clear()
             r = last[j]
             held = None if m == n else cols.held(j)
+            x_from, x = -1, 0.0
             if r >= k and s.x_is_step:
                 # Rows without a step in a series in steps: as in `_add`, they stay at the last
                 # stated step (the x of the last held row with one, else the series' last x), or
                 # the series leaves steps when there is none.
                 below = k if held is None else int(np.count_nonzero(held[:k]))
                 if below:
-                    prev = wide.item(k - 1 if held is None else int(np.flatnonzero(held[:k])[-1]), WX)
+                    prev = xs.item(k - 1 if held is None else int(np.flatnonzero(held[:k])[-1]))
                 else:
                     prev = s.last_x
                 if prev == prev:
-                    s.last_x = prev
-                    s.queue.add(flat, n, width, j, held, k, prev)
+                    x_from, x = k, prev
                 else:
                     s.x_is_step = False
-                    s.last_x = wide.item(r, WX)
-                    s.queue.add(flat, n, width, j, held)
-            else:
-                s.last_x = wide.item(r, WX)
-                s.queue.add(flat, n, width, j, held)
+            s.last_x = x if x_from >= 0 else xs.item(r)
+            if big is not None:  # a long batch: its points go into the ring at once
+                rows = big.copy() if held is None else big[held]
+                rows[:, 1] = b.values[:, j] if held is None else b.values[held, j]
+                if x_from >= 0:
+                    rows[(x_from if held is None else int(np.count_nonzero(held[:x_from]))) :, 0] = x
+                s.push(rows)
+                continue
+            s.queue.add(flat, n, width, j, held, x_from, x)
             if s.queue.rows >= 8 * FLUSH_POINTS:  # rows referenced: a rare metric keeps few batches alive
                 s.flush()
 
-    def _batch_ordinals(self, b: Batch, wide: np.ndarray, needed: bool) -> None:
+    def _batch_ordinals(self, b: Batch, xs: np.ndarray, needed: bool) -> None:
         """Count the rows of a batch of several kinds by kind, and (``needed``) put each row's
-        ordinal among the records of its kind in ``wide``'s x column."""
+        ordinal among the records of its kind in ``xs`` (its rows' x)."""
         counts = self._counts
         kinds: list[str] = list(dict.fromkeys(b.shape_kinds))
         code = np.array([kinds.index(kd) for kd in b.shape_kinds], dtype=np.uint8)[b.shapes]
@@ -276,7 +296,7 @@ class SeriesStore:
             ordinal = counts.get(kind, 0)
             counts[kind] = ordinal + len(idx)
             if needed:
-                wide[idx, WX] = np.arange(ordinal, ordinal + len(idx), dtype=np.float64)
+                xs[idx] = np.arange(ordinal, ordinal + len(idx), dtype=np.float64)
 
     def forget_offsets(self) -> None:
         """The file was truncated or replaced: every stored point's offset becomes -1 (its
