@@ -16,6 +16,14 @@
  *                                          records come between them); P = CLEAR_PREFIX:
  *                                          nothing, or "\r", or "\r" [ \r]* "\r" (tqdm.write's
  *                                          clears)
+ *     L\n                                  before a next line, any number of lines the run
+ *                                          passes over (columnar.PASSABLE; not rows): a blank
+ *                                          line, or a nested tqdm bar's draw (an eval bar):
+ *                                          "\r" " "* D{1,3} "%|" B "|" " "* INT "/" INT " "*
+ *                                          "[" [0-9:]+ "<" ([0-9:]+ | "?") "," " "*
+ *                                          ([0-9.]+ ("it/s" | "s/it") | "?it/s") "]" ESC "[A",
+ *                                          B any bytes but letters, "|", "\r", "\n", ESC,
+ *                                          "{", "}"; INT 1..MAX_DIGITS digits
  *
  * where each V is a bare number (values.NUM: [-+]?digits[.digits][e[-+]digits], .digits[e..],
  * or [-+]?nan|NaN|inf|Infinity) or a quoted one ('…' around values.FAST_QNUM: the same
@@ -31,7 +39,8 @@
  * the same), `offsets` a bytearray of n int64: the index of each line's "{", and
  * `row_shapes` n bytes, each line's shape (an index into `shapes`), or b"" when every line is
  * of the first shape. Any other text (a line of no known shape, a summary) ends the run there
- * (the Python path reads it).
+ * (the Python path reads it); passed lines not followed by a line of the run are not part of
+ * it (`end` is after its last dict line).
  *
  * 2. scan_steps(buf, base, total, armed): tqdm's log events (steps.py `StepTracker.scan` and
  * `_walk`, for a known train-bar total; the Python side handles "no total" and "disabled").
@@ -311,6 +320,88 @@ static Py_ssize_t after_prefix(const char *buf, Py_ssize_t len, Py_ssize_t i)
     return j;
 }
 
+/* The digits at b[*i:] (1..MAX_DIGITS of them, a whole run: values.INT) skipped: 1, or 0. */
+static int skip_int(const char *b, Py_ssize_t len, Py_ssize_t *i)
+{
+    Py_ssize_t j = *i;
+    while (j < len && is_digit(b[j]))
+        j++;
+    if (j == *i || j - *i > MAX_DIGITS)
+        return 0;
+    *i = j;
+    return 1;
+}
+
+/* Whether b[i:] starts with the n bytes of `lit`; then *i is moved past them. */
+static int skip_lit(const char *b, Py_ssize_t len, Py_ssize_t *i, const char *lit, Py_ssize_t n)
+{
+    if (!(n <= len - *i && memcmp(b + *i, lit, (size_t)n) == 0))
+        return 0;
+    *i += n;
+    return 1;
+}
+
+static Py_ssize_t skip_class(const char *b, Py_ssize_t len, Py_ssize_t i, const char *set)
+{
+    while (i < len && b[i] != '\0' && strchr(set, b[i]) != NULL)
+        i++;
+    return i;
+}
+
+static int is_letter(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+
+/* One line a run passes over at b[i] (columnar.PASSABLE, one of its lines, see the module
+ * comment): the index after its "\n", or -1. */
+static Py_ssize_t passable(const char *b, Py_ssize_t len, Py_ssize_t i)
+{
+    if (i < len && b[i] == '\n')
+        return i + 1; /* a blank line */
+    if (!(i < len && b[i] == '\r'))
+        return -1;
+    i = skip_class(b, len, i + 1, " ");
+    Py_ssize_t d = i;
+    while (d < len && d - i < 3 && is_digit(b[d]))
+        d++;
+    if (d == i || !skip_lit(b, len, &d, "%|", 2))
+        return -1;
+    i = d;
+    while (i < len && !is_letter(b[i]) && b[i] != '|' && b[i] != '\r' && b[i] != '\n' && b[i] != 0x1b && b[i] != '{' &&
+           b[i] != '}')
+        i++;
+    if (!skip_lit(b, len, &i, "|", 1))
+        return -1;
+    i = skip_class(b, len, i, " ");
+    if (!skip_int(b, len, &i) || !skip_lit(b, len, &i, "/", 1) || !skip_int(b, len, &i))
+        return -1;
+    i = skip_class(b, len, i, " ");
+    if (!skip_lit(b, len, &i, "[", 1))
+        return -1;
+    Py_ssize_t j = skip_class(b, len, i, "0123456789:");
+    if (j == i || !skip_lit(b, len, &j, "<", 1))
+        return -1;
+    i = j;
+    if (!skip_lit(b, len, &i, "?", 1)) {
+        j = skip_class(b, len, i, "0123456789:");
+        if (j == i)
+            return -1;
+        i = j;
+    }
+    if (!skip_lit(b, len, &i, ",", 1))
+        return -1;
+    i = skip_class(b, len, i, " ");
+    if (!skip_lit(b, len, &i, "?it/s", 5)) {
+        j = skip_class(b, len, i, "0123456789.");
+        if (j == i)
+            return -1;
+        i = j;
+        if (!skip_lit(b, len, &i, "it/s", 4) && !skip_lit(b, len, &i, "s/it", 4))
+            return -1;
+    }
+    if (!skip_lit(b, len, &i, "]\x1b[A\n", 5))
+        return -1;
+    return i;
+}
+
 static PyObject *read_run(PyObject *self, PyObject *args)
 {
     Py_buffer view;
@@ -378,9 +469,13 @@ static PyObject *read_run(PyObject *self, PyObject *args)
     Py_ssize_t i = start, end = start, cur = 0;
     int mixed = 0;
     while (i < len) {
-        /* The first line has no prefix and is of the first shape; each next one may start with
-         * tqdm.write's clears and be of any of the shapes (the last line's is tried first). */
-        Py_ssize_t brace = n ? after_prefix(buf, len, i) : i;
+        /* The first line has no prefix and is of the first shape; each next one may come after
+         * passed lines, start with tqdm.write's clears and be of any of the shapes (the last
+         * line's is tried first). */
+        Py_ssize_t at = i;
+        for (Py_ssize_t p; n && (p = passable(buf, len, at)) >= 0;)
+            at = p;
+        Py_ssize_t brace = n ? after_prefix(buf, len, at) : i;
         if (brace < 0)
             break;
         if (n == cap) {

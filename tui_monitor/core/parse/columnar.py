@@ -7,7 +7,8 @@ each key sequence a :class:`ShapePlan` is worked out once: what
 :func:`~tui_monitor.core.parse.values.build_record` would do with such a dict (kind, metric
 names, epoch position, the ``lr`` alias) and one regex that validates a whole dict and captures
 its values. :func:`read_run` then turns a run of such lines, starting with a train record and
-going on across shape switches, into a :class:`ColumnRun`: one
+going on across shape switches and across lines that carry nothing for the parser (`PASSABLE`:
+blank lines, the draws of a nested tqdm bar such as the eval bar), into a :class:`ColumnRun`: one
 :class:`~tui_monitor.core.parse.items.Batch` of all its rows (each row with its shape), with one
 regex match, one split and one ``float`` map per stretch of one shape (or one call of the
 compiled reader for the whole run).
@@ -24,6 +25,7 @@ from tui_monitor.core.parse import accel
 from tui_monitor.core.parse.items import Batch, Record, RecordKind
 from tui_monitor.core.parse.values import (
     FAST_QNUM,
+    INT,
     NON_METRIC_NUMERIC,
     NUM,
     SPECIAL_KEYS,
@@ -32,7 +34,18 @@ from tui_monitor.core.parse.values import (
     record_kind,
 )
 
-__all__ = ["CLEAR_PREFIX", "COLUMNAR_MIN", "MIN_RUN", "ColumnRun", "ShapePlan", "plan_for", "read_run", "run_plans"]
+__all__ = [
+    "CLEAR_PREFIX",
+    "COLUMNAR_MIN",
+    "MIN_RUN",
+    "NESTED_BAR_DRAW",
+    "PASSABLE",
+    "ColumnRun",
+    "ShapePlan",
+    "plan_for",
+    "read_run",
+    "run_plans",
+]
 
 COLUMNAR_MIN = 256 << 10
 """Chunk size (bytes) from which `Pipeline` feeds with `LogParser.feed_columnar` (catch-up)."""
@@ -45,8 +58,38 @@ The dict still starts its segment (right after a ``\\r``), so the record path re
 rank or logger prefix, as a run does; the clears' step markers split a run (see the parser)."""
 
 
+NESTED_BAR_DRAW = (
+    rb"\r *\d{1,3}%\|[^A-Za-z|\r\n\x1b{}]*\| *"
+    + INT
+    + rb"/"
+    + INT
+    + rb" *\[[\d:]+<(?:[\d:]+|\?), *(?:[\d.]+(?:it/s|s/it)|\?it/s)\]\x1b\[A"
+)
+"""One draw of an unlabelled tqdm bar drawn below another (``position >= 1``: the Trainer's
+eval bar under its train bar), as tqdm writes it on a line of its own: ``\r`` + the bar +
+``ESC[A`` (the cursor back up), with no padding after the ``]`` and no letter in the bar."""
+PASSABLE = rb"(?:\n|" + NESTED_BAR_DRAW + rb"\n)+"
+"""Whole lines a run goes on across (when a dict line of the run follows them): blank lines and
+`NESTED_BAR_DRAW` lines. Nothing the console reader scans for can be found in them:
+
+- no ``{`` (no dict, closed or wrapped); no letter but those of ``it/s`` / ``s/it`` (no banner,
+  run marker, crash, exception, checkpoint, table header or DeepSpeed line); a bar's ``<``
+  makes an open text table's reader skip it as HTML, a blank line ends such a table, with no
+  row either way; the bar's ``%|`` means no notebook-style bar is read in its span, whether or
+  not a run passes it;
+- no train-bar position and no total learnt (`bars.TrainBar.last`, `closing_cut`,
+  `fresh_after_reset` skip a bar with ``ESC[A`` right after its ``]``);
+- no clear (a segment of spaces ended by ``\r``); to a clear that awaits its redraw
+  (`steps.StepTracker._walk`), a blank segment is skipped and the bar is another bar's redraw,
+  passed over, unless its total is the train bar's: that ``step`` marker (an eval bar as long
+  as the train bar), like every item or marker found inside a run, makes the parser take the
+  run's records one by one (`console._split_runs`), so the rule decides speed, never results.
+
+The C reader (`_scan.c` ``passable``) reads the same lines."""
+
 _CLEARS = re.compile(rb"\r(?:[ \r]*\r)?")
 """`CLEAR_PREFIX` where one is (a line that starts with ``\r``)."""
+_PASSABLE = re.compile(PASSABLE)
 
 
 class ShapePlan:
@@ -181,7 +224,8 @@ def run_plans(first: ShapePlan, plans: Iterable[ShapePlan | None]) -> list[Shape
 
 def read_run(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> ColumnRun | None:
     """The run of whole dict lines starting at ``buf[s]`` (a line start, a line of ``plans[0]``'s
-    shape): each next line of any of ``plans``' shapes, maybe after `CLEAR_PREFIX`; its values
+    shape): each next line of any of ``plans``' shapes, maybe after `CLEAR_PREFIX`, maybe after
+    `PASSABLE` lines (not part of the rows; the run ends at its last dict line); its values
     parsed with ``float`` (as the record path does), or None when shorter than
     :data:`MIN_RUN`. With the C extension (`accel.scan`) the same run is read in C, with the
     same values bit for bit (``PyOS_string_to_double``, the function behind ``float``)."""
@@ -215,6 +259,7 @@ def _read_run_py(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> C
         return None
     stretches: list[tuple[int, int, int]] = []  # (plan index, start, end)
     cur, at, e = 0, s, m.end()
+    passed = False  # whether the run went on across `PASSABLE` lines
     while True:
         if buf.startswith(b"\r", e):
             # The run goes on over lines that start with tqdm.write's clears.
@@ -222,22 +267,33 @@ def _read_run_py(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> C
             if m is not None:
                 e = m.end()
         stretches.append((cur, at, e))
-        if len(plans) == 1 or e >= len(buf):
+        if e >= len(buf):
             break
-        # A line of another known shape goes on with the run. (Only a shape whose first key
-        # opens the line is tried: its regex is compiled when first needed.)
-        cleared = buf[e] == 13
-        brace = e
+        # Lines that carry nothing for the parser (an eval bar's draws) are passed when a line
+        # of the run follows them; else the run ends before them.
+        nxt = e
+        if buf[e] == 10 or buf[e] == 13:
+            p = _PASSABLE.match(buf, e)
+            if p is not None:
+                nxt = p.end()
+        if (len(plans) == 1 and nxt == e) or nxt >= len(buf):
+            break
+        # A line of a known shape (another one, or any after passed lines) goes on with the
+        # run. (Only a shape whose first key opens the line is tried: its regex is compiled
+        # when first needed.)
+        cleared = buf[nxt] == 13
+        brace = nxt
         if cleared:
-            c = _CLEARS.match(buf, e)
-            brace = c.end() if c is not None else e
+            c = _CLEARS.match(buf, nxt)
+            brace = c.end() if c is not None else nxt
         if not buf.startswith(b"{'", brace):
             break
         for j, other in enumerate(plans):
-            if j != cur and buf.startswith(other.head, brace):
-                m = (other.run_cleared if cleared else other.run).match(buf, e)
+            if (j != cur or nxt != e) and buf.startswith(other.head, brace):
+                m = (other.run_cleared if cleared else other.run).match(buf, nxt)
                 if m is not None:
-                    cur, at, e = j, e, m.end()
+                    passed = passed or nxt != e
+                    cur, at, e = j, nxt, m.end()
                     break
         else:
             break
@@ -246,14 +302,17 @@ def _read_run_py(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> C
         return None
     e = stretches[-1][2]
     region = buf[s:e]
-    # Each line holds one "{" (keys and values have none): its offset is the record's.
+    # Each dict line holds one "{" (keys and values have none, passed lines none): its offset
+    # is the record's.
     offsets = np.flatnonzero(np.frombuffer(region, dtype=np.uint8) == 123).astype(np.int64)
     offsets += base + s
     used = list(dict.fromkeys(j for j, _, _ in stretches))
-    if len(used) == 1:
+    if len(used) == 1 and not passed:
         return _assemble([plans[used[0]]], None, [_values(region, plans[used[0]])], offsets, base + e)
     # The lines of each shape converted at once (one stretch of a line or two is common).
     vals = [_values(b"".join([buf[a:b] for i, a, b in stretches if i == j]), plans[j]) for j in used]
+    if len(used) == 1:
+        return _assemble([plans[used[0]]], None, vals, offsets, base + e)
     pos = {j: q for q, j in enumerate(used)}
     shapes = np.repeat(np.array([pos[j] for j, _, _ in stretches], dtype=np.uint8), counts)
     return _assemble([plans[j] for j in used], shapes, vals, offsets, base + e)

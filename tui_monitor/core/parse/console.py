@@ -15,7 +15,15 @@ import numpy as np
 
 from tui_monitor.core.parse.bars import TrainBar
 from tui_monitor.core.parse.checkpoints import scan_checkpoints
-from tui_monitor.core.parse.columnar import CLEAR_PREFIX, ColumnRun, ShapePlan, plan_for, read_run, run_plans
+from tui_monitor.core.parse.columnar import (
+    CLEAR_PREFIX,
+    PASSABLE,
+    ColumnRun,
+    ShapePlan,
+    plan_for,
+    read_run,
+    run_plans,
+)
 from tui_monitor.core.parse.crash import CrashScanner
 from tui_monitor.core.parse.framing import rank_of_prefix, segment_start
 from tui_monitor.core.parse.items import ParsedItem, Progress, Record, RunInfo, RunMarker, is_main_rank
@@ -32,8 +40,9 @@ _LOGGER_RE = re.compile(rb"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?::\d+)?\s*(?:>>|-|
 ``… - INFO - llamafactory.train.callbacks - {…}``)."""
 
 
-_NEXT_CLEARED = re.compile(rb"\n" + CLEAR_PREFIX + rb"\{'")
-"""A dict line next, after ``tqdm.write``'s clears (not a bar's redraw, also ``\\r`` + spaces)."""
+_NEXT_CLEARED = re.compile(rb"\n(?:" + PASSABLE + rb")?" + CLEAR_PREFIX + rb"\{'")
+"""A dict line next, maybe after ``tqdm.write``'s clears (not a bar's redraw, also ``\\r`` +
+spaces), maybe after lines a run passes (`columnar.PASSABLE`: an eval bar's draws)."""
 
 
 def _count_braces(buf: bytes, scratch: np.ndarray | None = None) -> tuple[int, np.ndarray]:
@@ -186,14 +195,18 @@ class ConsoleReader:
                     if sm is not None and plan is not None:
                         if plan.record and plan.is_metric:
                             e = m.end()
-                            # The next line a dict too, maybe after tqdm.write's clears.
+                            # The next line a dict too, maybe after tqdm.write's clears or
+                            # lines a run passes.
                             if (
                                 columnar
                                 and seg == s
                                 and plan.kind == "train"
                                 and (
                                     buf.startswith(b"\n{", e)
-                                    or (buf.startswith(b"\n\r", e) and _NEXT_CLEARED.match(buf, e))
+                                    or (
+                                        (buf.startswith(b"\n\r", e) or buf.startswith(b"\n\n", e))
+                                        and _NEXT_CLEARED.match(buf, e)
+                                    )
                                 )
                             ):
                                 run = read_run(buf, s, base, run_plans(plan, self._plans.values()))
