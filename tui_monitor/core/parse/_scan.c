@@ -19,7 +19,7 @@
  *     L\n                                  before a next line, any number of lines the run
  *                                          passes over (columnar.PASSABLE; not rows): a blank
  *                                          line, or a nested tqdm bar's draw (an eval bar):
- *                                          "\r" " "* D{1,3} "%|" B "|" " "* INT "/" INT " "*
+ *                                          "\r"? " "* D{1,3} "%|" B "|" " "* INT "/" INT " "*
  *                                          "[" [0-9:]+ "<" ([0-9:]+ | "?") "," " "*
  *                                          ([0-9.]+ ("it/s" | "s/it") | "?it/s") "]" ESC "[A",
  *                                          B any bytes but letters, "|", "\r", "\n", ESC,
@@ -356,9 +356,9 @@ static Py_ssize_t passable(const char *b, Py_ssize_t len, Py_ssize_t i)
 {
     if (i < len && b[i] == '\n')
         return i + 1; /* a blank line */
-    if (!(i < len && b[i] == '\r'))
-        return -1;
-    i = skip_class(b, len, i + 1, " ");
+    if (i < len && b[i] == '\r')
+        i++;
+    i = skip_class(b, len, i, " ");
     Py_ssize_t d = i;
     while (d < len && d - i < 3 && is_digit(b[d]))
         d++;

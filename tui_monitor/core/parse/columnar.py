@@ -59,15 +59,16 @@ rank or logger prefix, as a run does; the clears' step markers split a run (see 
 
 
 NESTED_BAR_DRAW = (
-    rb"\r *\d{1,3}%\|[^A-Za-z|\r\n\x1b{}]*\| *"
+    rb"\r? *\d{1,3}%\|[^A-Za-z|\r\n\x1b{}]*\| *"
     + INT
     + rb"/"
     + INT
     + rb" *\[[\d:]+<(?:[\d:]+|\?), *(?:[\d.]+(?:it/s|s/it)|\?it/s)\]\x1b\[A"
 )
 """One draw of an unlabelled tqdm bar drawn below another (``position >= 1``: the Trainer's
-eval bar under its train bar), as tqdm writes it on a line of its own: ``\r`` + the bar +
-``ESC[A`` (the cursor back up), with no padding after the ``]`` and no letter in the bar."""
+eval bar under its train bar), as tqdm writes it on a line of its own: ``\r`` (or nothing) +
+the bar + ``ESC[A`` (the cursor back up), with no padding after the ``]`` and no letter in the
+bar."""
 PASSABLE = rb"(?:\n|" + NESTED_BAR_DRAW + rb"\n)+"
 """Whole lines a run goes on across (when a dict line of the run follows them): blank lines and
 `NESTED_BAR_DRAW` lines. Nothing the console reader scans for can be found in them:
@@ -271,11 +272,8 @@ def _read_run_py(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> C
             break
         # Lines that carry nothing for the parser (an eval bar's draws) are passed when a line
         # of the run follows them; else the run ends before them.
-        nxt = e
-        if buf[e] == 10 or buf[e] == 13:
-            p = _PASSABLE.match(buf, e)
-            if p is not None:
-                nxt = p.end()
+        p = _PASSABLE.match(buf, e)
+        nxt = p.end() if p is not None else e
         if (len(plans) == 1 and nxt == e) or nxt >= len(buf):
             break
         # A line of a known shape (another one, or any after passed lines) goes on with the

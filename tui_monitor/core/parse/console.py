@@ -201,13 +201,7 @@ class ConsoleReader:
                                 columnar
                                 and seg == s
                                 and plan.kind == "train"
-                                and (
-                                    buf.startswith(b"\n{", e)
-                                    or (
-                                        (buf.startswith(b"\n\r", e) or buf.startswith(b"\n\n", e))
-                                        and _NEXT_CLEARED.match(buf, e)
-                                    )
-                                )
+                                and (buf.startswith(b"\n{", e) or _NEXT_CLEARED.match(buf, e))
                             ):
                                 run = read_run(buf, s, base, run_plans(plan, self._plans.values()))
                                 if run is not None:
