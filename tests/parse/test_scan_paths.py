@@ -198,6 +198,29 @@ OTHER = ("loss", "grad_norm", "learning_rate", "num_input_tokens_seen", "epoch")
 """A train shape that switches in now and then (``num_input_tokens_seen`` in one record of twenty)."""
 EVAL = ("eval_loss", "eval_runtime", "epoch")
 """An eval record's shape, between train records."""
+BETWEEN = [
+    # Lines a run passes (`columnar.PASSABLE`: a blank line, a nested bar's draw), and near
+    # misses of them, put between dict lines now and then.
+    b"\n",
+    b"\r  0%|          | 0/32 [00:00<?, ?it/s]\x1b[A\n",
+    "\r 25%|██▌       | 8/32 [00:00<00:01, 22.24it/s]\x1b[A\n".encode(),
+    b" 50%|#####     | 16/32 [01:02<1:00:01,  3.10s/it]\x1b[A\n",
+    b"\r100%|##########| 123456789012345678/123456789012345678 [00:01<00:00, 1.0it/s]\x1b[A\n",
+    b"\r100%|##########| 1234567890123456789/3 [00:01<00:00, 1.0it/s]\x1b[A\n",
+    b"\r1000%|#| 8/32 [00:00<00:01, 22.24it/s]\x1b[A\n",
+    b"\r 25%|##| 8/32 [00:00<00:01, 22.24it/s] \x1b[A\n",
+    b"\r 25%|##| 8/32 [00:00<00:01, 22.24it/s, loss=1]\x1b[A\n",
+    b"\rEval: 25%|##| 8/32 [00:00<00:01, 22.24it/s]\x1b[A\n",
+    b"\r 25%|{#| 8/32 [00:00<00:01, 22.24it/s]\x1b[A\n",
+    b"\r 25%|##| 8/32 [00:00<00:01, 22.24it/s]\n",
+    b"\r 25%|##| 8/32 [00:00<00:01, 22.24it/s]\x1b[A",
+    b"\r 25%|##| 8/32 [00:00<00:01, 22.24it/s]\x1b[A\r\n",
+    b"\r 25%|##| 8/ [00:00<00:01, 22.24it/s]\x1b[A\n",
+    b"\r 25%|##| 8/32 [<00:01, 22.24it/s]\x1b[A\n",
+    b"\r 25%|##| 8/32 [00:00<, 22.24it/s]\x1b[A\n",
+    b"\r 25%|##| 8/32 [00:00<00:01, it/s]\x1b[A\n",
+    b"\r 25%|##| 8/32 [00:00<00:01, 2it/]\x1b[A\n",
+]
 
 
 @st.composite
@@ -211,6 +234,8 @@ def run_text(draw: st.DrawFn) -> tuple[bytes, tuple[bytes, ...]]:
         body = "{" + ", ".join(f"'{k}': {v}" for k, v in zip(ks, vals)) + "}"
         end = "\n" if draw(st.integers(0, 19)) else draw(st.sampled_from(["\r\n", "", "}\n", " \n"]))
         lines.append(draw(st.sampled_from(PREFIXES)) + body.encode() + end.encode())
+        if not draw(st.integers(0, 7)):
+            lines.append(b"".join(draw(st.lists(st.sampled_from(BETWEEN), min_size=1, max_size=3))))
     text = b"".join(lines)
     if draw(st.booleans()):
         text = text[: draw(st.integers(0, len(text)))]  # cut anywhere
