@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import random
 import struct
+import sys
 from typing import Any
 
 import gen_logs  # benchmarks/gen_logs.py (pyproject's pythonpath)
@@ -347,3 +348,22 @@ def test_passed_line_rule_same_in_c_and_python(pieces: list[bytes], a: int, b: i
         whole = not line or columnar_mod._PASSABLE.fullmatch(line) is not None  # (b"": no line between)
         if b"{" not in line:
             assert (py is not None and py[0] == 100 + len(buf)) == whole, line
+
+
+@needs_compiled
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the guard page uses Linux mprotect")
+def test_reader_never_reads_past_a_cut_line() -> None:
+    # Every passed shape and near miss cut at every byte, as the end of the buffer: the same
+    # run on both paths, and the C reader on the same bytes placed right before a page that may
+    # not be read (an over-read by one byte faults at once, even where ASan cannot see).
+    import fuzz_parser  # benchmarks/fuzz_parser.py: `guarded`
+
+    assert COMPILED is not None
+    shapes = ((b"loss", b"epoch"), (b"eval_loss", b"epoch"))
+    for line in [f(8, 32) for f in (*PASSED.values(), *KEPT.values())]:
+        for k in range(len(line) + 1):
+            buf = _lines(2) + line[:k]
+            for tail in (b"", _lines(2, 5)):
+                want = COMPILED.read_run(buf + tail, 0, shapes, 1)
+                assert COMPILED.read_run(fuzz_parser.guarded(buf + tail), 0, shapes, 1) == want
+                assert _run_at(buf + tail, True) == _run_at(buf + tail, False)
