@@ -86,7 +86,8 @@ class ConsoleReader:
 
     Attributes:
         columnar: hand runs of dict lines of known shapes (starting with a train record;
-            eval records and other train key sequences may come between) to
+            eval records, other train key sequences and `columnar.PASSABLE` lines such as an
+            eval bar's draws may come between) to
             `RecordPolicy.take_run` (the catch-up path; set by `LogParser.feed_columnar`).
     """
 
