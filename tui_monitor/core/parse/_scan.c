@@ -341,9 +341,17 @@ static int skip_lit(const char *b, Py_ssize_t len, Py_ssize_t *i, const char *li
     return 1;
 }
 
-static Py_ssize_t skip_class(const char *b, Py_ssize_t len, Py_ssize_t i, const char *set)
+static Py_ssize_t skip_spaces(const char *b, Py_ssize_t len, Py_ssize_t i)
 {
-    while (i < len && b[i] != '\0' && strchr(set, b[i]) != NULL)
+    while (i < len && b[i] == ' ')
+        i++;
+    return i;
+}
+
+/* [0-9:]* (clock) or [0-9.]* (rate) at b[i]: the index after them. */
+static Py_ssize_t skip_digits_or(const char *b, Py_ssize_t len, Py_ssize_t i, char also)
+{
+    while (i < len && (is_digit(b[i]) || b[i] == also))
         i++;
     return i;
 }
@@ -354,11 +362,15 @@ static int is_letter(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <
  * comment): the index after its "\n", or -1. */
 static Py_ssize_t passable(const char *b, Py_ssize_t len, Py_ssize_t i)
 {
-    if (i < len && b[i] == '\n')
+    if (!(i < len))
+        return -1;
+    if (b[i] == '\n')
         return i + 1; /* a blank line */
-    if (i < len && b[i] == '\r')
+    if (b[i] == '{')
+        return -1; /* the common case: a dict line (decided at once) */
+    if (b[i] == '\r')
         i++;
-    i = skip_class(b, len, i, " ");
+    i = skip_spaces(b, len, i);
     Py_ssize_t d = i;
     while (d < len && d - i < 3 && is_digit(b[d]))
         d++;
@@ -370,27 +382,27 @@ static Py_ssize_t passable(const char *b, Py_ssize_t len, Py_ssize_t i)
         i++;
     if (!skip_lit(b, len, &i, "|", 1))
         return -1;
-    i = skip_class(b, len, i, " ");
+    i = skip_spaces(b, len, i);
     if (!skip_int(b, len, &i) || !skip_lit(b, len, &i, "/", 1) || !skip_int(b, len, &i))
         return -1;
-    i = skip_class(b, len, i, " ");
+    i = skip_spaces(b, len, i);
     if (!skip_lit(b, len, &i, "[", 1))
         return -1;
-    Py_ssize_t j = skip_class(b, len, i, "0123456789:");
+    Py_ssize_t j = skip_digits_or(b, len, i, ':');
     if (j == i || !skip_lit(b, len, &j, "<", 1))
         return -1;
     i = j;
     if (!skip_lit(b, len, &i, "?", 1)) {
-        j = skip_class(b, len, i, "0123456789:");
+        j = skip_digits_or(b, len, i, ':');
         if (j == i)
             return -1;
         i = j;
     }
     if (!skip_lit(b, len, &i, ",", 1))
         return -1;
-    i = skip_class(b, len, i, " ");
+    i = skip_spaces(b, len, i);
     if (!skip_lit(b, len, &i, "?it/s", 5)) {
-        j = skip_class(b, len, i, "0123456789.");
+        j = skip_digits_or(b, len, i, '.');
         if (j == i)
             return -1;
         i = j;
