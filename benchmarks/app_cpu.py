@@ -30,7 +30,8 @@ from gen_logs import generate  # noqa: E402
 
 BIN = Path(sys.executable).parent
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-SESSION = "trainmon_bench"
+SESSION = f"trainmon_bench_{os.getpid()}"
+"""This run's tmux session: named per process, so two runs at once never kill each other's."""
 TICK = os.sysconf("SC_CLK_TCK")
 
 
