@@ -211,26 +211,27 @@ class StepPairing:
             # without a Python call per marker.
             _, kinds, counts, _ = zip(*markers[a:b])
             if kinds.count("pair") == b - a:
-                if self._steps.unsynced:
-                    self._steps.synced_at_event(False)
-                if self._burst:
-                    self._end_burst(out)
-                self._steps.queue_steps(counts)
+                self._queue_pairs(counts, out)
                 return
         for i in range(a, b):
             _, kind, n, _ = markers[i]
             if kind == "pair":
                 if not self._waiting:
-                    if self._steps.unsynced:
-                        self._steps.synced_at_event(False)
-                    if self._burst:
-                        self._end_burst(out)
-                    self._steps.queue_step(n)
+                    self._queue_pairs((n,), out)
                     continue
                 self.marker("open", 0, out)
                 self.marker("step", n, out)
             else:
                 self.marker(kind, n, out)
+
+    def _queue_pairs(self, counts: tuple[int, ...], out: Out) -> None:
+        """Whole clear -> redraw pairs of ``counts`` steps with no record held: the tracker is
+        synced at the first (when it was not), the burst before them ends, their steps queue."""
+        if self._steps.unsynced:
+            self._steps.synced_at_event(False)
+        if self._burst:
+            self._end_burst(out)
+        self._steps.queue_steps(counts)
 
     def release_quiet(self, out: Out) -> None:
         """The log has gone quiet with records held for their redraw (a run that died right
