@@ -14,13 +14,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from tui_monitor.core.follow import Chunk, Reset, Tailer, TailItem
-from tui_monitor.core.parse import LogParser, Record
+from tui_monitor.core.parse import LogParser, Record, accel
 
 ROOT = Path(__file__).resolve().parent.parent
 """The repository root (where pyproject.toml is)."""
@@ -31,6 +32,22 @@ DEADLINE_S = 8.0
 """Default upper bound for a wait; a passing run needs a small fraction of it."""
 
 T = TypeVar("T")
+
+
+COMPILED_SCAN = accel.scan
+"""The compiled scan module when the C extension is built and current, else ``None``."""
+
+
+@contextmanager
+def scan_path(compiled: bool) -> Iterator[None]:
+    """Within the block the parser reads on one path: the compiled scan (``compiled``; needs
+    `COMPILED_SCAN`) or pure Python. The path before is restored after, also on an error."""
+    saved = accel.scan
+    accel.scan = COMPILED_SCAN if compiled else None
+    try:
+        yield
+    finally:
+        accel.scan = saved
 
 
 def wait_for(cond: Callable[[], T], what: str | Callable[[], str] = "condition", deadline_s: float = DEADLINE_S) -> T:

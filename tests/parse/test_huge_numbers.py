@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import scan_path
 
 from tui_monitor.core.parse import LogParser, Progress, Record, RunInfo, accel
 from tui_monitor.core.parse.values import MAX_DIGITS, build_record, json_int, log_int
@@ -56,16 +57,12 @@ def tqdm_log(junk: bytes | None = None) -> bytes:
 
 
 def parse(data: bytes, compiled: bool, chunk: int = 1 << 30) -> list[object]:
-    saved = accel.scan
-    accel.scan = COMPILED if compiled else None
-    try:
+    with scan_path(compiled):
         p = LogParser()
         items: list[object] = []
         for i in range(0, len(data), chunk):
             items += p.feed(data[i : i + chunk])
         return items + p.flush()
-    finally:
-        accel.scan = saved
 
 
 def steps(items: list[object]) -> list[tuple[int | None, float, float | None]]:

@@ -25,6 +25,7 @@ from typing import Any
 import gen_logs  # benchmarks/gen_logs.py (pyproject's pythonpath)
 import numpy as np
 import pytest
+from helpers import scan_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -139,9 +140,7 @@ def _tracker(p: LogParser) -> tuple[object, ...]:
 def _fed(data: bytes, chunk: int, *, columnar: bool, compiled: bool) -> tuple[list[object], int, int]:
     """``data`` fed in ``chunk``-byte pieces: per feed, its items and the parser's state; the
     number of `Batch` items and of rows they held."""
-    saved = accel.scan
-    accel.scan = COMPILED if compiled else None
-    try:
+    with scan_path(compiled):
         p = LogParser()
         per_feed: list[object] = []
         batches = rows = 0
@@ -153,8 +152,6 @@ def _fed(data: bytes, chunk: int, *, columnar: bool, compiled: bool) -> tuple[li
             batches += sum(isinstance(x, Batch) for x in got)
             rows += sum(len(x) for x in got if isinstance(x, Batch))
             per_feed.append((_flat(got), repr(p.policy_state()), _tracker(p)))
-    finally:
-        accel.scan = saved
     return per_feed, batches, rows
 
 
@@ -216,15 +213,11 @@ def test_eval_bars_between_dicts_every_cut() -> None:
         for columnar, compiled in ((False, False), (True, False), (True, True)):
             if compiled and COMPILED is None:
                 continue
-            saved = accel.scan
-            accel.scan = COMPILED if compiled else None
-            try:
+            with scan_path(compiled):
                 p = LogParser()
                 feed = p.feed_columnar if columnar else p.feed
                 items = feed(data[:cut]) + feed(data[cut:]) + p.flush()
                 per_path.append((_flat(items), repr(p.policy_state()), _tracker(p)))
-            finally:
-                accel.scan = saved
         assert all(x == per_path[0] for x in per_path), f"cut at {cut}"
 
 
@@ -252,12 +245,8 @@ def _run_at(buf: bytes, compiled: bool) -> tuple[int, bytes, bytes, tuple[str, .
     first = columnar_mod.plan_for((b"loss", b"epoch"), plans)
     other = columnar_mod.plan_for((b"eval_loss", b"epoch"), plans)
     assert first is not None and other is not None
-    saved = accel.scan
-    accel.scan = COMPILED if compiled else None
-    try:
+    with scan_path(compiled):
         run = columnar_mod.read_run(buf, 0, 100, columnar_mod.run_plans(first, plans.values()))
-    finally:
-        accel.scan = saved
     if run is None:
         return None
     b = run.rows

@@ -25,6 +25,7 @@ import gen_logs  # benchmarks/gen_logs.py (pyproject's pythonpath)
 import numpy as np
 import pytest
 from helpers import FIXTURES as FIX
+from helpers import scan_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -84,16 +85,12 @@ def _items(items: list[object]) -> list[object]:
 
 def _parse(data: bytes, chunk: int, compiled: bool) -> tuple[list[object], object, int]:
     """``feed_columnar`` in ``chunk``-byte pieces on one path: (items, parser state, batches)."""
-    saved = accel.scan
-    accel.scan = COMPILED if compiled else None
-    try:
+    with scan_path(compiled):
         p = LogParser()
         items: list[object] = []
         for i in range(0, len(data), chunk):
             items += p.feed_columnar(data[i : i + chunk])
         items += p.flush()
-    finally:
-        accel.scan = saved
     return _items(items), p.policy_state(), sum(isinstance(i, Batch) for i in items)
 
 
@@ -252,12 +249,8 @@ def _read_at(buf: bytes, start: int, keys: tuple[bytes, ...], compiled: bool, *o
     ``(end, names, values' bytes, epochs' bytes, offsets, row shapes)`` or ``None``."""
     first = columnar_mod.ShapePlan(keys)
     plans = columnar_mod.run_plans(first, [columnar_mod.ShapePlan(k) for k in others])
-    saved = accel.scan
-    accel.scan = COMPILED if compiled else None
-    try:
+    with scan_path(compiled):
         run = columnar_mod.read_run(buf, start, 1000, plans)
-    finally:
-        accel.scan = saved
     if run is None:
         return None
     rows = run.rows
@@ -449,9 +442,7 @@ def tqdm_text(draw: st.DrawFn) -> bytes:
 def _scan_all(data: bytes, cuts: list[int], total: int, armed: bool, compiled: bool) -> list[object]:
     """`StepTracker.scan` over ``data`` cut at ``cuts`` on one path: per piece, its markers and
     the tracker's ``_armed`` after it."""
-    saved = accel.scan
-    accel.scan = COMPILED if compiled else None
-    try:
+    with scan_path(compiled):
         t = StepTracker()
         t._armed = armed
         got: list[object] = []
@@ -461,8 +452,6 @@ def _scan_all(data: bytes, cuts: list[int], total: int, armed: bool, compiled: b
                 continue
             got.append((t.scan(data[at:end], 1000 + at, total), t._armed))
             at = end
-    finally:
-        accel.scan = saved
     return got
 
 

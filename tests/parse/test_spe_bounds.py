@@ -9,6 +9,7 @@ import random
 
 import numpy as np
 import pytest
+from helpers import scan_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -136,17 +137,13 @@ def _peek_both_ways(steps: list[int], epochs: np.ndarray, learn: tuple[int, floa
     """`StepTracker.peek_batch` over every queued step on the compiled and the Python path (each
     tracker having first checked the pairing ``learn``): the result and the bounds kept, by bits."""
     got = []
-    saved = accel.scan
     for compiled in (True, False):
-        accel.scan = saved if compiled else None
-        try:
+        with scan_path(compiled):
             t = StepTracker()
             if learn is not None:
                 t.check(*learn)
             t.queue_steps(steps)
             res = t.peek_batch(epochs, len(steps))
-        finally:
-            accel.scan = saved
         got.append(
             (
                 None if res is None else (res[0].tobytes(), None if res[1] is None else np.float64(res[1]).tobytes()),
