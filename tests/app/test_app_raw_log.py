@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 from helpers import FIXTURES, append, screen_text, wait_for_app
 
@@ -15,6 +16,20 @@ from tui_monitor.ui.app import TrainmonApp, make_app
 from tui_monitor.ui.widgets.raw_log import RawLogScreen
 
 REAL = FIXTURES / "real"
+
+
+async def open_at_the_end(pilot: Any, app: TrainmonApp) -> None:
+    """The dashboard drawn, then ``t``: waits until the raw log is open at the log's end."""
+    await wait_for_app(pilot, lambda: "loss" in screen_text(app), "the dashboard")
+    await pilot.press("t")
+    await wait_for_app(pilot, lambda: "its end" in screen_text(app), "the end of the log")
+
+
+def written_log(tmp_path: Path) -> Path:
+    """A copy of the real tokens_checkpoints log in ``tmp_path``, for a test to append to."""
+    log = tmp_path / "train.log"
+    shutil.copy(REAL / "tokens_checkpoints.log", log)
+    return log
 
 
 async def test_opens_around_the_traceback() -> None:
@@ -38,9 +53,7 @@ async def test_filter_as_you_type_and_close(tmp_path: Path) -> None:
     expected, _ = RawLog(log).grep(re.compile("checkpoint-1"))
     app = make_app([log], follow=False, bell=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for_app(pilot, lambda: "loss" in screen_text(app), "the dashboard")
-        await pilot.press("t")
-        await wait_for_app(pilot, lambda: "its end" in screen_text(app), "the end of the log")
+        await open_at_the_end(pilot, app)
         assert "train_runtime" in screen_text(app)  # the summary record, the log's last line
         await pilot.press("slash")
         for ch in "checkpoint-1":
@@ -57,13 +70,10 @@ async def test_filter_as_you_type_and_close(tmp_path: Path) -> None:
 async def test_follows_the_end_live_and_shows_escapes_inert(tmp_path: Path) -> None:
     """GIVEN a log being written WHEN the raw log is open at its end THEN a line appended later
     shows, with its escape sequence removed and its control characters as pictures."""
-    log = tmp_path / "train.log"
-    shutil.copy(REAL / "tokens_checkpoints.log", log)
+    log = written_log(tmp_path)
     app = make_app([log], follow=True, bell=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for_app(pilot, lambda: "loss" in screen_text(app), "the dashboard")
-        await pilot.press("t")
-        await wait_for_app(pilot, lambda: "its end" in screen_text(app), "the end of the log")
+        await open_at_the_end(pilot, app)
         append(log, b"appended \x1b[31mred\x1b[0m line\x07 here\n")
         await wait_for_app(pilot, lambda: "appended red line␇ here" in screen_text(app), "the new line", 15)
 
@@ -176,8 +186,7 @@ async def test_the_filter_filters_lines_written_while_it_is_on(tmp_path: Path) -
     """GIVEN a followed real log with the raw log open and the filter "ckpt-keep" on WHEN lines
     are appended, matching and not THEN the matching ones show as they arrive (the end of a line
     still being written too, once it matches) and the others never do."""
-    log = tmp_path / "train.log"
-    shutil.copy(REAL / "tokens_checkpoints.log", log)
+    log = written_log(tmp_path)
     app = make_app([log], follow=True, bell=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_app(pilot, lambda: "loss" in screen_text(app), "the dashboard")
@@ -277,13 +286,10 @@ async def test_keys_over_the_raw_log_and_the_help_stay_theirs() -> None:
 async def test_a_smaller_terminal_keeps_the_raw_log_following(tmp_path: Path) -> None:
     """GIVEN the raw log open at the end of a log being written, following WHEN the terminal
     shrinks from 100x30 to 80x24 THEN lines written afterwards still show (the view follows)."""
-    log = tmp_path / "train.log"
-    shutil.copy(REAL / "tokens_checkpoints.log", log)
+    log = written_log(tmp_path)
     app = make_app([log], follow=True, bell=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_for_app(pilot, lambda: "loss" in screen_text(app), "the dashboard")
-        await pilot.press("t")
-        await wait_for_app(pilot, lambda: "its end" in screen_text(app), "the end of the log")
+        await open_at_the_end(pilot, app)
         append(log, b"first line after opening\n")
         await wait_for_app(pilot, lambda: "first line after opening" in screen_text(app), "the first line", 15)
         await pilot.resize_terminal(80, 24)
