@@ -128,6 +128,8 @@ class SeriesRing:
 
     # -- writing ------------------------------------------------------------------------------
     def flush(self) -> None:
+        """Write the pending record points and queued batch rows into the ring (rows of
+        `RING_COLS` floats) and the decimated history; a no-op when none wait."""
         if self.queue:
             if self.pending:
                 self.queue.add_points(self.pending)
@@ -240,6 +242,8 @@ class SeriesRing:
         self.ver += 1
 
     def snapshot(self) -> SeriesSnapshot:
+        """The series now, frozen (flushes first): its latest points and its history as
+        copies, so later writes never change a snapshot already handed out."""
         self.flush()
         live = self.buf[self.start : self.end]
         hist = self.hist[: self.hist_n]
