@@ -1,6 +1,7 @@
 /*
- * _scan: the compiled forms of two per-chunk scans of the console reader and of one per-run check
- * of its step pairing. The Python code stays the reference for every rule (columnar.py, steps.py);
+ * _scan: the compiled forms of three per-chunk scans of the console reader and of one per-run check
+ * of its step pairing (4., `survey`, is described above its function). The Python code stays the
+ * reference for every rule (columnar.py, steps.py, framing.py);
  * tests/parse/test_scan_paths.py compares both paths on every fixture, generated and random logs,
  * in every chunking (tests/parse/test_spe_bounds.py the check on random batches).
  *
@@ -933,6 +934,113 @@ done:
     return result;
 }
 
+/* 4. survey(buf, groups): the console reader's per-chunk prefilters in one pass (framing.py
+ * `Surveyor`: one `has_any` per group and `buf.count(b"{")` are the reference).
+ *
+ * `groups` is a tuple of at most 32 tuples of non-empty bytes (at most SURVEY_WORDS words in
+ * all). Returns `(found, braces)`: `found` has bit i set when a word of groups[i] occurs in buf,
+ * `braces` is the number of "{" bytes in buf.
+ *
+ * The pass goes by blocks of SURVEY_BLOCK bytes; per block a loop the compiler vectorises counts
+ * the "{" and tells whether any byte lies between the least and the greatest first byte of the
+ * words (capital letters and ">": none in a chunk of tqdm bars and metric dicts but the "A" of
+ * ESC[A). Only such blocks are looked at byte by byte, each word compared where its first byte is
+ * (a word may run past its block, never past buf).
+ */
+#define SURVEY_BLOCK 64
+#define SURVEY_WORDS 64
+
+typedef struct {
+    const unsigned char *p;
+    Py_ssize_t len;
+    unsigned int bit;
+} Word;
+
+/* The groups' bits of the words starting in b[a:e] (of buf b, len bytes), added to found. */
+static unsigned int survey_words(const unsigned char *b, Py_ssize_t len, Py_ssize_t a, Py_ssize_t e,
+                                 const Word *words, Py_ssize_t nw, const unsigned char *first,
+                                 unsigned int found)
+{
+    for (Py_ssize_t i = a; i < e; i++) {
+        if (!first[b[i]])
+            continue;
+        for (Py_ssize_t k = 0; k < nw; k++) {
+            const Word *w = &words[k];
+            if (!(found & w->bit) && w->p[0] == b[i] && w->len <= len - i && memcmp(b + i, w->p, (size_t)w->len) == 0)
+                found |= w->bit;
+        }
+    }
+    return found;
+}
+
+static PyObject *survey(PyObject *self, PyObject *args)
+{
+    Py_buffer view;
+    PyObject *groups, *result = NULL;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*O!", &view, &PyTuple_Type, &groups))
+        return NULL;
+    Word words[SURVEY_WORDS];
+    unsigned char first[256] = {0};
+    Py_ssize_t nw = 0, ng = PyTuple_GET_SIZE(groups);
+    unsigned int lo = 255, hi = 0;
+    if (ng > 32) {
+        PyErr_SetString(PyExc_ValueError, "survey: at most 32 groups");
+        goto done;
+    }
+    for (Py_ssize_t g = 0; g < ng; g++) {
+        PyObject *group = PyTuple_GET_ITEM(groups, g);
+        if (!PyTuple_Check(group)) {
+            PyErr_SetString(PyExc_TypeError, "survey: each group is a tuple of bytes");
+            goto done;
+        }
+        for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(group); k++) {
+            PyObject *word = PyTuple_GET_ITEM(group, k);
+            if (!PyBytes_Check(word) || PyBytes_GET_SIZE(word) < 1 || nw == SURVEY_WORDS) {
+                PyErr_SetString(PyExc_ValueError, "survey: words are non-empty bytes, at most 64 of them");
+                goto done;
+            }
+            const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(word);
+            words[nw].p = p;
+            words[nw].len = PyBytes_GET_SIZE(word);
+            words[nw].bit = 1u << g;
+            nw++;
+            first[p[0]] = 1;
+            if (p[0] < lo)
+                lo = p[0];
+            if (p[0] > hi)
+                hi = p[0];
+        }
+    }
+    const unsigned char *b = (const unsigned char *)view.buf;
+    Py_ssize_t len = view.len, braces = 0, i = 0;
+    unsigned int found = 0, all = 0;
+    for (Py_ssize_t g = 0; g < ng; g++)
+        all |= 1u << g;
+    /* With no word, no byte is in the range (lo > hi): every block counts its "{" only. */
+    const unsigned char base = (unsigned char)lo, span = (unsigned char)(nw ? hi - lo : 0);
+    const int none = nw == 0;
+    for (; i + SURVEY_BLOCK <= len; i += SURVEY_BLOCK) {
+        unsigned char count = 0, in = 0;
+        for (int j = 0; j < SURVEY_BLOCK; j++) {
+            unsigned char c = b[i + j];
+            count += c == '{';
+            in |= (unsigned char)(c - base) <= span;
+        }
+        braces += count;
+        if (in && !none && found != all)
+            found = survey_words(b, len, i, i + SURVEY_BLOCK, words, nw, first, found);
+    }
+    for (Py_ssize_t j = i; j < len; j++)
+        braces += b[j] == '{';
+    if (!none && found != all)
+        found = survey_words(b, len, i, len, words, nw, first, found);
+    result = Py_BuildValue("(In)", found, braces);
+done:
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"read_run", read_run, METH_VARARGS,
      "read_run(buf, start, shapes, min_lines) -> (end, values_per_shape, offsets, row_shapes) | None: the run of "
@@ -943,6 +1051,9 @@ static PyMethodDef methods[] = {
     {"spe_span", spe_span, METH_VARARGS,
      "spe_span(steps, epochs, spe, tol, halves, lo_epoch, hi_epoch) -> (spe, lo, hi) | False | None: "
      "steps.StepTracker.peek_batch's common case (see the module comment)."},
+    {"survey", survey, METH_VARARGS,
+     "survey(buf, groups) -> (found, braces): which word groups occur in buf (a bit each) and how many "
+     "\"{\" it holds, in one pass (see the comment above the function)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -8,5 +8,6 @@ def scan_steps(buf: bytes, base: int, total: int, armed: bool) -> tuple[list[tup
 def spe_span(
     steps: Buffer, epochs: Buffer, spe: float | None, tol: float, halves: Buffer, lo_epoch: float, hi_epoch: float
 ) -> tuple[float, float, float] | bool | None: ...
+def survey(buf: Buffer, groups: tuple[tuple[bytes, ...], ...]) -> tuple[int, int]: ...
 
 MAX_DIGITS: int

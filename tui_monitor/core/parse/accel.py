@@ -2,8 +2,9 @@
 
 The extension (``_scan.c``, built by setup.py where a C compiler is present) reads columnar runs
 (:func:`~tui_monitor.core.parse.columnar.read_run`) and finds tqdm's log events
-(:meth:`~tui_monitor.core.parse.steps.StepTracker.scan`) with the same results as the pure-Python
-path, bit for bit; the Python code stays the reference for every rule. Setting the environment
+(:meth:`~tui_monitor.core.parse.steps.StepTracker.scan`) and answers the console reader's per-chunk
+prefilters in one pass (:class:`~tui_monitor.core.parse.framing.Surveyor`) with the same results as
+the pure-Python path, bit for bit; the Python code stays the reference for every rule. Setting the environment
 variable :data:`PURE_PYTHON_ENV` (to anything but ``""`` or ``"0"``) forces pure Python, for tests
 and bug reports; ``trainmon --version`` says which path runs (:func:`describe`).
 """
@@ -19,9 +20,9 @@ __all__ = ["PURE_PYTHON_ENV", "describe", "is_current", "scan"]
 
 PURE_PYTHON_ENV = "TRAINMON_PURE_PYTHON"
 """Environment variable that forces the pure-Python path."""
-FUNCTIONS = ("read_run", "scan_steps", "spe_span")
+FUNCTIONS = ("read_run", "scan_steps", "spe_span", "survey")
 """What the extension must provide (``columnar.read_run``, ``steps.StepTracker.scan``,
-``steps.StepTracker.peek_batch``'s common case)."""
+``steps.StepTracker.peek_batch``'s common case, ``framing.Surveyor``)."""
 
 
 def is_current(module: ModuleType) -> bool:

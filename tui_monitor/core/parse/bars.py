@@ -14,7 +14,7 @@ from tui_monitor.core.parse.framing import ANSI_RE, has_any, rank_of_prefix, seg
 from tui_monitor.core.parse.items import Progress, RunInfo, RunMarker
 from tui_monitor.core.parse.values import INT, log_int, parse_elapsed
 
-__all__ = ["BAR_SEG_RE", "TrainBar"]
+__all__ = ["BANNER_WORDS", "BAR_SEG_RE", "DS_WORDS", "MARKER_WORDS", "TrainBar"]
 
 BAR_SEG_RE = re.compile(
     # (A count or total of more than MAX_DIGITS digits is no bar's: the segment does not match.)
@@ -38,7 +38,7 @@ _PLAIN_HINT_RE = re.compile(rb"/\d+[ \t]*\[?[ \t]*\d+:")
 _DS_STEP_RE = re.compile(rb"\[Rank \d+\] step=(" + INT + rb"), skipped=(" + INT + rb")")
 """DeepSpeed's ``log_dist`` line (``[Rank 0] step=2000, skipped=1995, lr=[...]``): the
 optimizer step and how many steps were skipped on fp16 overflow."""
-_DS_WORDS = {b"R": (b"Rank ",)}
+DS_WORDS = {b"R": (b"Rank ",)}
 """A literal every `_DS_STEP_RE` match holds, by its first letter, for `has_any` (``b"skipped=" in
 buf`` scanned the whole chunk, ~1 ms per MiB; a capital ``R`` is rare in logs)."""
 _BANNER_RE = re.compile(
@@ -53,7 +53,7 @@ _BANNER_FIELD = {
     b"Total train batch size (w. parallel, distributed & accumulation)": "batch_size",
     b"Num update steps per epoch": "steps_per_epoch",
 }
-_BANNER_WORDS = {
+BANNER_WORDS = {
     b"T": (b"Total optimization steps = ", b"Total train batch size (w. parallel, distributed & accumulation) = "),
     b"N": (b"Num Epochs = ", b"Num examples = ", b"Num update steps per epoch = "),
     b"G": (b"Gradient Accumulation steps = ",),
@@ -65,7 +65,7 @@ _MARKER_RE = re.compile(
     rb"\*{5} Running training \*{5}|(?:Continuing|Resuming) training from (?:checkpoint|global step)"
 )
 """The Trainer's training banner and its resume messages (transformers ``Trainer._inner_training_loop``)."""
-_MARKER_WORDS = {b"R": (b"Running training", b"Resuming training"), b"C": (b"Continuing training",)}
+MARKER_WORDS = {b"R": (b"Running training", b"Resuming training"), b"C": (b"Continuing training",)}
 """A literal that every `_MARKER_RE` match contains, by first letter."""
 _MARKER_ANCHORS = ((b" Running training ", 5), (b"Continuing training from ", 0), (b"Resuming training from ", 0))
 """Literals in every `_MARKER_RE` match, each with how far before it the match starts."""
@@ -199,14 +199,15 @@ class TrainBar:
             i = buf.find(b"%|", stop)
         return False
 
-    def markers(self, buf: bytes, base: int) -> list[tuple[int, RunMarker]]:
+    def markers(self, buf: bytes, base: int, may: bool = True) -> list[tuple[int, RunMarker]]:
         """The run markers in ``buf`` (training banner, resume messages) as ``(offset, marker)``.
 
         A main writer's training banner starts a new run's bar: the reader forgets the totals
-        at its offset, before the new banner's totals are read.
+        at its offset, before the new banner's totals are read. ``may`` is False when the caller
+        knows that no word of `MARKER_WORDS` is in ``buf`` (a `framing.Survey`): none is looked for.
         """
         out: list[tuple[int, RunMarker]] = []
-        if not has_any(buf, _MARKER_WORDS):
+        if not (may and has_any(buf, MARKER_WORDS)):
             return out
         for m in _marker_matches(buf):
             start = segment_start(buf, m.start())
@@ -218,13 +219,14 @@ class TrainBar:
                 out.append((base + start, RunMarker("resume", base + start, rank)))
         return out
 
-    def banner(self, buf: bytes, base: int) -> list[RunInfo]:
+    def banner(self, buf: bytes, base: int, may: bool = True) -> list[RunInfo]:
         """The banner facts in ``buf`` (one `RunInfo` per banner line), in order.
 
-        ``Total optimization steps`` also becomes :attr:`banner_total`.
+        ``Total optimization steps`` also becomes :attr:`banner_total`. ``may`` False: no word of
+        `BANNER_WORDS` is in ``buf`` (the caller knows it), so there is none.
         """
         out: list[RunInfo] = []
-        if not has_any(buf, _BANNER_WORDS):
+        if not (may and has_any(buf, BANNER_WORDS)):
             return out
         for m in _BANNER_RE.finditer(buf):
             field = _BANNER_FIELD[m.group(1)]
@@ -236,10 +238,11 @@ class TrainBar:
             out.append(RunInfo(**{field: value, "offset": base + m.start()}))
         return out
 
-    def plain(self, buf: bytes, base: int) -> list[Progress]:
+    def plain(self, buf: bytes, base: int, may_ds: bool = True) -> list[Progress]:
         """Positions from lines that are not tqdm bars with ``|``, in order: the last
         notebook-style train bar of ``buf`` (see `_PLAIN_BAR_RE`; the train total is learnt
-        as for `last`) and every DeepSpeed ``step=…, skipped=…`` line."""
+        as for `last`) and every DeepSpeed ``step=…, skipped=…`` line (looked for only with
+        ``may_ds``: False when the caller knows that no word of `DS_WORDS` is in ``buf``)."""
         out: list[Progress] = []
         # Only where no tqdm bar with "|" is (a console log's bars are read by `last`), and
         # only lines holding "/<digits>" are tried (a literal the regex engine finds fast).
@@ -279,7 +282,7 @@ class TrainBar:
                 best = Progress(n, total, parse_elapsed(m.group(5)), rate, base + m.start(3), "bar")
             if best is not None:
                 out.append(best)
-        if has_any(buf, _DS_WORDS):
+        if may_ds and has_any(buf, DS_WORDS):
             for m in _DS_STEP_RE.finditer(buf):
                 step, skipped = int(m.group(1)), int(m.group(2))
                 out.append(Progress(step, None, offset=base + m.start(), source="deepspeed", skipped=skipped))

@@ -8,14 +8,14 @@ from tui_monitor.core.parse.framing import clean_line, has_any
 from tui_monitor.core.parse.items import Checkpoint, ParsedItem
 from tui_monitor.core.parse.values import INT
 
-__all__ = ["SAVING", "checkpoint_step", "scan_checkpoints"]
+__all__ = ["SAVING", "SAVING_WORDS", "checkpoint_step", "scan_checkpoints"]
 
 SAVING = b"Saving model checkpoint to "
 """What ``Trainer._save_checkpoint`` logs (INFO) before writing ``output_dir/checkpoint-N``."""
 
 _SAVING_RE = re.compile(re.escape(SAVING) + rb"([^\r\n]{1,4096})")
 _STEP_RE = re.compile(r"checkpoint-(" + INT.decode() + r")/*$")
-_SAVING_WORDS = {b"S": (SAVING,)}
+SAVING_WORDS = {b"S": (SAVING,)}
 """`SAVING` for `has_any` (a ``memchr`` of a rare capital instead of a substring search of the chunk)."""
 
 
@@ -26,15 +26,16 @@ def checkpoint_step(path: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def scan_checkpoints(buf: bytes, base: int, order: int) -> list[tuple[int, int, ParsedItem]]:
+def scan_checkpoints(buf: bytes, base: int, order: int, may: bool = True) -> list[tuple[int, int, ParsedItem]]:
     """``Saving model checkpoint to`` lines of ``buf`` as ``(offset, order, Checkpoint)`` tuples,
     in file order (``order`` counts up from the given one, as `CrashScanner.scan`'s do).
 
     Args:
         buf: complete segments; base: stream offset of ``buf[0]``.
+        may: False when the caller knows that `SAVING_WORDS` is not in ``buf`` (a `framing.Survey`).
     """
     found: list[tuple[int, int, ParsedItem]] = []
-    if not has_any(buf, _SAVING_WORDS):
+    if not (may and has_any(buf, SAVING_WORDS)):
         return found
     for m in _SAVING_RE.finditer(buf):
         path = clean_line(m.group(1))

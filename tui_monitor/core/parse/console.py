@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
-from tui_monitor.core.parse.bars import TrainBar
-from tui_monitor.core.parse.checkpoints import scan_checkpoints
+from tui_monitor.core.parse.bars import BANNER_WORDS, DS_WORDS, MARKER_WORDS, TrainBar
+from tui_monitor.core.parse.checkpoints import SAVING_WORDS, scan_checkpoints
 from tui_monitor.core.parse.columnar import (
     CLEAR_PREFIX,
     PASSABLE,
@@ -24,12 +25,12 @@ from tui_monitor.core.parse.columnar import (
     read_run,
     run_plans,
 )
-from tui_monitor.core.parse.crash import CrashScanner
-from tui_monitor.core.parse.framing import rank_of_prefix, segment_start
+from tui_monitor.core.parse.crash import CRASH_WORDS, CrashScanner
+from tui_monitor.core.parse.framing import Survey, Surveyor, rank_of_prefix, segment_start
 from tui_monitor.core.parse.items import ParsedItem, Progress, Record, RunInfo, RunMarker, is_main_rank
 from tui_monitor.core.parse.policy import Out, RecordPolicy
 from tui_monitor.core.parse.steps import StepTracker
-from tui_monitor.core.parse.tables import TableReader
+from tui_monitor.core.parse.tables import TABLE_WORDS, TableReader
 from tui_monitor.core.parse.values import DICT_RE, FAST_DICT_RE, FAST_PAIR_RE, build_record, is_metric_dict, parse_pairs
 from tui_monitor.core.parse.wrapped import OPENER_RE, join_at, looks_like_metrics
 
@@ -43,6 +44,14 @@ _LOGGER_RE = re.compile(rb"([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?::\d+)?\s*(?:>>|-|
 _NEXT_CLEARED = re.compile(rb"\n(?:" + PASSABLE + rb")?" + CLEAR_PREFIX + rb"\{'")
 """A dict line next, maybe after ``tqdm.write``'s clears (not a bar's redraw, also ``\\r`` +
 spaces), maybe after lines a run passes (`columnar.PASSABLE`: an eval bar's draws)."""
+
+
+_SURVEYOR = Surveyor((MARKER_WORDS, BANNER_WORDS, DS_WORDS, CRASH_WORDS, SAVING_WORDS, TABLE_WORDS))
+"""The literals of the scans run on every chunk, looked for in one pass (`framing.Surveyor`)."""
+_MARKERS, _BANNER, _DS, _CRASH, _SAVING, _TABLES = range(6)
+"""Their indices in `_SURVEYOR`'s groups."""
+_OFFSET = itemgetter(0)
+_OFFSET_ORDER = itemgetter(0, 1)
 
 
 def _count_braces(buf: bytes, scratch: np.ndarray | None = None) -> tuple[int, np.ndarray]:
@@ -154,6 +163,7 @@ class ConsoleReader:
             self.policy.new_bars(out, max(base, 0))
             if base < 0:
                 buf, base = buf[-base:], 0
+        survey = _SURVEYOR(buf)
         found: list[tuple[int, int, ParsedItem | ColumnRun | RunMarker]] = []  # (offset, order, item)
         order = 0
         runs = 0
@@ -246,32 +256,32 @@ class ConsoleReader:
         # Bar knowledge is per run: the buffer is read in spans cut at run boundaries (a main
         # writer's training banner, a main writer's summary record), each span's bars with the
         # totals learnt in it (`_bar_spans`).
-        if closed < len(buf) and self._braces(buf) > closed and b"{'" in buf:
+        if closed < len(buf) and (survey.braces if survey.braces >= 0 else self._braces(buf)) > closed and b"{'" in buf:
             # Some "{" is not a dict closed on its line (a DICT_RE match holds exactly one):
             # look for dicts wrapped over lines. Counting keeps this scan off the catch-up of
             # ordinary logs, where every dict is closed.
             order = self._wrapped(buf, base, found, order)
-        for rec in self.tables.scan(buf, base):
+        for rec in self.tables.scan(buf, base, survey.has(_TABLES)):
             found.append((rec.offset, order, rec))
             order += 1
-        run_marks = self.bars.markers(buf, base)
+        run_marks = self.bars.markers(buf, base, survey.has(_MARKERS))
         for off, marker in run_marks:
             found.append((off, order, marker))
             order += 1
-        order, markers = self._bar_spans(buf, base, found, order, run_marks)
-        found.extend(self.crash.scan(buf, base, order))
+        order, markers = self._bar_spans(buf, base, found, order, run_marks, survey)
+        found.extend(self.crash.scan(buf, base, order, survey.has(_CRASH)))
         order += len(found)
-        found.extend(scan_checkpoints(buf, base, order))
+        found.extend(scan_checkpoints(buf, base, order, survey.has(_SAVING)))
         order += len(found)
-        found.sort(key=lambda t: (t[0], t[1]))
+        found.sort(key=_OFFSET_ORDER)
+        # The markers are merged in offset order: before an item, those at a lower offset
+        # (at an equal offset the item comes first, as it was found first).
+        moffs = list(map(_OFFSET, markers))
         if runs:
             # A run whose lines carry tqdm clears with their step markers (a known train bar)
             # is taken record by record: the markers go between its records.
-            found = _split_runs(found, [t[0] for t in markers])
+            found = _split_runs(found, moffs)
         policy = self.policy
-        # The markers are merged in offset order: before an item, those at a lower offset
-        # (at an equal offset the item comes first, as it was found first).
-        moffs = [t[0] for t in markers]
         mi, nm = 0, len(markers)
         for off, _, item in found:
             if mi < nm and moffs[mi] < off:
@@ -315,6 +325,7 @@ class ConsoleReader:
         found: list[tuple[int, int, ParsedItem | ColumnRun | RunMarker]],
         order: int,
         run_marks: list[tuple[int, RunMarker]],
+        survey: Survey,
     ) -> tuple[int, list[tuple[int, str, int, int]]]:
         """Banner facts, train-bar positions and tqdm log-event markers of ``buf``, per run.
 
@@ -325,8 +336,10 @@ class ConsoleReader:
         it when it is the old bar's closing ``N/N`` draw, see `TrainBar.closing_cut`; the
         decision waits across feeds for that segment, so feeding in chunks cuts where a whole
         read does). Appends the banner facts and positions to ``found``; returns the next order
-        number and the markers (`StepTracker.scan`) of the whole buffer.
+        number and the markers (`StepTracker.scan`) of the whole buffer. ``survey`` is the
+        whole buffer's: a group absent from it is absent from every span.
         """
+        may_banner, may_ds = survey.has(_BANNER), survey.has(_DS)
         bars = self.bars
         events: list[tuple[int, bool]] = [
             (off - base, True) for off, m in run_marks if m.kind == "start" and is_main_rank(m.rank)
@@ -341,25 +354,25 @@ class ConsoleReader:
                 events.append((end + 1 if end >= 0 else len(buf), False))
         markers: list[tuple[int, str, int, int]] = []
         if not events and not bars.ending:
-            return self._span(buf, base, found, order, markers), markers
+            return self._span(buf, base, found, order, markers, may_banner, may_ds), markers
         events.sort()
         pos = 0
         for at, is_banner in [*events, (-1, False)]:
             if bars.ending:
                 cut = bars.closing_cut(buf, pos, at if at >= 0 else len(buf))
                 if cut is not None:
-                    order = self._span(buf[pos:cut], base + pos, found, order, markers)
+                    order = self._span(buf[pos:cut], base + pos, found, order, markers, may_banner, may_ds)
                     bars.forget()
                     pos = cut
             if at < 0:
                 break  # the end of the buffer
-            order = self._span(buf[pos:at], base + pos, found, order, markers)
+            order = self._span(buf[pos:at], base + pos, found, order, markers, may_banner, may_ds)
             pos = at
             if is_banner:
                 bars.forget()
             else:
                 bars.ending = True
-        order = self._span(buf[pos:], base + pos, found, order, markers)
+        order = self._span(buf[pos:], base + pos, found, order, markers, may_banner, may_ds)
         return order, markers
 
     def _span(
@@ -369,13 +382,16 @@ class ConsoleReader:
         found: list[tuple[int, int, ParsedItem | ColumnRun | RunMarker]],
         order: int,
         markers: list[tuple[int, str, int, int]],
+        may_banner: bool = True,
+        may_ds: bool = True,
     ) -> int:
         """`_bar_spans` for one span of one run: its banner facts, its last train-bar position
-        and its markers (appended); returns the next order number."""
+        and its markers (appended); returns the next order number. ``may_banner`` / ``may_ds``
+        False: no word of `BANNER_WORDS` / `DS_WORDS` is in the span (the chunk's survey)."""
         if not buf:
             return order
         # The banner first: its total names the train bar of this span.
-        for info in self.bars.banner(buf, base):
+        for info in self.bars.banner(buf, base, may_banner):
             found.append((info.offset, order, info))
             order += 1
         bar: Progress | None = None
@@ -384,7 +400,7 @@ class ConsoleReader:
             if bar is not None:
                 found.append((bar.offset, order, bar))
                 order += 1
-        for prog in self.bars.plain(buf, base):
+        for prog in self.bars.plain(buf, base, may_ds):
             if bar is not None and prog.source == "bar":
                 continue  # a tqdm bar with "|" is the train bar of this span
             found.append((prog.offset, order, prog))

@@ -10,7 +10,7 @@ from tui_monitor.core.parse.framing import clean_line, has_any, segment_start
 from tui_monitor.core.parse.items import Event, ParsedItem
 from tui_monitor.core.parse.stamps import line_time
 
-__all__ = ["CrashScanner"]
+__all__ = ["CRASH_WORDS", "CrashScanner"]
 
 _CRASH_RE = re.compile(
     rb"Training completed\. Do not forget"  # the Trainer's last line: what follows is after training
@@ -19,7 +19,7 @@ _CRASH_RE = re.compile(
     rb"|(?:^|[\r\n]|\s)Killed(?=\s|$)"
     rb"|Watchdog caught collective operation timeout|NCCL[^\r\n]{0,200}?[Tt]imed? ?out"
 )
-_CRASH_WORDS = {
+CRASH_WORDS = {
     b"T": (b"Traceback", b"Training completed"),
     b"C": (b"CUDA out of memory",),
     b"O": (b"OutOfMemoryError",),
@@ -43,11 +43,12 @@ class CrashScanner:
     def __init__(self) -> None:
         self.in_traceback = False
 
-    def scan(self, buf: bytes, base: int, order: int) -> list[tuple[int, int, ParsedItem]]:
+    def scan(self, buf: bytes, base: int, order: int, may: bool = True) -> list[tuple[int, int, ParsedItem]]:
         """Crash events in ``buf`` as ``(offset, order, Event)`` tuples (``order`` counts up from
-        the given one; the caller merges them with its other items by offset)."""
+        the given one; the caller merges them with its other items by offset). ``may`` is False
+        when the caller knows that no word of `CRASH_WORDS` is in ``buf`` (a `framing.Survey`)."""
         found: list[tuple[int, int, ParsedItem]] = []
-        if not (self.in_traceback or has_any(buf, _CRASH_WORDS)):
+        if not (self.in_traceback or (may and has_any(buf, CRASH_WORDS))):
             return found
         line_start, line_end, line_kinds = 0, -1, set()
         for m in _CRASH_RE.finditer(buf):

@@ -18,13 +18,14 @@ from tui_monitor.core.parse.framing import has_any
 from tui_monitor.core.parse.items import Record
 from tui_monitor.core.parse.values import log_int
 
-__all__ = ["TableReader"]
+__all__ = ["TABLE_WORDS", "TableReader"]
 
 _NO_LOG = "No log"
 _HTML_RE = re.compile(rb"<(/?)(tr|th|td|table)\b[^>]*>|</t[hd]>", re.I)
 _NUM_RE = re.compile(r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf)", re.I)
 _SEP_LINE_RE = re.compile(r"[\s|:+=-]*")
-_WANTED = {b"L": (b"Loss",), b">": (b">",)}
+TABLE_WORDS = {b"L": (b"Loss",), b">": (b">",)}
+"""What a table line holds (a header's ``Loss``, HTML's ``>``), for `has_any`."""
 MAX_COLUMNS = 64
 """More columns than this is not a Trainer's table (bounds the work on odd input)."""
 
@@ -69,12 +70,13 @@ class TableReader:
         # A header holds "Loss"; HTML holds ">". Both first letters are rare in console logs,
         # so a memchr per letter decides (a substring search for "</t" cost ~1 ms per MiB of
         # tqdm bars, which are full of "<").
-        return has_any(buf, _WANTED)
+        return has_any(buf, TABLE_WORDS)
 
-    def scan(self, buf: bytes, base: int) -> list[Record]:
-        """Records of the table rows in ``buf`` (complete lines), in order."""
+    def scan(self, buf: bytes, base: int, may: bool = True) -> list[Record]:
+        """Records of the table rows in ``buf`` (complete lines), in order. ``may`` is False when
+        the caller knows that no word of `TABLE_WORDS` is in ``buf`` (a `framing.Survey`)."""
         html_open = self._html_header is not None or self._in_row
-        if not (self.header is not None or html_open or self.wanted(buf)):
+        if not (self.header is not None or html_open or (may and self.wanted(buf))):
             return []
         out: list[Record] = []
         if html_open or (b">" in buf and (b"</t" in buf or b"</T" in buf)):
