@@ -170,7 +170,7 @@ class Pipeline:
             return None
         return self.checkpoint_look(snap.checkpoints[-1].path)
 
-    def feed(self, data: bytes) -> list[ParsedItem | Batch]:
+    def feed(self, data: bytes | bytearray) -> list[ParsedItem | Batch]:
         """Parse ``data`` (the next bytes of the current stream) and account the items.
 
         A large ``data`` (>= ``COLUMNAR_MIN`` bytes: catch-up) goes through
@@ -405,18 +405,38 @@ def feed_range(
     NUL bytes are dropped (the hole a writer without ``O_APPEND`` leaves after a
     truncation; a trainer_state.json never has them). Stops early when ``stop_event`` is
     set. Returns the offset reached (bytes). Raises ``OSError`` from ``pread``.
+
+    The chunks are read into one buffer (a ``bytearray``) that the parser does not keep
+    (`LogParser.feed`): a fresh 1 MiB ``bytes`` per ``os.pread`` besides the parser's own
+    copy faulted ~100 pages in per chunk (~0.25 ms per MiB of catch-up).
     """
     offset = start
+    buf = bytearray(READ_CHUNK)
+    view = memoryview(buf)
     while (end is None or offset < end) and not (stop_event is not None and stop_event.is_set()):
         want = READ_CHUNK if end is None else min(READ_CHUNK, end - offset)
-        data = os.pread(fd, want, offset)
-        if not data:
+        n = _read_into(fd, view[:want], offset)
+        if not n:
             break
-        offset += len(data)
+        data = buf if n == len(buf) else buf[:n]
+        offset += n
         if b"\x00" in data:
             data = data.replace(b"\x00", b"")
         pipe.feed(data)
     return offset
+
+
+def _read_into(fd: int, view: memoryview, offset: int) -> int:
+    """``os.pread`` into ``view`` (one read, as ``os.pread`` makes; ``os.preadv`` where the
+    platform has it, else a copy of ``os.pread``'s bytes); returns the bytes read."""
+    if _HAS_PREADV:
+        return os.preadv(fd, [view], offset)
+    data = os.pread(fd, len(view), offset)
+    view[: len(data)] = data
+    return len(data)
+
+
+_HAS_PREADV = hasattr(os, "preadv")
 
 
 def read_baseline(path: str | Path) -> Baseline:
