@@ -1,8 +1,12 @@
-"""The chunk survey (`framing.Surveyor`: the console reader's per-chunk prefilters in one pass)
-answers exactly what its reference does, one `has_any` per word group and ``buf.count(b"{")``,
-with the C extension and in pure Python; and a log holding every kind of line the prefilters
-guard (banner, resume message, DeepSpeed step line, traceback, checkpoint, notebook table)
-reads the same items on both paths, in every chunking, as many as the log holds.
+"""What cuts the parser's fixed cost per chunk gives the same results as before:
+
+- the chunk survey (`framing.Surveyor`: the console reader's per-chunk prefilters in one pass)
+  answers exactly what its reference does, one `has_any` per word group and ``buf.count(b"{")``,
+  with the C extension and in pure Python; a log holding every kind of line the prefilters
+  guard (banner, resume message, DeepSpeed step line, traceback, checkpoint, notebook table)
+  reads the same items on both paths, in every chunking, as many as the log holds;
+- chunks fed from one reused ``bytearray`` (`pipeline.feed_range`'s read buffer, overwritten by
+  the next read) give the items and parser state of the same chunks fed as ``bytes``.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import pytest
 from helpers import scan_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_scan_paths import _same_both_ways
+from test_scan_paths import FIXTURES, _items, _same_both_ways
 
 from tui_monitor.core.parse import Checkpoint, Event, LogParser, Progress, Record, RunInfo, accel
 from tui_monitor.core.parse.console import _SURVEYOR
@@ -173,3 +177,47 @@ def test_guarded_lines_read_on_both_paths_in_every_chunking() -> None:
     # AND the compiled path reads the same items and state, whole and in pieces of any size
     if COMPILED is not None:
         _same_both_ways(data, (1 << 30, 97, 4099, 65_536 + 7))
+
+
+# -- chunks fed from a reused buffer ---------------------------------------------------------------
+
+
+def _fed(data: bytes, chunk: int, reuse: bool) -> tuple[list[object], str]:
+    """``feed_columnar`` in ``chunk``-byte pieces, as ``bytes`` or in one ``bytearray`` that is
+    scribbled over after each feed (as the next read overwrites it): (items, parser state)."""
+    p = LogParser()
+    buf = bytearray(chunk)
+    items: list[object] = []
+    for i in range(0, len(data), chunk):
+        piece = data[i : i + chunk]
+        if reuse:
+            buf[: len(piece)] = piece
+            items += p.feed_columnar(buf if len(piece) == chunk else buf[: len(piece)])
+            buf[:] = b"\xee" * chunk
+        else:
+            items += p.feed_columnar(piece)
+    items += p.flush()
+    return _items(items), repr(p.policy_state())
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+def test_reused_read_buffer_gives_the_items_of_bytes(path: object) -> None:
+    data = path.read_bytes()  # type: ignore[attr-defined]
+    for chunk in (4099, 65_536 + 7):
+        # GIVEN the fixture fed in pieces WHEN from one reused buffer THEN as from bytes
+        ref = _fed(data, chunk, reuse=False)
+        assert _fed(data, chunk, reuse=True) == ref
+        assert ref[0] or not data.strip()
+
+
+@pytest.mark.parametrize("kind", ["tqdm5", "write4", "dense4"])
+def test_reused_read_buffer_on_catch_up_chunks(kind: str) -> None:
+    # GIVEN a generated log of two and a half 1 MiB chunks (the catch-up's read size)
+    out = io.BytesIO()
+    gen_logs.generate(out, kind, size=(5 << 20) // 2, seed=3, eval_steps=200)
+    data = out.getvalue()
+    # WHEN fed from one reused buffer THEN the items and state are those of bytes
+    ref_items, ref_state = _fed(data, 1 << 20, reuse=False)
+    items, state = _fed(data, 1 << 20, reuse=True)
+    assert (items, state) == (ref_items, ref_state)
+    assert sum(1 for it in items if isinstance(it, tuple) and it[0] == "batch") > 0
