@@ -44,7 +44,7 @@ def _surveyed(buf: bytes, surveyor: Surveyor, compiled: bool) -> tuple[list[bool
 
 # Words of the console reader's groups, their near misses (cut short, another case), bytes
 # just outside the first letters' range (the compiled pass looks only at blocks holding one in
-# it), braces, and fillers of lengths that move what follows across the 64-byte blocks.
+# it), braces, and fillers of lengths that move what follows across the compiled pass's blocks (64 and 128 bytes).
 PIECES = [w for g in _SURVEYOR.groups for ws in g.values() for w in ws] + [
     b"Traceba",
     b"Runnin",
@@ -115,9 +115,10 @@ def test_compiled_survey_matches_has_any_for_any_groups(buf: bytes, groups: tupl
 def test_compiled_survey_edges() -> None:
     assert COMPILED is not None
     groups = ((b"Loss",), (b">",))
-    # A block of "{" only (64 of them: a byte counter per block must not wrap), a word at the
-    # very end, a word cut by the end, an empty buffer, no groups at all.
+    # Blocks of "{" only (a byte counter per block must not wrap), a word at the very end, a
+    # word cut by the end, an empty buffer, no groups at all.
     assert COMPILED.survey(b"{" * 64 * 5 + b"x" * 3, groups) == (0, 320)
+    assert COMPILED.survey(b"{" * 4096, groups) == (0, 4096)
     assert COMPILED.survey(b"." * 127 + b"Loss", groups) == (1, 0)
     assert COMPILED.survey(b"." * 128 + b"Los", groups) == (0, 0)
     assert COMPILED.survey(b"." * 63 + b">", groups) == (2, 0)

@@ -947,7 +947,7 @@ done:
  * ESC[A). Only such blocks are looked at byte by byte, each word compared where its first byte is
  * (a word may run past its block, never past buf).
  */
-#define SURVEY_BLOCK 64
+#define SURVEY_BLOCK 128
 #define SURVEY_WORDS 64
 
 typedef struct {
