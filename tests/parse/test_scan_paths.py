@@ -340,6 +340,7 @@ NOISE = [
     b"***** Running training *****\n",
     b"Traceback (most recent call last):\n",
     b"[rank1]: ",
+    b"[Rank:1]",
     b"0: ",
     b"{'a': {'b': 1}}\n",
 ]
@@ -355,7 +356,9 @@ def noisy_logs(draw: st.DrawFn) -> bytes:
             out.append(draw(st.sampled_from(NOISE)))
             continue
         epoch += draw(st.sampled_from([0.01, 0.01, 0.01, -0.5, 0.0]))
+        # (An eval record may start a run too, after a bar's "]" as well as at a line start.)
         keys = ["loss", "grad_norm", "learning_rate"] if r < 8 else ["loss", "learning_rate", "num_input_tokens_seen"]
+        keys = ["eval_loss", "eval_runtime"] if r == 9 and draw(st.booleans()) else keys
         vals = [_token(draw) for _ in keys]
         body = ", ".join(f"'{k}': {v}" for k, v in zip(keys, vals))
         out.append(draw(st.sampled_from(PREFIXES[:5])) + ("{" + body + f", 'epoch': {epoch:.2f}}}\n").encode())

@@ -94,9 +94,10 @@ class ConsoleReader:
         counts: shared counters.
 
     Attributes:
-        columnar: hand runs of dict lines of known shapes (starting with a train record;
-            eval records, other train key sequences and `columnar.PASSABLE` lines such as an
-            eval bar's draws may come between) to
+        columnar: hand runs of dict lines of known shapes (starting with a train or eval
+            record at the start of its segment or glued after a tqdm bar's ``]``, see
+            `_bar_glued`; eval records, other train key sequences and `columnar.PASSABLE` lines
+            such as an eval bar's draws may come between) to
             `RecordPolicy.take_run` (the catch-up path; set by `LogParser.feed_columnar`).
     """
 
@@ -147,6 +148,17 @@ class ConsoleReader:
             return None
         m = _LOGGER_RE.search(buf, max(start, pos - 200), pos)
         return m.group(1).decode("ascii", "replace") if m else None
+
+    @staticmethod
+    def _bar_glued(buf: bytes, seg: int, s: int) -> bool:
+        """Whether the dict at ``buf[s]``, after the text ``buf[seg:s]`` of its segment, is read
+        with no rank and no logger, as a run's rows are: the text ends with ``]`` (maybe then
+        spaces: a tqdm bar's, ``… 5.60it/s]{'eval_loss': …}``, where no logger name can be;
+        see `_logger_of`) and names no rank (``[Rank:1]{…}`` does)."""
+        j = s - 1
+        while j > seg and buf[j] in (32, 9):
+            j -= 1
+        return buf[j] == 93 and rank_of_prefix(buf[seg:s]) is None
 
     def parse(self, buf: bytes, base: int) -> Out:
         """Items of ``buf`` (complete segments only), in file order.
@@ -210,9 +222,9 @@ class ConsoleReader:
                             # lines a run passes.
                             if (
                                 columnar
-                                and seg == s
-                                and plan.kind == "train"
+                                and plan.kind != "summary"
                                 and (buf.startswith(b"\n{", e) or _NEXT_CLEARED.match(buf, e))
+                                and (seg == s or self._bar_glued(buf, seg, s))
                             ):
                                 run = read_run(buf, s, base, run_plans(plan, self._plans.values()))
                                 if run is not None:
