@@ -204,3 +204,24 @@ def test_read_run_from_mid_line_same_on_both_paths(
     assert got == _read_at(head + buf, len(head), first_keys, False, *others)
     if got is not None:
         assert got[5][0] == 1000 + len(head)  # the first row is the dict at the start
+
+
+def test_part_of_one_shape_is_a_plain_batch() -> None:
+    # GIVEN a run that starts at a burst's eval dict glued after the bar, then train dicts
+    data = burst_log(6, bursts=2, per=5, heads=("glued",), firsts=("eval",), banner=False)
+    s = data.rfind(b"{'eval_loss")
+    plans: dict[tuple[bytes, ...], columnar_mod.ShapePlan | None] = {}
+    ev = columnar_mod.plan_for((b"eval_loss", b"eval_runtime", b"eval_samples", b"epoch"), plans)
+    tr = columnar_mod.plan_for((b"loss", b"grad_norm", b"learning_rate", b"epoch"), plans)
+    assert ev is not None and tr is not None
+    for compiled in (False, True) if COMPILED is not None else (False,):
+        with scan_path(compiled):
+            run = columnar_mod.read_run(data, s, 0, columnar_mod.run_plans(ev, plans.values()))
+        assert run is not None and len(run) == 6 and run.rows.shapes is not None
+        # THEN its rows after the eval row are a batch of the train shape alone, with the same
+        # records; a part that holds the eval row keeps both shapes
+        train = run.rows.part(1, 6)
+        assert (train.kind, train.names, train.shapes) == ("train", ["loss", "grad_norm", "learning_rate"], None)
+        assert [repr(r) for r in train.records()] == [repr(r) for r in run.rows.records()[1:]]
+        both = run.rows.part(0, 3)
+        assert both.shapes is not None and [r.kind for r in both.records()] == ["eval", "train", "train"]

@@ -124,6 +124,8 @@ class ShapePlan:
         "_run_cleared",
         "repl",
         "head",
+        "idx_ix",
+        "_layouts",
     )
 
     def __init__(self, keys: tuple[bytes, ...]) -> None:
@@ -155,6 +157,8 @@ class ShapePlan:
             else:
                 self.names.append("learning_rate" if key == "lr" else key)
                 self.idx.append(i)
+        self.idx_ix = _ix(self.idx)
+        self._layouts: dict[tuple[ShapePlan, ...], _Layout] = {}
         metrics = dict.fromkeys(self.names)
         # The rules of build_record, once per key sequence (a plan has no step keys).
         self.record = bool(metrics) and has_metric(metrics, self.epoch_idx >= 0)
@@ -174,6 +178,27 @@ class ShapePlan:
         if self._run_cleared is None:
             self._run_cleared = re.compile(rb"(?:" + CLEAR_PREFIX + rb"\{" + self._one() + rb"\}\n)+")
         return self._run_cleared
+
+    def layout(self, plans: tuple[ShapePlan, ...]) -> _Layout:
+        """The columns of a run whose rows have the shapes ``plans`` (this one first, the others
+        in order of first appearance): ``(names, shape_cols, cols)``, the metric names of all
+        shapes in that order, each shape's columns of them, and those as a slice where they are
+        consecutive (cached: a log's runs have a few such combinations)."""
+        got = self._layouts.get(plans)
+        if got is None:
+            names: list[str] = []
+            col: dict[str, int] = {}
+            shape_cols: list[list[int]] = []
+            for p in plans:
+                for name in p.names:
+                    if name not in col:
+                        col[name] = len(names)
+                        names.append(name)
+                shape_cols.append([col[name] for name in p.names])
+            got = (names, shape_cols, [_ix(c) for c in shape_cols])
+            if len(self._layouts) < 64:
+                self._layouts[plans] = got
+        return got
 
     def _one(self) -> bytes:
         return rb", ".join(
@@ -339,23 +364,31 @@ def _assemble(
         v = vals[0]
         epoch = v[:, first.epoch_idx].copy() if first.epoch_idx >= 0 else None
         return ColumnRun(Batch(first.kind, first.names, v[:, first.idx], epoch, _NO_STEPS, offsets), end)
-    names: list[str] = []
-    col: dict[str, int] = {}
-    shape_cols: list[list[int]] = []
-    for p in plans:
-        for name in p.names:
-            if name not in col:
-                col[name] = len(names)
-                names.append(name)
-        shape_cols.append([col[name] for name in p.names])
+    names, shape_cols, cols = first.layout(tuple(plans))
     n = len(offsets)
     values = np.full((n, len(names)), np.nan)
     epoch = np.empty(n) if first.epoch_idx >= 0 else None
-    for q, p in enumerate(plans):
-        rows = np.flatnonzero(shapes == q)
-        values[rows[:, None], shape_cols[q]] = vals[q][:, p.idx]
-        if epoch is not None:
-            epoch[rows] = vals[q][:, p.epoch_idx]
+    # Where the shape changes: a run is mostly a few stretches of one shape (a burst's eval row,
+    # then its train rows), each copied as slices; many stretches are copied per shape at once.
+    cuts = np.flatnonzero(shapes[1:] != shapes[:-1])
+    if len(cuts) < 16:
+        taken = [0] * len(plans)  # rows of each shape's values copied so far
+        a = 0
+        for b in [*(cuts + 1).tolist(), n]:
+            q = int(shapes[a])
+            p, i = plans[q], taken[q]
+            taken[q] = i + b - a
+            block = vals[q][i : taken[q]]
+            values[a:b, cols[q]] = block[:, p.idx_ix]
+            if epoch is not None:
+                epoch[a:b] = block[:, p.epoch_idx]
+            a = b
+    else:
+        for q, p in enumerate(plans):
+            rows = np.flatnonzero(shapes == q)
+            values[rows[:, None], shape_cols[q]] = vals[q][:, p.idx]
+            if epoch is not None:
+                epoch[rows] = vals[q][:, p.epoch_idx]
     batch = Batch(
         first.kind,
         names,
@@ -371,6 +404,16 @@ def _assemble(
 
 
 _NO_STEPS = np.empty(0, dtype=np.int64)
+
+_Layout = tuple[list[str], list[list[int]], list[slice | list[int]]]
+
+
+def _ix(cols: list[int]) -> slice | list[int]:
+    """``cols`` as a slice where they are consecutive (numpy copies a slice faster than it
+    gathers a list of indices), else as they are."""
+    if cols and cols == list(range(cols[0], cols[0] + len(cols))):
+        return slice(cols[0], cols[0] + len(cols))
+    return cols
 
 
 def plan_for(keys: tuple[bytes, ...], cache: dict[tuple[bytes, ...], ShapePlan | None]) -> ShapePlan | None:

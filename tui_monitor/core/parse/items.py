@@ -362,11 +362,24 @@ class Batch:
 
     def part(self, start: int, stop: int, steps: Any = None) -> Batch:
         """Rows ``start:stop`` as a batch whose first ``len(steps)`` rows have ``steps``
-        (``None``: the steps of these rows here)."""
+        (``None``: the steps of these rows here). Rows all of one shape are a batch of that
+        shape alone (``shapes`` None: a burst's train rows after the eval row that began its
+        run cost the state what a run of one shape does)."""
         shapes = self.shapes[start:stop] if self.shapes is not None else None
         first = self.shape_kinds[int(shapes[0])] if shapes is not None and len(shapes) else self.kind
         if steps is None:
             steps = self.steps[start:stop]
+        if shapes is not None and len(shapes) and shapes.min() == shapes.max():
+            cols = self.shape_cols[int(shapes[0])]
+            return Batch(
+                first,
+                [self.names[c] for c in cols],
+                self.values[start:stop, cols],
+                self.epoch[start:stop] if self.epoch is not None else None,
+                steps,
+                self.offsets[start:stop],
+                self.arrival,
+            )
         return Batch(
             first,
             self.names,

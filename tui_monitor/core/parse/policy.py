@@ -261,6 +261,8 @@ class RecordPolicy:
         train = None
         if paired is not None and rows.shapes is not None and len(set(rows.shape_kinds)) > 1:
             train = np.array([kind == "train" for kind in rows.shape_kinds])[rows.shapes[1:]]
+            if train.all():
+                train = None  # (a burst's train rows after the eval row that began its run)
         if paired is not None and paired[0] < m and runs.has_epoch_steps:
             paired = None  # rows without a queued step take their epoch's step, one by one
         if paired is not None:
