@@ -6,9 +6,10 @@ A Trainer log printed without bars is mostly lines of one key sequence (``{'loss
 each key sequence a :class:`ShapePlan` is worked out once: what
 :func:`~tui_monitor.core.parse.values.build_record` would do with such a dict (kind, metric
 names, epoch position, the ``lr`` alias) and one regex that validates a whole dict and captures
-its values. :func:`read_run` then turns a run of such lines, starting with a train or eval record
-(at a line start, or glued after a tqdm bar's ``]``: a burst's eval dict) and going on across shape switches and across lines that carry nothing for the parser (`PASSABLE`:
-blank lines, the draws of a nested tqdm bar such as the eval bar), into a :class:`ColumnRun`: one
+its values. :func:`read_run` then turns a run of such lines, starting with a train or eval
+record (at a line start, or glued after a tqdm bar's ``]``: a burst's eval dict) and going on
+across shape switches and across lines that carry nothing for the parser (`PASSABLE`: blank
+lines, the draws of a nested tqdm bar such as the eval bar), into a :class:`ColumnRun`: one
 :class:`~tui_monitor.core.parse.items.Batch` of all its rows (each row with its shape), with one
 regex match, one split and one ``float`` map per stretch of one shape (or one call of the
 compiled reader for the whole run).
@@ -251,8 +252,9 @@ def run_plans(first: ShapePlan, plans: Iterable[ShapePlan | None]) -> list[Shape
 def read_run(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> ColumnRun | None:
     """The run of whole dict lines starting at ``buf[s]`` (the ``{`` of a dict of ``plans[0]``'s
     shape that ends its line; at a line start, or after other text of its line such as a tqdm
-    bar, which is not part of the run): each next line of any of ``plans``' shapes, maybe after `CLEAR_PREFIX`, maybe after
-    `PASSABLE` lines (not part of the rows; the run ends at its last dict line); its values
+    bar, which is not part of the run): each next line of any of ``plans``' shapes, maybe after
+    `CLEAR_PREFIX`, maybe after `PASSABLE` lines (not part of the rows; the run ends at its last
+    dict line); its values
     parsed with ``float`` (as the record path does), or None when shorter than
     :data:`MIN_RUN`. With the C extension (`accel.scan`) the same run is read in C, with the
     same values bit for bit (``PyOS_string_to_double``, the function behind ``float``)."""
