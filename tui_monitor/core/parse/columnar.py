@@ -265,17 +265,18 @@ def read_run(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> Colum
             return None
         e, raw_vals, raw_offsets, raw_shapes = got
         offsets = np.frombuffer(raw_offsets, dtype=np.int64) + base
-        vals = [np.frombuffer(v, dtype=np.float64).reshape(-1, len(p.keys)) for v, p in zip(raw_vals, plans)]
         if not raw_shapes:
-            return _assemble([plans[0]], None, vals[:1], offsets, base + e)
+            v = np.frombuffer(raw_vals[0], dtype=np.float64).reshape(-1, len(plans[0].keys))
+            return _assemble([plans[0]], None, [v], offsets, base + e)
         # The shapes in order of their first line (the order of the names of all shapes).
-        used = sorted((q for q in range(len(plans)) if len(vals[q])), key=lambda q: raw_shapes.index(q))
+        used = sorted([q for q in range(len(plans)) if raw_vals[q]], key=raw_shapes.index)
+        vals = [np.frombuffer(raw_vals[q], dtype=np.float64).reshape(-1, len(plans[q].keys)) for q in used]
         shapes = np.frombuffer(raw_shapes, dtype=np.uint8)
         if used != list(range(len(used))):
             remap = np.zeros(len(plans), dtype=np.uint8)
             remap[used] = np.arange(len(used), dtype=np.uint8)
             shapes = remap[shapes]
-        return _assemble([plans[q] for q in used], shapes, [vals[q] for q in used], offsets, base + e)
+        return _assemble([plans[q] for q in used], shapes, vals, offsets, base + e)
     return _read_run_py(buf, s, base, plans)
 
 
