@@ -337,12 +337,26 @@ def _read_run_py(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> C
     if len(used) == 1 and not passed:
         return _assemble([plans[used[0]]], None, [_values(region, plans[used[0]])], offsets, base + e)
     # The lines of each shape converted at once (one stretch of a line or two is common).
-    vals = [_values(b"".join([buf[a:b] for i, a, b in stretches if i == j]), plans[j]) for j in used]
+    vals = [_shape_values(buf, stretches, counts, j, plans[j]) for j in used]
     if len(used) == 1:
         return _assemble([plans[used[0]]], None, vals, offsets, base + e)
     pos = {j: q for q, j in enumerate(used)}
     shapes = np.repeat(np.array([pos[j] for j, _, _ in stretches], dtype=np.uint8), counts)
     return _assemble([plans[j] for j in used], shapes, vals, offsets, base + e)
+
+
+def _shape_values(
+    buf: bytes, stretches: list[tuple[int, int, int]], counts: list[int], j: int, plan: ShapePlan
+) -> np.ndarray:
+    """`_values` of the lines of ``plans[j]`` among ``stretches`` (``(plan index, start, end)``
+    each, ``counts`` their lines); a shape's single line (a burst's eval row) by its dict's regex,
+    whose groups are the values (as on the record path), instead of the key-blanking passes."""
+    spans = [(a, b, n) for (i, a, b), n in zip(stretches, counts) if i == j]
+    if len(spans) == 1 and spans[0][2] == 1:
+        m = plan.shape.match(buf, buf.find(b"{", spans[0][0]))
+        if m is not None:
+            return np.array([list(map(float, filter(None, m.groups())))], dtype=np.float64)
+    return _values(b"".join([buf[a:b] for a, b, _ in spans]), plan)
 
 
 def _values(region: bytes, plan: ShapePlan) -> np.ndarray:

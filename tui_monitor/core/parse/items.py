@@ -369,7 +369,7 @@ class Batch:
         first = self.shape_kinds[int(shapes[0])] if shapes is not None and len(shapes) else self.kind
         if steps is None:
             steps = self.steps[start:stop]
-        if shapes is not None and len(shapes) and shapes.min() == shapes.max():
+        if shapes is not None and len(shapes) and (b := shapes.tobytes()).count(b[:1]) == len(b):
             cols = self.shape_cols[int(shapes[0])]
             return Batch(
                 first,
