@@ -341,8 +341,9 @@ def _read_run_py(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> C
     if len(used) == 1:
         return _assemble([plans[used[0]]], None, vals, offsets, base + e)
     pos = {j: q for q, j in enumerate(used)}
-    shapes = np.repeat(np.array([pos[j] for j, _, _ in stretches], dtype=np.uint8), counts)
-    return _assemble([plans[j] for j in used], shapes, vals, offsets, base + e)
+    shape_of = [pos[j] for j, _, _ in stretches]
+    shapes = np.repeat(np.array(shape_of, dtype=np.uint8), counts)
+    return _assemble([plans[j] for j in used], shapes, vals, offsets, base + e, list(zip(shape_of, counts)))
 
 
 def _shape_values(
@@ -371,11 +372,17 @@ def _values(region: bytes, plan: ShapePlan) -> np.ndarray:
 
 
 def _assemble(
-    plans: list[ShapePlan], shapes: np.ndarray | None, vals: list[np.ndarray], offsets: np.ndarray, end: int
+    plans: list[ShapePlan],
+    shapes: np.ndarray | None,
+    vals: list[np.ndarray],
+    offsets: np.ndarray,
+    end: int,
+    stretches: list[tuple[int, int]] | None = None,
 ) -> ColumnRun:
     """A run of the rows ``vals[p]`` (every key of each line of ``plans[p]``, in row order), the
     rows' shapes ``shapes`` (``None``: all of ``plans[0]``), as one `Batch` over the metric names
-    of all shapes in order of first appearance (``plans`` are in that order)."""
+    of all shapes in order of first appearance (``plans`` are in that order). ``stretches``: the
+    rows' consecutive stretches as ``(shape, rows)``, when known (else found in ``shapes``)."""
     first = plans[0]
     if shapes is None:
         v = vals[0]
@@ -387,12 +394,16 @@ def _assemble(
     epoch = np.empty(n) if first.epoch_idx >= 0 else None
     # Where the shape changes: a run is mostly a few stretches of one shape (a burst's eval row,
     # then its train rows), each copied as slices; many stretches are copied per shape at once.
-    cuts = np.flatnonzero(shapes[1:] != shapes[:-1])
-    if len(cuts) < 16:
+    if stretches is None:
+        cuts = np.flatnonzero(shapes[1:] != shapes[:-1])
+        if len(cuts) < 16:
+            bounds = [0, *(cuts + 1).tolist(), n]
+            stretches = [(int(shapes[a]), b - a) for a, b in zip(bounds, bounds[1:])]
+    if stretches is not None and len(stretches) <= 16:
         taken = [0] * len(plans)  # rows of each shape's values copied so far
         a = 0
-        for b in [*(cuts + 1).tolist(), n]:
-            q = int(shapes[a])
+        for q, size in stretches:
+            b = a + size
             p, i = plans[q], taken[q]
             taken[q] = i + b - a
             block = vals[q][i : taken[q]]
