@@ -259,7 +259,9 @@ class RunBoundaries:
     def accept_batch(self, st: np.ndarray, epochs: np.ndarray | None, k: int, train: np.ndarray | None = None) -> None:
         """`accept` for rows of a run of rank ``None`` that neither start a run nor go back
         (`first_back`): the first ``k`` with steps ``st`` (``(k,) int64``), all with
-        ``epochs`` (``float64``, or ``None``); ``train`` as in `first_back`."""
+        ``epochs`` (``float64``, or ``None``); ``train`` as in `first_back`. The run then has
+        records (a batch may hold the first record of a run)."""
+        self.run_has_records = True
         m = len(epochs) if epochs is not None else -1
         seen = self._seen.get(None, (None, None))
         self._seen[None] = (

@@ -232,6 +232,22 @@ class CopyFilter:
             return False
         return self._accepted >= 3
 
+    def may_echo(self, rows: Batch, stepped: bool) -> bool:
+        """Whether the first row of a run (`ColumnRun.rows`), with a step when ``stepped``, may
+        be an echo of the record before it (`_emit`'s echo rule), for a row that would go out
+        in the run's batch instead of through `emit` (the caller checked `rows_ok`). A row
+        without a step is no echo; one with a step may be only when the record before it has
+        no stated step and no rank, and has the row's kind and epoch. (Its values are not compared:
+        such a row takes the record path, which decides.)"""
+        prev = self.prev
+        if not stepped or prev is None or prev.rank is not None:
+            return False
+        if prev.step is not None and prev is not self._epoch_stepped:
+            return False
+        kind = rows.shape_kinds[int(rows.shapes[0])] if rows.shapes is not None else rows.kind
+        epoch = float(rows.epoch[0]) if rows.epoch is not None else None
+        return prev.kind == kind and prev.epoch == epoch
+
     def accepted_batch(self, batch: Batch) -> None:
         """`accepted` for every row of ``batch`` (a batch has no epoch steps: `batch_ok`'s
         caller makes such rows take the record path)."""
