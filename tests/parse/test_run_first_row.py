@@ -337,3 +337,23 @@ def test_eval_first_row_echo_of_a_bare_eval_record() -> None:
     # is on: the run's records go out one by one, each with its step
     assert [(r.kind, r.step) for r in _records(got)] == [("train", s) for s in _steps(110, 200)]
     assert _shape(got) == ["R"] * 10
+
+
+def test_rows_held_until_a_release_lets_a_summary_out_last() -> None:
+    # GIVEN a clear that stays open (the train bar drawn elsewhere: every record is held for
+    # it), 245 train records and the run's summary held, then a run of 11 eval records and 5
+    # train records: holding its 11th row lets MAX_WAIT + 1 records out, the summary last but
+    # for eval records
+    clear = b"\r" + b" " * 40 + b"\r"
+    held = b"".join(clear + repr(_train(s)).encode() + b"\n" for s in range(110, 2560, 10))
+    prefix = BANNER + _burst(_steps(10, 100)) + held + clear + repr(SUMMARY).encode() + b"\n"
+
+    def run(base: int) -> ColumnRun:
+        return _run([_eval(2550)] * 11 + [_train(s) for s in _steps(10, 50)], base)
+
+    ref, got = _policy_both_ways([prefix], run, b"")
+    # THEN the rows up to it are let out with them, without steps; the train records after it
+    # are each `take`n (the first learns the new run's steps per epoch afresh) and held
+    recs = _records(ref)
+    assert len(recs) == 245 + 1 + 11 and recs[-1].kind == "eval" and all(r.step is None for r in recs)
+    assert _shape(got) == ["R"] * 257  # (after a summary, held rows go out one by one)
