@@ -224,10 +224,11 @@ class RunBoundaries:
     def first_back(
         self, st: np.ndarray, epochs: np.ndarray | None, k: int, m: int, train: np.ndarray | None = None
     ) -> int | None:
-        """The rewind rule (`went_back`) for the ``m`` rows of a run of rank ``None`` after its
-        first: the first ``k`` have steps ``st`` (``(k,) int64``), the other ``m - k`` only
-        epochs (``(m,) float64`` or ``None``). ``train``: ``(m,) bool``, which rows are train
-        records (``None``: all; eval records neither rewind nor move the last step or epoch).
+        """The rewind rule (`went_back`) for ``m`` rows of a run of rank ``None`` not yet
+        accepted (all of them, or those after its first): the first ``k`` have steps ``st``
+        (``(k,) int64``), the other ``m - k`` only epochs (``(m,) float64`` or ``None``).
+        ``train``: ``(m,) bool``, which rows are train records (``None``: all; eval records
+        neither rewind nor move the last step or epoch).
 
         Returns:
             The index (among the ``m``) of the first train row whose step (else epoch) goes
@@ -278,7 +279,7 @@ class RunBoundaries:
             self.last_epoch[None] = float(epochs[-1])
 
     def _learn_batch_interval(self, steps: np.ndarray | None, epochs: np.ndarray | None) -> None:
-        """`_learn_interval` for the rows of a run (which never go back: `run_goes_back`)."""
+        """`_learn_interval` for the rows of a run (which never go back: `first_back`)."""
         if steps is not None:
             d = _smallest_forward(self.last_step.get(None), steps)
             if d is not None:

@@ -17,7 +17,8 @@ records are *not* duplicates by themselves):
 
 Each reading taken is noted in `CopyFilter.readings` (the report says it). The rules are scalar
 only: a run of records the columnar catch-up reads takes the record path whenever one of them
-may apply (`CopyFilter.batch_ok`; for held rows let out without steps, `CopyFilter.rows_ok`);
+may apply (`CopyFilter.batch_ok`; for held rows let out without steps, `CopyFilter.rows_ok`;
+for a run's first row, `CopyFilter.rows_ok` and `CopyFilter.may_echo`);
 `CopyFilter.accepted_batch` notes a batch that went out.
 """
 

@@ -277,8 +277,8 @@ class StepPairing:
     # -- the batch form ---------------------------------------------------------------------
 
     def peek_run(self, epochs: np.ndarray | None, m: int) -> tuple[int, np.ndarray, float | None] | None:
-        """The batch form of `take` for the ``m`` rows of a run after its first (already
-        through `take`), without taking anything.
+        """The batch form of `take` for ``m`` rows of a run not yet taken (all of them, or
+        those after its first when that one went through `take`), without taking anything.
 
         Args:
             epochs: ``(m,) float64`` epochs of the rows, or ``None``.

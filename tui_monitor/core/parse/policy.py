@@ -18,8 +18,9 @@ it, a batch form (a `ColumnRun` of plain train records) beside it:
   (LLaMA-Factory's ``llamafactory.train.callbacks``), or, when two processes print every record,
   the second process's copy, counts once. Each reading taken is noted in
   `RecordPolicy.readings` (the report says it). Scalar only: a run that may hold one takes the
-  record path (`CopyFilter.batch_ok`). Equal consecutive records are *not* duplicates by
-  themselves: only evidence decides.
+  record path (`CopyFilter.batch_ok`; its first row: `CopyFilter.rows_ok`,
+  `CopyFilter.may_echo`). Equal consecutive records are *not* duplicates by themselves: only
+  evidence decides.
 * **runs** (:mod:`~tui_monitor.core.parse.boundaries`, DESIGN.md "Runs"): a `RunStart` before
   the first item of a new run (a banner after records, a train record after the run's summary,
   a step or epoch back at the run's start without a resume message, a train record after a file
@@ -359,4 +360,5 @@ def _train_rows(rows: Batch, s: int) -> np.ndarray | None:
     if rows.shapes is None or len(set(kinds)) == 1:
         kind = rows.kind if rows.shapes is None else kinds[0]
         return None if kind == "train" else np.zeros(len(rows) - s, dtype=bool)
-    return np.array([kind == "train" for kind in kinds])[rows.shapes[s:]]
+    train: np.ndarray = np.array([kind == "train" for kind in kinds])[rows.shapes[s:]]
+    return train
