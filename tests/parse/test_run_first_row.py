@@ -29,6 +29,8 @@ TOTAL = 1000
 SPE = 100
 """Steps per epoch (a record's epoch is its step / SPE)."""
 BANNER = f"***** Running training *****\n  Num examples = 3,200\n  Total optimization steps = {TOTAL:,}\n".encode()
+CLEAR = b"\r" + b" " * 40 + b"\r"
+"""tqdm.write's clear of the train bar."""
 PATHS = [False, True] if COMPILED_SCAN is not None else [False]
 
 
@@ -48,13 +50,15 @@ def _eval(step: int) -> dict[str, float]:
 SUMMARY = {"train_runtime": 100.0, "train_samples_per_second": 5.0, "train_loss": 2.0, "epoch": 1.0}
 
 
+def _redraw(step: int) -> bytes:
+    """The train bar drawn at ``step``."""
+    return f"\r  1%|          | {step}/{TOTAL} [00:01<00:10,  5.60it/s]".encode()
+
+
 def _events(steps: list[int]) -> bytes:
     """The log events of ``steps`` as stderr writes them: tqdm.write's clear, then the train
     bar's redraw at the step."""
-    return b"".join(
-        b"\r" + b" " * 40 + b"\r" + f"\r  1%|          | {s}/{TOTAL} [00:01<00:10,  5.60it/s]".encode()
-        for s in steps
-    )
+    return b"".join(CLEAR + _redraw(s) for s in steps)
 
 
 def _dicts(recs: list[dict[str, float]]) -> bytes:
@@ -238,8 +242,8 @@ def test_first_row_that_echoes_the_bare_record_before_it() -> None:
 def test_rows_after_a_held_record_are_held_with_it() -> None:
     # GIVEN a clear whose redraw is still to come (a record read after it is held), a dict,
     # then a burst of dicts, then the redraws
-    log = BANNER + _burst(_steps(10, 100)) + b"\r" + b" " * 40 + b"\r" + _dicts([_train(110)] + [_train(s) for s in _steps(120, 200)])
-    redraws = b"".join(f"\r  1%|          | {s}/{TOTAL} [00:01<00:10,  5.60it/s]".encode() for s in _steps(110, 200))
+    log = BANNER + _burst(_steps(10, 100)) + CLEAR + _dicts([_train(s) for s in _steps(110, 200)])
+    redraws = b"".join(_redraw(s) for s in _steps(110, 200))
     ref, got = _check([log, redraws + b"\n"])
     # THEN the held dict and the burst's rows (first included) wait for the redraw: the first
     # takes its step, the others none
@@ -344,9 +348,8 @@ def test_rows_held_until_a_release_lets_a_summary_out_last() -> None:
     # it), 245 train records and the run's summary held, then a run of 11 eval records and 5
     # train records: holding its 11th row lets MAX_WAIT + 1 records out, the summary last but
     # for eval records
-    clear = b"\r" + b" " * 40 + b"\r"
-    held = b"".join(clear + repr(_train(s)).encode() + b"\n" for s in range(110, 2560, 10))
-    prefix = BANNER + _burst(_steps(10, 100)) + held + clear + repr(SUMMARY).encode() + b"\n"
+    held = b"".join(CLEAR + repr(_train(s)).encode() + b"\n" for s in range(110, 2560, 10))
+    prefix = BANNER + _burst(_steps(10, 100)) + held + CLEAR + repr(SUMMARY).encode() + b"\n"
 
     def run(base: int) -> ColumnRun:
         return _run([_eval(2550)] * 11 + [_train(s) for s in _steps(10, 50)], base)
