@@ -26,8 +26,8 @@ it, a batch form (a `ColumnRun` of plain train records) beside it:
   a step or epoch back at the run's start without a resume message, a train record after a file
   reset that does not continue the run), a `Rewind` before a train record that goes back to a
   mid-run checkpoint (a resume), and the banner's steps per epoch for records no bar gave a
-  step. Scalar: `RunBoundaries.accept`; batch: `RunBoundaries.first_back` and
-  `RunBoundaries.accept_batch`. ``on_new_run`` lets the parser forget the old run's bar.
+  step. Scalar: `RunBoundaries.accept`; batch: `RunBoundaries.accept_rows` (`first_back`
+  and `accept_batch` in one). ``on_new_run`` lets the parser forget the old run's bar.
 
 A record's way through: `take` (steps) → `emit` (copies, echo) → accept (runs; then it is
 appended to the caller's ``out``).
@@ -272,7 +272,7 @@ class RecordPolicy:
         """
         n = len(rows)
         m = n - s
-        epochs = rows.epoch[s:] if rows.epoch is not None else None
+        epochs = rows.epoch[s:] if rows.epoch is not None and s else rows.epoch
         runs, copies, pairing = self._runs, self._copies, self._pairing
         # (A stream's first records and a two-writer log take the record path: a copy is
         # decided per record.)
@@ -302,10 +302,11 @@ class RecordPolicy:
             return True, None
         k, st, spe = paired
         train = _train_rows(rows, s)
-        back = runs.first_back(st, epochs, k, m, train)
+        back = runs.accept_rows(st, epochs, k, m, train)
         if back is not None:
-            # The rows before it go out as a batch (paired anew: fewer steps), the row that
-            # goes back starts the rest (its `take` decides: a rewind or a new run).
+            # (Nothing was accepted.) The rows before it go out as a batch (paired anew: fewer
+            # steps), the row that goes back starts the rest (its `take` decides: a rewind or
+            # a new run).
             rest = full.part(s + back, full_n)
             if back == 0:
                 return bool(s), rest
@@ -319,8 +320,8 @@ class RecordPolicy:
                     self.take(rec, out)
                 return True, rest
             k, st, spe = paired
+            runs.accept_batch(st, epochs, k, train)
         pairing.take_run(k, spe)
-        runs.accept_batch(st, epochs, k, train)
         batch = rows.part(s, len(rows), st)
         copies.accepted_batch(batch)
         out.append(batch)
