@@ -20,7 +20,7 @@ its batch form for a run of plain train records (the columnar catch-up):
   a batch never holds one (the policy takes the record path when it could).
 * **logging interval**: the smallest forward step and epoch between two main-writer train
   records, which tells a restart from a resume. Scalar: `RunBoundaries.accept`; batch:
-  `RunBoundaries.accept_batch`.
+  `RunBoundaries.accept_batch` (with the rewind rule: `RunBoundaries.accept_rows`).
 * **epoch steps**: with the banner's steps per epoch (`RunBoundaries.run_info`), a main-writer
   record no bar gave a step takes ``epoch * steps per epoch`` (`RunBoundaries.epoch_step`); a
   batch whose rows would need it takes the record path (`RunBoundaries.has_epoch_steps`).
