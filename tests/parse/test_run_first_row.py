@@ -302,8 +302,10 @@ def test_eval_first_row_in_the_batch() -> None:
     # GIVEN the eval record's and 10 train records' steps queued (stdout buffered)
     prefix = BANNER + _burst(_steps(10, 100)) + _events(_steps(100, 200))
     ref, got = _policy_both_ways([prefix], _eval_burst(100, 10), _burst(_steps(210, 300)))
-    # THEN the whole run is one batch, the eval record first, with its step
-    assert _shape(got) == ["B11"]
+    # THEN the run goes out in one decision, with its steps: the eval record first, as a record
+    # (alone of its shape), then the train records as one batch
+    assert _shape(got) == ["R", "B10"]
+    assert got[1].steps.tolist() == _steps(110, 200)
     assert [(r.kind, r.step) for r in _records(ref)] == [("eval", 100)] + [("train", s) for s in _steps(110, 200)]
 
 

@@ -324,7 +324,16 @@ class RecordPolicy:
         pairing.take_run(k, spe)
         batch = rows.part(s, len(rows), st)
         copies.accepted_batch(batch)
-        out.append(batch)
+        shapes = rows.shapes
+        if not s and shapes is not None and len(batch) > 1 and shapes[0] != shapes[1]:
+            # A first row alone of its shape (a burst's eval record before its train records)
+            # goes out as its record, the others as a batch: the items the state got when that
+            # row took the record path (a batch's rows of several shapes cost it more than a
+            # record and a batch of one shape).
+            out.append(batch.record(0))
+            out.append(batch.part(1, len(batch)))
+        else:
+            out.append(batch)
         return True, rest
 
     def _emit_rows(self, held: HeldRows, out: Out) -> None:
