@@ -256,7 +256,10 @@ class CopyFilter:
         last = batch.record(m - 1)  # (one record for both, as `accepted` keeps one)
         self.prev = last
         self._accepted += m
-        self._recent = [[batch.record(m - 2), False], [last, False]] if m > 1 else [[last, False]]
+        if m > 1:
+            self._recent = [[batch.record(m - 2), False], [last, False]]
+        else:
+            self._recent = [*self._recent[-1:], [last, False]]  # (as `accepted` keeps them)
 
 
 def _is_echo(prev: Record, rec: Record) -> bool:

@@ -322,17 +322,22 @@ class RecordPolicy:
             k, st, spe = paired
             runs.accept_batch(st, epochs, k, train)
         pairing.take_run(k, spe)
-        batch = rows.part(s, len(rows), st)
-        copies.accepted_batch(batch)
         shapes = rows.shapes
-        if not s and shapes is not None and len(batch) > 1 and shapes[0] != shapes[1]:
+        if not s and shapes is not None and len(rows) > 1 and shapes[0] != shapes[1]:
             # A first row alone of its shape (a burst's eval record before its train records)
             # goes out as its record, the others as a batch: the items the state got when that
             # row took the record path (a batch's rows of several shapes cost it more than a
             # record and a batch of one shape).
-            out.append(batch.record(0))
-            out.append(batch.part(1, len(batch)))
+            first = rows.record(0)
+            first.step = int(st[0]) if k else None
+            others = rows.part(1, len(rows), st[1:])
+            copies.accepted(first, epoch_stepped=False)
+            copies.accepted_batch(others)
+            out.append(first)
+            out.append(others)
         else:
+            batch = rows.part(s, len(rows), st)
+            copies.accepted_batch(batch)
             out.append(batch)
         return True, rest
 
