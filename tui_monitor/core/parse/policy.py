@@ -220,10 +220,13 @@ class RecordPolicy:
         epoch, no new run, no rewind); its first record included, unless its `take` decides
         (after a summary or a file reset, a record that may be an echo of the one before, the
         stream's first records, a step or epoch that goes back): then it goes through `take`
-        and the others form the batch. A train record that goes back (a rewind or a new run)
-        is taken through `take`, the rows before it as a batch and the rows after it as a run
-        of their own; when no batch applies, every row goes through `take`. Either way the
-        items and the policy's state afterwards are those of the scalar path.
+        and the others form the batch. (A first row alone of its shape, a burst's eval record
+        before its train records, is decided with the batch and goes out as its record beside
+        it: a batch of several shapes costs the state more.) A train record that goes back (a
+        rewind or a new run) is taken through `take`, the rows before it as a batch and the
+        rows after it as a run of their own; when no batch applies, every row goes through
+        `take`. Either way the items and the policy's state afterwards are those of the scalar
+        path.
 
         When `take` would hold every row for a redraw (`StepPairing.rows_held`: a clear open,
         no step queued), the rows are held as slices of the run and go out, without steps,
