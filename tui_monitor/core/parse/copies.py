@@ -256,10 +256,15 @@ class CopyFilter:
         last = batch.record(m - 1)  # (one record for both, as `accepted` keeps one)
         self.prev = last
         self._accepted += m
-        if m > 1:
+        if m == 1:
+            self._recent = [*self._recent[-1:], [last, False]]  # (as `accepted` keeps them)
+        elif self._accepted <= 3:
             self._recent = [[batch.record(m - 2), False], [last, False]]
         else:
-            self._recent = [*self._recent[-1:], [last, False]]  # (as `accepted` keeps them)
+            # The record before the batch's last is read only by the two-writer rules, which
+            # no longer apply once three records are accepted with no two writers known (a
+            # batch of several rows goes out only then): not built for every batch.
+            self._recent = [[last, False]]
 
 
 def _is_echo(prev: Record, rec: Record) -> bool:
