@@ -20,7 +20,7 @@ its batch form for a run of plain train records (the columnar catch-up):
   a batch never holds one (the policy takes the record path when it could).
 * **logging interval**: the smallest forward step and epoch between two main-writer train
   records, which tells a restart from a resume. Scalar: `RunBoundaries.accept`; batch:
-  `RunBoundaries.accept_batch`.
+  `RunBoundaries.accept_batch` (with the rewind rule: `RunBoundaries.accept_rows`).
 * **epoch steps**: with the banner's steps per epoch (`RunBoundaries.run_info`), a main-writer
   record no bar gave a step takes ``epoch * steps per epoch`` (`RunBoundaries.epoch_step`); a
   batch whose rows would need it takes the record path (`RunBoundaries.has_epoch_steps`).
@@ -224,10 +224,11 @@ class RunBoundaries:
     def first_back(
         self, st: np.ndarray, epochs: np.ndarray | None, k: int, m: int, train: np.ndarray | None = None
     ) -> int | None:
-        """The rewind rule (`went_back`) for the ``m`` rows of a run of rank ``None`` after its
-        first: the first ``k`` have steps ``st`` (``(k,) int64``), the other ``m - k`` only
-        epochs (``(m,) float64`` or ``None``). ``train``: ``(m,) bool``, which rows are train
-        records (``None``: all; eval records neither rewind nor move the last step or epoch).
+        """The rewind rule (`went_back`) for ``m`` rows of a run of rank ``None`` not yet
+        accepted (all of them, or those after its first): the first ``k`` have steps ``st``
+        (``(k,) int64``), the other ``m - k`` only epochs (``(m,) float64`` or ``None``).
+        ``train``: ``(m,) bool``, which rows are train records (``None``: all; eval records
+        neither rewind nor move the last step or epoch).
 
         Returns:
             The index (among the ``m``) of the first train row whose step (else epoch) goes
@@ -256,35 +257,68 @@ class RunBoundaries:
             return back
         return int(where[back])
 
+    def accept_rows(
+        self, st: np.ndarray, epochs: np.ndarray | None, k: int, m: int, train: np.ndarray | None = None
+    ) -> int | None:
+        """`first_back`, then, when no row goes back, `accept_batch`, for the ``m`` rows of a
+        run (arguments as there), with the train rows and their steps' differences worked out
+        once for both.
+
+        Returns:
+            The index (among the ``m``) of the first train row that goes back (nothing was
+            accepted), or ``None`` (every row was).
+        """
+        st_t, ep_t, k_t, m_t = _train_rows(st, epochs, k, train) if train is not None else (st, epochs, k, m)
+        if k_t == m_t and k_t > 1:
+            # Every train row has a step (the common case): only steps go back (`went_back`).
+            d = st_t[1:] - st_t[:-1]
+            last = self.last_step.get(None)
+            if _MIN(d) >= 0 and (last is None or int(st_t[0]) >= last):
+                self._accept_seen(st, epochs, k)
+                self._accept_train(st_t, ep_t, k_t, m_t, d)
+                return None
+        back = self.first_back(st, epochs, k, m, train)
+        if back is None:
+            self.accept_batch(st, epochs, k, train)
+        return back
+
     def accept_batch(self, st: np.ndarray, epochs: np.ndarray | None, k: int, train: np.ndarray | None = None) -> None:
         """`accept` for rows of a run of rank ``None`` that neither start a run nor go back
         (`first_back`): the first ``k`` with steps ``st`` (``(k,) int64``), all with
-        ``epochs`` (``float64``, or ``None``); ``train`` as in `first_back`."""
-        m = len(epochs) if epochs is not None else -1
+        ``epochs`` (``float64``, or ``None``); ``train`` as in `first_back`. The run then has
+        records (a batch may hold the first record of a run)."""
+        self._accept_seen(st, epochs, k)
+        if train is not None:
+            self._accept_train(*_train_rows(st, epochs, k, train))
+        else:
+            self._accept_train(st, epochs, k, len(epochs) if epochs is not None else -1)
+
+    def _accept_seen(self, st: np.ndarray, epochs: np.ndarray | None, k: int) -> None:
+        """`accept_batch`'s note of the run's last step and epoch of any kind."""
+        self.run_has_records = True
         seen = self._seen.get(None, (None, None))
         self._seen[None] = (
             int(st[-1]) if k else seen[0],
-            float(epochs[-1]) if epochs is not None and m else seen[1],
+            float(epochs[-1]) if epochs is not None and len(epochs) else seen[1],
         )
-        if train is not None:
-            st, epochs, k, m = _train_rows(st, epochs, k, train)
-        if k:
-            self._learn_batch_interval(st, None)
-            self.last_step[None] = int(st[-1])
-        if epochs is not None and m:
-            self._learn_batch_interval(None, epochs)
-            self.last_epoch[None] = float(epochs[-1])
 
-    def _learn_batch_interval(self, steps: np.ndarray | None, epochs: np.ndarray | None) -> None:
-        """`_learn_interval` for the rows of a run (which never go back: `run_goes_back`)."""
-        if steps is not None:
-            d = _smallest_forward(self.last_step.get(None), steps)
+    def _accept_train(
+        self, st: np.ndarray, epochs: np.ndarray | None, k: int, m: int, diffs: np.ndarray | None = None
+    ) -> None:
+        """`accept_batch` for the train rows (the first ``k`` with steps ``st``, all ``m`` with
+        ``epochs``; ``diffs``: ``st[1:] - st[:-1]`` when already worked out): the logging
+        interval (`_learn_interval`, for rows which never go back: `first_back`), the last
+        step and epoch."""
+        if k:
+            d = _smallest_forward(self.last_step.get(None), st, diffs)
             if d is not None:
                 self.step_interval = int(d) if self.step_interval is None else min(self.step_interval, int(d))
-        if epochs is not None:
+            self.last_step[None] = int(st[-1])
+        if epochs is not None and m:
             e = _smallest_forward(self.last_epoch.get(None), epochs)
             if e is not None:
                 self.epoch_interval = e if self.epoch_interval is None else min(self.epoch_interval, e)
+            self.last_epoch[None] = float(epochs[-1])
 
 
 def _train_rows(
@@ -296,15 +330,16 @@ def _train_rows(
     return st_t, epochs[train] if epochs is not None else None, len(st_t), int(train.sum())
 
 
-def _smallest_forward(last: float | None, values: np.ndarray) -> float | None:
+def _smallest_forward(last: float | None, values: np.ndarray, diffs: np.ndarray | None = None) -> float | None:
     """The smallest positive difference between consecutive ``values`` (after ``last``, when
-    given), or ``None`` when nothing moves forward."""
+    given), or ``None`` when nothing moves forward (``diffs``: ``values[1:] - values[:-1]``
+    when already worked out)."""
     best = None
     n = len(values)
     if last is not None and n and values[0] > last:
         best = values[0] - last
     if n > 1:
-        d = values[1:] - values[:-1]
+        d = diffs if diffs is not None else values[1:] - values[:-1]
         lo = _MIN(d)
         if not lo > 0:
             # Some rows do not move forward (or a NaN): the smallest of those that do. (When

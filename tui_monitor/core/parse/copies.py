@@ -17,7 +17,8 @@ records are *not* duplicates by themselves):
 
 Each reading taken is noted in `CopyFilter.readings` (the report says it). The rules are scalar
 only: a run of records the columnar catch-up reads takes the record path whenever one of them
-may apply (`CopyFilter.batch_ok`; for held rows let out without steps, `CopyFilter.rows_ok`);
+may apply (`CopyFilter.batch_ok`; for held rows let out without steps, `CopyFilter.rows_ok`;
+for a run's first row, `CopyFilter.rows_ok` and `CopyFilter.may_echo`);
 `CopyFilter.accepted_batch` notes a batch that went out.
 """
 
@@ -232,6 +233,22 @@ class CopyFilter:
             return False
         return self._accepted >= 3
 
+    def may_echo(self, rows: Batch, stepped: bool) -> bool:
+        """Whether the first row of a run (`ColumnRun.rows`), with a step when ``stepped``, may
+        be an echo of the record before it (`_emit`'s echo rule), for a row that would go out
+        in the run's batch instead of through `emit` (the caller checked `rows_ok`). A row
+        without a step is no echo; one with a step may be only when the record before it has
+        no stated step and no rank, and has the row's kind and epoch. (Its values are not compared:
+        such a row takes the record path, which decides.)"""
+        prev = self.prev
+        if not stepped or prev is None or prev.rank is not None:
+            return False
+        if prev.step is not None and prev is not self._epoch_stepped:
+            return False
+        kind = rows.shape_kinds[int(rows.shapes[0])] if rows.shapes is not None else rows.kind
+        epoch = float(rows.epoch[0]) if rows.epoch is not None else None
+        return prev.kind == kind and prev.epoch == epoch
+
     def accepted_batch(self, batch: Batch) -> None:
         """`accepted` for every row of ``batch`` (a batch has no epoch steps: `batch_ok`'s
         caller makes such rows take the record path)."""
@@ -239,7 +256,15 @@ class CopyFilter:
         last = batch.record(m - 1)  # (one record for both, as `accepted` keeps one)
         self.prev = last
         self._accepted += m
-        self._recent = [[batch.record(m - 2), False], [last, False]] if m > 1 else [[last, False]]
+        if m == 1:
+            self._recent = [*self._recent[-1:], [last, False]]  # (as `accepted` keeps them)
+        elif self._accepted <= 3:
+            self._recent = [[batch.record(m - 2), False], [last, False]]
+        else:
+            # The record before the batch's last is read only by the two-writer rules, which
+            # no longer apply once three records are accepted with no two writers known (a
+            # batch of several rows goes out only then): not built for every batch.
+            self._recent = [[last, False]]
 
 
 def _is_echo(prev: Record, rec: Record) -> bool:

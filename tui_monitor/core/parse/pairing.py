@@ -277,8 +277,8 @@ class StepPairing:
     # -- the batch form ---------------------------------------------------------------------
 
     def peek_run(self, epochs: np.ndarray | None, m: int) -> tuple[int, np.ndarray, float | None] | None:
-        """The batch form of `take` for the ``m`` rows of a run after its first (already
-        through `take`), without taking anything.
+        """The batch form of `take` for ``m`` rows of a run not yet taken (all of them, or
+        those after its first when that one went through `take`), without taking anything.
 
         Args:
             epochs: ``(m,) float64`` epochs of the rows, or ``None``.
@@ -334,10 +334,16 @@ class StepPairing:
             and not runs.summary_seen
         )
 
-    def hold_rows(self, run: Batch, start: int, out: Out) -> None:
+    def hold_rows(self, run: Batch, start: int, out: Out) -> int:
         """The batch form of `take` for the rows ``start:`` of ``run`` when `rows_held`: each
         row is held; whenever more than ``MAX_WAIT`` records are held they all go out without
-        a step (`release`), exactly where `take` would let them out, record by record."""
+        a step (`release`), exactly where `take` would let them out, record by record.
+
+        Returns:
+            ``len(run)`` when every row was held; else the row from which `rows_held` no
+            longer holds (records let out by a release made a summary the last record out:
+            the next row's `take` decides), for the caller to take as a run of its own.
+        """
         n = len(run)
         i = start
         while i < n:
@@ -348,6 +354,9 @@ class StepPairing:
             i = j
             if self.held > MAX_WAIT:
                 self.release(out, with_steps=False)
+                if not self.rows_held():
+                    return i
+        return n
 
     def take_run(self, k: int, steps_per_epoch: float | None) -> None:
         """Take the ``k`` steps `peek_run` gave (and the steps per epoch it learnt)."""

@@ -18,15 +18,16 @@ it, a batch form (a `ColumnRun` of plain train records) beside it:
   (LLaMA-Factory's ``llamafactory.train.callbacks``), or, when two processes print every record,
   the second process's copy, counts once. Each reading taken is noted in
   `RecordPolicy.readings` (the report says it). Scalar only: a run that may hold one takes the
-  record path (`CopyFilter.batch_ok`). Equal consecutive records are *not* duplicates by
-  themselves: only evidence decides.
+  record path (`CopyFilter.batch_ok`; its first row: `CopyFilter.rows_ok`,
+  `CopyFilter.may_echo`). Equal consecutive records are *not* duplicates by themselves: only
+  evidence decides.
 * **runs** (:mod:`~tui_monitor.core.parse.boundaries`, DESIGN.md "Runs"): a `RunStart` before
   the first item of a new run (a banner after records, a train record after the run's summary,
   a step or epoch back at the run's start without a resume message, a train record after a file
   reset that does not continue the run), a `Rewind` before a train record that goes back to a
   mid-run checkpoint (a resume), and the banner's steps per epoch for records no bar gave a
-  step. Scalar: `RunBoundaries.accept`; batch: `RunBoundaries.first_back` and
-  `RunBoundaries.accept_batch`. ``on_new_run`` lets the parser forget the old run's bar.
+  step. Scalar: `RunBoundaries.accept`; batch: `RunBoundaries.accept_rows` (`first_back`
+  and `accept_batch` in one). ``on_new_run`` lets the parser forget the old run's bar.
 
 A record's way through: `take` (steps) → `emit` (copies, echo) → accept (runs; then it is
 appended to the caller's ``out``).
@@ -214,12 +215,18 @@ class RecordPolicy:
 
     def take_run(self, run: ColumnRun, out: Out) -> None:
         """A run of plain records (rank ``None``, no step of their own; train records, and eval
-        records between them): its first record through `take`, the others as one `Batch` when
-        the scalar path would make no per-record decision for them (no echo or copy possible,
-        nothing held, every step agreeing with its epoch); a train record that goes back (a
+        records among them): as one `Batch` when the scalar path would make no per-record
+        decision for them (no echo or copy possible, nothing held, every step agreeing with its
+        epoch, no new run, no rewind); its first record included, unless its `take` decides
+        (after a summary or a file reset, a record that may be an echo of the one before, the
+        stream's first records, a step or epoch that goes back): then it goes through `take`
+        and the others form the batch. (A first row alone of its shape, a burst's eval record
+        before its train records, is decided with the batch and goes out as its record beside
+        it: a batch of several shapes costs the state more.) A train record that goes back (a
         rewind or a new run) is taken through `take`, the rows before it as a batch and the
-        rows after it as a run of their own; else the others through `take` too. Either way the
-        items and the policy's state afterwards are those of the scalar path.
+        rows after it as a run of their own; when no batch applies, every row goes through
+        `take`. Either way the items and the policy's state afterwards are those of the scalar
+        path.
 
         When `take` would hold every row for a redraw (`StepPairing.rows_held`: a clear open,
         no step queued), the rows are held as slices of the run and go out, without steps,
@@ -232,70 +239,110 @@ class RecordPolicy:
             rows = self._take_rows(rows, out)
 
     def _take_rows(self, rows: Batch, out: Out) -> Batch | None:
-        """`take_run` up to the first train record that goes back; returns the rows from it on
-        (a run to take next), or ``None`` when all rows were taken."""
+        """`take_run` up to the first row whose `take` decides after others went out (a train
+        record that goes back, a row after an eval row that followed a summary or a reset);
+        returns the rows from it on (a run to take next), or ``None`` when all were taken."""
         n = len(rows)
+        pairing, runs = self._pairing, self._runs
+        if pairing.rows_held():
+            # `take` would hold the first row for the open clear's redraw, and each row after it.
+            i = pairing.hold_rows(rows, 0, out)
+            return rows.part(i, n) if i < n else None
+        if not (runs.summary_seen or runs.after_reset):
+            done, rest = self._batch_rows(rows, 0, out)
+            if done:
+                return rest
         self.take(rows.record(0), out)
-        if self._pairing.rows_held():
-            self._pairing.hold_rows(rows, 1, out)
-            return None
         if n == 1:
             return None
-        m = n - 1
-        epochs = rows.epoch[1:] if rows.epoch is not None else None
-        runs = self._runs
+        if pairing.rows_held():
+            i = pairing.hold_rows(rows, 1, out)
+            return rows.part(i, n) if i < n else None
+        if runs.summary_seen or runs.after_reset:
+            return rows.part(1, n)  # (an eval record: the next train record decides)
+        return self._batch_rows(rows, 1, out)[1]
+
+    def _batch_rows(self, rows: Batch, s: int, out: Out) -> tuple[bool, Batch | None]:
+        """The rows ``s:`` of a run (``s`` = 1: its first row went through `take`; 0: none did,
+        nothing is held, no summary or file reset awaits a train record) as one `Batch` up to
+        the first train record that goes back, or each through `take` when a per-record
+        decision applies to them.
+
+        Returns:
+            ``(done, rest)``: ``done`` False (``s`` = 0 only) when the first row needs its
+            `take` (nothing went out); ``rest`` the rows from a train record that goes back
+            on (a run to take next), or ``None``.
+        """
+        n = len(rows)
+        m = n - s
+        epochs = rows.epoch[s:] if rows.epoch is not None and s else rows.epoch
+        runs, copies, pairing = self._runs, self._copies, self._pairing
         # (A stream's first records and a two-writer log take the record path: a copy is
         # decided per record.)
-        ok = not runs.summary_seen and self._copies.batch_ok(rows)
-        paired = self._pairing.peek_run(epochs, m) if ok else None
+        if s:
+            paired = pairing.peek_run(epochs, m) if copies.batch_ok(rows) else None
+        else:
+            paired = pairing.peek_run(epochs, m) if copies.rows_ok() else None
+            if paired is None or copies.may_echo(rows, paired[0] > 0):
+                return False, None
         full, full_n = rows, n
-        after: Batch | None = None
-        if paired is not None and paired[0] < m and self._pairing.clear_open:
+        rest: Batch | None = None
+        if paired is not None and paired[0] < m and pairing.clear_open:
             # Rows beyond the queued steps wait for the open clear's redraw: the first k go out
             # as a batch, the rest are taken next as a run of their own (whose rows are held).
             k = paired[0]
-            after = rows.part(k + 1, n)
-            m, n = k, k + 1
+            rest = rows.part(s + k, n)
+            m, n = k, s + k
             rows = rows.part(0, n)
             epochs = epochs[:m] if epochs is not None else None
-        train = None
-        if paired is not None and rows.shapes is not None and len(set(rows.shape_kinds)) > 1:
-            train = np.array([kind == "train" for kind in rows.shape_kinds])[rows.shapes[1:]]
-            if train.all():
-                train = None  # (a burst's train rows after the eval row that began its run)
         if paired is not None and paired[0] < m and runs.has_epoch_steps:
+            if not s:
+                return False, None
             paired = None  # rows without a queued step take their epoch's step, one by one
-        if paired is not None:
-            k, st, spe = paired
-            back = runs.first_back(st, epochs, k, m, train)
-            if back is not None:
-                # Rows 1..back go out as a batch (paired anew: fewer steps), the row that goes
-                # back starts the rest (its `take` decides: a rewind or a new run).
-                rest: Batch | None = full.part(back + 1, full_n)
-                if back == 0:
-                    return rest
-                m = back
-                rows = rows.part(0, back + 1)
-                epochs = epochs[:m] if epochs is not None else None
-                train = train[:m] if train is not None else None
-                paired = self._pairing.peek_run(epochs, m)
-                if paired is None:
-                    for rec in rows.part(1, m + 1).records():
-                        self.take(rec, out)
-                    return rest
-                k, st, spe = paired
-            else:
-                rest = after
         if paired is None:
-            for rec in rows.part(1, n).records():
+            for rec in rows.part(s, n).records():
                 self.take(rec, out)
-            return None
-        self._pairing.take_run(k, spe)
-        runs.accept_batch(st, epochs, k, train)
-        batch = rows.part(1, len(rows), st)
-        self._copies.accepted_batch(batch)
-        out.append(batch)
-        return rest
+            return True, None
+        k, st, spe = paired
+        train = _train_rows(rows, s)
+        back = runs.accept_rows(st, epochs, k, m, train)
+        if back is not None:
+            # (Nothing was accepted.) The rows before it go out as a batch (paired anew: fewer
+            # steps), the row that goes back starts the rest (its `take` decides: a rewind or
+            # a new run).
+            rest = full.part(s + back, full_n)
+            if back == 0:
+                return bool(s), rest
+            m = back
+            rows = rows.part(0, s + back)
+            epochs = epochs[:m] if epochs is not None else None
+            train = train[:m] if train is not None else None
+            paired = pairing.peek_run(epochs, m)
+            if paired is None:
+                for rec in rows.part(s, s + m).records():
+                    self.take(rec, out)
+                return True, rest
+            k, st, spe = paired
+            runs.accept_batch(st, epochs, k, train)
+        pairing.take_run(k, spe)
+        shapes = rows.shapes
+        if not s and shapes is not None and len(rows) > 1 and shapes[0] != shapes[1]:
+            # A first row alone of its shape (a burst's eval record before its train records)
+            # goes out as its record, the others as a batch: the items the state got when that
+            # row took the record path (a batch's rows of several shapes cost it more than a
+            # record and a batch of one shape).
+            first = rows.record(0)
+            first.step = int(st[0]) if k else None
+            others = rows.part(1, len(rows), st[1:])
+            copies.accepted(first, epoch_stepped=False)
+            copies.accepted_batch(others)
+            out.append(first)
+            out.append(others)
+        else:
+            batch = rows.part(s, len(rows), st)
+            copies.accepted_batch(batch)
+            out.append(batch)
+        return True, rest
 
     def _emit_rows(self, held: HeldRows, out: Out) -> None:
         """Held rows go out without steps (`StepPairing.release`): one `Batch` when `emit`
@@ -306,9 +353,7 @@ class RecordPolicy:
         epochs = rows.epoch
         runs = self._runs
         none = np.empty(0, dtype=np.int64)
-        train = None
-        if rows.shapes is not None and len(set(rows.shape_kinds)) > 1:
-            train = np.array([kind == "train" for kind in rows.shape_kinds])[rows.shapes]
+        train = _train_rows(rows, 0)
         if (
             runs.summary_seen
             or runs.after_reset
@@ -324,3 +369,15 @@ class RecordPolicy:
         batch = rows.part(0, len(rows), none)
         self._copies.accepted_batch(batch)
         out.append(batch)
+
+
+def _train_rows(rows: Batch, s: int) -> np.ndarray | None:
+    """Which of the rows ``s:`` are train records: ``(len(rows) - s,) bool``, or ``None`` when
+    all are (the form `RunBoundaries.first_back` and `RunBoundaries.accept_batch` take)."""
+    kinds = rows.shape_kinds
+    if rows.shapes is None or len(set(kinds)) == 1:
+        kind = rows.kind if rows.shapes is None else kinds[0]
+        return None if kind == "train" else np.zeros(len(rows) - s, dtype=bool)
+    train: np.ndarray = np.array([kind == "train" for kind in kinds])[rows.shapes[s:]]
+    # (A burst's train rows after the eval row that began its run: no mask, as for one shape.)
+    return None if train.all() else train
