@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -79,15 +80,25 @@ class ProgressState:
 
     def with_record(self, rec: Record) -> ProgressState:
         """A copy moved on by a record (its epoch, and its step when it states one)."""
-        if not is_main_rank(rec.rank):
-            return self
+        return self.with_records((rec,))
+
+    def with_records(self, items: Iterable[Record | Batch]) -> ProgressState:
+        """A copy moved on by records and batches in turn (`with_batch` for a batch): one copy
+        for them all, however many (a catch-up's chunk hands over ~70)."""
         step, epoch, epoch_step = self.step, self.epoch, self.epoch_step
-        if rec.epoch is not None:
-            # A record whose step is not known yet takes the next bar's (the step the policy
-            # gives it; the columnar path states it at once).
-            epoch, epoch_step = rec.epoch, rec.step
-        if rec.step is not None and (step is None or rec.step >= step or rec.kind == "train"):
-            step = rec.step
+        for it in items:
+            if isinstance(it, Batch):
+                step, epoch, epoch_step = _batch_moves(it, step, epoch, epoch_step)
+                continue
+            if it.rank is not None and not is_main_rank(it.rank):
+                continue
+            rs = it.step
+            if it.epoch is not None:
+                # A record whose step is not known yet takes the next bar's (the step the
+                # policy gives it; the columnar path states it at once).
+                epoch, epoch_step = it.epoch, rs
+            if rs is not None and (step is None or rs >= step or it.kind == "train"):
+                step = rs
         if step == self.step and epoch == self.epoch and epoch_step == self.epoch_step:
             return self
         return self._moved(step, epoch, epoch_step)
@@ -109,26 +120,30 @@ class ProgressState:
     def with_batch(self, b: Batch) -> ProgressState:
         """A copy moved on by a batch of main-writer records, as `with_record` would be by each
         of its rows in turn."""
-        n, k = len(b), b.steps.shape[0]
-        step, epoch, epoch_step = self.step, self.epoch, self.epoch_step
-        if b.epoch is not None:
-            epoch, epoch_step = float(b.epoch[-1]), int(b.steps[-1]) if k == n else None
-        if k:
-            steps = b.steps
-            if b.shapes is None and b.kind == "train":
-                step = int(steps[-1])
-            else:
-                # A train record's step is taken; an eval record's only when it does not go back.
-                train = np.array([kind == "train" for kind in b.shape_kinds])[
-                    b.shapes[:k] if b.shapes is not None else np.zeros(k, dtype=np.uint8)
-                ]
-                last_train = int(np.flatnonzero(train)[-1]) if train.any() else -1
-                if last_train >= 0:
-                    step = int(steps[last_train])
-                after = steps[last_train + 1 :]
-                if len(after):
-                    top = int(after.max())
-                    step = top if step is None or top >= step else step
-        if step == self.step and epoch == self.epoch and epoch_step == self.epoch_step:
-            return self
-        return self._moved(step, epoch, epoch_step)
+        return self.with_records((b,))
+
+
+def _batch_moves(
+    b: Batch, step: int | None, epoch: float | None, epoch_step: int | None
+) -> tuple[int | None, float | None, int | None]:
+    """``(step, epoch, epoch_step)`` moved on by the rows of a batch (see `with_record`)."""
+    n, k = len(b), b.steps.shape[0]
+    if b.epoch is not None:
+        epoch, epoch_step = float(b.epoch[-1]), int(b.steps[-1]) if k == n else None
+    if k:
+        steps = b.steps
+        if b.shapes is None and b.kind == "train":
+            step = int(steps[-1])
+        else:
+            # A train record's step is taken; an eval record's only when it does not go back.
+            train = np.array([kind == "train" for kind in b.shape_kinds])[
+                b.shapes[:k] if b.shapes is not None else np.zeros(k, dtype=np.uint8)
+            ]
+            last_train = int(np.flatnonzero(train)[-1]) if train.any() else -1
+            if last_train >= 0:
+                step = int(steps[last_train])
+            after = steps[last_train + 1 :]
+            if len(after):
+                top = int(after.max())
+                step = top if step is None or top >= step else step
+    return step, epoch, epoch_step

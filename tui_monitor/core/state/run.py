@@ -16,6 +16,7 @@ import numpy as np
 
 from tui_monitor.core.parse.items import Batch, Checkpoint, Event, Progress, Record, Rewind, RunInfo, rank_suffix
 from tui_monitor.core.state.columns import BatchColumns, ShapeTable
+from tui_monitor.core.state.joined import join
 from tui_monitor.core.state.pace import CheckpointLog, PaceLog
 from tui_monitor.core.state.progress import ProgressState
 from tui_monitor.core.state.series import SeriesSet, SeriesSnapshot, SeriesStore
@@ -103,6 +104,11 @@ class RunSnapshot:
         return [s.metric for s in self.series.values() if s.name == s.metric + suffix]
 
 
+def _movers(items: list[object], start: int) -> list[Record | Batch]:
+    """The records and batches of ``items[start:]`` (what moves a run's progress on)."""
+    return [it for it in items[start:] if not isinstance(it, Rewind)]  # type: ignore[misc]
+
+
 class Run:
     """The state of one run, fed in file order by :meth:`apply` (not thread-safe: the owner
     serialises `apply` and `snapshot`).
@@ -163,25 +169,17 @@ class Run:
                 is stamped on records, batches and events without one, and is the time of the
                 latest progress.
         """
-        stats = self._stats
         progress = self._progress
-        store_items: list[object] = []
+        tallied: list[object] = []  # records, batches and rewinds, for the tally and the store
+        moved = 0  # tallied[moved:] may move the progress on (folded when it is read, or at the end)
         for it in items:
-            if isinstance(it, Record):
+            if isinstance(it, (Record, Batch)):
                 if arrival:
                     it.arrival = arrival
-                stats.add_record(it)
-                progress = progress.with_record(it)
-                store_items.append(it)
-            elif isinstance(it, Batch):
-                if arrival:
-                    it.arrival = arrival
-                cols = BatchColumns(it, self._shape_tables)  # once, for the tally and the store
-                stats.add_batch(it, cols)
-                progress = progress.with_batch(it)
-                store_items.append(cols)
+                tallied.append(it)
             elif isinstance(it, (Progress, RunInfo)):
-                progress = progress.with_item(it, arrival)
+                progress = progress.with_records(_movers(tallied, moved)).with_item(it, arrival)
+                moved = len(tallied)
                 if isinstance(it, Progress) and it.source == "bar" and it.elapsed_s is not None:
                     self._pace.add(it.step, it.elapsed_s)
                 if isinstance(it, RunInfo):
@@ -193,16 +191,35 @@ class Run:
                 # Stamped like records: when it was read (the parser does not know).
                 self._events.append(replace(it, arrival=arrival) if arrival and not it.arrival else it)
             elif isinstance(it, Checkpoint):
+                progress = progress.with_records(_movers(tallied, moved))
+                moved = len(tallied)
                 self._checkpoints.add(it, progress.step)
             elif isinstance(it, Rewind):
-                stats.rewind(it)
-                store_items.append(it)
+                tallied.append(it)
             else:
                 continue
             self.version += 1
-        self._progress = progress
-        if store_items:
-            self._series.apply(store_items)
+        self._progress = progress.with_records(_movers(tallied, moved))
+        if tallied:
+            self._tally(tallied)
+
+    def _tally(self, items: list[object]) -> None:
+        """Records, batches and rewinds into the tally and the store, in order; a chunk's stretch
+        of records and short batches as one joined batch (`join`: its fixed cost once)."""
+        stats = self._stats
+        store_items: list[object] = []
+        for it, parts in join(items):
+            if isinstance(it, Record):
+                stats.add_record(it)
+                store_items.append(it)
+            elif isinstance(it, Batch):
+                cols = BatchColumns(it, self._shape_tables)  # once, for the tally and the store
+                stats.add_batch(it, cols, parts)
+                store_items.append(cols)
+            elif isinstance(it, Rewind):
+                stats.rewind(it)
+                store_items.append(it)
+        self._series.apply(store_items)
 
     def drop_events(self, events: Iterable[Event]) -> None:
         """Remove ``events`` (the same objects `apply` was given) from the run: file events

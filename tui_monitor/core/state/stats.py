@@ -142,7 +142,9 @@ class RecordStats:
                 out.extend(entry[0].records()[entry[1] :])
         return out
 
-    def add_batch(self, b: Batch, cols: BatchColumns | None = None) -> None:
+    def add_batch(
+        self, b: Batch, cols: BatchColumns | None = None, parts: Sequence[Record | Batch] | None = None
+    ) -> None:
         """`add_record` for each row of ``b`` (train and eval records of the main writer),
         vectorised: a fixed number of numpy calls per batch, whatever its rows and metrics
         (catch-up hands over thousands of ~50-row batches, so the calls are what costs).
@@ -150,6 +152,8 @@ class RecordStats:
         Args:
             b: the batch.
             cols: where its metrics are (`BatchColumns` of ``b``), when the caller has it.
+            parts: the records and batches ``b`` was joined from (`joined.join`), in order: the
+                rewind window keeps them (a rewind gives back the records as they came).
         """
         if cols is None:
             cols = BatchColumns(b)
@@ -207,7 +211,10 @@ class RecordStats:
                     st.min = lo
                 if st.max is None or hi > st.max:
                     st.max = hi
-        self._recent.append((b, 0))
+        if parts is None:
+            self._recent.append((b, 0))
+        else:
+            self._recent.extend(it if isinstance(it, Record) else (it, 0) for it in parts)
         self._recent_n += n
         if self._recent_n > REWIND_WINDOW + _TRIM_SLACK:
             self._trim_recent()
