@@ -32,9 +32,10 @@ class ShapeTable:
             key, the eval keys); every other metric is in every row of a batch.
         held: ``(shapes, columns) bool``: ``held[p, j]`` when shape ``p`` holds column ``j``.
         kind: the kind of every shape when they have one, else ``None``.
+        group: per column, its entry in ``partial`` (-1: every shape holds it).
     """
 
-    __slots__ = ("partial", "held", "kind")
+    __slots__ = ("partial", "held", "kind", "group")
 
     def __init__(self, shape_cols: Sequence[Sequence[int]], kinds: Sequence[str], columns: int) -> None:
         holders: list[list[int]] = [[] for _ in range(columns)]
@@ -48,6 +49,10 @@ class ShapeTable:
             if len(h) < len(shape_cols):
                 groups.setdefault(tuple(h), []).append(c)
         self.partial = list(groups.items())
+        self.group = [-1] * columns  # each column's entry in `partial`, -1 when every shape holds it
+        for g, (_, cols_g) in enumerate(self.partial):
+            for c in cols_g:
+                self.group[c] = g
         self.kind = kinds[0] if len(set(kinds)) == 1 else None
 
 
@@ -67,7 +72,7 @@ class BatchColumns:
         first / last: per metric column, the first and last such row (-1 when none).
     """
 
-    __slots__ = ("batch", "n", "kinds", "count", "first", "last", "_table")
+    __slots__ = ("batch", "n", "kinds", "count", "first", "last", "_table", "_held")
 
     def __init__(self, batch: Batch, tables: dict[object, ShapeTable] | None = None) -> None:
         self.batch = batch
@@ -77,6 +82,7 @@ class BatchColumns:
         self.first = [0 if n else -1] * c
         self.last = [n - 1] * c
         shapes = batch.shapes
+        self._held: dict[int, Any] = {}  # `held` by entry of the table's ``partial``
         self.kinds: list[tuple[str, int]]
         if shapes is None:
             self.kinds = [(batch.kind, n)]
@@ -114,8 +120,13 @@ class BatchColumns:
         """The rows holding metric ``j``: ``(n,) bool``, or ``None`` when every row does."""
         if self.count[j] == self.n:
             return None
-        assert self._table is not None  # a batch of one shape holds every metric in every row
-        return self._table.held[:, j][self.batch.shapes]
+        table = self._table
+        assert table is not None  # a batch of one shape holds every metric in every row
+        g = table.group[j]  # the metrics of one set of shapes share their rows (the eval keys)
+        held = self._held.get(g)
+        if held is None:
+            held = self._held[g] = table.held[:, j][self.batch.shapes]
+        return held
 
 
 def _table(batch: Batch, columns: int, tables: dict[object, ShapeTable] | None) -> ShapeTable:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -82,11 +82,13 @@ class ProgressState:
         """A copy moved on by a record (its epoch, and its step when it states one)."""
         return self.with_records((rec,))
 
-    def with_records(self, items: Iterable[Record | Batch]) -> ProgressState:
+    def with_records(self, items: Sequence[Record | Batch]) -> ProgressState:
         """A copy moved on by records and batches in turn (`with_batch` for a batch): one copy
         for them all, however many (a catch-up's chunk hands over ~70)."""
+        if not items:
+            return self
         step, epoch, epoch_step = self.step, self.epoch, self.epoch_step
-        for it in items:
+        for it in items[_last_setting(items) :]:
             if isinstance(it, Batch):
                 step, epoch, epoch_step = _batch_moves(it, step, epoch, epoch_step)
                 continue
@@ -123,17 +125,32 @@ class ProgressState:
         return self.with_records((b,))
 
 
+def _last_setting(items: Sequence[Record | Batch]) -> int:
+    """Where to start folding ``items``: the last one that sets the step, the epoch and its step
+    whatever came before (a main-writer train record stating both; a train batch stating its
+    rows' steps and epochs), else 0."""
+    for i in range(len(items) - 1, -1, -1):
+        it = items[i]
+        if isinstance(it, Batch):
+            n = it.offsets.shape[0]
+            if it.shapes is None and it.kind == "train" and it.epoch is not None and n and it.steps.shape[0] == n:
+                return i
+        elif it.kind == "train" and it.step is not None and it.epoch is not None and is_main_rank(it.rank):
+            return i
+    return 0
+
+
 def _batch_moves(
     b: Batch, step: int | None, epoch: float | None, epoch_step: int | None
 ) -> tuple[int | None, float | None, int | None]:
     """``(step, epoch, epoch_step)`` moved on by the rows of a batch (see `with_record`)."""
-    n, k = len(b), b.steps.shape[0]
+    n, k = b.offsets.shape[0], b.steps.shape[0]
     if b.epoch is not None:
-        epoch, epoch_step = float(b.epoch[-1]), int(b.steps[-1]) if k == n else None
+        epoch, epoch_step = b.epoch.item(-1), b.steps.item(-1) if k == n else None
     if k:
         steps = b.steps
         if b.shapes is None and b.kind == "train":
-            step = int(steps[-1])
+            step = steps.item(-1)
         else:
             # A train record's step is taken; an eval record's only when it does not go back.
             train = np.array([kind == "train" for kind in b.shape_kinds])[

@@ -16,7 +16,7 @@ import numpy as np
 
 from tui_monitor.core.parse.items import Batch, Checkpoint, Event, Progress, Record, Rewind, RunInfo, rank_suffix
 from tui_monitor.core.state.columns import BatchColumns, ShapeTable
-from tui_monitor.core.state.joined import join
+from tui_monitor.core.state.joined import JOIN_MIN, join
 from tui_monitor.core.state.pace import CheckpointLog, PaceLog
 from tui_monitor.core.state.progress import ProgressState
 from tui_monitor.core.state.series import SeriesSet, SeriesSnapshot, SeriesStore
@@ -104,11 +104,6 @@ class RunSnapshot:
         return [s.metric for s in self.series.values() if s.name == s.metric + suffix]
 
 
-def _movers(items: list[object], start: int) -> list[Record | Batch]:
-    """The records and batches of ``items[start:]`` (what moves a run's progress on)."""
-    return [it for it in items[start:] if not isinstance(it, Rewind)]  # type: ignore[misc]
-
-
 class Run:
     """The state of one run, fed in file order by :meth:`apply` (not thread-safe: the owner
     serialises `apply` and `snapshot`).
@@ -171,15 +166,16 @@ class Run:
         """
         progress = self._progress
         tallied: list[object] = []  # records, batches and rewinds, for the tally and the store
-        moved = 0  # tallied[moved:] may move the progress on (folded when it is read, or at the end)
+        movers: list[Record | Batch] = []  # what moves the progress on since it was last read
         for it in items:
             if isinstance(it, (Record, Batch)):
                 if arrival:
                     it.arrival = arrival
                 tallied.append(it)
+                movers.append(it)
             elif isinstance(it, (Progress, RunInfo)):
-                progress = progress.with_records(_movers(tallied, moved)).with_item(it, arrival)
-                moved = len(tallied)
+                progress = progress.with_records(movers).with_item(it, arrival)
+                movers = []
                 if isinstance(it, Progress) and it.source == "bar" and it.elapsed_s is not None:
                     self._pace.add(it.step, it.elapsed_s)
                 if isinstance(it, RunInfo):
@@ -191,15 +187,15 @@ class Run:
                 # Stamped like records: when it was read (the parser does not know).
                 self._events.append(replace(it, arrival=arrival) if arrival and not it.arrival else it)
             elif isinstance(it, Checkpoint):
-                progress = progress.with_records(_movers(tallied, moved))
-                moved = len(tallied)
+                progress = progress.with_records(movers)
+                movers = []
                 self._checkpoints.add(it, progress.step)
             elif isinstance(it, Rewind):
                 tallied.append(it)
             else:
                 continue
             self.version += 1
-        self._progress = progress.with_records(_movers(tallied, moved))
+        self._progress = progress.with_records(movers)
         if tallied:
             self._tally(tallied)
 
@@ -208,7 +204,8 @@ class Run:
         of records and short batches as one joined batch (`join`: its fixed cost once)."""
         stats = self._stats
         store_items: list[object] = []
-        for it, parts in join(items):
+        # A live tail's read of a record or two goes on as it is (nothing to join).
+        for it, parts in join(items) if len(items) >= JOIN_MIN else [(it, None) for it in items]:
             if isinstance(it, Record):
                 stats.add_record(it)
                 store_items.append(it)
