@@ -120,7 +120,9 @@ def _joined(run: list[Record | Batch]) -> Batch:
     b_shape: list[int] = []  # a batch's one shape here, -1 for a batch of several
     b_map: list[list[int]] = []  # its shapes' here
     blocks: dict[tuple[int, ...], tuple[list[int], list[int], list[int]]] = {}  # batches, src, dst
-    step_pieces: list[Any] = []
+    step_pieces: list[Any] = []  # stated steps in order: a record's as a 1-tuple, a batch's array
+    rec_steps: list[int] = []
+    k = 0  # rows with a stated step (the first k)
     layouts: dict[tuple[str, ...], tuple[int, tuple[list[int], list[int], list[int]]]] = {}  # one-shape batches'
     has_epoch = False
     r = 0
@@ -146,6 +148,8 @@ def _joined(run: list[Record | Batch]) -> Batch:
                 rec_ep.append(it.epoch)
             if it.step is not None:
                 step_pieces.append((it.step,))
+                rec_steps.append(it.step)
+                k += 1
             rec_sh.append(p)
             r += 1
             continue
@@ -162,6 +166,7 @@ def _joined(run: list[Record | Batch]) -> Batch:
                 has_epoch = has_epoch or b.epoch is not None
                 if b.steps.shape[0]:
                     step_pieces.append(b.steps)
+                    k += b.steps.shape[0]
                 r += b.offsets.shape[0]
                 continue
         # The columns its rows hold, in its order (a batch cut from a longer one may name
@@ -199,13 +204,13 @@ def _joined(run: list[Record | Batch]) -> Batch:
         has_epoch = has_epoch or b.epoch is not None
         if b.steps.shape[0]:
             step_pieces.append(b.steps)
+            k += b.steps.shape[0]
         r += b.offsets.shape[0]
     n = r
     values = np.full((n, len(names)), math.nan)
     offsets = np.empty(n, dtype=np.int64)
     shapes = np.empty(n, dtype=np.uint8)
     epoch = np.empty(n) if has_epoch else None
-    k = sum(len(piece) for piece in step_pieces)
     steps = np.empty(k, dtype=np.int64)
     if batches:
         # The batches' rows: every row but the records'.
@@ -226,8 +231,10 @@ def _joined(run: list[Record | Batch]) -> Batch:
                 where = brows[np.concatenate([np.arange(starts[i], starts[i] + lens[i]) for i in idx])]
             _put(values, where, dst, block_vals)
         offsets[bsel] = np.concatenate([b.offsets for b in batches])
-        if min(b_shape) >= 0:
-            shapes[bsel] = np.repeat(np.array(b_shape, dtype=np.uint8), lens)
+        if min(b_shape) == max(b_shape) >= 0:  # one layout (a tqdm log's train rows)
+            shapes[bsel] = b_shape[0]
+        elif min(b_shape) >= 0:
+            shapes[bsel] = np.repeat(b_shape, lens)
         else:
             shapes[bsel] = np.concatenate(
                 [
@@ -247,7 +254,7 @@ def _joined(run: list[Record | Batch]) -> Batch:
         if epoch is not None:
             epoch[rec_rows] = rec_ep
         if k == n:
-            steps[rec_rows] = [piece[0] for piece in step_pieces if isinstance(piece, tuple)]
+            steps[rec_rows] = rec_steps
     if 0 < k < n or (k == n and not batches):
         steps = np.concatenate(step_pieces, dtype=np.int64, casting="unsafe")
     return Batch(

@@ -174,9 +174,10 @@ class SeriesRing:
 
     def _push_hist(self, block: np.ndarray) -> None:
         m = block.shape[0]
-        idx = np.arange(self.count, self.count + m)
+        # Points count, count+1, ... whose number is a multiple of the stride: every stride-th
+        # row from the first such one (a slice, not a mask of the rows' numbers).
+        sel = block[-self.count % self.stride :: self.stride, :3]
         self.count += m
-        sel = block[idx % self.stride == 0][:, :3]
         if sel.shape[0] == 0:
             return
         rows = self.hist_n + sel.shape[0]
