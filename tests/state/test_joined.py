@@ -1,7 +1,9 @@
 """A chunk's items applied at once (records and short batches joined into one batch, `join`) leave
 exactly the state they leave applied one by one: counts, statistics (to the bit), series, progress,
 the rewind window; on real logs, on generated ones of every kind, and on random mixes of what can
-end a stretch (summaries, other ranks, rewinds, stepless rows, other arrival times, long batches)."""
+end a stretch (summaries, other ranks, rewinds, stepless rows, other arrival times, long batches).
+Each runs with the join's weight threshold as shipped and at 1 (every stretch of two items or more
+joined: the joining of small reads exercised too)."""
 
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ import pytest
 
 from tui_monitor.core.parse import COLUMNAR_MIN, Batch, Record, Rewind
 from tui_monitor.core.pipeline import Pipeline
-from tui_monitor.core.state import Run
-from tui_monitor.core.state.joined import JOIN_MIN, JOIN_ROWS, join
+from tui_monitor.core.state import Run, joined
+from tui_monitor.core.state.joined import BATCH_WEIGHT, JOIN_ROWS, JOIN_WEIGHT, join
 
 REAL = Path(__file__).parent.parent / "fixtures" / "real"
 NAMES = ["loss", "grad_norm", "learning_rate", "num_input_tokens_seen", "eval_loss"]
@@ -100,6 +102,14 @@ def _joined_rows(chunks: list[list[object]]) -> int:
     return sum(len(it) for items in chunks for it, parts in join(items) if parts)  # type: ignore[arg-type]
 
 
+@pytest.fixture(params=["shipped", "all"])
+def weight(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """The join's weight threshold: as shipped, or 1 (every stretch joined)."""
+    if request.param == "all":
+        monkeypatch.setattr(joined, "JOIN_WEIGHT", 1)
+    return joined.JOIN_WEIGHT
+
+
 def _assert_same(chunks: list[list[object]]) -> Pipeline:
     at_once, one_by_one = _pipelines(chunks)
     assert len(at_once.runs) == len(one_by_one.runs)
@@ -109,31 +119,39 @@ def _assert_same(chunks: list[list[object]]) -> Pipeline:
 
 
 @pytest.mark.parametrize("kind", ["tqdm5", "tqdm4", "write5", "write4", "dense5", "dense4"])
-def test_generated_logs_joined_and_one_by_one(kind: str, tmp_path: Path) -> None:
-    """GIVEN a 1.5 MiB log of each generated kind, read in 256 KiB chunks (the catch-up's batches)
+def test_generated_logs_joined_and_one_by_one(kind: str, tmp_path: Path, weight: int) -> None:
+    """GIVEN a 2 MiB log of each generated kind, read in 1 MiB chunks (the catch-up's batches)
     and in 8 KiB ones (the record path: many lone records per read)
     WHEN each read's items are applied at once, and one by one
-    THEN the runs' states are identical; most records went through joined batches, but for
-    a dense log's long batches in 256 KiB reads (they go on as they are)."""
+    THEN the runs' states are identical; in 1 MiB reads most records went through joined
+    batches, but for a dense log's long batches (they go on as they are)."""
     out = io.BytesIO()
-    truth = gen_logs.generate(out, kind, size=3 << 19, seed=3)
+    truth = gen_logs.generate(out, kind, size=2 << 20, seed=3)
     path = tmp_path / "train.log"
     path.write_bytes(out.getvalue())
-    for chunk in (256 << 10, 8 << 10):
+    for chunk in (1 << 20, 8 << 10):
         chunks = _chunks(path, chunk)
         pipe = _assert_same(chunks)
         snap = pipe.run.snapshot()
         assert snap.records["train"] == truth["train"] and snap.records["eval"] == truth["eval"]
-        joined = _joined_rows(chunks)
+        n_joined = _joined_rows(chunks)
         if kind.startswith("dense") and chunk > COLUMNAR_MIN // 2:
             longest = max(len(it) for items in chunks for it in items if isinstance(it, Batch))
-            assert longest >= JOIN_ROWS and joined < (truth["train"] + truth["eval"]) // 10, (chunk, joined)
-        else:
-            assert joined > (truth["train"] + truth["eval"]) // 2, (chunk, joined)
+            assert longest >= JOIN_ROWS and n_joined < (truth["train"] + truth["eval"]) // 10, (chunk, n_joined)
+        elif chunk > COLUMNAR_MIN // 2 or weight == 1:
+            assert n_joined > (truth["train"] + truth["eval"]) // 2, (chunk, n_joined)
+        else:  # a stretch of 8 KiB is joined only when it weighs enough (many short lines)
+            weights = [
+                sum(1 if isinstance(p, Record) else BATCH_WEIGHT for p in parts)
+                for items in chunks
+                for _, parts in join(items)
+                if parts
+            ]
+            assert min(weights, default=JOIN_WEIGHT) >= JOIN_WEIGHT
 
 
 @pytest.mark.parametrize("log", sorted(p.name for p in REAL.glob("*.log")))
-def test_real_logs_joined_and_one_by_one(log: str) -> None:
+def test_real_logs_joined_and_one_by_one(log: str, weight: int) -> None:
     """GIVEN each real Trainer log, read whole, in 4 KiB reads and in 300-byte reads (a live
     tail's); WHEN each read's items are applied at once and one by one; THEN the same state."""
     path = REAL / log
@@ -147,7 +165,7 @@ def test_a_catch_up_joins_its_bursts() -> None:
     chunks = _chunks(path, 1 << 20)
     pipe = _assert_same(chunks)
     records = pipe.run.snapshot().records
-    assert _joined_rows(chunks) >= records["train"] + records["eval"] - JOIN_MIN
+    assert _joined_rows(chunks) >= records["train"] + records["eval"] - JOIN_WEIGHT
 
 
 def _record(rng: np.random.Generator, step: int | None, offset: int) -> Record:
@@ -229,8 +247,8 @@ def _mix(seed: int) -> list[list[object]]:
     return reads
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_random_mixes_joined_and_one_by_one(seed: int) -> None:
+@pytest.mark.parametrize("seed", range(20))
+def test_random_mixes_joined_and_one_by_one(seed: int, weight: int) -> None:
     """GIVEN random reads (see `_mix`); WHEN each is applied to a run at once and one item at a
     time (items keep their own arrival times); THEN the same state, to the bit."""
     reads = _mix(seed)
@@ -240,19 +258,19 @@ def test_random_mixes_joined_and_one_by_one(seed: int) -> None:
         for it in items:
             one_by_one.apply([it])
         assert _state(at_once) == _state(one_by_one)
-    assert sum(1 for items in reads for _, parts in join(items) if parts) > 0
+    assert sum(1 for items in reads for _, parts in join(items, 1) if parts) > 0
 
 
-def test_what_ends_a_stretch() -> None:
+def test_what_ends_a_stretch(monkeypatch: pytest.MonkeyPatch) -> None:
     """A stretch ends at a summary, another rank's record, a rewind, a long batch, another arrival
-    time, and a stated step after a row without one; each part is joined when it has `JOIN_MIN`
-    items; a step beyond int64 stays on the record path."""
+    time, and a stated step after a row without one; each part of two items or more is joined
+    when it weighs enough; a step beyond int64 stays on the record path."""
 
     def rec(step: int | None, kind: str = "train", rank: str | None = None, arrival: float = 0.0) -> Record:
         return Record(kind, {"loss": 1.0}, step, 0.5, 0, rank, {}, arrival)  # type: ignore[arg-type]
 
-    def sizes(items: list[object]) -> list[int]:
-        return [len(parts) if parts else 0 for _, parts in join(items)]
+    def sizes(items: list[object], min_weight: int = 1) -> list[int]:
+        return [len(parts) if parts else 0 for _, parts in join(items, min_weight)]
 
     four = [rec(1), rec(2), rec(3), rec(4)]
     assert sizes(four) == [4]
@@ -262,9 +280,20 @@ def test_what_ends_a_stretch() -> None:
     long = _batch(np.random.default_rng(0), JOIN_ROWS, list(range(JOIN_ROWS)), 0)
     assert sizes([*four, long, *four]) == [4, 0, 4]
     assert sizes([*four, *[rec(9, arrival=5.0)] * 4]) == [4, 4]
-    assert sizes([rec(None), rec(None), rec(None), rec(4), rec(5), rec(6), rec(7)]) == [0, 0, 0, 4]
+    assert sizes([rec(None), rec(None), rec(None), rec(4), rec(5), rec(6), rec(7)]) == [3, 4]
+    assert sizes([rec(None), rec(4), rec(5)]) == [0, 2]
     assert sizes([*four[:3], rec(None), rec(None)]) == [5]
     assert sizes([*four, rec(1 << 70), *four]) == [4, 0, 4]
+    assert sizes([rec(None)]) == [0] and sizes([rec(None)] * 2) == [2]
+    # The weight: records count 1, batches BATCH_WEIGHT.
+    assert sizes([rec(None)] * (JOIN_WEIGHT - 1), JOIN_WEIGHT) == [0] * (JOIN_WEIGHT - 1)
+    assert sizes([rec(None)] * JOIN_WEIGHT, JOIN_WEIGHT) == [JOIN_WEIGHT]
+    small = _batch(np.random.default_rng(1), 10, [], 0)
+    burst = [rec(None), rec(None), small]
+    light = burst * ((JOIN_WEIGHT - 1) // (2 + BATCH_WEIGHT))
+    assert sizes(light, JOIN_WEIGHT) == [0] * len(light)
+    assert sizes(light + burst, JOIN_WEIGHT) == [len(light) + 3]
+    monkeypatch.setattr(joined, "JOIN_WEIGHT", 1)
     run, alone = Run(), Run()
     items = [*four, rec(1 << 70), *four]
     run.apply(items)

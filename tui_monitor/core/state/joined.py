@@ -12,7 +12,8 @@ A stretch holds only what a `Batch` can stand for: train and eval records of the
 (rank ``None`` or ``"0"``), of one arrival time, whose stated steps come first (a `Batch` states
 the steps of its first rows only). Summaries, other ranks and rewinds end a stretch and go on as
 they are; so do long batches (a dense log's: their fixed cost is small beside their rows, and
-joining would copy them).
+joining would copy them). A stretch is joined when it weighs enough to pay for the joining
+(`JOIN_WEIGHT`); a lighter one goes on item by item.
 """
 
 from __future__ import annotations
@@ -25,11 +26,18 @@ import numpy as np
 
 from tui_monitor.core.parse.items import Batch, Record, is_main_rank
 
-__all__ = ["JOIN_MIN", "JOIN_ROWS", "Parts", "join"]
+__all__ = ["BATCH_WEIGHT", "JOIN_ROWS", "JOIN_WEIGHT", "Parts", "join"]
 
-JOIN_MIN = 4
-"""Items a stretch needs to be joined: joining costs about what 3 records on their own path
-cost, so a live tail's read of a record or two goes on as it is."""
+JOIN_WEIGHT = 64
+"""Weight a stretch needs to be joined (a record weighs 1, a batch `BATCH_WEIGHT`). Joining has
+a fixed cost of its own (the joined batch's columns, its tally, its series' pieces taken out
+later): measured (CPU time of `Run.apply` per read), joining pays from ~64 lone records (128:
+−13 %) or ~7 bursts of a tqdm log (an eval record, a train record, a ~49-row batch; 8: −12 %,
+23, a 1 MiB read's: −45 %), and costs more below; a live tail's read of a few records goes on
+as it is."""
+
+BATCH_WEIGHT = 8
+"""A batch's weight in a stretch: what joining it saves, in records (see `JOIN_WEIGHT`)."""
 
 JOIN_ROWS = 1024
 """A batch of this many rows or more is not joined (its own fixed cost is small beside its rows)."""
@@ -43,22 +51,28 @@ Parts = tuple[Record | Batch, ...]
 """The items a joined batch stands for, in order."""
 
 
-def join(items: Sequence[object]) -> list[tuple[object, Parts | None]]:
-    """``items`` in order, with each stretch of at least `JOIN_MIN` joinable records and batches
-    (see module docstring) replaced by one `Batch` of all their rows.
+def join(items: Sequence[object], min_weight: int | None = None) -> list[tuple[object, Parts | None]]:
+    """``items`` in order, with each stretch of two or more joinable records and batches (see
+    module docstring) of at least ``min_weight`` (`JOIN_WEIGHT`) replaced by one `Batch` of all
+    their rows.
 
     Args:
         items: parser items in file order (`Record`, `Batch`, `Rewind`, ...).
+        min_weight: the weight a stretch needs (records 1, batches `BATCH_WEIGHT`); ``None``:
+            `JOIN_WEIGHT`.
 
     Returns:
         ``(item, None)`` for an item as it was; ``(batch, parts)`` for a joined stretch:
         ``parts`` are its items (the rewind window keeps them, not the joined batch).
     """
+    if min_weight is None:
+        min_weight = JOIN_WEIGHT
     out: list[tuple[object, Parts | None]] = []
     run: list[Record | Batch] = []
     stepless = False  # a row of the stretch has no stated step: later rows must have none
     arrival = 0.0
     shapes = 0  # shapes the stretch may hold at most (a record's one, a batch's all)
+    weight = 0  # records + BATCH_WEIGHT * batches
     for it in items:
         ok = False
         if isinstance(it, Record):
@@ -76,26 +90,27 @@ def join(items: Sequence[object]) -> list[tuple[object, Parts | None]]:
             # The item cannot go on the stretch (its stated steps would come after rows
             # without one, it was read at another time, or the shapes would not fit): a new
             # stretch starts with it.
-            _end(run, out)
-            run, shapes, stepless = [], 0, False
+            _end(run, weight, min_weight, out)
+            run, shapes, stepless, weight = [], 0, False, 0
         if not ok:
             if run:
-                _end(run, out)
-                run, shapes, stepless = [], 0, False
+                _end(run, weight, min_weight, out)
+                run, shapes, stepless, weight = [], 0, False, 0
             out.append((it, None))
             continue
         if not run:
             arrival = it.arrival  # type: ignore[attr-defined]  # ok: a Record or a Batch
         run.append(it)  # type: ignore[arg-type]
         shapes += more
+        weight += 1 if isinstance(it, Record) else BATCH_WEIGHT
         stepless = stepless or not all_steps
     if run:
-        _end(run, out)
+        _end(run, weight, min_weight, out)
     return out
 
 
-def _end(run: list[Record | Batch], out: list[tuple[object, Parts | None]]) -> None:
-    if len(run) < JOIN_MIN:
+def _end(run: list[Record | Batch], weight: int, min_weight: int, out: list[tuple[object, Parts | None]]) -> None:
+    if len(run) < 2 or weight < min_weight:
         out.extend((it, None) for it in run)
     else:
         out.append((_joined(run), tuple(run)))

@@ -23,6 +23,10 @@ WX, WE, WT, WO, WIDE = 0, 1, 2, 3, 4
 _FEW = 4
 """Pieces taken one by one (long ones, a dense log's); more are gathered at once."""
 
+_LONG = 256
+"""Rows per piece, on average, from which pieces are taken one by one however many (gathering
+them at once would first copy their blocks whole)."""
+
 _RING = np.array([WX, 0, WE, WT, WO])
 """A ring row (x, y, epoch, arrival, offset) from a wide row: y's column is added per piece."""
 
@@ -112,7 +116,8 @@ class PointQueue:
         queue is empty afterwards. The blocks and then the points are read as one flat array:
         row ``r`` of a piece of width ``w`` starting at flat position ``f`` starts at
         ``f + r * w``, so one gather reads every piece."""
-        if len(self._lens) <= _FEW:  # a dense log's reads: long pieces, one by one
+        if len(self._lens) <= _FEW or self.rows >= _LONG * len(self._lens):
+            # Long pieces (a dense log's reads, a chunk's joined batch): one by one.
             return self._take_few()
         parts = self._blocks
         if self._points:  # record points: one conversion for all of them, after the blocks
@@ -129,17 +134,20 @@ class PointQueue:
         first_rows = np.cumsum(lens) - lens
         row_w = np.repeat(widths, lens)
         base = np.repeat(starts - first_rows * widths, lens) + np.arange(row_w.shape[0]) * row_w
-        idx = base[:, None] + _RING
-        idx[:, 1] += np.repeat(np.array(self._cols) + WIDE, lens)
+        y_col = np.repeat(np.array(self._cols) + WIDE, lens)
+        x_at = base + WX  # where each row's x is read
         if self._xs:
             at = sum(p.shape[0] for p in parts[:consts])
             for i, (a, b, _) in enumerate(self._xs):
-                idx[a:b, 0] = at + i
-        if self._masks:
+                x_at[a:b] = at + i
+        if self._masks:  # the rows held, before the columns (a rare metric's few of each block)
             keep = np.ones(row_w.shape[0], dtype=bool)
             for f, held in self._masks:
                 keep[f : f + held.shape[0]] = held
-            idx = idx[keep]
+            base, y_col, x_at = base[keep], y_col[keep], x_at[keep]
+        idx = base[:, None] + _RING
+        idx[:, 0] = x_at
+        idx[:, 1] += y_col
         self._clear()
         out: np.ndarray = data[idx]
         return out

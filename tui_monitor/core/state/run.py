@@ -16,7 +16,7 @@ import numpy as np
 
 from tui_monitor.core.parse.items import Batch, Checkpoint, Event, Progress, Record, Rewind, RunInfo, rank_suffix
 from tui_monitor.core.state.columns import BatchColumns, ShapeTable
-from tui_monitor.core.state.joined import JOIN_MIN, join
+from tui_monitor.core.state.joined import join
 from tui_monitor.core.state.pace import CheckpointLog, PaceLog
 from tui_monitor.core.state.progress import ProgressState
 from tui_monitor.core.state.series import SeriesSet, SeriesSnapshot, SeriesStore
@@ -204,8 +204,8 @@ class Run:
         of records and short batches as one joined batch (`join`: its fixed cost once)."""
         stats = self._stats
         store_items: list[object] = []
-        # A live tail's read of a record or two goes on as it is (nothing to join).
-        for it, parts in join(items) if len(items) >= JOIN_MIN else [(it, None) for it in items]:
+        # A live tail's read of a record goes on as it is (nothing to join).
+        for it, parts in join(items) if len(items) > 1 else [(items[0], None)]:
             if isinstance(it, Record):
                 stats.add_record(it)
                 store_items.append(it)

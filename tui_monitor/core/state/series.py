@@ -221,8 +221,11 @@ class SeriesStore:
             counts[kind] = ordinal + n
             if k < n:  # x of a row without a step: its ordinal among the records of its kind
                 xs[k:] = np.arange(ordinal + k, ordinal + n, dtype=np.float64)
-        else:
-            self._batch_ordinals(b, xs, k < n)
+        elif k < n:
+            self._batch_ordinals(b, xs)
+        else:  # every row states its step: only the counts by kind move on
+            for kind, m in cols.kinds:
+                counts[kind] = counts.get(kind, 0) + m
         if k:
             xs[:k] = steps
         t = b.arrival
@@ -285,9 +288,9 @@ class SeriesStore:
             if s.queue.rows >= 8 * FLUSH_POINTS:  # rows referenced: a rare metric keeps few batches alive
                 s.flush()
 
-    def _batch_ordinals(self, b: Batch, xs: np.ndarray, needed: bool) -> None:
-        """Count the rows of a batch of several kinds by kind, and (``needed``) put each row's
-        ordinal among the records of its kind in ``xs`` (its rows' x)."""
+    def _batch_ordinals(self, b: Batch, xs: np.ndarray) -> None:
+        """Count the rows of a batch of several kinds by kind, and put each row's ordinal among
+        the records of its kind in ``xs`` (its rows' x)."""
         counts = self._counts
         kinds: list[str] = list(dict.fromkeys(b.shape_kinds))
         code = np.array([kinds.index(kd) for kd in b.shape_kinds], dtype=np.uint8)[b.shapes]
@@ -295,8 +298,7 @@ class SeriesStore:
             idx = np.flatnonzero(code == c)
             ordinal = counts.get(kind, 0)
             counts[kind] = ordinal + len(idx)
-            if needed:
-                xs[idx] = np.arange(ordinal, ordinal + len(idx), dtype=np.float64)
+            xs[idx] = np.arange(ordinal, ordinal + len(idx), dtype=np.float64)
 
     def forget_offsets(self) -> None:
         """The file was truncated or replaced: every stored point's offset becomes -1 (its
