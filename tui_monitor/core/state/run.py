@@ -163,6 +163,11 @@ class Run:
             arrival: when the items were read (seconds since the epoch; 0.0 when unknown): it
                 is stamped on records, batches and events without one, and is the time of the
                 latest progress.
+
+        The records and batches move the progress once per stretch between progress items
+        (`ProgressState.with_records`), and go into the tally and the series after the loop,
+        a read's stretches of them joined into one batch where that pays (`joined.join`): the
+        same state as item by item, at a fixed cost per read rather than per item.
         """
         progress = self._progress
         tallied: list[object] = []  # records, batches and rewinds, for the tally and the store

@@ -24,7 +24,8 @@ Cost
     blocks (``FLUSH_POINTS`` points) or when a snapshot/rewind needs it, so the per-point cost is a
     list append rather than five numpy scalar stores. A batch (catch-up) puts its rows in one
     wide block; each of its series notes where its points are in it (`PointQueue`) and takes
-    them out with those of many other batches when it flushes.
+    them out with those of many other batches when it flushes. A catch-up's read reaches the
+    store as one batch (`Run` joins its records and short batches: `core/state/joined.py`).
 """
 
 from __future__ import annotations
