@@ -285,6 +285,8 @@ def test_what_ends_a_stretch(monkeypatch: pytest.MonkeyPatch) -> None:
     assert sizes([*four[:3], rec(None), rec(None)]) == [5]
     assert sizes([*four, rec(1 << 70), *four]) == [4, 0, 4]
     assert sizes([rec(None)]) == [0] and sizes([rec(None)] * 2) == [2]
+    empty = _batch(np.random.default_rng(2), 0, [], 0)
+    assert sizes([*four, empty, *four]) == [4, 0, 4]
     # The weight: records count 1, batches BATCH_WEIGHT.
     assert sizes([rec(None)] * (JOIN_WEIGHT - 1), JOIN_WEIGHT) == [0] * (JOIN_WEIGHT - 1)
     assert sizes([rec(None)] * JOIN_WEIGHT, JOIN_WEIGHT) == [JOIN_WEIGHT]

@@ -81,7 +81,8 @@ def join(items: Sequence[object], min_weight: int | None = None) -> list[tuple[o
             ok = it.kind != "summary" and is_main_rank(it.rank) and (step is None or -_INT64 <= step < _INT64)
             has_step = all_steps = step is not None
             more = 1
-        elif isinstance(it, Batch) and it.offsets.shape[0] < JOIN_ROWS:
+        elif isinstance(it, Batch) and 0 < it.offsets.shape[0] < JOIN_ROWS:
+            # (An empty batch names metrics no row holds: joined, it would put them first.)
             ok = True
             k = it.steps.shape[0]
             has_step, all_steps = k > 0, k == it.offsets.shape[0]
