@@ -207,7 +207,12 @@ def test_eval_bars_between_dicts_same_on_every_path(seed: int, case: dict[str, A
 def test_eval_bars_between_dicts_every_cut() -> None:
     # GIVEN a short log cut in two at every byte (a run begins, passes eval bars, and ends at
     # every place a feed can end) THEN every path gives the same items and state.
-    data = write_log(7, records=24, every=4, kept=0.3)
+    _same_at_every_cut(write_log(7, records=24, every=4, kept=0.3))
+
+
+def _same_at_every_cut(data: bytes) -> None:
+    """``data`` fed in two pieces, cut at every byte: the record path, the pure-Python columnar
+    path and the compiled one give the same items, policy state and tracker state."""
     for cut in range(1, len(data)):
         per_path = []
         for columnar, compiled in ((False, False), (True, False), (True, True)):

@@ -16,10 +16,9 @@ from helpers import scan_path
 from hypothesis import given
 from hypothesis import strategies as st
 from test_columnar import _states_per_feed  # the pipeline's state after each feed
-from test_passed_lines import COMPILED, _fed, _flat, _same_all_ways, _tracker  # every path, feed by feed
+from test_passed_lines import COMPILED, _fed, _same_all_ways, _same_at_every_cut  # every path
 from test_scan_paths import EVAL, OTHER, PROPS, _read_at, run_text
 
-from tui_monitor.core.parse import LogParser
 from tui_monitor.core.parse import columnar as columnar_mod
 
 needs_compiled = pytest.mark.skipif(COMPILED is None, reason="the C extension is not built here")
@@ -164,17 +163,7 @@ def test_every_start_every_cut(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(columnar_mod, "MIN_RUN", 2)
     data = burst_log(4, bursts=5, per=3, heads=("glued", "spaced", "rank", "line"), firsts=("eval", "train"))
     assert _fed(data, 1 << 30, columnar=True, compiled=False)[1] >= 3  # runs were read
-    for cut in range(1, len(data)):
-        per_path = []
-        for columnar, compiled in ((False, False), (True, False), (True, True)):
-            if compiled and COMPILED is None:
-                continue
-            with scan_path(compiled):
-                p = LogParser()
-                feed = p.feed_columnar if columnar else p.feed
-                items = feed(data[:cut]) + feed(data[cut:]) + p.flush()
-                per_path.append((_flat(items), repr(p.policy_state()), _tracker(p)))
-        assert all(x == per_path[0] for x in per_path), f"cut at {cut}"
+    _same_at_every_cut(data)
 
 
 _MID_LINE = [
