@@ -1,12 +1,13 @@
 """A chunk's records and short batches joined into one `Batch`: the state's fixed cost paid per chunk.
 
-A catch-up of a tqdm-laden log hands the state, per 1 MiB chunk, ~23 bursts of three items: an
-eval `Record` (glued after a bar), a train `Record` (a run's first row) and a `Batch` of ~49
-train rows. The tally (`RecordStats`) and the store (`SeriesStore`) pay a fixed cost per item, a
-few µs per record and a few numpy calls per batch and series, more than the rows themselves.
-`join` turns each stretch of such items into one `Batch` that stands for the same records in the
-same order, so that cost is paid once per stretch; what the state ends up holding is the same
-(the tests apply a chunk's items joined and one by one and compare every number).
+A catch-up of a tqdm-laden log hands the state, per 1 MiB chunk, ~23 bursts of a few items each:
+an eval `Record` (glued after a bar), sometimes a train `Record` (a run's first row, when it took
+the record path) and a `Batch` of ~49 train rows. The tally (`RecordStats`) and the store
+(`SeriesStore`) pay a fixed cost per item, a few µs per record and a few numpy calls per batch
+and series, more than the rows themselves. `join` turns each stretch of such items into one
+`Batch` that stands for the same records in the same order, so that cost is paid once per
+stretch; what the state ends up holding is the same (the tests apply a chunk's items joined and
+one by one and compare every number).
 
 A stretch holds only what a `Batch` can stand for: train and eval records of the main writer
 (rank ``None`` or ``"0"``), of one arrival time, whose stated steps come first (a `Batch` states
