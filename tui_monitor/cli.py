@@ -70,7 +70,8 @@ class _VersionAction(argparse.Action):
     when asked for, so that parsing arguments does not import the parser and numpy."""
 
     def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show program's version number and exit")
+        kwargs.update(nargs=0, default=argparse.SUPPRESS, help="show program's version number and exit")
+        super().__init__(option_strings, dest, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
         from tui_monitor.core.parse import accel

@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING
 from tui_monitor.core.analysis import Baseline, Health, analyse
 from tui_monitor.core.analysis.checkpoints import CheckpointDisk
 from tui_monitor.core.checkpoint_files import CheckpointLook
-from tui_monitor.core.follow.remote import RemoteSpec, parse_remote, read_remote
-from tui_monitor.core.follow.tailer import TailError
 from tui_monitor.core.parse import (
     COLUMNAR_MIN,
     Batch,
@@ -35,7 +33,8 @@ from tui_monitor.core.parse import (
 )
 from tui_monitor.core.state import Run, RunSnapshot
 
-if TYPE_CHECKING:  # the writer look is imported when used: `report` need not load the follower
+if TYPE_CHECKING:  # the writer look and ssh are imported when used: `report` need not load the follower
+    from tui_monitor.core.follow.remote import RemoteSpec
     from tui_monitor.core.follow.writer import Writer
 
 __all__ = [
@@ -355,7 +354,11 @@ def read_once(path: str | Path, pipeline: Pipeline | None = None, *, writers: bo
         InputError: the path is missing, a directory or unreadable; or ssh failed (one line:
             what it said).
     """
-    remote = None if os.path.lexists(path) else parse_remote(str(path))
+    remote = None
+    if not os.path.lexists(path):
+        from tui_monitor.core.follow.remote import parse_remote
+
+        remote = parse_remote(str(path))
     if remote is not None:
         return _read_remote_once(remote, pipeline or Pipeline())
     p = check_readable(path)
@@ -388,6 +391,9 @@ def read_once(path: str | Path, pipeline: Pipeline | None = None, *, writers: bo
 
 def _read_remote_once(spec: RemoteSpec, pipe: Pipeline) -> Pipeline:
     """`read_once` of a remote log: its bytes through ssh, NUL bytes dropped as `feed_range` does."""
+    from tui_monitor.core.follow.remote import read_remote
+    from tui_monitor.core.follow.tailer import TailError
+
     try:
         for data in read_remote(spec):
             pipe.feed(data.replace(b"\x00", b"") if b"\x00" in data else data)
