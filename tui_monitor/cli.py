@@ -410,6 +410,11 @@ def main(argv: list[str] | None = None) -> int:
         # collection while the command's modules are imported (see `_started`).
         gc.disable()
         _starting = True
+    if argv is None and "numpy" not in sys.modules:
+        # Before numpy is imported: its OpenBLAS starts a thread per core that spins after
+        # start-up (~10 M instructions, and a second core taken from the reading) for
+        # products of a few thousand points at most (the analysis), where one thread is as fast.
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         return _main(argv)
     finally:

@@ -7,7 +7,6 @@ adds only the new entries.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from typing import Literal
@@ -34,6 +33,8 @@ HistoryMark = tuple[int, str]
 def _history_digest(history: list[object]) -> str:
     # json.dumps writes NaN as NaN, so a NaN entry digests equal to itself (NaN != NaN).
     text = json.dumps(history, sort_keys=True, allow_nan=True, default=str)
+    import hashlib  # here: a console log's reading never needs it (~11 M instructions of start-up)
+
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
