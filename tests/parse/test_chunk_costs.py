@@ -5,6 +5,8 @@
   with the C extension and in pure Python; a log holding every kind of line the prefilters
   guard (banner, resume message, DeepSpeed step line, traceback, checkpoint, notebook table)
   reads the same items on both paths, in every chunking, as many as the log holds;
+- the rank prefix is read as by its three regexes tried in order (`framing.rank_of_prefix` skips
+  a regex whose literal is absent), on the prefixes writers print and on arbitrary bytes;
 - chunks fed from one reused ``bytearray`` (`pipeline.feed_range`'s read buffer, overwritten by
   the next read) give the items and parser state of the same chunks fed as ``bytes``.
 """
@@ -12,6 +14,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import gen_logs  # benchmarks/gen_logs.py (pyproject's pythonpath)
 import pytest
@@ -22,7 +25,7 @@ from test_scan_paths import FIXTURES, _items, _same_both_ways
 
 from tui_monitor.core.parse import Checkpoint, Event, LogParser, Progress, Record, RunInfo, accel
 from tui_monitor.core.parse.console import _SURVEYOR
-from tui_monitor.core.parse.framing import Surveyor, WordGroup, has_any
+from tui_monitor.core.parse.framing import Surveyor, WordGroup, has_any, rank_of_prefix
 
 COMPILED = accel.scan
 needs_compiled = pytest.mark.skipif(COMPILED is None, reason="the C extension is not built here")
@@ -222,3 +225,41 @@ def test_reused_read_buffer_on_catch_up_chunks(kind: str) -> None:
     items, state = _fed(data, 1 << 20, reuse=True)
     assert (items, state) == (ref_items, ref_state)
     assert sum(1 for it in items if isinstance(it, tuple) and it[0] == "batch") > 0
+
+
+_RANK_REFERENCE = (
+    re.compile(rb"^\s*(\d{1,4}): "),
+    re.compile(rb"\[rank(\d+)\]:", re.I),
+    re.compile(rb"\[Rank:(\d+)\]"),
+)
+"""The rank prefixes before `rank_of_prefix` skipped a regex by its literal: each searched in turn."""
+
+
+def _rank_reference(prefix: bytes) -> str | None:
+    for rx in _RANK_REFERENCE:
+        m = rx.search(prefix)
+        if m:
+            return m.group(1).decode()
+    return None
+
+
+def test_rank_prefix_of_the_writers_prefixes() -> None:
+    cases = {
+        b"3: ": "3",
+        b"  12: [rank1]: ": "12",  # srun -l first, as before
+        b"[rank1]: ": "1",
+        b"[RANK7]: ": "7",  # torchrun's, in any case
+        b"[15:17:13] INFO     [Rank:2] ": "2",
+        b"[rank1] ": None,  # no colon after it
+        b"[rank:1]: ": None,
+        b" 50%|\xe2\x96\x88    | 5/10 [00:01<00:01,  5.60it/s]": None,  # a bar before a glued dict
+    }
+    for prefix, rank in cases.items():
+        assert rank_of_prefix(prefix) == rank == _rank_reference(prefix), prefix
+
+
+@PROPS
+@given(st.lists(st.sampled_from([b"[", b"]", b":", b" ", b"1", b"42", b"rank", b"RaNk", b"Rank:", b"x"]), max_size=12))
+def test_rank_prefix_matches_its_regexes_on_any_bytes(parts: list[bytes]) -> None:
+    prefix = b"".join(parts)
+    assert rank_of_prefix(prefix) == _rank_reference(prefix)

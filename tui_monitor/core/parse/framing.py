@@ -186,17 +186,21 @@ def sniff_format(head: bytes, final: bool = False) -> Format | None:
 
 
 _RANK_PREFIX_RES = (
-    re.compile(rb"^\s*(\d{1,4}): "),  # srun -l
-    re.compile(rb"\[rank(\d+)\]:", re.I),  # torchrun --tee / [rank0]:
-    re.compile(rb"\[Rank:(\d+)\]"),  # FATE / Rich handler
+    (re.compile(rb"^\s*(\d{1,4}): "), b""),  # srun -l
+    (re.compile(rb"\[rank(\d+)\]:", re.I), b"]:"),  # torchrun --tee / [rank0]:
+    (re.compile(rb"\[Rank:(\d+)\]"), b"Rank:"),  # FATE / Rich handler
 )
+"""The rank prefixes, tried in order, each with a literal its every match holds: a prefix
+without it is not searched (a tqdm bar before a glued dict, ``… 5.60it/s]{…``, holds neither:
+two regex searches of the bar per burst of a tqdm log were ~1.5 % of its parse)."""
 
 
 def rank_of_prefix(prefix: bytes) -> str | None:
     """The writer's rank a line's prefix names (``0: `` from ``srun -l``, ``[rank1]:`` from
     ``torchrun --tee``, ``[Rank:1]`` from FATE's Rich handler), else ``None``."""
-    for rx in _RANK_PREFIX_RES:
-        m = rx.search(prefix)
-        if m:
-            return m.group(1).decode()
+    for rx, literal in _RANK_PREFIX_RES:
+        if literal in prefix:
+            m = rx.search(prefix)
+            if m:
+                return m.group(1).decode()
     return None
