@@ -88,9 +88,9 @@ def _started() -> None:
     """The command's modules are imported: the collector runs again, and what start-up made
     (modules, classes, functions: objects that live as long as the process) is moved out of
     its reach (`gc.freeze`), so no later full collection traverses it again. With `main`'s
-    `gc.disable` while importing, this took ~62 M instructions (~7 %) off a ``report``
-    start-up and ~2 M per MiB off a catch-up (callgrind; BENCHMARKS.md). Only in a process
-    that runs one command (`main` with ``argv`` from ``sys.argv``); idempotent."""
+    `gc.disable` while importing, this took ~60 M instructions (~7 %) off a ``report``
+    start-up (callgrind; BENCHMARKS.md, wt-chunk). Only in a process that runs one command
+    (`main` with ``argv`` from ``sys.argv``); idempotent."""
     global _starting
     if _starting:
         _starting = False
