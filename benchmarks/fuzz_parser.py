@@ -107,8 +107,10 @@ def run(job: tuple[str, int, int]) -> tuple[str, int, float, str | None]:
             if S.COMPILED is not None and len(buf) <= GUARDED_MAX:
                 # The same bytes ending right before a page that may not be read: an over-read
                 # is a segfault here, whatever the allocator (ASan does not see inside pymalloc).
-                shapes = (keys, *(tuple(k.encode() for k in ks) for ks in (S.OTHER, S.EVAL)))
-                assert S.COMPILED.read_run(guarded(buf), s0, shapes, 1) == S.COMPILED.read_run(buf, s0, shapes, 1)
+                keyss = (keys, *(tuple(k.encode() for k in ks) for ks in (S.OTHER, S.EVAL)))
+                spec = S.columnar_mod._RunSpec(tuple(map(S.columnar_mod.ShapePlan, keyss)))
+                args = (s0, 0, spec.keys, spec.dest, 1)
+                assert S.COMPILED.read_run(guarded(buf), *args) == S.COMPILED.read_run(buf, *args)
     elif name == "steps":
         import test_scan_paths as S
 

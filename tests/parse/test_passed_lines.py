@@ -353,11 +353,12 @@ def test_reader_never_reads_past_a_cut_line() -> None:
     import fuzz_parser  # benchmarks/fuzz_parser.py: `guarded`
 
     assert COMPILED is not None
-    shapes = ((b"loss", b"epoch"), (b"eval_loss", b"epoch"))
+    spec = columnar_mod._RunSpec(tuple(map(columnar_mod.ShapePlan, ((b"loss", b"epoch"), (b"eval_loss", b"epoch")))))
+    shapes = (spec.keys, spec.dest)
     for line in [f(8, 32) for f in (*PASSED.values(), *KEPT.values())]:
         for k in range(len(line) + 1):
             buf = _lines(2) + line[:k]
             for tail in (b"", _lines(2, 5)):
-                want = COMPILED.read_run(buf + tail, 0, shapes, 1)
-                assert COMPILED.read_run(fuzz_parser.guarded(buf + tail), 0, shapes, 1) == want
+                want = COMPILED.read_run(buf + tail, 0, 0, *shapes, 1)
+                assert COMPILED.read_run(fuzz_parser.guarded(buf + tail), 0, 0, *shapes, 1) == want
                 assert _run_at(buf + tail, True) == _run_at(buf + tail, False)

@@ -322,10 +322,11 @@ def test_fast_conversion_edges_are_floats_bits() -> None:
     edges += [repr(rng.random() * 10 ** rng.randint(-30, 30)) for _ in range(3000)]
     edges += [f"{rng.random():.{rng.randint(1, 19)}f}" for _ in range(3000)]
     buf = b"".join(b"{'loss': " + t.encode() + b"}\n" for t in edges)
-    got = COMPILED.read_run(buf, 0, ((b"loss",),), 1)
+    spec = columnar_mod._RunSpec((columnar_mod.ShapePlan((b"loss",)),))
+    got = COMPILED.read_run(buf, 0, 0, spec.keys, spec.dest, 1)
     assert got is not None and got[0] == len(buf)
     want = struct.pack(f"<{len(edges)}d", *map(float, edges))
-    assert bytes(got[1][0]) == want
+    assert bytes(got[2]) == want
 
 
 # -- random logs: whole parser, C against Python --------------------------------------------

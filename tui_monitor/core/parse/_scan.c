@@ -30,16 +30,22 @@
  * or [-+]?nan|NaN|inf|Infinity) or a quoted one ('…' around values.FAST_QNUM: the same
  * numbers, or nan / inf / infinity in any case).
  *
- * What it hands back: `read_run(buf, start, shapes, min_lines)` (`shapes` a tuple of 1 to 255
- * key tuples) returns None when fewer than `min_lines` whole lines match, else
- * `(end, values, offsets, row_shapes)`: `end` the index just past the run's last "\n",
- * `values` a tuple of one bytearray of float64 per shape: the values of its lines, each line's
- * in its key order, line after line
- * (converted by PyOS_string_to_double, the very function behind Python's float(), or where
- * that is sure to give the same bits by Clinger's fast path, `fast_value`: every bit is
- * the same), `offsets` a bytearray of n int64: the index of each line's "{", and
- * `row_shapes` n bytes, each line's shape (an index into `shapes`), or b"" when every line is
- * of the first shape. Any other text (a line of no known shape, a summary) ends the run there
+ * What it hands back: `read_run(buf, start, base, shapes, dest, min_lines)` (`shapes` a tuple of
+ * 1 to 255 key tuples; `dest` one native int32 per key of every shape, in order: the name id of
+ * its column, 0 <= id < the number of keys, shared by the keys of one metric name in several
+ * shapes, or -1 for a key that is no metric, -2 for the epoch) returns None when fewer than
+ * `min_lines` whole lines match, else the run's columns as columnar.py's `Batch` holds them,
+ * `(end, used, values, epochs, offsets, row_shapes)`: `end` base + the index just past the
+ * run's last "\n"; `used` the bytes of the shapes that have lines, in order of their first line
+ * (used[0] is 0); `values` a bytearray of n rows of float64, one column per name id of the used
+ * shapes' keys in that order (each id once: columnar.ShapePlan.layout), each line's values in
+ * its columns and numpy's NaN in the others; `epochs` a bytearray of n float64 (each line's
+ * epoch), or None when the first shape has no epoch key;
+ * the values converted by PyOS_string_to_double, the very function behind Python's float(), or
+ * where that is sure to give the same bits by Clinger's fast path, `fast_value`: every bit is
+ * the same; `offsets` a bytearray of n int64: base + the index of each line's "{"; and
+ * `row_shapes` n bytes, each line's shape as an index into `used`, or b"" when every line is of
+ * the first shape. Any other text (a line of no known shape, a summary) ends the run there
  * (the Python path reads it); passed lines not followed by a line of the run are not part of
  * it (`end` is after its last dict line).
  *
@@ -90,6 +96,9 @@
 /* values.MAX_DIGITS: the most digits of a bar's count or total (more: no bar; past 4300
  * digits Python's int() would raise). The module exports it; tests compare the two. */
 #define MAX_DIGITS 18
+/* The form of read_run's arguments and answer (columnar.RUN_FORM); a build of another form is
+ * out of date (accel.is_current). 2: the run's columns laid out in C. */
+#define RUN_FORM 2
 
 typedef struct {
     const char *p;
@@ -417,14 +426,15 @@ static Py_ssize_t passable(const char *b, Py_ssize_t len, Py_ssize_t i)
 
 static PyObject *read_run(PyObject *self, PyObject *args)
 {
-    Py_buffer view;
-    Py_ssize_t start, min_lines;
+    Py_buffer view, dview;
+    Py_ssize_t start, base, min_lines;
     PyObject *shapes_obj;
-    if (!PyArg_ParseTuple(args, "y*nO!n", &view, &start, &PyTuple_Type, &shapes_obj, &min_lines))
+    if (!PyArg_ParseTuple(args, "y*nnO!y*n", &view, &start, &base, &PyTuple_Type, &shapes_obj, &dview, &min_lines))
         return NULL;
     PyObject *result = NULL;
     Key *keys = NULL;
-    Py_ssize_t *first = NULL, *count = NULL;
+    Py_ssize_t *first = NULL, *count = NULL, *colof = NULL;
+    int *dest = NULL;
     double *vals = NULL;
     long long *offs = NULL;
     unsigned char *shape = NULL;
@@ -453,8 +463,27 @@ static PyObject *read_run(PyObject *self, PyObject *args)
         if (count[q] > widest)
             widest = count[q];
     }
+    /* `dest`: per key of every shape (in order) its column's name id (0 <= id < total; keys of
+     * one name in several shapes share it), -1 (not a metric: dropped) or -2 (the epoch). */
+    if (dview.len != total * (Py_ssize_t)sizeof(int)) {
+        PyErr_SetString(PyExc_ValueError, "read_run: dest must hold one int32 per key");
+        goto done;
+    }
+    dest = PyMem_Malloc((size_t)total * sizeof(int)); /* (copied: the buffer may not be aligned) */
+    if (dest == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memcpy(dest, dview.buf, (size_t)total * sizeof(int));
+    for (Py_ssize_t k = 0; k < total; k++) {
+        if (dest[k] < -2 || dest[k] >= total) {
+            PyErr_SetString(PyExc_ValueError, "read_run: a name id out of range");
+            goto done;
+        }
+    }
     keys = PyMem_Calloc((size_t)total, sizeof(Key));
-    if (keys == NULL) {
+    colof = PyMem_Malloc((size_t)total * sizeof(Py_ssize_t));
+    if (keys == NULL || colof == NULL) {
         PyErr_NoMemory();
         goto done;
     }
@@ -531,7 +560,7 @@ static PyObject *read_run(PyObject *self, PyObject *args)
             break;
         cur = q;
         mixed |= q != 0;
-        offs[n] = (long long)brace;
+        offs[n] = (long long)base + (long long)brace;
         shape[n] = (unsigned char)q;
         nv += count[q];
         n++;
@@ -541,49 +570,78 @@ static PyObject *read_run(PyObject *self, PyObject *args)
         result = Py_NewRef(Py_None);
         goto done;
     }
-    /* One bytearray of values per shape: its lines' rows, in order. `first` (the key index of
-     * each shape, no longer needed) counts each shape's lines, then the doubles copied. */
-    Py_ssize_t *fill = first;
-    memset(fill, 0, (size_t)ns * sizeof(Py_ssize_t));
-    for (Py_ssize_t r = 0; r < n; r++)
-        fill[mixed ? shape[r] : 0]++;
-    PyObject *v = PyTuple_New(ns);
-    if (v == NULL)
-        goto done;
-    for (Py_ssize_t q = 0; q < ns; q++) {
-        PyObject *part = PyByteArray_FromStringAndSize(NULL, fill[q] * count[q] * (Py_ssize_t)sizeof(double));
-        if (part == NULL) {
-            Py_DECREF(v);
-            goto done;
-        }
-        PyTuple_SET_ITEM(v, q, part);
-    }
-    memset(fill, 0, (size_t)ns * sizeof(Py_ssize_t));
-    const double *src = vals;
+    /* The shapes in order of their first line (`used`; the row shapes become indices into it),
+     * and the run's columns: the name ids of those shapes' keys in that order, each once. */
+    unsigned char used[255], pos[255];
+    Py_ssize_t nu = 0, ncols = 0;
+    memset(pos, 255, sizeof pos);
     for (Py_ssize_t r = 0; r < n; r++) {
-        Py_ssize_t q = mixed ? shape[r] : 0;
-        double *dst = (double *)PyByteArray_AS_STRING(PyTuple_GET_ITEM(v, q));
-        memcpy(dst + fill[q], src, (size_t)count[q] * sizeof(double));
-        fill[q] += count[q];
-        src += count[q];
+        if (pos[shape[r]] == 255) {
+            pos[shape[r]] = (unsigned char)nu;
+            used[nu++] = shape[r];
+        }
+        if (mixed)
+            shape[r] = pos[shape[r]];
     }
-    PyObject *o = PyByteArray_FromStringAndSize((const char *)offs, n * (Py_ssize_t)sizeof(long long));
-    PyObject *sh = o ? PyBytes_FromStringAndSize(mixed ? (const char *)shape : NULL, mixed ? n : 0) : NULL;
-    if (o != NULL && sh != NULL)
-        result = Py_BuildValue("nNNN", end, v, o, sh);
-    else {
-        Py_DECREF(v);
+    for (Py_ssize_t k = 0; k < total; k++)
+        colof[k] = -1;
+    int has_epoch = 0;
+    for (Py_ssize_t k = 0; k < count[0]; k++)
+        has_epoch |= dest[k] == -2;
+    for (Py_ssize_t u = 0; u < nu; u++) {
+        for (Py_ssize_t k = first[used[u]]; k < first[used[u]] + count[used[u]]; k++) {
+            if (dest[k] >= 0 && colof[dest[k]] < 0)
+                colof[dest[k]] = ncols++;
+        }
+    }
+    /* The values as the run's `Batch` holds them: n rows of ncols float64, NaN (numpy's: the
+     * quiet NaN of positive sign) where a row's shape has no such metric; the epochs. */
+    PyObject *v = PyByteArray_FromStringAndSize(NULL, n * ncols * (Py_ssize_t)sizeof(double));
+    PyObject *ep = v == NULL ? NULL : has_epoch ? PyByteArray_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(double)) : Py_NewRef(Py_None);
+    PyObject *o = ep == NULL ? NULL : PyByteArray_FromStringAndSize((const char *)offs, n * (Py_ssize_t)sizeof(long long));
+    PyObject *sh = o == NULL ? NULL : PyBytes_FromStringAndSize(mixed ? (const char *)shape : NULL, mixed ? n : 0);
+    PyObject *us = sh == NULL ? NULL : PyBytes_FromStringAndSize((const char *)used, nu);
+    if (us == NULL) {
+        Py_XDECREF(v);
+        Py_XDECREF(ep);
         Py_XDECREF(o);
         Py_XDECREF(sh);
+        goto done;
     }
+    double nan;
+    const unsigned long long nan_bits = 0x7ff8000000000000ULL;
+    memcpy(&nan, &nan_bits, sizeof nan);
+    double *dv = (double *)PyByteArray_AS_STRING(v);
+    double *de = has_epoch ? (double *)PyByteArray_AS_STRING(ep) : NULL;
+    for (Py_ssize_t c = 0; c < n * ncols; c++)
+        dv[c] = nan;
+    const double *src = vals;
+    for (Py_ssize_t r = 0; r < n; r++) {
+        Py_ssize_t q = mixed ? used[shape[r]] : 0;
+        const int *d = dest + first[q];
+        double *row = dv + r * ncols;
+        if (de != NULL)
+            de[r] = nan; /* (every shape of a run has an epoch when its first has: run_plans) */
+        for (Py_ssize_t k = 0; k < count[q]; k++) {
+            if (d[k] >= 0)
+                row[colof[d[k]]] = src[k];
+            else if (d[k] == -2 && de != NULL)
+                de[r] = src[k];
+        }
+        src += count[q];
+    }
+    result = Py_BuildValue("nNNNNN", (Py_ssize_t)(base + end), us, v, ep, o, sh);
 done:
     PyMem_Free(keys);
     PyMem_Free(first);
     PyMem_Free(count);
+    PyMem_Free(colof);
+    PyMem_Free(dest);
     PyMem_Free(vals);
     PyMem_Free(offs);
     PyMem_Free(shape);
     PyBuffer_Release(&view);
+    PyBuffer_Release(&dview);
     return result;
 }
 
@@ -1055,8 +1113,9 @@ done:
 
 static PyMethodDef methods[] = {
     {"read_run", read_run, METH_VARARGS,
-     "read_run(buf, start, shapes, min_lines) -> (end, values_per_shape, offsets, row_shapes) | None: the run of "
-     "dict lines of the key sequences `shapes` at buf[start] (see the module comment)."},
+     "read_run(buf, start, base, shapes, dest, min_lines) -> (end, used, values, epochs, offsets, row_shapes) | None: "
+     "the run of dict lines of the key sequences `shapes` at buf[start], as the columns of its Batch (see the module "
+     "comment)."},
     {"scan_steps", scan_steps, METH_VARARGS,
      "scan_steps(buf, base, total, armed) -> (markers, armed): tqdm's log events in buf, as "
      "steps.StepTracker.scan finds them for a known train-bar total (see the module comment)."},
@@ -1084,7 +1143,8 @@ PyMODINIT_FUNC PyInit__scan(void)
     if (K_OPEN == NULL || K_STEP == NULL || K_CANCEL == NULL || K_PAIR == NULL || ZERO == NULL)
         return NULL;
     PyObject *m = PyModule_Create(&module);
-    if (m != NULL && PyModule_AddIntConstant(m, "MAX_DIGITS", MAX_DIGITS) < 0) {
+    if (m != NULL && (PyModule_AddIntConstant(m, "MAX_DIGITS", MAX_DIGITS) < 0 ||
+                      PyModule_AddIntConstant(m, "RUN_FORM", RUN_FORM) < 0)) {
         Py_DECREF(m);
         return NULL;
     }

@@ -16,21 +16,28 @@ from types import ModuleType
 
 from tui_monitor.core.parse.values import MAX_DIGITS
 
-__all__ = ["PURE_PYTHON_ENV", "describe", "is_current", "scan"]
+__all__ = ["PURE_PYTHON_ENV", "RUN_FORM", "describe", "is_current", "scan"]
 
 PURE_PYTHON_ENV = "TRAINMON_PURE_PYTHON"
 """Environment variable that forces the pure-Python path."""
 FUNCTIONS = ("read_run", "scan_steps", "spe_span", "survey")
 """What the extension must provide (``columnar.read_run``, ``steps.StepTracker.scan``,
 ``steps.StepTracker.peek_batch``'s common case, ``framing.Surveyor``)."""
+RUN_FORM = 2
+"""The form of the extension's ``read_run`` (its arguments and answer) this code calls: 2, the
+run's columns laid out as its `Batch` holds them (see ``_scan.c``)."""
 
 
 def is_current(module: ModuleType) -> bool:
     """Whether the built extension ``module`` is the one this _scan.c makes: it has every one of
     `FUNCTIONS` and bounds a bar's count as the Python path does (its ``MAX_DIGITS`` is
     ``values.MAX_DIGITS``; a build from before it had none and raised on a count past ``int()``'s
-    4300 digits)."""
-    return all(hasattr(module, name) for name in FUNCTIONS) and getattr(module, "MAX_DIGITS", None) == MAX_DIGITS
+    4300 digits), and its ``read_run`` has the form `RUN_FORM`."""
+    return (
+        all(hasattr(module, name) for name in FUNCTIONS)
+        and getattr(module, "MAX_DIGITS", None) == MAX_DIGITS
+        and getattr(module, "RUN_FORM", None) == RUN_FORM
+    )
 
 
 def _load() -> tuple[ModuleType | None, str]:

@@ -18,6 +18,7 @@ compiled reader for the whole run).
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -260,24 +261,69 @@ def read_run(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> Colum
     same values bit for bit (``PyOS_string_to_double``, the function behind ``float``)."""
     fast = accel.scan
     if fast is not None:
-        got = fast.read_run(buf, s, tuple(p.keys for p in plans), MIN_RUN)
+        key = tuple(plans)
+        spec = _SPECS.get(key) or _RunSpec.of(key)
+        got = fast.read_run(buf, s, base, spec.keys, spec.dest, MIN_RUN)
         if got is None:
             return None
-        e, raw_vals, raw_offsets, raw_shapes = got
-        offsets = np.frombuffer(raw_offsets, dtype=np.int64) + base
+        # The C reader laid the run out as its `Batch` holds it: one frombuffer per column set.
+        e, used, raw_vals, raw_epoch, raw_offsets, raw_shapes = got
+        names, shape_cols, kinds = spec.forms.get(used) or spec.form(used)
+        offsets = np.frombuffer(raw_offsets, dtype=np.int64)
+        values = np.frombuffer(raw_vals, dtype=np.float64).reshape(offsets.shape[0], len(names))
+        epoch = None if raw_epoch is None else np.frombuffer(raw_epoch, dtype=np.float64)
         if not raw_shapes:
-            v = np.frombuffer(raw_vals[0], dtype=np.float64).reshape(-1, len(plans[0].keys))
-            return _assemble([plans[0]], None, [v], offsets, base + e)
-        # The shapes in order of their first line (the order of the names of all shapes).
-        used = sorted([q for q in range(len(plans)) if raw_vals[q]], key=raw_shapes.index)
-        vals = [np.frombuffer(raw_vals[q], dtype=np.float64).reshape(-1, len(plans[q].keys)) for q in used]
+            return ColumnRun(Batch(kinds[0], names, values, epoch, _NO_STEPS, offsets), e)
         shapes = np.frombuffer(raw_shapes, dtype=np.uint8)
-        if used != list(range(len(used))):
-            remap = np.zeros(len(plans), dtype=np.uint8)
-            remap[used] = np.arange(len(used), dtype=np.uint8)
-            shapes = remap[shapes]
-        return _assemble([plans[q] for q in used], shapes, vals, offsets, base + e)
+        batch = Batch(
+            kinds[0], names, values, epoch, _NO_STEPS, offsets, shapes=shapes, shape_cols=shape_cols, shape_kinds=kinds
+        )
+        return ColumnRun(batch, e)
     return _read_run_py(buf, s, base, plans)
+
+
+class _RunSpec:
+    """What the C reader needs of a run's shapes (``plans``, the first one first), worked out once
+    per combination (a log has a few): their keys, each key's column as a name id (``dest``: one
+    int32 per key, -1 for a key that is no metric, -2 for the epoch), and per combination of the
+    shapes a run has lines of (``used``, in order of their first line) the `Batch` form:
+    ``(names, shape_cols, shape_kinds)``, as `ShapePlan.layout` makes it."""
+
+    __slots__ = ("plans", "keys", "dest", "forms")
+
+    def __init__(self, plans: tuple[ShapePlan, ...]) -> None:
+        self.plans = plans
+        self.keys = tuple(p.keys for p in plans)
+        ids: dict[str, int] = {}
+        dest: list[int] = []
+        for p in plans:
+            col = dict(zip(p.idx, p.names))
+            for i in range(len(p.keys)):
+                name = col.get(i)
+                dest.append(-2 if i == p.epoch_idx else -1 if name is None else ids.setdefault(name, len(ids)))
+        self.dest = array("i", dest).tobytes()
+        self.forms: dict[bytes, tuple[list[str], list[list[int]], list[RecordKind]]] = {}
+
+    @staticmethod
+    def of(plans: tuple[ShapePlan, ...]) -> _RunSpec:
+        """The cached spec of ``plans`` (a new one when not cached)."""
+        if len(_SPECS) >= 256:
+            _SPECS.clear()  # (ever-new combinations: a hostile log; the cache stays small)
+        spec = _SPECS[plans] = _RunSpec(plans)
+        return spec
+
+    def form(self, used: bytes) -> tuple[list[str], list[list[int]], list[RecordKind]]:
+        """``(names, shape_cols, shape_kinds)`` of a run with lines of the shapes ``used``
+        (indices into ``plans``, in order of their first line)."""
+        got = self.forms.get(used)
+        if got is None:
+            plans = tuple(self.plans[q] for q in used)
+            names, shape_cols, _ = plans[0].layout(plans)
+            got = self.forms[used] = (names, shape_cols, [p.kind for p in plans])
+        return got
+
+
+_SPECS: dict[tuple[ShapePlan, ...], _RunSpec] = {}
 
 
 def _read_run_py(buf: bytes, s: int, base: int, plans: Sequence[ShapePlan]) -> ColumnRun | None:
