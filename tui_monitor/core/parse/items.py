@@ -325,12 +325,13 @@ class Batch:
         self.offsets = offsets
         self.arrival = arrival
         self.shapes = shapes
-        self.shape_cols = shape_cols if shape_cols is not None else [list(range(len(names)))]
+        self.shape_cols = shape_cols if shape_cols is not None else _one_shape(len(names))
         self.shape_kinds = shape_kinds if shape_kinds is not None else [kind]
         self._rows: dict[tuple[int, ...], Any] | None = None  # `rows_of` by the shapes holding a metric
 
     def __len__(self) -> int:
-        return int(self.offsets.shape[0])
+        n: int = self.offsets.shape[0]
+        return n
 
     def rows_of(self, j: int) -> Any:
         """The rows whose records hold metric ``names[j]``: ``(m,) int64`` row indices in order,
@@ -364,27 +365,35 @@ class Batch:
         """Rows ``start:stop`` as a batch whose first ``len(steps)`` rows have ``steps``
         (``None``: the steps of these rows here). Rows all of one shape are a batch of that
         shape alone (``shapes`` None: a burst's train rows after the eval row that began its
-        run cost the state what a run of one shape does)."""
-        shapes = self.shapes[start:stop] if self.shapes is not None else None
-        first = self.shape_kinds[int(shapes[0])] if shapes is not None and len(shapes) else self.kind
+        run cost the state what a run of one shape does); its values are a view of these
+        (columns ``start:stop`` of a slice where the shape's columns are consecutive)."""
         if steps is None:
             steps = self.steps[start:stop]
-        if shapes is not None and len(shapes) and (b := shapes.tobytes()).count(b[:1]) == len(b):
-            cols = self.shape_cols[int(shapes[0])]
+        epoch = self.epoch[start:stop] if self.epoch is not None else None
+        if self.shapes is None:
+            values = self.values[start:stop]
+            return Batch(self.kind, self.names, values, epoch, steps, self.offsets[start:stop], self.arrival)
+        shapes = self.shapes[start:stop]
+        b = shapes.tobytes()  # (one shape: every byte the first; bytes' count runs in C)
+        if b and b.count(b[:1]) == len(b):
+            p = b[0]
+            cols = self.shape_cols[p]
+            c0 = cols[0] if cols else 0
+            ix = slice(c0, c0 + len(cols)) if cols == list(range(c0, c0 + len(cols))) else cols
             return Batch(
-                first,
+                self.shape_kinds[p],
                 [self.names[c] for c in cols],
-                self.values[start:stop, cols],
-                self.epoch[start:stop] if self.epoch is not None else None,
+                self.values[start:stop, ix],
+                epoch,
                 steps,
                 self.offsets[start:stop],
                 self.arrival,
             )
         return Batch(
-            first,
+            self.shape_kinds[b[0]] if b else self.kind,
             self.names,
             self.values[start:stop],
-            self.epoch[start:stop] if self.epoch is not None else None,
+            epoch,
             steps,
             self.offsets[start:stop],
             self.arrival,
@@ -395,13 +404,13 @@ class Batch:
 
     def record(self, i: int) -> Record:
         """Row ``i`` as a `Record` (Python floats and ints, like the record path's)."""
-        step = int(self.steps[i]) if i < self.steps.shape[0] else None
-        epoch = float(self.epoch[i]) if self.epoch is not None else None
+        step = self.steps.item(i) if i < self.steps.shape[0] else None
+        epoch = self.epoch.item(i) if self.epoch is not None else None
         row = self.values[i].tolist()
-        offset = int(self.offsets[i])
+        offset = self.offsets.item(i)
         if self.shapes is None:
             return Record(self.kind, dict(zip(self.names, row)), step, epoch, offset, None, {}, self.arrival)
-        p = int(self.shapes[i])
+        p = self.shapes.item(i)
         names = self.names
         metrics = {names[c]: row[c] for c in self.shape_cols[p]}
         return Record(self.shape_kinds[p], metrics, step, epoch, offset, None, {}, self.arrival)
@@ -427,6 +436,20 @@ class Batch:
             keys, cols = per_shape[p]
             out.append(Record(kinds[p], dict(zip(keys, [row[c] for c in cols])), st, ep, off, None, {}, arrival))
         return out
+
+
+_ONE_SHAPE: dict[int, list[list[int]]] = {}
+
+
+def _one_shape(n: int) -> list[list[int]]:
+    """``shape_cols`` of a batch of one shape of ``n`` metrics (``[[0, ..., n - 1]]``), one list
+    per width (read only, as every batch's ``shape_cols``)."""
+    got = _ONE_SHAPE.get(n)
+    if got is None:
+        got = [list(range(n))]
+        if n < 1024:
+            _ONE_SHAPE[n] = got
+    return got
 
 
 Out = list[ParsedItem | Batch]
