@@ -310,6 +310,33 @@ def test_read_run_values_are_floats_bits(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 @needs_compiled
+def test_read_run_columns_of_shapes_met_out_of_order() -> None:
+    # The compiled reader lays the run out as its Batch holds it: the columns of the shapes in
+    # order of their first line (here the third known shape before the second), one column for
+    # `lr` and `learning_rate` (one metric), none for a key that is no metric (`percentage`),
+    # NaN where a row's shape lacks a metric; the row shapes index the shapes met. Both paths.
+    ev = (b"eval_loss", b"percentage", b"epoch")
+    lr = (b"loss", b"lr", b"epoch")
+    tr = (b"loss", b"learning_rate", b"grad_norm", b"epoch")
+    buf = (
+        b"{'eval_loss': 2.5, 'percentage': 10, 'epoch': 0.5}\n"
+        b"{'loss': 1.5, 'learning_rate': 0.001, 'grad_norm': 3.0, 'epoch': 0.6}\n"
+        b"{'loss': 1.25, 'lr': 0.002, 'epoch': 0.7}\n"
+        b"{'loss': 1.0, 'learning_rate': 0.003, 'grad_norm': 2.0, 'epoch': 0.8}\n"
+    )
+    got = _read_at(buf, 0, ev, True, lr, tr)
+    assert got == _read_at(buf, 0, ev, False, lr, tr)
+    end, names, shape, raw, epochs, offsets, shapes = got  # type: ignore[misc]
+    assert (end, names, shape) == (1000 + len(buf), ["eval_loss", "loss", "learning_rate", "grad_norm"], (4, 4))
+    nan = math.nan
+    want = [[2.5, nan, nan, nan], [nan, 1.5, 0.001, 3.0], [nan, 1.25, 0.002, nan], [nan, 1.0, 0.003, 2.0]]
+    assert raw == np.array(want).tobytes()
+    assert epochs == struct.pack("<4d", 0.5, 0.6, 0.7, 0.8)
+    assert offsets == [1000, 1051, 1121, 1163]
+    assert shapes == ([0, 1, 2, 1], [[0], [1, 2, 3], [1, 2]], ["eval", "train", "train"])
+
+
+@needs_compiled
 def test_fast_conversion_edges_are_floats_bits() -> None:
     # The compiled reader converts short decimals itself (Clinger's fast path: an exact integer
     # of at most 2^53 times or over an exact power of ten up to 10^22) and hands every other
