@@ -2,8 +2,8 @@
 from typing_extensions import Buffer
 
 def read_run(
-    buf: bytes, start: int, shapes: tuple[tuple[bytes, ...], ...], min_lines: int
-) -> tuple[int, tuple[bytearray, ...], bytearray, bytes] | None: ...
+    buf: bytes, start: int, base: int, shapes: tuple[tuple[bytes, ...], ...], dest: bytes, min_lines: int
+) -> tuple[int, bytes, bytearray, bytearray | None, bytearray, bytes] | None: ...
 def scan_steps(buf: bytes, base: int, total: int, armed: bool) -> tuple[list[tuple[int, str, int, int]], bool]: ...
 def spe_span(
     steps: Buffer, epochs: Buffer, spe: float | None, tol: float, halves: Buffer, lo_epoch: float, hi_epoch: float
@@ -11,3 +11,4 @@ def spe_span(
 def survey(buf: Buffer, groups: tuple[tuple[bytes, ...], ...]) -> tuple[int, int]: ...
 
 MAX_DIGITS: int
+RUN_FORM: int
