@@ -357,9 +357,14 @@ async def test_several_files_open_on_the_first_tab_and_keys_switch_them() -> Non
         await pilot.press("left_square_bracket", "9")  # past the last file: ignored
         await pilot.pause()
         assert tabs.active == "tab-2"  # type: ignore[attr-defined]
+        # The tab's activation (its view takes the focus) is done before the arrow is pressed.
+        await wait_for_app(
+            pilot,
+            lambda: app.dashboard.id == "run-2" and app.focused is not None and app.dashboard in app.focused.ancestors,
+            "the third tab's view focused",
+        )
         await pilot.press("down")  # the arrows still move the metric focus
-        await pilot.pause()
-        assert app.dashboard.focused_key == "learning_rate"
+        await wait_for_app(pilot, lambda: app.dashboard.focused_key == "learning_rate", "learning_rate focused")
         await pilot.press("question_mark")
         await pilot.pause()
         assert "previous / next file" in screen_text(app) and "go to file N" in screen_text(app)
