@@ -206,7 +206,7 @@ class SeriesStore:
         k = steps.shape[0]
         width = WIDE + len(b.names)
         # A long batch (a dense log's read) fills the rings at once from one block of ring rows
-        # (x, y, epoch, arrival, offset), copied per series; short ones go into one wide block
+        # (x, y, epoch, arrival, offset), of which each series builds the rows it keeps; short ones go into one wide block
         # that the series queue and take out later, many batches at once.
         big: np.ndarray | None = None
         if n >= 8 * FLUSH_POINTS:
@@ -279,11 +279,9 @@ class SeriesStore:
                     s.x_is_step = False
             s.last_x = x if x_from >= 0 else xs.item(r)
             if big is not None:  # a long batch: its points go into the ring at once
-                rows = big.copy() if held is None else big[held]
-                rows[:, 1] = b.values[:, j] if held is None else b.values[held, j]
-                if x_from >= 0:
-                    rows[(x_from if held is None else int(np.count_nonzero(held[:x_from]))) :, 0] = x
-                s.push(rows)
+                if x_from >= 0 and held is not None:  # the first such point among those held
+                    x_from = int(np.count_nonzero(held[:x_from]))
+                s.push_picked(big, b.values[:, j], None if held is None else cols.held_rows(j), x_from, x)
                 continue
             s.queue.add(flat, n, width, j, held, x_from, x)
             if s.queue.rows >= 8 * FLUSH_POINTS:  # rows referenced: a rare metric keeps few batches alive
