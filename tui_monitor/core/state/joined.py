@@ -224,7 +224,9 @@ def _joined(run: list[Record | Batch]) -> Batch:
             k += b.steps.shape[0]
         r += b.offsets.shape[0]
     n = r
-    values = np.full((n, len(names)), math.nan)
+    # Column-major: each metric's rows are one 1-D array, filled by 1-D assignments (a 2-D
+    # row-masked assignment costs several times more); the batch holds its transpose.
+    by_col = np.full((len(names), n), math.nan)
     offsets = np.empty(n, dtype=np.int64)
     shapes = np.empty(n, dtype=np.uint8)
     epoch = np.empty(n) if has_epoch else None
@@ -246,7 +248,7 @@ def _joined(run: list[Record | Batch]) -> Batch:
                 starts = np.cumsum(lens) - lens
                 brows = np.flatnonzero(bsel) if rec_rows else np.arange(n)
                 where = brows[np.concatenate([np.arange(starts[i], starts[i] + lens[i]) for i in idx])]
-            _put(values, where, dst, block_vals)
+            _put(by_col, where, dst, block_vals)
         offsets[bsel] = np.concatenate([b.offsets for b in batches])
         if min(b_shape) == max(b_shape) >= 0:  # one layout (a tqdm log's train rows)
             shapes[bsel] = b_shape[0]
@@ -265,7 +267,7 @@ def _joined(run: list[Record | Batch]) -> Batch:
             steps[bsel] = np.concatenate([b.steps for b in batches])
     if rec_rows:
         for p, (at, cells) in by_shape.items():
-            _put(values, at, shape_cols[p], cells)
+            _put(by_col, np.array(at), shape_cols[p], np.array(cells, dtype=np.float64))
         offsets[rec_rows] = rec_off
         shapes[rec_rows] = rec_sh
         if epoch is not None:
@@ -277,7 +279,7 @@ def _joined(run: list[Record | Batch]) -> Batch:
     return Batch(
         shape_kinds[shapes.item(0)],  # type: ignore[arg-type]  # the kinds of records
         list(names),
-        values,
+        by_col.T,
         epoch,
         steps,
         offsets,
@@ -288,11 +290,8 @@ def _joined(run: list[Record | Batch]) -> Batch:
     )
 
 
-def _put(values: np.ndarray, rows: Any, cols: list[int], vals: Any) -> None:
-    """``values[rows, cols] = vals`` for rows (a mask, indices or a slice) and columns: through
-    a view of the columns when they are adjacent (a row gather, several times cheaper)."""
-    a = cols[0] if cols else 0
-    if cols == list(range(a, a + len(cols))):
-        values[:, a : a + len(cols)][rows] = vals
-    else:
-        values[np.ix_(np.arange(values.shape[0])[rows], cols)] = vals
+def _put(by_col: np.ndarray, rows: Any, cols: list[int], vals: np.ndarray) -> None:
+    """``by_col.T[rows, cols] = vals`` for rows (a mask, indices or a slice) and columns, one
+    column at a time (``by_col``: ``(metrics, rows)``; ``vals``: ``(rows, len(cols))``)."""
+    for i, c in enumerate(cols):
+        by_col[c][rows] = vals[:, i]

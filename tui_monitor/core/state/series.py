@@ -206,8 +206,8 @@ class SeriesStore:
         k = steps.shape[0]
         width = WIDE + len(b.names)
         # A long batch (a dense log's read) fills the rings at once from one block of ring rows
-        # (x, y, epoch, arrival, offset), of which each series builds the rows it keeps; short ones go into one wide block
-        # that the series queue and take out later, many batches at once.
+        # (x, y, epoch, arrival, offset), of which each series builds the rows it keeps; short
+        # ones go into one wide block that the series queue and take out later, many at once.
         big: np.ndarray | None = None
         if n >= 8 * FLUSH_POINTS:
             big = np.empty((n, 5), dtype=np.float64)
@@ -246,6 +246,7 @@ class SeriesStore:
         self._arrivals.extend([t] * min(n, _ARRIVALS))
         series = self._series
         count, first, last = cols.count, cols.first, cols.last
+        subs: dict[int, np.ndarray] = {}  # held rows' blocks, by `held_rows` array
         for j, name in enumerate(b.names):
             m = count[j]
             if not m:
@@ -283,7 +284,18 @@ class SeriesStore:
                     x_from = int(np.count_nonzero(held[:x_from]))
                 s.push_picked(big, b.values[:, j], None if held is None else cols.held_rows(j), x_from, x)
                 continue
-            s.queue.add(flat, n, width, j, held, x_from, x)
+            if held is None:
+                s.queue.add(flat, n, width, j, None, x_from, x)
+            else:
+                # The rows holding the metric (a joined read's eval rows: 2 % of its block) are
+                # gathered once for all the metrics they hold, and queued as a block of their own.
+                at = cols.held_rows(j)
+                sub = subs.get(id(at))
+                if sub is None:
+                    sub = subs[id(at)] = wide.take(at, axis=0).ravel()
+                if x_from >= 0:  # the first such row among those held
+                    x_from = int(np.searchsorted(at, x_from))
+                s.queue.add(sub, at.shape[0], width, j, None, x_from, x)
             if s.queue.rows >= 8 * FLUSH_POINTS:  # rows referenced: a rare metric keeps few batches alive
                 s.flush()
 

@@ -173,7 +173,7 @@ class RecordStats:
         # times slower). A cell of a shape without the metric is NaN (`Batch`), which fmin/fmax
         # skip like the NaN values; an infinity would win, so a metric with one is reduced over
         # its finite values only (rare: the masked reduction costs more).
-        cols_t = values.T.copy()
+        cols_t = np.ascontiguousarray(values.T)  # a joined batch's values are its columns' rows already
         fin = np.isfinite(cols_t)
         finite = np.add.reduce(fin, axis=1).tolist()  # counts (bools add as integers)
         lows = np.fmin.reduce(cols_t, axis=1).tolist()
