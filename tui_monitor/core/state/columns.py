@@ -125,7 +125,9 @@ class BatchColumns:
         g = table.group[j]  # the metrics of one set of shapes share their rows (the eval keys)
         held = self._held.get(g)
         if held is None:
-            held = self._held[g] = table.held[:, j][self.batch.shapes]
+            # `take`, not ``[shapes]``: indexing by a uint8 array casts it through a buffered
+            # iterator, several times slower on a long batch.
+            held = self._held[g] = table.held[:, j].take(self.batch.shapes)
         return held
 
     def held_rows(self, j: int) -> np.ndarray:

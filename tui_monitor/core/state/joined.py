@@ -257,7 +257,7 @@ def _joined(run: list[Record | Batch]) -> Batch:
         else:
             shapes[bsel] = np.concatenate(
                 [
-                    np.full(len(b), p, dtype=np.uint8) if p >= 0 else np.array(smap, dtype=np.uint8)[b.shapes]
+                    np.full(len(b), p, dtype=np.uint8) if p >= 0 else np.array(smap, dtype=np.uint8).take(b.shapes)
                     for b, p, smap in zip(batches, b_shape, b_map)
                 ]
             )

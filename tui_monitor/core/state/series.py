@@ -304,7 +304,7 @@ class SeriesStore:
         the records of its kind in ``xs`` (its rows' x)."""
         counts = self._counts
         kinds: list[str] = list(dict.fromkeys(b.shape_kinds))
-        code = np.array([kinds.index(kd) for kd in b.shape_kinds], dtype=np.uint8)[b.shapes]
+        code = np.array([kinds.index(kd) for kd in b.shape_kinds], dtype=np.uint8).take(b.shapes)
         for c, kind in enumerate(kinds):
             idx = np.flatnonzero(code == c)
             ordinal = counts.get(kind, 0)
