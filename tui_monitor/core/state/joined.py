@@ -231,12 +231,13 @@ def _joined(run: list[Record | Batch]) -> Batch:
     shapes = np.empty(n, dtype=np.uint8)
     epoch = np.empty(n) if has_epoch else None
     steps = np.empty(k, dtype=np.int64)
+    rec_at = np.array(rec_rows, dtype=np.intp)  # the records' rows, converted once for every column
     if batches:
         # The batches' rows: every row but the records'.
         bsel: Any = slice(None)
         if rec_rows:
             bsel = np.ones(n, dtype=bool)
-            bsel[rec_rows] = False
+            bsel[rec_at] = False
         lens = [b.offsets.shape[0] for b in batches]
         for idx, src, dst in blocks.values():
             parts = [batches[i].values for i in idx]
@@ -267,13 +268,14 @@ def _joined(run: list[Record | Batch]) -> Batch:
             steps[bsel] = np.concatenate([b.steps for b in batches])
     if rec_rows:
         for p, (at, cells) in by_shape.items():
-            _put(by_col, np.array(at), shape_cols[p], np.array(cells, dtype=np.float64))
-        offsets[rec_rows] = rec_off
-        shapes[rec_rows] = rec_sh
+            rows = rec_at if len(by_shape) == 1 else np.array(at, dtype=np.intp)
+            _put(by_col, rows, shape_cols[p], np.array(cells, dtype=np.float64))
+        offsets[rec_at] = rec_off
+        shapes[rec_at] = rec_sh
         if epoch is not None:
-            epoch[rec_rows] = rec_ep
+            epoch[rec_at] = rec_ep
         if k == n:
-            steps[rec_rows] = rec_steps
+            steps[rec_at] = rec_steps
     if 0 < k < n or (k == n and not batches):
         steps = np.concatenate(step_pieces, dtype=np.int64, casting="unsafe")
     return Batch(
