@@ -134,6 +134,12 @@ class SeriesRing:
             if self.pending:
                 self.queue.add_points(self.pending)
                 self.pending.clear()
+            if self.queue.is_long():  # only the points kept are built (see `push_picked`)
+                hist, tail, m = self.queue.take_kept(-self.count % self.stride, self.stride, self.cap)
+                self._add_hist(hist, m)
+                self._push_ring(tail)
+                self.ver += 1
+                return
             block = self.queue.take()
         elif not self.pending:
             return

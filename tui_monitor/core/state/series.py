@@ -46,6 +46,10 @@ from tui_monitor.core.state.ring import FLUSH_POINTS, RING_COLS, SeriesRing, Ser
 
 __all__ = ["SeriesSet", "SeriesSnapshot", "SeriesStore"]
 
+FLUSH_ROWS = 32 * FLUSH_POINTS
+"""Rows a series' queue references before it flushes (~1.5 MiB of a tqdm log's blocks, shared
+by the series of a read; a metric held by few rows queues a block of those rows only)."""
+
 _ARRIVALS = 512
 """Arrival times kept for the main rank's train/eval records (stall detection)."""
 
@@ -296,7 +300,9 @@ class SeriesStore:
                 if x_from >= 0:  # the first such row among those held
                     x_from = int(np.searchsorted(at, x_from))
                 s.queue.add(sub, at.shape[0], width, j, None, x_from, x)
-            if s.queue.rows >= 8 * FLUSH_POINTS:  # rows referenced: a rare metric keeps few batches alive
+            # Rows referenced (their blocks held): a flush of long pieces costs about the same
+            # however many it takes (it builds only the points kept), so it waits for more.
+            if s.queue.rows >= FLUSH_ROWS:
                 s.flush()
 
     def _batch_ordinals(self, b: Batch, xs: np.ndarray) -> None:
