@@ -290,6 +290,35 @@ def test_long_joined_reads_fill_the_rings_at_once(seed: int) -> None:
     assert at_once.snapshot().series["loss"].hist_stride > 1
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_joined_reads_queued_and_taken_at_once(seed: int) -> None:
+    """GIVEN 24 reads of 20 bursts (an eval record, a batch of ~50 rows, some of mixed shapes; a
+    read's last rows now and then without their step yet), each joined into one batch of ~1,000
+    rows that the series queue; WHEN applied at once and one item at a time, with one look at
+    the end (a flush of many long pieces, of which only the points kept are built, against one
+    of many short ones), to runs whose rings and histories are small; THEN the same state, to
+    the bit."""
+    rng = np.random.default_rng(200 + seed)
+    at_once, one_by_one = Run(capacity=64, history=32), Run(capacity=64, history=32)
+    step, offset = 0, 0
+    for read in range(24):
+        items: list[object] = []
+        for burst in range(20):
+            items.append(Record("eval", {"eval_loss": float(rng.normal())}, step, None, offset))
+            offset += 10
+            n = int(rng.integers(40, 61))
+            k = n if burst < 19 or read % 3 else int(rng.integers(0, n))
+            items.append(_batch(rng, n, list(range(step + 10, step + 10 * k + 1, 10)), offset))
+            step += 10 * n
+            offset += 10 * n
+        assert [len(it) < 8 * FLUSH_POINTS for it, parts in join(items) if parts] == [True]
+        at_once.apply(items)
+        for it in items:
+            one_by_one.apply([it])
+    assert _state(at_once) == _state(one_by_one)
+    assert at_once.snapshot().series["loss"].hist_stride > 1
+
+
 def test_what_ends_a_stretch(monkeypatch: pytest.MonkeyPatch) -> None:
     """A stretch ends at a summary, another rank's record, a rewind, a long batch, another arrival
     time, and a stated step after a row without one; each part of two items or more is joined
