@@ -54,7 +54,13 @@ def _state(run: Run) -> dict[str, object]:
             for k, st in snap.metrics.items()
         },
         "series": {
-            k: (s.kind, s.x_is_step, s.count, s.x.tobytes(), s.y.tobytes(), s.epoch.tobytes(), s.offset.tobytes())
+            k: (
+                s.kind,
+                s.x_is_step,
+                s.count,
+                s.hist_stride,
+                *(a.tobytes() for a in (s.x, s.y, s.epoch, s.t, s.offset, s.hist_x, s.hist_y)),
+            )
             for k, s in snap.series.items()
         },
         "progress": repr(snap.progress),

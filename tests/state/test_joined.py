@@ -21,6 +21,7 @@ from tui_monitor.core.parse import COLUMNAR_MIN, Batch, Record, Rewind
 from tui_monitor.core.pipeline import Pipeline
 from tui_monitor.core.state import Run, joined
 from tui_monitor.core.state.joined import BATCH_WEIGHT, JOIN_ROWS, JOIN_WEIGHT, join
+from tui_monitor.core.state.ring import FLUSH_POINTS
 
 REAL = Path(__file__).parent.parent / "fixtures" / "real"
 NAMES = ["loss", "grad_norm", "learning_rate", "num_input_tokens_seen", "eval_loss"]
@@ -259,6 +260,63 @@ def test_random_mixes_joined_and_one_by_one(seed: int, weight: int) -> None:
             one_by_one.apply([it])
         assert _state(at_once) == _state(one_by_one)
     assert sum(1 for items in reads for _, parts in join(items, 1) if parts) > 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_long_joined_reads_fill_the_rings_at_once(seed: int) -> None:
+    """GIVEN reads of 60 bursts (a main-writer eval record, then a batch of ~80 rows, some of
+    mixed shapes; a read's last rows now and then without their step yet), each joined into a
+    batch of more than ``8 * FLUSH_POINTS`` rows (the rings filled at once, only the points
+    kept built); WHEN applied at once and one item at a time to runs whose rings and histories
+    are small (the history's stride grows); THEN the same state, to the bit."""
+    rng = np.random.default_rng(100 + seed)
+    at_once, one_by_one = Run(capacity=64, history=32), Run(capacity=64, history=32)
+    step, offset = 0, 0
+    for read in range(4):
+        items: list[object] = []
+        for burst in range(60):
+            rec = Record("eval", {"eval_loss": float(rng.normal())}, step, None, offset)
+            offset += 10
+            n = int(rng.integers(70, 91))
+            k = n if burst < 59 or read % 2 == 0 else int(rng.integers(0, n))
+            items += [rec, _batch(rng, n, list(range(step + 10, step + 10 * k + 1, 10)), offset)]
+            step += 10 * n
+            offset += 10 * n
+        assert [len(it) >= 8 * FLUSH_POINTS for it, parts in join(items) if parts] == [True]  # one stretch
+        at_once.apply(items)
+        for it in items:
+            one_by_one.apply([it])
+        assert _state(at_once) == _state(one_by_one)
+    assert at_once.snapshot().series["loss"].hist_stride > 1
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_joined_reads_queued_and_taken_at_once(seed: int) -> None:
+    """GIVEN 24 reads of 20 bursts (an eval record, a batch of ~50 rows, some of mixed shapes; a
+    read's last rows now and then without their step yet), each joined into one batch of ~1,000
+    rows that the series queue; WHEN applied at once and one item at a time, with one look at
+    the end (a flush of many long pieces, of which only the points kept are built, against one
+    of many short ones), to runs whose rings and histories are small; THEN the same state, to
+    the bit."""
+    rng = np.random.default_rng(200 + seed)
+    at_once, one_by_one = Run(capacity=64, history=32), Run(capacity=64, history=32)
+    step, offset = 0, 0
+    for read in range(24):
+        items: list[object] = []
+        for burst in range(20):
+            items.append(Record("eval", {"eval_loss": float(rng.normal())}, step, None, offset))
+            offset += 10
+            n = int(rng.integers(40, 61))
+            k = n if burst < 19 or read % 3 else int(rng.integers(0, n))
+            items.append(_batch(rng, n, list(range(step + 10, step + 10 * k + 1, 10)), offset))
+            step += 10 * n
+            offset += 10 * n
+        assert [len(it) < 8 * FLUSH_POINTS for it, parts in join(items) if parts] == [True]
+        at_once.apply(items)
+        for it in items:
+            one_by_one.apply([it])
+    assert _state(at_once) == _state(one_by_one)
+    assert at_once.snapshot().series["loss"].hist_stride > 1
 
 
 def test_what_ends_a_stretch(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -125,8 +125,21 @@ class BatchColumns:
         g = table.group[j]  # the metrics of one set of shapes share their rows (the eval keys)
         held = self._held.get(g)
         if held is None:
-            held = self._held[g] = table.held[:, j][self.batch.shapes]
+            # `take`, not ``[shapes]``: indexing by a uint8 array casts it through a buffered
+            # iterator, several times slower on a long batch.
+            held = self._held[g] = table.held[:, j].take(self.batch.shapes)
         return held
+
+    def held_rows(self, j: int) -> np.ndarray:
+        """The rows holding metric ``j``, a metric not in every row (`held` is not ``None``):
+        ``(m,) int64`` row indices, ascending."""
+        table = self._table
+        assert table is not None
+        g = -1 - table.group[j]  # kept beside `held`'s masks (their keys are >= 0)
+        rows = self._held.get(g)
+        if rows is None:
+            rows = self._held[g] = np.flatnonzero(self.held(j))
+        return rows
 
 
 def _table(batch: Batch, columns: int, tables: dict[object, ShapeTable] | None) -> ShapeTable:

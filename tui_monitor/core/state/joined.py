@@ -224,17 +224,20 @@ def _joined(run: list[Record | Batch]) -> Batch:
             k += b.steps.shape[0]
         r += b.offsets.shape[0]
     n = r
-    values = np.full((n, len(names)), math.nan)
+    # Column-major: each metric's rows are one 1-D array, filled by 1-D assignments (a 2-D
+    # row-masked assignment costs several times more); the batch holds its transpose.
+    by_col = np.full((len(names), n), math.nan)
     offsets = np.empty(n, dtype=np.int64)
     shapes = np.empty(n, dtype=np.uint8)
     epoch = np.empty(n) if has_epoch else None
     steps = np.empty(k, dtype=np.int64)
+    rec_at = np.array(rec_rows, dtype=np.intp)  # the records' rows, converted once for every column
     if batches:
         # The batches' rows: every row but the records'.
         bsel: Any = slice(None)
         if rec_rows:
             bsel = np.ones(n, dtype=bool)
-            bsel[rec_rows] = False
+            bsel[rec_at] = False
         lens = [b.offsets.shape[0] for b in batches]
         for idx, src, dst in blocks.values():
             parts = [batches[i].values for i in idx]
@@ -246,7 +249,7 @@ def _joined(run: list[Record | Batch]) -> Batch:
                 starts = np.cumsum(lens) - lens
                 brows = np.flatnonzero(bsel) if rec_rows else np.arange(n)
                 where = brows[np.concatenate([np.arange(starts[i], starts[i] + lens[i]) for i in idx])]
-            _put(values, where, dst, block_vals)
+            _put(by_col, where, dst, block_vals)
         offsets[bsel] = np.concatenate([b.offsets for b in batches])
         if min(b_shape) == max(b_shape) >= 0:  # one layout (a tqdm log's train rows)
             shapes[bsel] = b_shape[0]
@@ -255,7 +258,7 @@ def _joined(run: list[Record | Batch]) -> Batch:
         else:
             shapes[bsel] = np.concatenate(
                 [
-                    np.full(len(b), p, dtype=np.uint8) if p >= 0 else np.array(smap, dtype=np.uint8)[b.shapes]
+                    np.full(len(b), p, dtype=np.uint8) if p >= 0 else np.array(smap, dtype=np.uint8).take(b.shapes)
                     for b, p, smap in zip(batches, b_shape, b_map)
                 ]
             )
@@ -265,19 +268,20 @@ def _joined(run: list[Record | Batch]) -> Batch:
             steps[bsel] = np.concatenate([b.steps for b in batches])
     if rec_rows:
         for p, (at, cells) in by_shape.items():
-            _put(values, at, shape_cols[p], cells)
-        offsets[rec_rows] = rec_off
-        shapes[rec_rows] = rec_sh
+            rows = rec_at if len(by_shape) == 1 else np.array(at, dtype=np.intp)
+            _put(by_col, rows, shape_cols[p], np.array(cells, dtype=np.float64))
+        offsets[rec_at] = rec_off
+        shapes[rec_at] = rec_sh
         if epoch is not None:
-            epoch[rec_rows] = rec_ep
+            epoch[rec_at] = rec_ep
         if k == n:
-            steps[rec_rows] = rec_steps
+            steps[rec_at] = rec_steps
     if 0 < k < n or (k == n and not batches):
         steps = np.concatenate(step_pieces, dtype=np.int64, casting="unsafe")
     return Batch(
         shape_kinds[shapes.item(0)],  # type: ignore[arg-type]  # the kinds of records
         list(names),
-        values,
+        by_col.T,
         epoch,
         steps,
         offsets,
@@ -288,11 +292,8 @@ def _joined(run: list[Record | Batch]) -> Batch:
     )
 
 
-def _put(values: np.ndarray, rows: Any, cols: list[int], vals: Any) -> None:
-    """``values[rows, cols] = vals`` for rows (a mask, indices or a slice) and columns: through
-    a view of the columns when they are adjacent (a row gather, several times cheaper)."""
-    a = cols[0] if cols else 0
-    if cols == list(range(a, a + len(cols))):
-        values[:, a : a + len(cols)][rows] = vals
-    else:
-        values[np.ix_(np.arange(values.shape[0])[rows], cols)] = vals
+def _put(by_col: np.ndarray, rows: Any, cols: list[int], vals: np.ndarray) -> None:
+    """``by_col.T[rows, cols] = vals`` for rows (a mask, indices or a slice) and columns, one
+    column at a time (``by_col``: ``(metrics, rows)``; ``vals``: ``(rows, len(cols))``)."""
+    for i, c in enumerate(cols):
+        by_col[c][rows] = vals[:, i]

@@ -4,7 +4,10 @@ During catch-up a series gets its points in short pieces (a batch of ~50 rows, t
 on the record path before the next batch). Copying each piece out of its batch costs a few numpy
 calls per series per batch, more than the points themselves; so a series only notes where its
 points are (`PointQueue.add`) and takes them all out at once when it flushes (`PointQueue.take`),
-in a fixed number of numpy calls whatever the number of pieces.
+in a fixed number of numpy calls whatever the number of pieces. Long pieces (a catch-up's joined
+reads) are taken one by one, and only the points the ring keeps are built (`take_kept`: every
+stride-th for the history, the last ``capacity``), so a flush costs about the same however many
+reads it takes.
 
 Layout of a *wide block* (one per batch, shared by all its series): ``(n, WIDE + metrics)``
 float64 rows ``x, epoch, arrival, offset`` then one column per metric. A record's point is a wide
@@ -112,13 +115,10 @@ class PointQueue:
         self.rows += n
 
     def take(self) -> np.ndarray:
-        """All queued points as ``(m, 5)`` ring rows (x, y, epoch, arrival, offset), in order; the
-        queue is empty afterwards. The blocks and then the points are read as one flat array:
-        row ``r`` of a piece of width ``w`` starting at flat position ``f`` starts at
-        ``f + r * w``, so one gather reads every piece."""
-        if len(self._lens) <= _FEW or self.rows >= _LONG * len(self._lens):
-            # Long pieces (a dense log's reads, a chunk's joined batch): one by one.
-            return self._take_few()
+        """All queued points as ``(m, 5)`` ring rows (x, y, epoch, arrival, offset), in order, for
+        many short pieces (long ones: `take_kept`); the queue is empty afterwards. The blocks
+        and then the points are read as one flat array: row ``r`` of a piece of width ``w``
+        starting at flat position ``f`` starts at ``f + r * w``, so one gather reads every piece."""
         parts = self._blocks
         if self._points:  # record points: one conversion for all of them, after the blocks
             parts = [*parts, np.array(self._points, dtype=np.float64)]
@@ -152,29 +152,72 @@ class PointQueue:
         out: np.ndarray = data[idx]
         return out
 
-    def _take_few(self) -> np.ndarray:
-        """`take` of a few pieces: each made ring rows by one gather (its held rows, then columns)."""
+    def is_long(self) -> bool:
+        """The queue holds a few pieces, or long ones (a joined read's, a dense log's): taken piece
+        by piece (`take_kept`), not gathered at once."""
+        return len(self._lens) <= _FEW or self.rows >= _LONG * len(self._lens)
+
+    def take_kept(self, first: int, stride: int, last: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """`take` of long pieces (`is_long`), building only the points a ring keeps.
+
+        Args:
+            first: the first point the history keeps (0-based among the queued points), then
+                every ``stride``-th (``stride`` >= 1).
+            last: how many of the last points the ring keeps.
+
+        Returns:
+            ``(hist, tail, m)``: the ring rows of the points ``first, first + stride, ...``, those
+            of the last ``last`` points, and the number of points queued; the same rows as those
+            positions of `take`'s block. The queue is empty afterwards.
+        """
         points = np.array(self._points, dtype=np.float64) if self._points else None
         masks = dict(self._masks)
-        out = []
-        first = 0
         blocks = iter(self._blocks)
+        pieces: list[tuple[np.ndarray, int, int, np.ndarray | None]] = []  # rows, column, first row, held
+        m = 0
+        row = 0
         for start, in_points, n, width, col in zip(self._starts, self._in_points, self._lens, self._widths, self._cols):
             if in_points:
                 assert points is not None
                 wide = points[start : start + n * width].reshape(n, width)
             else:
                 wide = next(blocks).reshape(n, width)
-            held = masks.get(first)
-            # The rows held first (by index: `take` is several times cheaper than a mask), then
-            # the ring's columns.
+            held = masks.get(row)
             if held is not None:
                 wide = wide.take(np.flatnonzero(held), axis=0)
-            rows = wide[:, [WX, WIDE + col, WE, WT, WO]]
-            for a, _, x in self._xs:
-                if first <= a < first + n:  # rows from a to the piece's end, among those held
-                    rows[(a - first if held is None else int(np.count_nonzero(held[: a - first]))) :, 0] = x
-            out.append(rows)
-            first += n
+            pieces.append((wide, col, row, held))
+            m += wide.shape[0]
+            row += n
+        tail_from = max(0, m - last)
+        hist_parts: list[np.ndarray] = []
+        tail_parts: list[np.ndarray] = []
+        p0 = 0  # the piece's first point among all
+        for wide, col, row, held in pieces:
+            k = wide.shape[0]
+            # The history's points in [p0, p0 + k): first + j * stride for j >= 0.
+            a = first if first >= p0 else first + -((p0 - first) // -stride) * stride
+            if a < p0 + k:
+                hist_parts.append(self._rows(wide, col, row, held, slice(a - p0, k, stride)))
+            if p0 + k > tail_from:
+                tail_parts.append(self._rows(wide, col, row, held, slice(max(0, tail_from - p0), k, 1)))
+            p0 += k
         self._clear()
-        return out[0] if len(out) == 1 else np.concatenate(out)
+        return _joined_rows(hist_parts), _joined_rows(tail_parts), m
+
+    def _rows(self, wide: np.ndarray, col: int, row: int, held: np.ndarray | None, at: slice) -> np.ndarray:
+        """Ring rows of a piece's points ``at`` (a slice of its points: rows held): ``wide`` its
+        rows held, ``col`` its metric, ``row`` its first row in the queue."""
+        rows: np.ndarray = wide[at].take([WX, WIDE + col, WE, WT, WO], axis=1)
+        n = wide.shape[0] if held is None else held.shape[0]
+        for a, _, x in self._xs:
+            if row <= a < row + n:  # points from a to the piece's end, among those held
+                q = a - row if held is None else int(np.count_nonzero(held[: a - row]))
+                # the first of the slice's points at or after q
+                rows[max(0, -((q - at.start) // -at.step)) :, 0] = x
+        return rows
+
+
+def _joined_rows(parts: list[np.ndarray]) -> np.ndarray:
+    if not parts:
+        return np.empty((0, 5))
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)

@@ -134,6 +134,12 @@ class SeriesRing:
             if self.pending:
                 self.queue.add_points(self.pending)
                 self.pending.clear()
+            if self.queue.is_long():  # only the points kept are built (see `push_picked`)
+                hist, tail, m = self.queue.take_kept(-self.count % self.stride, self.stride, self.cap)
+                self._add_hist(hist, m)
+                self._push_ring(tail)
+                self.ver += 1
+                return
             block = self.queue.take()
         elif not self.pending:
             return
@@ -150,6 +156,39 @@ class SeriesRing:
         self._push_hist(block)
         self._push_ring(block)
         self.ver += 1
+
+    def push_picked(
+        self, rows: np.ndarray, y: np.ndarray, idx: np.ndarray | None, x_from: int = -1, x: float = 0.0
+    ) -> None:
+        """`push` of a long batch's points without building them all: the points are
+        ``rows[idx]`` (``(n, RING_COLS)`` ring rows whose y column is unset; ``idx``: the rows
+        holding the metric, ``None``: all) with y ``y[idx]``, and x ``x`` from the ``x_from``-th
+        point on (``-1``: none). Only the points the history and the ring keep are built: every
+        ``stride``-th and the last ``capacity`` (a dense read's 12,000 rows keep ~4,100), the
+        same rows `push` of the whole block would store."""
+        self.flush()
+        m = rows.shape[0] if idx is None else idx.shape[0]
+        if m == 0:
+            return
+        self._add_hist(self._picked(rows, y, idx, slice(-self.count % self.stride, m, self.stride), x_from, x), m)
+        self._push_ring(self._picked(rows, y, idx, slice(max(0, m - self.cap), m), x_from, x))
+        self.ver += 1
+
+    @staticmethod
+    def _picked(
+        rows: np.ndarray, y: np.ndarray, idx: np.ndarray | None, points: slice, x_from: int, x: float
+    ) -> np.ndarray:
+        """Ring rows of the points ``points`` (a slice of the points, step > 0) for `push_picked`."""
+        src = points if idx is None else idx[points]
+        out = rows[src]
+        if idx is None:
+            out = out.copy()  # a slice is a view of the shared rows
+        out[:, _Y] = y[src]
+        if x_from >= 0:
+            a, step = points.start, points.step or 1
+            first = max(0, -(-(x_from - a) // step))  # the first picked point at or after x_from
+            out[first:, _X] = x
+        return out
 
     def _push_ring(self, block: np.ndarray) -> None:
         cap = self.cap
@@ -173,10 +212,14 @@ class SeriesRing:
             self.start = self.end - cap
 
     def _push_hist(self, block: np.ndarray) -> None:
-        m = block.shape[0]
         # Points count, count+1, ... whose number is a multiple of the stride: every stride-th
         # row from the first such one (a slice, not a mask of the rows' numbers).
-        sel = block[-self.count % self.stride :: self.stride, :3]
+        self._add_hist(block[-self.count % self.stride :: self.stride], block.shape[0])
+
+    def _add_hist(self, picked: np.ndarray, m: int) -> None:
+        """The history's part of ``m`` new points: ``picked``, the ring rows of those whose number
+        (``count`` on) is a multiple of the stride."""
+        sel = picked[:, :3]
         self.count += m
         if sel.shape[0] == 0:
             return

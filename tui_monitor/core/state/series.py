@@ -46,6 +46,10 @@ from tui_monitor.core.state.ring import FLUSH_POINTS, RING_COLS, SeriesRing, Ser
 
 __all__ = ["SeriesSet", "SeriesSnapshot", "SeriesStore"]
 
+FLUSH_ROWS = 32 * FLUSH_POINTS
+"""Rows a series' queue references before it flushes (~1.5 MiB of a tqdm log's blocks, shared
+by the series of a read; a metric held by few rows queues a block of those rows only)."""
+
 _ARRIVALS = 512
 """Arrival times kept for the main rank's train/eval records (stall detection)."""
 
@@ -206,8 +210,8 @@ class SeriesStore:
         k = steps.shape[0]
         width = WIDE + len(b.names)
         # A long batch (a dense log's read) fills the rings at once from one block of ring rows
-        # (x, y, epoch, arrival, offset), copied per series; short ones go into one wide block
-        # that the series queue and take out later, many batches at once.
+        # (x, y, epoch, arrival, offset), of which each series builds the rows it keeps; short
+        # ones go into one wide block that the series queue and take out later, many at once.
         big: np.ndarray | None = None
         if n >= 8 * FLUSH_POINTS:
             big = np.empty((n, 5), dtype=np.float64)
@@ -246,6 +250,7 @@ class SeriesStore:
         self._arrivals.extend([t] * min(n, _ARRIVALS))
         series = self._series
         count, first, last = cols.count, cols.first, cols.last
+        subs: dict[int, np.ndarray] = {}  # held rows' blocks, by `held_rows` array
         for j, name in enumerate(b.names):
             m = count[j]
             if not m:
@@ -279,14 +284,25 @@ class SeriesStore:
                     s.x_is_step = False
             s.last_x = x if x_from >= 0 else xs.item(r)
             if big is not None:  # a long batch: its points go into the ring at once
-                rows = big.copy() if held is None else big[held]
-                rows[:, 1] = b.values[:, j] if held is None else b.values[held, j]
-                if x_from >= 0:
-                    rows[(x_from if held is None else int(np.count_nonzero(held[:x_from]))) :, 0] = x
-                s.push(rows)
+                if x_from >= 0 and held is not None:  # the first such point among those held
+                    x_from = int(np.count_nonzero(held[:x_from]))
+                s.push_picked(big, b.values[:, j], None if held is None else cols.held_rows(j), x_from, x)
                 continue
-            s.queue.add(flat, n, width, j, held, x_from, x)
-            if s.queue.rows >= 8 * FLUSH_POINTS:  # rows referenced: a rare metric keeps few batches alive
+            if held is None:
+                s.queue.add(flat, n, width, j, None, x_from, x)
+            else:
+                # The rows holding the metric (a joined read's eval rows: 2 % of its block) are
+                # gathered once for all the metrics they hold, and queued as a block of their own.
+                at = cols.held_rows(j)
+                sub = subs.get(id(at))
+                if sub is None:
+                    sub = subs[id(at)] = wide.take(at, axis=0).ravel()
+                if x_from >= 0:  # the first such row among those held
+                    x_from = int(np.searchsorted(at, x_from))
+                s.queue.add(sub, at.shape[0], width, j, None, x_from, x)
+            # Rows referenced (their blocks held): a flush of long pieces costs about the same
+            # however many it takes (it builds only the points kept), so it waits for more.
+            if s.queue.rows >= FLUSH_ROWS:
                 s.flush()
 
     def _batch_ordinals(self, b: Batch, xs: np.ndarray) -> None:
@@ -294,7 +310,7 @@ class SeriesStore:
         the records of its kind in ``xs`` (its rows' x)."""
         counts = self._counts
         kinds: list[str] = list(dict.fromkeys(b.shape_kinds))
-        code = np.array([kinds.index(kd) for kd in b.shape_kinds], dtype=np.uint8)[b.shapes]
+        code = np.array([kinds.index(kd) for kd in b.shape_kinds], dtype=np.uint8).take(b.shapes)
         for c, kind in enumerate(kinds):
             idx = np.flatnonzero(code == c)
             ordinal = counts.get(kind, 0)

@@ -171,16 +171,20 @@ class RecordStats:
         # Per metric: finite values, their min and max, one reduction each over all metrics, on
         # the columns made rows (numpy reduces an (n, metrics) array down its columns several
         # times slower). A cell of a shape without the metric is NaN (`Batch`), which fmin/fmax
-        # skip like the NaN values; an infinity would win, so a metric with one is reduced over
-        # its finite values only (rare: the masked reduction costs more).
-        cols_t = values.T.copy()
+        # skip like the NaN values; an infinity would win, so a metric with one is reduced again
+        # over its finite values only (rare).
+        cols_t = np.ascontiguousarray(values.T)  # a joined batch's values are its columns' rows already
         fin = np.isfinite(cols_t)
         finite = np.add.reduce(fin, axis=1).tolist()  # counts (bools add as integers)
         lows = np.fmin.reduce(cols_t, axis=1).tolist()
         highs = np.fmax.reduce(cols_t, axis=1).tolist()
         if math.inf in highs or -math.inf in lows:
-            lows = np.minimum.reduce(cols_t, axis=1, where=fin, initial=math.inf).tolist()
-            highs = np.maximum.reduce(cols_t, axis=1, where=fin, initial=-math.inf).tolist()
+            # Those metrics again with NaN for their non-finite cells (a masked reduction,
+            # ``where=fin``, costs several times more).
+            bad = [j for j, (lo, hi) in enumerate(zip(lows, highs)) if lo == -math.inf or hi == math.inf]
+            fv = np.where(fin[bad], cols_t[bad], math.nan)
+            for j, lo, hi in zip(bad, np.fmin.reduce(fv, axis=1).tolist(), np.fmax.reduce(fv, axis=1).tolist()):
+                lows[j], highs[j] = lo, hi
         metrics = self.metrics
         count, first, last = cols.count, cols.first, cols.last
         for j, key in enumerate(b.names):
