@@ -1,9 +1,10 @@
 /*
- * _scan: the compiled forms of three per-chunk scans of the console reader and of one per-run check
- * of its step pairing (4., `survey`, is described above its function). The Python code stays the
- * reference for every rule (columnar.py, steps.py, framing.py);
- * tests/parse/test_scan_paths.py compares both paths on every fixture, generated and random logs,
- * in every chunking (tests/parse/test_spe_bounds.py the check on random batches).
+ * _scan: the compiled forms of three per-chunk scans of the console reader and of two per-run checks
+ * of its record policy (4., `survey`, and 5., `run_moves`, are described above their functions).
+ * The Python code stays the reference for every rule (columnar.py, steps.py, framing.py,
+ * boundaries.py); tests/parse/test_scan_paths.py compares both paths on every fixture, generated
+ * and random logs, in every chunking (tests/parse/test_spe_bounds.py and test_run_moves.py the
+ * checks on random batches).
  *
  * 1. read_run(buf, start, shapes, min_lines): the columnar run reader (columnar.py `read_run`).
  *
@@ -1111,6 +1112,162 @@ done:
     return result;
 }
 
+/* 5. run_moves(steps, epochs, m, shapes, start, kinds, last_step, last_epoch): boundaries.py
+ * `row_moves` (the reference: its docstring says what each field means) in one pass over the m
+ * rows of a columnar run: the rewind rule and the logging interval of its train rows.
+ *
+ * `steps` holds k <= m int64 (the steps of the first k rows), `epochs` m float64 or is None,
+ * `shapes` (None: every row of shape 0) holds uint8 shape indices of which rows start..start+m-1
+ * are read, `kinds` is the list of the shapes' kinds (str; a row is a train row when its
+ * shape's kind is "train"), `last_step` an int or None, `last_epoch` a float or None. Row by
+ * row, for the train rows only: a row with a step goes back when its step is lower than the
+ * train row's before it (the first: than last_step); a row without one when its epoch is lower
+ * (the first: than last_epoch); NaN is lower than nothing. Else the smallest positive step and
+ * epoch difference between consecutive train rows (from last_step / last_epoch on), and the
+ * last train row's step and epoch; with every row, the last step and epoch of any row.
+ *
+ * What it hands back: the same 7-tuple as `row_moves`, or None for what it leaves to Python: a
+ * buffer that is not C-contiguous, of another item size or format, or shorter than said; k > m;
+ * a negative step (a tqdm count never is: differences of non-negative int64 never overflow); a
+ * last_step that is negative or no int64; a last_epoch that is no float; a shape index past
+ * `kinds`. Each difference is the one IEEE subtraction numpy makes (epochs) or exact (steps).
+ */
+
+/* A C-contiguous buffer of `itemsize`-byte items whose struct format ends in one of `codes`
+ * (numpy's int64 is "l" on LP64, float64 "d", uint8 "B"); 0 (no error set) when `obj` is none. */
+static int get_items(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, const char *codes)
+{
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    const char *f = view->format != NULL ? view->format : "B";
+    size_t n = strlen(f);
+    if (view->itemsize != itemsize || n == 0 || n > 2 || (n == 2 && f[0] != '<' && f[0] != '=' && f[0] != '@') ||
+        strchr(codes, f[n - 1]) == NULL) {
+        PyBuffer_Release(view);
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *run_moves(PyObject *self, PyObject *args)
+{
+    PyObject *st_obj, *ep_obj, *sh_obj, *kinds, *last_step_obj, *last_epoch_obj;
+    Py_ssize_t m, start;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "OOnOnO!OO", &st_obj, &ep_obj, &m, &sh_obj, &start, &PyList_Type, &kinds,
+                          &last_step_obj, &last_epoch_obj))
+        return NULL;
+    Py_buffer sv, ev, hv;
+    int have_ep = 0, have_sh = 0;
+    PyObject *result = NULL;
+    if (!get_items(st_obj, &sv, 8, "lq"))
+        Py_RETURN_NONE;
+    if (ep_obj != Py_None && !(have_ep = get_items(ep_obj, &ev, 8, "d")))
+        goto pass;
+    if (sh_obj != Py_None && !(have_sh = get_items(sh_obj, &hv, 1, "B")))
+        goto pass;
+    Py_ssize_t k = sv.len / 8, nk = PyList_GET_SIZE(kinds);
+    if (m < 0 || start < 0 || k > m || nk < 1 || nk > 256 || (have_ep && ev.len / 8 < m) ||
+        (have_sh && (start > hv.len || hv.len - start < m)))
+        goto pass;
+    unsigned char train[256];
+    for (Py_ssize_t p = 0; p < nk; p++) {
+        PyObject *kind = PyList_GET_ITEM(kinds, p);
+        train[p] = PyUnicode_Check(kind) && PyUnicode_CompareWithASCIIString(kind, "train") == 0;
+    }
+    long long prev_step = 0;
+    /* train_step / train_ep: a train row set prev_step / prev_ep (its last step / epoch). */
+    int has_prev_step = 0, has_prev_ep = 0, has_step_gap = 0, has_ep_gap = 0, train_step = 0, train_ep = 0;
+    double prev_ep = 0.0, ep_gap = 0.0;
+    long long step_gap = 0;
+    if (last_step_obj != Py_None) {
+        int overflow = 0;
+        if (!PyLong_Check(last_step_obj))
+            goto pass;
+        prev_step = PyLong_AsLongLongAndOverflow(last_step_obj, &overflow);
+        if (overflow || prev_step < 0) {
+            PyErr_Clear();
+            goto pass;
+        }
+        has_prev_step = 1;
+    }
+    if (last_epoch_obj != Py_None) {
+        if (!PyFloat_CheckExact(last_epoch_obj))
+            goto pass;
+        prev_ep = PyFloat_AS_DOUBLE(last_epoch_obj);
+        has_prev_ep = 1;
+    }
+    const long long *st = (const long long *)sv.buf;
+    const double *ep = have_ep ? (const double *)ev.buf : NULL;
+    const unsigned char *sh = have_sh ? (const unsigned char *)hv.buf + start : NULL;
+    for (Py_ssize_t i = 0; i < k; i++)
+        if (st[i] < 0)
+            goto pass;
+    if (sh != NULL)
+        for (Py_ssize_t i = 0; i < m; i++)
+            if (sh[i] >= nk)
+                goto pass;
+    for (Py_ssize_t i = 0; i < m; i++) {
+        if (!train[sh != NULL ? sh[i] : 0])
+            continue;
+        if (i < k) {
+            long long s = st[i];
+            if (has_prev_step && s < prev_step)
+                goto back;
+            if (has_prev_step && s > prev_step && (!has_step_gap || s - prev_step < step_gap)) {
+                step_gap = s - prev_step;
+                has_step_gap = 1;
+            }
+            prev_step = s;
+            has_prev_step = train_step = 1;
+        }
+        if (ep != NULL) {
+            double e = ep[i];
+            if (i >= k && has_prev_ep && e < prev_ep)
+                goto back;
+            if (has_prev_ep && e > prev_ep && (!has_ep_gap || e - prev_ep < ep_gap)) {
+                ep_gap = e - prev_ep;
+                has_ep_gap = 1;
+            }
+            prev_ep = e;
+            has_prev_ep = train_ep = 1;
+        }
+        continue;
+    back:
+        result = Py_BuildValue("(nOOOOOO)", i, Py_None, Py_None, Py_None, Py_None, Py_None, Py_None);
+        goto done;
+    }
+    {
+        PyObject *items[6] = {
+            has_step_gap ? PyLong_FromLongLong(step_gap) : Py_NewRef(Py_None),
+            has_ep_gap ? PyFloat_FromDouble(ep_gap) : Py_NewRef(Py_None),
+            train_step ? PyLong_FromLongLong(prev_step) : Py_NewRef(Py_None),
+            train_ep ? PyFloat_FromDouble(prev_ep) : Py_NewRef(Py_None),
+            k ? PyLong_FromLongLong(st[k - 1]) : Py_NewRef(Py_None),
+            ep != NULL && m ? PyFloat_FromDouble(ep[m - 1]) : Py_NewRef(Py_None),
+        };
+        int ok = 1;
+        for (int j = 0; j < 6; j++)
+            ok = ok && items[j] != NULL;
+        if (ok)
+            result = PyTuple_Pack(7, Py_None, items[0], items[1], items[2], items[3], items[4], items[5]);
+        for (int j = 0; j < 6; j++)
+            Py_XDECREF(items[j]);
+    }
+    goto done;
+pass:
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&sv);
+    if (have_ep)
+        PyBuffer_Release(&ev);
+    if (have_sh)
+        PyBuffer_Release(&hv);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"read_run", read_run, METH_VARARGS,
      "read_run(buf, start, base, shapes, dest, min_lines) -> (end, used, values, epochs, offsets, row_shapes) | None: "
@@ -1125,6 +1282,9 @@ static PyMethodDef methods[] = {
     {"survey", survey, METH_VARARGS,
      "survey(buf, groups) -> (found, braces): which word groups occur in buf (a bit each) and how many "
      "\"{\" it holds, in one pass (see the comment above the function)."},
+    {"run_moves", run_moves, METH_VARARGS,
+     "run_moves(steps, epochs, m, shapes, start, kinds, last_step, last_epoch) -> 7-tuple | None: "
+     "boundaries.row_moves over a columnar run's rows in one pass (see the comment above the function)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -8,6 +8,16 @@ def scan_steps(buf: bytes, base: int, total: int, armed: bool) -> tuple[list[tup
 def spe_span(
     steps: Buffer, epochs: Buffer, spe: float | None, tol: float, halves: Buffer, lo_epoch: float, hi_epoch: float
 ) -> tuple[float, float, float] | bool | None: ...
+def run_moves(
+    steps: Buffer,
+    epochs: Buffer | None,
+    m: int,
+    shapes: Buffer | None,
+    start: int,
+    kinds: list[str],
+    last_step: int | None,
+    last_epoch: float | None,
+) -> tuple[int | None, int | None, float | None, int | None, float | None, int | None, float | None] | None: ...
 def survey(buf: Buffer, groups: tuple[tuple[bytes, ...], ...]) -> tuple[int, int]: ...
 
 MAX_DIGITS: int

@@ -3,10 +3,12 @@
 The extension (``_scan.c``, built by setup.py where a C compiler is present) reads columnar runs
 (:func:`~tui_monitor.core.parse.columnar.read_run`) and finds tqdm's log events
 (:meth:`~tui_monitor.core.parse.steps.StepTracker.scan`) and answers the console reader's per-chunk
-prefilters in one pass (:class:`~tui_monitor.core.parse.framing.Surveyor`) with the same results as
-the pure-Python path, bit for bit; the Python code stays the reference for every rule. Setting the environment
-variable :data:`PURE_PYTHON_ENV` (to anything but ``""`` or ``"0"``) forces pure Python, for tests
-and bug reports; ``trainmon --version`` says which path runs (:func:`describe`).
+prefilters in one pass (:class:`~tui_monitor.core.parse.framing.Surveyor`) and checks a columnar
+run's steps and epochs for the record policy (:func:`~tui_monitor.core.parse.boundaries.row_moves`)
+with the same results as the pure-Python path, bit for bit; the Python code stays the reference for
+every rule. Setting the environment variable :data:`PURE_PYTHON_ENV` (to anything but ``""`` or
+``"0"``) forces pure Python, for tests and bug reports; ``trainmon --version`` says which path runs
+(:func:`describe`).
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ __all__ = ["PURE_PYTHON_ENV", "RUN_FORM", "describe", "is_current", "scan"]
 
 PURE_PYTHON_ENV = "TRAINMON_PURE_PYTHON"
 """Environment variable that forces the pure-Python path."""
-FUNCTIONS = ("read_run", "scan_steps", "spe_span", "survey")
+FUNCTIONS = ("read_run", "scan_steps", "spe_span", "survey", "run_moves")
 """What the extension must provide (``columnar.read_run``, ``steps.StepTracker.scan``,
-``steps.StepTracker.peek_batch``'s common case, ``framing.Surveyor``)."""
+``steps.StepTracker.peek_batch``'s common case, ``framing.Surveyor``, ``boundaries.row_moves``)."""
 RUN_FORM = 2
 """The form of the extension's ``read_run`` (its arguments and answer) this code calls: 2, the
 run's columns laid out as its `Batch` holds them (see ``_scan.c``)."""

@@ -8,7 +8,7 @@ its batch form for a run of plain train records (the columnar catch-up):
 * **rewind**: a train record whose step (else epoch) is lower than the previous one of the same
   rank means the run was resumed into the same log: a `Rewind` goes out before it. After a
   summary record the run has ended: what follows is a new run, never a rewind. Scalar:
-  `RunBoundaries.went_back`; batch: `RunBoundaries.first_back`.
+  `RunBoundaries.went_back`; batch: `RunBoundaries.accept_rows` (`row_moves`).
 * **new run** (DESIGN.md, "Runs"): a `RunStart` goes out before the first item of a new run when
   the training banner appears after records were seen (`RunBoundaries.run_marker`), a
   main-writer train record follows the run's summary record, a step or epoch falls back to the
@@ -20,7 +20,8 @@ its batch form for a run of plain train records (the columnar catch-up):
   a batch never holds one (the policy takes the record path when it could).
 * **logging interval**: the smallest forward step and epoch between two main-writer train
   records, which tells a restart from a resume. Scalar: `RunBoundaries.accept`; batch:
-  `RunBoundaries.accept_batch` (with the rewind rule: `RunBoundaries.accept_rows`).
+  `RunBoundaries.accept_rows`, with the rewind rule in the same pass over the rows (`row_moves`;
+  compiled: ``_scan.run_moves``).
 * **epoch steps**: with the banner's steps per epoch (`RunBoundaries.run_info`), a main-writer
   record no bar gave a step takes ``epoch * steps per epoch`` (`RunBoundaries.epoch_step`); a
   batch whose rows would need it takes the record path (`RunBoundaries.has_epoch_steps`).
@@ -32,10 +33,22 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tui_monitor.core.parse.items import Out, Record, Rewind, RunInfo, RunMarker, RunStart, RunStartReason, is_main_rank
+from tui_monitor.core.parse import accel
+from tui_monitor.core.parse.items import (
+    Batch,
+    Out,
+    Record,
+    RecordKind,
+    Rewind,
+    RunInfo,
+    RunMarker,
+    RunStart,
+    RunStartReason,
+    is_main_rank,
+)
 from tui_monitor.core.parse.steps import StepTracker, banner_steps_per_epoch, epoch_step
 
-__all__ = ["RunBoundaries"]
+__all__ = ["Moves", "RunBoundaries", "row_moves"]
 
 
 class RunBoundaries:
@@ -221,119 +234,172 @@ class RunBoundaries:
         epoch's step (`epoch_step`), one by one."""
         return self._epoch_spe is not None
 
-    def first_back(
-        self, st: np.ndarray, epochs: np.ndarray | None, k: int, m: int, train: np.ndarray | None = None
-    ) -> int | None:
-        """The rewind rule (`went_back`) for ``m`` rows of a run of rank ``None`` not yet
-        accepted (all of them, or those after its first): the first ``k`` have steps ``st``
-        (``(k,) int64``), the other ``m - k`` only epochs (``(m,) float64`` or ``None``).
-        ``train``: ``(m,) bool``, which rows are train records (``None``: all; eval records
-        neither rewind nor move the last step or epoch).
+    def accept_rows(self, st: np.ndarray, epochs: np.ndarray | None, m: int, rows: Batch, s: int = 0) -> int | None:
+        """`accept` for ``m`` rows of a run of rank ``None`` not yet accepted (the rows
+        ``s:s + m`` of ``rows``: all of them, or those after its first), unless a train row
+        goes back: the first ``k`` have steps ``st`` (``(k,) int64``, tqdm's counts: never
+        negative), all ``m`` the epochs ``epochs`` (``(m,) float64``, or ``None``); eval rows
+        neither rewind nor move the last step or epoch. In one pass (`row_moves`, compiled
+        when the C extension is built): the rewind rule (`went_back`), and, when no row goes
+        back, the logging interval (`_learn_interval`), the last step and epoch and the run's
+        last step and epoch of any kind. The rows neither start a run (the policy takes the
+        record path when one could) nor need their epoch's step (`has_epoch_steps`).
 
         Returns:
             The index (among the ``m``) of the first train row whose step (else epoch) goes
-            back, or ``None`` when none does.
+            back (nothing was accepted: its `take` decides), or ``None`` (every row was).
         """
-        where = np.flatnonzero(train) if train is not None else None
-        if where is not None:
-            st, epochs, k, m = _train_rows(st, epochs, k, train)  # type: ignore[arg-type]
-        back = None
-        if k:
-            last_step = self.last_step.get(None)
-            bad = st[1:] < st[:-1]
-            if last_step is not None and st[0] < last_step:
-                back = 0
-            elif bad.any():
-                back = int(bad.argmax()) + 1
-        if back is None and epochs is not None and k < m:
-            prev0 = float(epochs[k - 1]) if k else self.last_epoch.get(None)
-            cur = epochs[k:]
-            bad = cur[1:] < cur[:-1]
-            if prev0 is not None and cur[0] < prev0:
-                back = k
-            elif bad.any():
-                back = k + int(bad.argmax()) + 1
-        if back is None or where is None:
-            return back
-        return int(where[back])
-
-    def accept_rows(
-        self, st: np.ndarray, epochs: np.ndarray | None, k: int, m: int, train: np.ndarray | None = None
-    ) -> int | None:
-        """`first_back`, then, when no row goes back, `accept_batch`, for the ``m`` rows of a
-        run (arguments as there), with the train rows and their steps' differences worked out
-        once for both.
-
-        Returns:
-            The index (among the ``m``) of the first train row that goes back (nothing was
-            accepted), or ``None`` (every row was).
-        """
-        st_t, ep_t, k_t, m_t = _train_rows(st, epochs, k, train) if train is not None else (st, epochs, k, m)
-        if k_t == m_t and k_t > 1:
-            # Every train row has a step (the common case): only steps go back (`went_back`).
-            d = st_t[1:] - st_t[:-1]
-            last = self.last_step.get(None)
-            if _MIN(d) >= 0 and (last is None or int(st_t[0]) >= last):
-                self._accept_seen(st, epochs, k)
-                self._accept_train(st_t, ep_t, k_t, m_t, d)
-                return None
-        back = self.first_back(st, epochs, k, m, train)
-        if back is None:
-            self.accept_batch(st, epochs, k, train)
-        return back
-
-    def accept_batch(self, st: np.ndarray, epochs: np.ndarray | None, k: int, train: np.ndarray | None = None) -> None:
-        """`accept` for rows of a run of rank ``None`` that neither start a run nor go back
-        (`first_back`): the first ``k`` with steps ``st`` (``(k,) int64``), all with
-        ``epochs`` (``float64``, or ``None``); ``train`` as in `first_back`. The run then has
-        records (a batch may hold the first record of a run)."""
-        self._accept_seen(st, epochs, k)
-        if train is not None:
-            self._accept_train(*_train_rows(st, epochs, k, train))
-        else:
-            self._accept_train(st, epochs, k, len(epochs) if epochs is not None else -1)
-
-    def _accept_seen(self, st: np.ndarray, epochs: np.ndarray | None, k: int) -> None:
-        """`accept_batch`'s note of the run's last step and epoch of any kind."""
+        moves = _moves(st, epochs, m, rows, s, self.last_step.get(None), self.last_epoch.get(None))
+        if moves[0] is not None:
+            return moves[0]
+        _, step_gap, epoch_gap, train_step, train_epoch, seen_step, seen_epoch = moves
         self.run_has_records = True
         seen = self._seen.get(None, (None, None))
         self._seen[None] = (
-            int(st[-1]) if k else seen[0],
-            float(epochs[-1]) if epochs is not None and len(epochs) else seen[1],
+            seen_step if seen_step is not None else seen[0],
+            seen_epoch if seen_epoch is not None else seen[1],
         )
-
-    def _accept_train(
-        self, st: np.ndarray, epochs: np.ndarray | None, k: int, m: int, diffs: np.ndarray | None = None
-    ) -> None:
-        """`accept_batch` for the train rows (the first ``k`` with steps ``st``, all ``m`` with
-        ``epochs``; ``diffs``: ``st[1:] - st[:-1]`` when already worked out): the logging
-        interval (`_learn_interval`, for rows which never go back: `first_back`), the last
-        step and epoch."""
-        if k:
-            d = _smallest_forward(self.last_step.get(None), st, diffs)
-            if d is not None:
-                self.step_interval = int(d) if self.step_interval is None else min(self.step_interval, int(d))
-            self.last_step[None] = int(st[-1])
-        if epochs is not None and m:
-            e = _smallest_forward(self.last_epoch.get(None), epochs)
-            if e is not None:
-                self.epoch_interval = e if self.epoch_interval is None else min(self.epoch_interval, e)
-            self.last_epoch[None] = float(epochs[-1])
+        if step_gap is not None:
+            self.step_interval = step_gap if self.step_interval is None else min(self.step_interval, step_gap)
+        if train_step is not None:
+            self.last_step[None] = train_step
+        if epoch_gap is not None:
+            self.epoch_interval = epoch_gap if self.epoch_interval is None else min(self.epoch_interval, epoch_gap)
+        if train_epoch is not None:
+            self.last_epoch[None] = train_epoch
+        return None
 
 
-def _train_rows(
-    st: np.ndarray, epochs: np.ndarray | None, k: int, train: np.ndarray
-) -> tuple[np.ndarray, np.ndarray | None, int, int]:
-    """The train rows of a run's rows (``train``: ``(m,) bool``): their steps (the rows with a
-    step come first), epochs, how many have a step, how many there are."""
-    st_t = st[train[:k]]
-    return st_t, epochs[train] if epochs is not None else None, len(st_t), int(train.sum())
+Moves = tuple[int | None, int | None, float | None, int | None, float | None, int | None, float | None]
+"""What `row_moves` finds in a run's rows: ``(back, step_gap, epoch_gap, train_step, train_epoch,
+seen_step, seen_epoch)``."""
+
+
+def _moves(
+    st: np.ndarray,
+    epochs: np.ndarray | None,
+    m: int,
+    rows: Batch,
+    s: int,
+    last_step: int | None,
+    last_epoch: float | None,
+) -> Moves:
+    """`row_moves` for the rows ``s:s + m`` of ``rows``, compiled when the extension is built
+    (it answers ``None`` for what it leaves to Python: an array not of its dtype or not
+    contiguous, a negative step, a last step or epoch that is no int64 / float)."""
+    fast = accel.scan
+    if fast is not None:
+        got: Moves | None = fast.run_moves(st, epochs, m, rows.shapes, s, rows.shape_kinds, last_step, last_epoch)
+        if got is not None:
+            return got
+    return row_moves(st, epochs, m, rows.shapes, s, rows.shape_kinds, last_step, last_epoch)
+
+
+def row_moves(
+    st: np.ndarray,
+    epochs: np.ndarray | None,
+    m: int,
+    shapes: np.ndarray | None,
+    start: int,
+    kinds: list[RecordKind],
+    last_step: int | None,
+    last_epoch: float | None,
+) -> Moves:
+    """The rewind rule and the logging interval over ``m`` rows of a run of rank ``None``, in
+    order, for `RunBoundaries.accept_rows` (the reference of ``_scan.run_moves``).
+
+    Args:
+        st: ``(k,) int64`` steps of the first ``k <= m`` rows (the others have none).
+        epochs: ``(m,) float64`` epochs of the rows, or ``None``.
+        m: how many rows.
+        shapes: ``uint8`` shapes of the rows ``start:start + m`` (indices into ``kinds``), or
+            ``None`` (every row of ``kinds[0]``'s).
+        start: where the rows begin in ``shapes``.
+        kinds: each shape's kind: only ``"train"`` rows go back or move the last step / epoch.
+        last_step / last_epoch: the run's last train step and epoch before the rows, or ``None``.
+
+    Returns:
+        ``(back, step_gap, epoch_gap, train_step, train_epoch, seen_step, seen_epoch)``:
+        ``back`` the index of the first train row whose step (else epoch) is lower than the
+        train row's before it (or than ``last_step`` / ``last_epoch``; a row with a step is
+        judged by its step, one without by its epoch): then every other field is ``None``.
+        Else ``back`` is ``None``, ``step_gap`` / ``epoch_gap`` the smallest forward step /
+        epoch between consecutive train rows (from ``last_step`` / ``last_epoch`` on) or
+        ``None`` when none moves forward, ``train_step`` / ``train_epoch`` the last train
+        row's step / epoch (``None``: no train row has one), ``seen_step`` / ``seen_epoch``
+        the last row's of any kind (``None``: no row has one).
+    """
+    k = len(st)
+    seen_step = int(st[k - 1]) if k else None
+    seen_epoch = float(epochs[m - 1]) if epochs is not None and m else None
+    where = None  # the train rows' indices, when some rows are not train rows
+    skip = 0  # leading rows that are no train rows (the others all are)
+    if shapes is None or len(kinds) == 1:
+        if kinds[0] != "train":
+            return None, None, None, None, None, seen_step, seen_epoch
+    else:
+        trains = bytes([p for p, kind in enumerate(kinds) if kind == "train"])
+        b = shapes[start : start + m].tobytes()
+        others = b.translate(None, trains)
+        if len(others) == m:
+            return None, None, None, None, None, seen_step, seen_epoch
+        if len(others) == 1 and b[0] not in trains:
+            # A burst's eval row before its train rows: the train rows are the others, no mask.
+            skip = 1
+            st, k, m = st[1:], max(k - 1, 0), m - 1
+            epochs = epochs[1:] if epochs is not None else None
+        elif others:
+            train = np.array([kind == "train" for kind in kinds])[shapes[start : start + m]]
+            where = np.flatnonzero(train)
+            st = st[train[:k]]
+            k, m = len(st), len(where)
+            epochs = epochs[: len(train)][train] if epochs is not None else None
+    back, step_gap, epoch_gap = _train_moves(st, epochs, k, m, last_step, last_epoch)
+    if back is not None:
+        return (back + skip if where is None else int(where[back])), None, None, None, None, None, None
+    return (
+        None,
+        step_gap,
+        epoch_gap,
+        int(st[k - 1]) if k else None,
+        float(epochs[m - 1]) if epochs is not None and m else None,
+        seen_step,
+        seen_epoch,
+    )
+
+
+def _train_moves(
+    st: np.ndarray, epochs: np.ndarray | None, k: int, m: int, last_step: int | None, last_epoch: float | None
+) -> tuple[int | None, int | None, float | None]:
+    """`row_moves` for ``m`` train rows (the first ``k`` with steps ``st``; ``epochs``
+    ``(m,)`` or ``None``): ``(back, None, None)`` when one goes back, else ``(None,
+    step_gap, epoch_gap)``."""
+    d = None
+    if k:
+        if last_step is not None and st[0] < last_step:
+            return 0, None, None
+        if k > 1:
+            d = st[1:] - st[:-1]  # (steps are tqdm's counts, never negative: no overflow)
+            if _MIN(d) < 0:
+                return int((d < 0).argmax()) + 1, None, None
+    if epochs is not None and k < m:
+        prev0 = float(epochs[k - 1]) if k else last_epoch
+        cur = epochs[k:m]
+        if prev0 is not None and cur[0] < prev0:
+            return k, None, None
+        if m - k > 1:
+            bad = cur[1:] < cur[:-1]
+            if bad.any():
+                return k + int(bad.argmax()) + 1, None, None
+    step_gap = _smallest_forward(last_step, st[:k], d) if k else None
+    epoch_gap = _smallest_forward(last_epoch, epochs[:m]) if epochs is not None and m else None
+    return None, (int(step_gap) if step_gap is not None else None), epoch_gap
 
 
 def _smallest_forward(last: float | None, values: np.ndarray, diffs: np.ndarray | None = None) -> float | None:
     """The smallest positive difference between consecutive ``values`` (after ``last``, when
     given), or ``None`` when nothing moves forward (``diffs``: ``values[1:] - values[:-1]``
-    when already worked out)."""
+    when already worked out). Steps give an int (exact), epochs a float."""
     best = None
     n = len(values)
     if last is not None and n and values[0] > last:
@@ -348,7 +414,7 @@ def _smallest_forward(last: float | None, values: np.ndarray, diffs: np.ndarray 
             lo = _MIN(d) if d.size else None
         if lo is not None:
             best = lo if best is None or lo < best else best
-    return float(best) if best is not None else None
+    return best.item() if best is not None else None
 
 
 _MIN = np.minimum.reduce

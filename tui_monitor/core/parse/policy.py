@@ -26,8 +26,9 @@ it, a batch form (a `ColumnRun` of plain train records) beside it:
   a step or epoch back at the run's start without a resume message, a train record after a file
   reset that does not continue the run), a `Rewind` before a train record that goes back to a
   mid-run checkpoint (a resume), and the banner's steps per epoch for records no bar gave a
-  step. Scalar: `RunBoundaries.accept`; batch: `RunBoundaries.accept_rows` (`first_back`
-  and `accept_batch` in one). ``on_new_run`` lets the parser forget the old run's bar.
+  step. Scalar: `RunBoundaries.accept`; batch: `RunBoundaries.accept_rows` (the rewind
+  rule and the logging interval in one pass over the rows). ``on_new_run`` lets the parser
+  forget the old run's bar.
 
 A record's way through: `take` (steps) → `emit` (copies, echo) → accept (runs; then it is
 appended to the caller's ``out``).
@@ -304,8 +305,7 @@ class RecordPolicy:
                 self.take(rec, out)
             return True, None
         k, st, spe = paired
-        train = _train_rows(rows, s)
-        back = runs.accept_rows(st, epochs, k, m, train)
+        back = runs.accept_rows(st, epochs, m, rows, s)
         if back is not None:
             # (Nothing was accepted.) The rows before it go out as a batch (paired anew: fewer
             # steps), the row that goes back starts the rest (its `take` decides: a rewind or
@@ -316,14 +316,14 @@ class RecordPolicy:
             m = back
             rows = rows.part(0, s + back)
             epochs = epochs[:m] if epochs is not None else None
-            train = train[:m] if train is not None else None
             paired = pairing.peek_run(epochs, m)
             if paired is None:
                 for rec in rows.part(s, s + m).records():
                     self.take(rec, out)
                 return True, rest
             k, st, spe = paired
-            runs.accept_batch(st, epochs, k, train)
+            # (The rows before the one that goes back, with the same steps: none goes back.)
+            runs.accept_rows(st, epochs, m, rows, s)
         pairing.take_run(k, spe)
         shapes = rows.shapes
         if not s and shapes is not None and len(rows) > 1 and shapes[0] != shapes[1]:
@@ -352,32 +352,21 @@ class RecordPolicy:
         rows = held.run.part(held.start, held.stop)
         epochs = rows.epoch
         runs = self._runs
-        none = np.empty(0, dtype=np.int64)
-        train = _train_rows(rows, 0)
+        none = _NO_STEPS
         if (
             runs.summary_seen
             or runs.after_reset
             or runs.has_epoch_steps
             or not runs.run_has_records
             or not self._copies.rows_ok()
-            or runs.first_back(none, epochs, 0, len(rows), train) is not None
+            or runs.accept_rows(none, epochs, len(rows), rows) is not None  # (else accepted)
         ):
             for i in range(len(rows)):
                 self.emit(rows.record(i), out)
             return
-        runs.accept_batch(none, epochs, 0, train)
         batch = rows.part(0, len(rows), none)
         self._copies.accepted_batch(batch)
         out.append(batch)
 
 
-def _train_rows(rows: Batch, s: int) -> np.ndarray | None:
-    """Which of the rows ``s:`` are train records: ``(len(rows) - s,) bool``, or ``None`` when
-    all are (the form `RunBoundaries.first_back` and `RunBoundaries.accept_batch` take)."""
-    kinds = rows.shape_kinds
-    if rows.shapes is None or len(set(kinds)) == 1:
-        kind = rows.kind if rows.shapes is None else kinds[0]
-        return None if kind == "train" else np.zeros(len(rows) - s, dtype=bool)
-    train: np.ndarray = np.array([kind == "train" for kind in kinds])[rows.shapes[s:]]
-    # (A burst's train rows after the eval row that began its run: no mask, as for one shape.)
-    return None if train.all() else train
+_NO_STEPS = np.empty(0, dtype=np.int64)
