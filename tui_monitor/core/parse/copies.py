@@ -53,7 +53,8 @@ class CopyFilter:
     def __init__(self, accept: Callable[[Record, Out], None]) -> None:
         self._accept = accept
         self.readings: set[str] = set()
-        self.prev: Record | None = None
+        self._prev: Record | None = None
+        self._last_of: Batch | None = None  # a batch whose last row is `prev`, not built yet
         self.pending: Record | None = None
         self.echo_mode = False
         self.two_writers = False
@@ -63,6 +64,21 @@ class CopyFilter:
         self._recent: list[list[object]] = []  # [record, matched] of the last two accepted
         self._probe: list[Record] = []  # copies held while the two-writer evidence is open
         self._probe_expect: Record | None = None  # whose copy decides (one behind), or None
+
+    @property
+    def prev(self) -> Record | None:
+        """The last record that went out (or was kept as an echo's logged copy); after a batch,
+        its last row, built when first asked for (most batches are followed by another batch,
+        whose first row `may_echo` judges without it)."""
+        if self._last_of is not None:
+            batch, self._last_of = self._last_of, None
+            self._prev = batch.record(len(batch) - 1)
+        return self._prev
+
+    @prev.setter
+    def prev(self, rec: Record | None) -> None:
+        self._prev = rec
+        self._last_of = None
 
     @property
     def held(self) -> int:
@@ -240,8 +256,13 @@ class CopyFilter:
         without a step is no echo; one with a step may be only when the record before it has
         no stated step and no rank, and has the row's kind and epoch. (Its values are not compared:
         such a row takes the record path, which decides.)"""
+        if not stepped:
+            return False
+        last_of = self._last_of
+        if last_of is not None and len(last_of) <= last_of.steps.shape[0]:
+            return False  # (the batch's last row has a stated step, and no rank)
         prev = self.prev
-        if not stepped or prev is None or prev.rank is not None:
+        if prev is None or prev.rank is not None:
             return False
         if prev.step is not None and prev is not self._epoch_stepped:
             return False
@@ -253,18 +274,20 @@ class CopyFilter:
         """`accepted` for every row of ``batch`` (a batch has no epoch steps: `batch_ok`'s
         caller makes such rows take the record path)."""
         m = len(batch)
+        self._accepted += m
+        if m > 1 and self._accepted > 3:
+            # The last two records are read only by the two-writer rules, which no longer apply
+            # once three records are accepted with no two writers known (a batch of several
+            # rows goes out only then): not built for every batch; `prev` is built when asked.
+            self._prev, self._last_of = None, batch
+            self._recent = []
+            return
         last = batch.record(m - 1)  # (one record for both, as `accepted` keeps one)
         self.prev = last
-        self._accepted += m
         if m == 1:
             self._recent = [*self._recent[-1:], [last, False]]  # (as `accepted` keeps them)
-        elif self._accepted <= 3:
-            self._recent = [[batch.record(m - 2), False], [last, False]]
         else:
-            # The record before the batch's last is read only by the two-writer rules, which
-            # no longer apply once three records are accepted with no two writers known (a
-            # batch of several rows goes out only then): not built for every batch.
-            self._recent = [[last, False]]
+            self._recent = [[batch.record(m - 2), False], [last, False]]
 
 
 def _is_echo(prev: Record, rec: Record) -> bool:

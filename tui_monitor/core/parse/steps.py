@@ -28,7 +28,6 @@ import math
 import re
 from collections import deque
 from collections.abc import Iterable
-from itertools import islice
 
 import numpy as np
 
@@ -381,7 +380,7 @@ class StepTracker:
             must take these records, one by one, and disable the tracker as `check` does).
         """
         self._peeked = None  # (a peek whose batch was refused or cut must not leave its bounds)
-        st = np.fromiter(islice(self._steps, k), dtype=np.int64, count=k)
+        st = np.fromiter(self._steps, dtype=np.int64, count=k)  # (the first k: count stops it)
         spe = self._spe
         if epochs is None or not k:
             return st, spe
