@@ -262,6 +262,24 @@ def test_random_mixes_joined_and_one_by_one(seed: int, weight: int) -> None:
     assert sum(1 for items in reads for _, parts in join(items, 1) if parts) > 0
 
 
+def _burst_read(
+    rng: np.random.Generator, bursts: int, rows: tuple[int, int], partial: bool, step: int, offset: int
+) -> tuple[list[object], int, int]:
+    """A read of ``bursts`` tqdm bursts from ``step`` and ``offset`` on: each a main-writer eval
+    record, then a `_batch` of ``rows[0]`` to ``rows[1] - 1`` rows 10 steps apart; the read's last
+    rows without their step yet when ``partial``. Returns the items, the next step and offset."""
+    items: list[object] = []
+    for burst in range(bursts):
+        items.append(Record("eval", {"eval_loss": float(rng.normal())}, step, None, offset))
+        offset += 10
+        n = int(rng.integers(*rows))
+        k = int(rng.integers(0, n)) if partial and burst == bursts - 1 else n
+        items.append(_batch(rng, n, list(range(step + 10, step + 10 * k + 1, 10)), offset))
+        step += 10 * n
+        offset += 10 * n
+    return items, step, offset
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_long_joined_reads_fill_the_rings_at_once(seed: int) -> None:
     """GIVEN reads of 60 bursts (a main-writer eval record, then a batch of ~80 rows, some of
@@ -273,15 +291,7 @@ def test_long_joined_reads_fill_the_rings_at_once(seed: int) -> None:
     at_once, one_by_one = Run(capacity=64, history=32), Run(capacity=64, history=32)
     step, offset = 0, 0
     for read in range(4):
-        items: list[object] = []
-        for burst in range(60):
-            rec = Record("eval", {"eval_loss": float(rng.normal())}, step, None, offset)
-            offset += 10
-            n = int(rng.integers(70, 91))
-            k = n if burst < 59 or read % 2 == 0 else int(rng.integers(0, n))
-            items += [rec, _batch(rng, n, list(range(step + 10, step + 10 * k + 1, 10)), offset)]
-            step += 10 * n
-            offset += 10 * n
+        items, step, offset = _burst_read(rng, 60, (70, 91), read % 2 == 1, step, offset)
         assert [len(it) >= 8 * FLUSH_POINTS for it, parts in join(items) if parts] == [True]  # one stretch
         at_once.apply(items)
         for it in items:
@@ -302,15 +312,7 @@ def test_joined_reads_queued_and_taken_at_once(seed: int) -> None:
     at_once, one_by_one = Run(capacity=64, history=32), Run(capacity=64, history=32)
     step, offset = 0, 0
     for read in range(24):
-        items: list[object] = []
-        for burst in range(20):
-            items.append(Record("eval", {"eval_loss": float(rng.normal())}, step, None, offset))
-            offset += 10
-            n = int(rng.integers(40, 61))
-            k = n if burst < 19 or read % 3 else int(rng.integers(0, n))
-            items.append(_batch(rng, n, list(range(step + 10, step + 10 * k + 1, 10)), offset))
-            step += 10 * n
-            offset += 10 * n
+        items, step, offset = _burst_read(rng, 20, (40, 61), read % 3 == 0, step, offset)
         assert [len(it) < 8 * FLUSH_POINTS for it, parts in join(items) if parts] == [True]
         at_once.apply(items)
         for it in items:
