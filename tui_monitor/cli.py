@@ -438,6 +438,10 @@ def _main(argv: list[str] | None) -> int:
         # Through the environment, as git's GIT_SSH_COMMAND: the app, its monitors and the
         # processes `trainmon serve` starts all see it.
         os.environ[SSH_COMMAND_ENV] = args.ssh_command
+    if args.command not in ("report", "tail"):
+        # `report` and `tail` say when their modules are imported (`_started`); `demo` and
+        # `serve` run for as long as the user keeps them: the collector is on from the start.
+        _started()
     try:
         if args.command == "report":
             return _cmd_report(args)

@@ -52,6 +52,30 @@ def test_report_starts_without_the_follower_and_with_the_collector_on() -> None:
     assert seen["blas"] == "1"
 
 
+_DEMO_PROBE = """
+import gc, json, sys
+from tui_monitor import cli
+seen = []
+def hook(event, args):  # each open of the demo's log (the writer's, the follower's) while it runs
+    if event == "open" and "trainmon-demo-" in str(args[0]):
+        seen.append(gc.isenabled())
+sys.addaudithook(hook)
+sys.argv = ["trainmon", "demo", "--plain", "--speed", "200"]
+code = cli.main()
+print(json.dumps(seen), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def test_demo_runs_with_the_collector_on() -> None:
+    """GIVEN ``trainmon demo --plain`` as its own process WHEN the demo's log is written and read
+    THEN the collector is on all along (a long-running command never runs without it)."""
+    done = subprocess.run([sys.executable, "-c", _DEMO_PROBE], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
+    seen = json.loads(done.stderr.strip().splitlines()[-1])
+    assert len(seen) >= 2 and all(seen)
+
+
 def test_a_users_openblas_threads_are_kept() -> None:
     import os
 
